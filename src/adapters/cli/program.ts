@@ -1,0 +1,124 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { importArticles, type ImportSummary } from '../../app/catalog.js';
+import type { ArticleStore } from '../../app/ports.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import { isDomainError } from '../../core/kernel/errors.js';
+import { IMPORT_FORMATS, readArticles, resolveFormat, type ImportFormat } from './import-articles.js';
+
+/** What the CLI needs from the composition root; the CLI itself never opens a database or a port. */
+export interface CliDeps {
+  version: string;
+  clock: Clock;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  isTty: boolean;
+  /** Runs the server until a signal stops it. */
+  serve(opts: { db?: string; host?: string; port?: number }): Promise<void>;
+  /** Opens (and migrates) the database: the configured one unless `db` is given. */
+  openCatalog(db: string | undefined): Promise<{ store: ArticleStore; url: string; close(): Promise<void> }>;
+  migrate(db: string | undefined): Promise<string>;
+}
+
+/** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
+export const EXIT = { ok: 0, rejectedRows: 1, usage: 2, failure: 3 } as const;
+
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new InvalidArgumentError('must be an integer between 0 and 65535');
+  return n;
+};
+
+function summaryLine(source: string, s: ImportSummary): string {
+  return `imported ${s.inserted + s.updated} articles from ${source} (${s.inserted} new, ${s.updated} updated), ${s.rejected.length} rejected of ${s.read} read`;
+}
+
+/**
+ * Builds the `readnext` command tree. Every failure ends as exactly one line on stderr and an
+ * exit code from EXIT, decided in `runCli`.
+ */
+export function buildProgram(deps: CliDeps, result: { code: number } = { code: EXIT.ok }): Command {
+  const program = new Command('readnext')
+    .description('Read-next recommendations for newsrooms: serve, collect, experiment, analyse.')
+    .version(deps.version)
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => deps.out(s.trimEnd()), writeErr: () => undefined });
+
+  program
+    .command('serve')
+    .description('run the HTTP server (API, collector, admin)')
+    .option('--db <url>', 'database URL (sqlite:PATH, sqlite::memory:, postgres://...); default READNEXT_DB or sqlite:./data/readnext.db')
+    .option('--host <host>', 'interface to listen on; default READNEXT_HOST or 127.0.0.1')
+    .option('--port <port>', 'port; default READNEXT_PORT or 8080', port)
+    .action(async (o: { db?: string; host?: string; port?: number }) => deps.serve(o));
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit (the server also does this at start)')
+    .option('--db <url>', 'database URL')
+    .action(async (o: { db?: string }) => {
+      deps.out(`migrated ${await deps.migrate(o.db)}`);
+    });
+
+  const imp = program.command('import').description('import data into the database');
+  imp
+    .command('articles')
+    .description('import articles from a file or URL: JSON lines, RSS 2.0 / Atom, MIND news.tsv, Wikipedia current events')
+    .argument('<source>', 'file path or http(s) URL')
+    .addOption(new Option('--format <format>', 'input format (detected when omitted)').choices([...IMPORT_FORMATS]))
+    .option('--rebase-dates', 'shift all dates so the newest article is published now, keeping their spacing')
+    .option('--db <url>', 'database URL')
+    .action(async (source: string, o: { format?: ImportFormat; rebaseDates?: boolean; db?: string }) => {
+      const format = await resolveFormat(source, o.format);
+      const now = deps.clock.now();
+      const catalog = await deps.openCatalog(o.db);
+      const bar = deps.isTty ? new cliProgress.SingleBar({ format: 'importing [{bar}] {value}/{total} articles', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      let summary: ImportSummary;
+      let started = false;
+      try {
+        summary = await importArticles(catalog.store, readArticles(source, format, now), {
+          rebaseTo: o.rebaseDates ? now : undefined,
+          onProgress: (done, total) => {
+            if (!bar) return;
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(done);
+          },
+        });
+      } finally {
+        bar?.stop();
+        await catalog.close();
+      }
+      for (const r of summary.rejected) deps.err(`${source}:${r.line}: ${r.field ? `${r.field}: ` : ''}${r.reason}`);
+      deps.out(summaryLine(source, summary));
+      if (summary.rejected.length > 0) result.code = EXIT.rejectedRows;
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (the caller exits). */
+export async function runCli(deps: CliDeps, argv: string[]): Promise<number> {
+  const result: { code: number } = { code: EXIT.ok };
+  const program = buildProgram(deps, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      deps.err(`readnext: ${e.message.replace(/^error: /, '').split('\n')[0]}`);
+      return EXIT.usage;
+    }
+    if (isDomainError(e)) {
+      deps.err(`readnext: ${e.message}`);
+      return e.code === 'import_failed' || e.code === 'internal' || e.code === 'not_ready' ? EXIT.failure : EXIT.usage;
+    }
+    deps.err(`readnext: ${(e as Error).message ?? String(e)}`);
+    return EXIT.failure;
+  }
+}
+

@@ -1,0 +1,94 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Collector } from '../../app/collector.js';
+import type { ApiKeys } from '../../app/keys.js';
+import type { ArticleStore, RecordStore } from '../../app/ports.js';
+import type { RecordWriter } from '../../app/record-writer.js';
+import type { Clock } from '../../core/kernel/clock.js';
+import { DomainError } from '../../core/kernel/errors.js';
+import { errorHandler } from './errors.js';
+import { adminRoutes } from './routes/admin.js';
+import { eventRoutes } from './routes/events.js';
+
+export interface AppDeps {
+  collector: Collector;
+  articles: ArticleStore;
+  records: RecordStore;
+  recordWriter: RecordWriter;
+  keys: ApiKeys;
+  clock: Clock;
+  /** Cheap database round trip for /readyz. */
+  ping: () => Promise<void>;
+  options: {
+    bodyLimitBytes: number;
+    corsOrigins: readonly string[];
+    logLevel: string;
+    version: string;
+  };
+}
+
+/**
+ * Builds the HTTP app and never listens: `main/server.ts` does, tests use `app.inject()`.
+ * The hot paths log nothing per request (per-request logging halves throughput).
+ */
+export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.options.logLevel === 'silent' ? false : { level: deps.options.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.options.bodyLimitBytes,
+    // Client-supplied ids may contain anything; route params are decoded by Fastify.
+    routerOptions: { maxParamLength: 512 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, field: null } });
+  });
+
+  // sendBeacon can only post text/plain without a CORS preflight: treat it as JSON.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (e) {
+      done(new DomainError('invalid_json', `the body is not valid JSON: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  if (deps.options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: [...deps.options.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['content-type'],
+      maxAge: 86_400, // 1 day, seconds
+    });
+  }
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'readnext API', version: deps.options.version, description: 'Read-next recommendations, reading events and experiments for newsrooms.' },
+      components: {
+        securitySchemes: {
+          adminKey: { type: 'http', scheme: 'bearer', description: 'the admin key' },
+          ingestKey: { type: 'apiKey', in: 'header', name: 'X-Readnext-Ingest-Key', description: 'the ingest key (server-to-server events)' },
+        },
+      },
+    },
+  });
+
+  app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { tags: ['ops'], summary: 'The process can reach its database' } }, async () => {
+    try {
+      await deps.ping();
+    } catch (e) {
+      throw new DomainError('not_ready', `database unreachable: ${(e as Error).message}`);
+    }
+    return { status: 'ready', eventBacklog: deps.collector.backlog };
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(eventRoutes(deps));
+  await app.register(adminRoutes(deps));
+  return app;
+}

@@ -1,0 +1,77 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { StoredEvent } from '../../core/events/schema.js';
+import type { AppendOutcome } from '../../app/ports.js';
+import { KyselyStorage } from './kysely-store.js';
+import { eventBody, eventToRow } from './rows.js';
+import type { Database } from './schema.js';
+
+const INT8_OID = 20;
+
+/**
+ * PostgreSQL through pg. int8 columns hold epoch milliseconds, well inside 2^53, so the pool
+ * parses them as numbers. Commits use the server's default synchronous_commit = on: an
+ * acknowledged event is fsync'ed on the server and survives a crash of either process or a power loss.
+ */
+export class PostgresStorage extends KyselyStorage {
+  readonly dialect = 'postgres' as const;
+
+  constructor(private readonly pool: pg.Pool) {
+    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+  }
+
+  static open(connectionString: string, maxConnections = 10): PostgresStorage {
+    const pool = new pg.Pool({
+      connectionString,
+      max: maxConnections,
+      types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) },
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    return new PostgresStorage(pool);
+  }
+
+  /**
+   * One statement for the whole batch: the columns travel as arrays and `unnest` turns them back
+   * into rows (far fewer round trips and parameters than a multi-row VALUES). `ON CONFLICT DO
+   * NOTHING` keeps the first copy of a replayed id; RETURNING names the rows that went in.
+   */
+  async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
+    if (events.length === 0) return [];
+    const bodies = events.map(eventBody);
+    const rows = events.map((e, i) => eventToRow(e, bodies[i]!));
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    const inserted = await sql<{ event_id: string }>`
+      insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
+      select * from unnest(
+        ${col('event_id')}::text[], ${col('type')}::text[], ${col('reader_id')}::text[], ${col('session_id')}::text[],
+        ${col('client_ts')}::bigint[], ${col('received_ts')}::bigint[], ${col('article_id')}::text[], ${col('recomm_id')}::text[],
+        ${col('dwell_ms')}::integer[], ${col('revenue')}::double precision[], ${col('body')}::text[])
+      on conflict (event_id) do nothing
+      returning event_id`.execute(this.db);
+    const fresh = new Set(inserted.rows.map((r) => r.event_id));
+    const out: AppendOutcome[] = new Array(events.length);
+    const seen = new Set<string>();
+    const toCheck: string[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const id = events[i]!.eventId;
+      // The first occurrence of a fresh id went in; any later copy in the same batch is a replay.
+      if (fresh.has(id) && !seen.has(id)) out[i] = 'accepted';
+      else toCheck.push(id);
+      seen.add(id);
+    }
+    if (toCheck.length > 0) {
+      const stored = await this.db.selectFrom('events').select(['event_id', 'body']).where('event_id', 'in', [...new Set(toCheck)]).execute();
+      const bodyOf = new Map(stored.map((r) => [r.event_id, r.body]));
+      for (let i = 0; i < events.length; i++) {
+        if (out[i] === 'accepted') continue;
+        out[i] = bodyOf.get(events[i]!.eventId) === bodies[i] ? 'duplicate' : 'conflict';
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,85 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row types: the one schema both dialects share. Times are epoch milliseconds (bigint), flags
+ * are integers 0/1, lists and slates are JSON text. Rows never leave this folder: `rows.ts` maps
+ * them to domain values.
+ */
+export interface ArticleRow {
+  id: string;
+  url: string | null;
+  title: string;
+  lead: string | null;
+  body: string | null;
+  section: string | null;
+  tags: string;
+  author: string | null;
+  published_ts: number;
+  updated_ts: number | null;
+  expires_ts: number | null;
+  embargo_until_ts: number | null;
+  status: string;
+  paywalled: number;
+  language: string | null;
+}
+
+export interface EventRow {
+  event_id: string;
+  type: string;
+  reader_id: string;
+  session_id: string;
+  client_ts: number;
+  received_ts: number;
+  article_id: string | null;
+  recomm_id: string | null;
+  /** read: dwell time, milliseconds. */
+  dwell_ms: number | null;
+  /** subscribe: revenue, major units of `currency`. */
+  revenue: number | null;
+  /** The whole normalised event as JSON (without the receive time): compared on replay. */
+  body: string;
+}
+
+export interface ExposureRow {
+  experiment: string;
+  phase: number;
+  reader_id: string;
+  arm: string;
+  hash_version: number;
+  exposed_ts: number;
+}
+
+export interface ServeRow {
+  id: Generated<number>;
+  recomm_id: string;
+  placement: string;
+  experiment: string | null;
+  phase: number | null;
+  arm: string | null;
+  hash_version: number | null;
+  recommender_kind: string;
+  recommender_version: string;
+  shadow: number;
+  reader_id: string | null;
+  session_id: string | null;
+  article_id: string | null;
+  latency_ms: number;
+  fallback: number;
+  fault: number;
+  slate: string;
+  served_ts: number;
+}
+
+export interface ApiKeyRow {
+  role: string;
+  key_hash: string;
+  created_ts: number;
+}
+
+export interface Database {
+  articles: ArticleRow;
+  events: EventRow;
+  exposures: ExposureRow;
+  serves: ServeRow;
+  api_keys: ApiKeyRow;
+}

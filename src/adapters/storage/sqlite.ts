@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { StoredEvent } from '../../core/events/schema.js';
+import type { AppendOutcome } from '../../app/ports.js';
+import { KyselyStorage } from './kysely-store.js';
+import { eventBody, eventToRow } from './rows.js';
+import type { Database } from './schema.js';
+
+export interface SqliteOptions {
+  /**
+   * FULL: a commit is fsync'ed to the WAL before it returns, so an acknowledged event survives a
+   * process crash and a power loss. NORMAL: survives a process crash (the WAL is in the OS page
+   * cache), a power loss may drop the last commits.
+   */
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+/**
+ * SQLite through better-sqlite3, in WAL mode. better-sqlite3 is synchronous, so a write
+ * transaction runs whole within one event-loop turn and cannot interleave with another; the
+ * event append uses it directly (prepared statements in one transaction) because it is the hot path.
+ */
+export class SqliteStorage extends KyselyStorage {
+  readonly dialect = 'sqlite' as const;
+  private readonly appendTx: (events: readonly StoredEvent[]) => AppendOutcome[];
+
+  constructor(
+    private readonly raw: BetterSqlite3.Database,
+  ) {
+    super(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }));
+    // Prepared lazily: the events table exists only after migrate().
+    let insert: BetterSqlite3.Statement | undefined;
+    let select: BetterSqlite3.Statement<[string], { body: string }> | undefined;
+    this.appendTx = raw.transaction((events: readonly StoredEvent[]) => {
+      insert ??= raw.prepare(
+        'INSERT INTO events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) ' +
+          'VALUES (@event_id, @type, @reader_id, @session_id, @client_ts, @received_ts, @article_id, @recomm_id, @dwell_ms, @revenue, @body) ' +
+          'ON CONFLICT (event_id) DO NOTHING',
+      );
+      select ??= raw.prepare('SELECT body FROM events WHERE event_id = ?');
+      const out: AppendOutcome[] = new Array(events.length);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        const body = eventBody(e);
+        if (insert.run(eventToRow(e, body)).changes === 1) out[i] = 'accepted';
+        else out[i] = select.get(e.eventId)?.body === body ? 'duplicate' : 'conflict';
+      }
+      return out;
+    });
+  }
+
+  static open(path: string, opts: SqliteOptions): SqliteStorage {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const raw = new BetterSqlite3(path);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma(`synchronous = ${opts.synchronous}`);
+    // Another process (an import, a second server) may hold the write lock for a moment.
+    raw.pragma('busy_timeout = 5000');
+    raw.pragma('foreign_keys = ON');
+    return new SqliteStorage(raw);
+  }
+
+  async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
+    return this.appendTx(events);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

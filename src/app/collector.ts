@@ -1,0 +1,83 @@
+import type { Clock } from '../core/kernel/clock.js';
+import type { StoredEvent } from '../core/events/schema.js';
+import { rawEventId, validateEvent, type EventRejection, type TimestampWindow } from '../core/events/validate.js';
+import { GroupCommitter } from './group-commit.js';
+import type { AppendOutcome, EventStore } from './ports.js';
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+export type EventResult =
+  | { index: number; eventId: string | null; status: 'accepted' | 'duplicate' }
+  | { index: number; eventId: string | null; status: 'conflict'; code: 'conflict'; reason: string }
+  | { index: number; eventId: string | null; status: 'rejected'; code: EventRejection['code']; field: string | null; reason: string };
+
+export interface IngestReply {
+  accepted: number;
+  duplicates: number;
+  conflicts: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+/**
+ * The collector use case: validate each event, store the valid ones durably through the group
+ * committer, and report per event. A reply is built only after the store has committed, so an
+ * acknowledged event survives a crash of the process.
+ */
+export class Collector {
+  private readonly committer: GroupCommitter<StoredEvent, AppendOutcome>;
+
+  constructor(
+    store: EventStore,
+    private readonly clock: Clock,
+    private readonly window: TimestampWindow,
+    maxEventsPerCommit = 20_000,
+  ) {
+    this.committer = new GroupCommitter((events) => store.appendEvents(events), maxEventsPerCommit);
+  }
+
+  /** `rawEvents` must already be an array of 1..1000 entries (the HTTP layer checks the batch shape). */
+  async ingest(rawEvents: readonly unknown[], trusted: boolean): Promise<IngestReply> {
+    const receivedTs = this.clock.now();
+    const results: EventResult[] = new Array(rawEvents.length);
+    const valid: StoredEvent[] = [];
+    const validIndex: number[] = [];
+    let rejected = 0;
+    for (let i = 0; i < rawEvents.length; i++) {
+      const v = validateEvent(rawEvents[i], { receivedTs, window: this.window, trusted });
+      if (v.ok) {
+        valid.push({ ...v.event, receivedTs });
+        validIndex.push(i);
+      } else {
+        rejected++;
+        results[i] = { index: i, eventId: rawEventId(rawEvents[i]), status: 'rejected', ...v.error };
+      }
+    }
+    const outcomes = await this.committer.submit(valid);
+    let accepted = 0;
+    let duplicates = 0;
+    let conflicts = 0;
+    for (let k = 0; k < outcomes.length; k++) {
+      const i = validIndex[k]!;
+      const eventId = valid[k]!.eventId;
+      const o = outcomes[k]!;
+      if (o === 'conflict') {
+        conflicts++;
+        results[i] = { index: i, eventId, status: 'conflict', code: 'conflict', reason: 'an event with this id was stored earlier with a different payload; the first one stands' };
+      } else {
+        if (o === 'accepted') accepted++;
+        else duplicates++;
+        results[i] = { index: i, eventId, status: o };
+      }
+    }
+    return { accepted, duplicates, conflicts, rejected, results };
+  }
+
+  get backlog(): number {
+    return this.committer.backlog;
+  }
+
+  close(): Promise<void> {
+    return this.committer.close();
+  }
+}

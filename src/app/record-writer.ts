@@ -1,0 +1,92 @@
+import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
+import type { RecordStore } from './ports.js';
+
+export interface RecordWriterOptions {
+  /** Longest time a record waits in memory before it is written, milliseconds. */
+  flushIntervalMs: number;
+  /** Records that trigger a write at once. */
+  maxBuffered: number;
+  /** Called when a write fails; the records of that write are dropped (they are telemetry, not acknowledged events). */
+  onError: (e: unknown, kind: 'exposure' | 'serve', dropped: number) => void;
+}
+
+/**
+ * Writes `serve` and `exposure` records off the hot path: a response only appends to an in-memory
+ * buffer, and a timer (or a full buffer) writes the buffer in one transaction. Unlike reading
+ * events, these are not acknowledged to anyone, so a crash can lose at most `flushIntervalMs` of
+ * them; `close()` writes what is left.
+ */
+export class RecordWriter {
+  private serves: ServeRecord[] = [];
+  private exposures: ExposureRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> = Promise.resolve();
+  written = { serves: 0, exposures: 0, dropped: 0 };
+
+  constructor(
+    private readonly store: RecordStore,
+    private readonly opts: RecordWriterOptions,
+  ) {}
+
+  serve(r: ServeRecord): void {
+    this.serves.push(r);
+    this.arm();
+  }
+
+  exposure(r: ExposureRecord): void {
+    this.exposures.push(r);
+    this.arm();
+  }
+
+  /** Writes everything buffered so far; resolves when it is stored. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const serves = this.serves;
+    const exposures = this.exposures;
+    this.serves = [];
+    this.exposures = [];
+    // Chain writes so they reach the store in order and never overlap.
+    this.inflight = this.inflight.then(async () => {
+      if (exposures.length > 0) {
+        try {
+          await this.store.appendExposures(exposures);
+          this.written.exposures += exposures.length;
+        } catch (e) {
+          this.written.dropped += exposures.length;
+          this.opts.onError(e, 'exposure', exposures.length);
+        }
+      }
+      if (serves.length > 0) {
+        try {
+          await this.store.appendServes(serves);
+          this.written.serves += serves.length;
+        } catch (e) {
+          this.written.dropped += serves.length;
+          this.opts.onError(e, 'serve', serves.length);
+        }
+      }
+    });
+    return this.inflight;
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+
+  private arm(): void {
+    if (this.serves.length + this.exposures.length >= this.opts.maxBuffered) {
+      void this.flush();
+      return;
+    }
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.opts.flushIntervalMs);
+      this.timer.unref();
+    }
+  }
+}

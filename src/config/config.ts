@@ -1,0 +1,116 @@
+import { DomainError } from '../core/kernel/errors.js';
+
+/**
+ * The only reader of the environment. Every setting has a default with its unit; the result is
+ * validated and frozen. Command-line flags arrive as `overrides` and win over the environment.
+ */
+export interface Config {
+  /** Database URL: sqlite:PATH, sqlite::memory: or postgres://... */
+  db: string;
+  host: string;
+  port: number;
+  /** Admin API key; when unset, one is generated on first start and stored hashed in the database. */
+  adminKey: string | undefined;
+  /** Ingest key for server-to-server events (subscribe); generated like the admin key when unset. */
+  ingestKey: string | undefined;
+  /** Origins allowed to call the API from a browser (CORS); empty = same origin only. */
+  corsOrigins: string[];
+  /** Largest request body, bytes. */
+  bodyLimitBytes: number;
+  /** Oldest accepted client timestamp, milliseconds before the receive time. */
+  eventMaxPastMs: number;
+  /** Newest accepted client timestamp, milliseconds after the receive time. */
+  eventMaxFutureMs: number;
+  /** Most events in one commit of the collector's group commit. */
+  maxEventsPerCommit: number;
+  /** SQLite durability: FULL survives power loss, NORMAL survives a process crash only. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** PostgreSQL connections per process. */
+  pgPoolSize: number;
+  /** Longest time serve/exposure records wait in memory before they are written, milliseconds. */
+  recordFlushIntervalMs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export const DEFAULTS: Readonly<Config> = Object.freeze({
+  db: 'sqlite:./data/readnext.db',
+  host: '127.0.0.1',
+  port: 8080,
+  adminKey: undefined,
+  ingestKey: undefined,
+  corsOrigins: [],
+  bodyLimitBytes: 1024 * 1024, // 1 MiB: 1000 events of ~1 KB
+  eventMaxPastMs: 24 * 60 * 60 * 1000, // 24 hours
+  eventMaxFutureMs: 5 * 60 * 1000, // 5 minutes
+  maxEventsPerCommit: 20_000,
+  sqliteSynchronous: 'FULL',
+  pgPoolSize: 10,
+  recordFlushIntervalMs: 100, // 0.1 second
+  logLevel: 'info',
+});
+
+/** Environment variable for each setting, for the README's configuration table. */
+export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
+  db: 'READNEXT_DB',
+  host: 'READNEXT_HOST',
+  port: 'READNEXT_PORT',
+  adminKey: 'READNEXT_ADMIN_KEY',
+  ingestKey: 'READNEXT_INGEST_KEY',
+  corsOrigins: 'READNEXT_CORS_ORIGINS',
+  bodyLimitBytes: 'READNEXT_BODY_LIMIT_BYTES',
+  eventMaxPastMs: 'READNEXT_EVENT_MAX_PAST_MS',
+  eventMaxFutureMs: 'READNEXT_EVENT_MAX_FUTURE_MS',
+  maxEventsPerCommit: 'READNEXT_MAX_EVENTS_PER_COMMIT',
+  sqliteSynchronous: 'READNEXT_SQLITE_SYNCHRONOUS',
+  pgPoolSize: 'READNEXT_PG_POOL_SIZE',
+  recordFlushIntervalMs: 'READNEXT_RECORD_FLUSH_MS',
+  logLevel: 'READNEXT_LOG_LEVEL',
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function int(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new DomainError('invalid_config', `${name} must be an integer between ${min} and ${max}, got "${raw}"`, { field: name });
+  }
+  return n;
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  const v = raw.trim();
+  if (!(allowed as readonly string[]).includes(v)) throw new DomainError('invalid_config', `${name} must be one of ${allowed.join(', ')}, got "${raw}"`, { field: name });
+  return v as T;
+}
+
+/**
+ * Builds the configuration from the environment and overrides, then freezes it.
+ *
+ * @example
+ * const config = loadConfig({ port: 0 }); // env READNEXT_* for the rest
+ */
+export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const e = (k: keyof Config): string | undefined => {
+    const v = env[ENV_NAMES[k]];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const c: Config = { ...DEFAULTS, corsOrigins: [...DEFAULTS.corsOrigins] };
+  const s = (k: keyof Config) => e(k);
+  if (s('db')) c.db = s('db')!;
+  if (s('host')) c.host = s('host')!;
+  if (s('port')) c.port = int(ENV_NAMES.port, s('port')!, 0, 65535);
+  c.adminKey = s('adminKey');
+  c.ingestKey = s('ingestKey');
+  if (s('corsOrigins')) c.corsOrigins = s('corsOrigins')!.split(',').map((o) => o.trim()).filter(Boolean);
+  if (s('bodyLimitBytes')) c.bodyLimitBytes = int(ENV_NAMES.bodyLimitBytes, s('bodyLimitBytes')!, 1024, 64 * 1024 * 1024);
+  if (s('eventMaxPastMs')) c.eventMaxPastMs = int(ENV_NAMES.eventMaxPastMs, s('eventMaxPastMs')!, 0, 3650 * 86_400_000);
+  if (s('eventMaxFutureMs')) c.eventMaxFutureMs = int(ENV_NAMES.eventMaxFutureMs, s('eventMaxFutureMs')!, 0, 3650 * 86_400_000);
+  if (s('maxEventsPerCommit')) c.maxEventsPerCommit = int(ENV_NAMES.maxEventsPerCommit, s('maxEventsPerCommit')!, 1, 1_000_000);
+  if (s('sqliteSynchronous')) c.sqliteSynchronous = oneOf(ENV_NAMES.sqliteSynchronous, s('sqliteSynchronous')!.toUpperCase(), ['FULL', 'NORMAL'] as const);
+  if (s('pgPoolSize')) c.pgPoolSize = int(ENV_NAMES.pgPoolSize, s('pgPoolSize')!, 1, 1000);
+  if (s('recordFlushIntervalMs')) c.recordFlushIntervalMs = int(ENV_NAMES.recordFlushIntervalMs, s('recordFlushIntervalMs')!, 1, 60_000);
+  if (s('logLevel')) c.logLevel = oneOf(ENV_NAMES.logLevel, s('logLevel')!, LOG_LEVELS);
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
+  return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });
+}

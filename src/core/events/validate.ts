@@ -1,0 +1,147 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { findBadText } from '../kernel/strings.js';
+import { parseIsoWithZone } from '../kernel/time.js';
+import { EVENT_SCHEMAS, EVENT_TYPES, SERVER_EVENT_TYPES, type EventType, type ReadingEvent } from './schema.js';
+
+export type EventRejectionCode =
+  | 'invalid_event'
+  | 'unknown_type'
+  | 'unknown_field'
+  | 'missing_field'
+  | 'invalid_field'
+  | 'invalid_text'
+  | 'timestamp_out_of_range'
+  | 'ingest_key_required';
+
+export interface EventRejection {
+  code: EventRejectionCode;
+  /** JSON pointer of the offending field, without the leading slash ("items/0/position"). */
+  field: string | null;
+  reason: string;
+}
+
+export type EventValidation = { ok: true; event: ReadingEvent } | { ok: false; error: EventRejection };
+
+/** How far a client timestamp may lie from the receive time; both in milliseconds. */
+export interface TimestampWindow {
+  maxPastMs: number;
+  maxFutureMs: number;
+}
+
+export interface ValidationContext {
+  /** Server receive time, epoch ms. */
+  receivedTs: number;
+  window: TimestampWindow;
+  /** True when the request carried a valid ingest key (server-to-server). */
+  trusted: boolean;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true });
+const validators = Object.fromEntries(
+  Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
+) as Record<EventType, ValidateFunction>;
+const SERVER_ONLY = new Set<string>(SERVER_EVENT_TYPES);
+const TYPES = new Set<string>(EVENT_TYPES);
+
+const pointer = (p: string) => p.replace(/^\//, '');
+
+function fromAjv(e: ErrorObject): EventRejection {
+  const at = pointer(e.instancePath);
+  const join = (name: string) => (at ? `${at}/${name}` : name);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const name = String((e.params as { additionalProperty: string }).additionalProperty);
+      return { code: 'unknown_field', field: join(name), reason: `unknown field "${join(name)}" is not in the schema` };
+    }
+    case 'required': {
+      const name = String((e.params as { missingProperty: string }).missingProperty);
+      return { code: 'missing_field', field: join(name), reason: `"${join(name)}" is required` };
+    }
+    case 'anyOf':
+      return { code: 'missing_field', field: 'articleId', reason: 'a page_view needs "articleId" or "page"' };
+    default:
+      return { code: 'invalid_field', field: at || null, reason: `"${at}" ${e.message ?? 'is invalid'}` };
+  }
+}
+
+/**
+ * Validates one raw event against its type's schema and the receive-time window, and returns it
+ * normalised: every optional field present (null when absent) in a fixed key order, so that two
+ * submissions of the same event compare equal as JSON.
+ *
+ * Order of checks: 1. shape and type, 2. schema, 3. text hygiene (NUL, lone surrogates),
+ * 4. timestamp window, 5. trust (server-only types).
+ *
+ * @example
+ * validateEvent({ type: 'read', eventId: 'e1', readerId: 'r', sessionId: 's',
+ *   timestamp: '2026-01-01T08:00:00Z', articleId: 'a', dwellMs: 5000, scroll: 0.8 }, ctx)
+ */
+export function validateEvent(raw: unknown, ctx: ValidationContext): EventValidation {
+  const fail = (code: EventRejectionCode, field: string | null, reason: string): EventValidation => ({ ok: false, error: { code, field, reason } });
+  // 1.
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('invalid_event', null, 'an event must be a JSON object');
+  const o = raw as Record<string, unknown>;
+  if (o.type === undefined) return fail('missing_field', 'type', '"type" is required');
+  if (typeof o.type !== 'string' || !TYPES.has(o.type)) {
+    return fail('unknown_type', 'type', `unknown event type ${JSON.stringify(o.type)}; expected one of ${EVENT_TYPES.join(', ')}`);
+  }
+  const type = o.type as EventType;
+  // 2.
+  const validate = validators[type];
+  if (!validate(o)) return { ok: false, error: fromAjv(validate.errors![0]!) };
+  // 3.
+  const bad = findBadText(o);
+  if (bad) return fail('invalid_text', pointer(bad.path), `"${pointer(bad.path)}" ${bad.reason}`);
+  // 4.
+  const clientTs = parseIsoWithZone(o.timestamp as string);
+  if (clientTs === undefined) return fail('invalid_field', 'timestamp', '"timestamp" must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T08:00:00Z');
+  if (clientTs < ctx.receivedTs - ctx.window.maxPastMs || clientTs > ctx.receivedTs + ctx.window.maxFutureMs) {
+    return fail(
+      'timestamp_out_of_range',
+      'timestamp',
+      `"timestamp" ${o.timestamp as string} is outside [receive time - ${ctx.window.maxPastMs} ms, receive time + ${ctx.window.maxFutureMs} ms]`,
+    );
+  }
+  // 5.
+  if (SERVER_ONLY.has(type) && !ctx.trusted) {
+    return fail('ingest_key_required', 'type', `"${type}" events are server-to-server only and need the ingest key`);
+  }
+  return { ok: true, event: normalise(type, o, clientTs) };
+}
+
+const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function normalise(type: EventType, o: Record<string, unknown>, clientTs: number): ReadingEvent {
+  const base = { eventId: o.eventId as string, readerId: o.readerId as string, sessionId: o.sessionId as string, clientTs };
+  switch (type) {
+    case 'page_view':
+      return { type, ...base, articleId: s(o.articleId), page: s(o.page), url: s(o.url), referrer: s(o.referrer) };
+    case 'impression': {
+      const rec = o.recommender as { kind: string; version: string } | null | undefined;
+      return {
+        type, ...base, recommId: o.recommId as string, placement: o.placement as string, articleId: s(o.articleId),
+        items: (o.items as { articleId: string; position: number; team?: string | null }[]).map((i) => ({
+          articleId: i.articleId, position: i.position, team: i.team ?? null,
+        })),
+        experiment: s(o.experiment), phase: typeof o.phase === 'number' ? o.phase : null, arm: s(o.arm),
+        hashVersion: typeof o.hashVersion === 'number' ? o.hashVersion : null,
+        recommender: rec ? { kind: rec.kind, version: rec.version } : null, shadow: o.shadow === true,
+      };
+    }
+    case 'click':
+      return { type, ...base, recommId: o.recommId as string, articleId: o.articleId as string, position: o.position as number, placement: s(o.placement) };
+    case 'read':
+      return { type, ...base, articleId: o.articleId as string, dwellMs: o.dwellMs as number, scroll: o.scroll as number, recommId: s(o.recommId) };
+    case 'subscribe':
+      return { type, ...base, plan: o.plan as string, revenue: o.revenue as number, currency: o.currency as string, articleId: s(o.articleId) };
+  }
+}
+
+/** The event id of a raw event when it has a usable one, to echo in per-event replies. */
+export function rawEventId(raw: unknown): string | null {
+  if (raw !== null && typeof raw === 'object' && !Array.isArray(raw)) {
+    const v = (raw as Record<string, unknown>).eventId;
+    if (typeof v === 'string' && v.length <= 128) return v;
+  }
+  return null;
+}

@@ -1,0 +1,44 @@
+/**
+ * Expected failures carry a stable, machine-readable code. The HTTP error mapper
+ * (adapters/http/errors.ts) and the CLI (adapters/cli) translate codes to status and exit codes
+ * in exactly one place each.
+ *
+ * @example
+ * throw new DomainError('invalid_field', 'k must be an integer between 1 and 50', { field: 'k' })
+ */
+export type ErrorCode =
+  | 'invalid_field'
+  | 'unknown_field'
+  | 'missing_field'
+  | 'invalid_json'
+  | 'invalid_body'
+  | 'body_too_large'
+  | 'unsupported_media_type'
+  | 'batch_size'
+  | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'conflict'
+  | 'invalid_config'
+  | 'invalid_database_url'
+  | 'import_failed'
+  | 'not_ready'
+  | 'internal';
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  constructor(code: ErrorCode, message: string, options: { field?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DomainError';
+    this.code = code;
+    this.field = options.field;
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/** Expected failures as values (neverthrow's shape, reduced to what we use). */
+export type Result<T, E = DomainError> = { ok: true; value: T } | { ok: false; error: E };
+export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
+export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });

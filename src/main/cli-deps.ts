@@ -1,0 +1,41 @@
+import type { CliDeps } from '../adapters/cli/program.js';
+import { loadConfig } from '../config/config.js';
+import { startServer } from './server.js';
+import { openDb, systemClock, VERSION } from './services.js';
+import type { Clock } from '../core/kernel/clock.js';
+
+/** Wires the CLI to the real services. `env` is passed through to the config loader (tests give their own). */
+export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void; isTty: boolean; clock?: Clock; env?: NodeJS.ProcessEnv }): CliDeps {
+  const config = (over: { db?: string; host?: string; port?: number } = {}) => loadConfig(over, io.env);
+  return {
+    version: VERSION,
+    clock: io.clock ?? systemClock,
+    out: io.out,
+    err: io.err,
+    isTty: io.isTty,
+    async serve(o) {
+      const c = config(o);
+      const server = await startServer(c, io.err);
+      io.err(`readnext ${VERSION} serving on ${server.url} (database ${c.db.startsWith('postgres') ? 'postgres' : c.db})`);
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string) => {
+          io.err(`readnext: ${sig}, shutting down`);
+          void server.stop().then(resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    },
+    async openCatalog(db) {
+      const c = config({ db });
+      const storage = await openDb(c);
+      return { store: storage, url: c.db, close: () => storage.close() };
+    },
+    async migrate(db) {
+      const c = config({ db });
+      const storage = await openDb(c);
+      await storage.close();
+      return c.db;
+    },
+  };
+}

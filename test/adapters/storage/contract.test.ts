@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Article } from '../../../src/core/catalog/article.js';
+import type { StoredEvent } from '../../../src/core/events/schema.js';
+import type { ServeRecord } from '../../../src/core/events/records.js';
+import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
+import type { KyselyStorage } from '../../../src/adapters/storage/kysely-store.js';
+import { BACKENDS, openBackend } from '../../helpers/databases.js';
+
+const T = Date.parse('2026-03-01T12:00:00Z');
+
+const article = (id: string, over: Partial<Article> = {}): Article => ({
+  id, url: `https://news.example/${id}`, title: `Title ${id}`, lead: 'Lead', body: null, section: 'world', tags: ['a', 'b'],
+  author: null, publishedAt: T, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published', paywalled: false,
+  language: 'en', ...over,
+});
+
+const readEvent = (id: string, over: Record<string, unknown> = {}): StoredEvent =>
+  ({ type: 'read', eventId: id, readerId: 'r1', sessionId: 's1', clientTs: T, articleId: 'a1', dwellMs: 1000, scroll: 0.5, recommId: null, receivedTs: T + 5, ...over }) as StoredEvent;
+
+const serve = (recommId: string, over: Partial<ServeRecord> = {}): ServeRecord => ({
+  recommId, placement: 'read-next', experiment: null, phase: null, arm: null, hashVersion: null, recommenderKind: 'latest',
+  recommenderVersion: '1', shadow: false, readerId: 'r1', sessionId: 's1', articleId: 'a1', latencyMs: 1.25, fallback: false,
+  fault: false, slate: [{ articleId: 'a2', position: 1, score: 0.5, reason: 'latest' }], servedTs: T, ...over,
+});
+
+describe('database URLs', () => {
+  it('chooses the backend from the URL', () => {
+    expect(parseDatabaseUrl('sqlite:./data/x.db')).toEqual({ dialect: 'sqlite', path: './data/x.db' });
+    expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
+    expect(parseDatabaseUrl('sqlite:///tmp/x.db')).toEqual({ dialect: 'sqlite', path: '/tmp/x.db' });
+    expect(parseDatabaseUrl('postgres://u@h/db').dialect).toBe('postgres');
+    expect(() => parseDatabaseUrl('mysql://x')).toThrow(/unsupported database URL/);
+    expect(() => parseDatabaseUrl('sqlite:')).toThrow(/needs a path/);
+  });
+
+  it('opens an in-memory SQLite database', async () => {
+    const s = await openStorage('sqlite::memory:');
+    expect(await s.countArticles()).toBe(0);
+    await s.close();
+  });
+});
+
+// One contract, every backend (Gorse's baseTestSuite, Kysely's DIALECTS loop): no mocks.
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.enabled)(`storage contract: ${backend.name}`, () => {
+    let storage: KyselyStorage;
+    let url: string;
+    let cleanup: () => Promise<void>;
+
+    beforeAll(async () => {
+      ({ storage, url, cleanup } = await openBackend(backend));
+    });
+    afterAll(async () => cleanup?.());
+
+    it('applies migrations once: reopening the same database migrates nothing and keeps data', async () => {
+      await storage.upsertArticles([article('keep')]);
+      const again = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
+      expect(await again.getArticle('keep')).toBeDefined();
+      await again.close();
+    });
+
+    it('upserts articles idempotently and reads them back unchanged', async () => {
+      const a = article('a-1', { tags: ['Ukraine', 'Kyiv'], paywalled: true, expiresAt: T + 3_600_000, lead: "O'Brien; DROP TABLE articles;--" });
+      expect(await storage.upsertArticles([a, article('a-2')])).toEqual({ inserted: 2, updated: 0 });
+      expect(await storage.upsertArticles([a, article('a-2')])).toEqual({ inserted: 0, updated: 2 });
+      expect(await storage.getArticle('a-1')).toEqual(a);
+      await storage.upsertArticles([{ ...a, title: 'New title' }]);
+      expect((await storage.getArticle('a-1'))?.title).toBe('New title');
+      expect(await storage.getArticle('nope')).toBeUndefined();
+    });
+
+    it('lists newest first, filters by section, changes status and deletes', async () => {
+      await storage.upsertArticles([article('old', { publishedAt: T - 1000, section: 'sport' }), article('new', { publishedAt: T + 1000, section: 'sport' })]);
+      const sport = await storage.listArticles({ limit: 10, offset: 0, section: 'sport' });
+      expect(sport.map((a) => a.id)).toEqual(['new', 'old']);
+      expect(await storage.setArticleStatus('old', 'unpublished')).toBe(true);
+      expect((await storage.getArticle('old'))?.status).toBe('unpublished');
+      expect(await storage.setArticleStatus('missing', 'retracted')).toBe(false);
+      expect(await storage.deleteArticle('old')).toBe(true);
+      expect(await storage.deleteArticle('old')).toBe(false);
+    });
+
+    it('appends events once: replays are duplicates, a changed payload is a conflict and the first stands', async () => {
+      const e1 = readEvent('ev-1');
+      expect(await storage.appendEvents([e1, readEvent('ev-2')])).toEqual(['accepted', 'accepted']);
+      // A replay arrives later: a different receive time does not make it a different event.
+      expect(await storage.appendEvents([{ ...e1, receivedTs: T + 999 }])).toEqual(['duplicate']);
+      expect(await storage.appendEvents([readEvent('ev-1', { dwellMs: 999 })])).toEqual(['conflict']);
+      const [stored] = await storage.getEvents(['ev-1']);
+      expect(stored).toEqual(e1);
+    });
+
+    it('handles an id repeated inside one batch', async () => {
+      const out = await storage.appendEvents([readEvent('dup-1'), readEvent('dup-1'), readEvent('dup-1', { scroll: 1 }), readEvent('dup-2')]);
+      expect(out).toEqual(['accepted', 'duplicate', 'conflict', 'accepted']);
+    });
+
+    it('stores ids with SQL metacharacters and any Unicode as plain data', async () => {
+      const ids = ["x'); DROP TABLE events;--", 'a"b\\c%_', 'émoji 🎉 中文', 'line\nbreak'];
+      expect(await storage.appendEvents(ids.map((id) => readEvent(id, { readerId: id })))).toEqual(ids.map(() => 'accepted'));
+      const back = await storage.getEvents(ids);
+      expect(back.map((e) => e.eventId).sort()).toEqual([...ids].sort());
+      expect(await storage.countEvents()).toBeGreaterThanOrEqual(ids.length);
+    });
+
+    it('stores every event type and reads it back', async () => {
+      const events: StoredEvent[] = [
+        { type: 'page_view', eventId: 't-pv', readerId: 'r', sessionId: 's', clientTs: T, articleId: null, page: '/', url: null, referrer: null, receivedTs: T },
+        { type: 'impression', eventId: 't-imp', readerId: 'r', sessionId: 's', clientTs: T, recommId: 'rc', placement: 'read-next', articleId: 'a', items: [{ articleId: 'b', position: 1, team: null }], experiment: 'exp', phase: 1, arm: 'b', hashVersion: 2, recommender: { kind: 'co-read', version: '3' }, shadow: false, receivedTs: T },
+        { type: 'click', eventId: 't-cl', readerId: 'r', sessionId: 's', clientTs: T, recommId: 'rc', articleId: 'b', position: 1, placement: null, receivedTs: T },
+        { type: 'subscribe', eventId: 't-sub', readerId: 'r', sessionId: 's', clientTs: T, plan: 'annual', revenue: 99.5, currency: 'EUR', articleId: null, receivedTs: T },
+      ];
+      expect(await storage.appendEvents(events)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
+      const back = await storage.getEvents(events.map((e) => e.eventId));
+      expect(new Map(back.map((e) => [e.eventId, e]))).toEqual(new Map(events.map((e) => [e.eventId, e])));
+    });
+
+    it('appends a large batch in one call', async () => {
+      const many = Array.from({ length: 5000 }, (_, i) => readEvent(`bulk-${i}`));
+      const out = await storage.appendEvents(many);
+      expect(out.every((o) => o === 'accepted')).toBe(true);
+    });
+
+    it('writes an exposure once per experiment, phase and reader', async () => {
+      const e = { experiment: 'exp-1', phase: 1, arm: 'control', readerId: 'r1', hashVersion: 2, exposedTs: T };
+      await storage.appendExposures([e, { ...e, arm: 'b', exposedTs: T + 10 }]);
+      await storage.appendExposures([{ ...e, exposedTs: T + 20 }, { ...e, phase: 2, arm: 'b', exposedTs: T + 30 }]);
+      expect(await storage.listExposures('exp-1')).toEqual([e, { ...e, phase: 2, arm: 'b', exposedTs: T + 30 }]);
+    });
+
+    it('stores serve records, shadow slates included', async () => {
+      const live = serve('rc-1');
+      const shadow = serve('rc-1', { shadow: true, recommenderKind: 'model', recommenderVersion: '7', slate: [], latencyMs: 12.5 });
+      await storage.appendServes([live, shadow]);
+      const back = await storage.listServes({ limit: 10, recommId: 'rc-1' });
+      expect(back).toHaveLength(2);
+      expect(back).toEqual(expect.arrayContaining([live, shadow]));
+    });
+
+    it('keeps the first key hash stored for a role', async () => {
+      expect(await storage.getKeyHash('admin')).toBeUndefined();
+      expect(await storage.putKeyHashIfAbsent('admin', 'h1', T)).toBe('h1');
+      expect(await storage.putKeyHashIfAbsent('admin', 'h2', T)).toBe('h1');
+      expect(await storage.getKeyHash('admin')).toBe('h1');
+    });
+
+    it('answers a ping', async () => {
+      await expect(storage.ping()).resolves.toBeUndefined();
+    });
+  });
+}
