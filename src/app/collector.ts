@@ -32,8 +32,15 @@ export class Collector {
     private readonly clock: Clock,
     private readonly window: TimestampWindow,
     maxEventsPerCommit = 20_000,
+    /** Hears the events of each commit that were stored now (not duplicates), after the commit. */
+    onStored: (events: StoredEvent[]) => void = () => undefined,
   ) {
-    this.committer = new GroupCommitter((events) => store.appendEvents(events), maxEventsPerCommit);
+    this.committer = new GroupCommitter(async (events) => {
+      const outcomes = await store.appendEvents(events);
+      const fresh = events.filter((_, i) => outcomes[i] === 'accepted');
+      if (fresh.length > 0) onStored(fresh);
+      return outcomes;
+    }, maxEventsPerCommit);
   }
 
   /** `rawEvents` must already be an array of 1..1000 entries (the HTTP layer checks the batch shape). */

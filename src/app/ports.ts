@@ -1,6 +1,7 @@
 import type { Article, ArticleStatus } from '../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import type { StoredEvent } from '../core/events/schema.js';
+import type { PlacementConfig } from '../core/recommend/placement.js';
 
 /**
  * The smallest store interfaces the use cases need, owned by the use cases. Adapters implement
@@ -22,13 +23,44 @@ export interface EventStore {
   /** Reads events back by id (tests, audits); unknown ids are absent from the result. */
   getEvents(eventIds: readonly string[]): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
+  /**
+   * Streams the reading signals (read, click, article page_view) with a client time at or after
+   * `sinceTs`, oldest first, to rebuild the fresh serving state at start.
+   */
+  scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number>;
+}
+
+export interface SignalRow {
+  type: 'read' | 'click' | 'page_view';
+  readerId: string;
+  articleId: string;
+  clientTs: number;
+}
+
+export interface StoredPlacement {
+  name: string;
+  config: PlacementConfig;
+  revision: number;
+  updatedTs: number;
+}
+
+export interface PlacementStore {
+  listPlacements(): Promise<StoredPlacement[]>;
+  getPlacement(name: string): Promise<StoredPlacement | undefined>;
+  /**
+   * Writes a placement if its stored revision is still `expectedRevision` (0 = must not exist yet);
+   * returns the new revision, or undefined when someone else changed it first.
+   */
+  putPlacement(config: PlacementConfig, expectedRevision: number, updatedTs: number): Promise<number | undefined>;
 }
 
 export interface ArticleStore {
-  /** Inserts or replaces articles by id; idempotent. Returns how many ids were new. */
-  upsertArticles(articles: readonly Article[]): Promise<{ inserted: number; updated: number }>;
+  /** Inserts or replaces articles by id; idempotent. Returns how many ids were new. `storedTs` stamps the rows for articlesStoredSince. */
+  upsertArticles(articles: readonly Article[], storedTs: number): Promise<{ inserted: number; updated: number }>;
   getArticle(id: string): Promise<Article | undefined>;
-  setArticleStatus(id: string, status: ArticleStatus): Promise<boolean>;
+  setArticleStatus(id: string, status: ArticleStatus, storedTs: number): Promise<boolean>;
+  /** Articles written (upserted or status changed) at or after `sinceTs`, in any order. */
+  articlesStoredSince(sinceTs: number): Promise<Article[]>;
   deleteArticle(id: string): Promise<boolean>;
   countArticles(): Promise<number>;
   /** Newest first by publication time. */
@@ -51,7 +83,7 @@ export interface KeyStore {
   putKeyHashIfAbsent(role: KeyRole, hash: string, createdTs: number): Promise<string>;
 }
 
-export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore {
+export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

@@ -30,6 +30,12 @@ export interface Config {
   /** Longest time serve/exposure records wait in memory before they are written, milliseconds. */
   recordFlushIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Reading signals replayed from storage at start to rebuild popularity and co-reads, milliseconds. */
+  replayMs: number;
+  /** How often serving polls the catalog for changes made by other processes, milliseconds. */
+  catalogPollMs: number;
+  /** How often serving polls placement changes made by other processes, milliseconds. */
+  placementPollMs: number;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -47,6 +53,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   pgPoolSize: 10,
   recordFlushIntervalMs: 100, // 0.1 second
   logLevel: 'info',
+  replayMs: 7 * 24 * 60 * 60 * 1000, // 7 days
+  catalogPollMs: 5000, // 5 seconds
+  placementPollMs: 1000, // 1 second
 });
 
 /** Environment variable for each setting, for the README's configuration table. */
@@ -65,6 +74,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   pgPoolSize: 'READNEXT_PG_POOL_SIZE',
   recordFlushIntervalMs: 'READNEXT_RECORD_FLUSH_MS',
   logLevel: 'READNEXT_LOG_LEVEL',
+  replayMs: 'READNEXT_REPLAY_MS',
+  catalogPollMs: 'READNEXT_CATALOG_POLL_MS',
+  placementPollMs: 'READNEXT_PLACEMENT_POLL_MS',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -110,6 +122,9 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('pgPoolSize')) c.pgPoolSize = int(ENV_NAMES.pgPoolSize, s('pgPoolSize')!, 1, 1000);
   if (s('recordFlushIntervalMs')) c.recordFlushIntervalMs = int(ENV_NAMES.recordFlushIntervalMs, s('recordFlushIntervalMs')!, 1, 60_000);
   if (s('logLevel')) c.logLevel = oneOf(ENV_NAMES.logLevel, s('logLevel')!, LOG_LEVELS);
+  if (s('replayMs')) c.replayMs = int(ENV_NAMES.replayMs, s('replayMs')!, 0, 365 * 86_400_000);
+  if (s('catalogPollMs')) c.catalogPollMs = int(ENV_NAMES.catalogPollMs, s('catalogPollMs')!, 100, 3_600_000);
+  if (s('placementPollMs')) c.placementPollMs = int(ENV_NAMES.placementPollMs, s('placementPollMs')!, 50, 3_600_000);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createApp } from '../adapters/http/app.js';
 import type { Config } from '../config/config.js';
-import { openServices, VERSION, type Services } from './services.js';
+import { appDeps, openServices, type Services } from './services.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -12,20 +12,11 @@ export interface RunningServer {
 
 /** Opens the database, builds the app and listens. Generated keys are printed once, here. */
 export async function startServer(config: Readonly<Config>, print: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RunningServer> {
-  const services = await openServices(config, undefined, print);
+  const services = await openServices(config, { log: print, background: true });
   for (const k of services.keyStates) {
     if (k.generated) print(`readnext: generated the ${k.role} key (shown once, stored hashed): ${k.generated}`);
   }
-  const app = await createApp({
-    collector: services.collector,
-    articles: services.storage,
-    records: services.storage,
-    recordWriter: services.recordWriter,
-    keys: services.keys,
-    clock: services.clock,
-    ping: () => services.storage.ping(),
-    options: { bodyLimitBytes: config.bodyLimitBytes, corsOrigins: config.corsOrigins, logLevel: config.logLevel, version: VERSION },
-  });
+  const app = await createApp(appDeps(services));
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -1,13 +1,20 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
+import { FreshFeed } from '../app/fresh-feed.js';
 import { ApiKeys, type KeyState } from '../app/keys.js';
+import { Placements } from '../app/placements.js';
 import type { Secrets } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
+import { RecommendationService } from '../app/serving.js';
+import type { AppDeps } from '../adapters/http/app.js';
 import { openStorage } from '../adapters/storage/open.js';
 import type { KyselyStorage } from '../adapters/storage/kysely-store.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
+import { FreshState } from '../core/recommend/fresh-state.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -24,32 +31,86 @@ export function openDb(config: Readonly<Config>): Promise<KyselyStorage> {
 }
 
 export interface Services {
+  config: Readonly<Config>;
   storage: KyselyStorage;
   collector: Collector;
   recordWriter: RecordWriter;
   keys: ApiKeys;
   keyStates: KeyState[];
   clock: Clock;
+  state: FreshState;
+  feed: FreshFeed;
+  catalog: CatalogService;
+  placements: Placements;
+  recommendations: RecommendationService;
   close(): Promise<void>;
 }
 
-/** Opens the database (migrating it) and wires the use cases. */
-export async function openServices(config: Readonly<Config>, clock: Clock = systemClock, log: (msg: string) => void = () => undefined): Promise<Services> {
+/**
+ * Opens the database (migrating it) and wires the use cases: 1. storage, 2. the fresh serving
+ * state rebuilt from stored articles and signals, 3. placements, 4. the collector feeding the state
+ * after each commit, 5. keys. `background` starts the pollers that pick up other processes' changes.
+ */
+export async function openServices(
+  config: Readonly<Config>,
+  opts: { clock?: Clock; log?: (msg: string) => void; background?: boolean } = {},
+): Promise<Services> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? (() => undefined);
   const storage = await openDb(config);
-  const collector = new Collector(storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs }, config.maxEventsPerCommit);
+  const state = new FreshState();
+  const feed = new FreshFeed(state, storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
+  await feed.rebuild();
+  const placements = new Placements(storage, state, clock);
+  await placements.load();
+  const collector = new Collector(storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs }, config.maxEventsPerCommit, (events) => feed.events(events));
   const recordWriter = new RecordWriter(storage, {
     flushIntervalMs: config.recordFlushIntervalMs,
     maxBuffered: 1000,
     onError: (e, kind, dropped) => log(`could not write ${dropped} ${kind} records: ${(e as Error).message}`),
   });
+  const faultsLogged = new Set<string>();
+  const recommendations = new RecommendationService(state, placements, recordWriter, clock, randomUUID, () => performance.now(), (placement, kind, message) => {
+    // Log a fault once per placement and recommender; the counters keep the totals.
+    const key = `${placement}|${kind}|${message}`;
+    if (faultsLogged.has(key)) return;
+    faultsLogged.add(key);
+    log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
+  });
+  const catalog = new CatalogService(storage, clock, feed);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
+  let placementTimer: NodeJS.Timeout | undefined;
+  if (opts.background) {
+    feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
+    placementTimer = setInterval(() => void placements.refresh().catch((e: Error) => log(`placement refresh failed: ${e.message}`)), config.placementPollMs);
+    placementTimer.unref();
+  }
   return {
-    storage, collector, recordWriter, keys, keyStates, clock,
+    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, placements, recommendations,
     async close() {
+      feed.stop();
+      if (placementTimer) clearInterval(placementTimer);
       await collector.close();
       await recordWriter.close();
       await storage.close();
     },
+  };
+}
+
+/** The HTTP app's dependencies from the services (shared by the server and the tests). */
+export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps {
+  return {
+    collector: s.collector,
+    catalog: s.catalog,
+    recommendations: s.recommendations,
+    placements: s.placements,
+    records: s.storage,
+    recordWriter: s.recordWriter,
+    keys: s.keys,
+    clock: s.clock,
+    ping: () => s.storage.ping(),
+    options: { bodyLimitBytes: s.config.bodyLimitBytes, corsOrigins: s.config.corsOrigins, logLevel: s.config.logLevel, version: VERSION },
+    plugins,
   };
 }

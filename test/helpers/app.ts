@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../src/adapters/http/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
-import { openServices, type Services } from '../../src/main/services.js';
+import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { T0 } from './events.js';
 
 export const ADMIN_KEY = 'test-admin-key';
@@ -19,17 +19,8 @@ export interface TestApp {
 export async function testApp(over: Partial<Config> = {}): Promise<TestApp> {
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent', ...over }, {});
   const clock = fixedClock(T0);
-  const services = await openServices(config, clock);
-  const app = await createApp({
-    collector: services.collector,
-    articles: services.storage,
-    records: services.storage,
-    recordWriter: services.recordWriter,
-    keys: services.keys,
-    clock,
-    ping: () => services.storage.ping(),
-    options: { bodyLimitBytes: config.bodyLimitBytes, corsOrigins: config.corsOrigins, logLevel: 'silent', version: 'test' },
-  });
+  const services = await openServices(config, { clock });
+  const app = await createApp(appDeps(services));
   return {
     app, services, clock,
     async close() {

@@ -78,7 +78,8 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
       let started = false;
       try {
         summary = await importArticles(catalog.store, readArticles(source, format, now), {
-          rebaseTo: o.rebaseDates ? now : undefined,
+          now,
+          rebase: Boolean(o.rebaseDates),
           onProgress: (done, total) => {
             if (!bar) return;
             if (!started) {

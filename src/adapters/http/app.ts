@@ -1,19 +1,25 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
-import type { ArticleStore, RecordStore } from '../../app/ports.js';
+import type { CatalogService } from '../../app/catalog.js';
+import type { Placements } from '../../app/placements.js';
+import type { RecordStore } from '../../app/ports.js';
+import type { RecommendationService } from '../../app/serving.js';
 import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import { errorHandler } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { eventRoutes } from './routes/events.js';
+import { recommendationRoutes } from './routes/recommendations.js';
 
 export interface AppDeps {
   collector: Collector;
-  articles: ArticleStore;
+  catalog: CatalogService;
+  recommendations: RecommendationService;
+  placements: Placements;
   records: RecordStore;
   recordWriter: RecordWriter;
   keys: ApiKeys;
@@ -26,6 +32,8 @@ export interface AppDeps {
     logLevel: string;
     version: string;
   };
+  /** Routes from other adapters (the web adapter's demo site and SDK), composed by main. */
+  plugins?: FastifyPluginAsync[];
 }
 
 /**
@@ -89,6 +97,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(eventRoutes(deps));
+  await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
+  for (const p of deps.plugins ?? []) await app.register(p);
   return app;
 }

@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_database_url: 500,
   import_failed: 500,
   not_ready: 503,
+  unknown_placement: 400,
   internal: 500,
 };
 

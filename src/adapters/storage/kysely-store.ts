@@ -2,7 +2,8 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { AppendOutcome, KeyRole, Storage } from '../../app/ports.js';
+import type { AppendOutcome, KeyRole, SignalRow, Storage, StoredPlacement } from '../../app/ports.js';
+import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow } from './rows.js';
 import type { Database } from './schema.js';
@@ -55,9 +56,65 @@ export abstract class KyselyStorage implements Storage {
     return Number(r.n);
   }
 
+  async scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number> {
+    const BATCH = 10_000;
+    let batch: SignalRow[] = [];
+    let n = 0;
+    const rows = this.db
+      .selectFrom('events')
+      .select(['type', 'reader_id', 'article_id', 'client_ts'])
+      .where('client_ts', '>=', sinceTs)
+      .where('article_id', 'is not', null)
+      .where('type', 'in', ['read', 'click', 'page_view'])
+      .orderBy('client_ts')
+      .stream(BATCH);
+    for await (const r of rows) {
+      batch.push({ type: r.type as SignalRow['type'], readerId: r.reader_id, articleId: r.article_id!, clientTs: Number(r.client_ts) });
+      if (batch.length >= BATCH) {
+        onBatch(batch);
+        n += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) onBatch(batch);
+    return n + batch.length;
+  }
+
+  // ---- placements
+
+  async listPlacements(): Promise<StoredPlacement[]> {
+    const rows = await this.db.selectFrom('placements').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.updated_ts) }));
+  }
+
+  async getPlacement(name: string): Promise<StoredPlacement | undefined> {
+    const r = await this.db.selectFrom('placements').selectAll().where('name', '=', name).executeTakeFirst();
+    return r && { name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.updated_ts) };
+  }
+
+  async putPlacement(config: PlacementConfig, expectedRevision: number, updatedTs: number): Promise<number | undefined> {
+    const json = JSON.stringify(config);
+    if (expectedRevision === 0) {
+      const r = await this.db
+        .insertInto('placements')
+        .values({ name: config.name, config: json, revision: 1, updated_ts: updatedTs })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? 1 : undefined;
+    }
+    // Compare-and-set on the revision: two admins editing at once cannot overwrite each other silently.
+    const r = await this.db
+      .updateTable('placements')
+      .set({ config: json, revision: expectedRevision + 1, updated_ts: updatedTs })
+      .where('name', '=', config.name)
+      .where('revision', '=', expectedRevision)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0 ? expectedRevision + 1 : undefined;
+  }
+
   // ---- articles
 
-  async upsertArticles(articles: readonly Article[]): Promise<{ inserted: number; updated: number }> {
+  async upsertArticles(articles: readonly Article[], storedTs: number): Promise<{ inserted: number; updated: number }> {
     let inserted = 0;
     for (const batch of chunks(articles, 200)) {
       const ids = [...new Set(batch.map((a) => a.id))];
@@ -65,14 +122,14 @@ export abstract class KyselyStorage implements Storage {
       inserted += ids.length - existing.length;
       await this.db
         .insertInto('articles')
-        .values(batch.map(articleToRow))
+        .values(batch.map((a) => articleToRow(a, storedTs)))
         .onConflict((oc) =>
           oc.column('id').doUpdateSet((eb) => ({
             url: eb.ref('excluded.url'), title: eb.ref('excluded.title'), lead: eb.ref('excluded.lead'), body: eb.ref('excluded.body'),
             section: eb.ref('excluded.section'), tags: eb.ref('excluded.tags'), author: eb.ref('excluded.author'),
             published_ts: eb.ref('excluded.published_ts'), updated_ts: eb.ref('excluded.updated_ts'), expires_ts: eb.ref('excluded.expires_ts'),
             embargo_until_ts: eb.ref('excluded.embargo_until_ts'), status: eb.ref('excluded.status'), paywalled: eb.ref('excluded.paywalled'),
-            language: eb.ref('excluded.language'),
+            language: eb.ref('excluded.language'), stored_ts: eb.ref('excluded.stored_ts'),
           })),
         )
         .execute();
@@ -85,14 +142,19 @@ export abstract class KyselyStorage implements Storage {
     return r ? rowToArticle(r) : undefined;
   }
 
-  async setArticleStatus(id: string, status: ArticleStatus): Promise<boolean> {
-    const r = await this.db.updateTable('articles').set({ status }).where('id', '=', id).executeTakeFirst();
+  async setArticleStatus(id: string, status: ArticleStatus, storedTs: number): Promise<boolean> {
+    const r = await this.db.updateTable('articles').set({ status, stored_ts: storedTs }).where('id', '=', id).executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async deleteArticle(id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('articles').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
+  }
+
+  async articlesStoredSince(sinceTs: number): Promise<Article[]> {
+    const rows = await this.db.selectFrom('articles').selectAll().where('stored_ts', '>=', sinceTs).execute();
+    return rows.map(rowToArticle);
   }
 
   async countArticles(): Promise<number> {

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage } from './kysely-store.js';
@@ -17,7 +18,7 @@ export class PostgresStorage extends KyselyStorage {
   readonly dialect = 'postgres' as const;
 
   constructor(private readonly pool: pg.Pool) {
-    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }));
+    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }));
   }
 
   static open(connectionString: string, maxConnections = 10): PostgresStorage {

@@ -9,11 +9,11 @@ import type { ArticleRow, EventRow, ExposureRow, ServeRow } from './schema.js';
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
-export function articleToRow(a: Article): ArticleRow {
+export function articleToRow(a: Article, storedTs: number): ArticleRow {
   return {
     id: a.id, url: a.url, title: a.title, lead: a.lead, body: a.body, section: a.section, tags: JSON.stringify(a.tags),
     author: a.author, published_ts: a.publishedAt, updated_ts: a.updatedAt, expires_ts: a.expiresAt,
-    embargo_until_ts: a.embargoUntil, status: a.status, paywalled: a.paywalled ? 1 : 0, language: a.language,
+    embargo_until_ts: a.embargoUntil, status: a.status, paywalled: a.paywalled ? 1 : 0, language: a.language, stored_ts: storedTs,
   };
 }
 

@@ -21,6 +21,8 @@ export interface ArticleRow {
   status: string;
   paywalled: number;
   language: string | null;
+  /** When this row was last written, epoch ms (server clock). */
+  stored_ts: number;
 }
 
 export interface EventRow {
@@ -76,10 +78,20 @@ export interface ApiKeyRow {
   created_ts: number;
 }
 
+export interface PlacementRow {
+  name: string;
+  /** The PlacementConfig as JSON. */
+  config: string;
+  /** Incremented on every change; the serving cache compares it. */
+  revision: number;
+  updated_ts: number;
+}
+
 export interface Database {
   articles: ArticleRow;
   events: EventRow;
   exposures: ExposureRow;
   serves: ServeRow;
   api_keys: ApiKeyRow;
+  placements: PlacementRow;
 }

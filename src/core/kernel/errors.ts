@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'invalid_database_url'
   | 'import_failed'
   | 'not_ready'
+  | 'unknown_placement'
   | 'internal';
 
 export class DomainError extends Error {

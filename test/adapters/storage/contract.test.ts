@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { ServeRecord } from '../../../src/core/events/records.js';
+import { DEFAULT_PLACEMENT } from '../../../src/core/recommend/placement.js';
 import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../../../src/adapters/storage/kysely-store.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
@@ -53,7 +54,7 @@ for (const backend of BACKENDS) {
     afterAll(async () => cleanup?.());
 
     it('applies migrations once: reopening the same database migrates nothing and keeps data', async () => {
-      await storage.upsertArticles([article('keep')]);
+      await storage.upsertArticles([article('keep')], T);
       const again = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
       expect(await again.getArticle('keep')).toBeDefined();
       await again.close();
@@ -61,21 +62,29 @@ for (const backend of BACKENDS) {
 
     it('upserts articles idempotently and reads them back unchanged', async () => {
       const a = article('a-1', { tags: ['Ukraine', 'Kyiv'], paywalled: true, expiresAt: T + 3_600_000, lead: "O'Brien; DROP TABLE articles;--" });
-      expect(await storage.upsertArticles([a, article('a-2')])).toEqual({ inserted: 2, updated: 0 });
-      expect(await storage.upsertArticles([a, article('a-2')])).toEqual({ inserted: 0, updated: 2 });
+      expect(await storage.upsertArticles([a, article('a-2')], T)).toEqual({ inserted: 2, updated: 0 });
+      expect(await storage.upsertArticles([a, article('a-2')], T)).toEqual({ inserted: 0, updated: 2 });
       expect(await storage.getArticle('a-1')).toEqual(a);
-      await storage.upsertArticles([{ ...a, title: 'New title' }]);
+      await storage.upsertArticles([{ ...a, title: 'New title' }], T);
       expect((await storage.getArticle('a-1'))?.title).toBe('New title');
       expect(await storage.getArticle('nope')).toBeUndefined();
     });
 
+    it('finds the articles stored since a time (imports made by other processes)', async () => {
+      await storage.upsertArticles([article('s-1')], T + 10_000);
+      await storage.upsertArticles([article('s-2')], T + 20_000);
+      expect((await storage.articlesStoredSince(T + 15_000)).map((a) => a.id)).toEqual(['s-2']);
+      await storage.setArticleStatus('s-1', 'retracted', T + 30_000);
+      expect((await storage.articlesStoredSince(T + 25_000)).map((a) => [a.id, a.status])).toEqual([['s-1', 'retracted']]);
+    });
+
     it('lists newest first, filters by section, changes status and deletes', async () => {
-      await storage.upsertArticles([article('old', { publishedAt: T - 1000, section: 'sport' }), article('new', { publishedAt: T + 1000, section: 'sport' })]);
+      await storage.upsertArticles([article('old', { publishedAt: T - 1000, section: 'sport' }), article('new', { publishedAt: T + 1000, section: 'sport' })], T);
       const sport = await storage.listArticles({ limit: 10, offset: 0, section: 'sport' });
       expect(sport.map((a) => a.id)).toEqual(['new', 'old']);
-      expect(await storage.setArticleStatus('old', 'unpublished')).toBe(true);
+      expect(await storage.setArticleStatus('old', 'unpublished', T)).toBe(true);
       expect((await storage.getArticle('old'))?.status).toBe('unpublished');
-      expect(await storage.setArticleStatus('missing', 'retracted')).toBe(false);
+      expect(await storage.setArticleStatus('missing', 'retracted', T)).toBe(false);
       expect(await storage.deleteArticle('old')).toBe(true);
       expect(await storage.deleteArticle('old')).toBe(false);
     });
@@ -142,6 +151,37 @@ for (const backend of BACKENDS) {
       expect(await storage.putKeyHashIfAbsent('admin', 'h1', T)).toBe('h1');
       expect(await storage.putKeyHashIfAbsent('admin', 'h2', T)).toBe('h1');
       expect(await storage.getKeyHash('admin')).toBe('h1');
+    });
+
+    it('streams reading signals since a time, oldest first', async () => {
+      const base = T + 10 * 86_400_000; // later than every other event of this suite
+      const events: StoredEvent[] = [
+        readEvent('sig-2', { clientTs: base + 2, readerId: 'sr', articleId: 'b' }),
+        readEvent('sig-1', { clientTs: base + 1, readerId: 'sr', articleId: 'a' }),
+        { type: 'click', eventId: 'sig-3', readerId: 'sr', sessionId: 's', clientTs: base + 3, recommId: 'x', articleId: 'c', position: 1, placement: null, receivedTs: base },
+        { type: 'page_view', eventId: 'sig-4', readerId: 'sr', sessionId: 's', clientTs: base + 4, articleId: null, page: '/', url: null, referrer: null, receivedTs: base },
+        { type: 'subscribe', eventId: 'sig-5', readerId: 'sr', sessionId: 's', clientTs: base + 5, plan: 'p', revenue: 1, currency: 'EUR', articleId: 'd', receivedTs: base },
+        readEvent('sig-0', { clientTs: base - 1, readerId: 'sr', articleId: 'z' }),
+      ];
+      await storage.appendEvents(events);
+      const got: unknown[] = [];
+      const n = await storage.scanSignals(base, (rows) => got.push(...rows));
+      expect(n).toBe(3);
+      expect(got).toEqual([
+        { type: 'read', readerId: 'sr', articleId: 'a', clientTs: base + 1 },
+        { type: 'read', readerId: 'sr', articleId: 'b', clientTs: base + 2 },
+        { type: 'click', readerId: 'sr', articleId: 'c', clientTs: base + 3 },
+      ]);
+    });
+
+    it('stores placements with a compare-and-set on the revision', async () => {
+      const cfg = { ...DEFAULT_PLACEMENT, name: 'contract' };
+      expect(await storage.putPlacement(cfg, 0, T)).toBe(1);
+      expect(await storage.putPlacement(cfg, 0, T)).toBeUndefined();
+      expect(await storage.putPlacement({ ...cfg, defaultK: 3 }, 1, T + 1)).toBe(2);
+      expect(await storage.putPlacement({ ...cfg, defaultK: 4 }, 1, T + 2)).toBeUndefined();
+      expect(await storage.getPlacement('contract')).toEqual({ name: 'contract', config: { ...cfg, defaultK: 3 }, revision: 2, updatedTs: T + 1 });
+      expect((await storage.listPlacements()).map((p) => p.name)).toContain('contract');
     });
 
     it('answers a ping', async () => {

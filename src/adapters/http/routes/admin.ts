@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { articleToJson, parseArticleJson, type Article } from '../../../core/catalog/article.js';
 import { DomainError } from '../../../core/kernel/errors.js';
+import type { LivePlacement } from '../../../app/placements.js';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
@@ -36,7 +37,7 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     async (req) => {
       const { articles } = req.body as { articles: unknown[] };
       const parsed = articles.map((a, i) => parseOrThrow(a, `articles/${i}`));
-      return deps.articles.upsertArticles(parsed);
+      return deps.catalog.upsert(parsed);
     },
   );
 
@@ -46,13 +47,13 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new DomainError('invalid_body', 'the body must be an article object');
     if (body.id !== undefined && body.id !== id) throw new DomainError('invalid_field', `"id" in the body (${String(body.id)}) differs from the path (${id})`, { field: 'id' });
     const article = parseOrThrow({ ...body, id }, '');
-    const r = await deps.articles.upsertArticles([article]);
+    const r = await deps.catalog.upsert([article]);
     return { ...r, article: articleToJson(article) };
   });
 
   app.get('/v1/admin/articles/:id', { schema: { tags: ['catalog'], security, params: idParam, response: errors } }, async (req) => {
     const { id } = req.params as { id: string };
-    const a = await deps.articles.getArticle(id);
+    const a = await deps.catalog.get(id);
     if (!a) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
     return articleToJson(a);
   });
@@ -71,7 +72,7 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     },
     async (req) => {
       const q = req.query as { limit: number; offset: number; section?: string };
-      const [items, total] = await Promise.all([deps.articles.listArticles(q), deps.articles.countArticles()]);
+      const { total, items } = await deps.catalog.list(q);
       return { total, items: items.map(articleToJson) };
     },
   );
@@ -79,16 +80,55 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
   for (const [action, status] of [['unpublish', 'unpublished'], ['retract', 'retracted'], ['publish', 'published']] as const) {
     app.post(`/v1/admin/articles/:id/${action}`, { schema: { tags: ['catalog'], security, summary: `Mark an article ${status}`, params: idParam, response: errors } }, async (req) => {
       const { id } = req.params as { id: string };
-      if (!(await deps.articles.setArticleStatus(id, status))) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
+      if (!(await deps.catalog.setStatus(id, status))) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
       return { id, status };
     });
   }
 
   app.delete('/v1/admin/articles/:id', { schema: { tags: ['catalog'], security, params: idParam, response: errors } }, async (req) => {
     const { id } = req.params as { id: string };
-    if (!(await deps.articles.deleteArticle(id))) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
+    if (!(await deps.catalog.delete(id))) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
     return { id, deleted: true };
   });
+
+  const placementJson = (p: LivePlacement) => ({ ...p.config, revision: p.revision });
+  const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+
+  app.get('/v1/admin/placements', { schema: { tags: ['serving'], security, summary: 'Placements and how they serve', response: errors } }, async () => ({
+    items: deps.placements.list().map(placementJson),
+  }));
+
+  app.get('/v1/admin/placements/:name', { schema: { tags: ['serving'], security, params: nameParam, response: errors } }, async (req) => {
+    const { name } = req.params as { name: string };
+    const p = deps.placements.get(name);
+    if (!p) throw new DomainError('unknown_placement', `unknown placement "${name}"`, { field: 'name' });
+    return placementJson(p);
+  });
+
+  app.put(
+    '/v1/admin/placements/:name',
+    {
+      schema: {
+        tags: ['serving'], security, params: nameParam, response: { ...errors, 409: errorBodySchema },
+        summary: 'Create or replace a placement: live recommender, fallbacks, k, TTL, diversity cap, pins, blocks',
+        description: 'Send the `revision` you read in the If-Match header (or as ?revision=) to guard against overwriting a concurrent change; 409 conflict when it moved.',
+        querystring: { type: 'object', additionalProperties: false, properties: { revision: { type: 'integer', minimum: 0 } } },
+      },
+    },
+    async (req) => {
+      const { name } = req.params as { name: string };
+      const body = { ...(req.body as Record<string, unknown>) };
+      delete body.revision;
+      const ifMatch = req.headers['if-match'];
+      const q = (req.query as { revision?: number }).revision;
+      const expected = q ?? (typeof ifMatch === 'string' && /^"?\d+"?$/.test(ifMatch) ? Number(ifMatch.replaceAll('"', '')) : undefined);
+      return placementJson(await deps.placements.put(name, body, expected));
+    },
+  );
+
+  app.get('/v1/admin/serving/stats', { schema: { tags: ['serving'], security, summary: 'Requests, fallbacks and faults served by this process', response: errors } }, async () => ({
+    ...deps.recommendations.counters,
+  }));
 
   app.get(
     '/v1/admin/serves',

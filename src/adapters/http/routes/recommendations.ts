@@ -1,0 +1,71 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { errorBodySchema } from '../errors.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+const responseSchema = {
+  type: 'object',
+  properties: {
+    recommId: { type: 'string' },
+    placement: { type: 'string' },
+    experiment: { type: ['string', 'null'] },
+    phase: { type: ['integer', 'null'] },
+    arm: { type: ['string', 'null'] },
+    hashVersion: { type: ['integer', 'null'] },
+    recommender: { type: 'object', properties: { kind: { type: 'string' }, version: { type: 'string' } } },
+    fallback: { type: 'boolean' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          articleId: { type: 'string' },
+          title: { type: 'string' },
+          url: { type: ['string', 'null'] },
+          position: { type: 'integer' },
+          reason: { type: 'string' },
+          team: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+  app.get(
+    '/v1/recommendations',
+    {
+      schema: {
+        tags: ['serving'],
+        summary: 'What to read next',
+        description:
+          'A ranked slate for a placement. The response is never a 5xx because of a recommender: a fault falls back to the placement\'s fallback chain. ' +
+          'An unknown article still gets an answer (flagged `fallback`). `optout=1` (or a `DNT: 1` header) serves the live recommender without any reader state or experiment.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['placement'],
+          properties: {
+            placement: { type: 'string', minLength: 1, maxLength: 64 },
+            article: id,
+            reader: id,
+            session: id,
+            k: { type: 'integer', minimum: 1, maximum: 100 },
+            optout: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+          },
+        },
+        response: { 200: responseSchema, 400: errorBodySchema },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
+      const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
+      // Personalised (reader history, experiment arm): never cache in shared caches.
+      void reply.header('cache-control', 'private, no-store');
+      return deps.recommendations.recommend({
+        placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
+      });
+    },
+  );
+};

@@ -1,0 +1,78 @@
+import type { Article } from '../catalog/article.js';
+
+export const DEFAULT_TTL_MS = 72 * 60 * 60 * 1000; // 72 hours
+
+/**
+ * Whether an article may be recommended at `now`: published (not unpublished or retracted),
+ * publication time reached and embargo lifted, and not expired (its own `expiresAt`, else
+ * publication + TTL).
+ */
+export function isShowable(a: Article, now: number, ttlMs: number): boolean {
+  if (a.status !== 'published') return false;
+  if (a.publishedAt > now) return false;
+  if (a.embargoUntil !== null && a.embargoUntil > now) return false;
+  const expires = a.expiresAt ?? a.publishedAt + ttlMs;
+  return expires > now;
+}
+
+/**
+ * The catalog in memory, for serving: articles by id, newest first overall and per section.
+ * Rebuilt lists are sorted once per change batch, not per request.
+ */
+export class CatalogIndex {
+  private readonly byId = new Map<string, Article>();
+  private newest: Article[] = [];
+  private bySection = new Map<string, Article[]>();
+  private dirty = false;
+
+  constructor(articles: Iterable<Article> = []) {
+    this.upsert(articles);
+  }
+
+  upsert(articles: Iterable<Article>): void {
+    for (const a of articles) this.byId.set(a.id, a);
+    this.dirty = true;
+  }
+
+  remove(id: string): void {
+    if (this.byId.delete(id)) this.dirty = true;
+  }
+
+  get(id: string): Article | undefined {
+    return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** All articles, newest publication first (ties by id). */
+  latest(): readonly Article[] {
+    this.refresh();
+    return this.newest;
+  }
+
+  /** Articles of one section, newest first. */
+  latestInSection(section: string): readonly Article[] {
+    this.refresh();
+    return this.bySection.get(section) ?? [];
+  }
+
+  sections(): string[] {
+    this.refresh();
+    return [...this.bySection.keys()];
+  }
+
+  private refresh(): void {
+    if (!this.dirty) return;
+    this.newest = [...this.byId.values()].sort((a, b) => b.publishedAt - a.publishedAt || (a.id < b.id ? -1 : 1));
+    this.bySection = new Map();
+    for (const a of this.newest) {
+      if (a.section === null) continue;
+      let list = this.bySection.get(a.section);
+      if (!list) this.bySection.set(a.section, (list = []));
+      list.push(a);
+    }
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,93 @@
+import type { Article } from '../catalog/article.js';
+import { CatalogIndex } from './catalog-index.js';
+import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Signal } from './signals.js';
+
+export interface FreshStateOptions {
+  /** Signals kept for building counters created later. */
+  signalCapacity: number;
+  /** Readers whose recent reads are kept for the already-read filter. */
+  maxReaders: number;
+  /** Recent reads kept per reader. */
+  historyPerReader: number;
+}
+
+export const DEFAULT_FRESH_STATE: FreshStateOptions = { signalCapacity: 2_000_000, maxReaders: 500_000, historyPerReader: 50 };
+
+/**
+ * Everything recommenders read: the catalog, each reader's recent reads, and time-decayed
+ * counters, updated incrementally as events arrive. Counters are created on first use with the
+ * parameters a recommender asks for, and built from the retained signals, so a recommender deployed
+ * later sees the same history as one that existed at start.
+ */
+export class FreshState {
+  readonly catalog = new CatalogIndex();
+  private readonly log: SignalLog;
+  private readonly histories = new Map<string, string[]>();
+  private readonly popularities = new Map<string, Popularity>();
+  private readonly coVisitations = new Map<string, CoVisitation>();
+
+  constructor(readonly options: FreshStateOptions = DEFAULT_FRESH_STATE) {
+    this.log = new SignalLog(options.signalCapacity);
+  }
+
+  upsertArticles(articles: Iterable<Article>): void {
+    this.catalog.upsert(articles);
+  }
+
+  removeArticle(id: string): void {
+    this.catalog.remove(id);
+  }
+
+  /** Applies one reading signal to every counter and to the reader's history. */
+  add(s: Signal): void {
+    this.log.push(s);
+    if (s.kind !== 'click') this.remember(s.readerId, s.articleId);
+    for (const p of this.popularities.values()) p.add(s);
+    for (const c of this.coVisitations.values()) c.add(s);
+  }
+
+  /** The reader's recently read or viewed articles, newest first. */
+  history(readerId: string | null): readonly string[] {
+    if (readerId === null) return [];
+    return this.histories.get(readerId) ?? [];
+  }
+
+  popularity(halfLifeMs: number, weights: { read: number; click: number; view: number }): Popularity {
+    const key = `${halfLifeMs}|${weights.read}|${weights.click}|${weights.view}`;
+    let p = this.popularities.get(key);
+    if (!p) {
+      p = new Popularity(halfLifeMs, weights);
+      for (const s of this.log) p.add(s);
+      this.popularities.set(key, p);
+    }
+    return p;
+  }
+
+  coVisitation(params: CoVisitationParams): CoVisitation {
+    const key = `${params.halfLifeMs}|${params.windowMs}|${params.lookback}|${params.maxNeighbours}`;
+    let c = this.coVisitations.get(key);
+    if (!c) {
+      c = new CoVisitation(params, this.options.maxReaders);
+      for (const s of this.log) c.add(s);
+      this.coVisitations.set(key, c);
+    }
+    return c;
+  }
+
+  get signals(): number {
+    return this.log.size;
+  }
+
+  private remember(readerId: string, articleId: string): void {
+    let h = this.histories.get(readerId);
+    if (h) this.histories.delete(readerId);
+    else h = [];
+    const at = h.indexOf(articleId);
+    if (at >= 0) h.splice(at, 1);
+    h.unshift(articleId);
+    if (h.length > this.options.historyPerReader) h.pop();
+    // Re-inserted on every signal: Map order is recency order, so the first key is the least recent reader.
+    this.histories.set(readerId, h);
+    if (this.histories.size > this.options.maxReaders) this.histories.delete(this.histories.keys().next().value!);
+  }
+}

@@ -1,0 +1,113 @@
+import { DomainError } from '../kernel/errors.js';
+import { badTextReason } from '../kernel/strings.js';
+import type { RecommenderConfig } from './types.js';
+
+/**
+ * How one placement (a widget slot such as "read-next") serves: its live recommender, the fallback
+ * chain that fills a short slate, and the editorial post-processing every recommender shares.
+ */
+export interface PlacementConfig {
+  name: string;
+  live: RecommenderConfig;
+  /** Tried in order when the slate has fewer than k items (e.g. co-read -> same-section -> popular). */
+  fallbacks: RecommenderConfig[];
+  /** Slate size when the request gives none. */
+  defaultK: number;
+  /** Largest k a request may ask for. */
+  maxK: number;
+  /** Articles older than this are not recommended, unless they carry their own expiry; hours. */
+  ttlHours: number;
+  /** Most items of one section in a slate (diversity); null = no cap. Pins do not count. */
+  maxPerSection: number | null;
+  /** Editorial pins at fixed 1-based slots. */
+  pins: { slot: number; articleId: string }[];
+  /** Never recommended here. */
+  blocked: string[];
+}
+
+export const PLACEMENT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export const DEFAULT_PLACEMENT: PlacementConfig = Object.freeze({
+  name: 'read-next',
+  live: { kind: 'co-read', version: '1' },
+  fallbacks: [
+    { kind: 'same-section', version: '1' },
+    { kind: 'popular', version: '1' },
+    { kind: 'latest', version: '1' },
+  ],
+  defaultK: 5,
+  maxK: 20,
+  ttlHours: 72,
+  maxPerSection: 3,
+  pins: [],
+  blocked: [],
+}) as PlacementConfig;
+
+function recommenderConfig(v: unknown, field: string): RecommenderConfig {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new DomainError('invalid_field', `${field} must be an object {kind, version, params}`, { field });
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['kind', 'version', 'params'].includes(k)) throw new DomainError('unknown_field', `unknown field "${field}.${k}"`, { field: `${field}.${k}` });
+  if (typeof o.kind !== 'string') throw new DomainError('missing_field', `${field}.kind is required`, { field: `${field}.kind` });
+  if (typeof o.version !== 'string' || o.version === '' || o.version.length > 64) throw new DomainError('invalid_field', `${field}.version must be a string of 1 to 64 characters`, { field: `${field}.version` });
+  if (o.params !== undefined && (o.params === null || typeof o.params !== 'object' || Array.isArray(o.params))) {
+    throw new DomainError('invalid_field', `${field}.params must be an object`, { field: `${field}.params` });
+  }
+  return { kind: o.kind, version: o.version, ...(o.params === undefined ? {} : { params: o.params as Record<string, unknown> }) };
+}
+
+const int = (v: unknown, field: string, min: number, max: number): number => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new DomainError('invalid_field', `${field} must be an integer in [${min}, ${max}]`, { field });
+  return v;
+};
+
+const articleIds = (v: unknown, field: string): string[] => {
+  if (!Array.isArray(v) || v.length > 10_000) throw new DomainError('invalid_field', `${field} must be an array of article ids`, { field });
+  return v.map((x, i) => {
+    if (typeof x !== 'string' || x === '' || x.length > 256 || badTextReason(x)) throw new DomainError('invalid_field', `${field}/${i} must be an article id`, { field: `${field}/${i}` });
+    return x;
+  });
+};
+
+/**
+ * Validates a placement config (admin API body). Omitted fields take the defaults; recommender
+ * kinds and params are checked by whoever builds them (createRecommender).
+ */
+export function parsePlacementConfig(name: string, input: unknown): PlacementConfig {
+  if (!PLACEMENT_NAME.test(name)) throw new DomainError('invalid_field', 'a placement name is 1 to 64 of a-z, 0-9, "-" and "_"', { field: 'name' });
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('invalid_body', 'a placement config must be a JSON object');
+  const o = input as Record<string, unknown>;
+  const known = ['name', 'live', 'fallbacks', 'defaultK', 'maxK', 'ttlHours', 'maxPerSection', 'pins', 'blocked'];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
+  if (o.name !== undefined && o.name !== name) throw new DomainError('invalid_field', `"name" (${String(o.name)}) differs from the path (${name})`, { field: 'name' });
+  const d = DEFAULT_PLACEMENT;
+  const live = o.live === undefined ? d.live : recommenderConfig(o.live, 'live');
+  let fallbacks = d.fallbacks;
+  if (o.fallbacks !== undefined) {
+    if (!Array.isArray(o.fallbacks) || o.fallbacks.length > 10) throw new DomainError('invalid_field', 'fallbacks must be an array of at most 10 recommenders', { field: 'fallbacks' });
+    fallbacks = o.fallbacks.map((f, i) => recommenderConfig(f, `fallbacks/${i}`));
+  }
+  const maxK = o.maxK === undefined ? d.maxK : int(o.maxK, 'maxK', 1, 100);
+  const defaultK = o.defaultK === undefined ? Math.min(d.defaultK, maxK) : int(o.defaultK, 'defaultK', 1, maxK);
+  const ttlHours = o.ttlHours === undefined ? d.ttlHours : (() => {
+    if (typeof o.ttlHours !== 'number' || !(o.ttlHours > 0) || o.ttlHours > 24 * 3650) throw new DomainError('invalid_field', 'ttlHours must be a number in (0, 87600] (hours)', { field: 'ttlHours' });
+    return o.ttlHours;
+  })();
+  const maxPerSection = o.maxPerSection === undefined ? d.maxPerSection : o.maxPerSection === null ? null : int(o.maxPerSection, 'maxPerSection', 1, 100);
+  let pins = d.pins;
+  if (o.pins !== undefined) {
+    if (!Array.isArray(o.pins) || o.pins.length > 100) throw new DomainError('invalid_field', 'pins must be an array of {slot, articleId}', { field: 'pins' });
+    const slots = new Set<number>();
+    pins = o.pins.map((p, i) => {
+      const f = `pins/${i}`;
+      if (p === null || typeof p !== 'object') throw new DomainError('invalid_field', `${f} must be {slot, articleId}`, { field: f });
+      const q = p as Record<string, unknown>;
+      for (const k of Object.keys(q)) if (k !== 'slot' && k !== 'articleId') throw new DomainError('unknown_field', `unknown field "${f}/${k}"`, { field: `${f}/${k}` });
+      const slot = int(q.slot, `${f}/slot`, 1, 100);
+      if (slots.has(slot)) throw new DomainError('invalid_field', `two pins at slot ${slot}`, { field: `${f}/slot` });
+      slots.add(slot);
+      return { slot, articleId: articleIds([q.articleId], `${f}/articleId`)[0]! };
+    });
+  }
+  const blocked = o.blocked === undefined ? d.blocked : articleIds(o.blocked, 'blocked');
+  return { name, live, fallbacks, defaultK, maxK, ttlHours, maxPerSection, pins, blocked };
+}

@@ -1,0 +1,184 @@
+import { DecayedSums } from './decay.js';
+
+/** One reading signal, as the fresh state keeps it: who engaged with which article, how, and when. */
+export interface Signal {
+  kind: 'read' | 'click' | 'view';
+  readerId: string;
+  articleId: string;
+  /** Client time, epoch ms. */
+  ts: number;
+}
+
+/**
+ * Recent signals in a bounded ring buffer, so that a counter created later (a recommender deployed
+ * with a new half-life) can be built from the same history as the ones that existed at start.
+ */
+export class SignalLog {
+  private readonly buf: (Signal | undefined)[];
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.buf = new Array(capacity);
+  }
+
+  push(s: Signal): void {
+    this.buf[this.next] = s;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** Oldest first. */
+  *[Symbol.iterator](): IterableIterator<Signal> {
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) yield this.buf[(start + i) % this.capacity]!;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}
+
+/**
+ * Time-decayed popularity of articles from reads and clicks. The ranking is recomputed at most
+ * every `refreshMs` (of the caller's time), because ordering ~10^4 articles on every request would
+ * dominate serving; ordering does not change with time alone (see DecayedSums).
+ */
+export class Popularity {
+  private readonly sums: DecayedSums;
+  private ranked: string[] = [];
+  private rankedAt = -Infinity;
+  private dirty = true;
+
+  constructor(
+    readonly halfLifeMs: number,
+    readonly weights: { read: number; click: number; view: number },
+    private readonly refreshMs = 1000,
+  ) {
+    this.sums = new DecayedSums(halfLifeMs);
+  }
+
+  add(s: Signal): void {
+    const w = this.weights[s.kind];
+    if (w === 0) return;
+    this.sums.add(s.articleId, w, s.ts);
+    this.dirty = true;
+  }
+
+  score(articleId: string, now: number): number {
+    return this.sums.get(articleId, now);
+  }
+
+  /** Article ids by decreasing popularity (only those with any signal). */
+  ranking(now: number): readonly string[] {
+    if (this.dirty && now - this.rankedAt >= this.refreshMs) {
+      this.ranked = [...this.sums.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k]) => k);
+      this.rankedAt = now;
+      this.dirty = false;
+    }
+    return this.ranked;
+  }
+}
+
+export interface CoVisitationParams {
+  halfLifeMs: number;
+  /** Two reads by one reader count as co-read when at most this far apart. */
+  windowMs: number;
+  /** How many of the reader's previous reads pair with a new one. */
+  lookback: number;
+  /** Neighbours kept per article (the weakest are pruned). */
+  maxNeighbours: number;
+}
+
+/**
+ * Item-to-item co-visitation: "readers of this also read". When a reader reads b, each article a
+ * they read in the previous `windowMs` (up to `lookback` of them) gains one co-read with b, both
+ * ways, time-decayed like popularity. Item counts N(a) decay the same way, so normalised scores
+ * (Jaccard, lift) compare like with like.
+ */
+export class CoVisitation {
+  private readonly pairs = new Map<string, DecayedSums>();
+  private readonly items: DecayedSums;
+  private readonly recent = new Map<string, { articleId: string; ts: number }[]>();
+  private total = 0;
+  private totalRef = 0;
+
+  constructor(readonly params: CoVisitationParams, private readonly maxReaders = 500_000) {
+    this.items = new DecayedSums(params.halfLifeMs);
+  }
+
+  add(s: Signal): void {
+    if (s.kind !== 'read') return;
+    this.items.add(s.articleId, 1, s.ts);
+    this.addTotal(s.ts);
+    let hist = this.recent.get(s.readerId);
+    if (hist) this.recent.delete(s.readerId);
+    else hist = [];
+    for (const h of hist) {
+      if (h.articleId === s.articleId || Math.abs(s.ts - h.ts) > this.params.windowMs) continue;
+      this.bump(h.articleId, s.articleId, s.ts);
+      this.bump(s.articleId, h.articleId, s.ts);
+    }
+    if (!hist.some((h) => h.articleId === s.articleId)) {
+      hist.push({ articleId: s.articleId, ts: s.ts });
+      if (hist.length > this.params.lookback) hist.shift();
+    }
+    // Map order is recency order: re-inserted on every read, the least recent reader goes first.
+    this.recent.set(s.readerId, hist);
+    if (this.recent.size > this.maxReaders) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** Decayed co-read count C(a, b) at `now`. */
+  co(a: string, b: string, now: number): number {
+    return this.pairs.get(a)?.get(b, now) ?? 0;
+  }
+
+  /** Decayed read count N(a) at `now`. */
+  count(a: string, now: number): number {
+    return this.items.get(a, now);
+  }
+
+  /** Decayed total reads at `now`. */
+  totalAt(now: number): number {
+    return this.total * 2 ** (-(now - this.totalRef) / this.params.halfLifeMs);
+  }
+
+  /** Neighbours of `a` with their decayed co-read counts at `now`. */
+  *neighbours(a: string, now: number): IterableIterator<[string, number]> {
+    const row = this.pairs.get(a);
+    if (!row) return;
+    const f = row.factor(now);
+    for (const [b, v] of row.entries()) yield [b, v * f];
+  }
+
+  private addTotal(t: number): void {
+    this.total = this.total * 2 ** (-(t - this.totalRef) / this.params.halfLifeMs) + 1;
+    this.totalRef = t;
+  }
+
+  private bump(a: string, b: string, t: number): void {
+    let row = this.pairs.get(a);
+    if (!row) this.pairs.set(a, (row = new DecayedSums(this.params.halfLifeMs, t)));
+    row.add(b, 1, t);
+    if (row.size > this.params.maxNeighbours * 1.5) {
+      // Prune to the strongest maxNeighbours (frame values order the same as decayed values).
+      const keep = [...row.entries()].sort((x, y) => y[1] - x[1]).slice(this.params.maxNeighbours);
+      for (const [k] of keep) row.delete(k);
+    }
+  }
+}
+
+/** The reading signal an event carries, if any: reads, recommendation clicks and article page views. */
+export function signalOf(e: { type: string; readerId: string; clientTs: number; articleId?: string | null }): Signal | undefined {
+  if (!e.articleId) return undefined;
+  switch (e.type) {
+    case 'read':
+      return { kind: 'read', readerId: e.readerId, articleId: e.articleId, ts: e.clientTs };
+    case 'click':
+      return { kind: 'click', readerId: e.readerId, articleId: e.articleId, ts: e.clientTs };
+    case 'page_view':
+      return { kind: 'view', readerId: e.readerId, articleId: e.articleId, ts: e.clientTs };
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,108 @@
+import type { Article } from '../catalog/article.js';
+import { isShowable } from './catalog-index.js';
+import type { FreshState } from './fresh-state.js';
+import type { PlacementConfig } from './placement.js';
+import type { RecContext, Recommender } from './types.js';
+
+export interface SlateEntry {
+  articleId: string;
+  position: number;
+  score: number | null;
+  reason: string;
+  /** Index in the chain of the recommender that supplied it (0 = the primary); -1 for a pin. */
+  source: number;
+}
+
+export interface ComposedSlate {
+  items: SlateEntry[];
+  /** True when anything but the primary filled the slate, or the current article is unknown. */
+  fallback: boolean;
+  /** Recommenders that threw, by chain index, with their message. */
+  faults: { index: number; kind: string; message: string }[];
+}
+
+export interface SlateRequest {
+  placement: PlacementConfig;
+  articleId: string | null;
+  readerId: string | null;
+  sessionId: string | null;
+  k: number;
+  now: number;
+}
+
+/** The eligibility rule every recommender shares (see RecContext.eligible). */
+export function eligibility(state: FreshState, placement: PlacementConfig, req: SlateRequest, history: readonly string[]): (id: string) => boolean {
+  const ttlMs = placement.ttlHours * 3_600_000;
+  const blocked = placement.blocked.length > 0 ? new Set(placement.blocked) : undefined;
+  const read = history.length > 0 ? new Set(history) : undefined;
+  return (id: string) => {
+    if (id === req.articleId || blocked?.has(id) || read?.has(id)) return false;
+    const a = state.catalog.get(id);
+    return a !== undefined && isShowable(a, req.now, ttlMs);
+  };
+}
+
+/**
+ * Composes a slate, the post-processing shared by all recommenders:
+ *   1. ask the chain in order (primary, then fallbacks) until k items are found; a recommender
+ *      that throws is skipped and reported as a fault, never surfaced to the reader;
+ *   2. on the way, drop ineligible items (current, already read, expired, embargoed, unpublished,
+ *      retracted, blocked), duplicates, and items past the per-section cap;
+ *   3. place editorial pins at their slots (when eligible), shifting the others down;
+ *   4. number positions 1..k.
+ */
+export function composeSlate(state: FreshState, chain: readonly Recommender[], req: SlateRequest): ComposedSlate {
+  const { placement, k } = req;
+  const history = state.history(req.readerId);
+  const eligible = eligibility(state, placement, req, history);
+  const article: Article | undefined = req.articleId === null ? undefined : state.catalog.get(req.articleId);
+  const ctx: RecContext = { placement: placement.name, articleId: req.articleId, article, readerId: req.readerId, sessionId: req.sessionId, history, now: req.now, k, eligible };
+
+  const pins = placement.pins.filter((p) => p.slot <= k && eligible(p.articleId)).sort((a, b) => a.slot - b.slot);
+  const pinned = new Set(pins.map((p) => p.articleId));
+  const want = k - pins.length;
+  const chosen: Omit<SlateEntry, 'position'>[] = [];
+  const seen = new Set(pinned);
+  const perSection = new Map<string, number>();
+  const faults: ComposedSlate['faults'] = [];
+  const cap = placement.maxPerSection;
+
+  for (let i = 0; i < chain.length && chosen.length < want; i++) {
+    const r = chain[i]!;
+    let candidates;
+    try {
+      // Ask for extra: some may be dropped below as duplicates or by the section cap.
+      candidates = r.recommend(ctx, want * 3 + 10);
+    } catch (e) {
+      faults.push({ index: i, kind: r.kind, message: e instanceof Error ? e.message : String(e) });
+      continue;
+    }
+    for (const c of candidates) {
+      if (chosen.length >= want) break;
+      if (seen.has(c.articleId) || !eligible(c.articleId)) continue;
+      const section = state.catalog.get(c.articleId)?.section ?? null;
+      if (cap !== null && section !== null && (perSection.get(section) ?? 0) >= cap) continue;
+      seen.add(c.articleId);
+      if (section !== null) perSection.set(section, (perSection.get(section) ?? 0) + 1);
+      chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i });
+    }
+  }
+
+  const items: SlateEntry[] = [];
+  let next = 0;
+  let pin = 0;
+  for (let slot = 1; slot <= k; slot++) {
+    if (pin < pins.length && pins[pin]!.slot === slot) {
+      items.push({ articleId: pins[pin]!.articleId, position: slot, score: null, reason: 'editor\'s pick', source: -1 });
+      pin++;
+    } else if (next < chosen.length) {
+      items.push({ ...chosen[next++]!, position: slot });
+    }
+  }
+  // A pin whose slot lies past the filled items is still shown, right after them.
+  for (; pin < pins.length; pin++) items.push({ articleId: pins[pin]!.articleId, position: items.length + 1, score: null, reason: 'editor\'s pick', source: -1 });
+  items.forEach((it, i) => (it.position = i + 1));
+
+  const fallback = (req.articleId !== null && article === undefined) || items.some((it) => it.source > 0) || faults.some((f) => f.index === 0);
+  return { items, fallback, faults };
+}
