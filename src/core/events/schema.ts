@@ -13,6 +13,8 @@ export const EVENT_TYPES = [...BROWSER_EVENT_TYPES, ...SERVER_EVENT_TYPES] as co
 export type EventType = (typeof EVENT_TYPES)[number];
 
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
+/** Article ids follow the catalog's limit. */
+const articleRef = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const optionalText = (maxLength: number) => ({ type: ['string', 'null'], maxLength }) as const;
 
 const common = {
@@ -41,7 +43,7 @@ export const EVENT_SCHEMAS = {
     anyOf: [{ required: ['articleId'] }, { required: ['page'] }],
     properties: {
       ...common,
-      articleId: id,
+      articleId: articleRef,
       page: { type: 'string', minLength: 1, maxLength: 2048, description: 'a non-article page, e.g. "/" or "/sport"' },
       url: optionalText(2048),
       referrer: optionalText(2048),
@@ -56,7 +58,7 @@ export const EVENT_SCHEMAS = {
       ...common,
       recommId: id,
       placement: { type: 'string', minLength: 1, maxLength: 64 },
-      articleId: { ...id, description: 'the article the widget was shown on' },
+      articleId: { ...articleRef, description: 'the article the widget was shown on' },
       items: {
         type: 'array',
         minItems: 1,
@@ -66,7 +68,7 @@ export const EVENT_SCHEMAS = {
           additionalProperties: false,
           required: ['articleId', 'position'],
           properties: {
-            articleId: id,
+            articleId: articleRef,
             position: { type: 'integer', minimum: 1, maximum: 100, description: '1-based slot' },
             team: { type: ['string', 'null'], maxLength: 64, description: 'interleaving team' },
           },
@@ -88,7 +90,7 @@ export const EVENT_SCHEMAS = {
     properties: {
       ...common,
       recommId: id,
-      articleId: id,
+      articleId: articleRef,
       position: { type: 'integer', minimum: 1, maximum: 100 },
       placement: { type: 'string', minLength: 1, maxLength: 64 },
     },
@@ -100,7 +102,7 @@ export const EVENT_SCHEMAS = {
     required: [...commonRequired, 'articleId', 'dwellMs', 'scroll'],
     properties: {
       ...common,
-      articleId: id,
+      articleId: articleRef,
       dwellMs: { type: 'integer', minimum: 0, maximum: 86_400_000, description: 'milliseconds' },
       scroll: { type: 'number', minimum: 0, maximum: 1, description: 'deepest scroll as a fraction of the article' },
       recommId: id,
@@ -116,7 +118,7 @@ export const EVENT_SCHEMAS = {
       plan: { type: 'string', minLength: 1, maxLength: 128 },
       revenue: { type: 'number', minimum: 0, maximum: 1e9, description: 'decimal, major units' },
       currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217' },
-      articleId: id,
+      articleId: articleRef,
     },
   },
 } as const;

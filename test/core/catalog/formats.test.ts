@@ -110,7 +110,7 @@ describe('parseWikipediaCurrentEventsItem', () => {
       url: 'https://wire.example.com/gateway',
       title: 'Lunar Gateway',
       lead: item.text,
-      body: item.text,
+      body: null,
       section: 'Science and technology',
       tags: ['Exploration of the Moon', 'Lunar Gateway', 'Space station', 'Moon'],
       author: 'Example Wire',

@@ -25,7 +25,7 @@ const responseSchema = {
           url: { type: ['string', 'null'] },
           position: { type: 'integer' },
           reason: { type: 'string' },
-          team: { type: 'string' },
+          team: { type: ['string', 'null'] },
         },
       },
     },
@@ -48,7 +48,7 @@ export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async
           required: ['placement'],
           properties: {
             placement: { type: 'string', minLength: 1, maxLength: 64 },
-            article: id,
+            article: { type: 'string', minLength: 1, maxLength: 256 },
             reader: id,
             session: id,
             k: { type: 'integer', minimum: 1, maximum: 100 },

@@ -77,8 +77,9 @@ export function parseWikipediaCurrentEventsItem(obj: unknown): ArticleParse {
   const parsed = parseArticleJson({
     id,
     title,
+    // 1 to 3 sentences: a lead, not a body (the article page would show it twice).
     lead: text.trim(),
-    body: text.trim(),
+    body: null,
     section: category,
     tags: [...new Set([...topics, ...wikiLinks])],
     url: source.url,
@@ -90,7 +91,7 @@ export function parseWikipediaCurrentEventsItem(obj: unknown): ArticleParse {
   if (parsed.ok) return parsed;
   // Point article-level rejections (lengths, mostly) back at the field the value came from.
   const from: Record<string, string> = {
-    title: titleFromTopic ? `topics/${topics.length - 1}` : 'text', lead: 'text', body: 'text',
+    title: titleFromTopic ? `topics/${topics.length - 1}` : 'text', lead: 'text',
     section: 'category', url: 'sources/0/url', author: 'sources/0/name',
   };
   return fail(from[parsed.error.field] ?? parsed.error.field, parsed.error.reason);
