@@ -23,6 +23,32 @@ export interface PlacementConfig {
   pins: { slot: number; articleId: string }[];
   /** Never recommended here. */
   blocked: string[];
+  /** Computed on the same requests after the response and logged as shadow `serve` records, never shown. */
+  shadows: RecommenderConfig[];
+  /** A new recommender on a share of traffic, rolled back automatically when a guardrail breaks. */
+  canary: Canary | null;
+}
+
+export interface Guardrails {
+  /** Highest share of canary responses with a recommender fault, [0, 1]. */
+  maxErrorRate: number;
+  /** Highest p99 of the canary's slate latency, milliseconds. */
+  maxP99LatencyMs: number;
+  /** Lowest canary CTR as a fraction of the live CTR, [0, 1] (checked once both arms have minImpressions). */
+  minCtrRatio: number;
+  /** Impressions each side needs before the CTR guardrail is checked. */
+  minImpressions: number;
+  /** Canary responses needed before the error and latency guardrails are checked. */
+  minResponses: number;
+}
+
+export interface Canary {
+  recommender: RecommenderConfig;
+  /** Share of readers served by the canary, (0, 50] percent. */
+  percent: number;
+  guardrails: Guardrails;
+  /** When the canary started, epoch ms: its guardrails count from here, and it seeds the reader split. */
+  startedTs: number;
 }
 
 export const PLACEMENT_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -41,6 +67,8 @@ export const DEFAULT_PLACEMENT: PlacementConfig = Object.freeze({
   maxPerSection: 3,
   pins: [],
   blocked: [],
+  shadows: [],
+  canary: null,
 }) as PlacementConfig;
 
 function recommenderConfig(v: unknown, field: string): RecommenderConfig {
@@ -60,23 +88,25 @@ const int = (v: unknown, field: string, min: number, max: number): number => {
   return v;
 };
 
+const articleId = (v: unknown, field: string): string => {
+  if (typeof v !== 'string' || v === '' || v.length > 256 || badTextReason(v)) throw new DomainError('invalid_field', `${field} must be an article id`, { field });
+  return v;
+};
+
 const articleIds = (v: unknown, field: string): string[] => {
   if (!Array.isArray(v) || v.length > 10_000) throw new DomainError('invalid_field', `${field} must be an array of article ids`, { field });
-  return v.map((x, i) => {
-    if (typeof x !== 'string' || x === '' || x.length > 256 || badTextReason(x)) throw new DomainError('invalid_field', `${field}/${i} must be an article id`, { field: `${field}/${i}` });
-    return x;
-  });
+  return v.map((x, i) => articleId(x, `${field}/${i}`));
 };
 
 /**
  * Validates a placement config (admin API body). Omitted fields take the defaults; recommender
  * kinds and params are checked by whoever builds them (createRecommender).
  */
-export function parsePlacementConfig(name: string, input: unknown): PlacementConfig {
+export function parsePlacementConfig(name: string, input: unknown, now = 0): PlacementConfig {
   if (!PLACEMENT_NAME.test(name)) throw new DomainError('invalid_field', 'a placement name is 1 to 64 of a-z, 0-9, "-" and "_"', { field: 'name' });
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('invalid_body', 'a placement config must be a JSON object');
   const o = input as Record<string, unknown>;
-  const known = ['name', 'live', 'fallbacks', 'defaultK', 'maxK', 'ttlHours', 'maxPerSection', 'pins', 'blocked'];
+  const known = ['name', 'live', 'fallbacks', 'defaultK', 'maxK', 'ttlHours', 'maxPerSection', 'pins', 'blocked', 'shadows', 'canary'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
   if (o.name !== undefined && o.name !== name) throw new DomainError('invalid_field', `"name" (${String(o.name)}) differs from the path (${name})`, { field: 'name' });
   const d = DEFAULT_PLACEMENT;
@@ -105,9 +135,46 @@ export function parsePlacementConfig(name: string, input: unknown): PlacementCon
       const slot = int(q.slot, `${f}/slot`, 1, 100);
       if (slots.has(slot)) throw new DomainError('invalid_field', `two pins at slot ${slot}`, { field: `${f}/slot` });
       slots.add(slot);
-      return { slot, articleId: articleIds([q.articleId], `${f}/articleId`)[0]! };
+      return { slot, articleId: articleId(q.articleId, `${f}/articleId`) };
     });
   }
   const blocked = o.blocked === undefined ? d.blocked : articleIds(o.blocked, 'blocked');
-  return { name, live, fallbacks, defaultK, maxK, ttlHours, maxPerSection, pins, blocked };
+  let shadows = d.shadows;
+  if (o.shadows !== undefined) {
+    if (!Array.isArray(o.shadows) || o.shadows.length > 5) throw new DomainError('invalid_field', 'shadows must be an array of at most 5 recommenders', { field: 'shadows' });
+    shadows = o.shadows.map((f, i) => recommenderConfig(f, `shadows/${i}`));
+  }
+  const canary = o.canary === undefined || o.canary === null ? null : parseCanary(o.canary, now);
+  return { name, live, fallbacks, defaultK, maxK, ttlHours, maxPerSection, pins, blocked, shadows, canary };
+}
+
+const fractionIn = (v: unknown, field: string, min: number, max: number, unit = ''): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new DomainError('invalid_field', `${field} must be a number in [${min}, ${max}]${unit}`, { field });
+  return v;
+};
+
+function parseCanary(v: unknown, now: number): Canary {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DomainError('invalid_field', 'canary must be an object {recommender, percent, guardrails}', { field: 'canary' });
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!['recommender', 'percent', 'guardrails', 'startedTs'].includes(k)) throw new DomainError('unknown_field', `unknown field "canary.${k}"`, { field: `canary.${k}` });
+  const recommender = recommenderConfig(o.recommender, 'canary.recommender');
+  if (typeof o.percent !== 'number' || !(o.percent > 0 && o.percent <= 50)) throw new DomainError('invalid_field', 'canary.percent must be a number in (0, 50]', { field: 'canary.percent' });
+  // A canary exists to be rolled back automatically: without guardrails it is just an unwatched release.
+  if (o.guardrails === undefined || o.guardrails === null) throw new DomainError('missing_guardrails', 'a canary needs guardrails {maxErrorRate, maxP99LatencyMs, minCtrRatio}', { field: 'canary.guardrails' });
+  if (typeof o.guardrails !== 'object' || Array.isArray(o.guardrails)) throw new DomainError('invalid_field', 'canary.guardrails must be an object', { field: 'canary.guardrails' });
+  const g = o.guardrails as Record<string, unknown>;
+  const gk = ['maxErrorRate', 'maxP99LatencyMs', 'minCtrRatio', 'minImpressions', 'minResponses'];
+  for (const k of Object.keys(g)) if (!gk.includes(k)) throw new DomainError('unknown_field', `unknown field "canary.guardrails.${k}"`, { field: `canary.guardrails.${k}` });
+  for (const k of ['maxErrorRate', 'maxP99LatencyMs', 'minCtrRatio']) {
+    if (g[k] === undefined) throw new DomainError('missing_guardrails', `canary.guardrails.${k} is required`, { field: `canary.guardrails.${k}` });
+  }
+  const guardrails: Guardrails = {
+    maxErrorRate: fractionIn(g.maxErrorRate, 'canary.guardrails.maxErrorRate', 0, 1),
+    maxP99LatencyMs: fractionIn(g.maxP99LatencyMs, 'canary.guardrails.maxP99LatencyMs', 0.001, 60_000, ' (milliseconds)'),
+    minCtrRatio: fractionIn(g.minCtrRatio, 'canary.guardrails.minCtrRatio', 0, 1),
+    minImpressions: g.minImpressions === undefined ? 200 : fractionIn(g.minImpressions, 'canary.guardrails.minImpressions', 1, 1e9),
+    minResponses: g.minResponses === undefined ? 100 : fractionIn(g.minResponses, 'canary.guardrails.minResponses', 1, 1e9),
+  };
+  const startedTs = typeof o.startedTs === 'number' && Number.isFinite(o.startedTs) ? o.startedTs : now;
+  return { recommender, percent: o.percent, guardrails, startedTs };
 }

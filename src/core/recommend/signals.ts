@@ -152,6 +152,12 @@ export class CoVisitation {
   }
 
   private addTotal(t: number): void {
+    // A late read decays into the current reference instead of moving it back: scaling the total up
+    // by 2^(lateness / h) overflows to Infinity (then NaN) once a read is > 1024 half-lives late.
+    if (t < this.totalRef) {
+      this.total += 2 ** (-(this.totalRef - t) / this.params.halfLifeMs);
+      return;
+    }
     this.total = this.total * 2 ** (-(t - this.totalRef) / this.params.halfLifeMs) + 1;
     this.totalRef = t;
   }

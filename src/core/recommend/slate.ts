@@ -58,7 +58,11 @@ export function composeSlate(state: FreshState, chain: readonly Recommender[], r
   const article: Article | undefined = req.articleId === null ? undefined : state.catalog.get(req.articleId);
   const ctx: RecContext = { placement: placement.name, articleId: req.articleId, article, readerId: req.readerId, sessionId: req.sessionId, history, now: req.now, k, eligible };
 
-  const pins = placement.pins.filter((p) => p.slot <= k && eligible(p.articleId)).sort((a, b) => a.slot - b.slot);
+  const pins = placement.pins
+    .filter((p) => p.slot <= k && eligible(p.articleId))
+    .sort((a, b) => a.slot - b.slot)
+    // An article pinned at two slots is shown once, at the first (parsePlacementConfig allows it).
+    .filter((p, i, sorted) => sorted.findIndex((q) => q.articleId === p.articleId) === i);
   const pinned = new Set(pins.map((p) => p.articleId));
   const want = k - pins.length;
   const chosen: Omit<SlateEntry, 'position'>[] = [];
