@@ -1,6 +1,7 @@
 import type { Article, ArticleStatus } from '../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import type { StoredEvent } from '../core/events/schema.js';
+import type { Experiment } from '../core/experiments/experiment.js';
 import type { PlacementConfig } from '../core/recommend/placement.js';
 
 /**
@@ -44,6 +45,31 @@ export interface StoredPlacement {
   updatedTs: number;
 }
 
+/** Who made a change and why: every deployment and experiment change is audited. */
+export interface Actor {
+  actor: string;
+  reason: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  ts: number;
+  actor: string;
+  action: string;
+  target: string;
+  reason: string | null;
+  details: unknown;
+}
+
+export interface StoredExperiment {
+  experiment: Experiment;
+  revision: number;
+}
+
+/**
+ * Placements (their deployments) and experiments. Every write is one transaction that also
+ * appends to the audit log and moves the deploy version that serving nodes poll.
+ */
 export interface PlacementStore {
   listPlacements(): Promise<StoredPlacement[]>;
   getPlacement(name: string): Promise<StoredPlacement | undefined>;
@@ -51,7 +77,17 @@ export interface PlacementStore {
    * Writes a placement if its stored revision is still `expectedRevision` (0 = must not exist yet);
    * returns the new revision, or undefined when someone else changed it first.
    */
-  putPlacement(config: PlacementConfig, expectedRevision: number, updatedTs: number): Promise<number | undefined>;
+  putPlacement(config: PlacementConfig, expectedRevision: number, ts: number, by: Actor, action: string): Promise<number | undefined>;
+  /** The config a placement had at `revision`, for rollbacks. */
+  getPlacementRevision(name: string, revision: number): Promise<StoredPlacement | undefined>;
+  listPlacementRevisions(name: string): Promise<(StoredPlacement & Actor)[]>;
+  listExperiments(): Promise<StoredExperiment[]>;
+  getExperiment(id: string): Promise<StoredExperiment | undefined>;
+  /** Compare-and-set like putPlacement (0 = create). */
+  putExperiment(e: Experiment, expectedRevision: number, ts: number, by: Actor, action: string, details?: unknown): Promise<number | undefined>;
+  /** Moves on every placement or experiment change. */
+  deployVersion(): Promise<number>;
+  listAudit(opts: { limit: number; target?: string }): Promise<AuditEntry[]>;
 }
 
 export interface ArticleStore {

@@ -1,8 +1,12 @@
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
+import { assignArm } from '../core/experiments/experiment.js';
+import { hash } from '../core/experiments/hash.js';
+import { teamDraft } from '../core/experiments/interleaving.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
-import { composeSlate } from '../core/recommend/slate.js';
-import type { Placements } from './placements.js';
+import { composeSlate, type ComposedSlate, type SlateRequest } from '../core/recommend/slate.js';
+import type { Recommender } from '../core/recommend/types.js';
+import type { Deployments, LiveExperiment, LivePlacement } from './deployments.js';
 import type { RecordWriter } from './record-writer.js';
 
 export interface RecRequest {
@@ -22,6 +26,8 @@ export interface RecItem {
   url: string | null;
   position: number;
   reason: string;
+  /** Interleaving only: the arm (team) that contributed the item. */
+  team?: string;
 }
 
 export interface RecResponse {
@@ -40,41 +46,112 @@ export interface ServingCounters {
   requests: number;
   fallbacks: number;
   faults: number;
+  shadowRuns: number;
+  shadowFaults: number;
 }
 
+/** Readers already exposed per experiment (arm and phase of their first exposure), to write each exposure once and keep arms across phases. */
+export class ExposureMemory {
+  private readonly seen = new Map<string, Map<string, { arm: string; phase: number; lastPhase: number }>>();
+
+  earlier(experiment: string, readerId: string): { arm: string; phase: number } | undefined {
+    return this.seen.get(experiment)?.get(readerId);
+  }
+
+  /** Records an exposure; true when it is the reader's first in this phase (so it must be written). */
+  note(experiment: string, readerId: string, arm: string, phase: number): boolean {
+    let m = this.seen.get(experiment);
+    if (!m) this.seen.set(experiment, (m = new Map()));
+    const cur = m.get(readerId);
+    if (!cur) {
+      m.set(readerId, { arm, phase, lastPhase: phase });
+      return true;
+    }
+    if (cur.lastPhase === phase) return false;
+    cur.lastPhase = phase;
+    if (cur.arm !== arm) {
+      cur.arm = arm;
+      cur.phase = phase;
+    }
+    return true;
+  }
+
+  load(experiment: string, rows: Iterable<{ readerId: string; arm: string; phase: number }>): void {
+    for (const r of rows) this.note(experiment, r.readerId, r.arm, r.phase);
+  }
+}
+
+type Variant =
+  | { kind: 'live'; recommender: Recommender }
+  | { kind: 'canary'; recommender: Recommender }
+  | { kind: 'arm'; experiment: LiveExperiment; arm: number; name: string }
+  | { kind: 'interleave'; experiment: LiveExperiment; arm: number; name: string };
+
 /**
- * The read-next use case. Synchronous on purpose: everything it reads is in memory, and the `serve`
- * record goes to a buffer written off the request path.
+ * The read-next use case. Synchronous on purpose: everything it reads is in memory; the `serve`
+ * and `exposure` records go to a buffer written off the request path, and shadow recommenders run
+ * after the response is on its way.
  */
 export class RecommendationService {
-  readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0 };
+  readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0 };
 
   constructor(
     private readonly state: FreshState,
-    private readonly placements: Placements,
+    private readonly deployments: Deployments,
     private readonly records: RecordWriter,
+    private readonly exposures: ExposureMemory,
     private readonly clock: Clock,
     /** A fresh unique id per response. */
     private readonly newId: () => string,
     /** A monotonic millisecond timer for latency (performance.now). */
     private readonly timer: () => number,
+    /** Runs work after the response is sent (setImmediate). */
+    private readonly later: (f: () => void) => void,
     private readonly onFault: (placement: string, kind: string, message: string) => void = () => undefined,
   ) {}
 
   recommend(req: RecRequest): RecResponse {
     const started = this.timer();
     // 1. Resolve the placement and the slate size.
-    const placement = this.placements.get(req.placement);
+    const placement = this.deployments.get(req.placement);
     if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
     const k = req.k ?? placement.config.defaultK;
     if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
       throw new DomainError('invalid_field', `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`, { field: 'k' });
     }
-    // 2. Compose the slate: live recommender, fallbacks, shared post-processing.
     const now = this.clock.now();
     const readerId = req.optOut ? null : req.readerId;
-    const slate = composeSlate(this.state, placement.chain, { placement: placement.config, articleId: req.articleId, readerId, sessionId: req.optOut ? null : req.sessionId, k, now });
-    const live = placement.chain[0]!;
+    const sessionId = req.optOut ? null : req.sessionId;
+    const slateReq: SlateRequest = { placement: placement.config, articleId: req.articleId, readerId, sessionId, k, now };
+    const recommId = this.newId();
+
+    // 2. Choose what serves this reader: an experiment arm, the canary, or the live recommender.
+    const variant = this.choose(placement, readerId);
+    const fallbacks = placement.chain.slice(1);
+    let slate: ComposedSlate;
+    let teams: (string | undefined)[] = [];
+    let servedBy: Recommender;
+    if (variant.kind === 'interleave') {
+      // Team-draft between the two arms; the coin is seeded by the recommId, so a slate can be replayed.
+      const [a, b] = variant.experiment.arms as [Recommender, Recommender];
+      const sa = composeSlate(this.state, [a, ...fallbacks], slateReq);
+      const sb = composeSlate(this.state, [b, ...fallbacks], slateReq);
+      let toss = 0;
+      const merged = teamDraft(sa.items.map((i) => i.articleId), sb.items.map((i) => i.articleId), k, () => hash(recommId, `coin${toss++}`, 2)! < 0.5);
+      const byId = new Map([...sb.items, ...sa.items].map((i) => [i.articleId, i]));
+      const names = variant.experiment.experiment.arms.map((x) => x.name);
+      slate = {
+        items: merged.map((m, i) => ({ ...byId.get(m.id)!, position: i + 1 })),
+        fallback: sa.fallback || sb.fallback,
+        faults: [...sa.faults, ...sb.faults],
+      };
+      teams = merged.map((m) => names[m.team]);
+      servedBy = { kind: 'interleaving', version: `${a.kind}@${a.version}+${b.kind}@${b.version}`, recommend: () => [] };
+    } else {
+      servedBy = variant.kind === 'arm' ? variant.experiment.arms[variant.arm]! : variant.recommender;
+      slate = composeSlate(this.state, [servedBy, ...fallbacks], slateReq);
+    }
+
     // 3. Count and report faults once each; the reader never sees them.
     this.counters.requests++;
     if (slate.fallback) this.counters.fallbacks++;
@@ -82,20 +159,65 @@ export class RecommendationService {
       this.counters.faults++;
       this.onFault(req.placement, f.kind, f.message);
     }
-    const recommId = this.newId();
-    const items: RecItem[] = slate.items.map((it) => {
+
+    const exp = variant.kind === 'arm' || variant.kind === 'interleave' ? variant.experiment.experiment : undefined;
+    const attribution = {
+      experiment: exp?.id ?? null,
+      phase: exp?.phase ?? null,
+      arm: variant.kind === 'canary' ? 'canary' : variant.kind === 'arm' ? variant.name : variant.kind === 'interleave' ? 'interleaved' : null,
+      hashVersion: exp?.hashVersion ?? null,
+    };
+    // 4. Exposure: once per reader, experiment and phase, whatever the arm shows (even nothing).
+    if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase)) {
+      this.records.exposure({ experiment: exp.id, phase: exp.phase, arm: attribution.arm!, readerId, hashVersion: exp.hashVersion, exposedTs: now });
+    }
+    const items: RecItem[] = slate.items.map((it, i) => {
       const a = this.state.catalog.get(it.articleId)!;
-      return { articleId: it.articleId, title: a.title, url: a.url, position: it.position, reason: it.reason };
+      const item: RecItem = { articleId: it.articleId, title: a.title, url: a.url, position: it.position, reason: it.reason };
+      if (teams[i] !== undefined) item.team = teams[i];
+      return item;
     });
-    // 4. Record the response off the hot path (batched by the RecordWriter).
+    // 5. Record the response off the hot path (batched by the RecordWriter).
     this.records.serve({
-      recommId, placement: req.placement, experiment: null, phase: null, arm: null, hashVersion: null,
-      recommenderKind: live.kind, recommenderVersion: live.version, shadow: false,
-      readerId, sessionId: req.optOut ? null : req.sessionId, articleId: req.articleId,
+      recommId, placement: req.placement, ...attribution,
+      recommenderKind: servedBy.kind, recommenderVersion: servedBy.version, shadow: false,
+      readerId, sessionId, articleId: req.articleId,
       latencyMs: this.timer() - started, fallback: slate.fallback, fault: slate.faults.length > 0,
-      slate: slate.items.map((it) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason })),
+      slate: slate.items.map((it, i) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason, ...(teams[i] ? { team: teams[i] } : {}) })),
       servedTs: now,
     });
-    return { recommId, placement: req.placement, experiment: null, phase: null, arm: null, hashVersion: null, recommender: { kind: live.kind, version: live.version }, fallback: slate.fallback, items };
+    // 6. Shadows: same request, after the response; logged, never shown.
+    if (placement.shadows.length > 0) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
+    return { recommId, placement: req.placement, ...attribution, recommender: { kind: servedBy.kind, version: servedBy.version }, fallback: slate.fallback, items };
+  }
+
+  private choose(p: LivePlacement, readerId: string | null): Variant {
+    const live: Variant = { kind: 'live', recommender: p.chain[0]! };
+    // Anonymous and opted-out readers are never assigned: no stable unit to analyse, and no consent.
+    if (readerId === null) return live;
+    for (const e of p.experiments) {
+      const got = assignArm(e.experiment, readerId, this.exposures.earlier(e.experiment.id, readerId));
+      if (got) return e.experiment.kind === 'interleaving' ? { kind: 'interleave', experiment: e, ...got } : { kind: 'arm', experiment: e, ...got };
+    }
+    const c = p.config.canary;
+    if (c && p.canary && hash(`canary:${p.config.name}:${c.startedTs}`, readerId, 2)! < c.percent / 100) return { kind: 'canary', recommender: p.canary };
+    return live;
+  }
+
+  private runShadows(p: LivePlacement, slateReq: SlateRequest, recommId: string, attribution: { experiment: string | null; phase: number | null; arm: string | null; hashVersion: number | null }): void {
+    for (const shadow of p.shadows) {
+      const t0 = this.timer();
+      // The shadow alone, without fallbacks: we measure what it would have shown.
+      const s = composeSlate(this.state, [shadow], slateReq);
+      this.counters.shadowRuns++;
+      if (s.faults.length > 0) this.counters.shadowFaults++;
+      this.records.serve({
+        recommId, placement: p.config.name, ...attribution, recommenderKind: shadow.kind, recommenderVersion: shadow.version, shadow: true,
+        readerId: slateReq.readerId, sessionId: slateReq.sessionId, articleId: slateReq.articleId, latencyMs: this.timer() - t0,
+        fallback: false, fault: s.faults.length > 0,
+        slate: s.items.map((it) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason })),
+        servedTs: slateReq.now,
+      });
+    }
   }
 }

@@ -34,7 +34,7 @@ export interface Config {
   replayMs: number;
   /** How often serving polls the catalog for changes made by other processes, milliseconds. */
   catalogPollMs: number;
-  /** How often serving polls placement changes made by other processes, milliseconds. */
+  /** How often serving polls the deploy version for changes made by other processes, milliseconds. */
   placementPollMs: number;
 }
 
@@ -55,7 +55,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   logLevel: 'info',
   replayMs: 7 * 24 * 60 * 60 * 1000, // 7 days
   catalogPollMs: 5000, // 5 seconds
-  placementPollMs: 1000, // 1 second
+  placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
 });
 
 /** Environment variable for each setting, for the README's configuration table. */

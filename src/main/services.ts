@@ -5,10 +5,10 @@ import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
 import { ApiKeys, type KeyState } from '../app/keys.js';
-import { Placements } from '../app/placements.js';
+import { Deployments } from '../app/deployments.js';
 import type { Secrets } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
-import { RecommendationService } from '../app/serving.js';
+import { ExposureMemory, RecommendationService } from '../app/serving.js';
 import type { AppDeps } from '../adapters/http/app.js';
 import { openStorage } from '../adapters/storage/open.js';
 import type { KyselyStorage } from '../adapters/storage/kysely-store.js';
@@ -41,7 +41,8 @@ export interface Services {
   state: FreshState;
   feed: FreshFeed;
   catalog: CatalogService;
-  placements: Placements;
+  deployments: Deployments;
+  exposures: ExposureMemory;
   recommendations: RecommendationService;
   close(): Promise<void>;
 }
@@ -61,8 +62,12 @@ export async function openServices(
   const state = new FreshState();
   const feed = new FreshFeed(state, storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
   await feed.rebuild();
-  const placements = new Placements(storage, state, clock);
-  await placements.load();
+  const deployments = new Deployments(storage, state, clock);
+  await deployments.load();
+  const exposures = new ExposureMemory();
+  for (const { experiment } of deployments.listExperiments()) {
+    if (experiment.status === 'running') exposures.load(experiment.id, await storage.listExposures(experiment.id));
+  }
   const collector = new Collector(storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs }, config.maxEventsPerCommit, (events) => feed.events(events));
   const recordWriter = new RecordWriter(storage, {
     flushIntervalMs: config.recordFlushIntervalMs,
@@ -70,7 +75,7 @@ export async function openServices(
     onError: (e, kind, dropped) => log(`could not write ${dropped} ${kind} records: ${(e as Error).message}`),
   });
   const faultsLogged = new Set<string>();
-  const recommendations = new RecommendationService(state, placements, recordWriter, clock, randomUUID, () => performance.now(), (placement, kind, message) => {
+  const recommendations = new RecommendationService(state, deployments, recordWriter, exposures, clock, randomUUID, () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
     // Log a fault once per placement and recommender; the counters keep the totals.
     const key = `${placement}|${kind}|${message}`;
     if (faultsLogged.has(key)) return;
@@ -83,11 +88,11 @@ export async function openServices(
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {
     feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
-    placementTimer = setInterval(() => void placements.refresh().catch((e: Error) => log(`placement refresh failed: ${e.message}`)), config.placementPollMs);
+    placementTimer = setInterval(() => void deployments.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
   }
   return {
-    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, placements, recommendations,
+    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, exposures, recommendations,
     async close() {
       feed.stop();
       if (placementTimer) clearInterval(placementTimer);
@@ -104,8 +109,9 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     collector: s.collector,
     catalog: s.catalog,
     recommendations: s.recommendations,
-    placements: s.placements,
+    deployments: s.deployments,
     records: s.storage,
+    audit: s.storage,
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,

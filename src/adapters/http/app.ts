@@ -4,14 +4,15 @@ import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync }
 import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
-import type { Placements } from '../../app/placements.js';
-import type { RecordStore } from '../../app/ports.js';
+import type { Deployments } from '../../app/deployments.js';
+import type { PlacementStore, RecordStore } from '../../app/ports.js';
 import type { RecommendationService } from '../../app/serving.js';
 import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import { errorHandler } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
+import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 
@@ -19,8 +20,9 @@ export interface AppDeps {
   collector: Collector;
   catalog: CatalogService;
   recommendations: RecommendationService;
-  placements: Placements;
+  deployments: Deployments;
   records: RecordStore;
+  audit: Pick<PlacementStore, 'listAudit'>;
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;
@@ -99,6 +101,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes(deps));
   await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
+  await app.register(deploymentRoutes(deps));
   for (const p of deps.plugins ?? []) await app.register(p);
   return app;
 }

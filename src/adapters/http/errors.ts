@@ -20,6 +20,12 @@ const STATUS: Record<ErrorCode, number> = {
   import_failed: 500,
   not_ready: 503,
   unknown_placement: 400,
+  invalid_weights: 400,
+  invalid_state: 409,
+  overlapping_experiment: 409,
+  unknown_recommender: 400,
+  unknown_version: 404,
+  missing_guardrails: 400,
   internal: 500,
 };
 

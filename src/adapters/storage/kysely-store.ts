@@ -1,12 +1,18 @@
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { AppendOutcome, KeyRole, SignalRow, Storage, StoredPlacement } from '../../app/ports.js';
+import type { Actor, AppendOutcome, AuditEntry, KeyRole, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
+import type { Experiment } from '../../core/experiments/experiment.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow } from './rows.js';
 import type { Database } from './schema.js';
+
+export interface AtomicStep {
+  query: CompiledQuery;
+  mustChange?: boolean;
+}
 
 /** Rows per multi-row INSERT: keeps the bound parameters under SQLite's 32,766 and PostgreSQL's 65,535. */
 const CHUNK = 500;
@@ -92,25 +98,77 @@ export abstract class KyselyStorage implements Storage {
     return r && { name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.updated_ts) };
   }
 
-  async putPlacement(config: PlacementConfig, expectedRevision: number, updatedTs: number): Promise<number | undefined> {
+  async putPlacement(config: PlacementConfig, expectedRevision: number, ts: number, by: Actor, action: string): Promise<number | undefined> {
     const json = JSON.stringify(config);
-    if (expectedRevision === 0) {
-      const r = await this.db
-        .insertInto('placements')
-        .values({ name: config.name, config: json, revision: 1, updated_ts: updatedTs })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0) > 0 ? 1 : undefined;
-    }
+    const revision = expectedRevision + 1;
     // Compare-and-set on the revision: two admins editing at once cannot overwrite each other silently.
-    const r = await this.db
-      .updateTable('placements')
-      .set({ config: json, revision: expectedRevision + 1, updated_ts: updatedTs })
-      .where('name', '=', config.name)
-      .where('revision', '=', expectedRevision)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows) > 0 ? expectedRevision + 1 : undefined;
+    const write =
+      expectedRevision === 0
+        ? this.db.insertInto('placements').values({ name: config.name, config: json, revision, updated_ts: ts }).onConflict((oc) => oc.column('name').doNothing())
+        : this.db.updateTable('placements').set({ config: json, revision, updated_ts: ts }).where('name', '=', config.name).where('revision', '=', expectedRevision);
+    const ok = await this.atomic([
+      { query: write.compile(), mustChange: true },
+      { query: this.db.insertInto('placement_revisions').values({ name: config.name, revision, config: json, ts, actor: by.actor, reason: by.reason }).compile() },
+      ...this.auditSteps(ts, by, action, `placement:${config.name}`, { revision, config }),
+    ]);
+    return ok ? revision : undefined;
   }
+
+  async getPlacementRevision(name: string, revision: number): Promise<StoredPlacement | undefined> {
+    const r = await this.db.selectFrom('placement_revisions').selectAll().where('name', '=', name).where('revision', '=', revision).executeTakeFirst();
+    return r && { name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.ts) };
+  }
+
+  async listPlacementRevisions(name: string): Promise<(StoredPlacement & Actor)[]> {
+    const rows = await this.db.selectFrom('placement_revisions').selectAll().where('name', '=', name).orderBy('revision', 'desc').execute();
+    return rows.map((r) => ({ name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.ts), actor: r.actor, reason: r.reason }));
+  }
+
+  async listExperiments(): Promise<StoredExperiment[]> {
+    const rows = await this.db.selectFrom('experiments').select(['definition', 'revision']).orderBy('id').execute();
+    return rows.map((r) => ({ experiment: JSON.parse(r.definition) as Experiment, revision: Number(r.revision) }));
+  }
+
+  async getExperiment(id: string): Promise<StoredExperiment | undefined> {
+    const r = await this.db.selectFrom('experiments').select(['definition', 'revision']).where('id', '=', id).executeTakeFirst();
+    return r && { experiment: JSON.parse(r.definition) as Experiment, revision: Number(r.revision) };
+  }
+
+  async putExperiment(e: Experiment, expectedRevision: number, ts: number, by: Actor, action: string, details?: unknown): Promise<number | undefined> {
+    const json = JSON.stringify(e);
+    const revision = expectedRevision + 1;
+    const write =
+      expectedRevision === 0
+        ? this.db.insertInto('experiments').values({ id: e.id, placement: e.placement, status: e.status, definition: json, revision, updated_ts: ts }).onConflict((oc) => oc.column('id').doNothing())
+        : this.db.updateTable('experiments').set({ status: e.status, definition: json, revision, updated_ts: ts }).where('id', '=', e.id).where('revision', '=', expectedRevision);
+    const ok = await this.atomic([{ query: write.compile(), mustChange: true }, ...this.auditSteps(ts, by, action, `experiment:${e.id}`, details ?? { status: e.status, phase: e.phase })]);
+    return ok ? revision : undefined;
+  }
+
+  async deployVersion(): Promise<number> {
+    const r = await this.db.selectFrom('deploy_state').select('version').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(r.version);
+  }
+
+  async listAudit(opts: { limit: number; target?: string }): Promise<AuditEntry[]> {
+    let q = this.db.selectFrom('audit_log').selectAll();
+    if (opts.target !== undefined) q = q.where('target', '=', opts.target);
+    const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map((r) => ({ id: Number(r.id), ts: Number(r.ts), actor: r.actor, action: r.action, target: r.target, reason: r.reason, details: JSON.parse(r.details) as unknown }));
+  }
+
+  private auditSteps(ts: number, by: Actor, action: string, target: string, details: unknown): AtomicStep[] {
+    return [
+      { query: this.db.insertInto('audit_log').values({ ts, actor: by.actor, action, target, reason: by.reason, details: JSON.stringify(details) }).compile() },
+      { query: this.db.updateTable('deploy_state').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile() },
+    ];
+  }
+
+  /**
+   * Runs the statements in one transaction; a step with `mustChange` that changes no row rolls the
+   * whole transaction back and resolves false (a lost compare-and-set).
+   */
+  protected abstract atomic(steps: AtomicStep[]): Promise<boolean>;
 
   // ---- articles
 

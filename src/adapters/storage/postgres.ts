@@ -3,7 +3,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
-import { KyselyStorage } from './kysely-store.js';
+import { KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { eventBody, eventToRow } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -70,6 +70,22 @@ export class PostgresStorage extends KyselyStorage {
       }
     }
     return out;
+  }
+
+  protected async atomic(steps: AtomicStep[]): Promise<boolean> {
+    const abort = new Error('compare-and-set lost');
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        for (const s of steps) {
+          const r = await trx.executeQuery(s.query);
+          if (s.mustChange && Number(r.numAffectedRows ?? 0) === 0) throw abort;
+        }
+      });
+      return true;
+    } catch (e) {
+      if (e === abort) return false;
+      throw e;
+    }
   }
 
   async close(): Promise<void> {

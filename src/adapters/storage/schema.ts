@@ -87,6 +87,40 @@ export interface PlacementRow {
   updated_ts: number;
 }
 
+export interface PlacementRevisionRow {
+  name: string;
+  revision: number;
+  config: string;
+  ts: number;
+  actor: string;
+  reason: string | null;
+}
+
+export interface ExperimentRow {
+  id: string;
+  placement: string;
+  status: string;
+  /** The whole Experiment as JSON. */
+  definition: string;
+  revision: number;
+  updated_ts: number;
+}
+
+export interface AuditRow {
+  id: Generated<number>;
+  ts: number;
+  actor: string;
+  action: string;
+  target: string;
+  reason: string | null;
+  details: string;
+}
+
+export interface DeployStateRow {
+  id: number;
+  version: number;
+}
+
 export interface Database {
   articles: ArticleRow;
   events: EventRow;
@@ -94,4 +128,8 @@ export interface Database {
   serves: ServeRow;
   api_keys: ApiKeyRow;
   placements: PlacementRow;
+  placement_revisions: PlacementRevisionRow;
+  experiments: ExperimentRow;
+  audit_log: AuditRow;
+  deploy_state: DeployStateRow;
 }

@@ -4,7 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
-import { KyselyStorage } from './kysely-store.js';
+import { KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { eventBody, eventToRow } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -64,6 +64,26 @@ export class SqliteStorage extends KyselyStorage {
 
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     return this.appendTx(events);
+  }
+
+  /**
+   * The statements run inside one synchronous better-sqlite3 transaction: nothing else can run on
+   * the connection meanwhile (an async Kysely transaction could swallow a concurrent event append).
+   */
+  protected async atomic(steps: AtomicStep[]): Promise<boolean> {
+    const abort = new Error('compare-and-set lost');
+    try {
+      this.raw.transaction(() => {
+        for (const s of steps) {
+          const r = this.raw.prepare(s.query.sql).run(...(s.query.parameters as unknown[]));
+          if (s.mustChange && r.changes === 0) throw abort;
+        }
+      })();
+      return true;
+    } catch (e) {
+      if (e === abort) return false;
+      throw e;
+    }
   }
 
   async close(): Promise<void> {

@@ -24,6 +24,12 @@ export type ErrorCode =
   | 'import_failed'
   | 'not_ready'
   | 'unknown_placement'
+  | 'invalid_weights'
+  | 'invalid_state'
+  | 'overlapping_experiment'
+  | 'unknown_recommender'
+  | 'unknown_version'
+  | 'missing_guardrails'
   | 'internal';
 
 export class DomainError extends Error {

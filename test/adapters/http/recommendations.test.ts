@@ -100,12 +100,12 @@ describe('GET /v1/recommendations', () => {
   });
 });
 
-describe('placements admin API', () => {
+describe('deployments admin API', () => {
   it('reads the default placement and changes it with a revision check', async () => {
-    const cur = (await t.app.inject({ method: 'GET', url: '/v1/admin/placements/read-next', headers: admin })).json();
+    const cur = (await t.app.inject({ method: 'GET', url: '/v1/admin/deployments/read-next', headers: admin })).json();
     expect(cur).toMatchObject({ name: 'read-next', live: { kind: 'co-read' }, defaultK: 5, ttlHours: 72 });
     const put = await t.app.inject({
-      method: 'PUT', url: `/v1/admin/placements/sidebar`, headers: admin,
+      method: 'PUT', url: `/v1/admin/deployments/sidebar`, headers: admin,
       payload: { live: { kind: 'latest', version: '3', params: { sameSection: true } }, fallbacks: [{ kind: 'popular', version: '1' }], pins: [{ slot: 1, articleId: 's3' }], blocked: ['w2'], maxPerSection: 2 },
     });
     expect(put.statusCode).toBe(200);
@@ -117,10 +117,10 @@ describe('placements admin API', () => {
     // Two world articles at most (diversity cap), the pin does not count.
     expect(ids(body).filter((id) => id.startsWith('w')).length).toBeLessThanOrEqual(2);
 
-    const stale = await t.app.inject({ method: 'PUT', url: '/v1/admin/placements/sidebar?revision=0', headers: admin, payload: { live: { kind: 'none', version: '1' } } });
+    const stale = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/sidebar?revision=0', headers: admin, payload: { live: { kind: 'none', version: '1' } } });
     expect(stale.statusCode).toBe(409);
     expect(stale.json().error.code).toBe('conflict');
-    const ok = await t.app.inject({ method: 'PUT', url: '/v1/admin/placements/sidebar', headers: { ...admin, 'if-match': '"1"' }, payload: { live: { kind: 'none', version: '1' }, fallbacks: [] } });
+    const ok = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/sidebar', headers: { ...admin, 'if-match': '"1"' }, payload: { live: { kind: 'none', version: '1' }, fallbacks: [] } });
     expect(ok.json().revision).toBe(2);
     // The status quo serves nothing, and the response is still recorded.
     const none = (await rec('placement=sidebar&article=w1')).json();
@@ -131,12 +131,12 @@ describe('placements admin API', () => {
   });
 
   it('rejects unknown kinds and params naming the field', async () => {
-    const kind = await t.app.inject({ method: 'PUT', url: '/v1/admin/placements/x', headers: admin, payload: { live: { kind: 'magic', version: '1' } } });
+    const kind = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/x', headers: admin, payload: { live: { kind: 'magic', version: '1' } } });
     expect(kind.statusCode).toBe(400);
-    expect(kind.json().error).toMatchObject({ code: 'invalid_field', field: 'live.kind' });
-    const param = await t.app.inject({ method: 'PUT', url: '/v1/admin/placements/x', headers: admin, payload: { live: { kind: 'popular', version: '1', params: { halfLife: 3 } } } });
+    expect(kind.json().error).toMatchObject({ code: 'unknown_recommender', field: 'live.kind' });
+    const param = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/x', headers: admin, payload: { live: { kind: 'popular', version: '1', params: { halfLife: 3 } } } });
     expect(param.json().error).toMatchObject({ code: 'unknown_field', field: 'live.params.halfLife' });
-    const name = await t.app.inject({ method: 'PUT', url: '/v1/admin/placements/Bad%20Name', headers: admin, payload: {} });
+    const name = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/Bad%20Name', headers: admin, payload: {} });
     expect(name.json().error).toMatchObject({ code: 'invalid_field', field: 'name' });
   });
 

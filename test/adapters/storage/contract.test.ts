@@ -3,6 +3,7 @@ import type { Article } from '../../../src/core/catalog/article.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { ServeRecord } from '../../../src/core/events/records.js';
 import { DEFAULT_PLACEMENT } from '../../../src/core/recommend/placement.js';
+import { parseExperiment } from '../../../src/core/experiments/experiment.js';
 import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../../../src/adapters/storage/kysely-store.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
@@ -176,12 +177,32 @@ for (const backend of BACKENDS) {
 
     it('stores placements with a compare-and-set on the revision', async () => {
       const cfg = { ...DEFAULT_PLACEMENT, name: 'contract' };
-      expect(await storage.putPlacement(cfg, 0, T)).toBe(1);
-      expect(await storage.putPlacement(cfg, 0, T)).toBeUndefined();
-      expect(await storage.putPlacement({ ...cfg, defaultK: 3 }, 1, T + 1)).toBe(2);
-      expect(await storage.putPlacement({ ...cfg, defaultK: 4 }, 1, T + 2)).toBeUndefined();
+      const by = { actor: 'tester', reason: 'contract' };
+      const v0 = await storage.deployVersion();
+      expect(await storage.putPlacement(cfg, 0, T, by, 'create')).toBe(1);
+      expect(await storage.putPlacement(cfg, 0, T, by, 'create')).toBeUndefined();
+      expect(await storage.putPlacement({ ...cfg, defaultK: 3 }, 1, T + 1, by, 'deploy')).toBe(2);
+      expect(await storage.putPlacement({ ...cfg, defaultK: 4 }, 1, T + 2, by, 'deploy')).toBeUndefined();
       expect(await storage.getPlacement('contract')).toEqual({ name: 'contract', config: { ...cfg, defaultK: 3 }, revision: 2, updatedTs: T + 1 });
       expect((await storage.listPlacements()).map((p) => p.name)).toContain('contract');
+      // Each successful write: one revision row, one audit row, one deploy-version step; lost CAS writes leave no trace.
+      expect((await storage.getPlacementRevision('contract', 1))?.config).toEqual(cfg);
+      expect((await storage.listPlacementRevisions('contract')).map((r) => [r.revision, r.actor])).toEqual([[2, 'tester'], [1, 'tester']]);
+      expect(await storage.deployVersion()).toBe(v0 + 2);
+      const audit = await storage.listAudit({ limit: 10, target: 'placement:contract' });
+      expect(audit.map((a) => a.action)).toEqual(['deploy', 'create']);
+      expect(audit[0]).toMatchObject({ actor: 'tester', reason: 'contract', details: { revision: 2 } });
+    });
+
+    it('stores experiments with a compare-and-set on the revision, audited', async () => {
+      const e = parseExperiment({ id: 'exp-c', placement: 'read-next', arms: [{ name: 'a', recommender: { kind: 'latest', version: '1' } }, { name: 'b', recommender: { kind: 'popular', version: '1' } }] }, T);
+      const by = { actor: 'tester', reason: null };
+      expect(await storage.putExperiment(e, 0, T, by, 'create')).toBe(1);
+      expect(await storage.putExperiment(e, 0, T, by, 'create')).toBeUndefined();
+      expect(await storage.putExperiment({ ...e, status: 'running', phase: 1 }, 1, T, by, 'start')).toBe(2);
+      expect(await storage.getExperiment('exp-c')).toEqual({ experiment: { ...e, status: 'running', phase: 1 }, revision: 2 });
+      expect((await storage.listExperiments()).map((x) => x.experiment.id)).toContain('exp-c');
+      expect((await storage.listAudit({ limit: 5, target: 'experiment:exp-c' })).map((a) => a.action)).toEqual(['start', 'create']);
     });
 
     it('answers a ping', async () => {

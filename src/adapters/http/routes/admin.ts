@@ -1,7 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { articleToJson, parseArticleJson, type Article } from '../../../core/catalog/article.js';
 import { DomainError } from '../../../core/kernel/errors.js';
-import type { LivePlacement } from '../../../app/placements.js';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
@@ -90,41 +89,6 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     if (!(await deps.catalog.delete(id))) throw new DomainError('not_found', `no article "${id}"`, { field: 'id' });
     return { id, deleted: true };
   });
-
-  const placementJson = (p: LivePlacement) => ({ ...p.config, revision: p.revision });
-  const nameParam = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
-
-  app.get('/v1/admin/placements', { schema: { tags: ['serving'], security, summary: 'Placements and how they serve', response: errors } }, async () => ({
-    items: deps.placements.list().map(placementJson),
-  }));
-
-  app.get('/v1/admin/placements/:name', { schema: { tags: ['serving'], security, params: nameParam, response: errors } }, async (req) => {
-    const { name } = req.params as { name: string };
-    const p = deps.placements.get(name);
-    if (!p) throw new DomainError('unknown_placement', `unknown placement "${name}"`, { field: 'name' });
-    return placementJson(p);
-  });
-
-  app.put(
-    '/v1/admin/placements/:name',
-    {
-      schema: {
-        tags: ['serving'], security, params: nameParam, response: { ...errors, 409: errorBodySchema },
-        summary: 'Create or replace a placement: live recommender, fallbacks, k, TTL, diversity cap, pins, blocks',
-        description: 'Send the `revision` you read in the If-Match header (or as ?revision=) to guard against overwriting a concurrent change; 409 conflict when it moved.',
-        querystring: { type: 'object', additionalProperties: false, properties: { revision: { type: 'integer', minimum: 0 } } },
-      },
-    },
-    async (req) => {
-      const { name } = req.params as { name: string };
-      const body = { ...(req.body as Record<string, unknown>) };
-      delete body.revision;
-      const ifMatch = req.headers['if-match'];
-      const q = (req.query as { revision?: number }).revision;
-      const expected = q ?? (typeof ifMatch === 'string' && /^"?\d+"?$/.test(ifMatch) ? Number(ifMatch.replaceAll('"', '')) : undefined);
-      return placementJson(await deps.placements.put(name, body, expected));
-    },
-  );
 
   app.get('/v1/admin/serving/stats', { schema: { tags: ['serving'], security, summary: 'Requests, fallbacks and faults served by this process', response: errors } }, async () => ({
     ...deps.recommendations.counters,

@@ -1,0 +1,215 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { LivePlacement } from '../../../app/deployments.js';
+import type { Actor } from '../../../app/ports.js';
+import type { Experiment } from '../../../core/experiments/experiment.js';
+import { DomainError } from '../../../core/kernel/errors.js';
+import type { RecommenderConfig } from '../../../core/recommend/types.js';
+import type { AppDeps } from '../app.js';
+import { requireAdmin } from '../auth.js';
+import { errorBodySchema } from '../errors.js';
+
+const security = [{ adminKey: [] }];
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema, 409: errorBodySchema };
+const placementParam = { type: 'object', required: ['placement'], properties: { placement: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
+const recommender = {
+  type: 'object', required: ['kind', 'version'], additionalProperties: false,
+  properties: { kind: { type: 'string', minLength: 1, maxLength: 64 }, version: { type: 'string', minLength: 1, maxLength: 64 }, params: { type: 'object' } },
+} as const;
+const reason = { type: 'string', maxLength: 2000 } as const;
+
+/** Who acts: `X-Readnext-Actor` (a person or tool name), else "admin-api"; why: the body's `reason` or `X-Readnext-Reason`. */
+function actor(req: FastifyRequest, bodyReason?: unknown): Actor {
+  const a = req.headers['x-readnext-actor'];
+  const r = req.headers['x-readnext-reason'];
+  const why = typeof bodyReason === 'string' ? bodyReason : typeof r === 'string' ? r : null;
+  return { actor: typeof a === 'string' && a.trim() !== '' ? a.slice(0, 200) : 'admin-api', reason: why };
+}
+
+export const deploymentJson = (p: LivePlacement) => ({ ...p.config, revision: p.revision, experiments: p.experiments.map((e) => e.experiment.id) });
+const experimentJson = (e: Experiment) => ({
+  ...e,
+  createdAt: new Date(e.createdTs).toISOString(),
+  startedAt: e.startedTs === null ? null : new Date(e.startedTs).toISOString(),
+  stoppedAt: e.stoppedTs === null ? null : new Date(e.stoppedTs).toISOString(),
+});
+
+/** Deployments per placement and experiments: every change audited, applied by every node without restart. */
+export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+  app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+  const d = deps.deployments;
+
+  app.get('/v1/admin/deployments', { schema: { tags: ['deploy'], security, summary: 'Every placement\'s deployment', response: errors } }, async () => ({
+    version: d.deployVersion,
+    items: d.list().map(deploymentJson),
+  }));
+
+  app.get('/v1/admin/deployments/:placement', { schema: { tags: ['deploy'], security, params: placementParam, response: errors } }, async (req) => {
+    const { placement } = req.params as { placement: string };
+    const p = d.get(placement);
+    if (!p) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
+    return deploymentJson(p);
+  });
+
+  app.put(
+    '/v1/admin/deployments/:placement',
+    {
+      schema: {
+        tags: ['deploy'], security, params: placementParam, response: errors,
+        summary: 'Create or replace a placement\'s deployment: live recommender, fallbacks, shadows, canary, k, TTL, diversity, pins, blocks',
+        description: 'Send the `revision` you read as If-Match (or ?revision=) to refuse overwriting a concurrent change (409 conflict).',
+        querystring: { type: 'object', additionalProperties: false, properties: { revision: { type: 'integer', minimum: 0 } } },
+      },
+    },
+    async (req) => {
+      const { placement } = req.params as { placement: string };
+      const body = { ...(req.body as Record<string, unknown>) };
+      const why = body.reason;
+      delete body.reason;
+      delete body.revision;
+      delete body.experiments;
+      const ifMatch = req.headers['if-match'];
+      const q = (req.query as { revision?: number }).revision;
+      const expected = q ?? (typeof ifMatch === 'string' && /^"?\d+"?$/.test(ifMatch) ? Number(ifMatch.replaceAll('"', '')) : undefined);
+      return deploymentJson(await d.put(placement, body, expected, actor(req, why)));
+    },
+  );
+
+  app.post(
+    '/v1/admin/deployments/:placement/live',
+    { schema: { tags: ['deploy'], security, params: placementParam, summary: 'Make a recommender live', body: { type: 'object', required: ['recommender'], additionalProperties: false, properties: { recommender, reason } }, response: errors } },
+    async (req) => {
+      const { placement } = req.params as { placement: string };
+      const b = req.body as { recommender: RecommenderConfig; reason?: string };
+      return deploymentJson(await d.patch(placement, { live: b.recommender }, actor(req, b.reason), 'set live'));
+    },
+  );
+
+  app.post(
+    '/v1/admin/deployments/:placement/shadows',
+    { schema: { tags: ['deploy'], security, params: placementParam, summary: 'Add a shadow recommender (computed and logged, never shown)', body: { type: 'object', required: ['recommender'], additionalProperties: false, properties: { recommender, reason } }, response: errors } },
+    async (req) => {
+      const { placement } = req.params as { placement: string };
+      const b = req.body as { recommender: RecommenderConfig; reason?: string };
+      const cur = d.get(placement);
+      if (!cur) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
+      const shadows = [...cur.config.shadows.filter((s) => !(s.kind === b.recommender.kind && s.version === b.recommender.version)), b.recommender];
+      return deploymentJson(await d.patch(placement, { shadows }, actor(req, b.reason), 'add shadow'));
+    },
+  );
+
+  app.delete(
+    '/v1/admin/deployments/:placement/shadows/:kind/:version',
+    { schema: { tags: ['deploy'], security, summary: 'Remove a shadow', response: errors } },
+    async (req) => {
+      const { placement, kind, version } = req.params as { placement: string; kind: string; version: string };
+      const cur = d.get(placement);
+      if (!cur) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
+      const shadows = cur.config.shadows.filter((s) => !(s.kind === kind && s.version === version));
+      if (shadows.length === cur.config.shadows.length) throw new DomainError('unknown_recommender', `no shadow ${kind}@${version} on "${placement}"`, { field: 'kind' });
+      return deploymentJson(await d.patch(placement, { shadows }, actor(req), 'remove shadow'));
+    },
+  );
+
+  app.post(
+    '/v1/admin/deployments/:placement/canary',
+    {
+      schema: {
+        tags: ['deploy'], security, params: placementParam, response: errors,
+        summary: 'Start a canary: a share of readers on a new recommender, rolled back automatically when a guardrail breaks',
+        body: { type: 'object', additionalProperties: false, properties: { recommender, percent: { type: 'number' }, guardrails: { type: 'object' }, reason } },
+      },
+    },
+    async (req) => {
+      const { placement } = req.params as { placement: string };
+      const { reason: why, ...canary } = req.body as Record<string, unknown>;
+      return deploymentJson(await d.patch(placement, { canary: { ...canary, startedTs: deps.clock.now() } as never }, actor(req, why), 'start canary'));
+    },
+  );
+
+  app.delete('/v1/admin/deployments/:placement/canary', { schema: { tags: ['deploy'], security, params: placementParam, summary: 'Stop the canary', response: errors } }, async (req) => {
+    const { placement } = req.params as { placement: string };
+    return deploymentJson(await d.patch(placement, { canary: null }, actor(req), 'stop canary'));
+  });
+
+  app.post(
+    '/v1/admin/deployments/:placement/rollback',
+    {
+      schema: {
+        tags: ['deploy'], security, params: placementParam, response: errors, summary: 'Restore an earlier deployment (default: the previous revision) as a new revision',
+        body: { type: 'object', additionalProperties: false, properties: { to: { type: 'integer', minimum: 1 }, reason } },
+      },
+    },
+    async (req) => {
+      const { placement } = req.params as { placement: string };
+      const b = (req.body ?? {}) as { to?: number; reason?: string };
+      return deploymentJson(await d.rollback(placement, b.to, actor(req, b.reason)));
+    },
+  );
+
+  app.get('/v1/admin/deployments/:placement/history', { schema: { tags: ['deploy'], security, params: placementParam, response: errors } }, async (req) => {
+    const { placement } = req.params as { placement: string };
+    const rows = await d.history(placement);
+    return { items: rows.map((r) => ({ revision: r.revision, at: new Date(r.updatedTs).toISOString(), actor: r.actor, reason: r.reason, config: r.config })) };
+  });
+
+  app.get(
+    '/v1/admin/audit',
+    {
+      schema: {
+        tags: ['deploy'], security, summary: 'The append-only audit log, newest first',
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, target: { type: 'string', maxLength: 200 } } },
+        response: errors,
+      },
+    },
+    async (req) => {
+      const q = req.query as { limit: number; target?: string };
+      const rows = await deps.audit.listAudit(q);
+      return { items: rows.map((r) => ({ ...r, at: new Date(r.ts).toISOString() })) };
+    },
+  );
+
+  // ---- experiments
+
+  app.post('/v1/admin/experiments', { schema: { tags: ['experiments'], security, summary: 'Create an experiment (a draft)', response: { ...errors, 201: { type: 'object', additionalProperties: true } } } }, async (req, reply) => {
+    const { reason: why, ...body } = (req.body ?? {}) as Record<string, unknown>;
+    const e = await d.createExperiment(body, actor(req, why));
+    return reply.code(201).send(experimentJson(e));
+  });
+
+  app.get('/v1/admin/experiments', { schema: { tags: ['experiments'], security, response: errors } }, async () => ({
+    items: d.listExperiments().map((e) => experimentJson(e.experiment)),
+  }));
+
+  app.get('/v1/admin/experiments/:id', { schema: { tags: ['experiments'], security, params: idParam, response: errors } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const e = d.getExperiment(id);
+    if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
+    return experimentJson(e.experiment);
+  });
+
+  for (const action of ['start', 'stop'] as const) {
+    app.post(`/v1/admin/experiments/:id/${action}`, { schema: { tags: ['experiments'], security, params: idParam, summary: `${action} an experiment`, response: errors } }, async (req) => {
+      const { id } = req.params as { id: string };
+      const why = (req.body as { reason?: unknown } | undefined)?.reason;
+      const by = actor(req, why);
+      return experimentJson(action === 'start' ? await d.startExperiment(id, by) : await d.stopExperiment(id, by));
+    });
+  }
+
+  app.patch(
+    '/v1/admin/experiments/:id',
+    {
+      schema: {
+        tags: ['experiments'], security, params: idParam, response: errors,
+        summary: 'Change weights or audience; on a running experiment this starts a new phase (readers keep their arm unless reRandomise)',
+        body: { type: 'object', additionalProperties: false, properties: { weights: { type: 'array', items: { type: 'number' } }, coverage: { type: 'number' }, reRandomise: { type: 'boolean' }, reason } },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const b = req.body as { weights?: number[]; coverage?: number; reRandomise?: boolean; reason?: string };
+      return experimentJson(await d.changeExperiment(id, b, actor(req, b.reason)));
+    },
+  );
+};
