@@ -202,7 +202,9 @@ export class Deployments {
 
   // ---- building
 
-  private build(p: StoredPlacement): LivePlacement {
+  private build(stored: StoredPlacement): LivePlacement {
+    // Re-read through the parser: configs stored by an older version get today's defaults (e.g. no shadows).
+    const p = { ...stored, config: parsePlacementConfig(stored.name, stored.config, stored.updatedTs) };
     const built = this.buildChecked(p.config);
     const experiments = [...this.experiments.values()]
       .filter((e) => e.experiment.status === 'running' && e.experiment.placement === p.name)

@@ -109,6 +109,17 @@ export interface RecordStore {
   appendServes(records: readonly ServeRecord[]): Promise<void>;
   listExposures(experiment: string): Promise<ExposureRecord[]>;
   listServes(opts: { limit: number; recommId?: string }): Promise<ServeRecord[]>;
+  /** Serve records (live and shadow) of a placement since a time, oldest first, at most `limit`. */
+  servesSince(placement: string, sinceTs: number, limit: number): Promise<ServeRecord[]>;
+  /**
+   * Impressions and clicks attributed (by recommId) to the non-shadow responses of a placement
+   * served since a time, per arm (null = served outside any experiment or canary).
+   */
+  engagementByArm(placement: string, sinceTs: number): Promise<{ arm: string | null; responses: number; impressions: number; clicks: number }[]>;
+  /** Articles read or viewed in the given sessions since a time (the "next reads" of shadow reports). */
+  sessionReads(sessionIds: readonly string[], sinceTs: number): Promise<{ sessionId: string; articleId: string; clientTs: number }[]>;
+  /** Clicks on the responses of an experiment with the team of the clicked slot, per reader. */
+  interleavingClicks(experiment: string, phase: number): Promise<{ readerId: string; team: string | null }[]>;
 }
 
 export type KeyRole = 'admin' | 'ingest';

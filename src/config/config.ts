@@ -36,6 +36,8 @@ export interface Config {
   catalogPollMs: number;
   /** How often serving polls the deploy version for changes made by other processes, milliseconds. */
   placementPollMs: number;
+  /** How often canary guardrails are checked, milliseconds. */
+  canaryCheckMs: number;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -56,6 +58,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   replayMs: 7 * 24 * 60 * 60 * 1000, // 7 days
   catalogPollMs: 5000, // 5 seconds
   placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
+  canaryCheckMs: 10_000, // 10 seconds
 });
 
 /** Environment variable for each setting, for the README's configuration table. */
@@ -77,6 +80,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   replayMs: 'READNEXT_REPLAY_MS',
   catalogPollMs: 'READNEXT_CATALOG_POLL_MS',
   placementPollMs: 'READNEXT_PLACEMENT_POLL_MS',
+  canaryCheckMs: 'READNEXT_CANARY_CHECK_MS',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -125,6 +129,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('replayMs')) c.replayMs = int(ENV_NAMES.replayMs, s('replayMs')!, 0, 365 * 86_400_000);
   if (s('catalogPollMs')) c.catalogPollMs = int(ENV_NAMES.catalogPollMs, s('catalogPollMs')!, 100, 3_600_000);
   if (s('placementPollMs')) c.placementPollMs = int(ENV_NAMES.placementPollMs, s('placementPollMs')!, 50, 3_600_000);
+  if (s('canaryCheckMs')) c.canaryCheckMs = int(ENV_NAMES.canaryCheckMs, s('canaryCheckMs')!, 100, 3_600_000);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });

@@ -2,7 +2,10 @@ import type { CliDeps } from '../adapters/cli/program.js';
 import { loadConfig } from '../config/config.js';
 import { startServer } from './server.js';
 import { openDb, systemClock, VERSION } from './services.js';
+import { userInfo } from 'node:os';
+import { Deployments } from '../app/deployments.js';
 import type { Clock } from '../core/kernel/clock.js';
+import { FreshState } from '../core/recommend/fresh-state.js';
 
 /** Wires the CLI to the real services. `env` is passed through to the config loader (tests give their own). */
 export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void; isTty: boolean; clock?: Clock; env?: NodeJS.ProcessEnv }): CliDeps {
@@ -30,6 +33,22 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
       const c = config({ db });
       const storage = await openDb(c);
       return { store: storage, url: c.db, close: () => storage.close() };
+    },
+    deploy: {
+      actor: `cli:${userInfo().username}`,
+      now: () => (io.clock ?? systemClock).now(),
+      out: io.out,
+      readStdin: async () => {
+        const chunks: Buffer[] = [];
+        for await (const c of process.stdin) chunks.push(c as Buffer);
+        return Buffer.concat(chunks).toString('utf8');
+      },
+      async open(db) {
+        const storage = await openDb(config({ db }));
+        const deployments = new Deployments(storage, new FreshState(), io.clock ?? systemClock);
+        await deployments.load();
+        return { deployments, records: storage, audit: storage, close: () => storage.close() };
+      },
     },
     async migrate(db) {
       const c = config({ db });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { CanaryGuard } from '../app/canary.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -42,6 +43,7 @@ export interface Services {
   feed: FreshFeed;
   catalog: CatalogService;
   deployments: Deployments;
+  canaryGuard: CanaryGuard;
   exposures: ExposureMemory;
   recommendations: RecommendationService;
   close(): Promise<void>;
@@ -83,6 +85,7 @@ export async function openServices(
     log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
   });
   const catalog = new CatalogService(storage, clock, feed);
+  const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
@@ -90,11 +93,13 @@ export async function openServices(
     feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
     placementTimer = setInterval(() => void deployments.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
+    canaryGuard.start(config.canaryCheckMs);
   }
   return {
-    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, exposures, recommendations,
+    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, exposures, recommendations,
     async close() {
       feed.stop();
+      canaryGuard.stop();
       if (placementTimer) clearInterval(placementTimer);
       await collector.close();
       await recordWriter.close();
@@ -110,6 +115,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     catalog: s.catalog,
     recommendations: s.recommendations,
     deployments: s.deployments,
+    canaryGuard: s.canaryGuard,
     records: s.storage,
     audit: s.storage,
     recordWriter: s.recordWriter,

@@ -4,6 +4,8 @@ import { importArticles, type ImportSummary } from '../../app/catalog.js';
 import type { ArticleStore } from '../../app/ports.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
+import { registerDeploy, type DeployDeps } from './deploy.js';
+import { registerStats } from './stats.js';
 import { IMPORT_FORMATS, readArticles, resolveFormat, type ImportFormat } from './import-articles.js';
 
 /** What the CLI needs from the composition root; the CLI itself never opens a database or a port. */
@@ -18,6 +20,7 @@ export interface CliDeps {
   /** Opens (and migrates) the database: the configured one unless `db` is given. */
   openCatalog(db: string | undefined): Promise<{ store: ArticleStore; url: string; close(): Promise<void> }>;
   migrate(db: string | undefined): Promise<string>;
+  deploy: DeployDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -98,6 +101,14 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
       if (summary.rejected.length > 0) result.code = EXIT.rejectedRows;
     });
 
+  registerDeploy(program, deps.deploy);
+  registerStats(program, {
+    out: deps.out,
+    fail: (code, line) => {
+      deps.err(line);
+      result.code = code;
+    },
+  });
   return program;
 }
 

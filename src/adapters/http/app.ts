@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync }
 import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
+import type { CanaryGuard } from '../../app/canary.js';
 import type { Deployments } from '../../app/deployments.js';
 import type { PlacementStore, RecordStore } from '../../app/ports.js';
 import type { RecommendationService } from '../../app/serving.js';
@@ -21,6 +22,7 @@ export interface AppDeps {
   catalog: CatalogService;
   recommendations: RecommendationService;
   deployments: Deployments;
+  canaryGuard: CanaryGuard;
   records: RecordStore;
   audit: Pick<PlacementStore, 'listAudit'>;
   recordWriter: RecordWriter;

@@ -255,6 +255,61 @@ export abstract class KyselyStorage implements Storage {
     return rows.map(rowToServe);
   }
 
+  async servesSince(placement: string, sinceTs: number, limit: number): Promise<ServeRecord[]> {
+    const rows = await this.db.selectFrom('serves').selectAll().where('placement', '=', placement).where('served_ts', '>=', sinceTs).orderBy('served_ts').orderBy('id').limit(limit).execute();
+    return rows.map(rowToServe);
+  }
+
+  async engagementByArm(placement: string, sinceTs: number): Promise<{ arm: string | null; responses: number; impressions: number; clicks: number }[]> {
+    const served = await this.db
+      .selectFrom('serves')
+      .select(['arm', (eb) => eb.fn.countAll().as('n')])
+      .where('placement', '=', placement).where('served_ts', '>=', sinceTs).where('shadow', '=', 0)
+      .groupBy('arm')
+      .execute();
+    const engaged = await this.db
+      .selectFrom('serves as s')
+      .innerJoin('events as e', 'e.recomm_id', 's.recomm_id')
+      .select((eb) => [
+        's.arm',
+        eb.fn.sum<number>(eb.case().when('e.type', '=', 'impression').then(1).else(0).end()).as('impressions'),
+        eb.fn.sum<number>(eb.case().when('e.type', '=', 'click').then(1).else(0).end()).as('clicks'),
+      ])
+      .where('s.placement', '=', placement).where('s.served_ts', '>=', sinceTs).where('s.shadow', '=', 0)
+      .where('e.type', 'in', ['impression', 'click'])
+      .groupBy('s.arm')
+      .execute();
+    const byArm = new Map(engaged.map((r) => [r.arm, r]));
+    return served.map((r) => ({ arm: r.arm, responses: Number(r.n), impressions: Number(byArm.get(r.arm)?.impressions ?? 0), clicks: Number(byArm.get(r.arm)?.clicks ?? 0) }));
+  }
+
+  async sessionReads(sessionIds: readonly string[], sinceTs: number): Promise<{ sessionId: string; articleId: string; clientTs: number }[]> {
+    const out: { sessionId: string; articleId: string; clientTs: number }[] = [];
+    for (const ids of chunks([...new Set(sessionIds)])) {
+      const rows = await this.db
+        .selectFrom('events')
+        .select(['session_id', 'article_id', 'client_ts'])
+        .where('session_id', 'in', ids).where('client_ts', '>=', sinceTs).where('type', 'in', ['read', 'page_view']).where('article_id', 'is not', null)
+        .execute();
+      for (const r of rows) out.push({ sessionId: r.session_id, articleId: r.article_id!, clientTs: Number(r.client_ts) });
+    }
+    return out.sort((a, b) => a.clientTs - b.clientTs);
+  }
+
+  async interleavingClicks(experiment: string, phase: number): Promise<{ readerId: string; team: string | null }[]> {
+    const rows = await this.db
+      .selectFrom('serves as s')
+      .innerJoin('events as e', 'e.recomm_id', 's.recomm_id')
+      .select(['e.reader_id', 's.slate', 'e.body'])
+      .where('s.experiment', '=', experiment).where('s.phase', '=', phase).where('s.shadow', '=', 0).where('e.type', '=', 'click')
+      .execute();
+    return rows.map((r) => {
+      const position = (JSON.parse(r.body) as { position: number }).position;
+      const slot = (JSON.parse(r.slate) as { position: number; team?: string | null }[]).find((x) => x.position === position);
+      return { readerId: r.reader_id, team: slot?.team ?? null };
+    });
+  }
+
   // ---- keys
 
   async getKeyHash(role: KeyRole): Promise<string | undefined> {

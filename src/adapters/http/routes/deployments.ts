@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { LivePlacement } from '../../../app/deployments.js';
 import type { Actor } from '../../../app/ports.js';
+import { interleavingReport, shadowReport } from '../../../app/reports.js';
 import type { Experiment } from '../../../core/experiments/experiment.js';
 import { DomainError } from '../../../core/kernel/errors.js';
 import type { RecommenderConfig } from '../../../core/recommend/types.js';
@@ -169,7 +170,41 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     },
   );
 
+  app.post('/v1/admin/canaries/check', { schema: { tags: ['deploy'], security, summary: 'Check every canary\'s guardrails now (they are also checked periodically); breaches roll back', response: errors } }, async () => ({
+    items: await deps.canaryGuard.checkAll(),
+  }));
+
+  app.get(
+    '/v1/admin/shadow-report',
+    {
+      schema: {
+        tags: ['deploy'], security, summary: 'Shadow vs live on the same requests: latency, errors, overlap (Jaccard, RBO), would-have-clicked',
+        querystring: {
+          type: 'object', required: ['placement'], additionalProperties: false,
+          properties: { placement: { type: 'string', minLength: 1, maxLength: 64 }, since: { type: 'string', format: 'date-time' }, limit: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 100_000 } },
+        },
+        response: errors,
+      },
+    },
+    async (req) => {
+      const q = req.query as { placement: string; since?: string; limit: number };
+      if (!d.get(q.placement)) throw new DomainError('unknown_placement', `unknown placement "${q.placement}"`, { field: 'placement' });
+      await deps.recordWriter.flush();
+      const since = q.since ? Date.parse(q.since) : deps.clock.now() - 24 * 3_600_000;
+      return shadowReport(deps.records, q.placement, since, q.limit);
+    },
+  );
+
   // ---- experiments
+
+  app.get('/v1/admin/experiments/:id/interleaving', { schema: { tags: ['experiments'], security, params: idParam, summary: 'Team preference per reader with a sign test (interleaving experiments)', response: errors } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const e = d.getExperiment(id)?.experiment;
+    if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
+    if (e.kind !== 'interleaving') throw new DomainError('invalid_state', `experiment "${id}" is not an interleaving experiment`, { field: 'kind' });
+    await deps.recordWriter.flush();
+    return { experiment: id, phase: e.phase, ...(await interleavingReport(deps.records, id, e.phase, [e.arms[0]!.name, e.arms[1]!.name])) };
+  });
 
   app.post('/v1/admin/experiments', { schema: { tags: ['experiments'], security, summary: 'Create an experiment (a draft)', response: { ...errors, 201: { type: 'object', additionalProperties: true } } } }, async (req, reply) => {
     const { reason: why, ...body } = (req.body ?? {}) as Record<string, unknown>;

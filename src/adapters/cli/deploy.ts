@@ -1,0 +1,251 @@
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import type { Deployments, LivePlacement } from '../../app/deployments.js';
+import type { Actor, PlacementStore, RecordStore } from '../../app/ports.js';
+import { interleavingReport, shadowReport } from '../../app/reports.js';
+import { DomainError } from '../../core/kernel/errors.js';
+import type { RecommenderConfig } from '../../core/recommend/types.js';
+
+/** What the deploy, experiment and shadow commands need: the deployments use case on the configured database. */
+export interface DeployDeps {
+  open(db: string | undefined): Promise<{ deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; close(): Promise<void> }>;
+  actor: string;
+  now(): number;
+  out(line: string): void;
+  readStdin(): Promise<string>;
+}
+
+/** "co-read@2" -> {kind: 'co-read', version: '2'}; params from --params JSON. */
+function recommender(spec: string, params: string | undefined): RecommenderConfig {
+  const m = /^([a-z][a-z0-9-]*)@([^\s@]{1,64})$/.exec(spec);
+  if (!m) throw new DomainError('invalid_field', `recommender "${spec}" must be KIND@VERSION, e.g. co-read@2`, { field: 'recommender' });
+  const rc: RecommenderConfig = { kind: m[1]!, version: m[2]! };
+  if (params !== undefined) rc.params = json(params, '--params') as Record<string, unknown>;
+  return rc;
+}
+
+function json(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DomainError('invalid_json', `${what} is not valid JSON: ${(e as Error).message}`, { field: what });
+  }
+}
+
+const number = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+
+const summary = (p: LivePlacement) =>
+  `${p.config.name}: revision ${p.revision}, live ${p.config.live.kind}@${p.config.live.version}` +
+  (p.config.shadows.length ? `, shadows ${p.config.shadows.map((s) => `${s.kind}@${s.version}`).join(' ')}` : '') +
+  (p.config.canary ? `, canary ${p.config.canary.recommender.kind}@${p.config.canary.recommender.version} on ${p.config.canary.percent}%` : '') +
+  (p.experiments.length ? `, experiments ${p.experiments.map((e) => e.experiment.id).join(' ')}` : '');
+
+/** Adds `deploy`, `experiment`, `shadow` and `audit` to the program. */
+export function registerDeploy(program: Command, deps: DeployDeps): void {
+  const by = (why: string | undefined): Actor => ({ actor: deps.actor, reason: why ?? null });
+  const withD = async <T>(db: string | undefined, f: (d: Awaited<ReturnType<DeployDeps['open']>>) => Promise<T>): Promise<T> => {
+    const h = await deps.open(db);
+    try {
+      return await f(h);
+    } finally {
+      await h.close();
+    }
+  };
+  const print = (v: unknown) => deps.out(JSON.stringify(v, null, 2));
+
+  const deploy = program.command('deploy').description('what each placement serves: live, shadows, canary; rollback; history');
+  deploy
+    .command('show')
+    .argument('[placement]', 'placement name (all when omitted)')
+    .option('--db <url>', 'database URL')
+    .option('--json', 'print the full deployment as JSON')
+    .description('show deployments')
+    .action(async (placement: string | undefined, o: { db?: string; json?: boolean }) =>
+      withD(o.db, async ({ deployments }) => {
+        const list = placement ? [deployments.get(placement) ?? missing(placement)] : deployments.list();
+        if (o.json) print(list.map((p) => ({ ...p.config, revision: p.revision })));
+        else for (const p of list) deps.out(summary(p));
+      }),
+    );
+  deploy
+    .command('live')
+    .argument('<placement>')
+    .argument('<recommender>', 'KIND@VERSION, e.g. co-read@2')
+    .option('--params <json>', 'recommender parameters as JSON')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .description('make a recommender live on a placement')
+    .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.patch(placement, { live: recommender(spec, o.params) }, by(o.why), 'set live')))),
+    );
+  const shadow = deploy.command('shadow').description('shadow recommenders: computed on live requests and logged, never shown');
+  for (const action of ['add', 'remove'] as const) {
+    shadow
+      .command(action)
+      .argument('<placement>')
+      .argument('<recommender>', 'KIND@VERSION')
+      .option('--params <json>', 'recommender parameters as JSON (add)')
+      .option('--why <reason>', 'why (kept in the audit log)')
+      .option('--db <url>', 'database URL')
+      .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
+        withD(o.db, async ({ deployments }) => {
+          const rc = recommender(spec, o.params);
+          const cur = deployments.get(placement) ?? missing(placement);
+          const others = cur.config.shadows.filter((s) => !(s.kind === rc.kind && s.version === rc.version));
+          if (action === 'remove' && others.length === cur.config.shadows.length) throw new DomainError('unknown_recommender', `no shadow ${spec} on ${placement}`, { field: 'recommender' });
+          const shadows = action === 'add' ? [...others, rc] : others;
+          deps.out(summary(await deployments.patch(placement, { shadows }, by(o.why), `${action} shadow`)));
+        }),
+      );
+  }
+  const canary = deploy.command('canary').description('a new recommender on a share of readers, rolled back automatically on a guardrail breach');
+  canary
+    .command('start')
+    .argument('<placement>')
+    .argument('<recommender>', 'KIND@VERSION')
+    .requiredOption('--percent <n>', 'share of readers, (0, 50]', number('--percent'))
+    .requiredOption('--max-error-rate <x>', 'guardrail: highest fault share, [0, 1]', number('--max-error-rate'))
+    .requiredOption('--max-p99-ms <ms>', 'guardrail: highest p99 latency, milliseconds', number('--max-p99-ms'))
+    .requiredOption('--min-ctr-ratio <x>', 'guardrail: lowest CTR as a fraction of live, [0, 1]', number('--min-ctr-ratio'))
+    .option('--params <json>', 'recommender parameters as JSON')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .action(async (placement: string, spec: string, o: { percent: number; maxErrorRate: number; maxP99Ms: number; minCtrRatio: number; params?: string; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        const c = { recommender: recommender(spec, o.params), percent: o.percent, guardrails: { maxErrorRate: o.maxErrorRate, maxP99LatencyMs: o.maxP99Ms, minCtrRatio: o.minCtrRatio }, startedTs: deps.now() };
+        deps.out(summary(await deployments.patch(placement, { canary: c as never }, by(o.why), 'start canary')));
+      }),
+    );
+  canary
+    .command('stop')
+    .argument('<placement>')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .action(async (placement: string, o: { why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.patch(placement, { canary: null }, by(o.why), 'stop canary')))),
+    );
+  deploy
+    .command('rollback')
+    .argument('[placement]', 'placement name', 'read-next')
+    .option('--to <revision>', 'revision to restore (default: the previous one)', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('--to must be a revision number');
+      return Number(v);
+    })
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .description('restore an earlier deployment as a new revision')
+    .action(async (placement: string, o: { to?: number; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.rollback(placement, o.to, by(o.why))))),
+    );
+  deploy
+    .command('history')
+    .argument('[placement]', 'placement name', 'read-next')
+    .option('--db <url>', 'database URL')
+    .action(async (placement: string, o: { db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        for (const r of await deployments.history(placement)) {
+          deps.out(`${r.revision}\t${new Date(r.updatedTs).toISOString()}\t${r.actor}\tlive ${r.config.live.kind}@${r.config.live.version}\t${r.reason ?? ''}`);
+        }
+      }),
+    );
+
+  const exp = program.command('experiment').description('A/B/n and interleaving experiments on a placement');
+  exp
+    .command('create')
+    .requiredOption('--file <path>', 'experiment definition as JSON (- = stdin)')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .action(async (o: { file: string; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        const text = o.file === '-' ? await deps.readStdin() : await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new DomainError('invalid_field', `cannot read ${o.file}: ${e.code ?? e.message}`, { field: 'file' });
+        });
+        const e = await deployments.createExperiment(json(text, o.file), by(o.why));
+        deps.out(`created experiment ${e.id} (draft) on ${e.placement}: arms ${e.arms.map((a) => `${a.name}=${a.weight}`).join(' ')}`);
+      }),
+    );
+  for (const action of ['start', 'stop'] as const) {
+    exp
+      .command(action)
+      .argument('<id>')
+      .option('--why <reason>', 'why (kept in the audit log)')
+      .option('--db <url>', 'database URL')
+      .action(async (id: string, o: { why?: string; db?: string }) =>
+        withD(o.db, async ({ deployments }) => {
+          const e = action === 'start' ? await deployments.startExperiment(id, by(o.why)) : await deployments.stopExperiment(id, by(o.why));
+          deps.out(`experiment ${e.id}: ${e.status}, phase ${e.phase}`);
+        }),
+      );
+  }
+  exp
+    .command('weights')
+    .argument('<id>')
+    .option('--weights <list>', 'comma-separated weights, one per arm (sum 1 ± 0.001)')
+    .option('--coverage <x>', 'audience share, [0, 1]', number('--coverage'))
+    .option('--re-randomise', 'draw arms afresh in the new phase (default: readers keep their arm)')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .description('change weights or audience; on a running experiment this starts a new phase')
+    .action(async (id: string, o: { weights?: string; coverage?: number; reRandomise?: boolean; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        const weights = o.weights === undefined ? undefined : o.weights.split(',').map((w) => number('--weights')(w));
+        const e = await deployments.changeExperiment(id, { weights, coverage: o.coverage, reRandomise: o.reRandomise }, by(o.why));
+        deps.out(`experiment ${e.id}: phase ${e.phase}, weights ${e.arms.map((a) => a.weight).join(',')}, coverage ${e.coverage}`);
+      }),
+    );
+  exp
+    .command('status')
+    .argument('<id>')
+    .option('--db <url>', 'database URL')
+    .action(async (id: string, o: { db?: string }) =>
+      withD(o.db, async ({ deployments, records }) => {
+        const e = deployments.getExperiment(id)?.experiment;
+        if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
+        const extra = e.kind === 'interleaving' && e.phase > 0 ? { interleaving: await interleavingReport(records, e.id, e.phase, [e.arms[0]!.name, e.arms[1]!.name]) } : {};
+        print({ ...e, ...extra });
+      }),
+    );
+  exp
+    .command('list')
+    .option('--db <url>', 'database URL')
+    .action(async (o: { db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        for (const { experiment: e } of deployments.listExperiments()) deps.out(`${e.id}\t${e.status}\tphase ${e.phase}\t${e.kind}\t${e.placement}\t${e.arms.map((a) => a.name).join(',')}`);
+      }),
+    );
+
+  program
+    .command('shadow')
+    .description('shadow recommenders vs live')
+    .command('report')
+    .argument('[placement]', 'placement name', 'read-next')
+    .option('--since <iso>', 'from this time (default: the last 24 hours)')
+    .option('--db <url>', 'database URL')
+    .action(async (placement: string, o: { since?: string; db?: string }) =>
+      withD(o.db, async ({ records }) => {
+        const since = o.since === undefined ? deps.now() - 24 * 3_600_000 : Date.parse(o.since);
+        if (!Number.isFinite(since)) throw new DomainError('invalid_field', `--since "${o.since}" is not an ISO 8601 time`, { field: 'since' });
+        print(await shadowReport(records, placement, since));
+      }),
+    );
+
+  program
+    .command('audit')
+    .description('the audit log of deployments and experiments, newest first')
+    .option('--target <target>', 'e.g. placement:read-next or experiment:ID')
+    .option('--limit <n>', 'entries', (v) => Number(v), 50)
+    .option('--db <url>', 'database URL')
+    .action(async (o: { target?: string; limit: number; db?: string }) =>
+      withD(o.db, async ({ audit }) => {
+        for (const a of await audit.listAudit({ limit: o.limit, target: o.target })) deps.out(`${new Date(a.ts).toISOString()}\t${a.actor}\t${a.action}\t${a.target}\t${a.reason ?? ''}`);
+      }),
+    );
+}
+
+function missing(placement: string): never {
+  throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
+}
