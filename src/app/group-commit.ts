@@ -8,7 +8,7 @@
 export class GroupCommitter<In, Out> {
   private queue: { items: readonly In[]; resolve: (out: Out[]) => void; reject: (e: unknown) => void }[] = [];
   private queued = 0;
-  private flushing = false;
+  private flushing: Promise<void> | undefined;
   private scheduled = false;
   private closed = false;
 
@@ -36,7 +36,8 @@ export class GroupCommitter<In, Out> {
   /** Commits what is queued, then refuses new work. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.flushing) await this.flush();
+    // Wait for the commit in flight (awaiting it, not spinning: its I/O must be able to complete), then drain.
+    while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.flush());
   }
 
   private schedule(): void {
@@ -49,9 +50,16 @@ export class GroupCommitter<In, Out> {
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = true;
+  private flush(): Promise<void> {
+    if (this.flushing || this.queue.length === 0) return this.flushing ?? Promise.resolve();
+    this.flushing = this.commitQueued().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.flushing;
+  }
+
+  private async commitQueued(): Promise<void> {
     const jobs: typeof this.queue = [];
     let n = 0;
     while (this.queue.length > 0 && (jobs.length === 0 || n + this.queue[0]!.items.length <= this.maxItems)) {
@@ -71,9 +79,6 @@ export class GroupCommitter<In, Out> {
       }
     } catch (e) {
       for (const j of jobs) j.reject(e);
-    } finally {
-      this.flushing = false;
-      if (this.queue.length > 0) this.schedule();
     }
   }
 }

@@ -69,4 +69,17 @@ describe('GroupCommitter', () => {
     expect(seen).toEqual([1, 2]);
     await expect(g.submit([3])).rejects.toThrow(/closed/);
   });
+
+  it('close() waits for a commit still waiting on I/O instead of spinning (PostgreSQL-like)', async () => {
+    const g = new GroupCommitter<number, number>(async (xs) => {
+      await new Promise((r) => setTimeout(r, 30));
+      return xs;
+    });
+    const p = g.submit([1]);
+    await new Promise((r) => setImmediate(r)); // the commit has started and waits on its "I/O"
+    const q = g.submit([2]);
+    await g.close();
+    expect(await p).toEqual([1]);
+    expect(await q).toEqual([2]);
+  });
 });
