@@ -32,6 +32,8 @@ export class Collector {
     private readonly clock: Clock,
     private readonly window: TimestampWindow,
     maxEventsPerCommit = 20_000,
+    /** Commits that may run at once (see GroupCommitter). */
+    maxInFlight = 1,
     /** Hears the events of each commit that were stored now (not duplicates), after the commit. */
     onStored: (events: StoredEvent[]) => void = () => undefined,
   ) {
@@ -40,7 +42,7 @@ export class Collector {
       const fresh = events.filter((_, i) => outcomes[i] === 'accepted');
       if (fresh.length > 0) onStored(fresh);
       return outcomes;
-    }, maxEventsPerCommit);
+    }, maxEventsPerCommit, maxInFlight);
   }
 
   /** `rawEvents` must already be an array of 1..1000 entries (the HTTP layer checks the batch shape). */
@@ -53,7 +55,10 @@ export class Collector {
     for (let i = 0; i < rawEvents.length; i++) {
       const v = validateEvent(rawEvents[i], { receivedTs, window: this.window, trusted });
       if (v.ok) {
-        valid.push({ ...v.event, receivedTs });
+        // The validated event is a fresh object: stamp it instead of copying it.
+        const e = v.event as StoredEvent;
+        e.receivedTs = receivedTs;
+        valid.push(e);
         validIndex.push(i);
       } else {
         rejected++;

@@ -1,14 +1,15 @@
 /**
  * Group commit: callers submit small batches and await their own outcomes; the committer merges
  * whatever is queued into one store call (one transaction), so N concurrent requests cost one
- * commit, not N. At most one flush runs at a time; while it runs, new work queues up and goes
- * into the next flush. A failed flush rejects every caller in it (nothing of it was stored, since
+ * commit, not N. At most `maxInFlight` commits run at once (1 for SQLite, whose writes are
+ * serial anyway; a few for PostgreSQL, whose pool can commit in parallel); while they run, new work
+ * queues up and goes into the next commit. A failed flush rejects every caller in it (nothing of it was stored, since
  * a flush is one transaction), so clients can retry safely.
  */
 export class GroupCommitter<In, Out> {
   private queue: { items: readonly In[]; resolve: (out: Out[]) => void; reject: (e: unknown) => void }[] = [];
   private queued = 0;
-  private flushing: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private scheduled = false;
   private closed = false;
 
@@ -16,6 +17,8 @@ export class GroupCommitter<In, Out> {
     private readonly commit: (items: In[]) => Promise<Out[]>,
     /** Upper bound on items per commit; a larger backlog is split over several commits. */
     private readonly maxItems = 20_000,
+    /** Commits allowed to run at the same time. */
+    private readonly maxInFlight = 1,
   ) {}
 
   submit(items: readonly In[]): Promise<Out[]> {
@@ -37,11 +40,14 @@ export class GroupCommitter<In, Out> {
   async close(): Promise<void> {
     this.closed = true;
     // Wait for the commit in flight (awaiting it, not spinning: its I/O must be able to complete), then drain.
-    while (this.flushing || this.queue.length > 0) await (this.flushing ?? this.flush());
+    while (this.inFlight.size > 0 || this.queue.length > 0) {
+      void this.flush();
+      await Promise.all([...this.inFlight]);
+    }
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.inFlight.size >= this.maxInFlight) return;
     this.scheduled = true;
     // setImmediate lets requests parsed in the same event-loop turn join this commit.
     setImmediate(() => {
@@ -50,13 +56,15 @@ export class GroupCommitter<In, Out> {
     });
   }
 
-  private flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return this.flushing ?? Promise.resolve();
-    this.flushing = this.commitQueued().finally(() => {
-      this.flushing = undefined;
-      if (this.queue.length > 0) this.schedule();
-    });
-    return this.flushing;
+  /** Starts commits while there is work and room; each takes up to maxItems of the queue. */
+  private flush(): void {
+    while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
+      const p: Promise<void> = this.commitQueued().finally(() => {
+        this.inFlight.delete(p);
+        if (this.queue.length > 0) this.schedule();
+      });
+      this.inFlight.add(p);
+    }
   }
 
   private async commitQueued(): Promise<void> {

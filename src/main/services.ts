@@ -70,7 +70,15 @@ export async function openServices(
   for (const { experiment } of deployments.listExperiments()) {
     if (experiment.status === 'running') exposures.load(experiment.id, await storage.listExposures(experiment.id));
   }
-  const collector = new Collector(storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs }, config.maxEventsPerCommit, (events) => feed.events(events));
+  // SQLite writes are serial: one big commit at a time. PostgreSQL commits in parallel on its pool, so
+  // smaller commits, several at once, keep both the server and the database busy.
+  const pg = storage.dialect === 'postgres';
+  const collector = new Collector(
+    storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs },
+    pg ? Math.min(config.maxEventsPerCommit, 2000) : config.maxEventsPerCommit,
+    pg ? Math.max(1, config.pgPoolSize - 2) : 1,
+    (events) => feed.events(events),
+  );
   const recordWriter = new RecordWriter(storage, {
     flushIntervalMs: config.recordFlushIntervalMs,
     maxBuffered: 1000,

@@ -1,6 +1,6 @@
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
-import type { StoredEvent } from '../../core/events/schema.js';
+import { eventJson, type StoredEvent } from '../../core/events/schema.js';
 import type { ArticleRow, EventRow, ExposureRow, ServeRow } from './schema.js';
 
 /** Row <-> domain mapping, shared by both dialects. */
@@ -26,9 +26,21 @@ export function rowToArticle(r: ArticleRow): Article {
 }
 
 /** The stored body: the normalised event without its receive time, so a replay compares equal. */
-export function eventBody(e: StoredEvent): string {
-  const { receivedTs: _ignored, ...rest } = e;
-  return JSON.stringify(rest);
+export const eventBody = (e: StoredEvent): string => eventJson(e);
+
+/** Column order of `pushEventParams`, for positional multi-row inserts. */
+export const EVENT_COLUMNS = ['event_id', 'type', 'reader_id', 'session_id', 'client_ts', 'received_ts', 'article_id', 'recomm_id', 'dwell_ms', 'revenue', 'body'] as const;
+
+/** Appends an event's column values in EVENT_COLUMNS order (no intermediate row object: this is the ingest hot path). */
+export function pushEventParams(out: unknown[], e: StoredEvent, body: string): void {
+  out.push(
+    e.eventId, e.type, e.readerId, e.sessionId, e.clientTs, e.receivedTs,
+    'articleId' in e ? e.articleId : null,
+    'recommId' in e ? e.recommId : null,
+    e.type === 'read' ? e.dwellMs : null,
+    e.type === 'subscribe' ? e.revenue : null,
+    body,
+  );
 }
 
 export function eventToRow(e: StoredEvent, body: string): EventRow {

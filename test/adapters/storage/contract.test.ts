@@ -105,6 +105,17 @@ for (const backend of BACKENDS) {
       expect(out).toEqual(['accepted', 'duplicate', 'conflict', 'accepted']);
     });
 
+    it('handles replays spread over a large batch (multi-row inserts)', async () => {
+      const batch = Array.from({ length: 150 }, (_, i) => readEvent(`big-${i}`));
+      batch[20] = readEvent('big-10'); // same payload as #10: duplicate
+      batch[100] = readEvent('big-5', { dwellMs: 7 }); // other payload: conflict
+      batch[149] = readEvent('big-140');
+      const out = await storage.appendEvents(batch);
+      expect(out.filter((o) => o === 'accepted')).toHaveLength(147);
+      expect([out[10], out[20], out[5], out[100], out[140], out[149]]).toEqual(['accepted', 'duplicate', 'accepted', 'conflict', 'accepted', 'duplicate']);
+      expect((await storage.getEvents(['big-5']))[0]).toMatchObject({ dwellMs: 1000 });
+    });
+
     it('stores ids with SQL metacharacters and any Unicode as plain data', async () => {
       const ids = ["x'); DROP TABLE events;--", 'a"b\\c%_', 'émoji 🎉 中文', 'line\nbreak'];
       expect(await storage.appendEvents(ids.map((id) => readEvent(id, { readerId: id })))).toEqual(ids.map(() => 'accepted'));

@@ -170,9 +170,11 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     },
   );
 
-  app.post('/v1/admin/canaries/check', { schema: { tags: ['deploy'], security, summary: 'Check every canary\'s guardrails now (they are also checked periodically); breaches roll back', response: errors } }, async () => ({
-    items: await deps.canaryGuard.checkAll(),
-  }));
+  app.post('/v1/admin/canaries/check', { schema: { tags: ['deploy'], security, summary: 'Check every canary\'s guardrails now (they are also checked periodically); breaches roll back', response: errors } }, async () => {
+    // The guardrails read the stored `serve` records: write this process's buffered ones first.
+    await deps.recordWriter.flush();
+    return { items: await deps.canaryGuard.checkAll() };
+  });
 
   app.get(
     '/v1/admin/shadow-report',
