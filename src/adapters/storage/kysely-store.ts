@@ -244,7 +244,7 @@ export abstract class KyselyStorage implements Storage {
   }
 
   async listExposures(experiment: string): Promise<ExposureRecord[]> {
-    const rows = await this.db.selectFrom('exposures').selectAll().where('experiment', '=', experiment).orderBy('exposed_ts').orderBy('reader_id').execute();
+    const rows = await this.db.selectFrom('exposures').selectAll().where('experiment', '=', experiment).orderBy('phase').orderBy('exposed_ts').orderBy('reader_id').execute();
     return rows.map(rowToExposure);
   }
 
