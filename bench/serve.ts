@@ -1,0 +1,794 @@
+/**
+ * Serving benchmark: req/s and latency of GET /v1/recommendations (the default `read-next`
+ * placement: live co-read, fallbacks same-section -> popular -> latest, already-read / TTL /
+ * section-cap filters, one `serve` record per response) next to a bare Fastify route returning a
+ * response of the same shape and size, in the same run, with the same wrk settings.
+ *
+ *   npm run bench:serve [-- --profile]
+ *
+ * Data: the real items of ../shared/data/wikipedia-current-events (imported with --rebase-dates,
+ * so the newest is published now) plus BENCH_EVENTS (default 1,000,000) synthetic reads, page
+ * views and clicks on the ~300 newest articles over the last 24 h, written straight to storage
+ * (setup, not measured). Environment: BENCH_SECONDS (measured runs, default 30),
+ * BENCH_WARMUP_SECONDS (default 5, not counted), BENCH_EVENTS.
+ *
+ * --profile runs readnext under `node --cpu-prof` and prints the top self-time functions of the
+ * measured run only (the profile is copied to .bench/); its throughput is then not comparable.
+ * Exit status: 0 whatever the figures; 1 when a server fails, wrk fails, a reply is not 2xx, or
+ * serve records are missing.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import Fastify from 'fastify';
+import { sql } from 'kysely';
+import { openStorage } from '../src/adapters/storage/open.js';
+import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
+import type { Article } from '../src/core/catalog/article.js';
+import type { StoredEvent } from '../src/core/events/schema.js';
+import { validateEvent } from '../src/core/events/validate.js';
+import { seededRng, type Rng } from '../src/core/kernel/rng.js';
+import {
+  commandExists, cpuSnapshot, cpuUsage, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, mainThreadProfile,
+  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, REPO_ROOT, runCleanups, runCommand, runWrk, startHttpProcess,
+  startServer, summarizeCpuProfile, wrkScript, type CpuSnapshot, type CpuUsage, type ProfileSummary, type ServerHandle, type WrkResult,
+} from './lib.js';
+
+// ---- settings
+
+function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+}
+
+const SECONDS = envNumber('BENCH_SECONDS', 30, 1);
+const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 5, 0);
+const EVENTS = envNumber('BENCH_EVENTS', 1_000_000, 1000);
+const THREADS = 1;
+const CONNECTIONS = 50;
+const WRK_TIMEOUT_S = 10;
+const SERVER_CPU = '0';
+const CLIENT_CPU = '1';
+const TARGET_RATIO = 0.6;
+const TARGET_P99_MS = 10;
+const DATA = resolve(REPO_ROOT, '../shared/data/wikipedia-current-events/items.jsonl');
+const PLACEMENT = 'read-next';
+const K = 5;
+/** Articles the synthetic events are about: the newest ones (only those within the 72 h TTL can be recommended). */
+const POOL = 300;
+const READERS = 50_000;
+const APPEND_BATCH = 5000;
+/** Request URL variants wrk rotates through. */
+const URL_VARIANTS = 4000;
+const SHARE_UNKNOWN_ARTICLE = 0.05;
+const SHARE_OLDER_ARTICLE = 0.1;
+const SEED = 20_250_101;
+const STOP_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 600_000;
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+const started = performance.now();
+/** Progress on stderr, so stdout stays the report. */
+const progress = (msg: string) => process.stderr.write(`[${fixed((performance.now() - started) / 1000)} s] ${msg}\n`);
+const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
+
+// ---- synthetic reading events
+
+/** Draws indices 0..n-1 with the given weights (cumulative sums and a binary search). */
+function sampler(weights: readonly number[], rng: Rng): () => number {
+  const cum: number[] = [];
+  let total = 0;
+  for (const w of weights) cum.push((total += w));
+  return () => {
+    const x = rng.next() * total;
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cum[mid]! > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+}
+
+interface Workload {
+  pool: Article[];
+  /** Pool index drawn with the reading weights (newer is read more). */
+  drawArticle: () => number;
+  /** Reader number drawn with the activity skew (a few heavy readers, a long tail). */
+  drawReader: () => number;
+  rng: Rng;
+}
+
+const readerId = (r: number) => `rdr-${String(r).padStart(5, '0')}`;
+
+function workload(articles: readonly Article[], seed: number): Workload {
+  const rng = seededRng(seed);
+  const pool = [...articles].sort((a, b) => b.publishedAt - a.publishedAt || (a.id < b.id ? -1 : 1)).slice(0, POOL);
+  const drawArticle = sampler(pool.map((_, rank) => 1 / (1 + rank / 20)), rng);
+  // Reader r has activity ~ 1/sqrt(r): a power law, so some readers have long histories.
+  const drawReader = () => Math.floor(READERS * rng.next() ** 2);
+  return { pool, drawArticle, drawReader, rng };
+}
+
+interface GeneratedStats {
+  events: number;
+  reads: number;
+  pageViews: number;
+  clicks: number;
+  sessions: number;
+  readers: number;
+  articles: number;
+}
+
+/**
+ * Sessions of readers with a preferred section who follow stories: each visit is a page view, then
+ * a read (70%) and, from the second visit on, sometimes a recommendation click first (25%). The next
+ * article shares the current one's story (first topic) 40% of the time, is in the reader's section
+ * 35%, else anything; all recency-weighted, never before its publication. Sessions start uniformly
+ * over the 24 h before `nowMs`. Events come out normalised as the collector stores them.
+ */
+function* syntheticEvents(w: Workload, total: number, nowMs: number, stats: GeneratedStats): Generator<StoredEvent> {
+  const { pool, rng } = w;
+  const sections = [...new Set(pool.map((a) => a.section ?? '(none)'))];
+  const bySection = new Map(sections.map((s) => [s, [] as number[]]));
+  const byStory = new Map<string, number[]>();
+  pool.forEach((a, i) => {
+    bySection.get(a.section ?? '(none)')!.push(i);
+    const story = a.tags[0];
+    if (story !== undefined) {
+      let l = byStory.get(story);
+      if (!l) byStory.set(story, (l = []));
+      l.push(i);
+    }
+  });
+  const weightOf = (i: number) => 1 / (1 + i / 20);
+  const sectionDraw = new Map([...bySection].map(([s, idx]) => [s, sampler(idx.map(weightOf), rng)]));
+  const sectionOfDraw = sampler(sections.map((s) => bySection.get(s)!.reduce((x, i) => x + weightOf(i), 0)), rng);
+  const preferred: string[] = Array.from({ length: READERS }, () => sections[sectionOfDraw()]!);
+  const readersSeen = new Set<number>();
+  const articlesSeen = new Set<number>();
+  const referrers = [null, 'https://www.google.com/', 'https://news.google.com/', 'https://t.co/', null];
+
+  /** A pool article published by `t` from `draw` (a few tries), else from the whole pool. */
+  const published = (t: number, draw: () => number, list?: readonly number[]): number | undefined => {
+    for (let i = 0; i < 8; i++) {
+      const a = list ? list[draw()]! : draw();
+      if (pool[a]!.publishedAt <= t) return a;
+    }
+    return undefined;
+  };
+  const anyPublished = (t: number) => published(t, w.drawArticle) ?? pool.length - 1;
+
+  let n = 0;
+  let session = 0;
+  while (n < total) {
+    session++;
+    const r = w.drawReader();
+    const rid = readerId(r);
+    const sid = `ses-${r}-${session}`;
+    const pref = preferred[r]!;
+    let t = nowMs - 24 * HOUR + Math.floor(rng.next() * (24 * HOUR - 30 * MINUTE));
+    let cur = rng.next() < 0.6 ? (published(t, sectionDraw.get(pref)!, bySection.get(pref)) ?? anyPublished(t)) : anyPublished(t);
+    const visits = 1 + Math.floor(-Math.log(1 - rng.next()) * 3); // geometric-ish, mean ~3.5
+    const seen = new Set<number>();
+    readersSeen.add(r);
+    for (let v = 0; v < visits && n < total && t < nowMs - 1000; v++) {
+      if (v > 0) {
+        const u = rng.next();
+        const story = byStory.get(pool[cur]!.tags[0] ?? '');
+        let next: number | undefined;
+        if (u < 0.4 && story && story.length > 1) next = published(t, () => rng.int(story.length), story);
+        else if (u < 0.75) next = published(t, sectionDraw.get(pref)!, bySection.get(pref));
+        next ??= anyPublished(t);
+        if (seen.has(next)) next = anyPublished(t);
+        cur = next;
+      }
+      seen.add(cur);
+      articlesSeen.add(cur);
+      const articleId = pool[cur]!.id;
+      const base = (dt: number) => ({ eventId: `ev-${++n}`, readerId: rid, sessionId: sid, clientTs: t + dt });
+      const received = (e: { clientTs: number }) => Math.min(nowMs, e.clientTs + 50 + rng.int(1500));
+      if (v > 0 && rng.next() < 0.25) {
+        const b = base(0);
+        stats.clicks++;
+        yield { type: 'click', ...b, recommId: `rc-${session}-${v}`, articleId, position: 1 + rng.int(K), placement: PLACEMENT, receivedTs: received(b) };
+        if (n >= total) break;
+      }
+      const pv = base(400);
+      stats.pageViews++;
+      yield { type: 'page_view', ...pv, articleId, page: null, url: pool[cur]!.url, referrer: v === 0 ? referrers[rng.int(referrers.length)]! : null, receivedTs: received(pv) };
+      if (n >= total) break;
+      const dwell = Math.round(5000 + 295_000 * rng.next() ** 2);
+      if (rng.next() < 0.7) {
+        const rd = base(dwell);
+        stats.reads++;
+        yield { type: 'read', ...rd, articleId, dwellMs: dwell, scroll: Math.round(100 * (0.2 + 0.8 * rng.next())) / 100, recommId: null, receivedTs: received(rd) };
+      }
+      t += dwell + 10_000 + rng.int(80_000);
+    }
+  }
+  stats.events = n;
+  stats.sessions = session;
+  stats.readers = readersSeen.size;
+  stats.articles = articlesSeen.size;
+}
+
+/** The generated events must be exactly what the collector would store: a sample goes through validateEvent as raw JSON. */
+function checkEventShape(e: StoredEvent): string | undefined {
+  const { receivedTs, clientTs, ...rest } = e;
+  const raw: Record<string, unknown> = { timestamp: new Date(clientTs).toISOString() };
+  for (const [k, v] of Object.entries(rest)) if (v !== null) raw[k] = v;
+  const v = validateEvent(raw, { receivedTs, window: { maxPastMs: 24 * HOUR, maxFutureMs: 5 * MINUTE }, trusted: false });
+  if (!v.ok) return `${e.eventId}: ${v.error.reason}`;
+  const { receivedTs: _r, ...stored } = e;
+  const want = JSON.stringify(v.event);
+  const have = JSON.stringify(stored);
+  return want === have ? undefined : `${have} normalises to ${want}`;
+}
+
+interface Setup {
+  db: string;
+  importS: number;
+  articles: number;
+  pool: Article[];
+  showable: number;
+  eventsS: number;
+  stats: GeneratedStats;
+  w: Workload;
+}
+
+async function setup(dir: string): Promise<Setup> {
+  const db = `sqlite:${join(dir, 'serve.db')}`;
+  progress('importing the real articles');
+  const t0 = performance.now();
+  const imp = await runCommand([process.execPath, join(REPO_ROOT, 'bin/readnext.mjs'), 'import', 'articles', DATA, '--rebase-dates', '--db', db]);
+  if (imp.code !== 0) throw new Error(`the import failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
+  const importS = seconds(t0);
+
+  const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
+  try {
+    const articles = await storage.articlesStoredSince(0);
+    const w = workload(articles, SEED);
+    const nowMs = Date.now();
+    const showable = w.pool.filter((a) => a.status === 'published' && a.publishedAt <= nowMs && (a.expiresAt ?? a.publishedAt + 72 * HOUR) > nowMs).length;
+    progress(`writing ${int(EVENTS)} synthetic events`);
+    const stats: GeneratedStats = { events: 0, reads: 0, pageViews: 0, clicks: 0, sessions: 0, readers: 0, articles: 0 };
+    const t1 = performance.now();
+    let batch: StoredEvent[] = [];
+    let checked = 0;
+    let notAccepted = 0;
+    const flush = async () => {
+      const out = await storage.appendEvents(batch);
+      notAccepted += out.filter((o) => o !== 'accepted').length;
+      batch = [];
+    };
+    for (const e of syntheticEvents(w, EVENTS, nowMs, stats)) {
+      if (checked < 300) {
+        checked++;
+        const bad = checkEventShape(e);
+        if (bad) throw new Error(`the event generator made an event the collector would store differently: ${bad}`);
+      }
+      batch.push(e);
+      if (batch.length >= APPEND_BATCH) await flush();
+    }
+    if (batch.length > 0) await flush();
+    const eventsS = seconds(t1);
+    if (notAccepted > 0) throw new Error(`${notAccepted} synthetic events were not accepted by appendEvents`);
+    const stored = await storage.countEvents();
+    if (stored !== stats.events) throw new Error(`${stats.events} events appended but ${stored} stored`);
+    return { db, importS, articles: articles.length, pool: w.pool, showable, eventsS, stats, w };
+  } finally {
+    await storage.close();
+  }
+}
+
+// ---- requests
+
+/** Recommendation URLs: mostly recent articles that have co-reads, some older, some unknown (fallback); synthetic readers (already-read filter). */
+function requestPaths(w: Workload, sessionPrefix: string): string[] {
+  const rng = seededRng(SEED + 1);
+  const out: string[] = [];
+  for (let j = 0; j < URL_VARIANTS; j++) {
+    const u = rng.next();
+    const article = u < SHARE_UNKNOWN_ARTICLE ? `bench-unknown-${j}` : u < SHARE_UNKNOWN_ARTICLE + SHARE_OLDER_ARTICLE ? w.pool[rng.int(w.pool.length)]!.id : w.pool[w.drawArticle()]!.id;
+    const reader = readerId(w.drawReader());
+    out.push(`/v1/recommendations?placement=${PLACEMENT}&article=${encodeURIComponent(article)}&reader=${reader}&session=${sessionPrefix}-${j}&k=${K}`);
+  }
+  return out;
+}
+
+const WRK_COUNTERS = ['non2xx', 'fallbacks', 'empty', 'bodybytes'] as const;
+
+function luaScript(paths: readonly string[]): string {
+  const body = `-- generated by bench/serve.ts: rotates through ${paths.length} request variants
+local PATHS = {
+${paths.map((p) => `  ${JSON.stringify(p)},`).join('\n')}
+}
+local N = #PATHS
+local reqs = {}
+local i = 0
+${WRK_COUNTERS.map((c) => `${c} = 0`).join('\n')}
+
+function init(args)
+  for j = 1, N do reqs[j] = wrk.format("GET", PATHS[j]) end
+  i = (((tid or 1) - 1) * 997) % N
+end
+
+function request()
+  i = i % N + 1
+  return reqs[i]
+end
+
+function response(status, headers, body)
+  if status < 200 or status > 299 then
+    non2xx = non2xx + 1
+    return
+  end
+  bodybytes = bodybytes + #body
+  if body:find('"fallback":true', 1, true) then fallbacks = fallbacks + 1 end
+  if body:find('"items":[]', 1, true) then empty = empty + 1 end
+end
+`;
+  return wrkScript(body, WRK_COUNTERS);
+}
+
+interface Run {
+  wrk: WrkResult;
+  cpu: CpuUsage | undefined;
+  /** Monotonic microseconds (profile clock) when wrk started and ended. */
+  fromUs: number;
+  toUs: number;
+}
+
+async function load(url: string, scriptPath: string, secondsToRun: number, serverPid: number, pin: boolean): Promise<Run> {
+  let before: CpuSnapshot | undefined;
+  let after: CpuSnapshot | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const fromUs = monotonicUs();
+  const run = await runWrk({
+    url,
+    scriptPath,
+    threads: THREADS,
+    connections: CONNECTIONS,
+    seconds: secondsToRun,
+    timeoutSeconds: WRK_TIMEOUT_S,
+    ...(pin ? { cpu: CLIENT_CPU } : {}),
+    onStart: (wrkPid) => {
+      // Skip the first second (connections opening) and stop before wrk does.
+      const from = Math.min(1, secondsToRun * 0.1) * 1000;
+      const to = (secondsToRun - Math.min(0.5, secondsToRun * 0.05)) * 1000;
+      const groups = () => ({ server: [serverPid], wrk: [wrkPid] });
+      timers.push(setTimeout(() => (before = cpuSnapshot(groups())), from));
+      timers.push(setTimeout(() => (after = cpuSnapshot(groups())), to));
+    },
+  });
+  const toUs = monotonicUs();
+  for (const t of timers) clearTimeout(t);
+  return { wrk: run.result, cpu: before && after ? cpuUsage(before, after) : undefined, fromUs, toUs };
+}
+
+// ---- the bare Fastify route (a child process: `serve.ts --bare-server PORT PAYLOAD_JSON`)
+
+async function bareServer(args: string[]): Promise<void> {
+  const [portArg, payloadJson] = args;
+  if (portArg === undefined || payloadJson === undefined) throw new Error('usage: serve.ts --bare-server PORT PAYLOAD_JSON');
+  const payload = JSON.parse(payloadJson) as unknown;
+  const app = Fastify({ logger: false });
+  app.get('/v1/recommendations', async () => payload);
+  app.get('/readyz', async () => ({ status: 'ready' }));
+  await app.listen({ host: '127.0.0.1', port: Number(portArg) });
+  await new Promise<void>((resolveStop) => process.once('SIGTERM', () => resolveStop()));
+  await app.close();
+}
+
+/** A response of the real shape, about the real size, from the newest articles; built once, in memory. */
+function barePayload(pool: readonly Article[]): unknown {
+  return {
+    recommId: randomUUID(), placement: PLACEMENT, experiment: null, phase: null, arm: null, hashVersion: null,
+    recommender: { kind: 'co-read', version: '1' }, fallback: false,
+    items: pool.slice(0, K).map((a, i) => ({ articleId: a.id, title: a.title, url: a.url, position: i + 1, reason: 'read by readers of this article' })),
+  };
+}
+
+// ---- checks on the running readnext server
+
+interface RecBody {
+  fallback: boolean;
+  recommender: { kind: string };
+  items: { articleId: string }[];
+}
+
+interface SampleCheck {
+  requests: number;
+  nonEmpty: number;
+  fallback: number;
+  coRead: number;
+  /** Items that the reader had read or viewed (among their 50 latest) or that are the current article: must be 0. */
+  filterViolations: number;
+  itemsChecked: number;
+  example: string;
+  servesListed: number;
+  errors: string[];
+}
+
+async function sampleCheck(server: ServerHandle, db: string, paths: readonly string[], adminKey: string): Promise<SampleCheck> {
+  const res: SampleCheck = { requests: 0, nonEmpty: 0, fallback: 0, coRead: 0, filterViolations: 0, itemsChecked: 0, example: '', servesListed: 0, errors: [] };
+  const sample = paths.slice(0, 40).map((path) => ({ path, q: new URL(path, server.url).searchParams }));
+  // The reader's history as the server keeps it: the 50 latest distinct articles read or viewed.
+  const histories = new Map<string, string[]>();
+  const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
+  try {
+    const rows = await storage.db
+      .selectFrom('events').select(['reader_id', 'article_id']).where('reader_id', 'in', [...new Set(sample.map((x) => x.q.get('reader')!))])
+      .where('type', 'in', ['read', 'page_view']).orderBy('client_ts', 'desc').execute();
+    for (const r of rows) {
+      const h = histories.get(r.reader_id) ?? [];
+      if (h.length < 50 && !h.includes(r.article_id!)) h.push(r.article_id!);
+      histories.set(r.reader_id, h);
+    }
+  } finally {
+    await storage.close();
+  }
+  for (const { path, q } of sample) {
+    const r = await fetch(`${server.url}${path}`);
+    res.requests++;
+    const text = await r.text();
+    if (r.status !== 200) {
+      res.errors.push(`GET ${path} answered ${r.status}: ${text.slice(0, 300)}`);
+      continue;
+    }
+    if (res.example === '') res.example = text;
+    const b = JSON.parse(text) as RecBody;
+    if (b.items.length > 0) res.nonEmpty++;
+    if (b.fallback) res.fallback++;
+    if (!b.fallback && b.recommender.kind === 'co-read') res.coRead++;
+    const banned = new Set([...(histories.get(q.get('reader')!) ?? []), q.get('article')!]);
+    for (const it of b.items) {
+      res.itemsChecked++;
+      if (banned.has(it.articleId)) res.filterViolations++;
+    }
+  }
+  const s = await fetch(`${server.url}/v1/admin/serves?limit=5`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const body = await s.text();
+  if (s.status !== 200) res.errors.push(`GET /v1/admin/serves answered ${s.status}: ${body.slice(0, 300)}`);
+  else {
+    const parsed = JSON.parse(body) as unknown;
+    const list = (parsed as { items?: unknown[] }).items ?? [];
+    res.servesListed = list.length;
+    if (list.length === 0) res.errors.push('GET /v1/admin/serves lists no serve record after the sample requests');
+  }
+  if (res.nonEmpty === 0) res.errors.push('every sample recommendation was empty');
+  if (res.filterViolations > 0) res.errors.push(`${res.filterViolations} recommended items were the current article or already read by the reader`);
+  return res;
+}
+
+interface ServeRows {
+  total: number;
+  measured: number;
+  measuredFallback: number;
+  measuredFault: number;
+  latencyP50: number;
+  latencyP99: number;
+  latencyMax: number;
+}
+
+/** Serve records after the server's SIGTERM flush; the measured run's requests carry sessions `${prefix}-N`. */
+async function serveRows(db: string, measuredPrefix: string): Promise<ServeRows> {
+  const storage: KyselyStorage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
+  try {
+    const total = Number((await sql<{ n: number }>`select count(*) as n from serves`.execute(storage.db)).rows[0]?.n ?? 0);
+    const rows = await storage.db
+      .selectFrom('serves').select(['latency_ms', 'fallback', 'fault']).where('session_id', 'like', `${measuredPrefix}-%`).where('shadow', '=', 0).execute();
+    const lat = rows.map((r) => Number(r.latency_ms));
+    return {
+      total,
+      measured: rows.length,
+      measuredFallback: rows.filter((r) => Number(r.fallback) === 1).length,
+      measuredFault: rows.filter((r) => Number(r.fault) === 1).length,
+      latencyP50: percentile(lat, 50),
+      latencyP99: percentile(lat, 99),
+      latencyMax: lat.reduce((m, x) => Math.max(m, x), -Infinity),
+    };
+  } finally {
+    await storage.close();
+  }
+}
+
+// ---- output
+
+interface Side {
+  label: string;
+  run?: Run;
+  warmupRequests?: number;
+  readyS?: number;
+  errors: string[];
+}
+
+const ok = (w: WrkResult) => w.requests - (w.counters.non2xx ?? 0);
+const reqPerSec = (w: WrkResult) => ok(w) / w.durationS;
+const socketErrors = (w: WrkResult) => w.errors.connect + w.errors.read + w.errors.write + w.errors.timeout;
+
+function printSide(s: Side): void {
+  console.log(`\n== ${s.label} ==`);
+  if (s.readyS !== undefined) console.log(`  ready        ${fixed(s.readyS)} s after start`);
+  if (s.warmupRequests !== undefined) console.log(`  warm-up      ${WARMUP_SECONDS} s, ${int(s.warmupRequests)} requests (not counted)`);
+  const r = s.run;
+  if (r) {
+    const w = r.wrk;
+    const c = w.counters;
+    const e = w.errors;
+    console.log(`  throughput   ${fixed(reqPerSec(w))} successful req/s (${int(ok(w))} of ${int(w.requests)} requests in ${fixed(w.durationS, 2)} s)`);
+    const l = w.latencyMs;
+    console.log(`  latency      p50 ${fixed(l.p50, 2)} ms, p75 ${fixed(l.p75, 2)} ms, p90 ${fixed(l.p90, 2)} ms, p99 ${fixed(l.p99, 2)} ms, p99.9 ${fixed(l.p999, 2)} ms, max ${fixed(l.max, 1)} ms (mean ${fixed(l.mean, 2)} ms)`);
+    console.log(`  errors       non-2xx ${int(c.non2xx ?? 0)}; socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`);
+    console.log(
+      `  responses    mean body ${int((c.bodybytes ?? 0) / Math.max(1, ok(w)))} B` +
+        `; fallback ${fixed((100 * (c.fallbacks ?? 0)) / Math.max(1, ok(w)))}%, empty slates ${fixed((100 * (c.empty ?? 0)) / Math.max(1, ok(w)))}%`,
+    );
+    if (r.cpu) {
+      const g = r.cpu.groups;
+      console.log(
+        `  CPU          server ${fixed(g.server ?? 0, 0)}%, wrk ${fixed(g.wrk ?? 0, 0)}%, other processes ${fixed(r.cpu.otherUser, 0)}%, kernel threads ${fixed(r.cpu.otherKernel, 0)}% of one core` +
+          ` (over ${fixed(r.cpu.seconds)} s); cores busy ${r.cpu.cores.map((p, i) => `cpu${i} ${fixed(p, 0)}%`).join(', ')}` +
+          (r.cpu.topOthers.length > 0 ? `; busiest others: ${r.cpu.topOthers.map((o) => `${o.comm} ${fixed(o.pct, 0)}%`).join(', ')}` : ''),
+      );
+      const noise = otherWorkPct(r.cpu);
+      if (noise > NOISY_OTHER_CPU) console.log(`  WARNING      other work kept about ${fixed(noise, 0)}% of a core busy during the run: the figures are noisy`);
+    }
+    if (socketErrors(w) > 0) console.log(`  WARNING      socket errors: requests that timed out (${WRK_TIMEOUT_S} s) or broke are not counted`);
+  }
+  for (const e of s.errors) console.log(`  ERROR        ${e}`);
+}
+
+const indent = (text: string, n: number) => text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+
+// ---- main
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--bare-server') {
+    await bareServer(argv.slice(1));
+    return 0;
+  }
+  for (const a of argv) {
+    if (!['--profile', '--help', '-h'].includes(a)) {
+      console.error(`unknown argument ${a}; usage: npm run bench:serve [-- --profile]`);
+      return 2;
+    }
+  }
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log('usage: npm run bench:serve [-- --profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_EVENTS)');
+    return 0;
+  }
+  if (!Number.isInteger(SECONDS) || !Number.isInteger(WARMUP_SECONDS)) throw new Error('BENCH_SECONDS and BENCH_WARMUP_SECONDS must be whole numbers of seconds (wrk -d)');
+  if (!existsSync(DATA)) {
+    console.error(`bench:serve needs the real items at ${DATA} (the shared data checkout next to this repository); not found`);
+    return 2;
+  }
+  if (!commandExists('wrk')) {
+    console.error('bench:serve needs wrk on the PATH (apt-get install wrk)');
+    return 2;
+  }
+  const profile = argv.includes('--profile');
+  const machine = machineInfo();
+  const pin = machine.nproc >= 2 && commandExists('taskset');
+  const dir = makeTempDir('readnext-bench-serve-');
+  const wrkVersion = (await runCommand(['wrk', '-v'])).stdout.split('\n')[0]?.trim() ?? '?';
+  const fastifyVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/fastify/package.json'), 'utf8')) as { version: string }).version;
+  const loadBefore = loadAverage();
+
+  console.log('readnext serving benchmark');
+  console.log(
+    `machine   ${machine.nproc} CPUs (${machine.cpuModel}), ${fixed(machine.memGiB)} GiB RAM, Linux ${machine.kernel}, node ${machine.node}, ${wrkVersion.replace(/ Copyright.*/, '')}, fastify ${fastifyVersion}`,
+  );
+  console.log(
+    `load      wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --timeout ${WRK_TIMEOUT_S}s after a ${WARMUP_SECONDS} s warm-up (not counted), ${URL_VARIANTS} URL variants in rotation; ` +
+      (pin ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}` : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
+  );
+  if (loadBefore !== undefined) console.log(`          load average before the run: ${fixed(loadBefore, 2)}${loadBefore > 0.5 ? ' (something else is running: expect noise)' : ''}`);
+  console.log(`          SQLite (synchronous=FULL, the default) in ${dir} on ${filesystemType(dir)}${profile ? '; readnext under --cpu-prof (slower)' : ''}`);
+
+  // 1. data
+  const s = await setup(dir);
+  const st = s.stats;
+  console.log(`\nsetup     imported ${int(s.articles)} real articles (--rebase-dates) in ${fixed(s.importS)} s; ${s.showable} of the ${s.pool.length} newest are within the 72 h TTL`);
+  console.log(
+    `          wrote ${int(st.events)} synthetic events (${int(st.reads)} reads, ${int(st.pageViews)} page views, ${int(st.clicks)} clicks; ${int(st.sessions)} sessions of ${int(st.readers)} readers` +
+      ` on ${st.articles} articles, last 24 h) with appendEvents × ${APPEND_BATCH} in ${fixed(s.eventsS)} s (${int(st.events / s.eventsS)} events/s)`,
+  );
+
+  const tag = randomUUID().slice(0, 8);
+  const adminKey = `bench-admin-${tag}`;
+  const measuredPrefix = `ses-m${tag}`;
+  const warmPath = join(dir, 'warm.lua');
+  const measuredPath = join(dir, 'measured.lua');
+  const samplePaths = requestPaths(s.w, `ses-s${tag}`);
+  writeFileSync(warmPath, luaScript(requestPaths(s.w, `ses-w${tag}`)));
+  writeFileSync(measuredPath, luaScript(requestPaths(s.w, measuredPrefix)));
+  const firstPath = samplePaths[0]!.split('?')[0]!;
+  const errors: string[] = [];
+
+  // 2. the bare Fastify route
+  const payload = JSON.stringify(barePayload(s.pool));
+  const bare: Side = { label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`, errors: [] };
+  progress('bare Fastify route: starting');
+  const barePort = await freePort();
+  let bareServerHandle: ServerHandle | undefined;
+  try {
+    bareServerHandle = await startHttpProcess({
+      argv: [process.execPath, join(REPO_ROOT, 'bin/tsnode.mjs'), join(REPO_ROOT, 'bench/serve.ts'), '--bare-server', String(barePort), payload],
+      port: barePort,
+      readyPath: '/readyz',
+      label: 'the bare Fastify server',
+      ...(pin ? { cpu: SERVER_CPU } : {}),
+    });
+    if (WARMUP_SECONDS > 0) {
+      progress(`bare Fastify route: warm-up, ${WARMUP_SECONDS} s`);
+      bare.warmupRequests = (await load(`${bareServerHandle.url}${firstPath}`, warmPath, WARMUP_SECONDS, bareServerHandle.pid, pin)).wrk.requests;
+    }
+    progress(`bare Fastify route: measured run, ${SECONDS} s`);
+    bare.run = await load(`${bareServerHandle.url}${firstPath}`, measuredPath, SECONDS, bareServerHandle.pid, pin);
+  } catch (e) {
+    bare.errors.push((e as Error).message);
+  } finally {
+    if (bareServerHandle) {
+      const stop = await bareServerHandle.stop(10_000);
+      if (stop.killed || stop.code !== 0) bare.errors.push(`the bare server exited with code ${stop.code} signal ${stop.signal}${stop.killed ? ' (killed)' : ''}`);
+    }
+  }
+
+  // 3. readnext
+  const rn: Side = { label: `readnext GET ${firstPath} (placement ${PLACEMENT}: co-read, fallbacks same-section -> popular -> latest, filters, serve records)`, errors: [] };
+  const profDir = join(dir, 'prof');
+  let sample: SampleCheck | undefined;
+  let stats: { requests: number; fallbacks: number; faults: number } | undefined;
+  let rows: ServeRows | undefined;
+  let prof: { summary: ProfileSummary; savedAs: string } | undefined;
+  let server: ServerHandle | undefined;
+  let warmRequests = 0;
+  progress(`readnext: starting the server (replays ${int(st.events)} events)`);
+  const t0 = performance.now();
+  try {
+    server = await startServer({
+      db: s.db,
+      port: await freePort(),
+      ...(pin ? { cpu: SERVER_CPU } : {}),
+      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-${tag}`, READNEXT_LOG_LEVEL: 'warn' },
+      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
+    rn.readyS = seconds(t0);
+  } catch (e) {
+    rn.errors.push((e as Error).message);
+  }
+  if (server) {
+    try {
+      progress('readnext: sample requests and serve records');
+      sample = await sampleCheck(server, s.db, samplePaths, adminKey);
+      rn.errors.push(...sample.errors);
+      if (WARMUP_SECONDS > 0) {
+        progress(`readnext: warm-up, ${WARMUP_SECONDS} s`);
+        warmRequests = (await load(`${server.url}${firstPath}`, warmPath, WARMUP_SECONDS, server.pid, pin)).wrk.requests;
+        rn.warmupRequests = warmRequests;
+      }
+      progress(`readnext: measured run, ${SECONDS} s`);
+      rn.run = await load(`${server.url}${firstPath}`, measuredPath, SECONDS, server.pid, pin);
+      const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
+      if (sres.ok) stats = (await sres.json()) as typeof stats;
+      else rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
+    } catch (e) {
+      rn.errors.push((e as Error).message);
+    } finally {
+      progress('readnext: stopping the server (SIGTERM: flushes the serve records)');
+      const stop = await server.stop(STOP_TIMEOUT_MS);
+      if (stop.killed) rn.errors.push(`the server did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM and was killed`);
+      else if (stop.code !== 0) rn.errors.push(`the server exited with code ${stop.code} signal ${stop.signal}:\n${server.output()}`);
+    }
+    rows = await serveRows(s.db, measuredPrefix);
+    if (profile) {
+      const p = mainThreadProfile(profDir);
+      if (p && rn.run) {
+        const outDir = join(REPO_ROOT, '.bench');
+        mkdirSync(outDir, { recursive: true });
+        const savedAs = join(outDir, `serve-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+        copyFileSync(p, savedAs);
+        prof = { summary: summarizeCpuProfile(p, 25, { fromUs: rn.run.fromUs, toUs: rn.run.toUs }), savedAs };
+      } else if (!p) rn.errors.push('no CPU profile was written');
+    }
+  }
+
+  // 4. serve records: one per response, none lost
+  let recordsLine = 'n/a';
+  let recordsOk = false;
+  if (rows && rn.run) {
+    const w = rn.run.wrk;
+    const inFlight = rows.measured - w.requests;
+    // wrk stops with up to one request in flight per connection: served and recorded, but not counted by wrk.
+    recordsOk = inFlight >= 0 && inFlight <= CONNECTIONS && (stats === undefined || rows.total === stats.requests);
+    recordsLine = `${int(rows.measured)} serve rows for ${int(w.requests)} wrk requests (+${inFlight} in flight when wrk stopped)`;
+    if (!recordsOk) {
+      rn.errors.push(
+        `serve records: ${int(rows.measured)} rows for the measured run's ${int(w.requests)} completed requests (at most ${CONNECTIONS} more in flight allowed); ` +
+          `${int(rows.total)} rows in all for ${stats ? int(stats.requests) : '?'} requests served by the process`,
+      );
+    }
+  } else if (rn.run) {
+    rn.errors.push('serve records could not be counted');
+  }
+
+  // 5. report
+  printSide(bare);
+  printSide(rn);
+  if (sample) {
+    console.log(
+      `  sample       ${sample.requests} requests before the load: ${sample.nonEmpty} non-empty, ${sample.coRead} served by co-read without fallback, ${sample.fallback} with fallback;` +
+        ` already-read / current-article filter checked on ${sample.itemsChecked} items: ${sample.filterViolations} violations; /v1/admin/serves?limit=5 listed ${sample.servesListed}`,
+    );
+    console.log(`               e.g. ${sample.example.length > 400 ? `${sample.example.slice(0, 400)}…` : sample.example}`);
+  }
+  if (rows) {
+    console.log(
+      `  serve rows   after SIGTERM: ${int(rows.total)} in all${stats ? ` (the process counted ${int(stats.requests)} responses, ${int(stats.fallbacks)} with fallback, ${int(stats.faults)} faults)` : ''}; ` +
+        `measured run: ${recordsLine}`,
+    );
+    console.log(
+      `               in-process slate time of the measured run (serve.latency_ms): p50 ${fixed(rows.latencyP50, 3)} ms, p99 ${fixed(rows.latencyP99, 3)} ms, max ${fixed(rows.latencyMax, 1)} ms;` +
+        ` fallback ${fixed((100 * rows.measuredFallback) / Math.max(1, rows.measured))}%, faults ${rows.measuredFault}`,
+    );
+  }
+  if (prof) {
+    const p = prof.summary;
+    console.log(`  CPU profile of the measured run only (${fixed(p.totalMs / 1000)} s sampled), whole profile saved as ${prof.savedAs}`);
+    console.log(indent(formatTable(['self time by module', 'ms', '%'], p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)])), 4));
+    console.log(indent(formatTable(['function', 'where', 'ms', '%'], p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]), [0, 1]), 4));
+  }
+
+  const b = bare.run?.wrk;
+  const r = rn.run?.wrk;
+  const line = (label: string, w: WrkResult | undefined): string[] =>
+    w ? [label, fixed(reqPerSec(w)), fixed(w.latencyMs.p50, 2), fixed(w.latencyMs.p99, 2), int(w.counters.non2xx ?? 0), int(socketErrors(w))] : [label, 'failed', '', '', '', ''];
+  console.log(`\nSummary (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s; ${pin ? `server on core ${SERVER_CPU}, wrk on core ${CLIENT_CPU}` : 'not pinned'}; ${int(st.events)} events, ${int(s.articles)} articles)`);
+  console.log(formatTable(['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors'], [line('bare Fastify', b), line('readnext /v1/recommendations', r)]));
+  const ratio = b && r ? reqPerSec(r) / reqPerSec(b) : NaN;
+  const p99 = r ? r.latencyMs.p99 : NaN;
+  const noisy = [bare.run?.cpu, rn.run?.cpu].some((c) => c !== undefined && otherWorkPct(c) > NOISY_OTHER_CPU);
+  console.log('');
+  console.log(
+    formatTable(
+      ['target', 'measured', 'result'],
+      [
+        [`readnext req/s ≥ ${TARGET_RATIO} × bare`, `${fixed(ratio, 2)} ×`, Number.isFinite(ratio) ? (ratio >= TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED'],
+        [`readnext p99 ≤ ${TARGET_P99_MS} ms at ${CONNECTIONS} connections`, `${fixed(p99, 2)} ms`, Number.isFinite(p99) ? (p99 <= TARGET_P99_MS ? 'PASS' : 'BELOW') : 'FAILED'],
+        ['one serve record per response', recordsLine, rows && rn.run ? (recordsOk ? 'OK' : 'MISSING') : 'FAILED'],
+      ],
+      [0, 1],
+    ),
+  );
+  if (noisy) console.log(`WARNING: other work kept more than ${NOISY_OTHER_CPU}% of a core busy during a measured run: the figures are noisy (see CPU lines)`);
+
+  // Failures (not throughput): a server failing, non-2xx replies, missing serve records.
+  for (const side of [bare, rn]) {
+    if (!side.run) errors.push(`${side.label}: no measured run`);
+    else if ((side.run.wrk.counters.non2xx ?? 0) > 0) errors.push(`${side.label}: ${side.run.wrk.counters.non2xx} non-2xx replies`);
+    errors.push(...side.errors.map((e) => `${side.label}: ${e.split('\n')[0]}`));
+  }
+  if (errors.length > 0) {
+    console.log(`\nFAILED:\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    return 1;
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+  process.exitCode = 1;
+} finally {
+  runCleanups();
+}
