@@ -67,6 +67,17 @@ export function rowToExposure(r: ExposureRow): ExposureRecord {
   return { experiment: r.experiment, phase: num(r.phase), readerId: r.reader_id, arm: r.arm, hashVersion: num(r.hash_version), exposedTs: num(r.exposed_ts) };
 }
 
+/** Columns of a serve row in a fixed order, for prepared positional inserts. */
+export const SERVE_COLUMNS = [
+  'recomm_id', 'placement', 'experiment', 'phase', 'arm', 'hash_version', 'recommender_kind', 'recommender_version', 'shadow',
+  'reader_id', 'session_id', 'article_id', 'latency_ms', 'fallback', 'fault', 'slate', 'served_ts',
+] as const satisfies readonly (keyof Omit<ServeRow, 'id'>)[];
+
+export function serveParams(s: ServeRecord): unknown[] {
+  const row = serveToRow(s);
+  return SERVE_COLUMNS.map((c) => row[c]);
+}
+
 export function serveToRow(s: ServeRecord): Omit<ServeRow, 'id'> {
   return {
     recomm_id: s.recommId, placement: s.placement, experiment: s.experiment, phase: s.phase, arm: s.arm, hash_version: s.hashVersion,

@@ -24,18 +24,41 @@ export class CatalogIndex {
   private newest: Article[] = [];
   private bySection = new Map<string, Article[]>();
   private dirty = false;
+  /** Articles with their own expiry: the only ones that may outlive a placement's TTL. */
+  private readonly ownExpiry = new Set<string>();
 
   constructor(articles: Iterable<Article> = []) {
     this.upsert(articles);
   }
 
   upsert(articles: Iterable<Article>): void {
-    for (const a of articles) this.byId.set(a.id, a);
+    for (const a of articles) {
+      this.byId.set(a.id, a);
+      if (a.expiresAt !== null) this.ownExpiry.add(a.id);
+      else this.ownExpiry.delete(a.id);
+    }
     this.dirty = true;
   }
 
   remove(id: string): void {
+    this.ownExpiry.delete(id);
     if (this.byId.delete(id)) this.dirty = true;
+  }
+
+  /**
+   * Newest first, only what can still be within a TTL: articles published at or after `horizon`
+   * (now − TTL), then the older ones that carry their own expiry. Serving scans this instead of the
+   * whole catalog: with a 72 h TTL that is a few hundred articles, not tens of thousands.
+   */
+  *recent(horizon: number, section: string | null = null): IterableIterator<Article> {
+    const list = section === null ? this.latest() : this.latestInSection(section);
+    let i = 0;
+    for (; i < list.length && list[i]!.publishedAt >= horizon; i++) yield list[i]!;
+    if (this.ownExpiry.size === 0 || i >= list.length) return;
+    for (const id of this.ownExpiry) {
+      const a = this.byId.get(id)!;
+      if (a.publishedAt < horizon && (section === null || a.section === section)) yield a;
+    }
   }
 
   get(id: string): Article | undefined {

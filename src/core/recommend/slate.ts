@@ -42,6 +42,16 @@ export function eligibility(state: FreshState, placement: PlacementConfig, req: 
   };
 }
 
+/** The context every recommender of a request sees (composeSlate builds it; tests reuse it). */
+export function buildContext(state: FreshState, req: SlateRequest): RecContext {
+  const { placement, k } = req;
+  const history = state.history(req.readerId);
+  const eligible = eligibility(state, placement, req, history);
+  const article: Article | undefined = req.articleId === null ? undefined : state.catalog.get(req.articleId);
+  const horizon = req.now - placement.ttlHours * 3_600_000;
+  return { placement: placement.name, articleId: req.articleId, article, readerId: req.readerId, sessionId: req.sessionId, history, now: req.now, horizon, k, eligible };
+}
+
 /**
  * Composes a slate, the post-processing shared by all recommenders:
  *   1. ask the chain in order (primary, then fallbacks) until k items are found; a recommender
@@ -53,10 +63,8 @@ export function eligibility(state: FreshState, placement: PlacementConfig, req: 
  */
 export function composeSlate(state: FreshState, chain: readonly Recommender[], req: SlateRequest): ComposedSlate {
   const { placement, k } = req;
-  const history = state.history(req.readerId);
-  const eligible = eligibility(state, placement, req, history);
-  const article: Article | undefined = req.articleId === null ? undefined : state.catalog.get(req.articleId);
-  const ctx: RecContext = { placement: placement.name, articleId: req.articleId, article, readerId: req.readerId, sessionId: req.sessionId, history, now: req.now, k, eligible };
+  const ctx = buildContext(state, req);
+  const { eligible, article } = ctx;
 
   const pins = placement.pins
     .filter((p) => p.slot <= k && eligible(p.articleId))

@@ -12,6 +12,8 @@ export interface RecContext {
   /** Articles this reader read recently, newest first (empty for anonymous or opted-out readers). */
   history: readonly string[];
   now: number;
+  /** now − the placement's TTL: older articles are expired unless they carry their own expiry (see CatalogIndex.recent). */
+  horizon: number;
   k: number;
   /**
    * True when the article may be shown here (published, not embargoed or expired, not blocked, not

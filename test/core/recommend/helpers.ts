@@ -4,7 +4,7 @@ import { DomainError } from '../../../src/core/kernel/errors.js';
 import { FreshState } from '../../../src/core/recommend/fresh-state.js';
 import { DEFAULT_PLACEMENT, type PlacementConfig } from '../../../src/core/recommend/placement.js';
 import type { Signal } from '../../../src/core/recommend/signals.js';
-import { eligibility } from '../../../src/core/recommend/slate.js';
+import { buildContext } from '../../../src/core/recommend/slate.js';
 import type { RecContext } from '../../../src/core/recommend/types.js';
 
 export const MIN = 60_000;
@@ -33,12 +33,12 @@ export function freshState(articles: readonly Article[], signals: readonly Signa
   return s;
 }
 
-/** A placement with no fallbacks, no cap and no pins: the recommender alone, filtered by eligibility. */
+/** A placement with no fallbacks, no cap and no pins: the recommender alone, filtered by buildContext. */
 export function barePlacement(over: Partial<PlacementConfig> = {}): PlacementConfig {
   return { ...DEFAULT_PLACEMENT, fallbacks: [], maxPerSection: null, pins: [], blocked: [], ...over };
 }
 
-/** The context composeSlate would build, with the shared eligibility rule. */
+/** The context composeSlate would build, with the shared buildContext rule. */
 export function context(
   state: FreshState,
   req: { articleId?: string | null; readerId?: string | null; now?: number; k?: number; placement?: PlacementConfig } = {},
@@ -48,10 +48,7 @@ export function context(
   const readerId = req.readerId ?? null;
   const now = req.now ?? NOW;
   const k = req.k ?? 5;
-  const history = state.history(readerId);
-  const eligible = eligibility(state, placement, { placement, articleId, readerId, sessionId: null, k, now }, history);
-  const art = articleId === null ? undefined : state.catalog.get(articleId);
-  return { placement: placement.name, articleId, article: art, readerId, sessionId: null, history, now, k, eligible };
+  return buildContext(state, { placement, articleId, readerId, sessionId: null, k, now });
 }
 
 /** Runs `f` and returns the DomainError it throws (fails the test if it throws anything else or nothing). */
