@@ -72,11 +72,20 @@ export class SqliteStorage extends KyselyStorage {
       return out;
     });
     let serve: BetterSqlite3.Statement | undefined;
+    let serves32: BetterSqlite3.Statement | undefined;
     let exposure: BetterSqlite3.Statement | undefined;
+    const serveTuple = `(${SERVE_COLUMNS.map(() => '?').join(', ')})`;
     this.recordsTx = raw.transaction((serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]) => {
-      serve ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES (${SERVE_COLUMNS.map(() => '?').join(', ')})`);
+      serve ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${serveTuple}`);
+      serves32 ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${new Array(32).fill(serveTuple).join(', ')}`);
       exposure ??= raw.prepare('INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING');
-      for (const r of serves) serve.run(serveParams(r));
+      let i = 0;
+      for (; i + 32 <= serves.length; i += 32) {
+        const params: unknown[] = [];
+        for (let j = i; j < i + 32; j++) params.push(...serveParams(serves[j]!));
+        serves32.run(params);
+      }
+      for (; i < serves.length; i++) serve.run(serveParams(serves[i]!));
       for (const e of exposures) exposure.run(e.experiment, e.phase, e.readerId, e.arm, e.hashVersion, e.exposedTs);
     });
   }

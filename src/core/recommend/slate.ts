@@ -79,24 +79,30 @@ export function composeSlate(state: FreshState, chain: readonly Recommender[], r
   const faults: ComposedSlate['faults'] = [];
   const cap = placement.maxPerSection;
 
+  const sectionOf = (id: string) => state.catalog.get(id)?.section ?? null;
+
   for (let i = 0; i < chain.length && chosen.length < want; i++) {
     const r = chain[i]!;
-    let candidates;
-    try {
-      // Ask for extra: some may be dropped below as duplicates or by the section cap.
-      candidates = r.recommend(ctx, want * 3 + 10);
-    } catch (e) {
-      faults.push({ index: i, kind: r.kind, message: e instanceof Error ? e.message : String(e) });
-      continue;
-    }
-    for (const c of candidates) {
-      if (chosen.length >= want) break;
-      if (seen.has(c.articleId) || !eligible(c.articleId)) continue;
-      const section = state.catalog.get(c.articleId)?.section ?? null;
-      if (cap !== null && section !== null && (perSection.get(section) ?? 0) >= cap) continue;
-      seen.add(c.articleId);
-      if (section !== null) perSection.set(section, (perSection.get(section) ?? 0) + 1);
-      chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i });
+    // Ask for a few more than needed (some are dropped as duplicates or by the section cap); if
+    // that was not enough and the recommender had more, ask once more for many more.
+    for (const limit of [want + 3, want * 4 + 20]) {
+      let candidates;
+      try {
+        candidates = r.recommend(ctx, limit);
+      } catch (e) {
+        faults.push({ index: i, kind: r.kind, message: e instanceof Error ? e.message : String(e) });
+        break;
+      }
+      for (const c of candidates) {
+        if (chosen.length >= want) break;
+        if (seen.has(c.articleId) || !eligible(c.articleId)) continue;
+        const section = sectionOf(c.articleId);
+        if (cap !== null && section !== null && (perSection.get(section) ?? 0) >= cap) continue;
+        seen.add(c.articleId);
+        if (section !== null) perSection.set(section, (perSection.get(section) ?? 0) + 1);
+        chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i });
+      }
+      if (chosen.length >= want || candidates.length < limit) break;
     }
   }
 
