@@ -49,6 +49,11 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: deps.options.logLevel === 'silent' ? false : { level: deps.options.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.options.bodyLimitBytes,
+    // Plain JSON.parse instead of secure-json-parse (about 7% of ingest CPU): nothing here merges a
+    // parsed body into another object, and every schema is closed, so a "__proto__" or
+    // "constructor" key is just an unknown field and is rejected as such (tested in events.test.ts).
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     // Client-supplied ids may contain anything; route params are decoded by Fastify.
     routerOptions: { maxParamLength: 512 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },

@@ -124,6 +124,15 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
     expect(nested).toMatchObject({ code: 'unknown_field', field: 'items/0/score' });
   });
 
+  it('"__proto__" and "constructor" keys are unknown fields, never prototypes', async () => {
+    const good = read();
+    const raw = `{"events":[${JSON.stringify(good)},{"__proto__":{"polluted":true},"type":"read","eventId":"p1","readerId":"r","sessionId":"s","timestamp":"${new Date(T0).toISOString()}","articleId":"a","dwellMs":1,"scroll":0.1}]}`;
+    const res = await post(raw);
+    expect(res.json().results[1]).toMatchObject({ status: 'rejected', code: 'unknown_field', field: '__proto__' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(await rejectOne({ ...read(), constructor: { prototype: { x: 1 } } })).toMatchObject({ code: 'unknown_field', field: 'constructor' });
+  });
+
   it('missing ids', async () => {
     for (const f of ['eventId', 'readerId', 'sessionId', 'timestamp']) {
       const e: Record<string, unknown> = read();
