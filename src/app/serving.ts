@@ -149,9 +149,9 @@ export class RecommendationService {
       servedBy = { kind: 'interleaving', version: `${a.kind}@${a.version}+${b.kind}@${b.version}`, recommend: () => [] };
     } else {
       servedBy = variant.kind === 'arm' ? variant.experiment.arms[variant.arm]! : variant.recommender;
-      // `none` is the status quo: it shows nothing, so the placement's fallbacks must not fill it
-      // (an experiment's control arm would otherwise show the fallback chain).
-      slate = composeSlate(this.state, servedBy.kind === 'none' ? [servedBy] : [servedBy, ...fallbacks], slateReq);
+      // `none` is the status quo: it shows nothing at all, neither the fallback chain nor editorial
+      // pins (an experiment's control arm would otherwise not be the status quo).
+      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : composeSlate(this.state, [servedBy, ...fallbacks], slateReq);
     }
 
     // 3. Count and report faults once each; the reader never sees them.

@@ -130,6 +130,14 @@ describe('deployments admin API', () => {
     expect(serves).toHaveLength(1);
   });
 
+  it('the status quo shows nothing, not even editorial pins or fallbacks', async () => {
+    const put = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/status-quo', headers: admin, payload: { live: { kind: 'none', version: '1' }, pins: [{ slot: 1, articleId: 's3' }] } });
+    expect(put.statusCode).toBe(200);
+    const body = (await rec('placement=status-quo&article=w1&k=3')).json();
+    expect(body.items).toEqual([]);
+    expect(body.fallback).toBe(false);
+  });
+
   it('rejects unknown kinds and params naming the field', async () => {
     const kind = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/x', headers: admin, payload: { live: { kind: 'magic', version: '1' } } });
     expect(kind.statusCode).toBe(400);
