@@ -1,6 +1,7 @@
 import type { Article, ArticleStatus } from '../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import type { StoredEvent } from '../core/events/schema.js';
+import type { ArmSums } from '../core/analysis/metrics.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { PlacementConfig } from '../core/recommend/placement.js';
 
@@ -122,6 +123,12 @@ export interface RecordStore {
   interleavingClicks(experiment: string, phase: number): Promise<{ readerId: string; team: string | null }[]>;
 }
 
+/** The aggregates analysis needs, pushed down to the database. */
+export interface AnalysisStore {
+  /** Per-arm sums of the per-reader measures from first exposure (in `phase`) until `toTs`. */
+  armSums(experiment: string, phase: number, toTs: number): Promise<ArmSums[]>;
+}
+
 export type KeyRole = 'admin' | 'ingest';
 
 export interface KeyStore {
@@ -130,7 +137,7 @@ export interface KeyStore {
   putKeyHashIfAbsent(role: KeyRole, hash: string, createdTs: number): Promise<string>;
 }
 
-export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore {
+export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

@@ -4,6 +4,7 @@ import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { Actor, AppendOutcome, AuditEntry, KeyRole, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
 import type { Experiment } from '../../core/experiments/experiment.js';
+import { MEASURES, RATIO_PAIRS, type ArmSums, type Measure } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow } from './rows.js';
@@ -308,6 +309,49 @@ export abstract class KyselyStorage implements Storage {
       const slot = (JSON.parse(r.slate) as { position: number; team?: string | null }[]).find((x) => x.position === position);
       return { readerId: r.reader_id, team: slot?.team ?? null };
     });
+  }
+
+  /**
+   * Per-arm sums of the per-reader measures of core/analysis/metrics.ts, pushed down as one SQL
+   * statement that reads the same on SQLite and PostgreSQL: per reader (left join, so an exposed
+   * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
+   * arm n, Σx, Σx² and the ratio cross-products.
+   */
+  async armSums(experiment: string, phase: number, toTs: number): Promise<ArmSums[]> {
+    const m = {
+      impressions: sql`sum(case when v.type = 'impression' then 1 else 0 end)`,
+      clicks: sql`sum(case when v.type = 'click' then 1 else 0 end)`,
+      reads: sql`sum(case when v.type = 'read' then 1 else 0 end)`,
+      dwellMs: sql`sum(case when v.type = 'read' then v.dwell_ms else 0 end)`,
+      pageViews: sql`sum(case when v.type = 'page_view' then 1 else 0 end)`,
+      sessions: sql`count(distinct v.session_id)`,
+      subscribed: sql`max(case when v.type = 'subscribe' then 1 else 0 end)`,
+      revenue: sql`sum(case when v.type = 'subscribe' then v.revenue else 0 end)`,
+    } satisfies Record<Measure, unknown>;
+    const perReader = sql.join(MEASURES.map((k) => sql`coalesce(${m[k]}, 0) as ${sql.ref(k)}`));
+    const perArm = sql.join([
+      ...MEASURES.map((k) => sql`sum(x.${sql.ref(k)}) as ${sql.ref(`s_${k}`)}, sum(x.${sql.ref(k)} * x.${sql.ref(k)}) as ${sql.ref(`q_${k}`)}`),
+      ...RATIO_PAIRS.map(([a, b]) => sql`sum(x.${sql.ref(a)} * x.${sql.ref(b)}) as ${sql.ref(`c_${a}_${b}`)}`),
+    ]);
+    const rows = await sql<Record<string, unknown>>`
+      select x.arm as arm, count(*) as n, ${perArm}
+      from (
+        select e.reader_id, e.arm, ${perReader}
+        from exposures e
+        left join events v on v.reader_id = e.reader_id and v.client_ts >= e.exposed_ts and v.client_ts < ${toTs}
+        where e.experiment = ${experiment} and e.phase = ${phase}
+        group by e.reader_id, e.arm
+      ) x
+      group by x.arm
+      order by x.arm`.execute(this.db);
+    const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
+    return rows.rows.map((r) => ({
+      arm: String(r.arm),
+      n: num(r.n),
+      sum: Object.fromEntries(MEASURES.map((k) => [k, num(r[`s_${k}`])])) as Record<Measure, number>,
+      sumSquares: Object.fromEntries(MEASURES.map((k) => [k, num(r[`q_${k}`])])) as Record<Measure, number>,
+      crossProducts: Object.fromEntries(RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, num(r[`c_${a}_${b}`])])),
+    }));
   }
 
   // ---- keys

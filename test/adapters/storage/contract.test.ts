@@ -216,6 +216,49 @@ for (const backend of BACKENDS) {
       expect((await storage.listAudit({ limit: 5, target: 'experiment:exp-c' })).map((a) => a.action)).toEqual(['start', 'create']);
     });
 
+    it('sums per-reader measures per arm from first exposure, in SQL (hand-worked)', async () => {
+      const t = T + 20 * 86_400_000;
+      const to = t + 3_600_000;
+      const ev = (id: string, reader: string, session: string, at: number, rest: Record<string, unknown>) =>
+        ({ eventId: id, readerId: reader, sessionId: session, clientTs: at, receivedTs: at, ...rest }) as StoredEvent;
+      await storage.appendExposures([
+        { experiment: 'exp-m', phase: 1, arm: 'control', readerId: 'mA', hashVersion: 2, exposedTs: t },
+        { experiment: 'exp-m', phase: 1, arm: 'control', readerId: 'mB', hashVersion: 2, exposedTs: t },
+        { experiment: 'exp-m', phase: 1, arm: 'b', readerId: 'mC', hashVersion: 2, exposedTs: t },
+      ]);
+      const imp = { type: 'impression', recommId: 'r', placement: 'read-next', articleId: 'a', items: [{ articleId: 'x', position: 1, team: null }], experiment: 'exp-m', phase: 1, arm: 'control', hashVersion: 2, recommender: null, shadow: false };
+      await storage.appendEvents([
+        ev('m1', 'mA', 's1', t + 1, imp),
+        ev('m2', 'mA', 's1', t + 2, { ...imp }),
+        ev('m3', 'mA', 's1', t + 3, { type: 'click', recommId: 'r', articleId: 'x', position: 1, placement: null }),
+        ev('m4', 'mA', 's1', t + 4, { type: 'read', articleId: 'x', dwellMs: 1000, scroll: 1, recommId: null }),
+        ev('m5', 'mA', 's1', t + 5, { type: 'page_view', articleId: 'x', page: null, url: null, referrer: null }),
+        ev('m6', 'mA', 's0', t - 10, { type: 'read', articleId: 'y', dwellMs: 99, scroll: 1, recommId: null }), // before exposure
+        ev('m7', 'mC', 's3', t + 1, { type: 'subscribe', plan: 'p', revenue: 9.5, currency: 'EUR', articleId: null }),
+        ev('m8', 'mC', 's3', t + 2, { type: 'read', articleId: 'x', dwellMs: 500, scroll: 1, recommId: null }),
+        ev('m9', 'mC', 's4', t + 3, { type: 'read', articleId: 'y', dwellMs: 1500, scroll: 1, recommId: null }),
+        ev('m10', 'mC', 's5', to, { type: 'read', articleId: 'z', dwellMs: 7, scroll: 1, recommId: null }), // after the window
+      ]);
+      const sums = await storage.armSums('exp-m', 1, to);
+      expect(sums.map((x) => x.arm)).toEqual(['b', 'control']); // ordered by arm name
+      const byArm = new Map(sums.map((x) => [x.arm, x]));
+      const zero = { impressions: 0, clicks: 0, reads: 0, dwellMs: 0, pageViews: 0, sessions: 0, subscribed: 0, revenue: 0 };
+      // control: A = {2 impressions, 1 click, 1 read of 1000 ms, 1 page view, 1 session}, B = zeros.
+      expect(byArm.get('control')).toEqual({
+        arm: 'control', n: 2,
+        sum: { ...zero, impressions: 2, clicks: 1, reads: 1, dwellMs: 1000, pageViews: 1, sessions: 1 },
+        sumSquares: { ...zero, impressions: 4, clicks: 1, reads: 1, dwellMs: 1_000_000, pageViews: 1, sessions: 1 },
+        crossProducts: { 'clicks*impressions': 2, 'pageViews*sessions': 1, 'dwellMs*reads': 1000 },
+      });
+      // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
+      expect(byArm.get('b')).toEqual({
+        arm: 'b', n: 1,
+        sum: { ...zero, reads: 2, dwellMs: 2000, sessions: 2, subscribed: 1, revenue: 9.5 },
+        sumSquares: { ...zero, reads: 4, dwellMs: 4_000_000, sessions: 4, subscribed: 1, revenue: 90.25 },
+        crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },
+      });
+    });
+
     it('answers a ping', async () => {
       await expect(storage.ping()).resolves.toBeUndefined();
     });

@@ -1,0 +1,45 @@
+/**
+ * Business metrics of an experiment, defined once. Every metric is computed per reader (the
+ * randomisation unit) from the reader's first exposure in a phase until the phase ends, then
+ * aggregated per arm into sufficient statistics for the engines in core/stats. Readers exposed but
+ * never shown anything (the status-quo arm) count with zeros.
+ */
+
+/** Per-reader quantities measured from stored events after the reader's first exposure. */
+export const MEASURES = ['impressions', 'clicks', 'reads', 'dwellMs', 'pageViews', 'sessions', 'subscribed', 'revenue'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export interface MetricDef {
+  id: string;
+  name: string;
+  /** mean: Σx/n over readers; proportion: share of readers with x = 1; ratio: Σnumerator / Σdenominator (delta method). */
+  kind: 'mean' | 'proportion' | 'ratio';
+  numerator: Measure;
+  denominator?: Measure;
+  /** Lower is better. */
+  inverse: boolean;
+  unit: string;
+  description: string;
+}
+
+export const METRICS: readonly MetricDef[] = Object.freeze([
+  { id: 'ctr', name: 'Widget CTR', kind: 'ratio', numerator: 'clicks', denominator: 'impressions', inverse: false, unit: 'clicks per impression', description: 'recommendation clicks / widget impressions, pooled per arm (delta method over readers)' },
+  { id: 'articles_read', name: 'Articles read per reader', kind: 'mean', numerator: 'reads', inverse: false, unit: 'reads', description: '`read` events per exposed reader' },
+  { id: 'pages_per_session', name: 'Pages per session', kind: 'ratio', numerator: 'pageViews', denominator: 'sessions', inverse: false, unit: 'page views', description: '`page_view` events / distinct sessions with any event' },
+  { id: 'dwell_per_read', name: 'Mean dwell per read', kind: 'ratio', numerator: 'dwellMs', denominator: 'reads', inverse: false, unit: 'milliseconds', description: 'Σ dwellMs of reads / reads' },
+  { id: 'conversion', name: 'Subscription conversion', kind: 'proportion', numerator: 'subscribed', inverse: false, unit: 'share of readers', description: 'readers with at least one `subscribe` event' },
+  { id: 'revenue_per_reader', name: 'Revenue per reader', kind: 'mean', numerator: 'revenue', inverse: false, unit: 'currency major units', description: 'Σ revenue of `subscribe` events per exposed reader' },
+]);
+
+/** Sums over the readers of one arm: n, Σx and Σx² per measure, Σx·y for each ratio's pair. */
+export interface ArmSums {
+  arm: string;
+  n: number;
+  sum: Record<Measure, number>;
+  sumSquares: Record<Measure, number>;
+  /** Keyed "numerator*denominator" for every ratio metric. */
+  crossProducts: Record<string, number>;
+}
+
+/** The measure pairs whose cross-product a ratio metric needs. */
+export const RATIO_PAIRS: readonly [Measure, Measure][] = METRICS.filter((m) => m.kind === 'ratio').map((m) => [m.numerator, m.denominator!] as [Measure, Measure]);
