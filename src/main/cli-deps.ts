@@ -47,7 +47,7 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
         const storage = await openDb(config({ db }));
         const deployments = new Deployments(storage, new FreshState(), io.clock ?? systemClock);
         await deployments.load();
-        return { deployments, records: storage, audit: storage, close: () => storage.close() };
+        return { deployments, records: storage, audit: storage, analysis: storage, close: () => storage.close() };
       },
     },
     async migrate(db) {

@@ -126,6 +126,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     canaryGuard: s.canaryGuard,
     records: s.storage,
     audit: s.storage,
+    analysis: s.storage,
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,

@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Deployments, LivePlacement } from '../../app/deployments.js';
-import type { Actor, PlacementStore, RecordStore } from '../../app/ports.js';
+import type { Actor, AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
+import { experimentReport } from '../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../app/reports.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
 
 /** What the deploy, experiment and shadow commands need: the deployments use case on the configured database. */
 export interface DeployDeps {
-  open(db: string | undefined): Promise<{ deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; close(): Promise<void> }>;
+  open(db: string | undefined): Promise<{ deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore; close(): Promise<void> }>;
   actor: string;
   now(): number;
   out(line: string): void;
@@ -207,6 +208,26 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
         if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
         const extra = e.kind === 'interleaving' && e.phase > 0 ? { interleaving: await interleavingReport(records, e.id, e.phase, [e.arms[0]!.name, e.arms[1]!.name]) } : {};
         print({ ...e, ...extra });
+      }),
+    );
+  exp
+    .command('report')
+    .argument('<id>')
+    .addOption(new Option('--engine <engine>', 'statistics engine').choices(['frequentist', 'sequential', 'bayesian']).default('frequentist'))
+    .option('--phase <n>', 'phase (default: the current one)', (v) => Number(v))
+    .option('--json', 'print the whole report as JSON')
+    .option('--db <url>', 'database URL')
+    .description('business metrics per arm, SRM and a verdict per metric')
+    .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; json?: boolean; db?: string }) =>
+      withD(o.db, async ({ deployments, analysis }) => {
+        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase });
+        if (o.json) return print(r);
+        deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}`);
+        deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
+        for (const m of r.metrics) {
+          deps.out(`${m.name}: ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
+          for (const c of m.comparisons) deps.out(`  ${c.verdict}`);
+        }
       }),
     );
   exp

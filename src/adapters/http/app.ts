@@ -6,7 +6,7 @@ import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
 import type { CanaryGuard } from '../../app/canary.js';
 import type { Deployments } from '../../app/deployments.js';
-import type { PlacementStore, RecordStore } from '../../app/ports.js';
+import type { AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
 import type { RecommendationService } from '../../app/serving.js';
 import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
@@ -25,6 +25,7 @@ export interface AppDeps {
   canaryGuard: CanaryGuard;
   records: RecordStore;
   audit: Pick<PlacementStore, 'listAudit'>;
+  analysis: AnalysisStore;
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;

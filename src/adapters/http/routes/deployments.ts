@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { LivePlacement } from '../../../app/deployments.js';
 import type { Actor } from '../../../app/ports.js';
+import { experimentReport } from '../../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../../app/reports.js';
 import type { Experiment } from '../../../core/experiments/experiment.js';
 import { DomainError } from '../../../core/kernel/errors.js';
@@ -198,6 +199,25 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
   );
 
   // ---- experiments
+
+  app.get(
+    '/v1/admin/experiments/:id/report',
+    {
+      schema: {
+        tags: ['experiments'], security, params: idParam, response: errors,
+        summary: 'Business metrics per arm with estimates, intervals, p-values or chance to win, SRM and a verdict',
+        querystring: {
+          type: 'object', additionalProperties: false,
+          properties: { phase: { type: 'integer', minimum: 1 }, engine: { type: 'string', enum: ['frequentist', 'sequential', 'bayesian'] }, alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } },
+        },
+      },
+    },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      await deps.recordWriter.flush();
+      return experimentReport(d, deps.analysis, deps.clock, id, req.query as { phase?: number; engine?: 'frequentist'; alpha?: number });
+    },
+  );
 
   app.get('/v1/admin/experiments/:id/interleaving', { schema: { tags: ['experiments'], security, params: idParam, summary: 'Team preference per reader with a sign test (interleaving experiments)', response: errors } }, async (req) => {
     const { id } = req.params as { id: string };

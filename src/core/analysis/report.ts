@@ -1,0 +1,98 @@
+import { compareArms, type Comparison, type Engine } from '../stats/compare.js';
+import { normalQuantile } from '../stats/distributions.js';
+import { checkSrm, type SrmResult } from '../stats/srm.js';
+import { meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
+import { MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
+
+export interface ArmFigure {
+  arm: string;
+  n: number;
+  /** The metric's value in this arm (mean, share, or Σnum/Σden). */
+  value: number | null;
+}
+
+export interface MetricResult {
+  metric: string;
+  name: string;
+  arms: ArmFigure[];
+  /** One per non-control arm, in order. */
+  comparisons: (Comparison & { arm: string; verdict: string })[];
+}
+
+export interface ExperimentAnalysis {
+  srm: SrmResult & { observed: number[]; weights: number[] };
+  metrics: MetricResult[];
+}
+
+function stat(m: MetricDef, s: ArmSums): ArmStat {
+  const moment = (k: Measure) => meanStat({ n: s.n, sum: s.sum[k], sumSquares: s.sumSquares[k] });
+  if (m.kind === 'proportion') return proportionStat({ n: s.n, sum: s.sum[m.numerator] });
+  if (m.kind === 'mean') return moment(m.numerator);
+  return ratioStat({ n: s.n, numerator: moment(m.numerator), denominator: moment(m.denominator!), sumProducts: s.crossProducts[`${m.numerator}*${m.denominator}`] ?? 0 });
+}
+
+function value(m: MetricDef, s: ArmSums): number | null {
+  if (m.kind === 'ratio') return s.sum[m.denominator!] > 0 ? s.sum[m.numerator] / s.sum[m.denominator!] : null;
+  return s.n > 0 ? s.sum[m.numerator] / s.n : null;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * Readers per arm still needed to detect a relative effect `mde` with 80% power at `alpha`
+ * (two-sided): the standard error shrinks as 1/sqrt(n), so with the current SE at n readers per arm,
+ *   n_needed = n · ((z_{1-alpha/2} + z_{0.8}) · SE / mde)²
+ * (the usual two-sample sample-size formula, e.g. Kohavi, Tang, Xu, "Trustworthy Online Controlled
+ * Experiments", 2020, ch. 17, written in terms of the observed SE).
+ */
+export function readersStillNeeded(nPerArm: number, se: number, mde: number, alpha: number): number {
+  if (!(se > 0) || !(nPerArm > 0)) return Number.NaN;
+  const z = normalQuantile(1 - alpha / 2) + normalQuantile(0.8);
+  return Math.max(0, Math.ceil(nPerArm * ((z * se) / mde) ** 2 - nPerArm));
+}
+
+/**
+ * The plain-language verdict of one comparison (relative effects, frequentist or sequential: a
+ * significant p-value; Bayesian: chance to win above 1 − alpha or below alpha).
+ */
+export function verdict(m: MetricDef, arm: string, c: Comparison, nPerArm: number, alpha: number, mde = 0.02): string {
+  const significant = c.pValue !== null ? c.pValue < alpha : c.chanceToWin !== null && (c.chanceToWin > 1 - alpha || c.chanceToWin < alpha);
+  if (c.error === null && significant) {
+    const up = c.estimate > 0;
+    const good = up !== m.inverse;
+    return `${arm} ${up ? 'raises' : 'lowers'} ${m.name.toLowerCase()} by ${pct(Math.abs(c.estimate))} [${pct(c.ci[0])}, ${pct(c.ci[1])}]: ${good ? 'ship it' : 'do not ship it'}`;
+  }
+  const more = readersStillNeeded(nPerArm, c.se, mde, alpha);
+  return Number.isFinite(more)
+    ? `no detectable effect yet: about ${more} more readers per arm for a ${pct(mde)} minimum detectable effect`
+    : 'no detectable effect yet: not enough data to estimate the sample size';
+}
+
+/**
+ * Analyses every metric of an experiment from per-arm sums. `arms` lists the arms in the
+ * experiment's order (the first is the control) with their designed weights; arms without any
+ * exposed reader count as n = 0.
+ */
+export function analyseExperiment(
+  metrics: readonly MetricDef[],
+  arms: readonly { name: string; weight: number }[],
+  sums: readonly ArmSums[],
+  options: { engine: Engine; alpha: number },
+): ExperimentAnalysis {
+  const by = new Map(sums.map((s) => [s.arm, s]));
+  const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
+  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {} });
+  const ordered = arms.map((a) => by.get(a.name) ?? empty(a.name));
+  const observed = ordered.map((s) => s.n);
+  const weights = arms.map((a) => a.weight);
+  const srm = { ...checkSrm(observed, weights), observed, weights };
+  const results = metrics.map((m) => {
+    const control = ordered[0]!;
+    const comparisons = ordered.slice(1).map((t) => {
+      const c = compareArms(stat(m, control), stat(m, t), { engine: options.engine, alpha: options.alpha, difference: 'relative', inverse: m.inverse });
+      return { ...c, arm: t.arm, verdict: verdict(m, t.arm, c, Math.min(control.n, t.n), options.alpha) };
+    });
+    return { metric: m.id, name: m.name, arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })), comparisons };
+  });
+  return { srm, metrics: results };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { METRICS, MEASURES, type ArmSums, type Measure } from '../../../src/core/analysis/metrics.js';
+import { analyseExperiment, readersStillNeeded, verdict } from '../../../src/core/analysis/report.js';
+
+const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
+const sums = (arm: string, n: number, reads: number[], ): ArmSums => {
+  const s = zeros();
+  const q = zeros();
+  s.reads = reads.reduce((a, b) => a + b, 0);
+  q.reads = reads.reduce((a, b) => a + b * b, 0);
+  return { arm, n, sum: s, sumSquares: q, crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 0 } };
+};
+const articlesRead = METRICS.find((m) => m.id === 'articles_read')!;
+
+describe('readersStillNeeded', () => {
+  it('scales the observed SE to the minimum detectable effect (hand-worked)', () => {
+    // z_{0.975} + z_{0.8} = 1.959964 + 0.841621 = 2.801585; SE 0.05 at n = 1000, MDE 0.02:
+    // n_needed = 1000 · (2.801585 · 0.05 / 0.02)² = 1000 · 49.0555 = 49,055.5 -> 49,056; more = 48,056.
+    expect(readersStillNeeded(1000, 0.05, 0.02, 0.05)).toBe(48056);
+    expect(readersStillNeeded(1000, 0.001, 0.02, 0.05)).toBe(0);
+    expect(readersStillNeeded(0, 0.05, 0.02, 0.05)).toBeNaN();
+  });
+});
+
+describe('verdict', () => {
+  const base = { se: 0.01, df: 100, chanceToWin: null, risk: null, error: null } as const;
+  it('ships a significant improvement and names the effect with its interval', () => {
+    expect(verdict(articlesRead, 'b', { ...base, estimate: 0.041, ci: [0.02, 0.062], pValue: 0.001 }, 1000, 0.05)).toBe('b raises articles read per reader by 4.1% [2.0%, 6.2%]: ship it');
+    expect(verdict(articlesRead, 'b', { ...base, estimate: -0.03, ci: [-0.05, -0.01], pValue: 0.01 }, 1000, 0.05)).toMatch(/^b lowers .*: do not ship it$/);
+  });
+  it('otherwise says how many more readers a 2% effect needs', () => {
+    expect(verdict(articlesRead, 'b', { ...base, estimate: 0.01, ci: [-0.01, 0.03], pValue: 0.3 }, 1000, 0.05)).toMatch(/^no detectable effect yet: about \d+ more readers per arm for a 2\.0% minimum detectable effect$/);
+  });
+});
+
+describe('analyseExperiment', () => {
+  it('orders arms as designed, counts missing arms as empty, flags SRM', () => {
+    const r = analyseExperiment([articlesRead], [{ name: 'control', weight: 0.5 }, { name: 'b', weight: 0.5 }], [sums('b', 3, [1, 2, 3]), sums('control', 1000, [])], { engine: 'frequentist', alpha: 0.05 });
+    expect(r.srm.observed).toEqual([1000, 3]);
+    expect(r.srm.flag).toBe(true);
+    expect(r.metrics[0]!.arms).toEqual([{ arm: 'control', n: 1000, value: 0 }, { arm: 'b', n: 3, value: 2 }]);
+    const none = analyseExperiment([articlesRead], [{ name: 'control', weight: 0.5 }, { name: 'b', weight: 0.5 }], [], { engine: 'frequentist', alpha: 0.05 });
+    expect(none.metrics[0]!.arms.map((a) => a.n)).toEqual([0, 0]);
+    expect(none.srm.pValue).toBe(1);
+  });
+});
