@@ -39,7 +39,16 @@ export interface ArmSums {
   sumSquares: Record<Measure, number>;
   /** Keyed "numerator*denominator" for every ratio metric. */
   crossProducts: Record<string, number>;
+  /**
+   * CUPED covariate: the same measures over the PRE_PERIOD_MS before each reader's first exposure
+   * (Σx_pre, Σx_pre²) and Σ x·x_pre.
+   */
+  pre: { sum: Record<Measure, number>; sumSquares: Record<Measure, number> };
+  sumPostPre: Record<Measure, number>;
 }
+
+/** The CUPED pre-period: 14 days before a reader's first exposure, milliseconds. */
+export const PRE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
 
 /** The measure pairs whose cross-product a ratio metric needs. */
 export const RATIO_PAIRS: readonly [Measure, Measure][] = METRICS.filter((m) => m.kind === 'ratio').map((m) => [m.numerator, m.denominator!] as [Measure, Measure]);

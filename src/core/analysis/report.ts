@@ -1,7 +1,7 @@
 import { compareArms, type Comparison, type Engine } from '../stats/compare.js';
 import { normalQuantile } from '../stats/distributions.js';
 import { checkSrm, type SrmResult } from '../stats/srm.js';
-import { meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
+import { cupedStat, meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
 import { MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
 
 export interface ArmFigure {
@@ -24,10 +24,21 @@ export interface ExperimentAnalysis {
   metrics: MetricResult[];
 }
 
-function stat(m: MetricDef, s: ArmSums): ArmStat {
+/**
+ * The engine's statistic for a metric in one arm. Mean and proportion metrics use CUPED when asked
+ * (regression adjustment on the same measure over the 14 days before exposure; theta is pooled
+ * across the two arms of each comparison by the engines). Ratio metrics are not adjusted yet.
+ */
+function stat(m: MetricDef, s: ArmSums, cuped: boolean): ArmStat {
   const moment = (k: Measure) => meanStat({ n: s.n, sum: s.sum[k], sumSquares: s.sumSquares[k] });
-  if (m.kind === 'proportion') return proportionStat({ n: s.n, sum: s.sum[m.numerator] });
-  if (m.kind === 'mean') return moment(m.numerator);
+  const k = m.numerator;
+  if (cuped && m.kind !== 'ratio') {
+    const postStat = m.kind === 'proportion' ? proportionStat({ n: s.n, sum: s.sum[k] }) : moment(k);
+    const preStat = m.kind === 'proportion' ? proportionStat({ n: s.n, sum: s.pre.sum[k] }) : meanStat({ n: s.n, sum: s.pre.sum[k], sumSquares: s.pre.sumSquares[k] });
+    return cupedStat({ n: s.n, post: postStat, pre: preStat, sumPostPre: s.sumPostPre[k], theta: null });
+  }
+  if (m.kind === 'proportion') return proportionStat({ n: s.n, sum: s.sum[k] });
+  if (m.kind === 'mean') return moment(k);
   return ratioStat({ n: s.n, numerator: moment(m.numerator), denominator: moment(m.denominator!), sumProducts: s.crossProducts[`${m.numerator}*${m.denominator}`] ?? 0 });
 }
 
@@ -77,11 +88,12 @@ export function analyseExperiment(
   metrics: readonly MetricDef[],
   arms: readonly { name: string; weight: number }[],
   sums: readonly ArmSums[],
-  options: { engine: Engine; alpha: number },
+  options: { engine: Engine; alpha: number; cuped?: boolean },
 ): ExperimentAnalysis {
+  const cuped = options.cuped ?? true;
   const by = new Map(sums.map((s) => [s.arm, s]));
   const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
-  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {} });
+  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros() });
   const ordered = arms.map((a) => by.get(a.name) ?? empty(a.name));
   const observed = ordered.map((s) => s.n);
   const weights = arms.map((a) => a.weight);
@@ -89,7 +101,7 @@ export function analyseExperiment(
   const results = metrics.map((m) => {
     const control = ordered[0]!;
     const comparisons = ordered.slice(1).map((t) => {
-      const c = compareArms(stat(m, control), stat(m, t), { engine: options.engine, alpha: options.alpha, difference: 'relative', inverse: m.inverse });
+      const c = compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine: options.engine, alpha: options.alpha, difference: 'relative', inverse: m.inverse });
       return { ...c, arm: t.arm, verdict: verdict(m, t.arm, c, Math.min(control.n, t.n), options.alpha) };
     });
     return { metric: m.id, name: m.name, arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })), comparisons };

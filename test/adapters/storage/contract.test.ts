@@ -249,6 +249,9 @@ for (const backend of BACKENDS) {
         sum: { ...zero, impressions: 2, clicks: 1, reads: 1, dwellMs: 1000, pageViews: 1, sessions: 1 },
         sumSquares: { ...zero, impressions: 4, clicks: 1, reads: 1, dwellMs: 1_000_000, pageViews: 1, sessions: 1 },
         crossProducts: { 'clicks*impressions': 2, 'pageViews*sessions': 1, 'dwellMs*reads': 1000 },
+        // CUPED pre-period: A read once (99 ms, session s0) 10 ms before exposure.
+        pre: { sum: { ...zero, reads: 1, dwellMs: 99, sessions: 1 }, sumSquares: { ...zero, reads: 1, dwellMs: 9801, sessions: 1 } },
+        sumPostPre: { ...zero, reads: 1, dwellMs: 99_000, sessions: 1 },
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
@@ -256,6 +259,8 @@ for (const backend of BACKENDS) {
         sum: { ...zero, reads: 2, dwellMs: 2000, sessions: 2, subscribed: 1, revenue: 9.5 },
         sumSquares: { ...zero, reads: 4, dwellMs: 4_000_000, sessions: 4, subscribed: 1, revenue: 90.25 },
         crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },
+        pre: { sum: zero, sumSquares: zero },
+        sumPostPre: zero,
       });
     });
 

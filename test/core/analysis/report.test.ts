@@ -8,7 +8,7 @@ const sums = (arm: string, n: number, reads: number[], ): ArmSums => {
   const q = zeros();
   s.reads = reads.reduce((a, b) => a + b, 0);
   q.reads = reads.reduce((a, b) => a + b * b, 0);
-  return { arm, n, sum: s, sumSquares: q, crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 0 } };
+  return { arm, n, sum: s, sumSquares: q, crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 0 }, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros() };
 };
 const articlesRead = METRICS.find((m) => m.id === 'articles_read')!;
 
@@ -44,3 +44,26 @@ describe('analyseExperiment', () => {
     expect(none.srm.pValue).toBe(1);
   });
 });
+
+describe('CUPED in the report', () => {
+  it('narrows the interval when the pre-period predicts the metric', () => {
+    // Per-reader reads: post = pre + small noise, pre varying a lot between readers.
+    const arm = (name: string, lift: number): ArmSums => {
+      const pre = Array.from({ length: 200 }, (_, i) => i % 10);
+      const post = pre.map((p, i) => p + lift + ((i * 7) % 3) - 1);
+      const base = sums(name, 200, post);
+      base.pre.sum.reads = pre.reduce((a, b) => a + b, 0);
+      base.pre.sumSquares.reads = pre.reduce((a, b) => a + b * b, 0);
+      base.sumPostPre.reads = post.reduce((a, b, i) => a + b * pre[i]!, 0);
+      return base;
+    };
+    const arms = [{ name: 'control', weight: 0.5 }, { name: 'b', weight: 0.5 }];
+    const data = [arm('control', 0), arm('b', 0.3)];
+    const plain = analyseExperiment([articlesRead], arms, data, { engine: 'frequentist', alpha: 0.05, cuped: false }).metrics[0]!.comparisons[0]!;
+    const adjusted = analyseExperiment([articlesRead], arms, data, { engine: 'frequentist', alpha: 0.05 }).metrics[0]!.comparisons[0]!;
+    expect(adjusted.se).toBeLessThan(plain.se / 3);
+    expect(adjusted.pValue!).toBeLessThan(0.05);
+    expect(plain.pValue!).toBeGreaterThan(0.05);
+  });
+});
+
