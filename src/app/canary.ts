@@ -1,5 +1,10 @@
 import type { Clock } from '../core/kernel/clock.js';
 import { percentile } from '../core/experiments/shadow.js';
+import { sequentialTest } from '../core/stats/sequential.js';
+import { proportionStat } from '../core/stats/statistics.js';
+
+/** Error rate of the CTR guardrail's always-valid test. */
+const CTR_ALPHA = 0.05;
 import type { Guardrails } from '../core/recommend/placement.js';
 import type { Deployments } from './deployments.js';
 import type { RecordStore } from './ports.js';
@@ -18,8 +23,8 @@ export interface CanaryCheck {
 /**
  * Guardrails of a canary, checked on the `serve` records of every process (they share the
  * database): 1. error rate and 2. p99 latency of the canary's responses once it has `minResponses`,
- * 3. CTR of the canary against the live arm once both have `minImpressions` (a bound here; the
- * Analysis issue turns it into an always-valid sequential test). A breach removes the canary (a new
+ * 3. CTR of the canary against the live arm once both have `minImpressions`, by an always-valid
+ * sequential test (looking every few seconds does not inflate false rollbacks). A breach removes the canary (a new
  * audited revision with the reasons); several processes may check at once, and the revision
  * compare-and-set lets only one roll back.
  */
@@ -39,7 +44,21 @@ export function evaluateGuardrails(
     if (p99 > g.maxP99LatencyMs) breaches.push(`p99 latency ${p99.toFixed(2)} ms > ${g.maxP99LatencyMs} ms`);
   }
   if (canary.impressions >= g.minImpressions && live.impressions >= g.minImpressions && liveCtr !== null && liveCtr > 0 && canaryCtr !== null) {
-    if (canaryCtr < g.minCtrRatio * liveCtr) breaches.push(`CTR ${canaryCtr.toFixed(4)} < ${g.minCtrRatio} × live ${liveCtr.toFixed(4)}`);
+    // Checked continuously, so an always-valid test: the sequential engine's confidence sequence
+    // for the relative CTR difference (impressions as units, clicks as conversions; Waudby-Smith et
+    // al., as in GrowthBook). Breach when the whole sequence lies below minCtrRatio − 1, i.e. the
+    // canary's CTR is confidently under minCtrRatio × live, however often we look.
+    // Half a click and one impression added to each side (the Haldane-Anscombe correction), so a
+    // canary with no click at all still has a variance and can be tested.
+    const ctr = (clicks: number, impressions: number) => proportionStat({ n: impressions + 1, sum: Math.min(clicks, impressions) + 0.5 });
+    const r = sequentialTest(
+      ctr(live.clicks, live.impressions),
+      ctr(canary.clicks, canary.impressions),
+      { alpha: CTR_ALPHA, sides: 'two', difference: 'relative' },
+    );
+    if (r.error === null && r.ci[1] < g.minCtrRatio - 1) {
+      breaches.push(`CTR ${canaryCtr.toFixed(4)} confidently below ${g.minCtrRatio} × live ${liveCtr.toFixed(4)} (always-valid upper bound of the relative change ${(r.ci[1] * 100).toFixed(1)}%)`);
+    }
   }
   return { responses: n, errorRate, p99LatencyMs: p99, canaryCtr, liveCtr, breaches };
 }

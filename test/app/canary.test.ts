@@ -33,16 +33,19 @@ describe('evaluateGuardrails', () => {
     expect(r.breaches).toEqual(['p99 latency 200.00 ms > 50 ms']);
   });
 
-  it('breaches the CTR bound: canary CTR below minCtrRatio × live CTR', () => {
-    // 2/100 = 0.02 < 0.8 × 5/100 = 0.04.
-    const r = evaluateGuardrails(G, { latencies: tenFast, faults: 0, impressions: 100, clicks: 2 }, { impressions: 100, clicks: 5 });
-    expect(r.breaches).toEqual(['CTR 0.0200 < 0.8 × live 0.0500']);
-    // 5/100 = 0.05 is not below 0.04. (Not 4/100 exactly at the bound: 0.8 × 0.05 is 0.04000000000000001 in doubles.)
-    expect(evaluateGuardrails(G, { latencies: tenFast, faults: 0, impressions: 100, clicks: 5 }, { impressions: 100, clicks: 5 }).breaches).toEqual([]);
+  it('breaches the CTR guardrail only when an always-valid test is confident the canary is below minCtrRatio × live', () => {
+    // 200/20,000 = 1% against 1,000/20,000 = 5%: a relative change of −80%, far below −20% (minCtrRatio 0.8).
+    const r = evaluateGuardrails(G, { latencies: tenFast, faults: 0, impressions: 20_000, clicks: 200 }, { impressions: 20_000, clicks: 1000 });
+    expect(r.breaches).toHaveLength(1);
+    expect(r.breaches[0]).toMatch(/^CTR 0\.0100 confidently below 0\.8 × live 0\.0500/);
+    // The same observed ratio on 100 impressions is noise, not evidence: no rollback.
+    expect(evaluateGuardrails(G, { latencies: tenFast, faults: 0, impressions: 100, clicks: 1 }, { impressions: 100, clicks: 5 }).breaches).toEqual([]);
+    // Equal CTRs on a large sample: no breach.
+    expect(evaluateGuardrails(G, { latencies: tenFast, faults: 0, impressions: 20_000, clicks: 1000 }, { impressions: 20_000, clicks: 1000 }).breaches).toEqual([]);
   });
 
   it('reports every breach at once', () => {
-    const r = evaluateGuardrails(G, { latencies: [...tenFast.slice(0, 9), 200], faults: 5, impressions: 100, clicks: 0 }, { impressions: 100, clicks: 5 });
+    const r = evaluateGuardrails(G, { latencies: [...tenFast.slice(0, 9), 200], faults: 5, impressions: 20_000, clicks: 0 }, { impressions: 20_000, clicks: 1000 });
     expect(r.breaches).toHaveLength(3);
   });
 
