@@ -13,6 +13,9 @@ export interface ExperimentReport extends ExperimentAnalysis {
   toTs: number;
   engine: Engine;
   alpha: number;
+  /** Per-reader revenue cap applied (winsorising), or null. */
+  revenueCap: number | null;
+  cuped: boolean;
 }
 
 /**
@@ -25,7 +28,7 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: { phase?: number; engine?: Engine; alpha?: number } = {},
+  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean } = {},
 ): Promise<ExperimentReport> {
   const e = deployments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -37,7 +40,7 @@ export async function experimentReport(
   const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
-  const sums = await store.armSums(id, phase, toTs);
+  const sums = await store.armSums(id, phase, toTs, { revenueCap: opts.revenueCap });
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
-  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analyseExperiment(METRICS, arms, sums, { engine, alpha }) };
+  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true }), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true };
 }

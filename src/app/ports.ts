@@ -126,7 +126,7 @@ export interface RecordStore {
 /** The aggregates analysis needs, pushed down to the database. */
 export interface AnalysisStore {
   /** Per-arm sums of the per-reader measures from first exposure (in `phase`) until `toTs`. */
-  armSums(experiment: string, phase: number, toTs: number): Promise<ArmSums[]>;
+  armSums(experiment: string, phase: number, toTs: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
 }
 
 export type KeyRole = 'admin' | 'ingest';

@@ -215,12 +215,14 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .argument('<id>')
     .addOption(new Option('--engine <engine>', 'statistics engine').choices(['frequentist', 'sequential', 'bayesian']).default('frequentist'))
     .option('--phase <n>', 'phase (default: the current one)', (v) => Number(v))
+    .option('--revenue-cap <amount>', 'cap revenue per reader (winsorising), major units', number('--revenue-cap'))
+    .option('--no-cuped', 'no CUPED adjustment')
     .option('--json', 'print the whole report as JSON')
     .option('--db <url>', 'database URL')
     .description('business metrics per arm, SRM and a verdict per metric')
-    .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; json?: boolean; db?: string }) =>
+    .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; revenueCap?: number; cuped: boolean; json?: boolean; db?: string }) =>
       withD(o.db, async ({ deployments, analysis }) => {
-        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase });
+        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped });
         if (o.json) return print(r);
         deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);

@@ -317,7 +317,7 @@ export abstract class KyselyStorage implements Storage {
    * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
    * arm n, Σx, Σx² and the ratio cross-products.
    */
-  async armSums(experiment: string, phase: number, toTs: number): Promise<ArmSums[]> {
+  async armSums(experiment: string, phase: number, toTs: number, opts: { revenueCap?: number } = {}): Promise<ArmSums[]> {
     // Each measure twice: after the first exposure (post) and in the PRE_PERIOD_MS before it (pre).
     const measure = (when: ReturnType<typeof sql>) => ({
       impressions: sql`sum(case when ${when} and v.type = 'impression' then 1 else 0 end)`,
@@ -331,7 +331,11 @@ export abstract class KyselyStorage implements Storage {
     }) satisfies Record<Measure, unknown>;
     const post = measure(sql`v.client_ts >= e.exposed_ts`);
     const pre = measure(sql`v.client_ts < e.exposed_ts`);
-    const perReader = sql.join(MEASURES.flatMap((k) => [sql`coalesce(${post[k]}, 0) as ${sql.ref(k)}`, sql`coalesce(${pre[k]}, 0) as ${sql.ref(`pre_${k}`)}`]));
+    // Revenue may be capped per reader (winsorised at an upper bound) so one large subscription
+    // cannot dominate the arm's variance.
+    const cap = (k: Measure, x: ReturnType<typeof sql>) =>
+      k === 'revenue' && opts.revenueCap !== undefined ? sql`case when coalesce(${x}, 0) > ${opts.revenueCap} then ${opts.revenueCap} else coalesce(${x}, 0) end` : sql`coalesce(${x}, 0)`;
+    const perReader = sql.join(MEASURES.flatMap((k) => [sql`${cap(k, post[k])} as ${sql.ref(k)}`, sql`${cap(k, pre[k])} as ${sql.ref(`pre_${k}`)}`]));
     const col = (k: string) => sql.ref(`x.${k}`);
     const perArm = sql.join([
       ...MEASURES.flatMap((k) => [

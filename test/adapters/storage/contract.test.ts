@@ -262,6 +262,9 @@ for (const backend of BACKENDS) {
         pre: { sum: zero, sumSquares: zero },
         sumPostPre: zero,
       });
+      // Revenue capped at 5 per reader: C's 9.5 counts as 5.
+      const capped = new Map((await storage.armSums('exp-m', 1, to, { revenueCap: 5 })).map((x) => [x.arm, x]));
+      expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
     });
 
     it('answers a ping', async () => {

@@ -208,14 +208,17 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
         summary: 'Business metrics per arm with estimates, intervals, p-values or chance to win, SRM and a verdict',
         querystring: {
           type: 'object', additionalProperties: false,
-          properties: { phase: { type: 'integer', minimum: 1 }, engine: { type: 'string', enum: ['frequentist', 'sequential', 'bayesian'] }, alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 } },
+          properties: {
+            phase: { type: 'integer', minimum: 1 }, engine: { type: 'string', enum: ['frequentist', 'sequential', 'bayesian'] }, alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            revenueCap: { type: 'number', exclusiveMinimum: 0 }, cuped: { type: 'boolean' },
+          },
         },
       },
     },
     async (req) => {
       const { id } = req.params as { id: string };
       await deps.recordWriter.flush();
-      return experimentReport(d, deps.analysis, deps.clock, id, req.query as { phase?: number; engine?: 'frequentist'; alpha?: number });
+      return experimentReport(d, deps.analysis, deps.clock, id, req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean });
     },
   );
 
