@@ -1,4 +1,4 @@
-import { analyseExperiment, type ExperimentAnalysis } from '../core/analysis/report.js';
+import { analyseExperiment, guardrailFigures, type ExperimentAnalysis } from '../core/analysis/report.js';
 import { METRICS } from '../core/analysis/metrics.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
@@ -40,7 +40,8 @@ export async function experimentReport(
   const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
-  const sums = await store.armSums(id, phase, toTs, { revenueCap: opts.revenueCap });
+  const [sums, serves] = await Promise.all([store.armSums(id, phase, toTs, { revenueCap: opts.revenueCap }), store.serveSums(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
-  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true }), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true };
+  const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true });
+  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true };
 }

@@ -127,6 +127,8 @@ export interface RecordStore {
 export interface AnalysisStore {
   /** Per-arm sums of the per-reader measures from first exposure (in `phase`) until `toTs`. */
   armSums(experiment: string, phase: number, toTs: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
+  /** Per arm, from the live `serve` records of the experiment's phase: responses, faults, Σ and Σ² of latency, max latency. */
+  serveSums(experiment: string, phase: number): Promise<{ arm: string; responses: number; faults: number; latencySum: number; latencySumSquares: number; latencyMax: number }[]>;
 }
 
 export type KeyRole = 'admin' | 'ingest';

@@ -226,6 +226,9 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
         if (o.json) return print(r);
         deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
+        for (const g of r.guardrails) {
+          deps.out(`serving ${g.arm}: ${g.responses} responses, error rate ${g.errorRate === null ? '-' : (g.errorRate * 100).toFixed(2) + '%'}, mean latency ${g.meanLatencyMs === null ? '-' : g.meanLatencyMs.toFixed(3) + ' ms'}`);
+        }
         for (const m of r.metrics) {
           deps.out(`${m.name}: ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
           for (const c of m.comparisons) deps.out(`  ${c.verdict}`);

@@ -369,6 +369,27 @@ export abstract class KyselyStorage implements Storage {
     }));
   }
 
+  async serveSums(experiment: string, phase: number) {
+    const rows = await this.db
+      .selectFrom('serves')
+      .select((eb) => [
+        'arm',
+        eb.fn.countAll().as('responses'),
+        eb.fn.sum<number>('fault').as('faults'),
+        eb.fn.sum<number>('latency_ms').as('latency_sum'),
+        eb.fn.sum<number>(sql`latency_ms * latency_ms`).as('latency_sq'),
+        eb.fn.max('latency_ms').as('latency_max'),
+      ])
+      .where('experiment', '=', experiment).where('phase', '=', phase).where('shadow', '=', 0)
+      .groupBy('arm')
+      .orderBy('arm')
+      .execute();
+    return rows.map((r) => ({
+      arm: String(r.arm), responses: Number(r.responses), faults: Number(r.faults ?? 0), latencySum: Number(r.latency_sum ?? 0),
+      latencySumSquares: Number(r.latency_sq ?? 0), latencyMax: Number(r.latency_max ?? 0),
+    }));
+  }
+
   // ---- keys
 
   async getKeyHash(role: KeyRole): Promise<string | undefined> {

@@ -19,9 +19,33 @@ export interface MetricResult {
   comparisons: (Comparison & { arm: string; verdict: string })[];
 }
 
+export interface GuardrailFigure {
+  arm: string;
+  responses: number;
+  /** Share of responses where a recommender failed (and a fallback answered). */
+  errorRate: number | null;
+  meanLatencyMs: number | null;
+  maxLatencyMs: number | null;
+}
+
 export interface ExperimentAnalysis {
   srm: SrmResult & { observed: number[]; weights: number[] };
   metrics: MetricResult[];
+  /** Per response, not per reader: serving health of each arm. */
+  guardrails: GuardrailFigure[];
+}
+
+/** Guardrail figures per arm, in the experiment's arm order. */
+export function guardrailFigures(
+  arms: readonly { name: string }[],
+  sums: readonly { arm: string; responses: number; faults: number; latencySum: number; latencyMax: number }[],
+): GuardrailFigure[] {
+  const by = new Map(sums.map((s) => [s.arm, s]));
+  return arms.map((a) => {
+    const s = by.get(a.name);
+    if (!s || s.responses === 0) return { arm: a.name, responses: 0, errorRate: null, meanLatencyMs: null, maxLatencyMs: null };
+    return { arm: a.name, responses: s.responses, errorRate: s.faults / s.responses, meanLatencyMs: s.latencySum / s.responses, maxLatencyMs: s.latencyMax };
+  });
 }
 
 /**
@@ -106,5 +130,5 @@ export function analyseExperiment(
     });
     return { metric: m.id, name: m.name, arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })), comparisons };
   });
-  return { srm, metrics: results };
+  return { srm, metrics: results, guardrails: [] };
 }

@@ -42,6 +42,10 @@ describe('GET /v1/admin/experiments/:id/report', () => {
     expect(dwell.arms.map((a: { value: number }) => a.value)).toEqual([42_000, 42_000]);
     expect(rep.metrics.map((m: { metric: string }) => m.metric)).toEqual(['ctr', 'articles_read', 'pages_per_session', 'dwell_per_read', 'conversion', 'revenue_per_reader']);
 
+    // Guardrails per arm from the serve records: 40 responses in all, no faults.
+    expect(rep.guardrails.map((g: { arm: string }) => g.arm)).toEqual(['control', 'b']);
+    expect(rep.guardrails.reduce((a: number, g: { responses: number }) => a + g.responses, 0)).toBe(40);
+    expect(rep.guardrails.every((g: { errorRate: number | null }) => g.errorRate === 0)).toBe(true);
     const bad = await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/nope/report', headers: admin });
     expect(bad.statusCode).toBe(404);
   });

@@ -267,6 +267,20 @@ for (const backend of BACKENDS) {
       expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
     });
 
+    it('sums serve records per arm for guardrails', async () => {
+      await storage.appendServes([
+        serve('g1', { experiment: 'exp-g', phase: 1, arm: 'a', latencyMs: 1 }),
+        serve('g2', { experiment: 'exp-g', phase: 1, arm: 'a', latencyMs: 3, fault: true }),
+        serve('g3', { experiment: 'exp-g', phase: 1, arm: 'b', latencyMs: 2 }),
+        serve('g4', { experiment: 'exp-g', phase: 1, arm: 'b', latencyMs: 50, shadow: true }), // shadows do not count
+        serve('g5', { experiment: 'exp-g', phase: 2, arm: 'b', latencyMs: 9 }), // other phase
+      ]);
+      expect(await storage.serveSums('exp-g', 1)).toEqual([
+        { arm: 'a', responses: 2, faults: 1, latencySum: 4, latencySumSquares: 10, latencyMax: 3 },
+        { arm: 'b', responses: 1, faults: 0, latencySum: 2, latencySumSquares: 4, latencyMax: 2 },
+      ]);
+    });
+
     it('answers a ping', async () => {
       await expect(storage.ping()).resolves.toBeUndefined();
     });
