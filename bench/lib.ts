@@ -692,3 +692,15 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
     cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A numeric setting from the environment (BENCH_*), or `fallback` when unset or blank. */
+export function envNumber(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
+  return n;
+}
+
+/** Seconds since `fromMs` (a `performance.now()` reading). */
+export const secondsSince = (fromMs: number): number => (performance.now() - fromMs) / 1000;

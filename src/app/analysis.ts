@@ -4,7 +4,11 @@ import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Engine } from '../core/stats/compare.js';
 import type { Deployments } from './deployments.js';
-import type { AnalysisStore } from './ports.js';
+import type { AnalysisStore, RollupProgress } from './ports.js';
+import { AnalysisRollups, type RollupOptions } from './rollups.js';
+
+/** Rollup settings of a report made outside a server (the CLI): the server's defaults. */
+export const DEFAULT_ROLLUP: RollupOptions = { lagMs: 5000, batchEvents: 50_000 };
 
 export interface ExperimentReport extends ExperimentAnalysis {
   experiment: string;
@@ -16,11 +20,13 @@ export interface ExperimentReport extends ExperimentAnalysis {
   /** Per-reader revenue cap applied (winsorising), or null. */
   revenueCap: number | null;
   cuped: boolean;
+  /** Events received up to this time are in the figures (the rollups lag ingestion by a few seconds). */
+  dataThroughTs: number;
 }
 
 /**
  * The experiment report: 1. the phase's window (its start until the next phase, the stop, or now),
- * 2. per-arm sums pushed down to the database, 3. SRM against the phase's designed weights and every
+ * 2. the rollups caught up, then per-arm sums pushed down to the database (one row per exposed reader), 3. SRM against the phase's designed weights and every
  * metric compared with the control arm, with a verdict.
  */
 export async function experimentReport(
@@ -28,7 +34,7 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean } = {},
+  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean; rollups?: { catchUp(): Promise<RollupProgress> } } = {},
 ): Promise<ExperimentReport> {
   const e = deployments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -40,8 +46,9 @@ export async function experimentReport(
   const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
-  const [sums, serves] = await Promise.all([store.armSums(id, phase, toTs, { revenueCap: opts.revenueCap }), store.serveSums(id, phase)]);
+  const rolled = await (opts.rollups ?? new AnalysisRollups(store, deployments, clock, DEFAULT_ROLLUP)).catchUp();
+  const [sums, serves] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
   const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true });
-  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true };
+  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true, dataThroughTs: Math.min(toTs, rolled.throughTs) };
 }

@@ -123,10 +123,32 @@ export interface RecordStore {
   interleavingClicks(experiment: string, phase: number): Promise<{ readerId: string; team: string | null }[]>;
 }
 
+/** A phase whose exposures take events in the rollups, and its end (null while it runs). */
+export interface RollupWindow {
+  experiment: string;
+  phase: number;
+  toTs: number | null;
+}
+
+export interface RollupProgress {
+  /** Events rolled up by this pass. */
+  events: number;
+  /** Every event received before this time has been rolled up. */
+  throughTs: number;
+  /** False when more events wait (the pass stopped at its batch size). */
+  caughtUp: boolean;
+}
+
 /** The aggregates analysis needs, pushed down to the database. */
 export interface AnalysisStore {
-  /** Per-arm sums of the per-reader measures from first exposure (in `phase`) until `toTs`. */
-  armSums(experiment: string, phase: number, toTs: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
+  /**
+   * Rolls up the next batch of stored events (at most about `maxEvents`, received before
+   * `cutoffTs`) into the per-exposure measures of the given phases. Safe to call from several
+   * processes: passes are serialised by the database.
+   */
+  advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): Promise<RollupProgress>;
+  /** Per-arm sums of the rolled-up per-reader measures of a phase (from first exposure to the phase's end). */
+  armSums(experiment: string, phase: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
   /** Per arm, from the live `serve` records of the experiment's phase: responses, faults, Σ and Σ² of latency, max latency. */
   serveSums(experiment: string, phase: number): Promise<{ arm: string; responses: number; faults: number; latencySum: number; latencySumSquares: number; latencyMax: number }[]>;
 }

@@ -38,6 +38,10 @@ export interface Config {
   placementPollMs: number;
   /** How often canary guardrails are checked, milliseconds. */
   canaryCheckMs: number;
+  /** How often events are rolled up for experiment reports, milliseconds. */
+  rollupIntervalMs: number;
+  /** Events younger than this are left to a later rollup pass (their exposure may not be stored yet), milliseconds. */
+  rollupLagMs: number;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -59,6 +63,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   catalogPollMs: 5000, // 5 seconds
   placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
   canaryCheckMs: 10_000, // 10 seconds
+  rollupIntervalMs: 5000, // 5 seconds
+  rollupLagMs: 5000, // 5 seconds
 });
 
 /** Environment variable for each setting, for the README's configuration table. */
@@ -81,6 +87,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   catalogPollMs: 'READNEXT_CATALOG_POLL_MS',
   placementPollMs: 'READNEXT_PLACEMENT_POLL_MS',
   canaryCheckMs: 'READNEXT_CANARY_CHECK_MS',
+  rollupIntervalMs: 'READNEXT_ROLLUP_INTERVAL_MS',
+  rollupLagMs: 'READNEXT_ROLLUP_LAG_MS',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -130,6 +138,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('catalogPollMs')) c.catalogPollMs = int(ENV_NAMES.catalogPollMs, s('catalogPollMs')!, 100, 3_600_000);
   if (s('placementPollMs')) c.placementPollMs = int(ENV_NAMES.placementPollMs, s('placementPollMs')!, 50, 3_600_000);
   if (s('canaryCheckMs')) c.canaryCheckMs = int(ENV_NAMES.canaryCheckMs, s('canaryCheckMs')!, 100, 3_600_000);
+  if (s('rollupIntervalMs')) c.rollupIntervalMs = int(ENV_NAMES.rollupIntervalMs, s('rollupIntervalMs')!, 100, 3_600_000);
+  if (s('rollupLagMs')) c.rollupLagMs = int(ENV_NAMES.rollupLagMs, s('rollupLagMs')!, 0, 3_600_000);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
+import { AnalysisRollups } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -44,6 +45,7 @@ export interface Services {
   catalog: CatalogService;
   deployments: Deployments;
   canaryGuard: CanaryGuard;
+  rollups: AnalysisRollups;
   exposures: ExposureMemory;
   recommendations: RecommendationService;
   close(): Promise<void>;
@@ -94,6 +96,7 @@ export async function openServices(
   });
   const catalog = new CatalogService(storage, clock, feed);
   const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
+  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: 50_000 }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
@@ -102,12 +105,14 @@ export async function openServices(
     placementTimer = setInterval(() => void deployments.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
+    rollups.start(config.rollupIntervalMs);
   }
   return {
-    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, exposures, recommendations,
+    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, rollups, exposures, recommendations,
     async close() {
       feed.stop();
       canaryGuard.stop();
+      await rollups.stop();
       if (placementTimer) clearInterval(placementTimer);
       await collector.close();
       await recordWriter.close();
@@ -127,6 +132,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     records: s.storage,
     audit: s.storage,
     analysis: s.storage,
+    rollups: s.rollups,
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,

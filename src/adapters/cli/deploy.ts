@@ -224,7 +224,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
       withD(o.db, async ({ deployments, analysis }) => {
         const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped });
         if (o.json) return print(r);
-        deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}`);
+        deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
         for (const g of r.guardrails) {
           deps.out(`serving ${g.arm}: ${g.responses} responses, error rate ${g.errorRate === null ? '-' : (g.errorRate * 100).toFixed(2) + '%'}, mean latency ${g.meanLatencyMs === null ? '-' : g.meanLatencyMs.toFixed(3) + ' ms'}`);

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { RollupProgress } from '../../app/ports.js';
 import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   records: RecordStore;
   audit: Pick<PlacementStore, 'listAudit'>;
   analysis: AnalysisStore;
+  /** Brings the experiment rollups up to date before a report. */
+  rollups: { catchUp(): Promise<RollupProgress> };
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;

@@ -2,11 +2,12 @@ import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { Actor, AppendOutcome, AuditEntry, KeyRole, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
+import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupWindow, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
 import type { Experiment } from '../../core/experiments/experiment.js';
-import { MEASURES, PRE_PERIOD_MS, RATIO_PAIRS, type ArmSums, type Measure } from '../../core/analysis/metrics.js';
+import type { ArmSums } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
+import { armSumsFromRows, armSumsQuery, rollupFlow } from './rollups.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -171,6 +172,9 @@ export abstract class KyselyStorage implements Storage {
    */
   protected abstract atomic(steps: AtomicStep[]): Promise<boolean>;
 
+  /** Runs the statements a flow yields in one write transaction, feeding each one's rows back; returns the flow's result. */
+  protected abstract drive<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): Promise<R>;
+
   // ---- articles
 
   async upsertArticles(articles: readonly Article[], storedTs: number): Promise<{ inserted: number; updated: number }> {
@@ -317,56 +321,13 @@ export abstract class KyselyStorage implements Storage {
    * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
    * arm n, Σx, Σx² and the ratio cross-products.
    */
-  async armSums(experiment: string, phase: number, toTs: number, opts: { revenueCap?: number } = {}): Promise<ArmSums[]> {
-    // Each measure twice: after the first exposure (post) and in the PRE_PERIOD_MS before it (pre).
-    const measure = (when: ReturnType<typeof sql>) => ({
-      impressions: sql`sum(case when ${when} and v.type = 'impression' then 1 else 0 end)`,
-      clicks: sql`sum(case when ${when} and v.type = 'click' then 1 else 0 end)`,
-      reads: sql`sum(case when ${when} and v.type = 'read' then 1 else 0 end)`,
-      dwellMs: sql`sum(case when ${when} and v.type = 'read' then v.dwell_ms else 0 end)`,
-      pageViews: sql`sum(case when ${when} and v.type = 'page_view' then 1 else 0 end)`,
-      sessions: sql`count(distinct case when ${when} then v.session_id end)`,
-      subscribed: sql`max(case when ${when} and v.type = 'subscribe' then 1 else 0 end)`,
-      revenue: sql`sum(case when ${when} and v.type = 'subscribe' then v.revenue else 0 end)`,
-    }) satisfies Record<Measure, unknown>;
-    const post = measure(sql`v.client_ts >= e.exposed_ts`);
-    const pre = measure(sql`v.client_ts < e.exposed_ts`);
-    // Revenue may be capped per reader (winsorised at an upper bound) so one large subscription
-    // cannot dominate the arm's variance.
-    const cap = (k: Measure, x: ReturnType<typeof sql>) =>
-      k === 'revenue' && opts.revenueCap !== undefined ? sql`case when coalesce(${x}, 0) > ${opts.revenueCap} then ${opts.revenueCap} else coalesce(${x}, 0) end` : sql`coalesce(${x}, 0)`;
-    const perReader = sql.join(MEASURES.flatMap((k) => [sql`${cap(k, post[k])} as ${sql.ref(k)}`, sql`${cap(k, pre[k])} as ${sql.ref(`pre_${k}`)}`]));
-    const col = (k: string) => sql.ref(`x.${k}`);
-    const perArm = sql.join([
-      ...MEASURES.flatMap((k) => [
-        sql`sum(${col(k)}) as ${sql.ref(`s_${k}`)}`, sql`sum(${col(k)} * ${col(k)}) as ${sql.ref(`q_${k}`)}`,
-        sql`sum(${col(`pre_${k}`)}) as ${sql.ref(`ps_${k}`)}`, sql`sum(${col(`pre_${k}`)} * ${col(`pre_${k}`)}) as ${sql.ref(`pq_${k}`)}`,
-        sql`sum(${col(k)} * ${col(`pre_${k}`)}) as ${sql.ref(`pp_${k}`)}`,
-      ]),
-      ...RATIO_PAIRS.map(([a, b]) => sql`sum(${col(a)} * ${col(b)}) as ${sql.ref(`c_${a}_${b}`)}`),
-    ]);
-    const rows = await sql<Record<string, unknown>>`
-      select x.arm as arm, count(*) as n, ${perArm}
-      from (
-        select e.reader_id, e.arm, ${perReader}
-        from exposures e
-        left join events v on v.reader_id = e.reader_id and v.client_ts >= e.exposed_ts - ${PRE_PERIOD_MS} and v.client_ts < ${toTs}
-        where e.experiment = ${experiment} and e.phase = ${phase}
-        group by e.reader_id, e.arm
-      ) x
-      group by x.arm
-      order by x.arm`.execute(this.db);
-    const num = (v: unknown) => (v === null || v === undefined ? 0 : Number(v));
-    const per = (r: Record<string, unknown>, prefix: string) => Object.fromEntries(MEASURES.map((k) => [k, num(r[`${prefix}_${k}`])])) as Record<Measure, number>;
-    return rows.rows.map((r) => ({
-      arm: String(r.arm),
-      n: num(r.n),
-      sum: per(r, 's'),
-      sumSquares: per(r, 'q'),
-      crossProducts: Object.fromEntries(RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, num(r[`c_${a}_${b}`])])),
-      pre: { sum: per(r, 'ps'), sumSquares: per(r, 'pq') },
-      sumPostPre: per(r, 'pp'),
-    }));
+  async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): Promise<RollupProgress> {
+    return this.drive(rollupFlow(this.db, this.dialect, windows, cutoffTs, maxEvents));
+  }
+
+  async armSums(experiment: string, phase: number, opts: { revenueCap?: number } = {}): Promise<ArmSums[]> {
+    const r = await this.db.executeQuery<Record<string, unknown>>(armSumsQuery(this.db, experiment, phase, opts.revenueCap));
+    return armSumsFromRows(r.rows);
   }
 
   async serveSums(experiment: string, phase: number) {

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
@@ -83,6 +83,14 @@ export class PostgresStorage extends KyselyStorage {
       if (e === abort) return false;
       throw e;
     }
+  }
+
+  protected async drive<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): Promise<R> {
+    return this.db.transaction().execute(async (trx) => {
+      let step = flow.next([]);
+      while (!step.done) step = flow.next((await trx.executeQuery<Record<string, unknown>>(step.value)).rows);
+      return step.value;
+    });
   }
 
   async close(): Promise<void> {

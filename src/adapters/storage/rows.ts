@@ -1,6 +1,7 @@
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import { eventJson, type StoredEvent } from '../../core/events/schema.js';
+import type { Insertable } from 'kysely';
 import type { ArticleRow, EventRow, ExposureRow, ServeRow } from './schema.js';
 
 /** Row <-> domain mapping, shared by both dialects. */
@@ -59,11 +60,11 @@ export function rowToEvent(r: Pick<EventRow, 'body' | 'received_ts'>): StoredEve
   return { ...(JSON.parse(r.body) as Omit<StoredEvent, 'receivedTs'>), receivedTs: num(r.received_ts) } as StoredEvent;
 }
 
-export function exposureToRow(e: ExposureRecord): ExposureRow {
+export function exposureToRow(e: ExposureRecord): Insertable<ExposureRow> {
   return { experiment: e.experiment, phase: e.phase, reader_id: e.readerId, arm: e.arm, hash_version: e.hashVersion, exposed_ts: e.exposedTs };
 }
 
-export function rowToExposure(r: ExposureRow): ExposureRecord {
+export function rowToExposure(r: Pick<ExposureRow, 'experiment' | 'phase' | 'reader_id' | 'arm' | 'hash_version' | 'exposed_ts'>): ExposureRecord {
   return { experiment: r.experiment, phase: num(r.phase), readerId: r.reader_id, arm: r.arm, hashVersion: num(r.hash_version), exposedTs: num(r.exposed_ts) };
 }
 

@@ -49,6 +49,55 @@ export interface ExposureRow {
   arm: string;
   hash_version: number;
   exposed_ts: number;
+  impressions: Generated<number>;
+  clicks: Generated<number>;
+  reads: Generated<number>;
+  dwell_ms: Generated<number>;
+  page_views: Generated<number>;
+  sessions: Generated<number>;
+  subscribed: Generated<number>;
+  revenue: Generated<number>;
+  pre_impressions: Generated<number>;
+  pre_clicks: Generated<number>;
+  pre_reads: Generated<number>;
+  pre_dwell_ms: Generated<number>;
+  pre_page_views: Generated<number>;
+  pre_subscribed: Generated<number>;
+  pre_revenue: Generated<number>;
+  /** 1 once the pre-period has been taken from reader_days. */
+  rolled: Generated<number>;
+}
+
+export interface ExposureSessionRow {
+  experiment: string;
+  phase: number;
+  reader_id: string;
+  session_id: string;
+}
+
+export interface ReaderDayRow {
+  reader_id: string;
+  /** UTC day number (client time / 86,400,000). */
+  day: number;
+  impressions: number;
+  clicks: number;
+  reads: number;
+  dwell_ms: number;
+  page_views: number;
+  subscribed: number;
+  revenue: number;
+}
+
+export interface RollupWindowRow {
+  experiment: string;
+  phase: number;
+  to_ts: number | null;
+}
+
+export interface RollupStateRow {
+  id: number;
+  cursor: number;
+  through_ts: number;
 }
 
 export interface ServeRow {
@@ -132,4 +181,8 @@ export interface Database {
   experiments: ExperimentRow;
   audit_log: AuditRow;
   deploy_state: DeployStateRow;
+  exposure_sessions: ExposureSessionRow;
+  reader_days: ReaderDayRow;
+  rollup_windows: RollupWindowRow;
+  rollup_state: RollupStateRow;
 }

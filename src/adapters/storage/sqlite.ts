@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
@@ -147,6 +147,20 @@ export class SqliteStorage extends KyselyStorage {
       if (e === abort) return false;
       throw e;
     }
+  }
+
+  /** Synchronous, like atomic: BEGIN IMMEDIATE takes the write lock before the flow reads its cursor. */
+  protected async drive<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): Promise<R> {
+    return this.raw.transaction(() => {
+      let step = flow.next([]);
+      while (!step.done) {
+        const stmt = this.raw.prepare(step.value.sql);
+        const params = step.value.parameters as unknown[];
+        const rows = stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);
+        step = flow.next(rows);
+      }
+      return step.value;
+    }).immediate();
   }
 
   async close(): Promise<void> {

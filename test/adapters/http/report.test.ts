@@ -28,12 +28,17 @@ describe('GET /v1/admin/experiments/:id/report', () => {
     const events = [...arms].flatMap(([reader, arm]) => Array.from({ length: arm === 'b' ? 2 : 1 }, (_, j) => read(T0 + 1000 + j, { readerId: reader, sessionId: `s-${reader}`, articleId: 'r1' })));
     expect((await t.app.inject({ method: 'POST', url: '/v1/events', payload: { events } })).json().accepted).toBe(events.length);
     t.clock.advance(1000);
+    // The rollups lag ingestion by READNEXT_ROLLUP_LAG_MS (5 s): one second after the reads they are not in yet, and the report says so.
+    const early = (await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/rep-1/report', headers: admin })).json();
+    expect(early.dataThroughTs).toBe(t.clock.now() - 5000);
+    expect(early.metrics.find((m: { metric: string }) => m.metric === 'articles_read').arms.map((a: { value: number }) => a.value)).toEqual([0, 0]);
+    t.clock.advance(5000);
 
     const res = await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/rep-1/report', headers: admin });
     expect(res.statusCode).toBe(200);
     const rep = res.json();
     const nB = [...arms.values()].filter((a) => a === 'b').length;
-    expect(rep).toMatchObject({ experiment: 'rep-1', phase: 1, engine: 'frequentist', srm: { observed: [40 - nB, nB], weights: [0.5, 0.5] } });
+    expect(rep).toMatchObject({ experiment: 'rep-1', phase: 1, engine: 'frequentist', srm: { observed: [40 - nB, nB], weights: [0.5, 0.5] }, dataThroughTs: t.clock.now() - 5000 });
     const read1 = rep.metrics.find((m: { metric: string }) => m.metric === 'articles_read');
     expect(read1.arms).toEqual([{ arm: 'control', n: 40 - nB, value: 1 }, { arm: 'b', n: nB, value: 2 }]);
     // Zero variance in both arms: the engine cannot analyse the pair and says so plainly.

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
-import type { ServeRecord } from '../../../src/core/events/records.js';
+import type { ExposureRecord, ServeRecord } from '../../../src/core/events/records.js';
+import { seededRng } from '../../../src/core/kernel/rng.js';
 import { DEFAULT_PLACEMENT } from '../../../src/core/recommend/placement.js';
 import { parseExperiment } from '../../../src/core/experiments/experiment.js';
 import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
@@ -233,13 +234,17 @@ for (const backend of BACKENDS) {
         ev('m3', 'mA', 's1', t + 3, { type: 'click', recommId: 'r', articleId: 'x', position: 1, placement: null }),
         ev('m4', 'mA', 's1', t + 4, { type: 'read', articleId: 'x', dwellMs: 1000, scroll: 1, recommId: null }),
         ev('m5', 'mA', 's1', t + 5, { type: 'page_view', articleId: 'x', page: null, url: null, referrer: null }),
-        ev('m6', 'mA', 's0', t - 10, { type: 'read', articleId: 'y', dwellMs: 99, scroll: 1, recommId: null }), // before exposure
+        ev('m6', 'mA', 's0', t - 86_400_000, { type: 'read', articleId: 'y', dwellMs: 99, scroll: 1, recommId: null }), // the day before exposure: pre-period
+        ev('m6b', 'mA', 's0', t - 10, { type: 'read', articleId: 'y', dwellMs: 77, scroll: 1, recommId: null }), // exposure day, before it: neither
         ev('m7', 'mC', 's3', t + 1, { type: 'subscribe', plan: 'p', revenue: 9.5, currency: 'EUR', articleId: null }),
         ev('m8', 'mC', 's3', t + 2, { type: 'read', articleId: 'x', dwellMs: 500, scroll: 1, recommId: null }),
         ev('m9', 'mC', 's4', t + 3, { type: 'read', articleId: 'y', dwellMs: 1500, scroll: 1, recommId: null }),
         ev('m10', 'mC', 's5', to, { type: 'read', articleId: 'z', dwellMs: 7, scroll: 1, recommId: null }), // after the window
       ]);
-      const sums = await storage.armSums('exp-m', 1, to);
+      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, toTs: to }], to + 10_000, 1_000_000);
+      expect(progress).toMatchObject({ caughtUp: true, throughTs: to + 10_000 });
+      expect(progress.events).toBeGreaterThanOrEqual(11);
+      const sums = await storage.armSums('exp-m', 1);
       expect(sums.map((x) => x.arm)).toEqual(['b', 'control']); // ordered by arm name
       const byArm = new Map(sums.map((x) => [x.arm, x]));
       const zero = { impressions: 0, clicks: 0, reads: 0, dwellMs: 0, pageViews: 0, sessions: 0, subscribed: 0, revenue: 0 };
@@ -249,9 +254,9 @@ for (const backend of BACKENDS) {
         sum: { ...zero, impressions: 2, clicks: 1, reads: 1, dwellMs: 1000, pageViews: 1, sessions: 1 },
         sumSquares: { ...zero, impressions: 4, clicks: 1, reads: 1, dwellMs: 1_000_000, pageViews: 1, sessions: 1 },
         crossProducts: { 'clicks*impressions': 2, 'pageViews*sessions': 1, 'dwellMs*reads': 1000 },
-        // CUPED pre-period: A read once (99 ms, session s0) 10 ms before exposure.
-        pre: { sum: { ...zero, reads: 1, dwellMs: 99, sessions: 1 }, sumSquares: { ...zero, reads: 1, dwellMs: 9801, sessions: 1 } },
-        sumPostPre: { ...zero, reads: 1, dwellMs: 99_000, sessions: 1 },
+        // CUPED pre-period (the 14 whole days before the exposure's day; sessions have none): A read once, 99 ms, the day before.
+        pre: { sum: { ...zero, reads: 1, dwellMs: 99 }, sumSquares: { ...zero, reads: 1, dwellMs: 9801 } },
+        sumPostPre: { ...zero, reads: 1, dwellMs: 99_000 },
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
@@ -263,8 +268,93 @@ for (const backend of BACKENDS) {
         sumPostPre: zero,
       });
       // Revenue capped at 5 per reader: C's 9.5 counts as 5.
-      const capped = new Map((await storage.armSums('exp-m', 1, to, { revenueCap: 5 })).map((x) => [x.arm, x]));
+      const capped = new Map((await storage.armSums('exp-m', 1, { revenueCap: 5 })).map((x) => [x.arm, x]));
       expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
+      // A second pass with nothing new changes nothing.
+      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, toTs: to }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
+      expect(await storage.armSums('exp-m', 1)).toEqual(sums);
+    });
+
+    it('rolls up the same sums whatever the batches and the order of exposures and events (against a direct computation)', async () => {
+      const rng = seededRng(7);
+      const D = 86_400_000;
+      const t0 = T + 200 * D; // after every other test's events: the PostgreSQL cursor is a receive time
+      const readers = Array.from({ length: 40 }, (_, i) => `q${i}`);
+      const types = ['impression', 'click', 'read', 'page_view', 'subscribe'] as const;
+      const rounds = 6;
+      const roundMs = D / 2;
+      const phaseEnd = t0 + 2.5 * D;
+      const exposures: ExposureRecord[] = [];
+      const events: StoredEvent[] = [];
+      let n = 0;
+      for (let r = 0; r < rounds; r++) {
+        const from = t0 + r * roundMs;
+        // Exposures of this round are stored before its events (the server writes them when it answers).
+        const newExposures = readers.filter((x) => !exposures.some((e) => e.readerId === x) && rng.next() < 0.3).map((x) => ({
+          experiment: 'exp-q', phase: 1, arm: rng.next() < 0.5 ? 'a' : 'b', readerId: x, hashVersion: 2, exposedTs: from + rng.int(1000),
+        }));
+        await storage.appendExposures(newExposures);
+        exposures.push(...newExposures);
+        const batch: StoredEvent[] = [];
+        for (let k = 0; k < 150; k++) {
+          const reader = readers[rng.int(readers.length)]!;
+          const exposed = exposures.find((e) => e.readerId === reader);
+          // Received this round; client time mostly this round, some late events up to 16 days old (never after an exposure not yet stored).
+          const receivedTs = from + 1000 + rng.int(roundMs - 2000);
+          let clientTs = rng.next() < 0.3 ? receivedTs - rng.int(16 * D) : receivedTs - rng.int(60_000);
+          if (!exposed) clientTs = Math.min(clientTs, from - 1);
+          const type = types[rng.int(types.length)]!;
+          const rest: Record<string, unknown> =
+            type === 'impression' ? { recommId: `rq${n}`, placement: 'read-next', articleId: 'a', items: [{ articleId: 'x', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false }
+            : type === 'click' ? { recommId: `rq${n}`, articleId: 'x', position: 1, placement: null }
+            : type === 'read' ? { articleId: 'x', dwellMs: 100 + rng.int(5000), scroll: 0.5, recommId: null }
+            : type === 'page_view' ? { articleId: 'x', page: null, url: null, referrer: null }
+            : { plan: 'p', revenue: 1 + rng.int(20), currency: 'EUR', articleId: null };
+          batch.push({ type, eventId: `q-${n++}`, readerId: reader, sessionId: `${reader}-s${Math.floor(clientTs / (3 * 3_600_000))}`, clientTs, receivedTs, ...rest } as StoredEvent);
+        }
+        batch.sort((x, y) => x.receivedTs - y.receivedTs);
+        for (let i = 0; i < batch.length; i += 37) await storage.appendEvents(batch.slice(i, i + 37));
+        events.push(...batch);
+        // Passes of random sizes up to the end of the round.
+        for (;;) {
+          const p = await storage.advanceRollups([{ experiment: 'exp-q', phase: 1, toTs: phaseEnd }], from + roundMs, 1 + rng.int(80));
+          if (p.caughtUp) break;
+        }
+      }
+      // Direct computation from the events, per reader, then per arm.
+      const measures = (xs: StoredEvent[]) => ({
+        impressions: xs.filter((e) => e.type === 'impression').length,
+        clicks: xs.filter((e) => e.type === 'click').length,
+        reads: xs.filter((e) => e.type === 'read').length,
+        dwellMs: xs.reduce((a, e) => a + (e.type === 'read' ? e.dwellMs : 0), 0),
+        pageViews: xs.filter((e) => e.type === 'page_view').length,
+        sessions: new Set(xs.map((e) => e.sessionId)).size,
+        subscribed: xs.some((e) => e.type === 'subscribe') ? 1 : 0,
+        revenue: xs.reduce((a, e) => a + (e.type === 'subscribe' ? e.revenue : 0), 0),
+      });
+      const want = new Map<string, { n: number; s: Record<string, number>; q: Record<string, number>; ps: Record<string, number>; pp: Record<string, number> }>();
+      for (const x of exposures) {
+        const mine = events.filter((e) => e.readerId === x.readerId);
+        const day = Math.floor(x.exposedTs / D) * D;
+        const post = measures(mine.filter((e) => e.clientTs >= x.exposedTs && e.clientTs < phaseEnd));
+        const pre = { ...measures(mine.filter((e) => e.clientTs >= day - 14 * D && e.clientTs < day)), sessions: 0 };
+        const w = want.get(x.arm) ?? { n: 0, s: {}, q: {}, ps: {}, pp: {} };
+        w.n++;
+        for (const [k, v] of Object.entries(post)) {
+          const p = pre[k as keyof typeof pre];
+          w.s[k] = (w.s[k] ?? 0) + v;
+          w.q[k] = (w.q[k] ?? 0) + v * v;
+          w.ps[k] = (w.ps[k] ?? 0) + p;
+          w.pp[k] = (w.pp[k] ?? 0) + v * p;
+        }
+        want.set(x.arm, w);
+      }
+      const got = await storage.armSums('exp-q', 1);
+      expect(got.map((g) => g.arm)).toEqual([...want.keys()].sort());
+      for (const g of got) {
+        const w = want.get(g.arm)!;
+        expect({ n: g.n, s: g.sum, q: g.sumSquares, ps: g.pre.sum, pp: g.sumPostPre }).toEqual({ n: w.n, s: w.s, q: w.q, ps: w.ps, pp: w.pp });
+      }
     });
 
     it('sums serve records per arm for guardrails', async () => {

@@ -218,7 +218,7 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     async (req) => {
       const { id } = req.params as { id: string };
       await deps.recordWriter.flush();
-      return experimentReport(d, deps.analysis, deps.clock, id, req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean });
+      return experimentReport(d, deps.analysis, deps.clock, id, { ...(req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean }), rollups: deps.rollups });
     },
   );
 

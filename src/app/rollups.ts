@@ -1,0 +1,80 @@
+import type { Clock } from '../core/kernel/clock.js';
+import type { Experiment } from '../core/experiments/experiment.js';
+import type { Deployments } from './deployments.js';
+import type { AnalysisStore, RollupProgress, RollupWindow } from './ports.js';
+
+export interface RollupOptions {
+  /**
+   * Events received in the last lagMs are left for a later pass (milliseconds): an exposure is
+   * stored a moment after the response that made it (the record writer batches), and an event of
+   * that reader must not be rolled up before its exposure exists.
+   */
+  lagMs: number;
+  /** Events per pass (one transaction; on SQLite the event loop waits for it). */
+  batchEvents: number;
+}
+
+/** Every phase of every experiment, with its end (the next phase's start, the stop, or null while it runs). */
+export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[] {
+  const out: RollupWindow[] = [];
+  for (const e of experiments) {
+    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null }));
+  }
+  return out;
+}
+
+/**
+ * Keeps the per-exposure rollups of the experiment report up to date, off the ingestion path: a
+ * pass every interval, and a catch-up before each report. Passes of one process never overlap;
+ * passes of several processes are serialised by the database.
+ */
+export class AnalysisRollups {
+  private running: Promise<RollupProgress> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Pick<AnalysisStore, 'advanceRollups'>,
+    private readonly deployments: Pick<Deployments, 'listExperiments'>,
+    private readonly clock: Clock,
+    private readonly opts: RollupOptions,
+    private readonly log: (msg: string) => void = () => undefined,
+  ) {}
+
+  /** Rolls up until every event received before now − lag is in, one batch per pass, yielding to the event loop between passes. */
+  async catchUp(): Promise<RollupProgress> {
+    // One chain at a time: a second caller waits for the running chain, then runs its own.
+    while (this.running) await this.running.catch(() => undefined);
+    const run = this.chain();
+    this.running = run;
+    try {
+      return await run;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async chain(): Promise<RollupProgress> {
+    const total: RollupProgress = { events: 0, throughTs: 0, caughtUp: false };
+    const cutoff = this.clock.now() - this.opts.lagMs;
+    const windows = rollupWindows(this.deployments.listExperiments().map((x) => x.experiment));
+    for (;;) {
+      const p = await this.store.advanceRollups(windows, cutoff, this.opts.batchEvents);
+      total.events += p.events;
+      total.throughTs = p.throughTs;
+      total.caughtUp = p.caughtUp;
+      if (p.caughtUp) return total;
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  start(everyMs: number): void {
+    this.timer = setInterval(() => void this.catchUp().catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { AnalysisRollups, rollupWindows } from '../../src/app/rollups.js';
+import type { Experiment } from '../../src/core/experiments/experiment.js';
+import type { RollupWindow } from '../../src/app/ports.js';
+import { fixedClock } from '../../src/core/kernel/clock.js';
+
+const exp = (over: Partial<Experiment>): Experiment => ({ id: 'e', status: 'running', phase: 0, phases: [], stoppedTs: null, ...over }) as Experiment;
+
+describe('rollup windows', () => {
+  it('ends each phase at the next phase, the stop, or never while it runs', () => {
+    const phases = [{ phase: 1, startedTs: 10 }, { phase: 2, startedTs: 20 }] as Experiment['phases'];
+    expect(rollupWindows([exp({ id: 'a', phases }), exp({ id: 'b', status: 'stopped', phases, stoppedTs: 30 }), exp({ id: 'c', status: 'draft' })])).toEqual([
+      { experiment: 'a', phase: 1, toTs: 20 }, { experiment: 'a', phase: 2, toTs: null },
+      { experiment: 'b', phase: 1, toTs: 20 }, { experiment: 'b', phase: 2, toTs: 30 },
+    ]);
+  });
+});
+
+describe('AnalysisRollups', () => {
+  it('passes until caught up, with the cutoff now − lag, and never runs two chains at once', async () => {
+    const calls: { cutoff: number; windows: readonly RollupWindow[] }[] = [];
+    let inFlight = 0;
+    let left = 5;
+    const store = {
+      async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number) {
+        expect(maxEvents).toBe(2);
+        expect(++inFlight).toBe(1);
+        await new Promise((r) => setTimeout(r, 1));
+        inFlight--;
+        calls.push({ cutoff: cutoffTs, windows });
+        const events = Math.min(left, maxEvents);
+        left -= events;
+        return { events, throughTs: cutoffTs, caughtUp: left === 0 };
+      },
+    };
+    const deployments = { listExperiments: () => [{ experiment: exp({ id: 'x', phases: [{ phase: 1, startedTs: 0 }] as Experiment['phases'] }), revision: 1 }] };
+    const r = new AnalysisRollups(store, deployments, fixedClock(10_000), { lagMs: 3000, batchEvents: 2 });
+    const [a, b] = await Promise.all([r.catchUp(), r.catchUp()]);
+    expect(a).toEqual({ events: 5, throughTs: 7000, caughtUp: true });
+    expect(b).toEqual({ events: 0, throughTs: 7000, caughtUp: true }); // the second chain found nothing left
+    expect(calls.map((c) => c.cutoff)).toEqual([7000, 7000, 7000, 7000]);
+    expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, toTs: null }]);
+  });
+});
