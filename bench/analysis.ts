@@ -15,7 +15,7 @@
  * Measured: 1. the first rollup catch-up over all loaded events (events/s: a server rolls up
  * every few seconds as events arrive, so this rate must exceed the average ingestion rate);
  * 2. the report BENCH_REPEATS (default 5) times after one warm-up, with its catch-up and armSums
- * times; 3. ingestion of 500,000 extra events (random UUIDv4 ids) without, then with rollup passes
+ * times; 3. ingestion of 500,000 extra events (ids ascending with time, like the SDK's UUIDv7) without, then with rollup passes
  * running alongside every ROLLUP_EVERY_MS.
  *
  * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL (an admin URL, default
@@ -31,7 +31,7 @@ import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
-import { AnalysisRollups } from '../src/app/rollups.js';
+import { AnalysisRollups, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
 import { Deployments } from '../src/app/deployments.js';
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
@@ -95,11 +95,10 @@ function mix32(x: number): number {
 }
 
 /**
- * How event ids look. `uuid`: random UUIDv4s, what the browser SDK sends (crypto.randomUUID), so
- * every insert lands on a random page of the primary-key index. `sequential`: ascending, as
- * bench/ingest.ts makes them (every insert at the right edge of the index). `time`: ascending with
- * the client time; the bulk load uses it so the setup stays short (rows are stored in arrival
- * order either way; only the primary-key index differs).
+ * How event ids look. `uuid`: random UUIDv4s (what the SDK sent before it switched to UUIDv7, and
+ * what a server-to-server client may still send), so every insert lands on a random page of the
+ * primary-key index. `sequential`: ascending, as bench/ingest.ts makes them. `time`: ascending with
+ * the client time, like the SDK's UUIDv7 (every insert near the right edge of the index).
  */
 type IdScheme = 'uuid' | 'sequential' | 'time';
 
@@ -494,8 +493,10 @@ async function runBackend(backend: Backend): Promise<Result> {
     clock.set(END + 10_000);
 
     // 4. the rollups catch up with everything loaded (a server does this every few seconds as events arrive)
-    const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents: DEFAULT_ROLLUP.batchEvents });
-    progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${int(DEFAULT_ROLLUP.batchEvents)})`);
+    // The server's settings (pass size by database), as in src/main/services.ts.
+    const batchEvents = ROLLUP_BATCH_EVENTS[storage.dialect];
+    const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents });
+    progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${int(batchEvents)})`);
     let cpu0 = cpuSnapshot(groups());
     t0 = performance.now();
     const caught = await rollups.catchUp();
@@ -523,7 +524,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     const first = res.reports[0]?.report;
     if (first && res.reports.some((r) => reportDigest(r.report).join() !== reportDigest(first).join())) res.errors.push('repeated reports differ');
 
-    // 6. what the rollups cost ingestion: extra events (random ids, as the SDK makes them) after the report window,
+    // 6. what the rollups cost ingestion: extra events (time-ordered ids, as the SDK makes them: UUIDv7) after the report window,
     //    without, then with rollup passes every ROLLUP_EVERY_MS alongside
     clock.set(END + 4 * 60 * MINUTE);
     let at = END + MINUTE;
@@ -531,7 +532,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     for (const key of ['without', 'with'] as const) {
       await rollups.catchUp(); // nothing left over from the previous step
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
-      const events = new EventStream('uuid', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
+      const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
       const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp() : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
@@ -594,7 +595,7 @@ function summary(results: Result[], skipped: { label: string; why: string }[]): 
   console.log(formatTable(['backend', 'report s', 'armSums s', 'rollup events/s', 'target', 'result'], rows, [0]));
 
   console.log(
-    `\nWhat the rollups cost ingestion: ${int(INGEST_EXTRA)} extra events (random UUIDv4 ids) written the way the server commits them` +
+    `\nWhat the rollups cost ingestion: ${int(INGEST_EXTRA)} extra events (ids ascending with time, like the SDK's UUIDv7) written the way the server commits them` +
       ` (SQLite: ${ingestShapeText('sqlite')}; PostgreSQL: ${ingestShapeText('postgres')}), without and with a rollup pass every ${ROLLUP_EVERY_MS} ms alongside; raw storage rate, no HTTP, events/s`,
   );
   const irows: string[][] = [];

@@ -7,7 +7,7 @@ import type { Deployments } from './deployments.js';
 import type { AnalysisStore, RollupProgress } from './ports.js';
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
-/** Rollup settings of a report made outside a server (the CLI): the server's defaults. */
+/** Rollup settings of a report made outside a server (the CLI, which serves no request: large passes). */
 export const DEFAULT_ROLLUP: RollupOptions = { lagMs: 5000, batchEvents: 50_000 };
 
 export interface ExperimentReport extends ExperimentAnalysis {

@@ -127,6 +127,8 @@ export interface RecordStore {
 export interface RollupWindow {
   experiment: string;
   phase: number;
+  /** The phase's start: no exposure of the phase is older. */
+  fromTs: number;
   toTs: number | null;
 }
 

@@ -14,11 +14,18 @@ export interface RollupOptions {
   batchEvents: number;
 }
 
+/**
+ * Events per rollup pass by database. SQLite runs a pass on the event loop (better-sqlite3 is
+ * synchronous): small passes, about 0.1-0.3 s each, let requests in between. PostgreSQL does the
+ * work in the database while the event loop goes on.
+ */
+export const ROLLUP_BATCH_EVENTS = { sqlite: 5000, postgres: 50_000 } as const;
+
 /** Every phase of every experiment, with its end (the next phase's start, the stop, or null while it runs). */
 export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[] {
   const out: RollupWindow[] = [];
   for (const e of experiments) {
-    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null }));
+    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, fromTs: p.startedTs, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null }));
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
-import { AnalysisRollups } from '../app/rollups.js';
+import { AnalysisRollups, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -96,7 +96,7 @@ export async function openServices(
   });
   const catalog = new CatalogService(storage, clock, feed);
   const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
-  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: 50_000 }, log);
+  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect] }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;

@@ -10,8 +10,8 @@ describe('rollup windows', () => {
   it('ends each phase at the next phase, the stop, or never while it runs', () => {
     const phases = [{ phase: 1, startedTs: 10 }, { phase: 2, startedTs: 20 }] as Experiment['phases'];
     expect(rollupWindows([exp({ id: 'a', phases }), exp({ id: 'b', status: 'stopped', phases, stoppedTs: 30 }), exp({ id: 'c', status: 'draft' })])).toEqual([
-      { experiment: 'a', phase: 1, toTs: 20 }, { experiment: 'a', phase: 2, toTs: null },
-      { experiment: 'b', phase: 1, toTs: 20 }, { experiment: 'b', phase: 2, toTs: 30 },
+      { experiment: 'a', phase: 1, fromTs: 10, toTs: 20 }, { experiment: 'a', phase: 2, fromTs: 20, toTs: null },
+      { experiment: 'b', phase: 1, fromTs: 10, toTs: 20 }, { experiment: 'b', phase: 2, fromTs: 20, toTs: 30 },
     ]);
   });
 });
@@ -39,6 +39,6 @@ describe('AnalysisRollups', () => {
     expect(a).toEqual({ events: 5, throughTs: 7000, caughtUp: true });
     expect(b).toEqual({ events: 0, throughTs: 7000, caughtUp: true }); // the second chain found nothing left
     expect(calls.map((c) => c.cutoff)).toEqual([7000, 7000, 7000, 7000]);
-    expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, toTs: null }]);
+    expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, fromTs: 0, toTs: null }]);
   });
 });

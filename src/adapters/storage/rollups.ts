@@ -59,7 +59,34 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
   const [state] = yield q(sql`select cursor, through_ts from rollup_state where id = 1`);
-  const lo = Number(state?.cursor ?? 0);
+  let lo = Number(state?.cursor ?? 0);
+
+  // Events received before floorTs can matter to no exposure: not to a phase's exposures (none is
+  // older than its phase) nor to a pre-period still to be taken (new exposures come at or after
+  // now; one day of slack for late client times). A cursor behind it (a new installation with
+  // history, an upgrade) skips ahead instead of rolling up all history.
+  const floorTs = Math.min(cutoffTs, ...windows.map((w) => w.fromTs)) - (PRE_DAYS + 1) * DAY_MS;
+  if (dialect === 'postgres') lo = Math.max(lo, floorTs);
+  else {
+    // The receive time grows with the rowid (one writer, in order): binary search with point lookups.
+    const tsAt = function* (rowid: number): Generator<CompiledQuery, number | null, Row[]> {
+      const [r] = yield q(sql`select received_ts as ts from events where rowid >= ${rowid} order by rowid limit 1`);
+      return num(r?.ts);
+    };
+    const first = yield* tsAt(lo + 1);
+    if (first !== null && first < floorTs) {
+      const [m] = yield q(sql`select max(rowid) as m from events`);
+      let a = lo; // received before floorTs, or the cursor
+      let b = (num(m?.m) ?? lo) + 1; // received at or after floorTs, or past the end
+      while (b - a > 1) {
+        const mid = Math.floor((a + b) / 2);
+        const ts = yield* tsAt(mid);
+        if (ts !== null && ts < floorTs) a = mid;
+        else b = mid;
+      }
+      lo = a;
+    }
+  }
 
   // The batch: events after the cursor, received before the cutoff, at most maxEvents (about).
   let hi: number;

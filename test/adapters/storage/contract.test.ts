@@ -241,7 +241,7 @@ for (const backend of BACKENDS) {
         ev('m9', 'mC', 's4', t + 3, { type: 'read', articleId: 'y', dwellMs: 1500, scroll: 1, recommId: null }),
         ev('m10', 'mC', 's5', to, { type: 'read', articleId: 'z', dwellMs: 7, scroll: 1, recommId: null }), // after the window
       ]);
-      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, toTs: to }], to + 10_000, 1_000_000);
+      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to }], to + 10_000, 1_000_000);
       expect(progress).toMatchObject({ caughtUp: true, throughTs: to + 10_000 });
       expect(progress.events).toBeGreaterThanOrEqual(11);
       const sums = await storage.armSums('exp-m', 1);
@@ -271,14 +271,27 @@ for (const backend of BACKENDS) {
       const capped = new Map((await storage.armSums('exp-m', 1, { revenueCap: 5 })).map((x) => [x.arm, x]));
       expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
       // A second pass with nothing new changes nothing.
-      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, toTs: to }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
+      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
       expect(await storage.armSums('exp-m', 1)).toEqual(sums);
+    });
+
+    it('skips events too old to matter to any exposure instead of rolling up all history', async () => {
+      const D = 86_400_000;
+      const t1 = T + 400 * D;
+      const old = (i: number, at: number) => readEvent(`old-${i}`, { readerId: 'skip-r', clientTs: at, receivedTs: at });
+      // 30 days ago and 20 days ago: before the floor (16 days + 1 before the cutoff); 10 days ago: after it.
+      await storage.appendEvents([old(1, t1 - 30 * D), old(2, t1 - 20 * D), old(3, t1 - 10 * D), old(4, t1 - 10 * D + 1)]);
+      const p = await storage.advanceRollups([], t1, 1_000_000);
+      expect(p).toMatchObject({ events: 2, caughtUp: true });
+      // A window starting earlier keeps older events in: nothing was lost for an experiment running then.
+      await storage.appendEvents([old(5, t1 + 1000)]);
+      expect(await storage.advanceRollups([{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null }], t1 + 2000, 1_000_000)).toMatchObject({ events: 1 });
     });
 
     it('rolls up the same sums whatever the batches and the order of exposures and events (against a direct computation)', async () => {
       const rng = seededRng(7);
       const D = 86_400_000;
-      const t0 = T + 200 * D; // after every other test's events: the PostgreSQL cursor is a receive time
+      const t0 = T + 500 * D; // after every other test's events: the PostgreSQL cursor is a receive time
       const readers = Array.from({ length: 40 }, (_, i) => `q${i}`);
       const types = ['impression', 'click', 'read', 'page_view', 'subscribe'] as const;
       const rounds = 6;
@@ -317,7 +330,7 @@ for (const backend of BACKENDS) {
         events.push(...batch);
         // Passes of random sizes up to the end of the round.
         for (;;) {
-          const p = await storage.advanceRollups([{ experiment: 'exp-q', phase: 1, toTs: phaseEnd }], from + roundMs, 1 + rng.int(80));
+          const p = await storage.advanceRollups([{ experiment: 'exp-q', phase: 1, fromTs: t0, toTs: phaseEnd }], from + roundMs, 1 + rng.int(80));
           if (p.caughtUp) break;
         }
       }

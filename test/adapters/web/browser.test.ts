@@ -182,6 +182,11 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     expect(new Set(all.map((e) => e.readerId))).toEqual(new Set([readerId]));
     expect(new Set(all.map((e) => e.sessionId)).size).toBe(1);
     expect(new Set(all.map((e) => e.eventId)).size).toBe(all.length);
+    // Event ids are UUIDv7: version 7, and their first 48 bits are the client time in milliseconds (within a few seconds of it).
+    for (const e of all) {
+      expect(e.eventId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Math.abs(parseInt(e.eventId.replace('-', '').slice(0, 12), 16) - e.clientTs)).toBeLessThan(5000);
+    }
 
     // 6. Leaving the clicked article: its read names the recommendation that brought the reader there.
     await page.goto(`${live.url}/`);

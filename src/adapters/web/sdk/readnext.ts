@@ -172,6 +172,28 @@ function randomId(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/**
+ * A UUID version 7 (RFC 9562, section 5.7): 48 bits of Unix time in milliseconds, then random
+ * bits. Event ids are time-ordered so that the server appends them at the right edge of its
+ * primary-key index (random v4 ids land on a random page each: measured 25-30k inserts/s on a
+ * 1M-event SQLite table against 150k/s for ascending ids; bench:analysis).
+ */
+function timeOrderedId(): string {
+  const b = new Uint8Array(16);
+  const c = w.crypto as Crypto | undefined;
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
+  else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+  let ms = Date.now();
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = (b[6]! & 0x0f) | 0x70; // version 7
+  b[8] = (b[8]! & 0x3f) | 0x80; // variant 10
+  const h = Array.from(b, (x) => (x + 0x100).toString(16).slice(1)).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
 // ---- consent
 
 let optedOutInMemory = false;
@@ -224,7 +246,7 @@ function track(type: string, fields: Json, now = false): void {
   queue.push({
     type,
     schemaVersion: 1,
-    eventId: randomId(),
+    eventId: timeOrderedId(),
     readerId: readerId(),
     sessionId: sessionId(),
     timestamp: new Date().toISOString(),
