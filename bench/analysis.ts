@@ -15,7 +15,7 @@
  * Measured: 1. the first rollup catch-up over all loaded events (events/s: a server rolls up
  * every few seconds as events arrive, so this rate must exceed the average ingestion rate);
  * 2. the report BENCH_REPEATS (default 5) times after one warm-up, with its catch-up and armSums
- * times; 3. ingestion of 500,000 extra events (ids ascending with time, like the SDK's UUIDv7) without, then with rollup passes
+ * times; 3. ingestion of 2,000,000 extra events (ids ascending with time, like the SDK's UUIDv7) without, then with rollup passes
  * running alongside every ROLLUP_EVERY_MS.
  *
  * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL (an admin URL, default
@@ -60,7 +60,7 @@ const APPEND_BATCH = 10_000;
 const EXPOSURE_BATCH = 10_000;
 /** appendEvents calls in flight during the PostgreSQL load: the server and this process then each keep a core busy (SQLite's append is synchronous). */
 const LOAD_CONCURRENCY = 2;
-const INGEST_EXTRA = 500_000;
+const INGEST_EXTRA = 2_000_000;
 /** Events per appendEvents call when measuring SQLite ingestion: the raw run of bench/ingest.ts uses 1000 too (PostgreSQL: see ingestShape). */
 const INGEST_BATCH = 1000;
 const TARGET_S = 2;

@@ -127,15 +127,18 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
   // 1. New exposures: the pre-period from reader_days (events before the cursor).
   const pre = DAY_MEASURES.map((m) => `pre_${m.col}`);
   const dayStart = `(e.exposed_ts / ${DAY_MS})`;
-  yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
-    from (
-      select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
-      from exposures e join reader_days r on r.reader_id = e.reader_id and r.day >= ${sql.raw(dayStart)} - ${PRE_DAYS} and r.day < ${sql.raw(dayStart)}
-      where e.rolled = 0
-      group by e.experiment, e.phase, e.reader_id
-    ) d
-    where exposures.rolled = 0 and exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
-  yield q(sql`update exposures set rolled = 1 where rolled = 0`);
+  const [unrolled] = yield q(sql`select 1 as x from exposures where rolled = 0 limit 1`);
+  if (unrolled) {
+    yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
+      from (
+        select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
+        from exposures e join reader_days r on r.reader_id = e.reader_id and r.day >= ${sql.raw(dayStart)} - ${PRE_DAYS} and r.day < ${sql.raw(dayStart)}
+        where e.rolled = 0
+        group by e.experiment, e.phase, e.reader_id
+      ) d
+      where exposures.rolled = 0 and exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
+    yield q(sql`update exposures set rolled = 1 where rolled = 0`);
+  }
 
   if (events > 0) {
     // 2. Every reader's day totals.
