@@ -149,8 +149,18 @@ export class SqliteStorage extends KyselyStorage {
     }
   }
 
-  /** Synchronous, like atomic: BEGIN IMMEDIATE takes the write lock before the flow reads its cursor. */
+  /**
+   * Synchronous, like atomic: BEGIN IMMEDIATE takes the write lock before the flow reads its cursor.
+   * Commits without the fsync (relaxed): a flow writes derived data (rollups) together with its
+   * cursor, so a power loss can only take both back to an earlier consistent state.
+   */
   protected async drive<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): Promise<R> {
+    let out: R | undefined;
+    this.relaxed(() => (out = this.runFlow(flow)));
+    return out as R;
+  }
+
+  private runFlow<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): R {
     return this.raw.transaction(() => {
       let step = flow.next([]);
       while (!step.done) {
