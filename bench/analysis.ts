@@ -18,7 +18,7 @@
  * times; 3. ingestion of 2,000,000 extra events (ids ascending with time, like the SDK's UUIDv7) without, then with rollup passes
  * running alongside every ROLLUP_EVERY_MS.
  *
- * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL (an admin URL, default
+ * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_INGEST_EXTRA (default 2,000,000), BENCH_PG_URL (an admin URL, default
  * postgres://postgres@127.0.0.1:5432/postgres; the scratch database readnext_bench_analysis is
  * dropped and recreated). --keep leaves the SQLite file and the PostgreSQL database in place.
  * Exit status: 0 whatever the times; 1 when a backend fails or a report is inconsistent with the data.
@@ -31,7 +31,7 @@ import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
-import { AnalysisRollups, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
+import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
 import { Deployments } from '../src/app/deployments.js';
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
@@ -60,7 +60,7 @@ const APPEND_BATCH = 10_000;
 const EXPOSURE_BATCH = 10_000;
 /** appendEvents calls in flight during the PostgreSQL load: the server and this process then each keep a core busy (SQLite's append is synchronous). */
 const LOAD_CONCURRENCY = 2;
-const INGEST_EXTRA = 2_000_000;
+const INGEST_EXTRA = Math.round(envNumber('BENCH_INGEST_EXTRA', 2_000_000, 1000));
 /** Events per appendEvents call when measuring SQLite ingestion: the raw run of bench/ingest.ts uses 1000 too (PostgreSQL: see ingestShape). */
 const INGEST_BATCH = 1000;
 const TARGET_S = 2;
@@ -534,7 +534,7 @@ async function runBackend(backend: Backend): Promise<Result> {
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
       const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
-      const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp() : undefined);
+      const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp({ maxShare: BACKGROUND_SHARE }) : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
       res.ingest[key] = r;
     }

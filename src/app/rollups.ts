@@ -12,7 +12,13 @@ export interface RollupOptions {
   lagMs: number;
   /** Events per pass (one transaction; on SQLite the event loop waits for it). */
   batchEvents: number;
+  /** Monotonic milliseconds, to time passes (default performance.now). */
+  monotonic?: () => number;
+  /** Waits between passes (default setTimeout, or setImmediate for 0 ms). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
 /**
  * Events per rollup pass by database. SQLite runs a pass on the event loop (better-sqlite3 is
@@ -21,6 +27,9 @@ export interface RollupOptions {
  * database while the event loop goes on.
  */
 export const ROLLUP_BATCH_EVENTS = { sqlite: 1000, postgres: 50_000 } as const;
+
+/** The most wall time background rollup passes take while they are behind (a report's catch-up is not limited). */
+export const BACKGROUND_SHARE = 0.5;
 
 /** Every phase of every experiment, with its end (the next phase's start, the stop, or null while it runs). */
 export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[] {
@@ -48,11 +57,17 @@ export class AnalysisRollups {
     private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
-  /** Rolls up until every event received before now − lag is in, one batch per pass, yielding to the event loop between passes. */
-  async catchUp(): Promise<RollupProgress> {
+  /**
+   * Rolls up until every event received before now − lag is in, one batch per pass, yielding to
+   * the event loop between passes. `maxShare` (0 < share ≤ 1) bounds the share of wall time the
+   * passes take: after a pass of d ms the chain waits d·(1 − share)/share ms, so that under
+   * sustained ingestion faster than the rollups the collector keeps the rest of the event loop
+   * (SQLite passes run on it) and the rollups fall behind instead of starving ingestion.
+   */
+  async catchUp(opts: { maxShare?: number } = {}): Promise<RollupProgress> {
     // One chain at a time: a second caller waits for the running chain, then runs its own.
     while (this.running) await this.running.catch(() => undefined);
-    const run = this.chain();
+    const run = this.chain(opts.maxShare ?? 1);
     this.running = run;
     try {
       return await run;
@@ -61,22 +76,26 @@ export class AnalysisRollups {
     }
   }
 
-  private async chain(): Promise<RollupProgress> {
+  private async chain(maxShare: number): Promise<RollupProgress> {
     const total: RollupProgress = { events: 0, throughTs: 0, caughtUp: false };
     const cutoff = this.clock.now() - this.opts.lagMs;
     const windows = rollupWindows(this.deployments.listExperiments().map((x) => x.experiment));
+    const now = this.opts.monotonic ?? (() => performance.now());
+    const sleep = this.opts.sleep ?? defaultSleep;
     for (;;) {
+      const t0 = now();
       const p = await this.store.advanceRollups(windows, cutoff, this.opts.batchEvents);
       total.events += p.events;
       total.throughTs = p.throughTs;
       total.caughtUp = p.caughtUp;
       if (p.caughtUp) return total;
-      await new Promise((r) => setImmediate(r));
+      await sleep(maxShare >= 1 ? 0 : ((now() - t0) * (1 - maxShare)) / maxShare);
     }
   }
 
+  /** Background passes every `everyMs`, taking at most BACKGROUND_SHARE of wall time while behind. */
   start(everyMs: number): void {
-    this.timer = setInterval(() => void this.catchUp().catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
+    this.timer = setInterval(() => void this.catchUp({ maxShare: BACKGROUND_SHARE }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
     this.timer.unref();
   }
 

@@ -41,4 +41,25 @@ describe('AnalysisRollups', () => {
     expect(calls.map((c) => c.cutoff)).toEqual([7000, 7000, 7000, 7000]);
     expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, fromTs: 0, toTs: null }]);
   });
+
+  it('in the background takes at most its share of wall time while behind: pauses after each pass in proportion to it', async () => {
+    let t = 0;
+    let left = 3;
+    const store = {
+      async advanceRollups() {
+        t += 40; // each pass takes 40 ms
+        left--;
+        return { events: 1, throughTs: 0, caughtUp: left === 0 };
+      },
+    };
+    const pauses: number[] = [];
+    const opts = { lagMs: 0, batchEvents: 1, monotonic: () => t, sleep: async (ms: number) => void pauses.push(ms) };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), opts);
+    await r.catchUp({ maxShare: 0.25 });
+    expect(pauses).toEqual([120, 120]); // 40 ms of work, then 3 × 40 ms of pause: 25%; none after the last pass
+    left = 2;
+    pauses.length = 0;
+    await r.catchUp();
+    expect(pauses).toEqual([0]); // a report's catch-up is not limited
+  });
 });

@@ -64,6 +64,9 @@ function fromAjv(e: ErrorObject): EventRejection {
   }
 }
 
+// At module level: a closure defined per call costs an allocation (and a name helper under tsx) per event.
+const fail = (code: EventRejectionCode, field: string | null, reason: string): EventValidation => ({ ok: false, error: { code, field, reason } });
+
 /**
  * Validates one raw event against its type's schema and the receive-time window, and returns it
  * normalised: every optional field present (null when absent) in a fixed key order, so that two
@@ -77,7 +80,6 @@ function fromAjv(e: ErrorObject): EventRejection {
  *   timestamp: '2026-01-01T08:00:00Z', articleId: 'a', dwellMs: 5000, scroll: 0.8 }, ctx)
  */
 export function validateEvent(raw: unknown, ctx: ValidationContext): EventValidation {
-  const fail = (code: EventRejectionCode, field: string | null, reason: string): EventValidation => ({ ok: false, error: { code, field, reason } });
   // 1.
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return fail('invalid_event', null, 'an event must be a JSON object');
   const o = raw as Record<string, unknown>;
