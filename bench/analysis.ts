@@ -18,7 +18,7 @@
  * times; 3. ingestion of 2,000,000 extra events (ids ascending with time, like the SDK's UUIDv7) without, then with rollup passes
  * running alongside every ROLLUP_EVERY_MS.
  *
- * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_INGEST_EXTRA (default 2,000,000), BENCH_PG_URL (an admin URL, default
+ * Environment: BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_INGEST_EXTRA (default 2,000,000), BENCH_ROLLUP_EVERY_MS (default 5000), BENCH_PG_URL (an admin URL, default
  * postgres://postgres@127.0.0.1:5432/postgres; the scratch database readnext_bench_analysis is
  * dropped and recreated). --keep leaves the SQLite file and the PostgreSQL database in place.
  * Exit status: 0 whatever the times; 1 when a backend fails or a report is inconsistent with the data.
@@ -66,8 +66,8 @@ const INGEST_BATCH = 1000;
 const TARGET_S = 2;
 /** The ingestion targets of bench/ingest.ts (HTTP events/s, sustained). */
 const INGEST_TARGETS = { sqlite: 100_000, postgres: 50_000 } as const;
-/** How often a rollup pass runs alongside ingestion in the cost measurement: the server's default interval. */
-const ROLLUP_EVERY_MS = 5000;
+/** How often a rollup chain starts alongside ingestion in the cost measurement (default: the server's interval). */
+const ROLLUP_EVERY_MS = Math.round(envNumber('BENCH_ROLLUP_EVERY_MS', 5000, 10));
 const EXPERIMENT = 'bench-analysis';
 const SEED = 20_260_105;
 const MINUTE = 60_000;
