@@ -28,8 +28,10 @@ export const nodeSecrets: Secrets = {
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function openDb(config: Readonly<Config>): Promise<KyselyStorage> {
-  return openStorage(config.db, { sqlite: { synchronous: config.sqliteSynchronous }, maxConnections: config.pgPoolSize });
+export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<KyselyStorage> {
+  // A server checkpoints SQLite's WAL from a worker thread (every second), off its event loop.
+  const sqlite = { synchronous: config.sqliteSynchronous, ...(opts.server ? { backgroundCheckpointMs: 1000 } : {}) };
+  return openStorage(config.db, { sqlite, maxConnections: config.pgPoolSize });
 }
 
 export interface Services {
@@ -62,7 +64,7 @@ export async function openServices(
 ): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => undefined);
-  const storage = await openDb(config);
+  const storage = await openDb(config, { server: opts.background === true });
   const state = new FreshState();
   const feed = new FreshFeed(state, storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
   await feed.rebuild();

@@ -1,4 +1,6 @@
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
@@ -19,7 +21,29 @@ export interface SqliteOptions {
    * cache), a power loss may drop the last commits.
    */
   synchronous: 'FULL' | 'NORMAL';
+  /**
+   * Checkpoint the WAL from a worker thread with its own connection every this many milliseconds,
+   * instead of inside the commits of this connection (a checkpoint copies pages into the database
+   * file and fsyncs it: milliseconds the event loop would otherwise wait). This connection then
+   * checkpoints only as a backstop, when the WAL passes BACKSTOP_PAGES. Unset: SQLite's default.
+   */
+  backgroundCheckpointMs?: number;
 }
+
+/** WAL pages (4 KiB) after which a commit checkpoints anyway, when a background checkpointer runs (~80 MiB). */
+const BACKSTOP_PAGES = 20_000;
+
+/** The checkpointer: CommonJS run with `eval`, so it needs no loader for TypeScript. */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 1000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage(String(e && e.message || e)); }
+}, workerData.everyMs);
+parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.close(); parentPort.close(); } });
+`;
 
 /**
  * SQLite through better-sqlite3, in WAL mode. better-sqlite3 is synchronous, so a write
@@ -122,8 +146,23 @@ export class SqliteStorage extends KyselyStorage {
     // Another process (an import, a second server) may hold the write lock for a moment.
     raw.pragma('busy_timeout = 5000');
     raw.pragma('foreign_keys = ON');
-    return new SqliteStorage(raw, opts.synchronous);
+    const storage = new SqliteStorage(raw, opts.synchronous);
+    if (opts.backgroundCheckpointMs !== undefined && path !== ':memory:') {
+      raw.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: opts.backgroundCheckpointMs } });
+      worker.on('message', (m: string) => process.emitWarning(`readnext: WAL checkpoint failed: ${m}`));
+      worker.on('error', (e) => {
+        // Without the worker, commits checkpoint again as SQLite does by default.
+        process.emitWarning(`readnext: WAL checkpointer stopped: ${e.message}`);
+        raw.pragma('wal_autocheckpoint = 1000');
+      });
+      worker.unref();
+      storage.checkpointer = worker;
+    }
+    return storage;
   }
+
+  private checkpointer: Worker | undefined;
 
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     return this.appendTx(events);
@@ -174,6 +213,14 @@ export class SqliteStorage extends KyselyStorage {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) {
+      const w = this.checkpointer;
+      this.checkpointer = undefined;
+      const exited = new Promise((r) => w.once('exit', r));
+      w.postMessage('stop');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await w.terminate();
+    }
     await this.db.destroy();
   }
 }

@@ -1,0 +1,28 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStorage } from '../../../src/adapters/storage/open.js';
+import type { StoredEvent } from '../../../src/core/events/schema.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'readnext-checkpoint-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const T = Date.parse('2026-03-01T12:00:00Z');
+const read = (i: number) =>
+  ({ type: 'read', eventId: `ck-${i}`, readerId: `r${i % 50}`, sessionId: 's', clientTs: T + i, receivedTs: T + i, articleId: 'a', dwellMs: 1000, scroll: 0.5, recommId: null }) as StoredEvent;
+
+describe('SQLite background WAL checkpoints', () => {
+  it('copies committed pages into the database file from a worker thread, and stops with close()', async () => {
+    const path = join(dir, 'ck.db');
+    const storage = await openStorage(`sqlite:${path}`, { sqlite: { synchronous: 'FULL', backgroundCheckpointMs: 20 } });
+    const before = statSync(path).size;
+    // ~250 WAL pages: under SQLite's default autocheckpoint (1000), so only the worker can move them.
+    expect((await storage.appendEvents(Array.from({ length: 2000 }, (_, i) => read(i)))).every((o) => o === 'accepted')).toBe(true);
+    const deadline = Date.now() + 5000;
+    while (statSync(path).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(statSync(path).size).toBeGreaterThan(before + 100_000);
+    expect(await storage.countEvents()).toBe(2000);
+    await storage.close(); // returns: the worker is stopped
+  });
+});
