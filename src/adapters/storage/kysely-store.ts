@@ -35,9 +35,10 @@ export abstract class KyselyStorage implements Storage {
   abstract appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]>;
   abstract close(): Promise<void>;
 
-  async migrate(): Promise<void> {
+  /** Applies the pending migrations, or those up to `to` (a migration's name: tests of a migration). */
+  async migrate(to?: string): Promise<void> {
     const migrator = new Migrator({ db: this.db, provider: migrationProvider(this.dialect) });
-    const { error, results } = await migrator.migrateToLatest();
+    const { error, results } = to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(to);
     if (error) {
       const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
       throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -53,7 +54,7 @@ export abstract class KyselyStorage implements Storage {
   async getEvents(eventIds: readonly string[]): Promise<StoredEvent[]> {
     const out: StoredEvent[] = [];
     for (const ids of chunks(eventIds)) {
-      const rows = await this.db.selectFrom('events').select(['body', 'received_ts']).where('event_id', 'in', ids).execute();
+      const rows = await this.db.selectFrom('events').selectAll().where('event_id', 'in', ids).execute();
       for (const r of rows) out.push(rowToEvent(r));
     }
     return out;
@@ -305,11 +306,11 @@ export abstract class KyselyStorage implements Storage {
     const rows = await this.db
       .selectFrom('serves as s')
       .innerJoin('events as e', 'e.recomm_id', 's.recomm_id')
-      .select(['e.reader_id', 's.slate', 'e.body'])
+      .select(['e.reader_id', 's.slate', 'e.extra'])
       .where('s.experiment', '=', experiment).where('s.phase', '=', phase).where('s.shadow', '=', 0).where('e.type', '=', 'click')
       .execute();
     return rows.map((r) => {
-      const position = (JSON.parse(r.body) as { position: number }).position;
+      const position = (JSON.parse(r.extra) as { position: number }).position;
       const slot = (JSON.parse(r.slate) as { position: number; team?: string | null }[]).find((x) => x.position === position);
       return { readerId: r.reader_id, team: slot?.team ?? null };
     });

@@ -1,4 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { StoredEvent } from '../../core/events/schema.js';
+import { eventExtra } from './rows.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -205,6 +207,23 @@ function migrations(dialect: 'sqlite' | 'postgres'): Record<string, Migration> {
         // PostgreSQL reads the events to roll up by receive time (appends land at the right edge of
         // this index); SQLite uses the rowid, which a single writer hands out in commit order.
         if (dialect === 'postgres') await db.schema.createIndex('events_received').on('events').column('received_ts').execute();
+      },
+    },
+    '0006_event_extra': {
+      async up(db: Kysely<unknown>) {
+        // Events stop storing the whole event again as JSON: `body` becomes `extra`, the fields
+        // without a column (rows.ts eventExtra). Existing rows are rewritten in keyset batches.
+        await db.schema.alterTable('events').renameColumn('body', 'extra').execute();
+        let last = '';
+        for (;;) {
+          const { rows } = await sql<{ event_id: string; extra: string }>`select event_id, extra from events where event_id > ${last} order by event_id limit 2000`.execute(db);
+          if (rows.length === 0) break;
+          for (const r of rows) {
+            const old = JSON.parse(r.extra) as Omit<StoredEvent, 'receivedTs'>;
+            await sql`update events set extra = ${eventExtra({ ...old, receivedTs: 0 } as StoredEvent)} where event_id = ${r.event_id}`.execute(db);
+          }
+          last = rows[rows.length - 1]!.event_id;
+        }
       },
     },
   };

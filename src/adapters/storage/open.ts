@@ -23,6 +23,8 @@ export interface OpenOptions {
   sqlite?: SqliteOptions;
   /** PostgreSQL pool size. */
   maxConnections?: number;
+  /** Migrate only up to this migration (tests of a migration); default: all. */
+  migrateTo?: string;
 }
 
 /** Opens the database named by `url` and applies pending migrations. */
@@ -33,7 +35,7 @@ export async function openStorage(url: string, opts: OpenOptions = {}): Promise<
       ? SqliteStorage.open(parsed.path, opts.sqlite ?? { synchronous: 'FULL' })
       : PostgresStorage.open(parsed.url, opts.maxConnections);
   try {
-    await storage.migrate();
+    await storage.migrate(opts.migrateTo);
   } catch (e) {
     await storage.close().catch(() => undefined);
     throw e;

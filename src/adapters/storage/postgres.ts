@@ -4,7 +4,7 @@ import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
-import { eventBody, eventToRow } from './rows.js';
+import { eventToRow, sameEvent } from './rows.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -40,13 +40,12 @@ export class PostgresStorage extends KyselyStorage {
    */
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
-    const bodies = events.map(eventBody);
-    const rows = events.map((e, i) => eventToRow(e, bodies[i]!));
+    const rows = events.map(eventToRow);
     const inserted = await sql<{ event_id: string }>`
-      insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
+      insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, extra)
       select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(
         event_id text, type text, reader_id text, session_id text, client_ts bigint, received_ts bigint,
-        article_id text, recomm_id text, dwell_ms integer, revenue double precision, body text)
+        article_id text, recomm_id text, dwell_ms integer, revenue double precision, extra text)
       on conflict (event_id) do nothing
       returning event_id`.execute(this.db);
     const fresh = new Set(inserted.rows.map((r) => r.event_id));
@@ -59,11 +58,12 @@ export class PostgresStorage extends KyselyStorage {
       else toCheck.push(id);
     }
     if (toCheck.length > 0) {
-      const stored = await this.db.selectFrom('events').select(['event_id', 'body']).where('event_id', 'in', [...new Set(toCheck)]).execute();
-      const bodyOf = new Map(stored.map((r) => [r.event_id, r.body]));
+      const stored = await this.db.selectFrom('events').selectAll().where('event_id', 'in', [...new Set(toCheck)]).execute();
+      const rowOf = new Map(stored.map((r) => [r.event_id, r]));
       for (let i = 0; i < events.length; i++) {
         if (out[i] === 'accepted') continue;
-        out[i] = bodyOf.get(events[i]!.eventId) === bodies[i] ? 'duplicate' : 'conflict';
+        const row = rowOf.get(events[i]!.eventId);
+        out[i] = row !== undefined && sameEvent(row, events[i]!) ? 'duplicate' : 'conflict';
       }
     }
     return out;

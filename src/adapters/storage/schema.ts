@@ -38,8 +38,8 @@ export interface EventRow {
   dwell_ms: number | null;
   /** subscribe: revenue, major units of `currency`. */
   revenue: number | null;
-  /** The whole normalised event as JSON (without the receive time): compared on replay. */
-  body: string;
+  /** The rest of the normalised event as a JSON object, nulls left out (rows.ts eventExtra). */
+  extra: string;
 }
 
 export interface ExposureRow {

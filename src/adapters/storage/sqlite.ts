@@ -7,9 +7,9 @@ import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
-import { EVENT_COLUMNS, eventBody, pushEventParams, SERVE_COLUMNS, serveParams } from './rows.js';
+import { EVENT_COLUMNS, pushEventParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
-import type { Database } from './schema.js';
+import type { Database, EventRow } from './schema.js';
 
 /** Rows per multi-row INSERT of events: 64 x 11 parameters, well under SQLite's limit. */
 const ROWS_PER_INSERT = 64;
@@ -52,7 +52,7 @@ parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.c
  */
 export class SqliteStorage extends KyselyStorage {
   readonly dialect = 'sqlite' as const;
-  private readonly appendTx: (events: readonly StoredEvent[]) => AppendOutcome[];
+  private readonly appendTx: BetterSqlite3.Transaction<(events: readonly StoredEvent[]) => AppendOutcome[]>;
 
   private readonly recordsTx: (serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]) => void;
 
@@ -61,37 +61,44 @@ export class SqliteStorage extends KyselyStorage {
     private readonly synchronous: SqliteOptions['synchronous'] = 'FULL',
   ) {
     super(new Kysely<Database>({ dialect: new SqliteDialect({ database: raw }) }));
-    // Prepared lazily: the events table exists only after migrate().
-    let many: BetterSqlite3.Statement<unknown[], string> | undefined;
-    let one: BetterSqlite3.Statement<unknown[], string> | undefined;
-    let select: BetterSqlite3.Statement<[string], { body: string }> | undefined;
+    // Prepared lazily (the events table exists only after migrate()), one statement per row count.
+    const inserts = new Map<number, BetterSqlite3.Statement>();
     const head = `INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES `;
     const tuple = `(${EVENT_COLUMNS.map(() => '?').join(', ')})`;
-    const tail = ' ON CONFLICT (event_id) DO NOTHING RETURNING event_id';
+    const insert = (rows: number) => {
+      let st = inserts.get(rows);
+      if (!st) inserts.set(rows, (st = raw.prepare(`${head}${new Array(rows).fill(tuple).join(', ')} ON CONFLICT (event_id) DO NOTHING`)));
+      return st;
+    };
+    let maxRowid: BetterSqlite3.Statement<[], number> | undefined;
+    let since: BetterSqlite3.Statement<[number | bigint], string> | undefined;
+    let stored: BetterSqlite3.Statement<[string], EventRow> | undefined;
     this.appendTx = raw.transaction((events: readonly StoredEvent[]) => {
-      many ??= raw.prepare<unknown[], string>(head + new Array(ROWS_PER_INSERT).fill(tuple).join(', ') + tail).pluck();
-      one ??= raw.prepare<unknown[], string>(head + tuple + tail).pluck();
-      select ??= raw.prepare('SELECT body FROM events WHERE event_id = ?');
-      const out: AppendOutcome[] = new Array(events.length);
-      const bodies = events.map(eventBody);
-      // Multi-row inserts with positional parameters: far fewer statement steps than one row at a time.
-      const inserted = new Set<string>();
-      let i = 0;
-      for (; i + ROWS_PER_INSERT <= events.length; i += ROWS_PER_INSERT) {
+      maxRowid ??= raw.prepare<[], number>('SELECT coalesce(max(rowid), 0) FROM events').pluck();
+      since ??= raw.prepare<[number | bigint], string>('SELECT event_id FROM events WHERE rowid > ?').pluck();
+      stored ??= raw.prepare<[string], EventRow>(`SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE event_id = ?`);
+      const out: AppendOutcome[] = new Array(events.length).fill('accepted');
+      // Multi-row inserts with positional parameters: far fewer statement steps than one row at a
+      // time. Without RETURNING: when a statement inserts all its rows (the normal case) they are all
+      // accepted; when it inserts fewer, the rows it added are the ones past the largest rowid
+      // before it (a single writer hands out max(rowid) + 1), and the others are replays.
+      let before: number | bigint = maxRowid.get()!;
+      for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+        const end = Math.min(i + ROWS_PER_INSERT, events.length);
         const params: unknown[] = [];
-        for (let j = i; j < i + ROWS_PER_INSERT; j++) pushEventParams(params, events[j]!, bodies[j]!);
-        for (const id of many.all(params)) inserted.add(id);
-      }
-      for (; i < events.length; i++) {
-        const params: unknown[] = [];
-        pushEventParams(params, events[i]!, bodies[i]!);
-        for (const id of one.all(params)) inserted.add(id);
-      }
-      // Rows go in in order, so the first occurrence of an inserted id is the one that was stored.
-      for (let k = 0; k < events.length; k++) {
-        const id = events[k]!.eventId;
-        if (inserted.delete(id)) out[k] = 'accepted';
-        else out[k] = select.get(id)?.body === bodies[k] ? 'duplicate' : 'conflict';
+        for (let j = i; j < end; j++) pushEventParams(params, events[j]!);
+        const r = insert(end - i).run(params);
+        if (r.changes < end - i) {
+          const inserted = new Set(since.all(before));
+          // Rows go in in order, so the first occurrence of an inserted id is the one that was stored.
+          for (let k = i; k < end; k++) {
+            const e = events[k]!;
+            if (inserted.delete(e.eventId)) continue;
+            const row = stored.get(e.eventId);
+            out[k] = row !== undefined && sameEvent(row, e) ? 'duplicate' : 'conflict';
+          }
+        }
+        if (r.changes > 0) before = r.lastInsertRowid;
       }
       return out;
     });
@@ -165,7 +172,9 @@ export class SqliteStorage extends KyselyStorage {
   private checkpointer: Worker | undefined;
 
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
-    return this.appendTx(events);
+    // IMMEDIATE: the write lock before the first read (max rowid), so another process's commit in
+    // between cannot fail the upgrade (SQLITE_BUSY_SNAPSHOT); busy_timeout waits for the lock instead.
+    return this.appendTx.immediate(events);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { findBadText } from '../kernel/strings.js';
 import { parseIsoWithZone } from '../kernel/time.js';
-import { EVENT_JSON, EVENT_SCHEMAS, EVENT_TYPES, SERVER_EVENT_TYPES, type EventType, type ReadingEvent, type StoredEvent } from './schema.js';
+import { EVENT_SCHEMAS, EVENT_TYPES, SERVER_EVENT_TYPES, type EventType, type ReadingEvent } from './schema.js';
 
 export type EventRejectionCode =
   | 'invalid_event'
@@ -108,9 +108,7 @@ export function validateEvent(raw: unknown, ctx: ValidationContext): EventValida
   if (SERVER_ONLY.has(type) && !ctx.trusted) {
     return fail('ingest_key_required', 'type', `"${type}" events are server-to-server only and need the ingest key`);
   }
-  const event = normalise(type, o, clientTs);
-  (event as StoredEvent)[EVENT_JSON] = JSON.stringify(event);
-  return { ok: true, event };
+  return { ok: true, event: normalise(type, o, clientTs) };
 }
 
 const s = (v: unknown): string | null => (typeof v === 'string' ? v : null);

@@ -1,3 +1,4 @@
+import { rowToEvent } from '../../../src/adapters/storage/rows.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -46,8 +47,11 @@ export async function seedArticles(app: FastifyInstance, articles: readonly Reco
 
 /** Every stored reading event, oldest first (by client time). */
 export async function storedEvents(services: Services): Promise<ReadingEvent[]> {
-  const rows = await services.storage.db.selectFrom('events').select(['type', 'body']).execute();
-  return rows.map((r) => JSON.parse(r.body) as ReadingEvent).sort((a, b) => a.clientTs - b.clientTs);
+  const rows = await services.storage.db.selectFrom('events').selectAll().execute();
+  return rows.map((r) => {
+    const { receivedTs: _r, ...e } = rowToEvent(r);
+    return e as ReadingEvent;
+  }).sort((a, b) => a.clientTs - b.clientTs);
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

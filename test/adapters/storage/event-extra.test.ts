@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { StoredEvent } from '../../../src/core/events/schema.js';
+import { eventExtra, eventToRow, rowToEvent, sameEvent } from '../../../src/adapters/storage/rows.js';
+import { openStorage } from '../../../src/adapters/storage/open.js';
+import { BACKENDS } from '../../helpers/databases.js';
+
+const T = Date.parse('2026-03-01T12:00:00Z');
+const base = { readerId: 'r', sessionId: 's', clientTs: T, receivedTs: T + 7 };
+
+/** One event of each shape, with every optional field both set and null. */
+const EVENTS: StoredEvent[] = [
+  { type: 'page_view', eventId: 'x-pv0', ...base, articleId: null, page: null, url: null, referrer: null },
+  { type: 'page_view', eventId: 'x-pv1', ...base, articleId: 'a', page: '/world', url: 'https://n.example/a', referrer: 'https://t.co/' },
+  { type: 'impression', eventId: 'x-im0', ...base, recommId: 'rc', placement: 'read-next', articleId: null, items: [{ articleId: 'b', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false },
+  { type: 'impression', eventId: 'x-im1', ...base, recommId: 'rc', placement: 'home', articleId: 'a', items: [{ articleId: 'b', position: 1, team: 'A' }, { articleId: 'c', position: 2, team: null }], experiment: 'e', phase: 0, arm: 'control', hashVersion: 1, recommender: { kind: 'co-read', version: '2' }, shadow: true },
+  { type: 'click', eventId: 'x-cl0', ...base, recommId: 'rc', articleId: 'b', position: 1, placement: null },
+  { type: 'click', eventId: 'x-cl1', ...base, recommId: 'rc', articleId: 'b', position: 3, placement: 'read-next' },
+  { type: 'read', eventId: 'x-rd0', ...base, articleId: 'a', dwellMs: 0, scroll: 0, recommId: null },
+  { type: 'read', eventId: 'x-rd1', ...base, articleId: 'a', dwellMs: 86_400_000, scroll: 1, recommId: 'rc' },
+  { type: 'subscribe', eventId: 'x-su0', ...base, plan: 'monthly', revenue: 0, currency: 'EUR', articleId: null },
+  { type: 'subscribe', eventId: 'x-su1', ...base, plan: 'annual', revenue: 99.99, currency: 'USD', articleId: 'a' },
+];
+
+describe('event rows: columns plus the extra JSON', () => {
+  it('map every event shape to a row and back unchanged (same fields, same order)', () => {
+    for (const e of EVENTS) {
+      const back = rowToEvent(eventToRow(e));
+      expect(back).toEqual(e);
+      // The validator's order (type, ids, clientTs, the type's fields), then the receive time.
+      const { receivedTs, ...rest } = e;
+      expect(JSON.stringify(back)).toBe(JSON.stringify({ ...rest, receivedTs }));
+    }
+  });
+
+  it('leave nulls, false and columns out of extra', () => {
+    expect(eventExtra(EVENTS[0]!)).toBe('{}');
+    expect(eventExtra(EVENTS[1]!)).toBe('{"page":"/world","url":"https://n.example/a","referrer":"https://t.co/"}');
+    expect(eventExtra(EVENTS[2]!)).toBe('{"placement":"read-next","items":[{"articleId":"b","position":1}]}');
+    expect(eventExtra(EVENTS[6]!)).toBe('{"scroll":0}');
+  });
+
+  it('tell a replay (any receive time) from a changed payload', () => {
+    const e = EVENTS[3]! as Extract<StoredEvent, { type: 'impression' }>;
+    const row = eventToRow(e);
+    expect(sameEvent(row, { ...e, receivedTs: T + 1e6 })).toBe(true);
+    expect(sameEvent(row, { ...e, shadow: false })).toBe(false);
+    expect(sameEvent(row, { ...e, items: [e.items[0]!, { ...e.items[1]!, team: 'B' }] })).toBe(false);
+    // Key order of a caller's object does not matter.
+    const { recommId, ...rest } = e;
+    expect(sameEvent(row, { ...rest, recommId } as StoredEvent)).toBe(true);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.enabled)(`migration 0006 (events: body -> extra): ${backend.name}`, () => {
+    let url: string;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => ({ url, cleanup } = await backend.create()));
+    afterAll(async () => cleanup?.());
+
+    it('rewrites events stored whole as JSON into columns plus extra, and reads them back unchanged', async () => {
+      const old = await openStorage(url, { migrateTo: '0005_analysis_rollups', sqlite: { synchronous: 'NORMAL' } });
+      for (const e of EVENTS) {
+        const { receivedTs, ...body } = e;
+        const r = eventToRow(e);
+        // What 0001-0005 stored: the normalised event without its receive time, whole, in `body`.
+        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
+          values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(old.db);
+      }
+      await old.close();
+      const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
+      try {
+        const back = await storage.getEvents(EVENTS.map((e) => e.eventId));
+        expect(new Map(back.map((e) => [e.eventId, e]))).toEqual(new Map(EVENTS.map((e) => [e.eventId, e])));
+        const extras = await storage.db.selectFrom('events').select(['event_id', 'extra']).where('event_id', '=', 'x-rd1').execute();
+        expect(extras).toEqual([{ event_id: 'x-rd1', extra: '{"scroll":1}' }]);
+        // Replays of migrated events are still recognised.
+        expect(await storage.appendEvents([EVENTS[3]!, { ...EVENTS[7]!, scroll: 0.5 } as StoredEvent])).toEqual(['duplicate', 'conflict']);
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+}
