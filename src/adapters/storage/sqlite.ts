@@ -226,8 +226,13 @@ export class SqliteStorage extends KyselyStorage {
       const w = this.checkpointer;
       this.checkpointer = undefined;
       const exited = new Promise((r) => w.once('exit', r));
+      // Referenced while we wait: with the worker and the timer both unref'ed, nothing would keep
+      // the event loop alive and a process awaiting close() would exit with code 13 (unsettled await).
+      w.ref();
       w.postMessage('stop');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
       await w.terminate();
     }
     await this.db.destroy();

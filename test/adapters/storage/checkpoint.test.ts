@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
@@ -25,5 +27,21 @@ describe('SQLite background WAL checkpoints', () => {
     expect(statSync(path).size).toBeGreaterThan(before + 100_000);
     expect(await storage.countEvents()).toBe(2000);
     await storage.close(); // returns: the worker is stopped
+  });
+
+  it('lets a process whose only work is awaiting close() finish it and exit 0', () => {
+    // With the worker unref'ed, nothing else kept the event loop alive during close(): the process
+    // exited with code 13 (unsettled top-level await) before the database was closed.
+    const script = join(dir, 'close.mts');
+    const open = pathToFileURL(resolve('src/adapters/storage/open.ts')).href;
+    writeFileSync(script, `import { openStorage } from '${open}';
+const s = await openStorage('sqlite:${join(dir, 'close.db')}', { sqlite: { synchronous: 'FULL', backgroundCheckpointMs: 20 } });
+await s.close();
+console.log('closed');
+`);
+    const r = spawnSync(process.execPath, [resolve('bin/tsnode.mjs'), script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).not.toMatch(/unsettled/);
+    expect(r.stdout.trim()).toBe('closed');
+    expect(r.status).toBe(0);
   });
 });
