@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
@@ -89,7 +90,7 @@ export async function openServices(
     onError: (e, kind, dropped) => log(`could not write ${dropped} ${kind} records: ${(e as Error).message}`),
   });
   const faultsLogged = new Set<string>();
-  const recommendations = new RecommendationService(state, deployments, recordWriter, exposures, clock, randomUUID, () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
+  const recommendations = new RecommendationService(state, deployments, recordWriter, exposures, clock, () => timeOrderedUuid(clock.now(), randomUUID()), () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
     // Log a fault once per placement and recommender; the counters keep the totals.
     const key = `${placement}|${kind}|${message}`;
     if (faultsLogged.has(key)) return;
