@@ -1,5 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
-import { MEASURES, RATIO_PAIRS, type ArmSums, type Measure } from '../../core/analysis/metrics.js';
+import { CUPED_RATIO_PAIRS, MEASURES, PRE_MEASURES, RATIO_PAIRS, type ArmSums, type Measure } from '../../core/analysis/metrics.js';
 import type { RollupProgress, RollupWindow } from '../../app/ports.js';
 import type { Database } from './schema.js';
 
@@ -193,7 +193,7 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
  */
 export function armSumsQuery(db: Kysely<Database>, experiment: string, phase: number, revenueCap?: number): CompiledQuery {
   const x = (k: Measure, pre = false): RawBuilder<unknown> => {
-    if (pre && k === 'sessions') return sql`0`;
+    if (pre && !PRE_MEASURES.has(k)) return sql`0`;
     const col = sql.ref(`${pre ? 'pre_' : ''}${MEASURE_COLUMN[k]}`);
     return k === 'revenue' && revenueCap !== undefined ? sql`(case when ${col} > ${revenueCap} then ${revenueCap} else ${col} end)` : sql`${col}`;
   };
@@ -204,6 +204,11 @@ export function armSumsQuery(db: Kysely<Database>, experiment: string, phase: nu
       sql`sum(${x(k)} * ${x(k, true)}) as ${sql.ref(`pp_${k}`)}`,
     ]),
     ...RATIO_PAIRS.map(([a, b]) => sql`sum(${x(a)} * ${x(b)}) as ${sql.ref(`c_${a}_${b}`)}`),
+    ...CUPED_RATIO_PAIRS.flatMap(([a, b]) => [
+      sql`sum(${x(a, true)} * ${x(b, true)}) as ${sql.ref(`cpp_${a}_${b}`)}`,
+      sql`sum(${x(a)} * ${x(b, true)}) as ${sql.ref(`cop_${a}_${b}`)}`,
+      sql`sum(${x(a, true)} * ${x(b)}) as ${sql.ref(`cpo_${a}_${b}`)}`,
+    ]),
   ]);
   return sql`select arm, count(*) as n, ${cols} from exposures where experiment = ${experiment} and phase = ${phase} group by arm order by arm`.compile(db);
 }
@@ -219,5 +224,8 @@ export function armSumsFromRows(rows: readonly Row[]): ArmSums[] {
     crossProducts: Object.fromEntries(RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, num(r[`c_${a}_${b}`])])),
     pre: { sum: per(r, 'ps'), sumSquares: per(r, 'pq') },
     sumPostPre: per(r, 'pp'),
+    preCrossProducts: Object.fromEntries(
+      CUPED_RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, { prePre: num(r[`cpp_${a}_${b}`]), postPre: num(r[`cop_${a}_${b}`]), prePost: num(r[`cpo_${a}_${b}`]) }]),
+    ),
   }));
 }

@@ -45,10 +45,22 @@ export interface ArmSums {
    */
   pre: { sum: Record<Measure, number>; sumSquares: Record<Measure, number> };
   sumPostPre: Record<Measure, number>;
+  /**
+   * CUPED for a ratio metric m/d (keyed "m*d", for CUPED_RATIO_PAIRS): the cross sums of the
+   * pre-period that `sumPostPre` and `crossProducts` do not hold: Σ m_pre·d_pre, Σ m_post·d_pre,
+   * Σ m_pre·d_post.
+   */
+  preCrossProducts: Record<string, { prePre: number; postPre: number; prePost: number }>;
 }
+
+/** Measures with a CUPED pre-period; distinct sessions before exposure are not kept. */
+export const PRE_MEASURES: ReadonlySet<Measure> = new Set(MEASURES.filter((m) => m !== 'sessions'));
 
 /** The CUPED pre-period: 14 days before a reader's first exposure, milliseconds. */
 export const PRE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
 
 /** The measure pairs whose cross-product a ratio metric needs. */
 export const RATIO_PAIRS: readonly [Measure, Measure][] = METRICS.filter((m) => m.kind === 'ratio').map((m) => [m.numerator, m.denominator!] as [Measure, Measure]);
+
+/** The ratio pairs that CUPED can adjust: both measures have a pre-period (not pages per session). */
+export const CUPED_RATIO_PAIRS: readonly [Measure, Measure][] = RATIO_PAIRS.filter(([a, b]) => PRE_MEASURES.has(a) && PRE_MEASURES.has(b));

@@ -1,8 +1,8 @@
 import { compareArms, type Comparison, type Engine } from '../stats/compare.js';
 import { normalQuantile } from '../stats/distributions.js';
 import { checkSrm, type SrmResult } from '../stats/srm.js';
-import { cupedStat, meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
-import { MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
+import { cupedRatioStat, cupedStat, meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
+import { MEASURES, PRE_MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
 
 export interface ArmFigure {
   arm: string;
@@ -49,21 +49,35 @@ export function guardrailFigures(
 }
 
 /**
- * The engine's statistic for a metric in one arm. Mean and proportion metrics use CUPED when asked
- * (regression adjustment on the same measure over the 14 days before exposure; theta is pooled
- * across the two arms of each comparison by the engines). Ratio metrics are not adjusted yet.
+ * The engine's statistic for a metric in one arm. With CUPED asked, mean and proportion metrics
+ * are adjusted by the same measure over the 14 days before exposure (regression adjustment), and
+ * ratio metrics m/d by their pre-period ratio (GrowthBook's CUPED for ratio metrics: the adjusted
+ * ratio m̄/d̄ − θ·m̄_pre/d̄_pre, by the delta method over the four means); theta is pooled across the
+ * two arms of each comparison by the engines. Pages per session stays unadjusted: sessions before
+ * exposure are not kept (PRE_MEASURES).
  */
 function stat(m: MetricDef, s: ArmSums, cuped: boolean): ArmStat {
   const moment = (k: Measure) => meanStat({ n: s.n, sum: s.sum[k], sumSquares: s.sumSquares[k] });
+  const preMoment = (k: Measure) => meanStat({ n: s.n, sum: s.pre.sum[k], sumSquares: s.pre.sumSquares[k] });
   const k = m.numerator;
   if (cuped && m.kind !== 'ratio') {
     const postStat = m.kind === 'proportion' ? proportionStat({ n: s.n, sum: s.sum[k] }) : moment(k);
-    const preStat = m.kind === 'proportion' ? proportionStat({ n: s.n, sum: s.pre.sum[k] }) : meanStat({ n: s.n, sum: s.pre.sum[k], sumSquares: s.pre.sumSquares[k] });
+    const preStat = m.kind === 'proportion' ? proportionStat({ n: s.n, sum: s.pre.sum[k] }) : preMoment(k);
     return cupedStat({ n: s.n, post: postStat, pre: preStat, sumPostPre: s.sumPostPre[k], theta: null });
   }
   if (m.kind === 'proportion') return proportionStat({ n: s.n, sum: s.sum[k] });
   if (m.kind === 'mean') return moment(k);
-  return ratioStat({ n: s.n, numerator: moment(m.numerator), denominator: moment(m.denominator!), sumProducts: s.crossProducts[`${m.numerator}*${m.denominator}`] ?? 0 });
+  const d = m.denominator!;
+  const pair = `${k}*${d}`;
+  const cross = s.preCrossProducts[pair];
+  if (cuped && PRE_MEASURES.has(k) && PRE_MEASURES.has(d) && cross !== undefined) {
+    return cupedRatioStat({
+      n: s.n, mPost: moment(k), dPost: moment(d), mPre: preMoment(k), dPre: preMoment(d),
+      sumMPostMPre: s.sumPostPre[k], sumDPostDPre: s.sumPostPre[d], sumMPreDPre: cross.prePre,
+      sumMPostDPost: s.crossProducts[pair] ?? 0, sumMPostDPre: cross.postPre, sumMPreDPost: cross.prePost, theta: null,
+    });
+  }
+  return ratioStat({ n: s.n, numerator: moment(k), denominator: moment(d), sumProducts: s.crossProducts[pair] ?? 0 });
 }
 
 function value(m: MetricDef, s: ArmSums): number | null {
@@ -117,7 +131,7 @@ export function analyseExperiment(
   const cuped = options.cuped ?? true;
   const by = new Map(sums.map((s) => [s.arm, s]));
   const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
-  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros() });
+  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} });
   const ordered = arms.map((a) => by.get(a.name) ?? empty(a.name));
   const observed = ordered.map((s) => s.n);
   const weights = arms.map((a) => a.weight);

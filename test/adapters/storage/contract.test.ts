@@ -257,6 +257,8 @@ for (const backend of BACKENDS) {
         // CUPED pre-period (the 14 whole days before the exposure's day; sessions have none): A read once, 99 ms, the day before.
         pre: { sum: { ...zero, reads: 1, dwellMs: 99 }, sumSquares: { ...zero, reads: 1, dwellMs: 9801 } },
         sumPostPre: { ...zero, reads: 1, dwellMs: 99_000 },
+        // CUPED for ratios: dwell/read pre·pre 99·1, post·pre 1000·1, pre·post 99·1; A had no impressions or clicks before.
+        preCrossProducts: { 'clicks*impressions': { prePre: 0, postPre: 0, prePost: 0 }, 'dwellMs*reads': { prePre: 99, postPre: 1000, prePost: 99 } },
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
@@ -266,6 +268,7 @@ for (const backend of BACKENDS) {
         crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },
         pre: { sum: zero, sumSquares: zero },
         sumPostPre: zero,
+        preCrossProducts: { 'clicks*impressions': { prePre: 0, postPre: 0, prePost: 0 }, 'dwellMs*reads': { prePre: 0, postPre: 0, prePost: 0 } },
       });
       // Revenue capped at 5 per reader: C's 9.5 counts as 5.
       const capped = new Map((await storage.armSums('exp-m', 1, { revenueCap: 5 })).map((x) => [x.arm, x]));
@@ -345,14 +348,20 @@ for (const backend of BACKENDS) {
         subscribed: xs.some((e) => e.type === 'subscribe') ? 1 : 0,
         revenue: xs.reduce((a, e) => a + (e.type === 'subscribe' ? e.revenue : 0), 0),
       });
-      const want = new Map<string, { n: number; s: Record<string, number>; q: Record<string, number>; ps: Record<string, number>; pp: Record<string, number> }>();
+      const want = new Map<string, { n: number; s: Record<string, number>; q: Record<string, number>; ps: Record<string, number>; pp: Record<string, number>; x: Record<string, { prePre: number; postPre: number; prePost: number }> }>();
       for (const x of exposures) {
         const mine = events.filter((e) => e.readerId === x.readerId);
         const day = Math.floor(x.exposedTs / D) * D;
         const post = measures(mine.filter((e) => e.clientTs >= x.exposedTs && e.clientTs < phaseEnd));
         const pre = { ...measures(mine.filter((e) => e.clientTs >= day - 14 * D && e.clientTs < day)), sessions: 0 };
-        const w = want.get(x.arm) ?? { n: 0, s: {}, q: {}, ps: {}, pp: {} };
+        const w = want.get(x.arm) ?? { n: 0, s: {}, q: {}, ps: {}, pp: {}, x: {} };
         w.n++;
+        for (const [m, d] of [['clicks', 'impressions'], ['dwellMs', 'reads']] as const) {
+          const c = (w.x[`${m}*${d}`] ??= { prePre: 0, postPre: 0, prePost: 0 });
+          c.prePre += pre[m] * pre[d];
+          c.postPre += post[m] * pre[d];
+          c.prePost += pre[m] * post[d];
+        }
         for (const [k, v] of Object.entries(post)) {
           const p = pre[k as keyof typeof pre];
           w.s[k] = (w.s[k] ?? 0) + v;
@@ -366,7 +375,7 @@ for (const backend of BACKENDS) {
       expect(got.map((g) => g.arm)).toEqual([...want.keys()].sort());
       for (const g of got) {
         const w = want.get(g.arm)!;
-        expect({ n: g.n, s: g.sum, q: g.sumSquares, ps: g.pre.sum, pp: g.sumPostPre }).toEqual({ n: w.n, s: w.s, q: w.q, ps: w.ps, pp: w.pp });
+        expect({ n: g.n, s: g.sum, q: g.sumSquares, ps: g.pre.sum, pp: g.sumPostPre, x: g.preCrossProducts }).toEqual({ n: w.n, s: w.s, q: w.q, ps: w.ps, pp: w.pp, x: w.x });
       }
     });
 
