@@ -8,18 +8,38 @@ export function badTextReason(s: string): string | undefined {
   return undefined;
 }
 
+/** Whether any string in a parsed JSON value (keys included) is bad: the fast pass, without paths. */
+function hasBadText(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000') || !value.isWellFormed();
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasBadText(value[i])) return true;
+    return false;
+  }
+  for (const k in value) {
+    if (!Object.hasOwn(value, k)) continue;
+    if (hasBadText(k) || hasBadText((value as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 /**
  * Walks a parsed JSON value and returns the path and reason of the first bad string (keys
- * included), or undefined.
+ * included), or undefined. Clean values (nearly all) take one pass that builds no path strings;
+ * only a bad one is walked again for its path.
  */
-export function findBadText(value: unknown, path = ''): { path: string; reason: string } | undefined {
+export function findBadText(value: unknown): { path: string; reason: string } | undefined {
+  return hasBadText(value) ? locateBadText(value, '') : undefined;
+}
+
+function locateBadText(value: unknown, path: string): { path: string; reason: string } | undefined {
   if (typeof value === 'string') {
     const reason = badTextReason(value);
     return reason === undefined ? undefined : { path, reason };
   }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const r = findBadText(value[i], `${path}/${i}`);
+      const r = locateBadText(value[i], `${path}/${i}`);
       if (r) return r;
     }
     return undefined;
@@ -28,7 +48,7 @@ export function findBadText(value: unknown, path = ''): { path: string; reason: 
     for (const [k, v] of Object.entries(value)) {
       const kr = badTextReason(k);
       if (kr) return { path: `${path}/${k}`, reason: `key ${kr}` };
-      const r = findBadText(v, `${path}/${k}`);
+      const r = locateBadText(v, `${path}/${k}`);
       if (r) return r;
     }
   }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
-import { eventExtra, eventToRow, rowToEvent, sameEvent } from '../../../src/adapters/storage/rows.js';
+import { EXTRA_FIELDS, eventExtra, eventToRow, rowToEvent, sameEvent } from '../../../src/adapters/storage/rows.js';
+import { seededRng } from '../../../src/core/kernel/rng.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import { BACKENDS } from '../../helpers/databases.js';
 
@@ -38,6 +39,39 @@ describe('event rows: columns plus the extra JSON', () => {
     expect(eventExtra(EVENTS[1]!)).toBe('{"page":"/world","url":"https://n.example/a","referrer":"https://t.co/"}');
     expect(eventExtra(EVENTS[2]!)).toBe('{"placement":"read-next","items":[{"articleId":"b","position":1}]}');
     expect(eventExtra(EVENTS[6]!)).toBe('{"scroll":0}');
+  });
+
+  it('write extra as the object-building form would, on random events of every type', () => {
+    // The oracle: pick the type's fields that are set, drop null teams, JSON.stringify.
+    const oracle = (e: StoredEvent): string => {
+      const out: Record<string, unknown> = {};
+      for (const f of EXTRA_FIELDS[e.type] as readonly string[]) {
+        const v = (e as unknown as Record<string, unknown>)[f];
+        if (v === null || v === false || v === undefined) continue;
+        out[f] = f === 'items' ? (v as { articleId: string; position: number; team: string | null }[]).map((i) => (i.team === null ? { articleId: i.articleId, position: i.position } : i)) : v;
+      }
+      return JSON.stringify(out);
+    };
+    const rng = seededRng(20261130);
+    const text = () => ['', 'a', 'é"\\\n\u2028', '🎉 x', 'https://n.example/?q="1"&a=<b>'][rng.int(5)]!;
+    const maybe = <T>(v: T): T | null => (rng.next() < 0.4 ? null : v);
+    for (let i = 0; i < 2000; i++) {
+      const e: StoredEvent[] = [
+        { type: 'page_view', eventId: `p${i}`, ...base, articleId: maybe('a'), page: maybe(text()), url: maybe(text()), referrer: maybe(text()) },
+        {
+          type: 'impression', eventId: `i${i}`, ...base, recommId: 'rc', placement: text() || 'p', articleId: maybe('a'),
+          items: Array.from({ length: rng.int(4) }, (_, k) => ({ articleId: text() || 'x', position: k + 1, team: maybe(text()) })),
+          experiment: maybe(text()), phase: maybe(rng.int(3)), arm: maybe(text()), hashVersion: maybe(rng.int(3)), recommender: maybe({ kind: text(), version: text() }), shadow: rng.next() < 0.5,
+        },
+        { type: 'click', eventId: `c${i}`, ...base, recommId: 'rc', articleId: 'b', position: 1 + rng.int(10), placement: maybe(text()) },
+        { type: 'read', eventId: `r${i}`, ...base, articleId: 'a', dwellMs: rng.int(1e6), scroll: rng.next(), recommId: maybe('rc') },
+        { type: 'subscribe', eventId: `s${i}`, ...base, plan: text() || 'p', revenue: rng.next() * 100, currency: 'EUR', articleId: maybe('a') },
+      ];
+      for (const x of e) {
+        expect(eventExtra(x)).toBe(oracle(x));
+        expect(rowToEvent(eventToRow(x))).toEqual(x);
+      }
+    }
   });
 
   it('tell a replay (any receive time) from a changed payload', () => {

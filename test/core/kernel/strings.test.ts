@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { findBadText } from '../../../src/core/kernel/strings.js';
+
+describe('findBadText', () => {
+  it('passes clean nested values, including escapes that decode to good text', () => {
+    expect(findBadText({ a: 'x', b: [1, null, true, { c: '🎉 \u2028 é' }], 'clé': 'v' })).toBeUndefined();
+    expect(findBadText('plain')).toBeUndefined();
+    expect(findBadText(42)).toBeUndefined();
+  });
+
+  it('names the first bad string by its path: NUL, lone surrogates, in values and keys', () => {
+    expect(findBadText({ items: [{ articleId: 'ok' }, { articleId: 'a\u0000b' }] })).toEqual({ path: '/items/1/articleId', reason: 'contains a NUL character' });
+    expect(findBadText({ readerId: 'r\ud800' })).toEqual({ path: '/readerId', reason: 'contains a lone UTF-16 surrogate' });
+    expect(findBadText({ ok: 1, ['k\udc00']: 1 })).toEqual({ path: '/k\udc00', reason: 'key contains a lone UTF-16 surrogate' });
+    expect(findBadText(['x', ['y', '\u0000']])).toEqual({ path: '/1/1', reason: 'contains a NUL character' });
+    expect(findBadText('\ud83d')).toEqual({ path: '', reason: 'contains a lone UTF-16 surrogate' });
+  });
+
+  it('ignores inherited properties', () => {
+    const o = Object.create({ inherited: '\u0000' }) as Record<string, unknown>;
+    o.own = 'fine';
+    expect(findBadText(o)).toBeUndefined();
+  });
+});
