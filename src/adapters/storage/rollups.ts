@@ -14,7 +14,8 @@ import type { Database } from './schema.js';
  *   3. the distinct sessions of the batch after each exposure go into `exposure_sessions`;
  *   4. the batch's events are added to the rolled exposures of their reader (post when at or after
  *      the first exposure and before the phase's end; pre when in the pre-period);
- *   5. the cursor moves on.
+ *   5. days of reader_days that no pre-period still to be taken can reach are deleted;
+ *   6. the cursor moves on.
  * Steps 1 and 4 split every event exactly once between "before the cursor" and "in the batch", so
  * the result does not depend on how the events were batched.
  *
@@ -132,7 +133,7 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
     yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
       from (
         select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
-        from exposures e join reader_days r on r.reader_id = e.reader_id and r.day >= ${sql.raw(dayStart)} - ${PRE_DAYS} and r.day < ${sql.raw(dayStart)}
+        from exposures e join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${dayStart} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
         where e.rolled = 0
         group by e.experiment, e.phase, e.reader_id
       ) d
@@ -147,7 +148,7 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
       select v.reader_id, v.client_ts / ${sql.raw(String(DAY_MS))}, ${sql.raw(DAY_MEASURES.map((m) => agg(m, 'true')).join(', '))}
       from events v where ${batch}
       group by v.reader_id, v.client_ts / ${sql.raw(String(DAY_MS))}
-      on conflict (reader_id, day) do update set ${sql.raw(
+      on conflict (day, reader_id) do update set ${sql.raw(
         DAY_MEASURES.map((m) => (m.col === 'subscribed' ? `subscribed = ${g}(reader_days.subscribed, excluded.subscribed)` : `${m.col} = reader_days.${m.col} + excluded.${m.col}`)).join(', '),
       )}`);
 
@@ -181,7 +182,11 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
     yield q(sql`drop table rollup_batch`);
   }
 
-  // 5. The cursor.
+  // 5. Days no pre-period still to be taken can reach (before floorTs, see above): one range at
+  // the left edge of reader_days' key, usually empty.
+  yield q(sql`delete from reader_days where day < ${Math.floor(floorTs / DAY_MS)}`);
+
+  // 6. The cursor.
   yield q(sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs} where id = 1`);
   return { events, throughTs, caughtUp };
 }

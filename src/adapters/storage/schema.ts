@@ -75,10 +75,11 @@ export interface ExposureSessionRow {
   session_id: string;
 }
 
+/** Keyed (day, reader_id): old days are pruned as one range (migration 0007). */
 export interface ReaderDayRow {
-  reader_id: string;
   /** UTC day number (client time / 86,400,000). */
   day: number;
+  reader_id: string;
   impressions: number;
   clicks: number;
   reads: number;

@@ -291,6 +291,22 @@ for (const backend of BACKENDS) {
       expect(await storage.advanceRollups([{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null }], t1 + 2000, 1_000_000)).toMatchObject({ events: 1 });
     });
 
+    it('prunes reader days that no pre-period still to be taken can reach, and keeps them for a phase that started earlier', async () => {
+      const D = 86_400_000;
+      const t2 = T + 450 * D; // between the skip test's events and the next test's
+      const days = async () =>
+        (await storage.db.selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map((r) => Number(r.day));
+      // Received at `at`, read `ago` days earlier (late client times): the floor is 15 days before the cutoff.
+      const late = (i: number, ago: number, at: number) => readEvent(`prune-${i}`, { readerId: 'prune-r', clientTs: t2 - ago * D, receivedTs: at });
+      await storage.appendEvents([late(1, 20, t2 + 1), late(2, 3, t2 + 2)]);
+      await storage.advanceRollups([], t2 + 1000, 1_000_000);
+      expect(await days()).toEqual([Math.floor(t2 / D) - 3]);
+      // A phase that started 30 days ago can still expose readers whose pre-period reaches 44 days back.
+      await storage.appendEvents([late(3, 20, t2 + 1500)]);
+      await storage.advanceRollups([{ experiment: 'prune-x', phase: 1, fromTs: t2 - 30 * D, toTs: null }], t2 + 2000, 1_000_000);
+      expect(await days()).toEqual([Math.floor(t2 / D) - 20, Math.floor(t2 / D) - 3]);
+    });
+
     it('rolls up the same sums whatever the batches and the order of exposures and events (against a direct computation)', async () => {
       const rng = seededRng(7);
       const D = 86_400_000;

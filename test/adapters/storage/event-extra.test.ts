@@ -117,3 +117,31 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of BACKENDS) {
+  describe.skipIf(!backend.enabled)(`migration 0007 (reader_days keyed by day): ${backend.name}`, () => {
+    let url: string;
+    let cleanup: () => Promise<void>;
+    beforeAll(async () => ({ url, cleanup } = await backend.create()));
+    afterAll(async () => cleanup?.());
+
+    it('keeps every reader day and its measures', async () => {
+      const old = await openStorage(url, { migrateTo: '0006_event_extra', sqlite: { synchronous: 'NORMAL' } });
+      const rows = [
+        { reader_id: 'r1', day: 20000, impressions: 3, clicks: 1, reads: 2, dwell_ms: 9000, page_views: 4, subscribed: 0, revenue: 0 },
+        { reader_id: 'r1', day: 20001, impressions: 0, clicks: 0, reads: 1, dwell_ms: 10, page_views: 1, subscribed: 1, revenue: 9.5 },
+        { reader_id: 'r2', day: 20000, impressions: 1, clicks: 0, reads: 0, dwell_ms: 0, page_views: 1, subscribed: 0, revenue: 0 },
+      ];
+      await old.db.insertInto('reader_days').values(rows).execute();
+      await old.close();
+      const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
+      try {
+        const back = await storage.db.selectFrom('reader_days').selectAll().orderBy('reader_id').orderBy('day').execute();
+        expect(back.map((r) => ({ ...r, day: Number(r.day), impressions: Number(r.impressions), clicks: Number(r.clicks), reads: Number(r.reads), dwell_ms: Number(r.dwell_ms), page_views: Number(r.page_views), subscribed: Number(r.subscribed), revenue: Number(r.revenue) })))
+          .toEqual(rows);
+      } finally {
+        await storage.close();
+      }
+    });
+  });
+}
