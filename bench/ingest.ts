@@ -3,7 +3,7 @@
  * raw batched insert rate of the same database (storage.appendEvents), measured in the same run,
  * on SQLite and on PostgreSQL.
  *
- *   npm run bench:ingest [-- [--no-pg] [--profile]]
+ *   npm run bench:ingest [-- [--no-pg] [--no-sqlite] [--profile]]
  *
  * Environment: BENCH_SECONDS (measured HTTP run, default 30), BENCH_WARMUP_SECONDS (default 3, not
  * counted), BENCH_RAW_SECONDS (insert time of the raw run, default 5), BENCH_PG_URL (an admin URL,
@@ -712,13 +712,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   for (const a of argv) {
-    if (!['--no-pg', '--profile', '--help', '-h'].includes(a)) {
-      console.error(`unknown argument ${a}; usage: npm run bench:ingest [-- --no-pg] [--profile]`);
+    if (!['--no-pg', '--no-sqlite', '--profile', '--help', '-h'].includes(a)) {
+      console.error(`unknown argument ${a}; usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--profile]`);
       return 2;
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm run bench:ingest [-- --no-pg] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)');
+    console.log('usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)');
     return 0;
   }
   if (!Number.isInteger(SECONDS)) throw new Error('BENCH_SECONDS must be a whole number of seconds (wrk -d)');
@@ -751,8 +751,10 @@ async function main(argv: string[]): Promise<number> {
   if (load !== undefined) console.log(`          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`);
   console.log(`          SQLite: synchronous=${sync}, temp files on ${filesystemType(dir)} (${dir})${profile ? '; server under --cpu-prof (slower)' : ''}`);
 
-  const backends: Backend[] = [sqliteBackend(dir, sync)];
+  const backends: Backend[] = [];
   const skipped: { label: string; why: string }[] = [];
+  if (argv.includes('--no-sqlite')) skipped.push({ label: 'SQLite', why: '--no-sqlite' });
+  else backends.push(sqliteBackend(dir, sync));
   const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   if (argv.includes('--no-pg')) {
     skipped.push({ label: 'PostgreSQL', why: '--no-pg' });
