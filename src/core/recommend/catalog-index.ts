@@ -24,6 +24,8 @@ export class CatalogIndex {
   private newest: Article[] = [];
   private bySection = new Map<string, Article[]>();
   private dirty = false;
+  /** Moves on every change, so derived caches know when to rebuild. */
+  version = 0;
   /** Articles with their own expiry: the only ones that may outlive a placement's TTL. */
   private readonly ownExpiry = new Set<string>();
 
@@ -38,11 +40,15 @@ export class CatalogIndex {
       else this.ownExpiry.delete(a.id);
     }
     this.dirty = true;
+    this.version++;
   }
 
   remove(id: string): void {
     this.ownExpiry.delete(id);
-    if (this.byId.delete(id)) this.dirty = true;
+    if (this.byId.delete(id)) {
+      this.dirty = true;
+      this.version++;
+    }
   }
 
   /**

@@ -271,6 +271,23 @@ describe('co-read', () => {
     expect(lift.every((c) => Number.isFinite(c.score))).toBe(true);
   });
 
+  it('reuses a ranking without what cannot be shown, and still sees retractions, republications and lifted embargoes', () => {
+    // Count normalisation: b 3, c 2, d 1 (see above). c expires under the 72 h TTL, d is embargoed for 30 s.
+    const state = freshState(articles.map((x) => ({ ...x })), signalsAt(NOW)); // copies: b is retracted below
+    state.upsertArticles([article('c', null, NOW - 100 * HOUR), article('d', null, NOW - 2 * HOUR, { embargoUntil: NOW + 30_000 })]);
+    const r = rec({ kind: 'co-read', params: { normalisation: 'count', minSupport: 0 } }, state);
+    const ask = (now: number) => ids(r.recommend(context(state, { articleId: 'a', now }), 10));
+    expect(ask(NOW)).toEqual(['b']);
+    // A retraction applies at once, with no catalog-wide rebuild needed to hide it.
+    state.catalog.get('b')!.status = 'retracted';
+    expect(ask(NOW + 1)).toEqual([]);
+    // Republished (a catalog change): back in the next answer.
+    state.upsertArticles([{ ...state.catalog.get('b')!, status: 'published' }]);
+    expect(ask(NOW + 2)).toEqual(['b']);
+    // The embargo on d lifts at NOW + 30 s: seen within a minute even with no new read.
+    expect(ask(NOW + 61_000)).toEqual(['b', 'd']);
+  });
+
   it('seeds from the reader\'s most recent read when there is no current article', () => {
     // h1 read z, then a: history = [a, z], newest first. The seed is a; a and z are already read.
     const state = freshState(articles, [...signalsAt(NOW), read('h1', 'z', NOW - 10 * MIN), read('h1', 'a', NOW - 5 * MIN)]);

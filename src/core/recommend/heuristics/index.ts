@@ -1,9 +1,12 @@
 import { DomainError } from '../../kernel/errors.js';
+import { isShowable } from '../catalog-index.js';
 import type { FreshState } from '../fresh-state.js';
 import { readParams, type ParamSpec } from '../params.js';
 import type { Candidate, RecContext, Recommender, RecommenderConfig } from '../types.js';
 
 const MINUTE = 60_000;
+/** Longest a co-read ranking is reused (see the co-read recommender). */
+const RANKING_MAX_AGE_MS = MINUTE;
 const HOUR = 60 * MINUTE;
 
 /** Parameters of each kind, with defaults and units; the README's recommender table is generated from the same data. */
@@ -114,13 +117,19 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
       // Every count decays at the same rate, so a seed's ranking only changes when reads arrive:
       // rank a seed's neighbours once, reuse the ranking for up to a second while reads flow in,
       // and only filter it per request. (Scoring ~300 neighbours per request dominated serving.)
-      const cache = new Map<string, { at: number; version: number; ranked: Candidate[] }>();
-      const rank = (seed: string, now: number): Candidate[] => {
+      // The ranking also leaves out neighbours that cannot be shown at ranking time (expired under
+      // the placement's TTL, unpublished, embargoed): expiry only moves one way, a catalog change
+      // rebuilds the ranking, and an embargo that lifts is seen within RANKING_MAX_AGE_MS. The
+      // per-request filter still checks every item it takes, so a retraction applies at once.
+      const cache = new Map<string, { at: number; version: number; catalogVersion: number; ranked: Candidate[] }>();
+      const rank = (seed: string, now: number, ttlMs: number): Candidate[] => {
         const na = co.count(seed, now);
         const total = co.totalAt(now);
         const scored: Candidate[] = [];
         for (const [b, c] of co.neighbours(seed, now)) {
           if (c < p.minSupport) continue;
+          const article = state.catalog.get(b);
+          if (article === undefined || !isShowable(article, now, ttlMs)) continue;
           const nb = co.count(b, now);
           // Jaccard: C / (N_a + N_b - C); lift: C·N / (N_a·N_b) (observed over expected co-reads).
           const score = p.normalisation === 'count' ? c : p.normalisation === 'lift' ? (c * total) / Math.max(na * nb, 1e-12) : c / Math.max(na + nb - c, 1e-12);
@@ -133,10 +142,13 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
         recommend(ctx, limit) {
           const seed = ctx.articleId ?? ctx.history[0];
           if (seed === undefined) return [];
-          let hit = cache.get(seed);
-          if (!hit || (hit.version !== co.version && (ctx.now - hit.at >= 1000 || ctx.now < hit.at))) {
-            hit = { at: ctx.now, version: co.version, ranked: rank(seed, ctx.now) };
-            cache.set(seed, hit);
+          const ttlMs = ctx.now - ctx.horizon;
+          const key = `${ttlMs}|${seed}`;
+          let hit = cache.get(key);
+          const age = hit === undefined ? 0 : ctx.now - hit.at;
+          if (!hit || age < 0 || age >= RANKING_MAX_AGE_MS || hit.catalogVersion !== state.catalog.version || (hit.version !== co.version && age >= 1000)) {
+            hit = { at: ctx.now, version: co.version, catalogVersion: state.catalog.version, ranked: rank(seed, ctx.now, ttlMs) };
+            cache.set(key, hit);
           }
           const out: Candidate[] = [];
           for (const c of hit.ranked) {
