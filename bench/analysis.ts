@@ -3,7 +3,7 @@
  * core/analysis/metrics.ts, 3 arms, CUPED, the rollups caught up first) on a fixed workload, on
  * SQLite and on PostgreSQL, with what the rollups behind it cost.
  *
- *   npm run bench:analysis [-- [--no-pg] [--keep]]
+ *   npm run bench:analysis [-- [--no-pg] [--no-sqlite] [--keep]]
  *
  * Workload (setup: timed and printed, not the measurement): BENCH_READERS (default 500,000)
  * readers, each exposed once to a running 3-arm experiment (arm chosen by the experiment's own
@@ -615,13 +615,13 @@ function summary(results: Result[], skipped: { label: string; why: string }[]): 
 
 async function main(argv: string[]): Promise<number> {
   for (const a of argv) {
-    if (!['--no-pg', '--keep', '--help', '-h'].includes(a)) {
-      console.error(`unknown argument ${a}; usage: npm run bench:analysis [-- [--no-pg] [--keep]]`);
+    if (!['--no-pg', '--no-sqlite', '--keep', '--help', '-h'].includes(a)) {
+      console.error(`unknown argument ${a}; usage: npm run bench:analysis [-- [--no-pg] [--no-sqlite] [--keep]]`);
       return 2;
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm run bench:analysis [-- [--no-pg] [--keep]]   (env BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL)');
+    console.log('usage: npm run bench:analysis [-- [--no-pg] [--no-sqlite] [--keep]]   (env BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL)');
     return 0;
   }
   const keep = argv.includes('--keep');
@@ -641,7 +641,9 @@ async function main(argv: string[]): Promise<number> {
 
   const results: Result[] = [];
   const skipped: { label: string; why: string }[] = [];
-  const backends: Backend[] = [sqliteBackend(keep)];
+  const backends: Backend[] = [];
+  if (argv.includes('--no-sqlite')) skipped.push({ label: 'SQLite', why: '--no-sqlite' });
+  else backends.push(sqliteBackend(keep));
   if (argv.includes('--no-pg')) skipped.push({ label: 'PostgreSQL', why: '--no-pg' });
   else {
     const p = await postgresBackend(keep);
