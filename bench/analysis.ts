@@ -31,7 +31,7 @@ import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
-import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
+import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
 import { Deployments } from '../src/app/deployments.js';
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
@@ -495,8 +495,10 @@ async function runBackend(backend: Backend): Promise<Result> {
     // 4. the rollups catch up with everything loaded (a server does this every few seconds as events arrive)
     // The server's settings (pass size by database), as in src/main/services.ts.
     const batchEvents = ROLLUP_BATCH_EVENTS[storage.dialect];
-    const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents });
-    progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${int(batchEvents)})`);
+    // Sized as the server sizes them (SQLite: passes of about 0.1 s, from batchEvents).
+    const adaptive = ROLLUP_ADAPTIVE[storage.dialect];
+    const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents, adaptive });
+    progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`);
     let cpu0 = cpuSnapshot(groups());
     t0 = performance.now();
     const caught = await rollups.catchUp();

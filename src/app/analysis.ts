@@ -7,8 +7,13 @@ import type { Deployments } from './deployments.js';
 import type { AnalysisStore, RollupProgress } from './ports.js';
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
-/** Rollup settings of a report made outside a server (the CLI, which serves no request: large passes). */
-export const DEFAULT_ROLLUP: RollupOptions = { lagMs: 5000, batchEvents: 50_000 };
+/**
+ * Rollup settings of a report made outside a server (the CLI, which serves no request): passes of
+ * about half a second. A pass holds the database's write lock on SQLite, and a server on the same
+ * file waits for it (busy timeout 5 s) before it can commit events: fixed passes of 50,000 events
+ * could hold it for seconds.
+ */
+export const DEFAULT_ROLLUP: RollupOptions = { lagMs: 5000, batchEvents: 5000, adaptive: { targetMs: 500, min: 500, max: 50_000 } };
 
 export interface ExperimentReport extends ExperimentAnalysis {
   experiment: string;

@@ -62,4 +62,35 @@ describe('AnalysisRollups', () => {
     await r.catchUp();
     expect(pauses).toEqual([0]); // a report's catch-up is not limited
   });
+
+  it('sizes passes to a time budget when adaptive: n events in d ms make the next pass n·target/d, within its bounds', async () => {
+    let t = 0;
+    const sizes: number[] = [];
+    // A pass costs 10 ms plus 0.05 ms an event; 12 full passes, then one that catches up.
+    let passes = 0;
+    const store = {
+      async advanceRollups(_w: readonly RollupWindow[], _c: number, maxEvents: number) {
+        sizes.push(maxEvents);
+        t += 10 + 0.05 * maxEvents;
+        passes++;
+        return { events: passes === 13 ? 3 : maxEvents, throughTs: 0, caughtUp: passes === 13 };
+      },
+    };
+    const opts = { lagMs: 0, batchEvents: 1000, adaptive: { targetMs: 100, min: 500, max: 1700 }, monotonic: () => t, sleep: async () => undefined };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), opts);
+    await r.catchUp();
+    // 1000 events in 60 ms -> 1667; 1667 in 93.3 ms -> 1786, capped at 1700; then 1700 in 95 ms -> 1789 -> 1700 again.
+    expect(sizes.slice(0, 4)).toEqual([1000, 1667, 1700, 1700]);
+    // A pass that caught up (3 events) says nothing about a full pass: the size stays.
+    expect(r.batchEvents).toBe(1700);
+    // Slow passes shrink the next one, never below the minimum.
+    store.advanceRollups = async (_w, _c, maxEvents) => {
+      sizes.push(maxEvents);
+      t += maxEvents; // 1 ms an event
+      return { events: maxEvents, throughTs: 0, caughtUp: sizes.length >= 3 };
+    };
+    sizes.length = 0;
+    await r.catchUp();
+    expect(sizes).toEqual([1700, 500, 500]);
+  });
 });
