@@ -102,9 +102,23 @@ for (const backend of BACKENDS) {
         await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
           values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(old.db);
       }
+      // Ids with SQL and JSON metacharacters, and more rows than one rewrite batch (5,000).
+      const odd = ["x'); DROP TABLE events;--", 'a"b\\c', 'émoji 🎉', 'line\nbreak', ...Array.from({ length: 5050 }, (_, i) => `bulk-${i}`)];
+      const oddEvents: StoredEvent[] = odd.map((id) => ({ type: 'read', eventId: id, ...base, articleId: 'a', dwellMs: 5, scroll: 0.25, recommId: null }));
+      for (let i = 0; i < oddEvents.length; i += 500) {
+        const rows = oddEvents.slice(i, i + 500).map((e) => {
+          const { receivedTs, ...body } = e;
+          return sql`(${e.eventId}, 'read', 'r', 's', ${e.clientTs}, ${receivedTs}, 'a', null, 5, null, ${JSON.stringify(body)})`;
+        });
+        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) values ${sql.join(rows)}`.execute(old.db);
+      }
       await old.close();
       const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
       try {
+        expect(await storage.getEvents(odd.slice(0, 4))).toHaveLength(4);
+        expect(new Map((await storage.getEvents(odd)).map((e) => [e.eventId, e]))).toEqual(new Map(oddEvents.map((e) => [e.eventId, e])));
+        const left = await sql<{ n: number | string }>`select count(*) as n from events where extra like ${'{"type"%'}`.execute(storage.db);
+        expect(Number(left.rows[0]!.n)).toBe(0); // no row left in the old format
         const back = await storage.getEvents(EVENTS.map((e) => e.eventId));
         expect(new Map(back.map((e) => [e.eventId, e]))).toEqual(new Map(EVENTS.map((e) => [e.eventId, e])));
         const extras = await storage.db.selectFrom('events').select(['event_id', 'extra']).where('event_id', '=', 'x-rd1').execute();
