@@ -680,7 +680,7 @@ function printBackend(r: BackendResult): void {
 
 const indent = (s: string, n: number) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
 
-function printSummary(results: BackendResult[], skipped: { label: string; why: string }[]): void {
+function printSummary(results: BackendResult[], skipped: { kind: keyof typeof TARGETS; label: string; why: string }[]): void {
   const rows: string[][] = results.map((r) => {
     const target = TARGETS[r.backend.kind];
     const http = r.http ? httpEventsPerSec(r.http.wrk) : NaN;
@@ -692,7 +692,7 @@ function printSummary(results: BackendResult[], skipped: { label: string; why: s
       r.http ? fixed(r.http.wrk.latencyMs.p50) : 'n/a', r.http ? fixed(r.http.wrk.latencyMs.p99) : 'n/a', durable, `≥ ${int(target)}`, mark,
     ];
   });
-  for (const s of skipped) rows.push([s.label, `skipped: ${s.why}`, '', '', '', '', '', '', `≥ ${int(TARGETS.postgres)}`, '-']);
+  for (const s of skipped) rows.push([s.label, `skipped: ${s.why}`, '', '', '', '', '', '', `≥ ${int(TARGETS[s.kind])}`, '-']);
   const sizes = results.flatMap((r) => (r.http ? [r.http.meanEventBytes] : []));
   const size = sizes.length > 0 ? `, mean event ${fixed(sizes[0]!)} B` : '';
   console.log(
@@ -752,17 +752,17 @@ async function main(argv: string[]): Promise<number> {
   console.log(`          SQLite: synchronous=${sync}, temp files on ${filesystemType(dir)} (${dir})${profile ? '; server under --cpu-prof (slower)' : ''}`);
 
   const backends: Backend[] = [];
-  const skipped: { label: string; why: string }[] = [];
-  if (argv.includes('--no-sqlite')) skipped.push({ label: 'SQLite', why: '--no-sqlite' });
+  const skipped: { kind: keyof typeof TARGETS; label: string; why: string }[] = [];
+  if (argv.includes('--no-sqlite')) skipped.push({ kind: 'sqlite', label: 'SQLite', why: '--no-sqlite' });
   else backends.push(sqliteBackend(dir, sync));
   const pgAdminUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   if (argv.includes('--no-pg')) {
-    skipped.push({ label: 'PostgreSQL', why: '--no-pg' });
+    skipped.push({ kind: 'postgres', label: 'PostgreSQL', why: '--no-pg' });
   } else {
     const p = await postgresBackend(pgAdminUrl);
     if ('unreachable' in p) {
       console.log(`          PostgreSQL at ${pgAdminUrl} is unreachable (${p.unreachable}): skipped`);
-      skipped.push({ label: 'PostgreSQL', why: 'unreachable' });
+      skipped.push({ kind: 'postgres', label: 'PostgreSQL', why: 'unreachable' });
     } else {
       console.log(`          PostgreSQL ${p.version} at ${pgAdminUrl.replace(/\/[^/]*$/, '')}/${PG_DB} (same machine, not pinned), ${p.backend.durability}`);
       backends.push(p.backend);
