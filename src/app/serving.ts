@@ -4,10 +4,12 @@ import { assignArm } from '../core/experiments/experiment.js';
 import { hash } from '../core/experiments/hash.js';
 import { teamDraft } from '../core/experiments/interleaving.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
-import { composeSlate, type ComposedSlate, type SlateRequest } from '../core/recommend/slate.js';
+import { SharedSlates } from '../core/recommend/shared-slates.js';
+import type { ComposedSlate, SlateRequest } from '../core/recommend/slate.js';
 import type { Recommender } from '../core/recommend/types.js';
 import type { Deployments, LiveExperiment, LivePlacement } from './deployments.js';
 import type { RecordWriter } from './record-writer.js';
+import type { ServeRecord } from '../core/events/records.js';
 
 export interface RecRequest {
   placement: string;
@@ -94,6 +96,8 @@ type Variant =
  */
 export class RecommendationService {
   readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0 };
+  /** Rankings shared between readers (see SharedSlates); its counts say how often requests used them. */
+  readonly slates: SharedSlates;
 
   constructor(
     private readonly state: FreshState,
@@ -108,7 +112,9 @@ export class RecommendationService {
     /** Runs work after the response is sent (setImmediate). */
     private readonly later: (f: () => void) => void,
     private readonly onFault: (placement: string, kind: string, message: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.slates = new SharedSlates(state);
+  }
 
   recommend(req: RecRequest): RecResponse {
     const started = this.timer();
@@ -134,8 +140,8 @@ export class RecommendationService {
     if (variant.kind === 'interleave') {
       // Team-draft between the two arms; the coin is seeded by the recommId, so a slate can be replayed.
       const [a, b] = variant.experiment.arms as [Recommender, Recommender];
-      const sa = composeSlate(this.state, [a, ...fallbacks], slateReq);
-      const sb = composeSlate(this.state, [b, ...fallbacks], slateReq);
+      const sa = this.slates.compose([a, ...fallbacks], slateReq);
+      const sb = this.slates.compose([b, ...fallbacks], slateReq);
       let toss = 0;
       const merged = teamDraft(sa.items.map((i) => i.articleId), sb.items.map((i) => i.articleId), k, () => hash(recommId, `coin${toss++}`, 2)! < 0.5);
       const byId = new Map([...sb.items, ...sa.items].map((i) => [i.articleId, i]));
@@ -151,7 +157,7 @@ export class RecommendationService {
       servedBy = variant.kind === 'arm' ? variant.experiment.arms[variant.arm]! : variant.recommender;
       // `none` is the status quo: it shows nothing at all, neither the fallback chain nor editorial
       // pins (an experiment's control arm would otherwise not be the status quo).
-      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : composeSlate(this.state, [servedBy, ...fallbacks], slateReq);
+      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : this.slates.compose([servedBy, ...fallbacks], slateReq);
     }
 
     // 3. Count and report faults once each; the reader never sees them.
@@ -173,24 +179,33 @@ export class RecommendationService {
     if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase)) {
       this.records.exposure({ experiment: exp.id, phase: exp.phase, arm: attribution.arm!, readerId, hashVersion: exp.hashVersion, exposedTs: now });
     }
-    const items: RecItem[] = slate.items.map((it, i) => {
+    const items: RecItem[] = [];
+    const recorded: ServeRecord['slate'] = [];
+    for (let i = 0; i < slate.items.length; i++) {
+      const it = slate.items[i]!;
       const a = this.state.catalog.get(it.articleId)!;
       const item: RecItem = { articleId: it.articleId, title: a.title, url: a.url, position: it.position, reason: it.reason };
-      if (teams[i] !== undefined) item.team = teams[i];
-      return item;
-    });
-    // 5. Record the response off the hot path (batched by the RecordWriter).
+      const r: ServeRecord['slate'][number] = { articleId: it.articleId, position: it.position, score: it.score, reason: it.reason };
+      if (teams[i] !== undefined) item.team = r.team = teams[i];
+      items.push(item);
+      recorded.push(r);
+    }
+    // 5. Record the response off the hot path (batched by the RecordWriter). Objects are written
+    // out field by field on this path: spreads cost more than the rest of the record.
     this.records.serve({
-      recommId, placement: req.placement, ...attribution,
+      recommId, placement: req.placement, experiment: attribution.experiment, phase: attribution.phase, arm: attribution.arm, hashVersion: attribution.hashVersion,
       recommenderKind: servedBy.kind, recommenderVersion: servedBy.version, shadow: false,
       readerId, sessionId, articleId: req.articleId,
       latencyMs: this.timer() - started, fallback: slate.fallback, fault: slate.faults.length > 0,
-      slate: slate.items.map((it, i) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason, ...(teams[i] ? { team: teams[i] } : {}) })),
+      slate: recorded,
       servedTs: now,
     });
     // 6. Shadows: same request, after the response; logged, never shown.
     if (placement.shadows.length > 0) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
-    return { recommId, placement: req.placement, ...attribution, recommender: { kind: servedBy.kind, version: servedBy.version }, fallback: slate.fallback, items };
+    return {
+      recommId, placement: req.placement, experiment: attribution.experiment, phase: attribution.phase, arm: attribution.arm, hashVersion: attribution.hashVersion,
+      recommender: { kind: servedBy.kind, version: servedBy.version }, fallback: slate.fallback, items,
+    };
   }
 
   private choose(p: LivePlacement, readerId: string | null): Variant {
@@ -210,7 +225,7 @@ export class RecommendationService {
     for (const shadow of p.shadows) {
       const t0 = this.timer();
       // The shadow alone, without fallbacks: we measure what it would have shown.
-      const s = composeSlate(this.state, [shadow], slateReq);
+      const s = this.slates.compose([shadow], slateReq);
       this.counters.shadowRuns++;
       if (s.faults.length > 0) this.counters.shadowFaults++;
       this.records.serve({

@@ -78,7 +78,9 @@ export class FreshState {
     return this.log.size;
   }
 
-  private remember(readerId: string, articleId: string): void {
+  private remember(readerId: string, read: string): void {
+    // The catalog's own string when it knows the article: the already-read filter then compares pointers.
+    const articleId = this.catalog.get(read)?.id ?? read;
     let h = this.histories.get(readerId);
     if (h) this.histories.delete(readerId);
     else h = [];

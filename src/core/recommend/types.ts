@@ -41,6 +41,14 @@ export interface Recommender {
   readonly version: string;
   /** Up to `limit` eligible candidates, best first. May return fewer; never throws by design (the caller still guards). */
   recommend(ctx: RecContext, limit: number): Candidate[];
+  /**
+   * Optional: a key such that, for any two contexts with the same key, placement and time, this
+   * recommender ranks the same articles in the same order, and only the reader-specific part of
+   * `eligible` (already read, current article) differs. Serving then ranks once per key and
+   * filters the shared ranking per reader (see SharedSlates). Omitted (a personalised model):
+   * every request ranks on its own.
+   */
+  shareKey?(ctx: Pick<RecContext, 'articleId' | 'article' | 'history'>): string | undefined;
 }
 
 /** A recommender as configured: kind, a version string chosen by whoever deploys it, and kind-specific params. */

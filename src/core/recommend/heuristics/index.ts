@@ -65,12 +65,13 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
     case 'none':
       readParams(kind, PARAMS.none, config.params);
       // The status quo: shows nothing, but its responses are still recorded so the control arm is measured.
-      return { kind, version, recommend: () => [] };
+      return { kind, version, recommend: () => [], shareKey: () => '' };
 
     case 'latest': {
       const p = readParams(kind, PARAMS.latest, config.params);
       return {
         kind, version,
+        shareKey: (ctx) => (p.sameSection ? `s:${ctx.article?.section ?? ''}` : ''),
         recommend(ctx, limit) {
           const section = ctx.article?.section ?? null;
           const inSection = p.sameSection && section !== null;
@@ -85,6 +86,7 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
       const pop = state.popularity(p.halfLifeMinutes * MINUTE, { read: p.readWeight, click: p.clickWeight, view: 0 });
       return {
         kind, version,
+        shareKey: () => '',
         recommend: (ctx, limit) => take(pop.ranking(ctx.now), ctx, limit, (id) => pop.score(id, ctx.now), 'popular now'),
       };
     }
@@ -95,6 +97,7 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
       const freshHl = p.freshnessHalfLifeHours * HOUR;
       return {
         kind, version,
+        shareKey: (ctx) => `s:${ctx.article?.section ?? ''}`,
         recommend(ctx, limit) {
           const section = ctx.article?.section;
           if (!section) return [];
@@ -139,6 +142,8 @@ export function createRecommender(config: RecommenderConfig, state: FreshState):
       };
       return {
         kind, version,
+        // The seed is the only input (the reader's latest read stands in for a missing article).
+        shareKey: (ctx) => `a:${ctx.articleId ?? ctx.history[0] ?? ''}`,
         recommend(ctx, limit) {
           const seed = ctx.articleId ?? ctx.history[0];
           if (seed === undefined) return [];
