@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { errorBodySchema } from '../errors.js';
+import { RecResponseEncoder } from '../rec-json.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
@@ -33,6 +34,8 @@ const responseSchema = {
 } as const;
 
 export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
+  // Encodes the response (the schema above documents it; the encoder is tested against it).
+  const encoder = new RecResponseEncoder();
   app.get(
     '/v1/recommendations',
     {
@@ -62,10 +65,12 @@ export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async
       const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
       const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
       // Personalised (reader history, experiment arm): never cache in shared caches.
-      void reply.header('cache-control', 'private, no-store');
-      return deps.recommendations.recommend({
-        placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
-      });
+      void reply.header('cache-control', 'private, no-store').type('application/json; charset=utf-8');
+      return encoder.encode(
+        deps.recommendations.recommend({
+          placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
+        }),
+      );
     },
   );
 };
