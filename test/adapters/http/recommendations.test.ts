@@ -84,6 +84,20 @@ describe('GET /v1/recommendations', () => {
     expect(ids(anon)).toContain('w2');
   });
 
+  it('readers of one article share its ranking, each with their own filter; /v1/admin/serving/stats counts it', async () => {
+    const stats = async () => (await t.app.inject({ method: 'GET', url: '/v1/admin/serving/stats', headers: admin })).json();
+    const before = await stats();
+    const a = (await rec('placement=read-next&article=s2&reader=share-a&k=3')).json();
+    const b = (await rec('placement=read-next&article=s2&reader=share-b&k=3')).json();
+    expect(ids(b)).toEqual(ids(a));
+    expect(ids(a)).not.toContain('s2');
+    const after = await stats();
+    expect(after.requests - before.requests).toBe(2);
+    expect(after.sharedSlates - before.sharedSlates).toBe(2);
+    expect(after.ownSlates).toBe(before.ownSlates);
+    expect(after.sharedRankings).toBeGreaterThan(0);
+  });
+
   it('rejects a bad k or placement with 400 and a code', async () => {
     for (const [qs, code, field] of [
       ['placement=read-next&k=0', 'invalid_field', 'querystring/k'],

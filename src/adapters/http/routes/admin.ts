@@ -92,6 +92,10 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
 
   app.get('/v1/admin/serving/stats', { schema: { tags: ['serving'], security, summary: 'Requests, fallbacks and faults served by this process', response: errors } }, async () => ({
     ...deps.recommendations.counters,
+    // Slates composed from rankings shared between readers, slates ranked on their own, and shared rankings made (ADR 0002).
+    sharedSlates: deps.recommendations.slates.counts.shared,
+    ownSlates: deps.recommendations.slates.counts.full,
+    sharedRankings: deps.recommendations.slates.counts.rankings,
   }));
 
   app.get(
