@@ -1,8 +1,16 @@
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import type { RecordStore } from './ports.js';
 
-/** Serve records per write: small enough that a write never holds the event loop for long. */
-const SLICE = 64;
+/**
+ * Serve records per write transaction. At the default 10 ms flush a write holds ~150 records of a
+ * busy server (~1.5 ms on SQLite, on the request thread); the bound keeps a burst from holding the
+ * event loop for long. bench:serve on 2026-12-04 (SQLite, 16-18k req/s): 64-record commits with a
+ * 100 ms flush gave p99 27-30 ms; one commit per 10 ms flush, with checkpoints every 200 ms, 7.1-7.4
+ * ms. Records held for 100 ms outlived two young-generation collections and were promoted, and the
+ * old-generation collections that followed were most of the tail; small commits rewrote the same
+ * index pages into the WAL each time, and the checkpoints copying them were the rest.
+ */
+const SLICE = 1000;
 
 export interface RecordWriterOptions {
   /** Longest time a record waits in memory before it is written, milliseconds. */
@@ -63,8 +71,7 @@ export class RecordWriter {
         }
       }
       // Written in slices with a turn of the event loop between them: on SQLite a write runs on the
-      // request thread, and one big write every flush showed up as a p99 stall for every request
-      // waiting behind it.
+      // request thread, and one big write showed up as a p99 stall for every request behind it.
       for (let i = 0; i < serves.length; i += SLICE) {
         const slice = serves.slice(i, i + SLICE);
         if (i > 0) await new Promise((r) => setImmediate(r));
