@@ -1,58 +1,56 @@
 import type { RecItem, RecResponse } from '../../app/serving.js';
 
-/** Articles whose encoded item prefix is kept (the newsroom's recent catalog fits many times over). */
+/** Articles whose escaped item prefix is kept (the newsroom's recent catalog fits many times over). */
 const MAX_CACHED = 50_000;
 
 interface Prefix {
   title: string;
   url: string | null;
-  bytes: Buffer;
+  json: string;
 }
 
 /**
- * Encodes a read-next response as UTF-8 JSON, byte for byte what JSON.stringify gives for the
+ * Writes a read-next response as JSON, character for character what JSON.stringify gives for the
  * response schema's key order (tested against it). The JSON of each item up to its position
- * (`{"articleId":…,"title":…,"url":…,"position":`) is encoded once per article version and reused:
- * escaping and encoding the titles took more CPU than choosing the items. Sending a Buffer also
- * spares Fastify a second pass over the string to measure it.
+ * (`{"articleId":…,"title":…,"url":…,"position":`) is escaped once per article version and reused,
+ * and so is each reason: escaping the titles took more CPU than choosing the items.
  */
 export class RecResponseEncoder {
   private readonly prefixes = new Map<string, Prefix>();
-  private readonly small = new Map<string, Buffer>();
+  private readonly tails = new Map<string, string>();
 
-  encode(r: RecResponse): Buffer {
-    const parts: Buffer[] = [
-      Buffer.from(
-        `{"recommId":${JSON.stringify(r.recommId)},"placement":${JSON.stringify(r.placement)},"experiment":${JSON.stringify(r.experiment)},` +
-          `"phase":${JSON.stringify(r.phase)},"arm":${JSON.stringify(r.arm)},"hashVersion":${JSON.stringify(r.hashVersion)},` +
-          `"recommender":{"kind":${JSON.stringify(r.recommender.kind)},"version":${JSON.stringify(r.recommender.version)}},"fallback":${r.fallback},"items":[`,
-      ),
-    ];
+  encode(r: RecResponse): string {
+    let out =
+      `{"recommId":${JSON.stringify(r.recommId)},"placement":${JSON.stringify(r.placement)},"experiment":${JSON.stringify(r.experiment)},` +
+      `"phase":${JSON.stringify(r.phase)},"arm":${JSON.stringify(r.arm)},"hashVersion":${JSON.stringify(r.hashVersion)},` +
+      `"recommender":{"kind":${JSON.stringify(r.recommender.kind)},"version":${JSON.stringify(r.recommender.version)}},"fallback":${r.fallback},"items":[`;
     for (let i = 0; i < r.items.length; i++) {
       const it = r.items[i]!;
-      parts.push(this.prefix(it, i > 0), this.constant(String(it.position)), this.constant(`,"reason":${JSON.stringify(it.reason)}${it.team === undefined ? '' : `,"team":${JSON.stringify(it.team)}`}}`));
+      if (i > 0) out += ',';
+      out += this.prefix(it) + String(it.position) + this.tail(it);
     }
-    parts.push(this.constant(']}'));
-    return Buffer.concat(parts);
+    return `${out}]}`;
   }
 
-  /** `[,]{"articleId":…,"title":…,"url":…,"position":` */
-  private prefix(it: RecItem, comma: boolean): Buffer {
-    const key = comma ? `,${it.articleId}` : it.articleId;
-    const hit = this.prefixes.get(key);
-    if (hit !== undefined && hit.title === it.title && hit.url === it.url) return hit.bytes;
-    const bytes = Buffer.from(`${comma ? ',' : ''}{"articleId":${JSON.stringify(it.articleId)},"title":${JSON.stringify(it.title)},"url":${JSON.stringify(it.url)},"position":`);
+  /** `{"articleId":…,"title":…,"url":…,"position":` */
+  private prefix(it: RecItem): string {
+    const hit = this.prefixes.get(it.articleId);
+    if (hit !== undefined && hit.title === it.title && hit.url === it.url) return hit.json;
+    const json = `{"articleId":${JSON.stringify(it.articleId)},"title":${JSON.stringify(it.title)},"url":${JSON.stringify(it.url)},"position":`;
     if (this.prefixes.size >= MAX_CACHED) this.prefixes.clear();
-    this.prefixes.set(key, { title: it.title, url: it.url, bytes });
-    return bytes;
+    this.prefixes.set(it.articleId, { title: it.title, url: it.url, json });
+    return json;
   }
 
-  private constant(s: string): Buffer {
-    let b = this.small.get(s);
-    if (b === undefined) {
-      if (this.small.size >= 1000) this.small.clear();
-      this.small.set(s, (b = Buffer.from(s)));
+  /** `,"reason":…[,"team":…]}` */
+  private tail(it: RecItem): string {
+    const key = it.team === undefined ? it.reason : `${it.reason}\u0000${it.team}`;
+    let json = this.tails.get(key);
+    if (json === undefined) {
+      json = `,"reason":${JSON.stringify(it.reason)}${it.team === undefined ? '' : `,"team":${JSON.stringify(it.team)}`}}`;
+      if (this.tails.size >= 1000) this.tails.clear();
+      this.tails.set(key, json);
     }
-    return b;
+    return json;
   }
 }
