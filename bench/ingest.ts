@@ -3,12 +3,17 @@
  * raw batched insert rate of the same database (storage.appendEvents), measured in the same run,
  * on SQLite and on PostgreSQL.
  *
- *   npm run bench:ingest [-- [--no-pg] [--no-sqlite] [--profile]]
+ *   npm run bench:ingest [-- [--no-pg] [--no-sqlite] [--experiment] [--profile]]
  *
  * Environment: BENCH_SECONDS (measured HTTP run, default 30), BENCH_WARMUP_SECONDS (default 3, not
  * counted), BENCH_RAW_SECONDS (insert time of the raw run, default 5), BENCH_PG_URL (an admin URL,
  * default postgres://postgres@127.0.0.1:5432/postgres; the scratch database readnext_bench is
  * dropped and recreated), READNEXT_SQLITE_SYNCHRONOUS (FULL by default, as the README promises).
+ *
+ * --experiment first starts a 3-arm experiment on the read-next placement and exposes every reader
+ * of the workload to it (one minute before the run), so that every event is an exposed reader's
+ * and the server's analysis rollups (docs/adr/0001-analysis-rollups.md) run alongside ingestion:
+ * the "ingestion still at its target" check of the analysis issue. It prints how far the rollups got.
  *
  * --profile runs the server under `node --cpu-prof` and prints its top self-time functions (the
  * profile is copied to .bench/). Exit status: 0 whatever the throughput; 1 when the server fails,
@@ -20,6 +25,11 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
+import { Deployments } from '../src/app/deployments.js';
+import type { ExposureRecord } from '../src/core/events/records.js';
+import { assignArm } from '../src/core/experiments/experiment.js';
+import { FreshState } from '../src/core/recommend/fresh-state.js';
+import { systemClock } from '../src/main/services.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
 import {
@@ -441,6 +451,8 @@ interface Durability {
 
 interface BackendResult {
   backend: Backend;
+  /** --experiment: readers exposed before the run, and how far the server's rollups got. */
+  experiment?: { exposed: number; rollups?: RollupProgress };
   http?: HttpRun;
   warmupEvents?: number;
   durability?: Durability;
@@ -448,6 +460,67 @@ interface BackendResult {
   profile?: { summary: ProfileSummary; savedAs: string };
   parity?: string;
   errors: string[];
+}
+
+const EXPERIMENT_ID = 'bench-ingest';
+
+/** Starts a 3-arm experiment on read-next and exposes every reader of the workload to it, one minute ago. */
+async function exposeEveryReader(url: string, sync: 'FULL' | 'NORMAL'): Promise<number> {
+  const storage = await openStorage(url, { sqlite: { synchronous: sync } });
+  try {
+    const deployments = new Deployments(storage, new FreshState(), systemClock);
+    await deployments.load();
+    const actor = { actor: 'bench', reason: 'bench:ingest --experiment' };
+    await deployments.createExperiment(
+      {
+        id: EXPERIMENT_ID,
+        placement: 'read-next',
+        arms: [
+          { name: 'control', recommender: { kind: 'none', version: '1' } },
+          { name: 'co-read', recommender: { kind: 'co-read', version: '1' } },
+          { name: 'popular', recommender: { kind: 'popular', version: '1' } },
+        ],
+      },
+      actor,
+    );
+    const experiment = await deployments.startExperiment(EXPERIMENT_ID, actor);
+    const exposedTs = Date.now() - 60_000;
+    const batch: ExposureRecord[] = [];
+    for (let r = 0; r < READERS; r++) {
+      const readerId = `rdr-${pad(r, 5)}`;
+      const arm = assignArm(experiment, readerId);
+      if (!arm) throw new Error(`reader ${readerId} is outside the experiment`);
+      batch.push({ experiment: EXPERIMENT_ID, phase: experiment.phase, arm: arm.name, readerId, hashVersion: experiment.hashVersion, exposedTs });
+    }
+    for (let i = 0; i < batch.length; i += 5000) await storage.appendExposures(batch.slice(i, i + 5000));
+    return batch.length;
+  } finally {
+    await storage.close();
+  }
+}
+
+interface RollupProgress {
+  /** Events stored, and those the rollups had taken in when the server stopped. */
+  events: number;
+  rolled: number;
+  /** Receive time of the newest event minus the rollups' `through` time, ms. */
+  behindMs: number;
+}
+
+async function rollupProgress(url: string, sync: 'FULL' | 'NORMAL'): Promise<RollupProgress> {
+  const storage = await openStorage(url, { sqlite: { synchronous: sync } });
+  try {
+    const st = (await sql<{ cursor: number | string; through_ts: number | string }>`select cursor, through_ts from rollup_state where id = 1`.execute(storage.db)).rows[0]!;
+    const cursor = Number(st.cursor);
+    // The cursor is the rowid on SQLite and the receive time on PostgreSQL (ADR 0001).
+    const rolled = storage.dialect === 'sqlite'
+      ? (await sql<{ n: number }>`select count(*) as n from events where rowid <= ${cursor}`.execute(storage.db)).rows[0]!.n
+      : (await sql<{ n: string }>`select count(*) as n from events where received_ts <= ${cursor}`.execute(storage.db)).rows[0]!.n;
+    const newest = (await sql<{ t: number | string | null }>`select max(received_ts) as t from events`.execute(storage.db)).rows[0]!.t;
+    return { events: await storage.countEvents(), rolled: Number(rolled), behindMs: Math.max(0, Number(newest ?? 0) - Number(st.through_ts)) };
+  } finally {
+    await storage.close();
+  }
 }
 
 const httpEventsPerSec = (w: WrkResult) => ((w.requests - (w.counters.non2xx ?? 0)) * BATCH) / w.durationS;
@@ -523,7 +596,7 @@ async function verifyDurable(url: string, sync: 'FULL' | 'NORMAL', acked: Readon
   }
 }
 
-async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NORMAL'; pin: boolean; profile: boolean }): Promise<BackendResult> {
+async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NORMAL'; pin: boolean; profile: boolean; experiment: boolean }): Promise<BackendResult> {
   const res: BackendResult = { backend: b, errors: [] };
   const work = join(dir, b.kind);
   mkdirSync(work, { recursive: true });
@@ -531,6 +604,10 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
   const tag = newTag();
   const acked = new Map<string, number>();
   const db = await b.fresh('http');
+  if (opts.experiment) {
+    progress(`${b.label}: starting experiment ${EXPERIMENT_ID} and exposing ${int(READERS)} readers`);
+    res.experiment = { exposed: await exposeEveryReader(db, opts.sync) };
+  }
   progress(`${b.label}: starting the server`);
   let server: ServerHandle | undefined;
   try {
@@ -576,6 +653,7 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
       else if (st.code !== 0) res.errors.push(`the server exited with code ${st.code} signal ${st.signal}:\n${server.output()}`);
     }
   }
+  if (res.experiment && res.http) res.experiment.rollups = await rollupProgress(db, opts.sync);
   if (res.http) {
     progress(`${b.label}: checking that acknowledged events are stored`);
     res.durability = await verifyDurable(db, opts.sync, acked);
@@ -615,6 +693,14 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
 function printBackend(r: BackendResult): void {
   const b = r.backend;
   console.log(`\n== ${b.label} (${b.durability}) ==`);
+  if (r.experiment) {
+    const x = r.experiment;
+    const ro = x.rollups;
+    console.log(
+      `  experiment   ${EXPERIMENT_ID} running, ${int(x.exposed)} readers exposed (every reader of the workload)` +
+        (ro ? `; rollups had taken in ${int(ro.rolled)} of ${int(ro.events)} stored events (${fixed((100 * ro.rolled) / Math.max(1, ro.events), 0)}%), ${fixed(ro.behindMs / 1000)} s behind the newest when the server stopped` : ''),
+    );
+  }
   if (r.http) {
     const w = r.http.wrk;
     const c = w.counters;
@@ -712,13 +798,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   for (const a of argv) {
-    if (!['--no-pg', '--no-sqlite', '--profile', '--help', '-h'].includes(a)) {
-      console.error(`unknown argument ${a}; usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--profile]`);
+    if (!['--no-pg', '--no-sqlite', '--experiment', '--profile', '--help', '-h'].includes(a)) {
+      console.error(`unknown argument ${a}; usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--experiment] [--profile]`);
       return 2;
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)');
+    console.log('usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--experiment] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)');
     return 0;
   }
   if (!Number.isInteger(SECONDS)) throw new Error('BENCH_SECONDS must be a whole number of seconds (wrk -d)');
@@ -730,6 +816,7 @@ async function main(argv: string[]): Promise<number> {
   if (syncRaw !== 'FULL' && syncRaw !== 'NORMAL') throw new Error(`READNEXT_SQLITE_SYNCHRONOUS must be FULL or NORMAL, got "${syncRaw}"`);
   const sync: 'FULL' | 'NORMAL' = syncRaw;
   const profile = argv.includes('--profile');
+  const experiment = argv.includes('--experiment');
   const machine = machineInfo();
   const pin = machine.nproc >= 2 && commandExists('taskset');
   const dir = makeTempDir('readnext-bench-');
@@ -747,6 +834,7 @@ async function main(argv: string[]): Promise<number> {
       (pin ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}` : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
   );
   console.log(`          raw rate: storage.appendEvents in batches of ${RAW_BATCH} of the same mix for ${RAW_SECONDS} s of insert time after ${RAW_WARMUP_MS / 1000} s of warm-up, fresh database, same core`);
+  if (experiment) console.log(`          --experiment: every reader exposed to a running 3-arm experiment before the run; the server's analysis rollups run alongside ingestion`);
   const load = loadAverage();
   if (load !== undefined) console.log(`          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`);
   console.log(`          SQLite: synchronous=${sync}, temp files on ${filesystemType(dir)} (${dir})${profile ? '; server under --cpu-prof (slower)' : ''}`);
@@ -773,7 +861,7 @@ async function main(argv: string[]): Promise<number> {
   for (const b of backends) {
     let r: BackendResult;
     try {
-      r = await benchBackend(b, dir, { sync, pin, profile });
+      r = await benchBackend(b, dir, { sync, pin, profile, experiment });
     } catch (e) {
       r = { backend: b, errors: [(e as Error).message] };
     }
