@@ -50,7 +50,9 @@ export function onCleanup(fn: () => void): void {
 /** A fresh directory under the OS temp dir, removed at exit. */
 export function makeTempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  // BENCH_KEEP=1 leaves the directory (databases, wrk scripts) for runs by hand.
+  if (process.env.BENCH_KEEP === '1') process.once('exit', () => console.log(`kept ${dir} (BENCH_KEEP=1)`));
+  else onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 

@@ -42,6 +42,27 @@ describe('AnalysisRollups', () => {
     expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, fromTs: 0, toTs: null }]);
   });
 
+  it('stop() waits for the running pass only: a chain that is behind ends after it, and stop() resolves', async () => {
+    let passes = 0;
+    let release: (() => void) | undefined;
+    const store = {
+      async advanceRollups() {
+        passes++;
+        if (passes === 2) await new Promise<void>((r) => (release = r));
+        return { events: 10, throughTs: 0, caughtUp: false }; // never catches up
+      },
+    };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), { lagMs: 0, batchEvents: 10 });
+    const chain = r.catchUp();
+    await new Promise((res) => setTimeout(res, 5));
+    expect(passes).toBe(2); // the second pass is running
+    const stopped = r.stop();
+    release!();
+    await stopped;
+    expect(await chain).toEqual({ events: 20, throughTs: 0, caughtUp: false });
+    expect(passes).toBe(2);
+  });
+
   it('in the background takes at most its share of wall time while behind: pauses after each pass in proportion to it', async () => {
     let t = 0;
     let left = 3;
