@@ -536,7 +536,7 @@ async function runBackend(backend: Backend): Promise<Result> {
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
       const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
-      const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp({ maxShare: BACKGROUND_SHARE }) : undefined);
+      const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp({ maxShare: BACKGROUND_SHARE[storage.dialect] }) : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
       res.ingest[key] = r;
     }

@@ -42,6 +42,8 @@ export interface Config {
   rollupIntervalMs: number;
   /** Events younger than this are left to a later rollup pass (their exposure may not be stored yet), milliseconds. */
   rollupLagMs: number;
+  /** Most share of wall time background rollup passes take while behind, in (0, 1]; undefined: the database's default (app/rollups.ts BACKGROUND_SHARE). */
+  rollupShare: number | undefined;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -65,6 +67,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   canaryCheckMs: 10_000, // 10 seconds
   rollupIntervalMs: 5000, // 5 seconds
   rollupLagMs: 5000, // 5 seconds
+  rollupShare: undefined,
 });
 
 /** Environment variable for each setting, for the README's configuration table. */
@@ -89,6 +92,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   canaryCheckMs: 'READNEXT_CANARY_CHECK_MS',
   rollupIntervalMs: 'READNEXT_ROLLUP_INTERVAL_MS',
   rollupLagMs: 'READNEXT_ROLLUP_LAG_MS',
+  rollupShare: 'READNEXT_ROLLUP_SHARE',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -97,6 +101,14 @@ function int(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
     throw new DomainError('invalid_config', `${name} must be an integer between ${min} and ${max}, got "${raw}"`, { field: name });
+  }
+  return n;
+}
+
+function share(name: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || n > 1) {
+    throw new DomainError('invalid_config', `${name} must be a fraction in (0, 1], got "${raw}"`, { field: name });
   }
   return n;
 }
@@ -140,6 +152,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('canaryCheckMs')) c.canaryCheckMs = int(ENV_NAMES.canaryCheckMs, s('canaryCheckMs')!, 100, 3_600_000);
   if (s('rollupIntervalMs')) c.rollupIntervalMs = int(ENV_NAMES.rollupIntervalMs, s('rollupIntervalMs')!, 100, 3_600_000);
   if (s('rollupLagMs')) c.rollupLagMs = int(ENV_NAMES.rollupLagMs, s('rollupLagMs')!, 0, 3_600_000);
+  if (s('rollupShare')) c.rollupShare = share(ENV_NAMES.rollupShare, s('rollupShare')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });

@@ -3,7 +3,7 @@ import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
-import { AnalysisRollups, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
+import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -110,7 +110,7 @@ export async function openServices(
     placementTimer = setInterval(() => void deployments.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
-    rollups.start(config.rollupIntervalMs);
+    rollups.start(config.rollupIntervalMs, config.rollupShare ?? BACKGROUND_SHARE[storage.dialect]);
   }
   return {
     config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, rollups, exposures, recommendations,
