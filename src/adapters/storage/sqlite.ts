@@ -7,7 +7,7 @@ import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
-import { EVENT_COLUMNS, pushEventParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
+import { EVENT_COLUMNS, pushEventParams, putServeParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { Database, EventRow } from './schema.js';
 
@@ -111,9 +111,10 @@ export class SqliteStorage extends KyselyStorage {
       serves32 ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${new Array(32).fill(serveTuple).join(', ')}`);
       exposure ??= raw.prepare('INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING');
       let i = 0;
+      const params = new Array<unknown>(32 * SERVE_COLUMNS.length);
       for (; i + 32 <= serves.length; i += 32) {
-        const params: unknown[] = [];
-        for (let j = i; j < i + 32; j++) params.push(...serveParams(serves[j]!));
+        let at = 0;
+        for (let j = i; j < i + 32; j++) at = putServeParams(params, at, serves[j]!);
         serves32.run(params);
       }
       for (; i < serves.length; i++) serve.run(serveParams(serves[i]!));
