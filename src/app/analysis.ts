@@ -8,6 +8,13 @@ import type { AnalysisStore, RollupProgress } from './ports.js';
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
 /**
+ * Longest time a report served by a server spends catching the rollups up, milliseconds: under
+ * sustained peak ingestion they can be minutes behind (the background share, BACKGROUND_SHARE), and
+ * a report should answer within a request's patience, stating `dataThroughTs`.
+ */
+export const REPORT_CATCH_UP_MS = 10_000;
+
+/**
  * Rollup settings of a report made outside a server (the CLI, which serves no request): passes of
  * about half a second. A pass holds the database's write lock on SQLite, and a server on the same
  * file waits for it (busy timeout 5 s) before it can commit events: fixed passes of 50,000 events
@@ -39,7 +46,7 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean; rollups?: { catchUp(): Promise<RollupProgress> } } = {},
+  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean; rollups?: { catchUp(o: { maxMs?: number }): Promise<RollupProgress> } } = {},
 ): Promise<ExperimentReport> {
   const e = deployments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -51,7 +58,9 @@ export async function experimentReport(
   const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
-  const rolled = await (opts.rollups ?? new AnalysisRollups(store, deployments, clock, DEFAULT_ROLLUP)).catchUp();
+  // A server's rollups catch up for at most REPORT_CATCH_UP_MS (the report then says how far its data
+  // goes); a report made outside a server (the CLI) catches up fully.
+  const rolled = await (opts.rollups ? opts.rollups.catchUp({ maxMs: REPORT_CATCH_UP_MS }) : new AnalysisRollups(store, deployments, clock, DEFAULT_ROLLUP).catchUp());
   const [sums, serves] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
   const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true });

@@ -72,6 +72,9 @@ export class AnalysisRollups {
   private timer: NodeJS.Timeout | undefined;
   /** Set by stop(): a running chain ends after its current pass instead of catching up. */
   private stopping = false;
+  /** Whether the running chain is a background one, and whether a foreground caller waits for it to end. */
+  private runningInBackground = false;
+  private yieldToForeground = false;
   /** Events of the next pass (adapted to the pass time when `adaptive` is set). */
   private batch: number;
 
@@ -95,12 +98,25 @@ export class AnalysisRollups {
    * the event loop between passes. `maxShare` (0 < share ≤ 1) bounds the share of wall time the
    * passes take: after a pass of d ms the chain waits d·(1 − share)/share ms, so that under
    * sustained ingestion faster than the rollups the collector keeps the rest of the event loop
-   * (SQLite passes run on it) and the rollups fall behind instead of starving ingestion.
+   * (SQLite passes run on it) and the rollups fall behind instead of starving ingestion. `maxMs`
+   * bounds the chain's wall time: it ends after the pass that crosses it, not caught up, and the
+   * progress says how far it got (throughTs).
+   *
+   * One chain at a time. A background chain (start()) gives way: a foreground caller (a report)
+   * makes it end after its current pass and then runs its own at full share, instead of waiting for
+   * a chain that, under sustained ingestion, takes minutes at its small share; a background call
+   * while any chain runs does nothing. A foreground caller behind another foreground chain waits for
+   * it, then runs its own.
    */
-  async catchUp(opts: { maxShare?: number } = {}): Promise<RollupProgress> {
-    // One chain at a time: a second caller waits for the running chain, then runs its own.
-    while (this.running) await this.running.catch(() => undefined);
-    const run = this.chain(opts.maxShare ?? 1);
+  async catchUp(opts: { maxShare?: number; maxMs?: number; background?: boolean } = {}): Promise<RollupProgress> {
+    if (opts.background && this.running) return this.running;
+    while (this.running) {
+      if (this.runningInBackground) this.yieldToForeground = true;
+      await this.running.catch(() => undefined);
+    }
+    this.yieldToForeground = false;
+    this.runningInBackground = opts.background === true;
+    const run = this.chain(opts.maxShare ?? 1, opts.maxMs ?? Number.POSITIVE_INFINITY, this.runningInBackground);
     this.running = run;
     try {
       return await run;
@@ -109,12 +125,13 @@ export class AnalysisRollups {
     }
   }
 
-  private async chain(maxShare: number): Promise<RollupProgress> {
+  private async chain(maxShare: number, maxMs: number, background: boolean): Promise<RollupProgress> {
     const total: RollupProgress = { events: 0, throughTs: 0, caughtUp: false };
     const cutoff = this.clock.now() - this.opts.lagMs;
     const windows = rollupWindows(this.deployments.listExperiments().map((x) => x.experiment));
     const now = this.opts.monotonic ?? (() => performance.now());
     const sleep = this.opts.sleep ?? defaultSleep;
+    const began = now();
     for (;;) {
       const t0 = now();
       const p = await this.store.advanceRollups(windows, cutoff, this.batch);
@@ -126,14 +143,15 @@ export class AnalysisRollups {
       total.throughTs = p.throughTs;
       total.caughtUp = p.caughtUp;
       // Stopping: the pass committed with its cursor, so what is left waits for the next start.
-      if (p.caughtUp || this.stopping) return total;
+      if (p.caughtUp || this.stopping || (background && this.yieldToForeground) || now() - began >= maxMs) return total;
       await sleep(maxShare >= 1 ? 0 : (took * (1 - maxShare)) / maxShare);
+      if (background && this.yieldToForeground) return total;
     }
   }
 
   /** Background passes every `everyMs`, taking at most `maxShare` of wall time while behind (BACKGROUND_SHARE). */
   start(everyMs: number, maxShare: number): void {
-    this.timer = setInterval(() => void this.catchUp({ maxShare }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
+    this.timer = setInterval(() => void this.catchUp({ maxShare, background: true }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
     this.timer.unref();
   }
 

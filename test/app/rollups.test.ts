@@ -63,6 +63,46 @@ describe('AnalysisRollups', () => {
     expect(passes).toBe(2);
   });
 
+  it('a foreground caller makes a background chain end after its current pass, then runs its own at full share', async () => {
+    const log: string[] = [];
+    let release: (() => void) | undefined;
+    let left = 100;
+    const store = {
+      async advanceRollups(_w: readonly RollupWindow[], _c: number, n: number) {
+        log.push(`pass ${n}`);
+        if (log.length === 2) await new Promise<void>((r) => (release = r));
+        left -= 1;
+        return { events: 1, throughTs: 0, caughtUp: left === 0 };
+      },
+    };
+    const pauses: number[] = [];
+    const opts = { lagMs: 0, batchEvents: 1, monotonic: () => 0, sleep: async (ms: number) => void pauses.push(ms) };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), opts);
+    const bg = r.catchUp({ maxShare: 0.2, background: true });
+    await new Promise((res) => setTimeout(res, 5));
+    expect(log).toEqual(['pass 1', 'pass 1']); // the background chain's second pass is running
+    // Another background call while it runs starts nothing and gets the running chain's result.
+    const bg2 = r.catchUp({ maxShare: 0.2, background: true });
+    const fg = r.catchUp();
+    release!();
+    expect(await bg).toEqual({ events: 2, throughTs: 0, caughtUp: false });
+    expect(await bg2).toEqual(await bg);
+    expect(await fg).toEqual({ events: 98, throughTs: 0, caughtUp: true });
+    expect(log).toHaveLength(100);
+  });
+
+  it('maxMs ends a chain after the pass that crosses it, not caught up', async () => {
+    let t = 0;
+    const store = {
+      async advanceRollups() {
+        t += 40;
+        return { events: 10, throughTs: t, caughtUp: false };
+      },
+    };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), { lagMs: 0, batchEvents: 10, monotonic: () => t, sleep: async () => undefined });
+    expect(await r.catchUp({ maxMs: 100 })).toEqual({ events: 30, throughTs: 120, caughtUp: false });
+  });
+
   it('in the background takes at most its share of wall time while behind: pauses after each pass in proportion to it', async () => {
     let t = 0;
     let left = 3;

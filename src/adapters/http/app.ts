@@ -28,7 +28,7 @@ export interface AppDeps {
   audit: Pick<PlacementStore, 'listAudit'>;
   analysis: AnalysisStore;
   /** Brings the experiment rollups up to date before a report. */
-  rollups: { catchUp(): Promise<RollupProgress> };
+  rollups: { catchUp(o: { maxMs?: number }): Promise<RollupProgress> };
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;
