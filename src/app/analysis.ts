@@ -12,7 +12,7 @@ import { AnalysisRollups, type RollupOptions } from './rollups.js';
  * sustained peak ingestion they can be minutes behind (the background share, BACKGROUND_SHARE), and
  * a report should answer within a request's patience, stating `dataThroughTs`.
  */
-export const REPORT_CATCH_UP_MS = 10_000;
+export const REPORT_CATCH_UP_MS = 5000;
 
 /**
  * Rollup settings of a report made outside a server (the CLI, which serves no request): passes of
