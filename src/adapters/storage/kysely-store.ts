@@ -8,7 +8,7 @@ import type { ArmSums } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
 import { armSumsFromRows, armSumsQuery, rollupFlow } from './rollups.js';
-import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow } from './rows.js';
+import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow, decodeSlate } from './rows.js';
 import type { Database } from './schema.js';
 
 export interface AtomicStep {
@@ -311,7 +311,7 @@ export abstract class KyselyStorage implements Storage {
       .execute();
     return rows.map((r) => {
       const position = (JSON.parse(r.extra) as { position: number }).position;
-      const slot = (JSON.parse(r.slate) as { position: number; team?: string | null }[]).find((x) => x.position === position);
+      const slot = decodeSlate(r.slate).find((x) => x.position === position);
       return { readerId: r.reader_id, team: slot?.team ?? null };
     });
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SlateItem } from '../../../src/core/events/records.js';
-import { putServeParams, SERVE_COLUMNS, serveParams, serveToRow, slateJson } from '../../../src/adapters/storage/rows.js';
+import { decodeSlate, putServeParams, SERVE_COLUMNS, serveParams, serveToRow, slateJson } from '../../../src/adapters/storage/rows.js';
 import type { ServeRecord } from '../../../src/core/events/records.js';
 
 // Items in SlateItem's key order, as serving builds them; ids and reasons with quotes, escapes,
@@ -18,15 +18,55 @@ const item: fc.Arbitrary<SlateItem> = fc
   })
   .map(({ team, ...rest }) => (team === undefined ? rest : { ...rest, team }));
 
-describe('slateJson', () => {
-  it('is JSON.stringify character for character, on the first call and from its caches', () => {
+/** What a slate reads back as: JSON semantics (non-finite scores become null, -0 becomes 0). */
+const viaJson = (slate: readonly SlateItem[]): unknown => JSON.parse(JSON.stringify(slate));
+/** Positions 1..n in order, as serving composes them: the compact form. */
+const ordered = fc.array(item, { maxLength: 12 }).map((s) => s.map((it, i) => ({ ...it, position: i + 1 })));
+
+describe('slateJson / decodeSlate', () => {
+  it('round-trips every slate serving composes, in the compact form, on the first call and from the caches', () => {
     fc.assert(
-      fc.property(fc.array(item, { maxLength: 12 }), (slate) => {
-        expect(slateJson(slate)).toBe(JSON.stringify(slate));
-        expect(slateJson(slate)).toBe(JSON.stringify(slate));
+      fc.property(ordered, (slate) => {
+        const text = slateJson(slate);
+        expect(text).toBe(slateJson(slate));
+        if (slate.length > 0) expect(text.startsWith('[[')).toBe(true);
+        expect(decodeSlate(text)).toEqual(viaJson(slate));
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('stores a slate with positions out of order as JSON.stringify does, and reads it back', () => {
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 12 }).filter((s) => s.some((it, i) => it.position !== i + 1)), (slate) => {
+        expect(slateJson(slate)).toBe(JSON.stringify(slate));
+        expect(decodeSlate(slateJson(slate))).toEqual(viaJson(slate));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads slates stored before the compact form (arrays of objects) as they were written', () => {
+    const old = '[{"articleId":"a","position":1,"score":0.5,"reason":"r"},{"articleId":"b","position":2,"score":null,"reason":"editor\'s pick","team":"B"}]';
+    expect(decodeSlate(old)).toEqual(JSON.parse(old));
+    expect(decodeSlate('[]')).toEqual([]);
+  });
+
+  it('writes a reason once for a run of items that share it, and the team with its reason', () => {
+    const r = 'read by readers of this article';
+    const slate: SlateItem[] = [
+      { articleId: 'a', position: 1, score: 0.5, reason: r },
+      { articleId: 'b', position: 2, score: 0.25, reason: r },
+      { articleId: 'c', position: 3, score: null, reason: null },
+      { articleId: 'd', position: 4, score: 1, reason: null, team: 'A' },
+      { articleId: 'e', position: 5, score: 2, reason: null },
+    ];
+    const text = slateJson(slate);
+    expect(text).toBe(`[["a",0.5,"${r}"],["b",0.25],["c",null,null],["d",1,null,"A"],["e",2]]`);
+    expect(decodeSlate(text)).toEqual(slate);
+    // A five-item slate of one reason: well under half the object form.
+    const five = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ articleId: `2026-08-21-01${i}`, position: i + 1, score: 0.04985192593042502 / (i + 1), reason: r }));
+    expect(slateJson(five).length).toBeLessThan(JSON.stringify(five).length / 2);
   });
 
   it('takes the general path for an item outside the type, still as JSON.stringify', () => {
