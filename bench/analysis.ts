@@ -355,7 +355,11 @@ function reportDigest(r: ExperimentReport): string[] {
  * pgPoolSize - 2 = 8 in flight (src/main/services.ts). The events are made beforehand.
  * `alongside` runs meanwhile (the rollup passes a server runs every few seconds).
  */
-async function appendTimed(storage: KyselyStorage, events: readonly StoredEvent[], alongside?: () => Promise<unknown>): Promise<{ s: number; events: number; rejected: number; passes: number }> {
+async function appendTimed(
+  storage: KyselyStorage,
+  events: readonly StoredEvent[],
+  alongside?: { run: () => Promise<unknown>; stop: () => Promise<void> },
+): Promise<{ s: number; events: number; rejected: number; passes: number }> {
   const { batch, inFlight } = ingestShape(storage.dialect);
   let rejected = 0;
   let next = 0;
@@ -376,7 +380,7 @@ async function appendTimed(storage: KyselyStorage, events: readonly StoredEvent[
         while (!done) {
           await new Promise((r) => setTimeout(r, ROLLUP_EVERY_MS));
           if (done) break;
-          await alongside();
+          await alongside.run();
           passes++;
         }
       })()
@@ -384,6 +388,9 @@ async function appendTimed(storage: KyselyStorage, events: readonly StoredEvent[
   await Promise.all(Array.from({ length: inFlight }, worker));
   const s = secondsSince(t);
   done = true;
+  // The chain running now would catch up at its small share (on a slow VM, half an hour for the
+  // 2M events): it ends after its current pass instead, as in a server that stops.
+  await alongside?.stop();
   await side;
   return { s, events: events.length, rejected, passes };
 }
@@ -536,7 +543,7 @@ async function runBackend(backend: Backend): Promise<Result> {
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
       const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
-      const r = await appendTimed(storage, events, key === 'with' ? () => rollups.catchUp({ maxShare: BACKGROUND_SHARE[storage.dialect] }) : undefined);
+      const r = await appendTimed(storage, events, key === 'with' ? { run: () => rollups.catchUp({ maxShare: BACKGROUND_SHARE[storage.dialect] }), stop: () => rollups.stop() } : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
       res.ingest[key] = r;
     }
