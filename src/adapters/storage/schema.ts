@@ -118,6 +118,7 @@ export interface ServeRow {
   latency_ms: number;
   fallback: number;
   fault: number;
+  /** JSON text, compact (`[[id, score, reason], [id, score], ...]`) or, in older rows, an array of objects: rows.ts reads both. */
   slate: string;
   served_ts: number;
 }
