@@ -45,15 +45,20 @@ export class Collector {
     }, maxEventsPerCommit, maxInFlight);
   }
 
-  /** `rawEvents` must already be an array of 1..1000 entries (the HTTP layer checks the batch shape). */
-  async ingest(rawEvents: readonly unknown[], trusted: boolean): Promise<IngestReply> {
+  /**
+   * `rawEvents` must already be an array of 1..1000 entries (the HTTP layer checks the batch shape).
+   * `textChecked`: the events come from a JSON text without a \u escape (jsonTextIsEscapeFree), so
+   * none of their strings can hold a NUL or a lone surrogate.
+   */
+  async ingest(rawEvents: readonly unknown[], trusted: boolean, textChecked = false): Promise<IngestReply> {
     const receivedTs = this.clock.now();
     const results: EventResult[] = new Array(rawEvents.length);
     const valid: StoredEvent[] = [];
     const validIndex: number[] = [];
     let rejected = 0;
+    const ctx = { receivedTs, window: this.window, trusted, textChecked };
     for (let i = 0; i < rawEvents.length; i++) {
-      const v = validateEvent(rawEvents[i], { receivedTs, window: this.window, trusted });
+      const v = validateEvent(rawEvents[i], ctx);
       if (v.ok) {
         // The validated event is a fresh object: stamp it instead of copying it.
         const e = v.event as StoredEvent;

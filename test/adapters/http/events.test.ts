@@ -152,6 +152,25 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
     expect(res.json().results[1]).toMatchObject({ code: 'invalid_text', field: 'eventId' });
   });
 
+  it('bodies without escapes skip the text check soundly: invalid UTF-8 (a CESU-8 surrogate) is stored as U+FFFD', async () => {
+    const e = read();
+    const [head, tail] = JSON.stringify({ events: [{ ...e, articleId: 'a<>b' }] }).split('<>') as [string, string];
+    const payload = Buffer.concat([Buffer.from(head), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(tail)]);
+    const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } });
+    expect(res.json()).toMatchObject({ accepted: 1 });
+    const [stored] = await t.services.storage.getEvents([e.eventId]);
+    expect(stored!.articleId!.isWellFormed()).toBe(true);
+    expect(stored!.articleId).toMatch(/^a\uFFFD+b$/);
+  });
+
+  it('an empty JSON body is 400 invalid_json; a leading byte order mark is allowed', async () => {
+    const empty = await post('');
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().error.code).toBe('invalid_json');
+    const bom = await post(`\uFEFF${JSON.stringify({ events: [read()] })}`);
+    expect(bom.json()).toMatchObject({ accepted: 1 });
+  });
+
   it('negative, NaN-like and non-numeric revenue', async () => {
     const h = { 'x-readnext-ingest-key': INGEST_KEY };
     expect(await rejectOne(subscribe(T0, { revenue: -1 }), h)).toMatchObject({ code: 'invalid_field', field: 'revenue' });

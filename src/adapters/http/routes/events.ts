@@ -75,7 +75,7 @@ export const eventRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
       if (events.length < 1 || events.length > MAX_EVENTS_PER_BATCH) {
         throw new DomainError('batch_size', `a batch holds 1 to ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`, { field: 'events' });
       }
-      return deps.collector.ingest(events, trusted);
+      return deps.collector.ingest(events, trusted, req.jsonEscapeFree);
     },
   );
 };
