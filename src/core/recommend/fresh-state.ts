@@ -1,11 +1,15 @@
 import type { Article } from '../catalog/article.js';
+import { RecentMap } from '../kernel/recent-map.js';
 import { CatalogIndex } from './catalog-index.js';
 import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Signal } from './signals.js';
 
 export interface FreshStateOptions {
   /** Signals kept for building counters created later. */
   signalCapacity: number;
-  /** Readers whose recent reads are kept for the already-read filter. */
+  /**
+   * Readers whose recent reads are kept for the already-read filter: at most this many, and at least
+   * the most recent half of them (RecentMap).
+   */
   maxReaders: number;
   /** Recent reads kept per reader. */
   historyPerReader: number;
@@ -22,12 +26,13 @@ export const DEFAULT_FRESH_STATE: FreshStateOptions = { signalCapacity: 2_000_00
 export class FreshState {
   readonly catalog = new CatalogIndex();
   private readonly log: SignalLog;
-  private readonly histories = new Map<string, string[]>();
+  private readonly histories: RecentMap<string, string[]>;
   private readonly popularities = new Map<string, Popularity>();
   private readonly coVisitations = new Map<string, CoVisitation>();
 
   constructor(readonly options: FreshStateOptions = DEFAULT_FRESH_STATE) {
     this.log = new SignalLog(options.signalCapacity);
+    this.histories = new RecentMap(options.maxReaders);
   }
 
   upsertArticles(articles: Iterable<Article>): void {
@@ -82,14 +87,11 @@ export class FreshState {
     // The catalog's own string when it knows the article: the already-read filter then compares pointers.
     const articleId = this.catalog.get(read)?.id ?? read;
     let h = this.histories.get(readerId);
-    if (h) this.histories.delete(readerId);
-    else h = [];
+    if (h === undefined) this.histories.set(readerId, (h = []));
     const at = h.indexOf(articleId);
-    if (at >= 0) h.splice(at, 1);
+    if (at === 0) return; // already the newest
+    if (at > 0) h.splice(at, 1);
     h.unshift(articleId);
     if (h.length > this.options.historyPerReader) h.pop();
-    // Re-inserted on every signal: Map order is recency order, so the first key is the least recent reader.
-    this.histories.set(readerId, h);
-    if (this.histories.size > this.options.maxReaders) this.histories.delete(this.histories.keys().next().value!);
   }
 }

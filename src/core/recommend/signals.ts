@@ -1,3 +1,4 @@
+import { RecentMap } from '../kernel/recent-map.js';
 import { DecayedSums } from './decay.js';
 
 /** One reading signal, as the fresh state keeps it: who engaged with which article, how, and when. */
@@ -129,7 +130,8 @@ export interface CoVisitationParams {
 export class CoVisitation {
   private readonly pairs = new Map<string, DecayedSums>();
   private readonly items: DecayedSums;
-  private readonly recent = new Map<string, { articleId: string; ts: number }[]>();
+  /** Each reader's last reads, for at most maxReaders readers (at least the most recent half: RecentMap). */
+  private readonly recent: RecentMap<string, { articleId: string; ts: number }[]>;
   private total = 0;
   private totalRef = 0;
   /** Moves on every read: lets callers cache what they derived from the counts. */
@@ -137,6 +139,7 @@ export class CoVisitation {
 
   constructor(readonly params: CoVisitationParams, private readonly maxReaders = 500_000) {
     this.items = new DecayedSums(params.halfLifeMs);
+    this.recent = new RecentMap(maxReaders);
   }
 
   add(s: Signal): void {
@@ -145,8 +148,7 @@ export class CoVisitation {
     this.items.add(s.articleId, 1, s.ts);
     this.addTotal(s.ts);
     let hist = this.recent.get(s.readerId);
-    if (hist) this.recent.delete(s.readerId);
-    else hist = [];
+    if (hist === undefined) this.recent.set(s.readerId, (hist = []));
     for (const h of hist) {
       if (h.articleId === s.articleId || Math.abs(s.ts - h.ts) > this.params.windowMs) continue;
       this.bump(h.articleId, s.articleId, s.ts);
@@ -156,9 +158,6 @@ export class CoVisitation {
       hist.push({ articleId: s.articleId, ts: s.ts });
       if (hist.length > this.params.lookback) hist.shift();
     }
-    // Map order is recency order: re-inserted on every read, the least recent reader goes first.
-    this.recent.set(s.readerId, hist);
-    if (this.recent.size > this.maxReaders) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** Decayed co-read count C(a, b) at `now`. */
