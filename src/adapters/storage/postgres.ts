@@ -4,7 +4,7 @@ import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
-import { eventToRow, sameEvent } from './rows.js';
+import { eventColumnArrays, sameEvent } from './rows.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -33,19 +33,21 @@ export class PostgresStorage extends KyselyStorage {
   }
 
   /**
-   * One statement for the whole batch: the rows travel as one JSON parameter and
-   * `json_to_recordset` turns them back into rows (node-postgres serialises a JSON string far faster
-   * than eleven array parameters). `ON CONFLICT DO NOTHING` keeps the first copy of a replayed id;
-   * RETURNING names the rows that went in, and only the others are looked up.
+   * One statement for the whole batch: each column travels as one array literal (pgArray) and
+   * `unnest` zips them back into rows. `ON CONFLICT DO NOTHING` keeps the first copy of a replayed
+   * id; RETURNING names the rows that went in, and only the others are looked up. Arrays, not one
+   * JSON parameter through json_to_recordset: PostgreSQL, which shares the machine's cores with the
+   * server, read 5,000 rows of arrays in about half the time of the same rows as JSON (26 against
+   * 49 ms on the bench VM, 2026-12-04), and the literals are built here without node-postgres's
+   * general array serialiser (several times slower than JSON.stringify).
    */
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     if (events.length === 0) return [];
-    const rows = events.map(eventToRow);
+    const cols = eventColumnArrays(events);
     const inserted = await sql<{ event_id: string }>`
       insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, extra)
-      select * from json_to_recordset(${JSON.stringify(rows)}::json) as x(
-        event_id text, type text, reader_id text, session_id text, client_ts bigint, received_ts bigint,
-        article_id text, recomm_id text, dwell_ms integer, revenue double precision, extra text)
+      select * from unnest(${cols[0]}::text[], ${cols[1]}::text[], ${cols[2]}::text[], ${cols[3]}::text[], ${cols[4]}::int8[], ${cols[5]}::int8[],
+        ${cols[6]}::text[], ${cols[7]}::text[], ${cols[8]}::int4[], ${cols[9]}::float8[], ${cols[10]}::text[])
       on conflict (event_id) do nothing
       returning event_id`.execute(this.db);
     const fresh = new Set(inserted.rows.map((r) => r.event_id));

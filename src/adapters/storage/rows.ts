@@ -86,6 +86,45 @@ export function pushEventParams(out: unknown[], e: StoredEvent): void {
   );
 }
 
+/**
+ * An element of a PostgreSQL array literal: NULL, a number as JavaScript prints it (finite values
+ * only reach here: the schemas refuse NaN and Infinity, and epoch milliseconds print without an
+ * exponent), or a text in double quotes with backslash and double quote escaped, which PostgreSQL's
+ * array input reads back verbatim (documentation, "8.15.6 Array Input and Output Syntax").
+ */
+function pgElement(v: string | number | null): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  let needs = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 34 || c === 92) {
+      needs = true;
+      break;
+    }
+  }
+  return needs ? `"${v.replace(/["\\]/g, '\\$&')}"` : `"${v}"`;
+}
+
+/** A PostgreSQL array literal of the values ({"a",NULL,"b\"c"}), for a `$n::text[]`-style parameter. */
+export function pgArray(values: readonly (string | number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) out += (i === 0 ? '' : ',') + pgElement(values[i]!);
+  return out + '}';
+}
+
+/** The events' column values in EVENT_COLUMNS order, one array literal per column (PostgreSQL's batch insert). */
+export function eventColumnArrays(events: readonly StoredEvent[]): string[] {
+  const cols: (string | number | null)[][] = EVENT_COLUMNS.map(() => new Array(events.length));
+  const row: unknown[] = [];
+  for (let i = 0; i < events.length; i++) {
+    row.length = 0;
+    pushEventParams(row, events[i]!);
+    for (let c = 0; c < cols.length; c++) cols[c]![i] = row[c] as string | number | null;
+  }
+  return cols.map(pgArray);
+}
+
 export function eventToRow(e: StoredEvent): EventRow {
   return {
     event_id: e.eventId, type: e.type, reader_id: e.readerId, session_id: e.sessionId, client_ts: e.clientTs,
