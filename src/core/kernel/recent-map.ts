@@ -33,6 +33,11 @@ export class RecentMap<K, V> {
     return o;
   }
 
+  /** The value of `key`, without marking it as used (a read that must not move anything). */
+  peek(key: K): V | undefined {
+    return this.young.get(key) ?? this.old.get(key);
+  }
+
   /** Sets `key`, marking it as used. */
   set(key: K, value: V): void {
     if (!this.young.has(key)) {

@@ -54,7 +54,9 @@ export class FreshState {
   /** The reader's recently read or viewed articles, newest first. */
   history(readerId: string | null): readonly string[] {
     if (readerId === null) return [];
-    return this.histories.get(readerId) ?? [];
+    // A peek: serving reads histories without moving them (recency is that of reading), so that
+    // requests never write to the map on the hot path.
+    return this.histories.peek(readerId) ?? [];
   }
 
   popularity(halfLifeMs: number, weights: { read: number; click: number; view: number }): Popularity {

@@ -12,6 +12,17 @@ describe('RecentMap', () => {
     expect(m.size).toBe(1);
   });
 
+  it('peek reads without marking the key as used', () => {
+    const m = new RecentMap<number, string>(4);
+    m.set(1, 'one');
+    m.set(2, 'two'); // {1,2} becomes old
+    expect(m.peek(1)).toBe('one');
+    m.set(3, 'three');
+    m.set(4, 'four'); // {3,4} becomes old: {1,2} dropped, peek did not save 1
+    expect(m.peek(1)).toBeUndefined();
+    expect(m.peek(3)).toBe('three');
+  });
+
   it('a key used again survives the generation that would have dropped it', () => {
     const m = new RecentMap<number, string>(4); // generations of 2
     m.set(1, 'one');
