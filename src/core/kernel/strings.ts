@@ -54,3 +54,14 @@ function locateBadText(value: unknown, path: string): { path: string; reason: st
   }
   return undefined;
 }
+
+/**
+ * The engine's canonical copy of `s`: V8 internalizes property keys, and two internalized strings
+ * are equal only if they are the same object, so comparing canonical strings (`===`,
+ * `Array.prototype.includes`) is a pointer comparison instead of a character walk. A performance
+ * detail only: the value is always equal to `s` (array-index strings like "12" are returned as
+ * they come, equal but not canonical).
+ */
+export function canonical(s: string): string {
+  return Object.keys({ [s]: 0 })[0]!;
+}

@@ -1,4 +1,5 @@
 import type { Article } from '../catalog/article.js';
+import { canonical } from '../kernel/strings.js';
 
 export const DEFAULT_TTL_MS = 72 * 60 * 60 * 1000; // 72 hours
 
@@ -34,7 +35,10 @@ export class CatalogIndex {
   }
 
   upsert(articles: Iterable<Article>): void {
-    for (const a of articles) {
+    for (const given of articles) {
+      // Held with a canonical id: readers' histories and shared rankings hold this string, so the
+      // already-read filter compares pointers (see canonical()).
+      const a: Article = { ...given, id: canonical(given.id) };
       this.byId.set(a.id, a);
       if (a.expiresAt !== null) this.ownExpiry.add(a.id);
       else this.ownExpiry.delete(a.id);

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findBadText } from '../../../src/core/kernel/strings.js';
+import { canonical, findBadText } from '../../../src/core/kernel/strings.js';
 
 describe('findBadText', () => {
   it('passes clean nested values, including escapes that decode to good text', () => {
@@ -20,5 +21,12 @@ describe('findBadText', () => {
     const o = Object.create({ inherited: '\u0000' }) as Record<string, unknown>;
     o.own = 'fine';
     expect(findBadText(o)).toBeUndefined();
+  });
+});
+
+describe('canonical', () => {
+  it('returns a string equal to its input, whatever it holds', () => {
+    for (const s of ['2026-08-21-017', '', '12', '4294967295', '-0', '__proto__', 'constructor', 'Rubén…', '\ud800', 'a'.repeat(300)]) expect(canonical(s)).toBe(s);
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (s) => canonical(s) === s), { numRuns: 2000, seed: 7 });
   });
 });
