@@ -133,15 +133,15 @@ export class RecommendationService {
 
     // 2. Choose what serves this reader: an experiment arm, the canary, or the live recommender.
     const variant = this.choose(placement, readerId);
-    const fallbacks = placement.chain.slice(1);
+    const chain = placement.chain;
     let slate: ComposedSlate;
     let teams: (string | undefined)[] = [];
     let servedBy: Recommender;
     if (variant.kind === 'interleave') {
       // Team-draft between the two arms; the coin is seeded by the recommId, so a slate can be replayed.
       const [a, b] = variant.experiment.arms as [Recommender, Recommender];
-      const sa = this.slates.compose([a, ...fallbacks], slateReq);
-      const sb = this.slates.compose([b, ...fallbacks], slateReq);
+      const sa = this.slates.compose([a, ...chain.slice(1)], slateReq);
+      const sb = this.slates.compose([b, ...chain.slice(1)], slateReq);
       let toss = 0;
       const merged = teamDraft(sa.items.map((i) => i.articleId), sb.items.map((i) => i.articleId), k, () => hash(recommId, `coin${toss++}`, 2)! < 0.5);
       const byId = new Map([...sb.items, ...sa.items].map((i) => [i.articleId, i]));
@@ -157,7 +157,9 @@ export class RecommendationService {
       servedBy = variant.kind === 'arm' ? variant.experiment.arms[variant.arm]! : variant.recommender;
       // `none` is the status quo: it shows nothing at all, neither the fallback chain nor editorial
       // pins (an experiment's control arm would otherwise not be the status quo).
-      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : this.slates.compose([servedBy, ...fallbacks], slateReq);
+      // The live recommender heads the placement's own chain: no new array per request.
+      const served = servedBy === chain[0] ? chain : [servedBy, ...chain.slice(1)];
+      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : this.slates.compose(served, slateReq);
     }
 
     // 3. Count and report faults once each; the reader never sees them.
