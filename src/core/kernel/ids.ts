@@ -8,8 +8,16 @@ const HEX_MS_DIGITS = 12;
  * B-tree indexes they are stored in grow at their right edge instead of at random pages.
  */
 export function timeOrderedUuid(ms: number, v4: string): string {
-  if (!Number.isInteger(ms) || ms < 0 || ms >= 2 ** 48) throw new RangeError(`time ${ms} is not a 48-bit millisecond count`);
   if (v4.length !== 36 || v4[14] !== '4') throw new RangeError(`"${v4}" is not a version 4 UUID`);
-  const t = ms.toString(16).padStart(HEX_MS_DIGITS, '0');
-  return `${t.slice(0, 8)}-${t.slice(8)}-7${v4.slice(15)}`;
+  // The time part is the same for every id of a millisecond (a busy server makes dozens): kept.
+  if (ms !== lastMs) {
+    if (!Number.isInteger(ms) || ms < 0 || ms >= 2 ** 48) throw new RangeError(`time ${ms} is not a 48-bit millisecond count`);
+    const t = ms.toString(16).padStart(HEX_MS_DIGITS, '0');
+    lastPrefix = `${t.slice(0, 8)}-${t.slice(8)}-7`;
+    lastMs = ms;
+  }
+  return lastPrefix + v4.slice(15);
 }
+
+let lastMs = -1;
+let lastPrefix = '';

@@ -20,6 +20,15 @@ describe('timeOrderedUuid (UUIDv7, RFC 9562)', () => {
     expect(ids.every((id) => UUID7.test(id))).toBe(true);
   });
 
+  it('gives each id its own time when calls alternate between milliseconds (the per-millisecond prefix is not stale)', () => {
+    const v4 = 'f81d4fae-7dec-4d0f-a765-00a0c91e6bf6';
+    for (const ms of [0x017f22e279b0, 0x017f22e279b0, 1, 0x017f22e279b0, 0xffffffffffff, 0, 0]) {
+      const hex = ms.toString(16).padStart(12, '0');
+      expect(timeOrderedUuid(ms, v4)).toBe(`${hex.slice(0, 8)}-${hex.slice(8)}-7d0f-a765-00a0c91e6bf6`);
+    }
+    expect(() => timeOrderedUuid(Number.NaN, v4)).toThrow(RangeError);
+  });
+
   it('refuses a time outside 48 bits and a non-v4 source', () => {
     expect(() => timeOrderedUuid(-1, randomUUID())).toThrow(RangeError);
     expect(() => timeOrderedUuid(2 ** 48, randomUUID())).toThrow(RangeError);
