@@ -72,7 +72,15 @@ function fromFastify(e: FastifyError): DomainError | undefined {
   return undefined;
 }
 
-export function errorHandler(e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** Where the HTTP adapter writes the one thing it logs, an unhandled error (a pino logger in production). */
+export interface ErrorLog {
+  error(obj: object, msg: string): void;
+}
+
+/** The app's error handler: domain errors as 4xx bodies with a stable code, anything else a logged 500. */
+export const errorHandler = (log: ErrorLog | undefined) => (e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => handleError(log, e, req, reply);
+
+function handleError(log: ErrorLog | undefined, e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const d = e instanceof DomainError ? e : fromFastify(e);
   if (d) {
     const body: ErrorBody = { error: { code: d.code, message: d.message, field: d.field ?? null } };
@@ -81,6 +89,6 @@ export function errorHandler(e: FastifyError, req: FastifyRequest, reply: Fastif
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return reply.code(e.statusCode).send({ error: { code: 'bad_request', message: e.message, field: null } });
   }
-  req.log.error({ err: e }, 'unhandled error');
+  log?.error({ err: e, reqId: req.id, method: req.method, url: req.url }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'internal', message: 'internal error', field: null } });
 }

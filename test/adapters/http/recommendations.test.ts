@@ -170,3 +170,25 @@ describe('deployments admin API', () => {
     expect(after).not.toContain('s2');
   });
 });
+
+describe('an unhandled error', () => {
+  it('answers 500 with a stable code and logs the error with the request id, method and URL', async () => {
+    const logged: { obj: Record<string, unknown>; msg: string }[] = [];
+    const { createApp } = await import('../../../src/adapters/http/app.js');
+    const { appDeps } = await import('../../../src/main/services.js');
+    const broken = { recommend: () => { throw new Error('boom'); } };
+    const app = await createApp({ ...appDeps(t.services), recommendations: broken as never, errorLog: { error: (obj, msg) => logged.push({ obj: obj as Record<string, unknown>, msg }) } });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/v1/recommendations?placement=read-next&article=w1' });
+      expect(res.statusCode).toBe(500);
+      expect(res.json()).toEqual({ error: { code: 'internal', message: 'internal error', field: null } });
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.msg).toBe('unhandled error');
+      expect((logged[0]!.obj.err as Error).message).toBe('boom');
+      expect(logged[0]!.obj).toMatchObject({ method: 'GET', url: '/v1/recommendations?placement=read-next&article=w1' });
+      expect(typeof logged[0]!.obj.reqId).toBe('string');
+    } finally {
+      await app.close();
+    }
+  });
+});
