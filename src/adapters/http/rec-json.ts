@@ -1,4 +1,5 @@
 import type { RecItem, RecResponse } from '../../app/serving.js';
+import { isPlainJsonString } from '../../core/kernel/strings.js';
 
 /** Articles whose escaped item prefix is kept (the newsroom's recent catalog fits many times over). */
 const MAX_CACHED = 50_000;
@@ -20,6 +21,8 @@ const uEscape = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0
  * with ensure_ascii. It parses to the same value.
  */
 export function asciiJson(v: string | number | boolean | null): string {
+  // Most strings here (ids, names) are printable ASCII without a quote or backslash: quoted as they are.
+  if (typeof v === 'string' && isPlainJsonString(v)) return `"${v}"`;
   const json = JSON.stringify(v);
   return HAS_NON_ASCII.test(json) ? json.replace(NON_ASCII, uEscape) : json;
 }

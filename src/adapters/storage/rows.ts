@@ -1,6 +1,7 @@
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord, SlateItem } from '../../core/events/records.js';
 import { eventJson, type StoredEvent } from '../../core/events/schema.js';
+import { isPlainJsonString } from '../../core/kernel/strings.js';
 import type { Insertable } from 'kysely';
 import type { ArticleRow, EventRow, ExposureRow, ServeRow } from './schema.js';
 
@@ -217,12 +218,14 @@ export function serveParams(s: ServeRecord): unknown[] {
   return out;
 }
 
-/** Escaped JSON of article ids and reasons, reused (a recent catalog and a few reasons fit many times over). */
+/** Escaped JSON of the article ids and reasons that need escaping, reused. */
 const escaped = new Map<string, string>();
 const MAX_ESCAPED = 50_000;
 
 function quoted(v: string | null): string {
   if (v === null) return 'null';
+  // The usual id or reason: no escaping, no lookup in a large Map (cache misses on a busy server).
+  if (isPlainJsonString(v)) return `"${v}"`;
   let j = escaped.get(v);
   if (j === undefined) {
     j = JSON.stringify(v);

@@ -65,3 +65,15 @@ function locateBadText(value: unknown, path: string): { path: string; reason: st
 export function canonical(s: string): string {
   return Object.keys({ [s]: 0 })[0]!;
 }
+
+/**
+ * Whether JSON writes `s` between quotes unchanged: printable ASCII (U+0020-U+007E) without `"`
+ * or `\`. Ids and names nearly always are; checking is cheaper than JSON.stringify or a cache lookup.
+ */
+export function isPlainJsonString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
+  }
+  return true;
+}

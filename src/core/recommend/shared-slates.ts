@@ -31,6 +31,13 @@ interface Ranking {
   complete: boolean;
 }
 
+/** How many times `s` occurs in `list`. */
+function countOf(list: readonly (string | null)[], s: string): number {
+  let n = 0;
+  for (const x of list) if (x === s) n++;
+  return n;
+}
+
 /** Whether `id` is already in the slate being built, or pinned. */
 function taken(chosen: readonly { articleId: string }[], pins: readonly { articleId: string }[], id: string): boolean {
   for (const c of chosen) if (c.articleId === id) return true;
@@ -90,7 +97,8 @@ export class SharedSlates {
     const limit = want * 4 + 20;
     const chosen: Omit<SlateEntry, 'position'>[] = [];
     const cap = placement.maxPerSection;
-    const perSection = cap === null ? undefined : new Map<string, number>();
+    // Sections of the chosen items (a slate is a handful: counting them beats a Map per request).
+    const chosenSections: (string | null)[] = [];
 
     for (let i = 0; i < chain.length && chosen.length < want; i++) {
       const r = chain[i]!;
@@ -112,8 +120,8 @@ export class SharedSlates {
         if (c.until <= now || c.articleId === current || history.includes(c.articleId)) continue;
         if (++counted > limit) break;
         if (taken(chosen, pins, c.articleId)) continue;
-        if (perSection !== undefined && c.section !== null && (perSection.get(c.section) ?? 0) >= cap!) continue;
-        if (perSection !== undefined && c.section !== null) perSection.set(c.section, (perSection.get(c.section) ?? 0) + 1);
+        if (cap !== null && c.section !== null && countOf(chosenSections, c.section) >= cap) continue;
+        chosenSections.push(c.section);
         chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i });
       }
       // The ranking ran out before composeSlate's would have (items expired since it was made).

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonical, findBadText } from '../../../src/core/kernel/strings.js';
+import { canonical, findBadText, isPlainJsonString } from '../../../src/core/kernel/strings.js';
 
 describe('findBadText', () => {
   it('passes clean nested values, including escapes that decode to good text', () => {
@@ -28,5 +28,13 @@ describe('canonical', () => {
   it('returns a string equal to its input, whatever it holds', () => {
     for (const s of ['2026-08-21-017', '', '12', '4294967295', '-0', '__proto__', 'constructor', 'Rubén…', '\ud800', 'a'.repeat(300)]) expect(canonical(s)).toBe(s);
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 30 }), (s) => canonical(s) === s), { numRuns: 2000, seed: 7 });
+  });
+});
+
+describe('isPlainJsonString', () => {
+  it('is true exactly when JSON.stringify writes the string between quotes unchanged', () => {
+    for (const s of ['', 'a', '2026-08-21-017', 'read by readers of this article', '~ !#$%&()*+', 'a"b', 'a\\b', '\u001f', '\u007f', 'é', '\u2028', '😀', '\ud800'])
+      expect(isPlainJsonString(s)).toBe(JSON.stringify(s) === `"${s}"` && [...s].every((c) => c.charCodeAt(0) <= 0x7e));
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 20 }), (s) => isPlainJsonString(s) === (JSON.stringify(s) === `"${s}"` && /^[\u0020-\u007e]*$/.test(s))), { numRuns: 3000, seed: 11 });
   });
 });
