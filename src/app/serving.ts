@@ -185,7 +185,7 @@ export class RecommendationService {
     const recorded: ServeRecord['slate'] = [];
     for (let i = 0; i < slate.items.length; i++) {
       const it = slate.items[i]!;
-      const a = this.state.catalog.get(it.articleId)!;
+      const a = it.article ?? this.state.catalog.get(it.articleId)!;
       const item: RecItem = { articleId: it.articleId, title: a.title, url: a.url, position: it.position, reason: it.reason };
       const r: ServeRecord['slate'][number] = { articleId: it.articleId, position: it.position, score: it.score, reason: it.reason };
       if (teams[i] !== undefined) item.team = r.team = teams[i];

@@ -19,6 +19,8 @@ interface SharedCandidate {
   section: string | null;
   /** Showable until then (exclusive), epoch ms; -Infinity when it was not showable when ranked. */
   until: number;
+  /** The catalog's article (current: any catalog change starts every ranking over). */
+  article: Article | undefined;
 }
 
 interface Ranking {
@@ -122,7 +124,7 @@ export class SharedSlates {
         if (taken(chosen, pins, c.articleId)) continue;
         if (cap !== null && c.section !== null && countOf(chosenSections, c.section) >= cap) continue;
         chosenSections.push(c.section);
-        chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i });
+        chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i, article: c.article });
       }
       // The ranking ran out before composeSlate's would have (items expired since it was made).
       if (chosen.length < want && counted <= limit && j >= ranking.items.length && !ranking.complete) return undefined;
@@ -166,7 +168,7 @@ export class SharedSlates {
       const a = catalog.get(c.articleId);
       const ok = a !== undefined && !blocked.has(c.articleId) && isShowable(a, now, ttlMs);
       // The catalog's canonical id (see tryShared).
-      return { articleId: a?.id ?? c.articleId, score: c.score, reason: c.reason, section: a?.section ?? null, until: ok ? (a.expiresAt ?? a.publishedAt + ttlMs) : -Infinity };
+      return { articleId: a?.id ?? c.articleId, score: c.score, reason: c.reason, section: a?.section ?? null, until: ok ? (a.expiresAt ?? a.publishedAt + ttlMs) : -Infinity, article: a };
     });
     const ranking: Ranking = { at: now, catalogVersion, asked, items, complete: out.length < asked };
     if (rankings.size >= MAX_KEYS) rankings.clear();

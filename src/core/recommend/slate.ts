@@ -11,6 +11,8 @@ export interface SlateEntry {
   reason: string;
   /** Index in the chain of the recommender that supplied it (0 = the primary); -1 for a pin. */
   source: number;
+  /** The catalog's article when the composer had it at hand (saves serving a lookup per item). */
+  article?: Article;
 }
 
 export interface ComposedSlate {
@@ -134,7 +136,9 @@ export function assemble(
     } else if (next < chosen.length) {
       // Written out: an object spread here cost ~0.4 µs per item (V8 12, Node 20).
       const c = chosen[next++]!;
-      items.push({ articleId: c.articleId, position: slot, score: c.score, reason: c.reason, source: c.source });
+      const e: SlateEntry = { articleId: c.articleId, position: slot, score: c.score, reason: c.reason, source: c.source };
+      if (c.article !== undefined) e.article = c.article;
+      items.push(e);
     }
   }
   // A pin whose slot lies past the filled items is still shown, right after them.

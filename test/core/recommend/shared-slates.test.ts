@@ -61,7 +61,10 @@ describe('SharedSlates', () => {
           const shared = new SharedSlates(state);
           for (const [r, a, k] of requests) {
             const req: SlateRequest = { placement, articleId: a === 81 ? null : a === 80 ? 'unknown' : `a${a}`, readerId: r === null ? null : `r${r}`, sessionId: null, k, now: NOW };
-            expect(view_(shared.compose(chain, req))).toEqual(view_(composeSlate(state, chain, req)));
+            const got = shared.compose(chain, req);
+            expect(view_(got)).toEqual(view_(composeSlate(state, chain, req)));
+            // An article handed along with an item is the catalog's current one.
+            for (const it of got.items) if (it.article !== undefined) expect(it.article).toBe(state.catalog.get(it.articleId));
           }
           // Every request after the first of a key reused a ranking.
           expect(shared.counts.full).toBe(0);
