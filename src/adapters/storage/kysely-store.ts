@@ -10,6 +10,7 @@ import { migrationProvider } from './migrations.js';
 import { armSumsFromRows, armSumsQuery, rollupFlow } from './rollups.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow, decodeSlate } from './rows.js';
 import type { Database } from './schema.js';
+import { uuidV7Millis } from '../../core/kernel/ids.js';
 
 export interface AtomicStep {
   query: CompiledQuery;
@@ -256,7 +257,22 @@ export abstract class KyselyStorage implements Storage {
 
   async listServes(opts: { limit: number; recommId?: string }): Promise<ServeRecord[]> {
     let q = this.db.selectFrom('serves').selectAll();
-    if (opts.recommId !== undefined) q = q.where('recomm_id', '=', opts.recommId);
+    if (opts.recommId !== undefined) {
+      // No index on recomm_id (migration 0009). A UUIDv7 recommId carries the millisecond it was
+      // made, which is its serve's served_ts (serving takes both from one clock reading, and its
+      // shadows share it): search serves_placement_time around it, placement by placement. Ids of
+      // another shape (older versions, other writers), or one not found there, scan the table.
+      const ms = uuidV7Millis(opts.recommId);
+      if (ms !== undefined) {
+        const near = await q
+          .where('placement', 'in', (eb) => eb.selectFrom('placements').select('name'))
+          .where('served_ts', '>=', ms - RECOMM_TIME_SLACK_MS).where('served_ts', '<=', ms + RECOMM_TIME_SLACK_MS)
+          .where('recomm_id', '=', opts.recommId)
+          .orderBy('id', 'desc').limit(opts.limit).execute();
+        if (near.length > 0) return near.map(rowToServe);
+      }
+      q = q.where('recomm_id', '=', opts.recommId);
+    }
     const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
     return rows.map(rowToServe);
   }
@@ -368,3 +384,6 @@ export abstract class KyselyStorage implements Storage {
     return (await this.getKeyHash(role))!;
   }
 }
+
+/** How far a serve's served_ts may be from the time in its UUIDv7 recommId, milliseconds (the same clock reading in practice). */
+const RECOMM_TIME_SLACK_MS = 1000;

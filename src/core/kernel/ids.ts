@@ -21,3 +21,11 @@ export function timeOrderedUuid(ms: number, v4: string): string {
 
 let lastMs = -1;
 let lastPrefix = '';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The Unix milliseconds in the first 48 bits of a UUIDv7 as timeOrderedUuid writes it (lower case), or undefined for another string. */
+export function uuidV7Millis(id: string): number | undefined {
+  if (!UUID_V7.test(id)) return undefined;
+  return Number.parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { ExposureRecord, ServeRecord } from '../../../src/core/events/records.js';
+import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '../../../src/core/kernel/ids.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
 import { DEFAULT_PLACEMENT } from '../../../src/core/recommend/placement.js';
 import { parseExperiment } from '../../../src/core/experiments/experiment.js';
@@ -176,6 +178,22 @@ for (const backend of BACKENDS) {
       const back = await storage.listServes({ limit: 10, recommId: 'rc-1' });
       expect(back).toHaveLength(2);
       expect(back).toEqual(expect.arrayContaining([live, shadow]));
+    });
+
+    it('finds serves by a UUIDv7 recommId around the time it carries, and by any recommId anywhere', async () => {
+      await storage.putPlacement({ ...DEFAULT_PLACEMENT, name: 'lookup' }, 0, T, { actor: 'test', reason: 'lookup' }, 'create');
+      const id = (ms: number) => timeOrderedUuid(ms, randomUUID());
+      const near = serve(id(T), { placement: 'lookup', servedTs: T });
+      const nearShadow = serve(near.recommId, { placement: 'lookup', servedTs: T, shadow: true, recommenderKind: 'model', recommenderVersion: '2' });
+      const far = serve(id(T), { placement: 'lookup', servedTs: T + 3_600_000 }); // written an hour from its id's time
+      const elsewhere = serve(id(T + 5), { placement: 'not-a-placement', servedTs: T + 5 });
+      const others = Array.from({ length: 50 }, (_, i) => serve(id(T + i), { placement: 'lookup', servedTs: T + i }));
+      await storage.appendServes([...others, near, nearShadow, far, elsewhere]);
+      expect(await storage.listServes({ limit: 10, recommId: near.recommId })).toEqual([nearShadow, near]);
+      expect(await storage.listServes({ limit: 10, recommId: far.recommId })).toEqual([far]);
+      expect(await storage.listServes({ limit: 10, recommId: elsewhere.recommId })).toEqual([elsewhere]);
+      expect(await storage.listServes({ limit: 10, recommId: id(T) })).toEqual([]);
+      expect(await storage.listServes({ limit: 1, recommId: near.recommId })).toEqual([nearShadow]);
     });
 
     it('keeps the first key hash stored for a role', async () => {
