@@ -61,15 +61,19 @@ export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async
         response: { 200: responseSchema, 400: errorBodySchema },
       },
     },
-    async (req, reply) => {
+    // Synchronous (recommend does no I/O) and answering with reply.send: no promise and no
+    // microtask hop per request. A DomainError thrown here reaches the error handler as usual.
+    (req, reply) => {
       const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
       const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
       // Personalised (reader history, experiment arm): never cache in shared caches.
       void reply.header('cache-control', 'private, no-store').type('application/json; charset=utf-8');
-      return encoder.encode(
-        deps.recommendations.recommend({
-          placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
-        }),
+      return reply.send(
+        encoder.encode(
+          deps.recommendations.recommend({
+            placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
+          }),
+        ),
       );
     },
   );
