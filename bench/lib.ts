@@ -10,6 +10,7 @@ import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 
 /** The repository root (bench/..). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
@@ -202,11 +203,12 @@ export interface ServerHandle {
   stop(timeoutMs?: number): Promise<ExitStatus & { killed: boolean }>;
 }
 
-/** Starts `node bin/readnext.mjs serve` and resolves once GET /readyz answers 200. */
+/** Starts `node SERVER_NODE_FLAGS bin/readnext.mjs serve`, as `npm start` does, and resolves once GET /readyz answers 200. */
 export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   return startHttpProcess({
     argv: [
       process.execPath,
+      ...SERVER_NODE_FLAGS,
       ...(opts.nodeArgs ?? []),
       join(REPO_ROOT, 'bin/readnext.mjs'),
       'serve', '--db', opts.db, '--port', String(opts.port), '--host', '127.0.0.1',
