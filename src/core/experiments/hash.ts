@@ -1,7 +1,7 @@
 /**
  * Deterministic, versioned assignment, compatible with GrowthBook's SDKs (spec 0.8.0), so a
  * newsroom can move experiments between GrowthBook and readnext without reshuffling readers.
- * Pinned by the golden cases in ../shared/vectors/growthbook_assignment_vectors.json.
+ * Pinned by the golden cases in test/fixtures/vectors/growthbook_assignment_vectors.json.
  */
 
 /**

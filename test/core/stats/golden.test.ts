@@ -1,8 +1,8 @@
 /**
- * Golden cases: every case of GrowthBook's reference vectors (../shared/vectors/growthbook_vectors.json,
+ * Golden cases: every case of GrowthBook's reference vectors (test/fixtures/vectors/growthbook_vectors.json,
  * 59 cases from gbstats 0.8.0 and GrowthBook's TypeScript stats helpers). Each figure must match
  * the upstream assertion at its `upstream_rounding` (|Δ| ≤ ½·10^−k) and the full-precision figure
- * (`gbstats_full_precision`) to 1e-6 relative. Skipped, with a warning, when the file is absent.
+ * (`gbstats_full_precision`) to 1e-6 relative.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -193,8 +193,8 @@ function compare(actual: Actual | undefined, expected: unknown, label: string, l
 /** Keys of the upstream/full-precision objects that are metadata, not figures. */
 const NOT_FIGURES = new Set(['python_check_srm']);
 
-describe.skipIf(cases === null)('GrowthBook golden cases', () => {
-  const all = cases ?? [];
+describe('GrowthBook golden cases', () => {
+  const all = cases;
 
   it('covers all 59 cases of the vectors file', () => {
     expect(all.length).toBe(59);
@@ -227,9 +227,9 @@ describe.skipIf(cases === null)('GrowthBook golden cases', () => {
  * Upstream quirks documented in the cases' `semantics.note`: we follow gbstats / GrowthBook's
  * TypeScript on each of them, and these tests pin which convention we implement.
  */
-describe.skipIf(cases === null)('upstream quirks we follow on purpose (semantics.note)', () => {
+describe('upstream quirks we follow on purpose (semantics.note)', () => {
   const byId = (id: string): VectorCase => {
-    const c = (cases ?? []).find((x) => x.id === id);
+    const c = cases.find((x) => x.id === id);
     if (!c) throw new Error(`vector case ${id} is missing`);
     return c;
   };

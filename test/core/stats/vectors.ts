@@ -1,8 +1,9 @@
 /**
- * Loading and comparing the GrowthBook reference vectors (../shared/vectors/growthbook_vectors.json,
- * relative to the repository root). Shared by the golden tests of the engines and of the CLI.
+ * Loading and comparing the GrowthBook reference vectors (test/fixtures/vectors/growthbook_vectors.json,
+ * a copy of GrowthBook's MIT-licensed figures: see the README there). Shared by the golden tests of
+ * the engines and of the CLI; the file is in the repository, so these tests never skip.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import {
   type ArmStat,
@@ -15,7 +16,7 @@ import {
   ratioStat,
 } from '../../../src/core/stats/index.js';
 
-export const VECTORS = new URL('../../../../shared/vectors/growthbook_vectors.json', import.meta.url);
+export const VECTORS = new URL('../../fixtures/vectors/growthbook_vectors.json', import.meta.url);
 
 export interface VectorCase {
   id: string;
@@ -29,12 +30,8 @@ export interface VectorCase {
   alternative_textbook_delta_method?: Record<string, any>;
 }
 
-/** The cases, or null (with a warning naming the path) when the vectors file is absent. */
-export function loadVectors(): VectorCase[] | null {
-  if (!existsSync(VECTORS)) {
-    console.warn(`skipping the GrowthBook golden cases: ${VECTORS.pathname} is absent`);
-    return null;
-  }
+/** The cases of the vectors file. */
+export function loadVectors(): VectorCase[] {
   return (JSON.parse(readFileSync(VECTORS, 'utf8')) as { cases: VectorCase[] }).cases;
 }
 
