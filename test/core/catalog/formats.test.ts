@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Article, ArticleParse } from '../../../src/core/catalog/article.js';
 import { detectFormat } from '../../../src/core/catalog/formats/detect.js';
@@ -6,6 +6,8 @@ import { decodeEntities, htmlToText, parseFeed, parseFeedDate } from '../../../s
 import { parseMindLine } from '../../../src/core/catalog/formats/mind.js';
 import { clipAtWord, firstSentence, parseWikipediaCurrentEventsItem } from '../../../src/core/catalog/formats/wikipedia.js';
 import { DomainError } from '../../../src/core/kernel/errors.js';
+import { sharedFile, WIKIPEDIA_ITEMS } from '../../helpers/shared-data.js';
+import { syntheticWikipediaItems, toJsonLines } from '../../helpers/synthetic-news.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
@@ -197,25 +199,53 @@ describe('parseWikipediaCurrentEventsItem', () => {
   });
 });
 
-const WIKI_ITEMS = new URL('../../../../shared/data/wikipedia-current-events/items.jsonl', import.meta.url);
-const haveWikiItems = existsSync(WIKI_ITEMS);
-if (!haveWikiItems) {
-  console.warn(`SKIP: Wikipedia current-events dataset not found at ${WIKI_ITEMS.pathname}; the full-dataset test does not run.`);
+/** The checks on a whole items.jsonl: every item parses, ids unique, titles within the limit, published on the id's day. */
+function checkWholeDataset(jsonLines: string, expectedCount: number): Article[] {
+  const parsed = lines(jsonLines).map((l) => parseWikipediaCurrentEventsItem(JSON.parse(l)));
+  const failures = parsed.filter((r) => !r.ok);
+  expect(failures.slice(0, 5)).toEqual([]);
+  const articles = parsed.map((r) => article(r));
+  expect(articles).toHaveLength(expectedCount);
+  expect(new Set(articles.map((a) => a.id)).size).toBe(expectedCount);
+  for (const a of articles) {
+    expect(a.title.length).toBeLessThanOrEqual(120);
+    // Published on the day the id names.
+    expect(new Date(a.publishedAt).toISOString().slice(0, 10)).toBe(a.id.slice(0, 10));
+  }
+  return articles;
 }
 
-describe.skipIf(!haveWikiItems)('Wikipedia current events: the whole shared dataset', () => {
-  it('parses all 10,588 items with unique ids and sane titles and times', () => {
-    const parsed = lines(readFileSync(WIKI_ITEMS, 'utf8')).map((l) => parseWikipediaCurrentEventsItem(JSON.parse(l)));
-    const failures = parsed.filter((r) => !r.ok);
-    expect(failures.slice(0, 5)).toEqual([]);
-    const articles = parsed.map((r) => article(r));
-    expect(articles).toHaveLength(10_588);
-    expect(new Set(articles.map((a) => a.id)).size).toBe(10_588);
-    for (const a of articles) {
-      expect(a.title.length).toBeLessThanOrEqual(120);
-      // Published on the day the id names.
-      expect(new Date(a.publishedAt).toISOString().slice(0, 10)).toBe(a.id.slice(0, 10));
+describe('Wikipedia current events: a whole generated dataset (test/helpers/synthetic-news.ts)', () => {
+  const items = syntheticWikipediaItems();
+
+  it('is as large and as varied as the real file', () => {
+    expect(items.length).toBeGreaterThan(9_000);
+    expect(new Set(items.map((i) => i.date)).size).toBe(599);
+    expect(new Set(items.map((i) => i.category)).size).toBe(10);
+    expect(items.some((i) => i.category_raw !== i.category)).toBe(true);
+    expect(items.filter((i) => i.topics.length === 0).length / items.length).toBeGreaterThan(0.15);
+    expect(items.some((i) => (i.topics.at(-1)?.length ?? 0) > 120)).toBe(true);
+    expect(items.some((i) => i.sources.length === 0)).toBe(true);
+    expect(syntheticWikipediaItems()).toEqual(items);
+  });
+
+  it('parses every item with unique ids and sane titles and times', () => {
+    const articles = checkWholeDataset(toJsonLines(items), items.length);
+    // Titles from the text when there is no topic, clipped when the topic is long, and sections from the category.
+    expect(articles.some((a) => a.title.endsWith('…'))).toBe(true);
+    const byId = new Map(articles.map((a) => [a.id, a]));
+    for (const i of items.filter((x) => x.topics.length === 0).slice(0, 200)) {
+      expect(byId.get(i.id)!.title).toBe(clipAtWord(firstSentence(i.text), 120));
     }
+    expect(new Set(articles.map((a) => a.section)).size).toBe(10);
+  });
+});
+
+const WIKI_ITEMS = sharedFile(WIKIPEDIA_ITEMS, 'the real-data twin of the whole-dataset test (formats.test.ts)');
+
+describe.skipIf(WIKI_ITEMS === null)('Wikipedia current events: the whole shared dataset (real data, extra)', () => {
+  it('parses all 10,588 items with unique ids and sane titles and times', () => {
+    checkWholeDataset(readFileSync(WIKI_ITEMS!, 'utf8'), 10_588);
   });
 });
 
