@@ -616,8 +616,8 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
       port: await freePort(),
       ...(opts.pin ? { cpu: SERVER_CPU } : {}),
       env: {
-        READNEXT_ADMIN_KEY: `bench-admin-${tag}`,
-        READNEXT_INGEST_KEY: `bench-ingest-${tag}`,
+        READNEXT_ADMIN_KEY: `bench-admin-key-${tag}`,
+        READNEXT_INGEST_KEY: `bench-ingest-key-${tag}`,
         READNEXT_LOG_LEVEL: 'warn',
         READNEXT_SQLITE_SYNCHRONOUS: opts.sync,
       },

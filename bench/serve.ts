@@ -611,7 +611,7 @@ async function main(argv: string[]): Promise<number> {
   );
 
   const tag = randomUUID().slice(0, 8);
-  const adminKey = `bench-admin-${tag}`;
+  const adminKey = `bench-admin-key-${tag}`;
   const measuredPrefix = `ses-m${tag}`;
   const warmPath = join(dir, 'warm.lua');
   const measuredPath = join(dir, 'measured.lua');
@@ -666,7 +666,7 @@ async function main(argv: string[]): Promise<number> {
       db: s.db,
       port: await freePort(),
       ...(pin ? { cpu: SERVER_CPU } : {}),
-      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-${tag}`, READNEXT_LOG_LEVEL: 'warn' },
+      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-key-${tag}`, READNEXT_LOG_LEVEL: 'warn' },
       ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
       readyTimeoutMs: READY_TIMEOUT_MS,
     });

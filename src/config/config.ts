@@ -17,6 +17,12 @@ export interface Config {
   corsOrigins: string[];
   /** Largest request body, bytes. */
   bodyLimitBytes: number;
+  /** Longest time from a request's first byte to the end of its headers, milliseconds. */
+  headersTimeoutMs: number;
+  /** Longest time from a request's first byte to the end of its body, milliseconds; at least headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, milliseconds. */
+  keepAliveTimeoutMs: number;
   /** Oldest accepted client timestamp, milliseconds before the receive time. */
   eventMaxPastMs: number;
   /** Newest accepted client timestamp, milliseconds after the receive time. */
@@ -53,7 +59,17 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   adminKey: undefined,
   ingestKey: undefined,
   corsOrigins: [],
-  bodyLimitBytes: 1024 * 1024, // 1 MiB: 1000 events of ~1 KB
+  // 36 MiB: a batch of 1000 of the largest events the schema admits, in ASCII (an impression with
+  // 100 items and every string at its maxLength: 37,721 bytes; test/config/config.test.ts builds it
+  // from the schema and checks that the batch fits).
+  bodyLimitBytes: 36 * 1024 * 1024,
+  headersTimeoutMs: 10_000, // 10 seconds
+  // 30 seconds: 36 MiB arrive in that time at 10 Mbit/s. The clock stops once the request is
+  // received, so a long computation is never cut off.
+  requestTimeoutMs: 30_000,
+  // 72 seconds, Fastify's default: longer than the 60 s idle timeout of common load balancers, so
+  // the server never closes a connection a balancer is about to reuse.
+  keepAliveTimeoutMs: 72_000,
   eventMaxPastMs: 24 * 60 * 60 * 1000, // 24 hours
   eventMaxFutureMs: 5 * 60 * 1000, // 5 minutes
   maxEventsPerCommit: 20_000,
@@ -79,6 +95,9 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   ingestKey: 'READNEXT_INGEST_KEY',
   corsOrigins: 'READNEXT_CORS_ORIGINS',
   bodyLimitBytes: 'READNEXT_BODY_LIMIT_BYTES',
+  headersTimeoutMs: 'READNEXT_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'READNEXT_REQUEST_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'READNEXT_KEEP_ALIVE_TIMEOUT_MS',
   eventMaxPastMs: 'READNEXT_EVENT_MAX_PAST_MS',
   eventMaxFutureMs: 'READNEXT_EVENT_MAX_FUTURE_MS',
   maxEventsPerCommit: 'READNEXT_MAX_EVENTS_PER_COMMIT',
@@ -103,6 +122,17 @@ function int(name: string, raw: string, min: number, max: number): number {
     throw new DomainError('invalid_config', `${name} must be an integer between ${min} and ${max}, got "${raw}"`, { field: name });
   }
   return n;
+}
+
+/** Shortest key accepted from the environment: 24 characters, e.g. 18 random bytes in base64 (144 bits). */
+export const MIN_KEY_LENGTH = 24;
+
+function key(name: string, raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (raw.length < MIN_KEY_LENGTH) {
+    throw new DomainError('invalid_config', `${name} must be at least ${MIN_KEY_LENGTH} characters (got ${raw.length}); e.g. openssl rand -base64 18, or leave it unset to have one generated`, { field: name });
+  }
+  return raw;
 }
 
 function share(name: string, raw: string): number {
@@ -135,10 +165,13 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('db')) c.db = s('db')!;
   if (s('host')) c.host = s('host')!;
   if (s('port')) c.port = int(ENV_NAMES.port, s('port')!, 0, 65535);
-  c.adminKey = s('adminKey');
-  c.ingestKey = s('ingestKey');
+  c.adminKey = key(ENV_NAMES.adminKey, s('adminKey'));
+  c.ingestKey = key(ENV_NAMES.ingestKey, s('ingestKey'));
   if (s('corsOrigins')) c.corsOrigins = s('corsOrigins')!.split(',').map((o) => o.trim()).filter(Boolean);
   if (s('bodyLimitBytes')) c.bodyLimitBytes = int(ENV_NAMES.bodyLimitBytes, s('bodyLimitBytes')!, 1024, 64 * 1024 * 1024);
+  if (s('headersTimeoutMs')) c.headersTimeoutMs = int(ENV_NAMES.headersTimeoutMs, s('headersTimeoutMs')!, 100, 3_600_000);
+  if (s('requestTimeoutMs')) c.requestTimeoutMs = int(ENV_NAMES.requestTimeoutMs, s('requestTimeoutMs')!, 100, 3_600_000);
+  if (s('keepAliveTimeoutMs')) c.keepAliveTimeoutMs = int(ENV_NAMES.keepAliveTimeoutMs, s('keepAliveTimeoutMs')!, 100, 3_600_000);
   if (s('eventMaxPastMs')) c.eventMaxPastMs = int(ENV_NAMES.eventMaxPastMs, s('eventMaxPastMs')!, 0, 3650 * 86_400_000);
   if (s('eventMaxFutureMs')) c.eventMaxFutureMs = int(ENV_NAMES.eventMaxFutureMs, s('eventMaxFutureMs')!, 0, 3650 * 86_400_000);
   if (s('maxEventsPerCommit')) c.maxEventsPerCommit = int(ENV_NAMES.maxEventsPerCommit, s('maxEventsPerCommit')!, 1, 1_000_000);
@@ -155,5 +188,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('rollupShare')) c.rollupShare = share(ENV_NAMES.rollupShare, s('rollupShare')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
+  if (c.headersTimeoutMs > c.requestTimeoutMs) {
+    throw new DomainError('invalid_config', `${ENV_NAMES.headersTimeoutMs} (${c.headersTimeoutMs}) must not exceed ${ENV_NAMES.requestTimeoutMs} (${c.requestTimeoutMs}): the headers are part of the request`, { field: ENV_NAMES.headersTimeoutMs });
+  }
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, loadConfig } from '../../src/config/config.js';
+import { MAX_EVENTS_PER_BATCH } from '../../src/app/collector.js';
+import { DEFAULTS, loadConfig, MIN_KEY_LENGTH } from '../../src/config/config.js';
+import { largestMaximalEvent } from '../helpers/maximal-events.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded SQLite database and documented limits', () => {
@@ -28,5 +30,36 @@ describe('loadConfig', () => {
     ['READNEXT_ROLLUP_SHARE', 'half'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({}, { [name]: value })).toThrow(new RegExp(name));
+  });
+});
+
+describe('limits', () => {
+  it('the default body limit holds a batch of the largest events the schema admits, in ASCII', () => {
+    const { type, bytes } = largestMaximalEvent();
+    expect(type).toBe('impression');
+    // {"events":[e,e,...]}: 12 bytes around the events, a comma between two.
+    const batch = 12 + MAX_EVENTS_PER_BATCH * bytes + (MAX_EVENTS_PER_BATCH - 1);
+    expect(batch).toBeLessThanOrEqual(DEFAULTS.bodyLimitBytes);
+    expect(batch).toBeGreaterThan(DEFAULTS.bodyLimitBytes - 1024 * 1024); // and not much more than that
+  });
+
+  it('reads the timeouts; the headers timeout may not exceed the request timeout', () => {
+    const c = loadConfig({}, { READNEXT_HEADERS_TIMEOUT_MS: '2000', READNEXT_REQUEST_TIMEOUT_MS: '5000', READNEXT_KEEP_ALIVE_TIMEOUT_MS: '61000' });
+    expect(c).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 61_000 });
+    expect(DEFAULTS.headersTimeoutMs).toBeLessThanOrEqual(DEFAULTS.requestTimeoutMs);
+    expect(() => loadConfig({}, { READNEXT_HEADERS_TIMEOUT_MS: '6000', READNEXT_REQUEST_TIMEOUT_MS: '5000' })).toThrow(/READNEXT_HEADERS_TIMEOUT_MS \(6000\) must not exceed READNEXT_REQUEST_TIMEOUT_MS \(5000\)/);
+    expect(() => loadConfig({}, { READNEXT_REQUEST_TIMEOUT_MS: '0' })).toThrow(/READNEXT_REQUEST_TIMEOUT_MS/);
+  });
+});
+
+describe('keys from the environment', () => {
+  it.each(['READNEXT_ADMIN_KEY', 'READNEXT_INGEST_KEY'])('refuses %s shorter than 24 characters, naming it', (name) => {
+    expect(() => loadConfig({}, { [name]: 'a' })).toThrow(new RegExp(`${name} must be at least ${MIN_KEY_LENGTH} characters \\(got 1\\)`));
+    expect(() => loadConfig({}, { [name]: 'x'.repeat(MIN_KEY_LENGTH - 1) })).toThrow(new RegExp(name));
+    expect(loadConfig({}, { [name]: 'x'.repeat(MIN_KEY_LENGTH) })).toMatchObject({ [name === 'READNEXT_ADMIN_KEY' ? 'adminKey' : 'ingestKey']: 'x'.repeat(MIN_KEY_LENGTH) });
+  });
+
+  it('leaves unset (or empty) keys to be generated', () => {
+    expect(loadConfig({}, { READNEXT_ADMIN_KEY: '', READNEXT_INGEST_KEY: '' })).toMatchObject({ adminKey: undefined, ingestKey: undefined });
   });
 });

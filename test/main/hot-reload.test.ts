@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/databases.js';
 import { runCliProcess, spawnServer, type ServerProcess } from '../helpers/process.js';
 
-const ADMIN = 'hot-admin';
-const env = { READNEXT_ADMIN_KEY: ADMIN, READNEXT_INGEST_KEY: 'hot-ingest' };
+const ADMIN = 'hot-reload-test-admin-key';
+const env = { READNEXT_ADMIN_KEY: ADMIN, READNEXT_INGEST_KEY: 'hot-reload-test-ingest-key' };
 const headers = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {

@@ -43,7 +43,7 @@ describe('readnext serve (a real process)', () => {
     it.skipIf(!backend.enabled)(`keeps every acknowledged event when killed with SIGKILL (${backend.name})`, async () => {
       const { url: db, cleanup } = await backend.create();
       cleanups.push(cleanup);
-      const server = await spawnServer(['--db', db], { READNEXT_ADMIN_KEY: 'k', READNEXT_INGEST_KEY: 'i' });
+      const server = await spawnServer(['--db', db], { READNEXT_ADMIN_KEY: 'kill-test-admin-key-0123456', READNEXT_INGEST_KEY: 'kill-test-ingest-key-012345' });
       const acked: string[] = [];
       let stop = false;
       // Keep 8 writers busy, then kill the process mid-stream without warning.

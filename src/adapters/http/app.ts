@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
@@ -14,7 +15,7 @@ import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { jsonTextIsEscapeFree } from '../../core/events/validate.js';
 import { DomainError } from '../../core/kernel/errors.js';
-import { errorHandler, type ErrorLog } from './errors.js';
+import { clientErrorHandler, errorHandler, type ErrorLog } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
@@ -48,11 +49,44 @@ export interface AppDeps {
     corsOrigins: readonly string[];
     logLevel: string;
     version: string;
+    /** Limits on slow clients, for a listening server (main/server.ts); unset: Node's and Fastify's, which never cut off a stalled body. */
+    timeouts?: HttpTimeouts;
   };
   /** Where unhandled errors are logged; a pino logger at `options.logLevel` when not given. */
   errorLog?: ErrorLog;
   /** Routes from other adapters (the web adapter's demo site and SDK), composed by main. */
   plugins?: FastifyPluginAsync[];
+}
+
+/** How long a client may take, milliseconds (config: READNEXT_*_TIMEOUT_MS). */
+export interface HttpTimeouts {
+  /** From a request's first byte to the end of its headers. */
+  headersMs: number;
+  /** From a request's first byte to the end of its body; at least `headersMs`. */
+  requestMs: number;
+  /** How long an idle keep-alive connection stays open between two requests. */
+  keepAliveMs: number;
+}
+
+/**
+ * Node checks the two request timeouts on a timer (30 s by default, whatever the timeouts), so a
+ * stalled client would outlive a short timeout by up to that much: check ten times per timeout,
+ * at most once a second. The check walks only connections with a request in progress.
+ */
+const checkEveryMs = (t: HttpTimeouts): number => Math.max(10, Math.min(1000, Math.floor(Math.min(t.headersMs, t.requestMs) / 10)));
+
+/** Fastify's and Node's server options for `timeouts`; with none, theirs. */
+function serverTimeouts(t: HttpTimeouts | undefined) {
+  if (!t) return {};
+  return {
+    // No idle limit on a socket: a request being computed (a long report) sends nothing for a
+    // while. Slow and stalled clients are cut off by the two request timeouts, which stop counting
+    // once a request has been received.
+    connectionTimeout: 0,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    http: { headersTimeout: t.headersMs, requestTimeout: t.requestMs, connectionsCheckingInterval: checkEveryMs(t) },
+  };
 }
 
 /**
@@ -66,9 +100,15 @@ export interface AppDeps {
  */
 export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const log = deps.errorLog ?? (deps.options.logLevel === 'silent' ? undefined : pino({ level: deps.options.logLevel }));
+  const onError = errorHandler(log);
   const app = Fastify({
     logger: false,
     bodyLimit: deps.options.bodyLimitBytes,
+    ...serverTimeouts(deps.options.timeouts),
+    // Every error in one shape: the HTTP parser's (timeouts, headers too large) and the router's (a
+    // URL that does not decode) too, which Fastify would otherwise answer in its own.
+    clientErrorHandler,
+    frameworkErrors: onError,
     // Plain JSON.parse instead of secure-json-parse (about 7% of ingest CPU): nothing here merges a
     // parsed body into another object, and every schema is closed, so a "__proto__" or
     // "constructor" key is just an unknown field and is rejected as such (tested in events.test.ts).
@@ -78,18 +118,21 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 512 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
-  app.setErrorHandler(errorHandler(log));
+  app.setErrorHandler(onError);
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, field: null } });
   });
 
   // JSON bodies: plain JSON.parse (see onProtoPoisoning above), noting whether the text has a \u
   // escape; without one no parsed string can hold a NUL or a lone surrogate, and the collector skips
-  // that check (about 0.3 us per event). sendBeacon can only post text/plain without a CORS
-  // preflight: it is read as JSON too.
+  // that check (about 0.3 us per event). That holds because a body that is not valid UTF-8 is refused
+  // (isUtf8, simdutf: a fraction of JSON.parse's time) rather than decoded with U+FFFD in place of
+  // its bad bytes. sendBeacon can only post text/plain without a CORS preflight: it is read as JSON too.
   app.decorateRequest('jsonEscapeFree', false);
   const parseJson = (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
-    let text = body as string;
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) return done(new DomainError('invalid_encoding', 'the body is not valid UTF-8'), undefined);
+    let text = bytes.toString('utf8');
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a byte order mark, as Fastify's parser allows
     if (text.length === 0) return done(new DomainError('invalid_json', 'the body is empty; expected a JSON document'), undefined);
     try {
@@ -101,8 +144,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   };
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson);
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseJson);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJson);
+  app.addContentTypeParser('text/plain', { parseAs: 'buffer' }, parseJson);
 
   if (deps.options.corsOrigins.length > 0) {
     await app.register(cors, {

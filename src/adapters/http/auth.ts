@@ -5,12 +5,15 @@ import { DomainError } from '../../core/kernel/errors.js';
 
 const HEADER: Record<KeyRole, string> = { admin: 'x-readnext-admin-key', ingest: 'x-readnext-ingest-key' };
 
+/** `Bearer KEY`; the scheme is case-insensitive (RFC 9110 section 11.1), spaces or tabs follow it. */
+const BEARER = /^bearer[ \t]+(\S.*)$/i;
+
 /** The key a request presents for `role`: its own header, or `Authorization: Bearer KEY`. */
 export function presentedKey(req: FastifyRequest, role: KeyRole): string | undefined {
   const own = req.headers[HEADER[role]];
   if (typeof own === 'string' && own !== '') return own;
   const auth = req.headers.authorization;
-  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7).trim() || undefined;
+  if (typeof auth === 'string') return BEARER.exec(auth)?.[1]!.trim() || undefined;
   return undefined;
 }
 

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type ErrorCode } from '../../core/kernel/errors.js';
 
@@ -7,7 +9,12 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_field: 400,
   missing_field: 400,
   invalid_json: 400,
+  invalid_encoding: 400,
   invalid_body: 400,
+  bad_request: 400,
+  request_timeout: 408,
+  headers_too_large: 431,
+  url_too_long: 414,
   batch_size: 400,
   body_too_large: 413,
   unsupported_media_type: 415,
@@ -55,13 +62,19 @@ function fromFastify(e: FastifyError): DomainError | undefined {
       return new DomainError('invalid_json', 'the body is empty; expected a JSON document');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new DomainError('invalid_json', `the body is not valid JSON: ${e.message}`);
+    case 'FST_ERR_BAD_URL':
+      return new DomainError('bad_request', `the URL is not valid: ${e.message}`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new DomainError('url_too_long', `a path segment is too long: ${e.message}`);
   }
   if (e.validation && e.validation.length > 0) {
     const v = e.validation[0]!;
     const params = v.params as Record<string, unknown>;
     const path = v.instancePath.replace(/^\//, '');
     const prop = (params.missingProperty ?? params.additionalProperty) as string | undefined;
-    const field = [e.validationContext === 'body' ? '' : e.validationContext, path, prop].filter(Boolean).join('/') || null;
+    // Body fields are paths (articles/1/publishedAt); query-string, route and header fields are
+    // bare names (k), as the handlers name them.
+    const field = [path, prop].filter(Boolean).join('/') || null;
     if (v.keyword === 'additionalProperties') return new DomainError('unknown_field', `unknown field "${field}"`, { field: field ?? undefined });
     if (v.keyword === 'required') return new DomainError('missing_field', `"${field}" is required`, { field: field ?? undefined });
     return new DomainError('invalid_field', `"${field ?? e.validationContext}" ${v.message ?? 'is invalid'}`, { field: field ?? undefined });
@@ -87,8 +100,35 @@ function handleError(log: ErrorLog | undefined, e: FastifyError, req: FastifyReq
     return reply.code(STATUS[d.code]).send(body);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return reply.code(e.statusCode).send({ error: { code: 'bad_request', message: e.message, field: null } });
+    const body: ErrorBody = { error: { code: 'bad_request', message: e.message, field: null } };
+    return reply.code(e.statusCode).send(body);
   }
   log?.error({ err: e, reqId: req.id, method: req.method, url: req.url }, 'unhandled error');
   return reply.code(500).send({ error: { code: 'internal', message: 'internal error', field: null } });
+}
+
+/**
+ * The errors Node's HTTP parser raises before a request reaches Fastify (a request or header
+ * timeout, headers over `maxHeaderSize`, bytes that are not HTTP), answered in the same shape:
+ * Fastify's `clientErrorHandler`. Like Node's default, it answers only while nothing of a response
+ * has been written on the socket, then closes the connection (its framing can no longer be trusted).
+ */
+export function clientErrorHandler(e: NodeJS.ErrnoException, socket: Socket): void {
+  if (e.code === 'ECONNRESET' || socket.destroyed) return;
+  const d =
+    e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new DomainError('request_timeout', 'the request (headers and body) was not received in time')
+      : e.code === 'HPE_HEADER_OVERFLOW'
+        ? new DomainError('headers_too_large', 'the request headers exceed the server limit')
+        : new DomainError('bad_request', `the request is not valid HTTP/1.1${e.code ? ` (${e.code})` : ''}`);
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const status = STATUS[d.code];
+    const body = JSON.stringify({ error: { code: d.code, message: d.message, field: null } } satisfies ErrorBody);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(e);
 }

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { admin, INGEST_KEY, testApp, type TestApp } from '../../helpers/app.js';
+import { MAX_EVENTS_PER_BATCH } from '../../../src/app/collector.js';
+import { DEFAULTS } from '../../../src/config/config.js';
 import { click, impression, nextId, pageView, read, subscribe, T0 } from '../../helpers/events.js';
+import { largestMaximalEvent, maximalEvent } from '../../helpers/maximal-events.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -34,6 +37,16 @@ describe('POST /v1/events: valid batches', () => {
     const res = await post({ events: Array.from({ length: 1000 }, () => read()) });
     expect(res.statusCode).toBe(200);
     expect(res.json().accepted).toBe(1000);
+  });
+
+  it('accepts 1000 of the largest events the schema admits (ASCII) under the default body limit', async () => {
+    const { type } = largestMaximalEvent();
+    const ids = Array.from({ length: MAX_EVENTS_PER_BATCH }, () => nextId('max'));
+    const payload = JSON.stringify({ events: ids.map((id) => maximalEvent(type, id)) });
+    expect(payload.length).toBeGreaterThan(36 * 1_000_000); // about 37.7 MB
+    const res = await post(payload);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ accepted: MAX_EVENTS_PER_BATCH, rejected: 0 });
   });
 
   it('reports a replay with the same payload as a duplicate, and with a different payload as a conflict', async () => {
@@ -75,7 +88,7 @@ describe('POST /v1/events: bad batches get 4xx with a stable code', () => {
   });
 
   it('oversized body: 413 body_too_large', async () => {
-    const res = await post({ events: [read(T0, { articleId: 'x'.repeat(100) })], pad: 'x'.repeat(1024 * 1024 + 10) });
+    const res = await post({ events: [read(T0, { articleId: 'x'.repeat(100) })], pad: 'x'.repeat(DEFAULTS.bodyLimitBytes) });
     expect(res.statusCode).toBe(413);
     expect(res.json().error.code).toBe('body_too_large');
   });
@@ -152,15 +165,30 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
     expect(res.json().results[1]).toMatchObject({ code: 'invalid_text', field: 'eventId' });
   });
 
-  it('bodies without escapes skip the text check soundly: invalid UTF-8 (a CESU-8 surrogate) is stored as U+FFFD', async () => {
-    const e = read();
-    const [head, tail] = JSON.stringify({ events: [{ ...e, articleId: 'a<>b' }] }).split('<>') as [string, string];
-    const payload = Buffer.concat([Buffer.from(head), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(tail)]);
-    const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': 'application/json' } });
-    expect(res.json()).toMatchObject({ accepted: 1 });
-    const [stored] = await t.services.storage.getEvents([e.eventId]);
-    expect(stored!.articleId!.isWellFormed()).toBe(true);
-    expect(stored!.articleId).toMatch(/^a\uFFFD+b$/);
+  it('refuses a body that is not valid UTF-8 (a CESU-8 surrogate, a stray byte) with 400 invalid_encoding, storing nothing', async () => {
+    for (const [bad, type] of [[[0xed, 0xa0, 0x80], 'application/json'], [[0xff], 'application/json'], [[0xc3], 'text/plain;charset=UTF-8']] as const) {
+      const e = read();
+      const [head, tail] = JSON.stringify({ events: [{ ...e, articleId: 'a<>b' }] }).split('<>') as [string, string];
+      const payload = Buffer.concat([Buffer.from(head), Buffer.from(bad), Buffer.from(tail)]);
+      const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload, headers: { 'content-type': type } });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'invalid_encoding', field: null });
+      expect(await t.services.storage.getEvents([e.eventId])).toEqual([]);
+    }
+  });
+
+  it('stores multi-byte UTF-8 text as sent, with and without a byte order mark', async () => {
+    const text = 'r\u00e9sum\u00e9-\u65b0\u805e-\u{1F4F0}';
+    const e = read(T0, { articleId: text });
+    const body = JSON.stringify({ events: [e] });
+    expect(body).toContain('\u{1F4F0}'); // sent raw, not escaped: the escape-free path
+    const plain = await t.app.inject({ method: 'POST', url: '/v1/events', payload: Buffer.from(body), headers: { 'content-type': 'application/json' } });
+    expect(plain.json()).toMatchObject({ accepted: 1 });
+    const e2 = read(T0, { articleId: text });
+    const bom = await t.app.inject({ method: 'POST', url: '/v1/events', payload: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ events: [e2] }))]), headers: { 'content-type': 'application/json' } });
+    expect(bom.json()).toMatchObject({ accepted: 1 });
+    const stored = await t.services.storage.getEvents([e.eventId, e2.eventId]);
+    expect(stored.map((s) => s.articleId)).toEqual([text, text]);
   });
 
   it('an empty JSON body is 400 invalid_json; a leading byte order mark is allowed', async () => {

@@ -100,12 +100,12 @@ describe('GET /v1/recommendations', () => {
 
   it('rejects a bad k or placement with 400 and a code', async () => {
     for (const [qs, code, field] of [
-      ['placement=read-next&k=0', 'invalid_field', 'querystring/k'],
-      ['placement=read-next&k=abc', 'invalid_field', 'querystring/k'],
+      ['placement=read-next&k=0', 'invalid_field', 'k'],
+      ['placement=read-next&k=abc', 'invalid_field', 'k'],
       ['placement=read-next&k=21', 'invalid_field', 'k'],
       ['placement=nope', 'unknown_placement', 'placement'],
-      ['k=3', 'missing_field', 'querystring/placement'],
-      ['placement=read-next&colour=red', 'unknown_field', 'querystring/colour'],
+      ['k=3', 'missing_field', 'placement'],
+      ['placement=read-next&colour=red', 'unknown_field', 'colour'],
     ] as const) {
       const res = await rec(qs);
       expect(res.statusCode, qs).toBe(400);

@@ -9,11 +9,17 @@ const idParam = { type: 'object', required: ['id'], properties: { id: { type: 's
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema };
 const security = [{ adminKey: [] }];
 
+/**
+ * An article the catalog refuses, with the codes events use: a field the schema lacks, a required
+ * field absent, or a bad value. parseArticleJson's reasons for the first two are fixed strings
+ * (pinned in test/core/catalog/article.test.ts).
+ */
 function parseOrThrow(input: unknown, at: string): Article {
   const r = parseArticleJson(input);
   if (!r.ok) {
     const field = [at, r.error.field].filter(Boolean).join('/');
-    throw new DomainError('invalid_field', `${field ? `"${field}" ` : ''}${r.error.reason}`, { field });
+    const code = r.error.reason.startsWith('unknown field') ? 'unknown_field' : r.error.reason === 'is required' ? 'missing_field' : 'invalid_field';
+    throw new DomainError(code, `${field ? `"${field}" ` : ''}${r.error.reason}`, { field });
   }
   return r.article;
 }
