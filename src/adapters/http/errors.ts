@@ -46,7 +46,11 @@ export const errorBodySchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, field: { type: ['string', 'null'] } },
+      properties: {
+        code: { type: 'string', enum: Object.keys(STATUS), description: 'stable, machine-readable; the status follows from it' },
+        message: { type: 'string' },
+        field: { type: ['string', 'null'], description: 'the field at fault: a body path (articles/1/publishedAt) or a bare query-string or route name (k)' },
+      },
     },
   },
 } as const;

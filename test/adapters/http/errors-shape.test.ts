@@ -42,6 +42,12 @@ describe('every error in the one shape', () => {
     expect(recs.json().error).toMatchObject({ code: 'invalid_field', field: 'k' });
   });
 
+  it('the OpenAPI document lists the error codes', async () => {
+    const doc = (await t.app.inject('/openapi.json')).json();
+    const error = doc.paths['/v1/events'].post.responses['400'].content['application/json'].schema.properties.error;
+    expect(error.properties.code.enum).toEqual(expect.arrayContaining(['invalid_field', 'invalid_encoding', 'bad_request', 'request_timeout', 'headers_too_large', 'url_too_long', 'internal']));
+  });
+
   it('an unsupported media type: the same shape', async () => {
     const media = await t.app.inject({ method: 'POST', url: '/v1/events', payload: '<events/>', headers: { 'content-type': 'application/xml' } });
     expect(media.statusCode).toBe(415);
