@@ -1,5 +1,5 @@
 import { badTextReason } from '../kernel/strings.js';
-import { parseIsoWithZone } from '../kernel/time.js';
+import { isoDayProblem, parseIsoWithZone } from '../kernel/time.js';
 
 export const ARTICLE_STATUSES = ['published', 'unpublished', 'retracted'] as const;
 export type ArticleStatus = (typeof ARTICLE_STATUSES)[number];
@@ -69,7 +69,9 @@ export function parseArticleJson(input: unknown): ArticleParse {
     if (v === undefined || v === null) return required ? fail(k, 'is required') : null;
     if (typeof v !== 'string') return fail(k, 'must be an ISO 8601 date-time string with a zone');
     const ms = parseIsoWithZone(v);
-    return ms === undefined ? fail(k, `"${v}" is not an ISO 8601 date-time with a zone`) : ms;
+    if (ms !== undefined) return ms;
+    const noSuchDay = isoDayProblem(v);
+    return fail(k, noSuchDay === null ? `"${v}" is not an ISO 8601 date-time with a zone` : `"${v}": ${noSuchDay}`);
   };
   const isFail = (v: unknown): v is ArticleParse => typeof v === 'object' && v !== null && 'ok' in v;
 

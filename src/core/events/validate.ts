@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { findBadText } from '../kernel/strings.js';
-import { parseIsoWithZone } from '../kernel/time.js';
+import { isoDayProblem, parseIsoWithZone } from '../kernel/time.js';
 import { EVENT_SCHEMAS, EVENT_TYPES, SERVER_EVENT_TYPES, type EventType, type ReadingEvent } from './schema.js';
 
 export type EventRejectionCode =
@@ -144,7 +144,10 @@ function validateWith(raw: unknown, ctx: ValidationContext, fast: boolean): Even
   }
   // 4.
   const clientTs = parseIsoWithZone(o.timestamp as string);
-  if (clientTs === undefined) return fail('invalid_field', 'timestamp', '"timestamp" must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T08:00:00Z');
+  if (clientTs === undefined) {
+    const noSuchDay = isoDayProblem(o.timestamp as string);
+    return fail('invalid_field', 'timestamp', noSuchDay === null ? '"timestamp" must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T08:00:00Z' : `"timestamp": ${noSuchDay}`);
+  }
   if (clientTs < ctx.receivedTs - ctx.window.maxPastMs || clientTs > ctx.receivedTs + ctx.window.maxFutureMs) {
     return fail(
       'timestamp_out_of_range',

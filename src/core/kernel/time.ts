@@ -14,8 +14,8 @@ const digit = (s: string, i: number): number => {
 /**
  * The canonical form browsers send (`Date.prototype.toISOString`, "2026-01-01T08:00:00.000Z"),
  * read field by field; undefined for anything else, or for a field outside the ranges where the
- * result is plainly Date.UTC's (year 1000-9999, day 1-28, hour 0-23: V8's Date.parse also takes
- * "24:00" and day 31 of any month, rolling over, so those go the general way). About 5x faster than
+ * result is plainly Date.UTC's (year 1000-9999, day 1-28, hour 0-23: days 29-31 need the month's
+ * length and "24:00" is read by Date.parse, so those go the general way). About 5x faster than
  * the regular expression and Date.parse on the ingest path; test/core/kernel/time.test.ts checks it
  * against them.
  */
@@ -34,19 +34,73 @@ function parseCanonicalIso(s: string): number | undefined {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
-/** Parses an ISO 8601 date-time with a zone to epoch ms; undefined when malformed or zone-less. */
+/**
+ * Parses an ISO 8601 date-time with a zone to epoch ms; undefined when malformed, zone-less, or
+ * naming a day that does not exist (2026-02-30, 2026-11-31, 2025-02-29: Date.parse would roll
+ * those over into the next month).
+ */
 export function parseIsoWithZone(s: string): number | undefined {
   const canonical = parseCanonicalIso(s);
   if (canonical !== undefined) return canonical;
-  if (!ISO_WITH_ZONE.test(s)) return undefined;
+  if (!ISO_WITH_ZONE.test(s) || !isCalendarDay(+s.slice(0, 4), +s.slice(5, 7), +s.slice(8, 10))) return undefined;
   const ms = Date.parse(s);
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** Parses any date string Date.parse accepts (RFC 822 in RSS, ISO in Atom); undefined if invalid. */
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const MONTH_NAME = '(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\\.?';
+/** "30 Feb 2026", "Mon, 30-Feb-26" (RFC 822 / 850). */
+const DAY_MONTH_YEAR = new RegExp(`(?:^|[^\\d])(\\d{1,2})[\\s-]+${MONTH_NAME}[\\s,-]+(\\d{4}|\\d{2})(?!\\d)`, 'i');
+/** "Feb 30, 2026", "Mon Feb 30 2026" (asctime, US). */
+const MONTH_DAY_YEAR = new RegExp(`${MONTH_NAME}\\s+(\\d{1,2}),?\\s+(?:\\d{2}:\\d{2}(?::\\d{2})?\\s+)?(\\d{4})(?!\\d)`, 'i');
+const YEAR_MONTH_DAY = /^\s*([+-]?\d{4,6})-(\d{2})-(\d{2})/;
+
+/**
+ * Parses any date string Date.parse accepts (RFC 822 in RSS, ISO in Atom); undefined if invalid,
+ * or if the day it names (as "30 Feb 2026", "Feb 30, 2026" or "2026-02-30") does not exist.
+ */
 export function parseLooseDate(s: string): number | undefined {
   const ms = Date.parse(s);
-  return Number.isFinite(ms) ? ms : undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  const iso = YEAR_MONTH_DAY.exec(s);
+  if (iso) return isCalendarDay(+iso[1]!, +iso[2]!, +iso[3]!) ? ms : undefined;
+  const dmy = DAY_MONTH_YEAR.exec(s);
+  if (dmy) return isCalendarDay(fullYear(dmy[3]!), MONTHS.indexOf(dmy[2]!.toLowerCase()) + 1, +dmy[1]!) ? ms : undefined;
+  const mdy = MONTH_DAY_YEAR.exec(s);
+  if (mdy) return isCalendarDay(+mdy[3]!, MONTHS.indexOf(mdy[1]!.toLowerCase()) + 1, +mdy[2]!) ? ms : undefined;
+  return ms;
+}
+
+/** A two-digit year the way Date.parse reads it: 00-49 are 2000-2049, 50-99 are 1950-1999. */
+const fullYear = (y: string): number => (y.length === 2 ? (+y < 50 ? 2000 : 1900) + +y : +y);
+
+/**
+ * Days in a month of the proleptic Gregorian calendar (the one Date uses): 31 except April, June,
+ * September and November (30) and February, which has 29 in a leap year (divisible by 4 and not by
+ * 100, or by 400; so 2000 and 2024 but not 1900 or 2100) and 28 otherwise.
+ */
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Whether year-month-day names a day that exists (month 1-12, day 1 to the month's length). */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  return Number.isInteger(year) && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why an ISO 8601 date-time that is well-formed names no real day ("2026-02-30 does not exist:
+ * February 2026 has 28 days"), or null when it does not have that problem. For error messages.
+ */
+export function isoDayProblem(s: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  if (!m) return null;
+  const [year, month, day] = [+m[1]!, +m[2]!, +m[3]!];
+  if (month < 1 || month > 12 || day < 1 || isCalendarDay(year, month, day)) return null;
+  return `${m[0]} does not exist: ${MONTH_NAMES[month - 1]!} ${m[1]!} has ${daysInMonth(year, month)} days`;
 }
 
 /** Epoch ms to ISO 8601 in UTC ("Z"). */

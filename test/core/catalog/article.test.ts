@@ -41,6 +41,15 @@ describe('parseArticleJson', () => {
     expect(e.reason).toMatch(/zone/);
   });
 
+  it('rejects a day that does not exist in every date field instead of rolling it over', () => {
+    for (const [field, value, days] of [['publishedAt', '2026-02-30T08:00:00Z', 'February 2026 has 28 days'], ['expiresAt', '2026-11-31T00:00:00+01:00', 'November 2026 has 30 days'],
+      ['updatedAt', '2025-02-29T12:00:00.000Z', 'February 2025 has 28 days'], ['embargoUntil', '2026-04-31T06:00Z', 'April 2026 has 30 days']] as const) {
+      const e = rejection(parseArticleJson({ ...minimal, [field]: value }));
+      expect(e).toEqual({ field, reason: `"${value}": ${value.slice(0, 10)} does not exist: ${days}` });
+    }
+    expect(article(parseArticleJson({ ...minimal, publishedAt: '2024-02-29T08:00:00Z' })).publishedAt).toBe(at('2024-02-29T08:00:00Z'));
+  });
+
   it('accepts an offset zone and converts it to UTC', () => {
     expect(article(parseArticleJson({ ...minimal, publishedAt: '2026-01-01T09:00:00+01:00' })).publishedAt).toBe(at('2026-01-01T08:00:00Z'));
   });

@@ -83,6 +83,23 @@ describe('validateEvent: the fast validators give the exact results', () => {
   });
 });
 
+describe('timestamps naming a day that does not exist', () => {
+  it('are invalid_field on the fast and the exact validator, not rolled over into the next month', () => {
+    const base = { type: 'read', eventId: 'e', readerId: 'r', sessionId: 's', articleId: 'a', dwellMs: 1, scroll: 0.5 };
+    // Within the accepted window of NOW (2026-12-04T20:00Z) if they were rolled over: 2026-11-31 would be 2026-12-01.
+    const wide = { ...ctx, window: { maxPastMs: 30 * 86_400_000, maxFutureMs: 86_400_000 } };
+    for (const timestamp of ['2026-11-31T20:00:00.000Z', '2026-11-31T20:00:00Z', '2026-11-31T21:00+01:00']) {
+      for (const validate of [validateEvent, validateEventExact]) {
+        expect(validate({ ...base, timestamp }, wide)).toEqual({
+          ok: false,
+          error: { code: 'invalid_field', field: 'timestamp', reason: '"timestamp": 2026-11-31 does not exist: November 2026 has 30 days' },
+        });
+      }
+    }
+    expect(validateEvent({ ...base, timestamp: '2026-11-30T20:00:00.000Z' }, wide).ok).toBe(true);
+  });
+});
+
 describe('textChecked: skipping the NUL and lone-surrogate check', () => {
   it('is allowed only for JSON texts without a \\u escape', () => {
     expect(jsonTextIsEscapeFree('{"a":"plain é 😀"}')).toBe(true);
