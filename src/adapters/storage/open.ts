@@ -1,5 +1,5 @@
 import { DomainError } from '../../core/kernel/errors.js';
-import { PostgresStorage } from './postgres.js';
+import { explainOpenError, PostgresStorage } from './postgres.js';
 import { SqliteStorage, type SqliteOptions } from './sqlite.js';
 import type { KyselyStorage } from './kysely-store.js';
 
@@ -38,7 +38,8 @@ export async function openStorage(url: string, opts: OpenOptions = {}): Promise<
     await storage.migrate(opts.migrateTo);
   } catch (e) {
     await storage.close().catch(() => undefined);
-    throw e;
+    // The first query connects: a missing database or an unreachable server surfaces here.
+    throw parsed.dialect === 'postgres' ? explainOpenError(parsed.url, e) : e;
   }
   return storage;
 }

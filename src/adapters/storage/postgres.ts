@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
+import { DomainError } from '../../core/kernel/errors.js';
 import type { AppendOutcome } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { eventColumnArrays, sameEvent } from './rows.js';
@@ -98,4 +99,40 @@ export class PostgresStorage extends KyselyStorage {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/** SQLSTATEs of a refused connection: no such database (invalid_catalog_name), no such role or bad password. */
+const NO_SUCH_DATABASE = '3D000';
+const REFUSED_LOGIN = new Set(['28000', '28P01']);
+/** Socket errors of a server that cannot be reached. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** A word as the shell reads it: bare when plain, else single-quoted. */
+const shellWord = (s: string): string => (/^[\w.@%+=:,/-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/**
+ * What to report when opening PostgreSQL failed (`cause` is what the first query threw, possibly
+ * wrapped): a database that does not exist or a login PostgreSQL refuses is a bad --db, a
+ * DomainError `invalid_database_url` (CLI exit 2) naming the database and where, with the createdb
+ * command for the first; a server that cannot be reached says where it was looked for (exit 3).
+ * Anything else is returned unchanged.
+ */
+export function explainOpenError(connectionString: string, cause: unknown): unknown {
+  let code: unknown;
+  for (let e = cause; e !== null && typeof e === 'object' && code === undefined; e = (e as { cause?: unknown }).cause) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string' && (c === NO_SUCH_DATABASE || REFUSED_LOGIN.has(c) || UNREACHABLE.has(c))) code = c;
+    if ((e as { cause?: unknown }).cause === e) break;
+  }
+  if (code === undefined) return cause;
+  // The parameters pg connects with (host and port defaults, ?host= sockets), without connecting.
+  const p = new pg.Client({ connectionString });
+  const where = `${p.host}:${p.port}`;
+  if (code === NO_SUCH_DATABASE) {
+    const createdb = ['createdb', '-h', p.host, '-p', String(p.port), ...(p.user ? ['-U', p.user] : []), p.database ?? ''].map(shellWord).join(' ');
+    return new DomainError('invalid_database_url', `PostgreSQL database "${p.database}" does not exist on ${where} (create it with: ${createdb})`, { field: 'db', cause });
+  }
+  const detail = cause instanceof Error ? (cause.message.replace(/^migration \S+ failed: /, '') || String(code)) : String(code);
+  if (REFUSED_LOGIN.has(code as string)) return new DomainError('invalid_database_url', `PostgreSQL on ${where} refused the login: ${detail}`, { field: 'db', cause });
+  return new Error(`cannot reach PostgreSQL on ${where}: ${detail}`, { cause });
 }
