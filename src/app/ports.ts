@@ -27,9 +27,14 @@ export interface EventStore {
   countEvents(): Promise<number>;
   /**
    * Streams the reading signals (read, click, article page_view) with a client time at or after
-   * `sinceTs`, oldest first, to rebuild the fresh serving state at start.
+   * `sinceTs`, oldest first, to rebuild the fresh serving state at start. The scan reads one
+   * snapshot of the events, fixed before `pinned` is called (and before the first batch): an event
+   * stored after `pinned` is not in it, so a server may take events while it scans, and count each
+   * once. The scan lets other queries and the event loop run while it goes on, and reads the rows
+   * only once a promise returned by `pinned` has resolved (tests hold a scan there). A throw from
+   * `onBatch` ends the scan with that error.
    */
-  scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number>;
+  scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned?: () => void | Promise<void>): Promise<number>;
 }
 
 export interface SignalRow {

@@ -98,6 +98,11 @@ export class RecommendationService {
   readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0 };
   /** Rankings shared between readers (see SharedSlates); its counts say how often requests used them. */
   readonly slates: SharedSlates;
+  /**
+   * Set while the serving state is being rebuilt at start (see warmingUp): what every placement
+   * serves meanwhile, instead of its own recommenders, experiments, canary and shadows.
+   */
+  private stopgap: Recommender | undefined;
 
   constructor(
     private readonly state: FreshState,
@@ -116,6 +121,25 @@ export class RecommendationService {
     this.slates = new SharedSlates(state);
   }
 
+  /**
+   * Until `ready()`, every request is served by `stopgap` alone (a recommender that needs no
+   * reading signals, such as `latest`), flagged `fallback`, with no experiment, canary or shadow:
+   * the counters are incomplete, an arm served from them would be judged on a state it does not
+   * have, and a reader's earlier arm may not be known yet. No exposure is written, so the
+   * experiment analysis never counts these responses.
+   */
+  warmingUp(stopgap: Recommender): void {
+    this.stopgap = stopgap;
+  }
+
+  ready(): void {
+    this.stopgap = undefined;
+  }
+
+  get warming(): boolean {
+    return this.stopgap !== undefined;
+  }
+
   recommend(req: RecRequest): RecResponse {
     const started = this.timer();
     // 1. Resolve the placement and the slate size.
@@ -131,9 +155,11 @@ export class RecommendationService {
     const slateReq: SlateRequest = { placement: placement.config, articleId: req.articleId, readerId, sessionId, k, now };
     const recommId = this.newId();
 
-    // 2. Choose what serves this reader: an experiment arm, the canary, or the live recommender.
-    const variant = this.choose(placement, readerId);
-    const chain = placement.chain;
+    // 2. Choose what serves this reader: an experiment arm, the canary, or the live recommender
+    // (the stopgap alone while warming up).
+    const stopgap = this.stopgap;
+    const variant: Variant = stopgap ? { kind: 'live', recommender: stopgap } : this.choose(placement, readerId);
+    const chain = stopgap ? [stopgap] : placement.chain;
     let slate: ComposedSlate;
     let teams: (string | undefined)[] = [];
     let servedBy: Recommender;
@@ -160,6 +186,7 @@ export class RecommendationService {
       // The live recommender heads the placement's own chain: no new array per request.
       const served = servedBy === chain[0] ? chain : [servedBy, ...chain.slice(1)];
       slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : this.slates.compose(served, slateReq);
+      if (stopgap) slate = { ...slate, fallback: true };
     }
 
     // 3. Count and report faults once each; the reader never sees them.
@@ -203,7 +230,7 @@ export class RecommendationService {
       servedTs: now,
     });
     // 6. Shadows: same request, after the response; logged, never shown.
-    if (placement.shadows.length > 0) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
+    if (placement.shadows.length > 0 && !stopgap) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
     return {
       recommId, placement: req.placement, experiment: attribution.experiment, phase: attribution.phase, arm: attribution.arm, hashVersion: attribution.hashVersion,
       recommender: { kind: servedBy.kind, version: servedBy.version }, fallback: slate.fallback, items,

@@ -18,6 +18,8 @@ import type { KyselyStorage } from '../adapters/storage/kysely-store.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
+import { createRecommender } from '../core/recommend/heuristics/index.js';
+import type { ArticleStore, EventStore } from '../app/ports.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -53,30 +55,50 @@ export interface Services {
   rollups: AnalysisRollups;
   exposures: ExposureMemory;
   recommendations: RecommendationService;
+  /** Resolves once the serving state is rebuilt and the experiments' exposures are loaded (see openServices). */
+  warmedUp: Promise<void>;
+  /** While warming up: what the server is doing, for /readyz; undefined once ready. */
+  warmingUp(): string | undefined;
   close(): Promise<void>;
 }
 
+/** Signals as 1.2M, 35k, 800. */
+const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : String(n));
+
 /**
- * Opens the database (migrating it) and wires the use cases: 1. storage, 2. the fresh serving
- * state rebuilt from stored articles and signals, 3. placements, 4. the collector feeding the state
- * after each commit, 5. keys. `background` starts the pollers that pick up other processes' changes.
+ * Opens the database (migrating it) and wires the use cases: 1. storage, 2. the catalog into the
+ * fresh serving state, 3. placements, 4. the collector feeding the state after each commit, 5. keys,
+ * 6. the warm-up: the reading signals replayed into the state, then the running experiments'
+ * exposures loaded. `background` starts the pollers that pick up other processes' changes.
+ *
+ * The warm-up's time grows with the stored events (seconds per million): with `warmInBackground`
+ * (the server) openServices returns once the replay's snapshot is pinned, so the server can
+ * listen and store events at once; the events stored meanwhile reach the state after the replay,
+ * each counted once (FreshFeed.replay). Until `warmedUp`, recommendations are served by `latest`
+ * alone (RecommendationService.warmingUp) and `warmingUp()` says what is going on. Without it,
+ * openServices returns warmed up.
  */
 export async function openServices(
   config: Readonly<Config>,
-  opts: { clock?: Clock; log?: (msg: string) => void; background?: boolean } = {},
+  opts: {
+    clock?: Clock;
+    log?: (msg: string) => void;
+    background?: boolean;
+    warmInBackground?: boolean;
+    /** The store the replay reads (tests wrap it to hold the replay; default the storage). */
+    replayStore?: (storage: KyselyStorage) => EventStore & ArticleStore;
+  } = {},
 ): Promise<Services> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => undefined);
   const storage = await openDb(config, { server: opts.background === true });
   const state = new FreshState();
-  const feed = new FreshFeed(state, storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
-  await feed.rebuild();
+  const feed = new FreshFeed(state, opts.replayStore?.(storage) ?? storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
+  const t0 = performance.now();
+  const articles = await feed.loadCatalog();
   const deployments = new Deployments(storage, state, clock);
   await deployments.load();
   const exposures = new ExposureMemory();
-  for (const { experiment } of deployments.listExperiments()) {
-    if (experiment.status === 'running') exposures.load(experiment.id, await storage.listExposures(experiment.id));
-  }
   // SQLite writes are serial: one big commit at a time. PostgreSQL commits in parallel on its pool, so
   // smaller commits, several at once, keep both the server and the database busy.
   const pg = storage.dialect === 'postgres';
@@ -99,6 +121,44 @@ export async function openServices(
     faultsLogged.add(key);
     log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
   });
+  // 6. The warm-up. Until it is done, `latest` serves (it needs only the catalog).
+  recommendations.warmingUp(createRecommender({ kind: 'latest', version: '1' }, state));
+  const days = Math.round((config.replayMs / 86_400_000) * 10) / 10;
+  let status = `rebuilding the serving state: replaying the reading signals of the last ${days} days`;
+  if (opts.warmInBackground) log(`${status} (${articles} articles loaded; events are stored meanwhile, recommendations served by "latest" until ready)`);
+  let nextTenth = 1;
+  const replay = feed.replay((p) => {
+    status = `rebuilding the serving state: ${count(p.signals)} signals replayed (${Math.floor(p.share * 100)}% of the replay window)`;
+    if (opts.warmInBackground && p.share * 10 >= nextTenth && p.share < 1) {
+      nextTenth = Math.floor(p.share * 10) + 1;
+      log(status);
+    }
+  });
+  await replay.pinned;
+  const warmedUp = (async () => {
+    const { signals, buffered } = await replay.done;
+    status = 'loading the running experiments\' exposures';
+    let running = 0;
+    for (const { experiment } of deployments.listExperiments()) {
+      if (experiment.status !== 'running') continue;
+      exposures.load(experiment.id, await storage.listExposures(experiment.id));
+      running++;
+    }
+    recommendations.ready();
+    const s = ((performance.now() - t0) / 1000).toFixed(1);
+    if (opts.warmInBackground) log(`serving state ready in ${s} s: ${articles} articles, ${count(signals)} signals replayed, ${buffered} events stored meanwhile applied after them, exposures of ${running} running experiments loaded`);
+  })();
+  let failed: string | undefined;
+  let closing = false;
+  if (!opts.warmInBackground) await warmedUp;
+  else {
+    warmedUp.catch((e: Error) => {
+      if (closing) return;
+      // Not ready, and says why: events are still stored and `latest` still serves; a restart retries.
+      failed = `the serving state could not be rebuilt: ${e.message}`;
+      log(`${failed} (recommendations stay on "latest"; restart to retry)`);
+    });
+  }
   const catalog = new CatalogService(storage, clock, feed);
   const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
   const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect] }, log);
@@ -114,7 +174,10 @@ export async function openServices(
   }
   return {
     config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, rollups, exposures, recommendations,
+    warmedUp: warmedUp.catch(() => undefined),
+    warmingUp: () => (recommendations.warming ? (failed ?? status) : undefined),
     async close() {
+      closing = true;
       feed.stop();
       canaryGuard.stop();
       await rollups.stop();
@@ -142,6 +205,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     keys: s.keys,
     clock: s.clock,
     ping: () => s.storage.ping(),
+    warmingUp: () => s.warmingUp(),
     options: { bodyLimitBytes: s.config.bodyLimitBytes, corsOrigins: s.config.corsOrigins, logLevel: s.config.logLevel, version: VERSION },
     plugins,
   };

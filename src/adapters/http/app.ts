@@ -44,6 +44,8 @@ export interface AppDeps {
   clock: Clock;
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
+  /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */
+  warmingUp?: () => string | undefined;
   options: {
     bodyLimitBytes: number;
     corsOrigins: readonly string[];
@@ -170,7 +172,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['ops'], summary: 'The process can reach its database' } }, async () => {
+  app.get('/readyz', { schema: { tags: ['ops'], summary: 'The process can reach its database and has rebuilt its serving state (503 not_ready until then; events are stored meanwhile)' } }, async () => {
+    const warming = deps.warmingUp?.();
+    if (warming !== undefined) throw new DomainError('not_ready', warming);
     try {
       await deps.ping();
     } catch (e) {

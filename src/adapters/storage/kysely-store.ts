@@ -66,11 +66,24 @@ export abstract class KyselyStorage implements Storage {
     return Number(r.n);
   }
 
-  async scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number> {
+  /**
+   * PostgreSQL: one read-only REPEATABLE READ transaction, whose snapshot its first statement takes,
+   * so `pinned` comes before the scan's sort (seconds on millions of events). The rows come through
+   * a cursor: the event loop runs between fetches. (SQLite overrides this: sqlite.ts.)
+   */
+  async scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned: () => void | Promise<void> = () => undefined): Promise<number> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      await pinned();
+      return this.streamSignals(trx, sinceTs, onBatch);
+    });
+  }
+
+  private async streamSignals(db: Kysely<Database>, sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number> {
     const BATCH = 10_000;
     let batch: SignalRow[] = [];
     let n = 0;
-    const rows = this.db
+    const rows = db
       .selectFrom('events')
       .select(['type', 'reader_id', 'article_id', 'client_ts'])
       .where('client_ts', '>=', sinceTs)

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { AppendOutcome } from '../../app/ports.js';
+import type { AppendOutcome, SignalRow } from '../../app/ports.js';
 import { KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { EVENT_COLUMNS, pushEventParams, putServeParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
@@ -44,6 +44,50 @@ const timer = setInterval(() => {
 }, workerData.everyMs);
 parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.close(); parentPort.close(); } });
 `;
+
+/** The reading signals the serving state is rebuilt from (KyselyStorage.scanSignals), oldest first. */
+const SIGNALS_SQL =
+  "SELECT type, reader_id, article_id, client_ts FROM events WHERE client_ts >= ? AND article_id IS NOT NULL AND type IN ('read', 'click', 'page_view') ORDER BY client_ts";
+/** Rows per batch of the signal scan, and batches the scanner may send ahead of the main thread. */
+const SCAN_BATCH = 10_000;
+const SCAN_AHEAD = 4;
+
+/**
+ * The signal scanner: its own read-only connection in a worker thread. A read transaction started
+ * by a first small read pins the WAL snapshot; the sort and the scan (seconds on millions of
+ * events, all in SQLite) then run off the event loop while the server's connection writes.
+ * `taken[0]` counts the batches the main thread has applied: the worker stays SCAN_AHEAD ahead at
+ * most; `taken[1]` becomes 1 once the caller's `pinned` has resolved.
+ */
+const SCANNER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path, { readonly: true, fileMustExist: true });
+db.pragma('busy_timeout = 5000');
+const taken = new Int32Array(workerData.taken);
+db.exec('BEGIN');
+db.prepare('SELECT 1 FROM events LIMIT 1').get();
+parentPort.postMessage({ pinned: true });
+while (Atomics.load(taken, 1) === 0) Atomics.wait(taken, 1, 0, 100);
+let sent = 0;
+let batch = [];
+const send = () => {
+  for (let t = Atomics.load(taken, 0); sent - t >= workerData.ahead; t = Atomics.load(taken, 0)) Atomics.wait(taken, 0, t, 100);
+  parentPort.postMessage({ rows: batch });
+  sent++;
+  batch = [];
+};
+for (const r of db.prepare(workerData.sql).raw().iterate(workerData.since)) {
+  batch.push(r);
+  if (batch.length >= workerData.batch) send();
+}
+if (batch.length > 0) send();
+db.exec('COMMIT');
+db.close();
+parentPort.postMessage({ done: true });
+`;
+
+const toSignal = (r: unknown[]): SignalRow => ({ type: r[0] as SignalRow['type'], readerId: r[1] as string, articleId: r[2] as string, clientTs: Number(r[3]) });
 
 /**
  * SQLite through better-sqlite3, in WAL mode. better-sqlite3 is synchronous, so a write
@@ -155,6 +199,7 @@ export class SqliteStorage extends KyselyStorage {
     raw.pragma('busy_timeout = 5000');
     raw.pragma('foreign_keys = ON');
     const storage = new SqliteStorage(raw, opts.synchronous);
+    if (path !== ':memory:') storage.path = path;
     if (opts.backgroundCheckpointMs !== undefined && path !== ':memory:') {
       raw.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
       const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: opts.backgroundCheckpointMs } });
@@ -171,6 +216,64 @@ export class SqliteStorage extends KyselyStorage {
   }
 
   private checkpointer: Worker | undefined;
+  /** The database file (undefined in memory): the signal scanner opens it again. */
+  private path: string | undefined;
+  private readonly scanners = new Set<Worker>();
+
+  /**
+   * A file database is scanned by a worker thread with its own connection (SCANNER): the server's
+   * connection and event loop stay free. In memory there is no second connection: the scan runs
+   * here, synchronously, so nothing is stored while it runs.
+   */
+  override async scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned: () => void | Promise<void> = () => undefined): Promise<number> {
+    if (this.path === undefined) {
+      // Read at once (the snapshot), delivered after `pinned`.
+      const rows = (this.raw.prepare(SIGNALS_SQL).raw().all(sinceTs) as unknown[][]).map(toSignal);
+      await pinned();
+      for (let i = 0; i < rows.length; i += SCAN_BATCH) onBatch(rows.slice(i, i + SCAN_BATCH));
+      return rows.length;
+    }
+    const taken = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(SCANNER, {
+      eval: true,
+      workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path: this.path, sql: SIGNALS_SQL, since: sinceTs, batch: SCAN_BATCH, ahead: SCAN_AHEAD, taken: taken.buffer },
+    });
+    this.scanners.add(worker);
+    return new Promise<number>((resolve, reject) => {
+      let n = 0;
+      let settled = false;
+      const end = (e: Error | undefined) => {
+        if (settled) return;
+        settled = true;
+        this.scanners.delete(worker);
+        if (e) {
+          void worker.terminate();
+          reject(e);
+        } else resolve(n);
+      };
+      worker.on('message', (m: { pinned?: true; rows?: unknown[][]; done?: true }) => {
+        try {
+          if (m.pinned) {
+            void Promise.resolve()
+              .then(pinned)
+              .then(() => {
+                Atomics.store(taken, 1, 1);
+                Atomics.notify(taken, 1);
+              }, end);
+          } else if (m.rows) {
+            onBatch(m.rows.map(toSignal));
+            n += m.rows.length;
+            Atomics.add(taken, 0, 1);
+            Atomics.notify(taken, 0);
+          } else if (m.done) end(undefined);
+        } catch (e) {
+          end(e as Error);
+        }
+      });
+      worker.on('error', (e) => end(e));
+      worker.on('exit', (code) => end(new Error(`the signal scan stopped (worker exit code ${code})`)));
+    });
+  }
 
   async appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]> {
     // IMMEDIATE: the write lock before the first read (max rowid), so another process's commit in
@@ -223,6 +326,7 @@ export class SqliteStorage extends KyselyStorage {
   }
 
   async close(): Promise<void> {
+    for (const w of this.scanners) await w.terminate();
     if (this.checkpointer) {
       const w = this.checkpointer;
       this.checkpointer = undefined;
