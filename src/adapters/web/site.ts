@@ -46,6 +46,7 @@ ul.cards p{margin:.25rem 0 0;color:var(--muted);font-size:1rem}
 .readnext-item{padding:.35rem 0}
 .readnext-link{color:var(--fg);font-weight:700;text-decoration:none}
 .readnext-link:hover,.readnext-link:focus{text-decoration:underline}
+pre{overflow-x:auto;padding:.75rem 1rem;border:1px solid var(--rule);font-size:.9rem;line-height:1.5}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 a:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
 @media (max-width:30rem){body{font-size:1.05rem}h1{font-size:1.65rem}.lead{font-size:1.1rem}}
@@ -121,6 +122,15 @@ function send(reply: FastifyReply, status: number, body: string): FastifyReply {
     .send(body);
 }
 
+/** Shell command that loads the sample articles shipped in the repository (README, Quick start). */
+export const SAMPLE_IMPORT_COMMAND = './bin/readnext.mjs import articles samples/articles.jsonl --rebase-dates';
+
+/** The home page of an empty catalog: how to load articles, for whoever just ran `npm start`. */
+const emptyHomeBody = html`<h1>Nothing to read yet</h1>
+<p>No article has been published. To load the sample articles that ship with readnext, run this in the readnext folder (add <code>--db URL</code> if the server was started with one):</p>
+<pre><code>${SAMPLE_IMPORT_COMMAND}</code></pre>
+<p>and reload this page: the server picks new articles up within a few seconds. Your own articles load the same way, from an RSS or Atom feed, a JSON lines file or a MIND <code>news.tsv</code> (see the README).</p>`;
+
 /** Latest visible articles grouped by section; sections ordered by their newest article. */
 function homeBody(articles: readonly Article[]): Html {
   const sections = new Map<string, Article[]>();
@@ -133,7 +143,7 @@ function homeBody(articles: readonly Article[]): Html {
     }
     if (list.length < PER_SECTION) list.push(a);
   }
-  if (sections.size === 0) return html`<h1>Nothing to read yet</h1><p>No article has been published.</p>`;
+  if (sections.size === 0) return emptyHomeBody;
   return html`<h1 class="visually-hidden">Latest news</h1>
 ${[...sections].map(
   ([name, list], i) => html`<section class="home-section" data-section="${name}" aria-labelledby="sec-${i}">

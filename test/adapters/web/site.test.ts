@@ -1,13 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArticleStore } from '../../../src/app/ports.js';
 import type { Article } from '../../../src/core/catalog/article.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
 import { buildSdk } from '../../../src/adapters/web/sdk-build.js';
-import { demoSite } from '../../../src/adapters/web/site.js';
+import { demoSite, SAMPLE_IMPORT_COMMAND } from '../../../src/adapters/web/site.js';
+import { parseArticleJson } from '../../../src/core/catalog/article.js';
 import { T0 } from '../../helpers/events.js';
 
 const HOUR = 3_600_000;
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const article = (id: string, over: Partial<Article> = {}): Article => ({
   id, url: `https://news.example/${id}`, title: `Title ${id}`, lead: `Lead ${id}`, body: `First paragraph of ${id}.\n\nSecond paragraph.`,
   section: 'world', tags: [], author: 'Ada Reporter', publishedAt: T0 - HOUR, updatedAt: null, expiresAt: null, embargoUntil: null,
@@ -83,14 +88,26 @@ describe('home page', () => {
     expect(body).not.toContain('<img');
   });
 
-  it('says so when nothing is published', async () => {
+  it('says so when nothing is published, with the command that loads the sample articles', async () => {
     const empty = Fastify();
     await empty.register(demoSite({ articles: { listArticles: async () => [], getArticle: async () => undefined } }));
     const res = await empty.inject('/');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Nothing to read yet');
     expect(res.body).toContain('The Daily Readnext');
+    expect(res.body).toContain('<pre><code>./bin/readnext.mjs import articles samples/articles.jsonl --rebase-dates</code></pre>');
+    expect(res.body).toContain(SAMPLE_IMPORT_COMMAND);
     await empty.close();
+  });
+
+  it('names a sample file that exists in the repository and imports without a rejected row', () => {
+    const file = SAMPLE_IMPORT_COMMAND.split(' ').find((w) => w.endsWith('.jsonl'))!;
+    const lines = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n').filter((l) => l !== '');
+    expect(lines.length).toBe(60);
+    const parsed = lines.map((l) => parseArticleJson(JSON.parse(l)));
+    expect(parsed.filter((p) => !p.ok)).toEqual([]);
+    const ids = parsed.map((p) => (p.ok ? p.article.id : ''));
+    expect(new Set(ids).size).toBe(lines.length);
   });
 });
 
