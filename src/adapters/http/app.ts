@@ -20,6 +20,7 @@ import { adminRoutes } from './routes/admin.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { rejectBadUrlText } from './url-text.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -124,6 +125,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, field: null } });
   });
+  // Query-string and route values holding a NUL or a lone surrogate: 400 invalid_text, on every route (see url-text.ts).
+  app.addHook('preValidation', rejectBadUrlText);
 
   // JSON bodies: plain JSON.parse (see onProtoPoisoning above), noting whether the text has a \u
   // escape; without one no parsed string can hold a NUL or a lone surrogate, and the collector skips

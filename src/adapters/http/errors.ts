@@ -10,6 +10,7 @@ const STATUS: Record<ErrorCode, number> = {
   missing_field: 400,
   invalid_json: 400,
   invalid_encoding: 400,
+  invalid_text: 400,
   invalid_body: 400,
   bad_request: 400,
   request_timeout: 408,

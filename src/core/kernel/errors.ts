@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'missing_field'
   | 'invalid_json'
   | 'invalid_encoding'
+  | 'invalid_text'
   | 'invalid_body'
   | 'bad_request'
   | 'request_timeout'
