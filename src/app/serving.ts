@@ -9,7 +9,7 @@ import type { ComposedSlate, SlateRequest } from '../core/recommend/slate.js';
 import type { Recommender } from '../core/recommend/types.js';
 import type { Deployments, LiveExperiment, LivePlacement } from './deployments.js';
 import type { RecordWriter } from './record-writer.js';
-import type { ServeRecord } from '../core/events/records.js';
+import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 
 export interface RecRequest {
   placement: string;
@@ -76,6 +76,18 @@ export class ExposureMemory {
       cur.phase = phase;
     }
     return true;
+  }
+
+  /**
+   * Undoes `note` for an exposure whose write failed (RecordWriter onExposuresDropped), so that the
+   * reader's next request writes it again; without this a lost exposure was never sent again. The
+   * arm is kept: assignment gives the reader the same one next time. A refused exposure is not
+   * forgotten (writing it again would fail again).
+   */
+  forget(r: Pick<ExposureRecord, 'experiment' | 'readerId' | 'phase'>): void {
+    const cur = this.seen.get(r.experiment)?.get(r.readerId);
+    // NaN equals no phase: the next note() in any phase is a first exposure again.
+    if (cur && cur.lastPhase === r.phase) cur.lastPhase = Number.NaN;
   }
 
   load(experiment: string, rows: Iterable<{ readerId: string; arm: string; phase: number }>): void {

@@ -112,6 +112,15 @@ export async function openServices(
     flushIntervalMs: config.recordFlushIntervalMs,
     maxBuffered: 1000,
     onError: (e, kind, dropped) => log(`could not write ${dropped} ${kind} records: ${(e as Error).message}`),
+    isRefusal: (e) => storage.refuses(e),
+    onRefused: (e, kind, r) =>
+      log(
+        `the database refused ${kind === 'exposure' ? 'an exposure' : 'a serve'} record (${'recommId' in r ? `recommId ${r.recommId}` : `experiment ${r.experiment}, reader ${JSON.stringify(r.readerId).slice(0, 80)}`}): ` +
+          `${(e as Error).message}; the others were written, and records refused for this reason are counted (recordsRefused in /v1/admin/serving/stats), not logged`,
+      ),
+    onExposuresDropped: (rs) => {
+      for (const r of rs) exposures.forget(r);
+    },
   });
   const faultsLogged = new Set<string>();
   const recommendations = new RecommendationService(state, deployments, recordWriter, exposures, clock, () => timeOrderedUuid(clock.now(), randomUUID()), () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {

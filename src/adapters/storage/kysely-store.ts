@@ -2,12 +2,12 @@ import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupWindow, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
+import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupWindow, SignalRow, Storage, StoredExperiment, StoredPlacement, UnpricedRevenue } from '../../app/ports.js';
 import type { Experiment } from '../../core/experiments/experiment.js';
-import type { ArmSums } from '../../core/analysis/metrics.js';
+import type { ArmSums, RevenueCurrency } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
-import { armSumsFromRows, armSumsQuery, rollupFlow } from './rollups.js';
+import { armSumsFromRows, armSumsQuery, rollupFlow, unpricedQuery } from './rollups.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow, decodeSlate } from './rows.js';
 import type { Database } from './schema.js';
 import { uuidV7Millis } from '../../core/kernel/ids.js';
@@ -19,6 +19,15 @@ export interface AtomicStep {
 
 /** Rows per multi-row INSERT: keeps the bound parameters under SQLite's 32,766 and PostgreSQL's 65,535. */
 const CHUNK = 500;
+
+/** The first string `code` along an error's `cause` chain (drivers' codes: SQLSTATE, SQLITE_*). */
+export function errorCode(e: unknown): string | undefined {
+  for (let i = 0; i < 8 && e !== null && typeof e === 'object'; i++, e = (e as { cause?: unknown }).cause) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === 'string') return c;
+  }
+  return undefined;
+}
 
 function* chunks<T>(xs: readonly T[], n = CHUNK): Generator<T[]> {
   for (let i = 0; i < xs.length; i += n) yield xs.slice(i, i + n);
@@ -35,6 +44,12 @@ export abstract class KyselyStorage implements Storage {
 
   abstract appendEvents(events: readonly StoredEvent[]): Promise<AppendOutcome[]>;
   abstract close(): Promise<void>;
+  /**
+   * Whether a failed write was refused because of the data written (writing it again fails again),
+   * not because of the connection, a lock, the disk or the server: the RecordWriter halves a
+   * refused write to find its bad records, and drops a write that failed otherwise.
+   */
+  abstract refuses(e: unknown): boolean;
 
   /** Applies the pending migrations, or those up to `to` (a migration's name: tests of a migration). */
   async migrate(to?: string): Promise<void> {
@@ -250,17 +265,28 @@ export abstract class KyselyStorage implements Storage {
   // ---- server-side records
 
   async appendExposures(records: readonly ExposureRecord[]): Promise<void> {
-    for (const batch of chunks(records)) {
-      await this.db
-        .insertInto('exposures')
-        .values(batch.map(exposureToRow))
-        .onConflict((oc) => oc.columns(['experiment', 'phase', 'reader_id']).doNothing())
-        .execute();
-    }
+    await this.allOrNothing(
+      [...chunks(records)].map((batch) => ({
+        query: this.db
+          .insertInto('exposures')
+          .values(batch.map(exposureToRow))
+          .onConflict((oc) => oc.columns(['experiment', 'phase', 'reader_id']).doNothing())
+          .compile(),
+      })),
+    );
   }
 
   async appendServes(records: readonly ServeRecord[]): Promise<void> {
-    for (const batch of chunks(records)) await this.db.insertInto('serves').values(batch.map(serveToRow)).execute();
+    await this.allOrNothing([...chunks(records)].map((batch) => ({ query: this.db.insertInto('serves').values(batch.map(serveToRow)).compile() })));
+  }
+
+  /**
+   * Several statements in one transaction: the RecordWriter writes a refused write again in halves,
+   * so a write must be stored whole or not at all (a serve stored twice would count twice).
+   */
+  private async allOrNothing(steps: AtomicStep[]): Promise<void> {
+    if (steps.length === 1) await this.db.executeQuery(steps[0]!.query);
+    else if (steps.length > 1) await this.atomic(steps);
   }
 
   async listExposures(experiment: string): Promise<ExposureRecord[]> {
@@ -351,8 +377,13 @@ export abstract class KyselyStorage implements Storage {
    * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
    * arm n, Σx, Σx² and the ratio cross-products.
    */
-  async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): Promise<RollupProgress> {
-    return this.drive(rollupFlow(this.db, this.dialect, windows, cutoffTs, maxEvents));
+  async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number, money?: RevenueCurrency): Promise<RollupProgress> {
+    return this.drive(rollupFlow(this.db, this.dialect, windows, cutoffTs, maxEvents, money));
+  }
+
+  async unpricedRevenue(experiment: string, phase: number): Promise<UnpricedRevenue[]> {
+    const r = await this.db.executeQuery<Record<string, unknown>>(unpricedQuery(this.db, experiment, phase));
+    return r.rows.map((x) => ({ arm: String(x.arm), currency: String(x.currency), readers: Number(x.readers), events: Number(x.events), amount: Number(x.amount) }));
   }
 
   async armSums(experiment: string, phase: number, opts: { revenueCap?: number } = {}): Promise<ArmSums[]> {

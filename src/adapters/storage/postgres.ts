@@ -4,11 +4,12 @@ import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { AppendOutcome } from '../../app/ports.js';
-import { KyselyStorage, type AtomicStep } from './kysely-store.js';
+import { errorCode, KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { eventColumnArrays, sameEvent } from './rows.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
+const REFUSAL_CLASSES = new Set(['22', '23', '54']);
 
 /**
  * PostgreSQL through pg. int8 columns hold epoch milliseconds, well inside 2^53, so the pool
@@ -70,6 +71,16 @@ export class PostgresStorage extends KyselyStorage {
       }
     }
     return out;
+  }
+
+  /**
+   * SQLSTATE classes 22 (data exception: a NUL in text is 22021, a string too long 22001), 23
+   * (integrity constraint violation) and 54 (program limit exceeded: an index row too large).
+   * https://www.postgresql.org/docs/current/errcodes-appendix.html
+   */
+  refuses(e: unknown): boolean {
+    const code = errorCode(e);
+    return code !== undefined && code.length === 5 && REFUSAL_CLASSES.has(code.slice(0, 2));
   }
 
   protected async atomic(steps: AtomicStep[]): Promise<boolean> {

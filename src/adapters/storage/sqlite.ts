@@ -6,7 +6,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome, SignalRow } from '../../app/ports.js';
-import { KyselyStorage, type AtomicStep } from './kysely-store.js';
+import { errorCode, KyselyStorage, type AtomicStep } from './kysely-store.js';
 import { EVENT_COLUMNS, pushEventParams, putServeParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { Database, EventRow } from './schema.js';
@@ -180,6 +180,16 @@ export class SqliteStorage extends KyselyStorage {
     } finally {
       this.raw.pragma(`synchronous = ${this.synchronous}`);
     }
+  }
+
+  /**
+   * A constraint failed (SQLITE_CONSTRAINT_*), a value is too big or of the wrong type (SQLITE_TOOBIG,
+   * SQLITE_MISMATCH); not SQLITE_BUSY, SQLITE_FULL, SQLITE_IOERR_* and the like.
+   * https://www.sqlite.org/rescode.html
+   */
+  refuses(e: unknown): boolean {
+    const code = errorCode(e);
+    return code !== undefined && (code.startsWith('SQLITE_CONSTRAINT') || code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH');
   }
 
   override async appendServes(records: readonly ServeRecord[]): Promise<void> {

@@ -102,6 +102,10 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
     sharedSlates: deps.recommendations.slates.counts.shared,
     ownSlates: deps.recommendations.slates.counts.full,
     sharedRankings: deps.recommendations.slates.counts.rankings,
+    // Serve and exposure records written, dropped by a failed write, and refused by the database (each refused one alone; see RecordWriter).
+    recordsWritten: deps.recordWriter.written.serves + deps.recordWriter.written.exposures,
+    recordsDropped: deps.recordWriter.written.dropped,
+    recordsRefused: deps.recordWriter.written.refused,
   }));
 
   app.get(
