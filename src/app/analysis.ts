@@ -1,10 +1,10 @@
 import { analyseExperiment, guardrailFigures, type ExperimentAnalysis } from '../core/analysis/report.js';
-import { METRICS } from '../core/analysis/metrics.js';
+import { DEFAULT_REVENUE_CURRENCY, METRICS, type RevenueCurrency } from '../core/analysis/metrics.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Engine } from '../core/stats/compare.js';
 import type { Deployments } from './deployments.js';
-import type { AnalysisStore, RollupProgress } from './ports.js';
+import type { AnalysisStore, RollupProgress, UnpricedRevenue } from './ports.js';
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
 /**
@@ -15,8 +15,8 @@ import { AnalysisRollups, type RollupOptions } from './rollups.js';
 export const REPORT_CATCH_UP_MS = 5000;
 
 /**
- * Rollup settings of a report made outside a server (the CLI, which serves no request): passes of
- * about half a second. A pass holds the database's write lock on SQLite, and a server on the same
+ * Rollup settings of a report made outside a server (the CLI, which serves no request; it gives the
+ * configured lag and currency instead of these defaults): passes of about half a second. A pass holds the database's write lock on SQLite, and a server on the same
  * file waits for it (busy timeout 5 s) before it can commit events: fixed passes of 50,000 events
  * could hold it for seconds.
  */
@@ -34,6 +34,11 @@ export interface ExperimentReport extends ExperimentAnalysis {
   cuped: boolean;
   /** Events received up to this time are in the figures (the rollups lag ingestion by a few seconds). */
   dataThroughTs: number;
+  /**
+   * The currency of revenue_per_reader, and the revenue left out of it because its currency has no
+   * rate (READNEXT_FX_RATES), per arm and currency: never added in, and flagged here when present.
+   */
+  revenue: { currency: string; unpriced: UnpricedRevenue[]; warning: string | null };
 }
 
 /**
@@ -46,7 +51,13 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean; rollups?: { catchUp(o: { maxMs?: number }): Promise<RollupProgress> } } = {},
+  opts: {
+    phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean;
+    /** A server's rollups (caught up for at most REPORT_CATCH_UP_MS) with their currency. */
+    rollups?: { catchUp(o: { maxMs?: number }): Promise<RollupProgress>; readonly money?: RevenueCurrency };
+    /** Without `rollups` (the CLI): the configured lag and currency (default DEFAULT_ROLLUP's, DEFAULT_REVENUE_CURRENCY). */
+    rollup?: { lagMs?: number; money?: RevenueCurrency };
+  } = {},
 ): Promise<ExperimentReport> {
   const e = deployments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -60,9 +71,23 @@ export async function experimentReport(
   const alpha = opts.alpha ?? 0.05;
   // A server's rollups catch up for at most REPORT_CATCH_UP_MS (the report then says how far its data
   // goes); a report made outside a server (the CLI) catches up fully.
-  const rolled = await (opts.rollups ? opts.rollups.catchUp({ maxMs: REPORT_CATCH_UP_MS }) : new AnalysisRollups(store, deployments, clock, DEFAULT_ROLLUP).catchUp());
-  const [sums, serves] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase)]);
+  const money = (opts.rollups ? opts.rollups.money : opts.rollup?.money) ?? DEFAULT_REVENUE_CURRENCY;
+  const rolled = await (opts.rollups
+    ? opts.rollups.catchUp({ maxMs: REPORT_CATCH_UP_MS })
+    : new AnalysisRollups(store, deployments, clock, { ...DEFAULT_ROLLUP, lagMs: opts.rollup?.lagMs ?? DEFAULT_ROLLUP.lagMs, money }).catchUp());
+  const [sums, serves, unpriced] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase), store.unpricedRevenue(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
   const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true });
-  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true, dataThroughTs: Math.min(toTs, rolled.throughTs) };
+  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true, dataThroughTs: Math.min(toTs, rolled.throughTs),
+    revenue: { currency: money.currency, unpriced, warning: unpricedWarning(money.currency, unpriced) },
+  };
+}
+
+/** The report's flag for revenue left out: which currencies, how many events, and what to configure. */
+function unpricedWarning(currency: string, unpriced: readonly UnpricedRevenue[]): string | null {
+  if (unpriced.length === 0) return null;
+  const by = new Map<string, number>();
+  for (const u of unpriced) by.set(u.currency, (by.get(u.currency) ?? 0) + u.events);
+  const list = [...by].map(([c, n]) => `${n} in ${c}`).join(', ');
+  return `revenue per reader leaves out subscribe events in a currency without a rate to ${currency} (${list}): set READNEXT_FX_RATES (${[...by.keys()].map((c) => `${c}=<${currency} per ${c}>`).join(',')}) to count them`;
 }

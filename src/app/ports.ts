@@ -1,7 +1,7 @@
 import type { Article, ArticleStatus } from '../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import type { StoredEvent } from '../core/events/schema.js';
-import type { ArmSums } from '../core/analysis/metrics.js';
+import type { ArmSums, RevenueCurrency } from '../core/analysis/metrics.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { PlacementConfig } from '../core/recommend/placement.js';
 
@@ -138,6 +138,18 @@ export interface RollupWindow {
   /** The phase's start: no exposure of the phase is older. */
   fromTs: number;
   toTs: number | null;
+  /** The experiment's placement: CTR counts its impressions and clicks only. */
+  placement: string;
+}
+
+/** Revenue after exposure in a currency without a rate, per arm and currency: never added to revenue. */
+export interface UnpricedRevenue {
+  arm: string;
+  currency: string;
+  readers: number;
+  events: number;
+  /** In `currency`, major units. */
+  amount: number;
 }
 
 export interface RollupProgress {
@@ -154,9 +166,12 @@ export interface AnalysisStore {
   /**
    * Rolls up the next batch of stored events (at most about `maxEvents`, received before
    * `cutoffTs`) into the per-exposure measures of the given phases. Safe to call from several
-   * processes: passes are serialised by the database.
+   * processes: passes are serialised by the database. Revenue is converted to `money.currency`
+   * (default DEFAULT_REVENUE_CURRENCY); a pass in another currency than earlier passes fails.
    */
-  advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): Promise<RollupProgress>;
+  advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number, money?: RevenueCurrency): Promise<RollupProgress>;
+  /** Per arm and currency, revenue in a currency without a rate (see UnpricedRevenue). */
+  unpricedRevenue(experiment: string, phase: number): Promise<UnpricedRevenue[]>;
   /** Per-arm sums of the rolled-up per-reader measures of a phase (from first exposure to the phase's end). */
   armSums(experiment: string, phase: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
   /** Per arm, from the live `serve` records of the experiment's phase: responses, faults, Σ and Σ² of latency, max latency. */

@@ -1,15 +1,21 @@
+import type { RevenueCurrency } from '../core/analysis/metrics.js';
 import type { Clock } from '../core/kernel/clock.js';
+import { DomainError } from '../core/kernel/errors.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { Deployments } from './deployments.js';
 import type { AnalysisStore, RollupProgress, RollupWindow } from './ports.js';
 
 export interface RollupOptions {
   /**
-   * Events received in the last lagMs are left for a later pass (milliseconds): an exposure is
-   * stored a moment after the response that made it (the record writer batches), and an event of
-   * that reader must not be rolled up before its exposure exists.
+   * Events received in the last lagMs are left for a later pass (milliseconds). Not for the
+   * exposures: one stored after its reader's events were rolled up takes them when it is rolled up
+   * (adapters/storage/rollups.ts step 1), so any lag is exact on SQLite. On PostgreSQL the cursor
+   * is a receive time, and an event committed after a pass has moved past its receive time would be
+   * missed: the lag must cover commit delays there (MIN_ROLLUP_LAG_MS).
    */
   lagMs: number;
+  /** The currency revenue is rolled up in, and the rates to it (default DEFAULT_REVENUE_CURRENCY). */
+  money?: RevenueCurrency;
   /** Events per pass (one transaction; on SQLite the event loop waits for it); the first pass's when adaptive. */
   batchEvents: number;
   /**
@@ -53,11 +59,32 @@ export const ROLLUP_ADAPTIVE = { sqlite: { targetMs: 100, min: 500, max: 20_000 
  */
 export const BACKGROUND_SHARE = { sqlite: 0.2, postgres: 0.5 } as const;
 
-/** Every phase of every experiment, with its end (the next phase's start, the stop, or null while it runs). */
+/**
+ * Shortest rollup lag by database, milliseconds. SQLite: none (the cursor is a rowid, handed out in
+ * commit order under one write lock). PostgreSQL: the cursor is a receive time, and an event stored
+ * by a transaction that commits after a pass has passed its receive time is never rolled up; the
+ * collector's group commits take milliseconds, one second is a wide margin under load, not a proof
+ * (docs/adr/0001-analysis-rollups.md).
+ */
+export const MIN_ROLLUP_LAG_MS = { sqlite: 0, postgres: 1000 } as const;
+
+/** Refuses a rollup lag that loses events on this database (READNEXT_ROLLUP_LAG_MS), with what to set. */
+export function checkRollupLag(dialect: 'sqlite' | 'postgres', lagMs: number): void {
+  const min = MIN_ROLLUP_LAG_MS[dialect];
+  if (!(lagMs >= min)) {
+    throw new DomainError(
+      'invalid_config',
+      `READNEXT_ROLLUP_LAG_MS must be at least ${min} on PostgreSQL, got ${lagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`,
+      { field: 'READNEXT_ROLLUP_LAG_MS' },
+    );
+  }
+}
+
+/** Every phase of every experiment, with its end (the next phase's start, the stop, or null while it runs) and its placement. */
 export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[] {
   const out: RollupWindow[] = [];
   for (const e of experiments) {
-    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, fromTs: p.startedTs, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null }));
+    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, fromTs: p.startedTs, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null, placement: e.placement }));
   }
   return out;
 }
@@ -86,6 +113,11 @@ export class AnalysisRollups {
     private readonly log: (msg: string) => void = () => undefined,
   ) {
     this.batch = opts.batchEvents;
+  }
+
+  /** The currency revenue is rolled up in (the report says it). */
+  get money(): RevenueCurrency | undefined {
+    return this.opts.money;
   }
 
   /** Events the next pass will take. */
@@ -134,7 +166,7 @@ export class AnalysisRollups {
     const began = now();
     for (;;) {
       const t0 = now();
-      const p = await this.store.advanceRollups(windows, cutoff, this.batch);
+      const p = await this.store.advanceRollups(windows, cutoff, this.batch, this.opts.money);
       const took = now() - t0;
       const a = this.opts.adaptive;
       // Only a full pass says how long a full pass takes.

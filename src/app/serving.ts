@@ -218,7 +218,7 @@ export class RecommendationService {
     };
     // 4. Exposure: once per reader, experiment and phase, whatever the arm shows (even nothing).
     if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase)) {
-      this.records.exposure({ experiment: exp.id, phase: exp.phase, arm: attribution.arm!, readerId, hashVersion: exp.hashVersion, exposedTs: now });
+      this.records.exposure({ experiment: exp.id, phase: exp.phase, arm: attribution.arm!, readerId, hashVersion: exp.hashVersion, exposedTs: now, sessionId, articleId: req.articleId });
     }
     const items: RecItem[] = [];
     const recorded: ServeRecord['slate'] = [];

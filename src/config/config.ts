@@ -50,6 +50,10 @@ export interface Config {
   rollupLagMs: number;
   /** Most share of wall time background rollup passes take while behind, in (0, 1]; undefined: the database's default (app/rollups.ts BACKGROUND_SHARE). */
   rollupShare: number | undefined;
+  /** The currency experiment reports give revenue in (ISO 4217). */
+  currency: string;
+  /** Units of `currency` per unit of each other currency; revenue in a currency without one is reported apart, never added. */
+  fxRates: Readonly<Record<string, number>>;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -84,6 +88,8 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   rollupIntervalMs: 5000, // 5 seconds
   rollupLagMs: 5000, // 5 seconds
   rollupShare: undefined,
+  currency: 'EUR',
+  fxRates: {},
 });
 
 /** Environment variable for each setting, for the README's configuration table. */
@@ -112,6 +118,8 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   rollupIntervalMs: 'READNEXT_ROLLUP_INTERVAL_MS',
   rollupLagMs: 'READNEXT_ROLLUP_LAG_MS',
   rollupShare: 'READNEXT_ROLLUP_SHARE',
+  currency: 'READNEXT_CURRENCY',
+  fxRates: 'READNEXT_FX_RATES',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -141,6 +149,29 @@ function share(name: string, raw: string): number {
     throw new DomainError('invalid_config', `${name} must be a fraction in (0, 1], got "${raw}"`, { field: name });
   }
   return n;
+}
+
+const CURRENCY = /^[A-Z]{3}$/;
+
+function currency(name: string, raw: string): string {
+  const v = raw.trim();
+  if (!CURRENCY.test(v)) throw new DomainError('invalid_config', `${name} must be an ISO 4217 code of three capital letters (e.g. EUR), got "${raw}"`, { field: name });
+  return v;
+}
+
+/** "USD=0.92,GBP=1.17": units of the report's currency per unit of each; every code once, every rate a positive number. */
+function fxRates(name: string, raw: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([A-Z]{3})\s*=\s*(\S+)$/.exec(part);
+    const rate = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(rate) || rate <= 0) {
+      throw new DomainError('invalid_config', `${name} must be CODE=rate pairs separated by commas, each rate a positive number of the report's currency per unit (e.g. USD=0.92,GBP=1.17), got "${part}"`, { field: name });
+    }
+    if (m[1]! in out) throw new DomainError('invalid_config', `${name} gives ${m[1]} twice`, { field: name });
+    out[m[1]!] = rate;
+  }
+  return out;
 }
 
 function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
@@ -186,10 +217,19 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('rollupIntervalMs')) c.rollupIntervalMs = int(ENV_NAMES.rollupIntervalMs, s('rollupIntervalMs')!, 100, 3_600_000);
   if (s('rollupLagMs')) c.rollupLagMs = int(ENV_NAMES.rollupLagMs, s('rollupLagMs')!, 0, 3_600_000);
   if (s('rollupShare')) c.rollupShare = share(ENV_NAMES.rollupShare, s('rollupShare')!);
+  if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
+  if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   if (c.headersTimeoutMs > c.requestTimeoutMs) {
     throw new DomainError('invalid_config', `${ENV_NAMES.headersTimeoutMs} (${c.headersTimeoutMs}) must not exceed ${ENV_NAMES.requestTimeoutMs} (${c.requestTimeoutMs}): the headers are part of the request`, { field: ENV_NAMES.headersTimeoutMs });
   }
-  return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[] });
+  if (c.fxRates[c.currency] !== undefined && c.fxRates[c.currency] !== 1) {
+    throw new DomainError('invalid_config', `${ENV_NAMES.fxRates} gives ${c.currency}, the report's currency (${ENV_NAMES.currency}), a rate other than 1`, { field: ENV_NAMES.fxRates });
+  }
+  // PostgreSQL's rollups move by receive time: a lag shorter than commit delays loses events (app/rollups.ts MIN_ROLLUP_LAG_MS, 1000).
+  if (/^postgres(ql)?:/.test(c.db) && c.rollupLagMs < 1000) {
+    throw new DomainError('invalid_config', `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`, { field: ENV_NAMES.rollupLagMs });
+  }
+  return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[], fxRates: Object.freeze({ ...c.fxRates }) });
 }

@@ -44,10 +44,12 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
         return Buffer.concat(chunks).toString('utf8');
       },
       async open(db) {
-        const storage = await openDb(config({ db }));
+        const c = config({ db });
+        const storage = await openDb(c);
         const deployments = new Deployments(storage, new FreshState(), io.clock ?? systemClock);
         await deployments.load();
-        return { deployments, records: storage, audit: storage, analysis: storage, close: () => storage.close() };
+        const rollup = { lagMs: c.rollupLagMs, money: { currency: c.currency, rates: c.fxRates } };
+        return { deployments, records: storage, audit: storage, analysis: storage, rollup, close: () => storage.close() };
       },
     },
     async migrate(db) {

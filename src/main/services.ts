@@ -3,7 +3,7 @@ import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
-import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
+import { AnalysisRollups, BACKGROUND_SHARE, checkRollupLag, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -170,7 +170,9 @@ export async function openServices(
   }
   const catalog = new CatalogService(storage, clock, feed);
   const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
-  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect] }, log);
+  checkRollupLag(storage.dialect, config.rollupLagMs);
+  const money = { currency: config.currency, rates: config.fxRates };
+  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect], money }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;

@@ -1,18 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { AnalysisRollups, rollupWindows } from '../../src/app/rollups.js';
+import { AnalysisRollups, checkRollupLag, rollupWindows } from '../../src/app/rollups.js';
 import type { Experiment } from '../../src/core/experiments/experiment.js';
 import type { RollupWindow } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 
-const exp = (over: Partial<Experiment>): Experiment => ({ id: 'e', status: 'running', phase: 0, phases: [], stoppedTs: null, ...over }) as Experiment;
+const exp = (over: Partial<Experiment>): Experiment => ({ id: 'e', placement: 'read-next', status: 'running', phase: 0, phases: [], stoppedTs: null, ...over }) as Experiment;
 
 describe('rollup windows', () => {
   it('ends each phase at the next phase, the stop, or never while it runs', () => {
     const phases = [{ phase: 1, startedTs: 10 }, { phase: 2, startedTs: 20 }] as Experiment['phases'];
-    expect(rollupWindows([exp({ id: 'a', phases }), exp({ id: 'b', status: 'stopped', phases, stoppedTs: 30 }), exp({ id: 'c', status: 'draft' })])).toEqual([
-      { experiment: 'a', phase: 1, fromTs: 10, toTs: 20 }, { experiment: 'a', phase: 2, fromTs: 20, toTs: null },
-      { experiment: 'b', phase: 1, fromTs: 10, toTs: 20 }, { experiment: 'b', phase: 2, fromTs: 20, toTs: 30 },
+    expect(rollupWindows([exp({ id: 'a', phases }), exp({ id: 'b', placement: 'home', status: 'stopped', phases, stoppedTs: 30 }), exp({ id: 'c', status: 'draft' })])).toEqual([
+      { experiment: 'a', phase: 1, fromTs: 10, toTs: 20, placement: 'read-next' }, { experiment: 'a', phase: 2, fromTs: 20, toTs: null, placement: 'read-next' },
+      { experiment: 'b', phase: 1, fromTs: 10, toTs: 20, placement: 'home' }, { experiment: 'b', phase: 2, fromTs: 20, toTs: 30, placement: 'home' },
     ]);
+  });
+});
+
+describe('rollup lag', () => {
+  it('accepts 0 on SQLite (exact at any lag) and refuses less than a second on PostgreSQL, saying why', () => {
+    expect(() => checkRollupLag('sqlite', 0)).not.toThrow();
+    expect(() => checkRollupLag('postgres', 1000)).not.toThrow();
+    expect(() => checkRollupLag('postgres', 999)).toThrow(/READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 999: .*never be counted/);
   });
 });
 
@@ -39,7 +47,7 @@ describe('AnalysisRollups', () => {
     expect(a).toEqual({ events: 5, throughTs: 7000, caughtUp: true });
     expect(b).toEqual({ events: 0, throughTs: 7000, caughtUp: true }); // the second chain found nothing left
     expect(calls.map((c) => c.cutoff)).toEqual([7000, 7000, 7000, 7000]);
-    expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, fromTs: 0, toTs: null }]);
+    expect(calls[0]!.windows).toEqual([{ experiment: 'x', phase: 1, fromTs: 0, toTs: null, placement: 'read-next' }]);
   });
 
   it('stop() waits for the running pass only: a chain that is behind ends after it, and stop() resolves', async () => {

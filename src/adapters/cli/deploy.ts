@@ -6,10 +6,16 @@ import { experimentReport } from '../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../app/reports.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
+import type { RevenueCurrency } from '../../core/analysis/metrics.js';
 
 /** What the deploy, experiment and shadow commands need: the deployments use case on the configured database. */
 export interface DeployDeps {
-  open(db: string | undefined): Promise<{ deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore; close(): Promise<void> }>;
+  open(db: string | undefined): Promise<{
+    deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore;
+    /** The configured rollup lag (READNEXT_ROLLUP_LAG_MS) and revenue currency (READNEXT_CURRENCY, READNEXT_FX_RATES). */
+    rollup?: { lagMs: number; money: RevenueCurrency };
+    close(): Promise<void>;
+  }>;
   actor: string;
   now(): number;
   out(line: string): void;
@@ -221,8 +227,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .description('business metrics per arm, SRM and a verdict per metric')
     .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; revenueCap?: number; cuped: boolean; json?: boolean; db?: string }) =>
-      withD(o.db, async ({ deployments, analysis }) => {
-        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped });
+      withD(o.db, async ({ deployments, analysis, rollup }) => {
+        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped, rollup });
         if (o.json) return print(r);
         deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
@@ -233,6 +239,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
           deps.out(`${m.name}: ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
           for (const c of m.comparisons) deps.out(`  ${c.verdict}`);
         }
+        deps.out(`revenue in ${r.revenue.currency}`);
+        for (const u of r.revenue.unpriced) deps.out(`  NOT INCLUDED (${u.currency} has no rate in READNEXT_FX_RATES): ${u.arm} ${u.events} subscribe events, ${u.amount} ${u.currency}`);
       }),
     );
   exp

@@ -2,12 +2,12 @@ import { Migrator, sql, type CompiledQuery, type Kysely } from 'kysely';
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupWindow, SignalRow, Storage, StoredExperiment, StoredPlacement } from '../../app/ports.js';
+import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupWindow, SignalRow, Storage, StoredExperiment, StoredPlacement, UnpricedRevenue } from '../../app/ports.js';
 import type { Experiment } from '../../core/experiments/experiment.js';
-import type { ArmSums } from '../../core/analysis/metrics.js';
+import type { ArmSums, RevenueCurrency } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
 import { migrationProvider } from './migrations.js';
-import { armSumsFromRows, armSumsQuery, rollupFlow } from './rollups.js';
+import { armSumsFromRows, armSumsQuery, rollupFlow, unpricedQuery } from './rollups.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow, decodeSlate } from './rows.js';
 import type { Database } from './schema.js';
 import { uuidV7Millis } from '../../core/kernel/ids.js';
@@ -377,8 +377,13 @@ export abstract class KyselyStorage implements Storage {
    * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
    * arm n, Σx, Σx² and the ratio cross-products.
    */
-  async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): Promise<RollupProgress> {
-    return this.drive(rollupFlow(this.db, this.dialect, windows, cutoffTs, maxEvents));
+  async advanceRollups(windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number, money?: RevenueCurrency): Promise<RollupProgress> {
+    return this.drive(rollupFlow(this.db, this.dialect, windows, cutoffTs, maxEvents, money));
+  }
+
+  async unpricedRevenue(experiment: string, phase: number): Promise<UnpricedRevenue[]> {
+    const r = await this.db.executeQuery<Record<string, unknown>>(unpricedQuery(this.db, experiment, phase));
+    return r.rows.map((x) => ({ arm: String(x.arm), currency: String(x.currency), readers: Number(x.readers), events: Number(x.events), amount: Number(x.amount) }));
   }
 
   async armSums(experiment: string, phase: number, opts: { revenueCap?: number } = {}): Promise<ArmSums[]> {

@@ -1,5 +1,8 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
-import { CUPED_RATIO_PAIRS, MEASURES, PRE_MEASURES, RATIO_PAIRS, type ArmSums, type Measure } from '../../core/analysis/metrics.js';
+import {
+  CUPED_RATIO_PAIRS, DEFAULT_REVENUE_CURRENCY, EXPOSURE_GRACE_MS, MEASURES, PRE_MEASURES, RATIO_PAIRS, type ArmSums, type Measure, type RevenueCurrency,
+} from '../../core/analysis/metrics.js';
+import { DomainError } from '../../core/kernel/errors.js';
 import type { RollupProgress, RollupWindow } from '../../app/ports.js';
 import type { Database } from './schema.js';
 
@@ -9,32 +12,49 @@ import type { Database } from './schema.js';
  * Each exposure row carries its reader's measures since the first exposure (post) and over the
  * CUPED pre-period, so a report sums one row per exposed reader. `advance` moves a cursor over the
  * stored events, a batch at a time, in one transaction:
- *   1. exposures not yet rolled take their pre-period from `reader_days` (the events before the cursor);
+ *   1. exposures not yet rolled take their pre-period from `reader_days` and their post measures
+ *      from the events already behind the cursor (an exposure stored after some of its reader's
+ *      events were rolled up, or its page's page view: a short range of recent events);
  *   2. the batch's events are added to `reader_days` (every reader, for exposures still to come);
  *   3. the distinct sessions of the batch after each exposure go into `exposure_sessions`;
- *   4. the batch's events are added to the rolled exposures of their reader (post when at or after
- *      the first exposure and before the phase's end; pre when in the pre-period);
+ *   4. the batch's events are added to the rolled exposures of their reader (post when after the
+ *      first exposure and before the phase's end; pre when in the pre-period);
  *   5. days of reader_days that no pre-period still to be taken can reach are deleted;
  *   6. the cursor moves on.
- * Steps 1 and 4 split every event exactly once between "before the cursor" and "in the batch", so
- * the result does not depend on how the events were batched.
+ * Steps 1 and 4 split every event exactly once between "behind the cursor" and "in the batch", so
+ * the result depends neither on how the events were batched nor on when the exposures were stored.
  *
- * The pre-period is the 14 whole UTC days before the day of the first exposure (day granularity,
- * strictly before the exposure, so treatment cannot touch it); sessions have no pre-period value.
+ * Every time is the server's receive time (core/analysis/metrics.ts says which events count): an
+ * event is after the exposure when received at or after it, or when it is the page view of the
+ * exposure's page (same session and article, received at most EXPOSURE_GRACE_MS before it). The
+ * pre-period is the 14 whole UTC days before the day of exposure − EXPOSURE_GRACE_MS (so it never
+ * meets the post window); sessions have no pre-period value.
  */
 
 export const DAY_MS = 86_400_000;
 export const PRE_DAYS = 14;
+
+/**
+ * SQLite: how far receive times may go back as rowids grow (one writer stamps them on receipt and
+ * commits in order; a clock step or a second writing process can reorder them a little). The range
+ * of step 1 starts this much earlier.
+ */
+const RECEIVE_ORDER_SLACK_MS = 1000;
 
 /** Column of each measure in exposures and reader_days. */
 export const MEASURE_COLUMN: Record<Measure, string> = {
   impressions: 'impressions', clicks: 'clicks', reads: 'reads', dwellMs: 'dwell_ms', pageViews: 'page_views', sessions: 'sessions', subscribed: 'subscribed', revenue: 'revenue',
 };
 
-/** Measures kept per reader and day (all but sessions), with how one event contributes; subscribed is a max, the others sums. */
-const DAY_MEASURES: readonly { col: string; type: string; value: string }[] = [
-  { col: 'impressions', type: 'impression', value: '1' },
-  { col: 'clicks', type: 'click', value: '1' },
+/**
+ * Measures kept per reader and day (all but sessions), with how one event contributes (from the
+ * scratch table, whose revenue is converted already); subscribed is a max, the others sums.
+ * Impressions and clicks count the experiment's placement only after exposure (`here`); their
+ * pre-period values are over every placement and the report does not use them (PRE_MEASURES).
+ */
+const DAY_MEASURES: readonly { col: string; type: string; value: string; here?: boolean }[] = [
+  { col: 'impressions', type: 'impression', value: '1', here: true },
+  { col: 'clicks', type: 'click', value: '1', here: true },
   { col: 'reads', type: 'read', value: '1' },
   { col: 'dwell_ms', type: 'read', value: 'coalesce(v.dwell_ms, 0)' },
   { col: 'page_views', type: 'page_view', value: '1' },
@@ -48,44 +68,64 @@ type Row = Record<string, unknown>;
 /** A rollup pass: yields the statements to run in one transaction, receives each one's rows. */
 export type RollupFlow = Generator<CompiledQuery, RollupProgress, Row[]>;
 
-const agg = (m: (typeof DAY_MEASURES)[number], cond: string) =>
+const agg = (m: { col: string; type: string; value: string }, cond: string) =>
   `${m.col === 'subscribed' ? 'max' : 'sum'}(case when ${cond} and v.type = '${m.type}' then ${m.value} else 0 end)`;
 
 /** The larger of two values: SQLite's scalar max, PostgreSQL's greatest. */
 const greatest = (d: Dialect) => (d === 'sqlite' ? 'max' : 'greatest');
 
-export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number): RollupFlow {
+/** A text field of an event's `extra` JSON (rows.ts eventExtra). */
+const extraField = (d: Dialect, field: 'placement' | 'currency') => (d === 'sqlite' ? `json_extract(v.extra, '$.${field}')` : `(v.extra::json ->> '${field}')`);
+
+/** A subscribe event's revenue in the pass's currency: null when its currency has no rate. */
+const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates x where x.currency = ${extraField(d, 'currency')}))`;
+
+/** First day of the pre-period's end, per exposure: the day of exposure − grace. */
+const preEndDay = `((e.exposed_ts - ${EXPOSURE_GRACE_MS}) / ${DAY_MS})`;
+
+export function* rollupFlow(
+  db: Kysely<Database>, dialect: Dialect, windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number, money: RevenueCurrency = DEFAULT_REVENUE_CURRENCY,
+): RollupFlow {
   const q = (b: RawBuilder<unknown>) => b.compile(db);
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
-  const [state] = yield q(sql`select cursor, through_ts from rollup_state where id = 1`);
+  const [state] = yield q(sql`select cursor, through_ts, currency from rollup_state where id = 1`);
   let lo = Number(state?.cursor ?? 0);
+  // Rolled-up revenue is in one currency: a pass in another would add two currencies together.
+  const held = state?.currency === null || state?.currency === undefined ? null : String(state.currency);
+  if (held !== null && held !== money.currency) {
+    throw new DomainError('invalid_config', `the experiment rollups hold revenue in ${held}, not ${money.currency}: set READNEXT_CURRENCY=${held} (and rates to it in READNEXT_FX_RATES)`, { field: 'READNEXT_CURRENCY' });
+  }
+  if (held === null) yield q(sql`update rollup_state set currency = ${money.currency} where id = 1`);
+
+  // SQLite: the receive time grows with the rowid (one writer, in order); the last rowid in
+  // (a, b] whose receive time is before ts, by binary search with point lookups.
+  const tsAt = function* (rowid: number): Generator<CompiledQuery, number | null, Row[]> {
+    const [r] = yield q(sql`select received_ts as ts from events where rowid >= ${rowid} order by rowid limit 1`);
+    return num(r?.ts);
+  };
+  const lastBefore = function* (ts: number, a: number, b: number): Generator<CompiledQuery, number, Row[]> {
+    while (b - a > 1) {
+      const mid = Math.floor((a + b) / 2);
+      const at = yield* tsAt(mid);
+      if (at !== null && at < ts) a = mid;
+      else b = mid;
+    }
+    return a;
+  };
 
   // Events received before floorTs can matter to no exposure: not to a phase's exposures (none is
   // older than its phase) nor to a pre-period still to be taken (new exposures come at or after
-  // now; one day of slack for late client times). A cursor behind it (a new installation with
-  // history, an upgrade) skips ahead instead of rolling up all history.
+  // now; one day of slack). A cursor behind it (a new installation with history, an upgrade)
+  // skips ahead instead of rolling up all history.
   const floorTs = Math.min(cutoffTs, ...windows.map((w) => w.fromTs)) - (PRE_DAYS + 1) * DAY_MS;
   if (dialect === 'postgres') lo = Math.max(lo, floorTs);
   else {
-    // The receive time grows with the rowid (one writer, in order): binary search with point lookups.
-    const tsAt = function* (rowid: number): Generator<CompiledQuery, number | null, Row[]> {
-      const [r] = yield q(sql`select received_ts as ts from events where rowid >= ${rowid} order by rowid limit 1`);
-      return num(r?.ts);
-    };
     const first = yield* tsAt(lo + 1);
     if (first !== null && first < floorTs) {
       const [m] = yield q(sql`select max(rowid) as m from events`);
-      let a = lo; // received before floorTs, or the cursor
-      let b = (num(m?.m) ?? lo) + 1; // received at or after floorTs, or past the end
-      while (b - a > 1) {
-        const mid = Math.floor((a + b) / 2);
-        const ts = yield* tsAt(mid);
-        if (ts !== null && ts < floorTs) a = mid;
-        else b = mid;
-      }
-      lo = a;
+      lo = yield* lastBefore(floorTs, lo, (num(m?.m) ?? lo) + 1);
     }
   }
 
@@ -118,58 +158,54 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
   }
   const events = hi > lo ? Number((yield q(sql`select count(*) as n from events v where ${batch}`))[0]?.n ?? 0) : 0;
 
-  // The phases that take events, and their ends.
+  // The phases that take events, their ends and placements; the pass's currency rates.
   yield q(sql`delete from rollup_windows`);
   for (let i = 0; i < windows.length; i += 500) {
-    const rows = windows.slice(i, i + 500).map((w) => sql`(${w.experiment}, ${w.phase}, ${w.toTs})`);
-    yield q(sql`insert into rollup_windows (experiment, phase, to_ts) values ${sql.join(rows)}`);
+    const rows = windows.slice(i, i + 500).map((w) => sql`(${w.experiment}, ${w.phase}, ${w.toTs}, ${w.placement ?? null})`);
+    yield q(sql`insert into rollup_windows (experiment, phase, to_ts, placement) values ${sql.join(rows)}`);
   }
+  yield q(sql`delete from rollup_rates`);
+  const rates = [[money.currency, 1] as const, ...Object.entries(money.rates).filter(([c]) => c !== money.currency)];
+  yield q(sql`insert into rollup_rates (currency, rate) values ${sql.join(rates.map(([c, r]) => sql`(${c}, ${r})`))}`);
 
-  // 1. New exposures: the pre-period from reader_days (events before the cursor).
-  const pre = DAY_MEASURES.map((m) => `pre_${m.col}`);
-  const dayStart = `(e.exposed_ts / ${DAY_MS})`;
-  const [unrolled] = yield q(sql`select 1 as x from exposures where rolled = 0 limit 1`);
-  if (unrolled) {
-    yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
-      from (
-        select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
-        from exposures e join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${dayStart} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
-        where e.rolled = 0
-        group by e.experiment, e.phase, e.reader_id
-      ) d
-      where exposures.rolled = 0 and exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
-    yield q(sql`update exposures set rolled = 1 where rolled = 0`);
-  }
-
-  if (events > 0) {
-    // 2. Every reader's day totals.
-    const g = greatest(dialect);
-    yield q(sql`insert into reader_days (reader_id, day, ${sql.raw(DAY_MEASURES.map((m) => m.col).join(', '))})
-      select v.reader_id, v.client_ts / ${sql.raw(String(DAY_MS))}, ${sql.raw(DAY_MEASURES.map((m) => agg(m, 'true')).join(', '))}
-      from events v where ${batch}
-      group by v.reader_id, v.client_ts / ${sql.raw(String(DAY_MS))}
-      on conflict (day, reader_id) do update set ${sql.raw(
-        DAY_MEASURES.map((m) => (m.col === 'subscribed' ? `subscribed = ${g}(reader_days.subscribed, excluded.subscribed)` : `${m.col} = reader_days.${m.col} + excluded.${m.col}`)).join(', '),
-      )}`);
-
-    // The batch's events of exposed readers, within the pre-period's start and the phase's end,
-    // joined once into a scratch table that steps 3 and 4 read.
+  // The events of `where` joined to the exposures of their readers (rolled = 1, or being rolled = 2), within the
+  // pre-period's start and the phase's end, into a scratch table: whether each is after the
+  // exposure (post), in its pre-period (pre, only when `withPre`), of the experiment's placement
+  // (here), and its revenue converted. Then the exposures take their sessions, unpriced revenue and
+  // sums from it.
+  const g = greatest(dialect);
+  const fold = function* (where: RawBuilder<unknown>, rolled: 1 | 2, withPre: boolean): Generator<CompiledQuery, void, Row[]> {
+    const post = `(v.received_ts >= e.exposed_ts or (v.type = 'page_view' and v.received_ts >= e.exposed_ts - ${EXPOSURE_GRACE_MS}
+      and v.session_id = e.session_id and (v.article_id = e.article_id or (v.article_id is null and e.article_id is null))))`;
+    const pre = withPre ? `v.received_ts < ${preEndDay} * ${DAY_MS}` : 'false';
     yield q(sql`create temp table rollup_batch as
-      select e.experiment, e.phase, e.reader_id, e.exposed_ts, v.type, v.client_ts, v.session_id, v.dwell_ms, v.revenue
+      select e.experiment, e.phase, e.reader_id, v.type, v.session_id, v.dwell_ms,
+        case when ${sql.raw(post)} then 1 else 0 end as post,
+        case when ${sql.raw(pre)} then 1 else 0 end as pre,
+        case when v.type not in ('impression', 'click') then 1 when ${sql.raw(extraField(dialect, 'placement'))} = w.placement then 1 else 0 end as here,
+        case when v.type = 'subscribe' then ${sql.raw(extraField(dialect, 'currency'))} end as currency,
+        case when v.type = 'subscribe' then ${sql.raw(converted(dialect))} end as revenue,
+        v.revenue as amount
       from events v
-      join exposures e on e.reader_id = v.reader_id and e.rolled = 1
+      join exposures e on e.reader_id = v.reader_id and e.rolled = ${sql.raw(String(rolled))}
       join rollup_windows w on w.experiment = e.experiment and w.phase = e.phase
-      where ${batch} and v.client_ts >= (${sql.raw(dayStart)} - ${PRE_DAYS}) * ${sql.raw(String(DAY_MS))} and (w.to_ts is null or v.client_ts < w.to_ts)`);
+      where ${where} and v.received_ts >= (${sql.raw(preEndDay)} - ${PRE_DAYS}) * ${sql.raw(String(DAY_MS))} and (w.to_ts is null or v.received_ts < w.to_ts)`);
 
-    // 3. Sessions after the first exposure.
+    // Sessions after the first exposure.
     yield q(sql`insert into exposure_sessions (experiment, phase, reader_id, session_id)
-      select distinct v.experiment, v.phase, v.reader_id, v.session_id from rollup_batch v where v.client_ts >= v.exposed_ts
+      select distinct v.experiment, v.phase, v.reader_id, v.session_id from rollup_batch v where v.post = 1
       on conflict do nothing`);
-
-    // 4. Post and pre measures of the rolled exposures.
-    const post = 'v.client_ts >= v.exposed_ts';
-    const before = `v.client_ts < (v.exposed_ts / ${DAY_MS}) * ${DAY_MS}`;
-    const cols = [...DAY_MEASURES.map((m) => ({ ...m, out: m.col, cond: post })), ...DAY_MEASURES.map((m) => ({ ...m, out: `pre_${m.col}`, cond: before }))];
+    // Revenue in a currency without a rate: apart, per currency.
+    yield q(sql`insert into exposure_unpriced (experiment, phase, reader_id, currency, events, amount)
+      select v.experiment, v.phase, v.reader_id, coalesce(v.currency, '?'), count(*), sum(coalesce(v.amount, 0)) from rollup_batch v
+      where v.post = 1 and v.type = 'subscribe' and v.revenue is null
+      group by v.experiment, v.phase, v.reader_id, coalesce(v.currency, '?')
+      on conflict (experiment, phase, reader_id, currency) do update set events = exposure_unpriced.events + excluded.events, amount = exposure_unpriced.amount + excluded.amount`);
+    // Post and pre measures.
+    const cols = [
+      ...DAY_MEASURES.map((m) => ({ ...m, out: m.col, cond: m.here ? 'v.post = 1 and v.here = 1' : 'v.post = 1' })),
+      ...(withPre ? DAY_MEASURES.map((m) => ({ ...m, out: `pre_${m.col}`, cond: 'v.pre = 1' })) : []),
+    ];
     const set = cols.map((c) => (c.col === 'subscribed' ? `${c.out} = ${g}(exposures.${c.out}, d.${c.out})` : `${c.out} = exposures.${c.out} + d.${c.out}`));
     set.push(`sessions = (select count(*) from exposure_sessions s where s.experiment = exposures.experiment and s.phase = exposures.phase and s.reader_id = exposures.reader_id)`);
     yield q(sql`update exposures set ${sql.raw(set.join(', '))}
@@ -180,6 +216,56 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
       ) d
       where exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
     yield q(sql`drop table rollup_batch`);
+  };
+
+  // 1. New exposures: the pre-period from reader_days (events behind the cursor), then the post
+  // measures of the events behind the cursor received since the earliest new exposure − grace
+  // (none, usually: the exposure is stored before its reader's later events are rolled up; with a
+  // short lag, the few seconds between). Every event behind the cursor is in reader_days; every
+  // one after it comes in a later batch, which the exposure, rolled now, takes in step 4. The new
+  // exposures are claimed first (rolled = 2) in one statement: on PostgreSQL one stored while the
+  // pass runs waits for the next pass instead of being marked rolled without its events.
+  yield q(sql`update exposures set rolled = 2 where rolled = 0`);
+  const [claimed] = yield q(sql`select min(exposed_ts) as m from exposures where rolled = 2`);
+  const earliest = num(claimed?.m);
+  if (earliest !== null) {
+    const pre = DAY_MEASURES.map((m) => `pre_${m.col}`);
+    yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
+      from (
+        select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
+        from exposures e join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${preEndDay} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
+        where e.rolled = 2
+        group by e.experiment, e.phase, e.reader_id
+      ) d
+      where exposures.rolled = 2 and exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
+    const since = earliest - EXPOSURE_GRACE_MS;
+    let behind: RawBuilder<unknown> | undefined;
+    if (dialect === 'postgres') {
+      if (lo > since) behind = sql`v.received_ts >= ${since} and v.received_ts < ${lo}`;
+    } else if (lo > 0) {
+      const last = yield* tsAt(lo);
+      if (last !== null && last >= since - RECEIVE_ORDER_SLACK_MS) {
+        const from = yield* lastBefore(since - RECEIVE_ORDER_SLACK_MS, 0, lo);
+        behind = sql`v.rowid > ${from} and v.rowid <= ${lo}`;
+      }
+    }
+    if (behind) yield* fold(behind, 2, false);
+    yield q(sql`update exposures set rolled = 1 where rolled = 2`);
+  }
+
+  if (events > 0) {
+    // 2. Every reader's day totals (receive time's UTC day; revenue converted, none when unpriced).
+    const dayValue = (m: (typeof DAY_MEASURES)[number]) => (m.col === 'revenue' ? `coalesce(${converted(dialect)}, 0)` : m.value);
+    yield q(sql`insert into reader_days (reader_id, day, ${sql.raw(DAY_MEASURES.map((m) => m.col).join(', '))})
+      select v.reader_id, v.received_ts / ${sql.raw(String(DAY_MS))}, ${sql.raw(DAY_MEASURES.map((m) => agg({ ...m, value: dayValue(m) }, 'true')).join(', '))}
+      from events v where ${batch}
+      group by v.reader_id, v.received_ts / ${sql.raw(String(DAY_MS))}
+      on conflict (day, reader_id) do update set ${sql.raw(
+        DAY_MEASURES.map((m) => (m.col === 'subscribed' ? `subscribed = ${g}(reader_days.subscribed, excluded.subscribed)` : `${m.col} = reader_days.${m.col} + excluded.${m.col}`)).join(', '),
+      )}`);
+
+    // 3-4. The batch's events of exposed readers: sessions, unpriced revenue, post and pre sums.
+    yield* fold(batch, 1, true);
   }
 
   // 5. Days no pre-period still to be taken can reach (before floorTs, see above): one range at
@@ -189,6 +275,14 @@ export function* rollupFlow(db: Kysely<Database>, dialect: Dialect, windows: rea
   // 6. The cursor.
   yield q(sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs} where id = 1`);
   return { events, throughTs, caughtUp };
+}
+
+/** Per arm and currency: revenue after exposure in a currency without a rate (never in armSums' revenue). */
+export function unpricedQuery(db: Kysely<Database>, experiment: string, phase: number): CompiledQuery {
+  return sql`select e.arm, u.currency, sum(u.events) as events, sum(u.amount) as amount, count(*) as readers
+    from exposure_unpriced u join exposures e on e.experiment = u.experiment and e.phase = u.phase and e.reader_id = u.reader_id
+    where u.experiment = ${experiment} and u.phase = ${phase}
+    group by e.arm, u.currency order by e.arm, u.currency`.compile(db);
 }
 
 /**

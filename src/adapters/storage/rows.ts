@@ -174,11 +174,15 @@ export function sameEvent(r: EventRowIn, e: StoredEvent): boolean {
 }
 
 export function exposureToRow(e: ExposureRecord): Insertable<ExposureRow> {
-  return { experiment: e.experiment, phase: e.phase, reader_id: e.readerId, arm: e.arm, hash_version: e.hashVersion, exposed_ts: e.exposedTs };
+  return { experiment: e.experiment, phase: e.phase, reader_id: e.readerId, arm: e.arm, hash_version: e.hashVersion, exposed_ts: e.exposedTs, session_id: e.sessionId ?? null, article_id: e.articleId ?? null };
 }
 
-export function rowToExposure(r: Pick<ExposureRow, 'experiment' | 'phase' | 'reader_id' | 'arm' | 'hash_version' | 'exposed_ts'>): ExposureRecord {
-  return { experiment: r.experiment, phase: num(r.phase), readerId: r.reader_id, arm: r.arm, hashVersion: num(r.hash_version), exposedTs: num(r.exposed_ts) };
+/** The exposure's session and article are left out when unknown (exposures stored before migration 0010). */
+export function rowToExposure(r: Pick<ExposureRow, 'experiment' | 'phase' | 'reader_id' | 'arm' | 'hash_version' | 'exposed_ts'> & Partial<Pick<ExposureRow, 'session_id' | 'article_id'>>): ExposureRecord {
+  const e: ExposureRecord = { experiment: r.experiment, phase: num(r.phase), readerId: r.reader_id, arm: r.arm, hashVersion: num(r.hash_version), exposedTs: num(r.exposed_ts) };
+  if (r.session_id != null) e.sessionId = r.session_id;
+  if (r.article_id != null) e.articleId = r.article_id;
+  return e;
 }
 
 /** Columns of a serve row in a fixed order, for prepared positional inserts. */

@@ -49,6 +49,9 @@ export interface ExposureRow {
   arm: string;
   hash_version: number;
   exposed_ts: number;
+  /** The session and article of the request that made the exposure (migration 0010; null before, or unknown). */
+  session_id: string | null;
+  article_id: string | null;
   impressions: Generated<number>;
   clicks: Generated<number>;
   reads: Generated<number>;
@@ -64,7 +67,7 @@ export interface ExposureRow {
   pre_page_views: Generated<number>;
   pre_subscribed: Generated<number>;
   pre_revenue: Generated<number>;
-  /** 1 once the pre-period has been taken from reader_days. */
+  /** 0 when stored, 2 while a rollup pass takes its pre-period and the events behind the cursor, 1 after. */
   rolled: Generated<number>;
 }
 
@@ -75,9 +78,22 @@ export interface ExposureSessionRow {
   session_id: string;
 }
 
+/**
+ * Revenue of an exposure's events in a currency without a rate (migration 0010): counted apart,
+ * never added to `exposures.revenue`.
+ */
+export interface ExposureUnpricedRow {
+  experiment: string;
+  phase: number;
+  reader_id: string;
+  currency: string;
+  events: number;
+  amount: number;
+}
+
 /** Keyed (day, reader_id): old days are pruned as one range (migration 0007). */
 export interface ReaderDayRow {
-  /** UTC day number (client time / 86,400,000). */
+  /** UTC day number (receive time / 86,400,000 since migration 0010; client time before). */
   day: number;
   reader_id: string;
   impressions: number;
@@ -93,12 +109,22 @@ export interface RollupWindowRow {
   experiment: string;
   phase: number;
   to_ts: number | null;
+  /** The experiment's placement: CTR counts its impressions and clicks only (migration 0010). */
+  placement: string | null;
+}
+
+/** The revenue currency's conversion rates of a pass (rewritten by each pass, like rollup_windows). */
+export interface RollupRateRow {
+  currency: string;
+  rate: number;
 }
 
 export interface RollupStateRow {
   id: number;
   cursor: number;
   through_ts: number;
+  /** The currency rolled-up revenue is in (null until the first pass after migration 0010). */
+  currency: string | null;
 }
 
 export interface ServeRow {
@@ -184,6 +210,8 @@ export interface Database {
   audit_log: AuditRow;
   deploy_state: DeployStateRow;
   exposure_sessions: ExposureSessionRow;
+  exposure_unpriced: ExposureUnpricedRow;
+  rollup_rates: RollupRateRow;
   reader_days: ReaderDayRow;
   rollup_windows: RollupWindowRow;
   rollup_state: RollupStateRow;

@@ -153,7 +153,7 @@ export class SqliteStorage extends KyselyStorage {
     this.recordsTx = raw.transaction((serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]) => {
       serve ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${serveTuple}`);
       serves32 ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${new Array(32).fill(serveTuple).join(', ')}`);
-      exposure ??= raw.prepare('INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING');
+      exposure ??= raw.prepare('INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts, session_id, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING');
       let i = 0;
       const params = new Array<unknown>(32 * SERVE_COLUMNS.length);
       for (; i + 32 <= serves.length; i += 32) {
@@ -162,7 +162,7 @@ export class SqliteStorage extends KyselyStorage {
         serves32.run(params);
       }
       for (; i < serves.length; i++) serve.run(serveParams(serves[i]!));
-      for (const e of exposures) exposure.run(e.experiment, e.phase, e.readerId, e.arm, e.hashVersion, e.exposedTs);
+      for (const e of exposures) exposure.run(e.experiment, e.phase, e.readerId, e.arm, e.hashVersion, e.exposedTs, e.sessionId ?? null, e.articleId ?? null);
     });
   }
 

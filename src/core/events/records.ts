@@ -9,8 +9,11 @@ export interface ExposureRecord {
   arm: string;
   readerId: string;
   hashVersion: number;
-  /** First exposure time, epoch ms. */
+  /** First exposure time, epoch ms (the server's clock). */
   exposedTs: number;
+  /** The session and article of the request that made the exposure: its page's page view counts after it (EXPOSURE_GRACE_MS). Absent or null: unknown. */
+  sessionId?: string | null;
+  articleId?: string | null;
 }
 
 export interface SlateItem {

@@ -10,6 +10,7 @@ import { parseExperiment } from '../../../src/core/experiments/experiment.js';
 import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../../../src/adapters/storage/kysely-store.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
+import { EXPOSURE_GRACE_MS } from '../../../src/core/analysis/metrics.js';
 
 const T = Date.parse('2026-03-01T12:00:00Z');
 
@@ -268,7 +269,7 @@ for (const backend of BACKENDS) {
       await storage.appendEvents([
         ev('m1', 'mA', 's1', t + 1, imp),
         ev('m2', 'mA', 's1', t + 2, { ...imp }),
-        ev('m3', 'mA', 's1', t + 3, { type: 'click', recommId: 'r', articleId: 'x', position: 1, placement: null }),
+        ev('m3', 'mA', 's1', t + 3, { type: 'click', recommId: 'r', articleId: 'x', position: 1, placement: 'read-next' }),
         ev('m4', 'mA', 's1', t + 4, { type: 'read', articleId: 'x', dwellMs: 1000, scroll: 1, recommId: null }),
         ev('m5', 'mA', 's1', t + 5, { type: 'page_view', articleId: 'x', page: null, url: null, referrer: null }),
         ev('m6', 'mA', 's0', t - 86_400_000, { type: 'read', articleId: 'y', dwellMs: 99, scroll: 1, recommId: null }), // the day before exposure: pre-period
@@ -278,7 +279,7 @@ for (const backend of BACKENDS) {
         ev('m9', 'mC', 's4', t + 3, { type: 'read', articleId: 'y', dwellMs: 1500, scroll: 1, recommId: null }),
         ev('m10', 'mC', 's5', to, { type: 'read', articleId: 'z', dwellMs: 7, scroll: 1, recommId: null }), // after the window
       ]);
-      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to }], to + 10_000, 1_000_000);
+      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }], to + 10_000, 1_000_000);
       expect(progress).toMatchObject({ caughtUp: true, throughTs: to + 10_000 });
       expect(progress.events).toBeGreaterThanOrEqual(11);
       const sums = await storage.armSums('exp-m', 1);
@@ -294,8 +295,8 @@ for (const backend of BACKENDS) {
         // CUPED pre-period (the 14 whole days before the exposure's day; sessions have none): A read once, 99 ms, the day before.
         pre: { sum: { ...zero, reads: 1, dwellMs: 99 }, sumSquares: { ...zero, reads: 1, dwellMs: 9801 } },
         sumPostPre: { ...zero, reads: 1, dwellMs: 99_000 },
-        // CUPED for ratios: dwell/read pre·pre 99·1, post·pre 1000·1, pre·post 99·1; A had no impressions or clicks before.
-        preCrossProducts: { 'clicks*impressions': { prePre: 0, postPre: 0, prePost: 0 }, 'dwellMs*reads': { prePre: 99, postPre: 1000, prePost: 99 } },
+        // CUPED for ratios: dwell/read pre·pre 99·1, post·pre 1000·1, pre·post 99·1 (CTR has no pre-period per placement: not adjusted).
+        preCrossProducts: { 'dwellMs*reads': { prePre: 99, postPre: 1000, prePost: 99 } },
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
@@ -305,13 +306,13 @@ for (const backend of BACKENDS) {
         crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },
         pre: { sum: zero, sumSquares: zero },
         sumPostPre: zero,
-        preCrossProducts: { 'clicks*impressions': { prePre: 0, postPre: 0, prePost: 0 }, 'dwellMs*reads': { prePre: 0, postPre: 0, prePost: 0 } },
+        preCrossProducts: { 'dwellMs*reads': { prePre: 0, postPre: 0, prePost: 0 } },
       });
       // Revenue capped at 5 per reader: C's 9.5 counts as 5.
       const capped = new Map((await storage.armSums('exp-m', 1, { revenueCap: 5 })).map((x) => [x.arm, x]));
       expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
       // A second pass with nothing new changes nothing.
-      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
+      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
       expect(await storage.armSums('exp-m', 1)).toEqual(sums);
     });
 
@@ -325,7 +326,7 @@ for (const backend of BACKENDS) {
       expect(p).toMatchObject({ events: 2, caughtUp: true });
       // A window starting earlier keeps older events in: nothing was lost for an experiment running then.
       await storage.appendEvents([old(5, t1 + 1000)]);
-      expect(await storage.advanceRollups([{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null }], t1 + 2000, 1_000_000)).toMatchObject({ events: 1 });
+      expect(await storage.advanceRollups([{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null, placement: 'read-next' }], t1 + 2000, 1_000_000)).toMatchObject({ events: 1 });
     });
 
     it('prunes reader days that no pre-period still to be taken can reach, and keeps them for a phase that started earlier', async () => {
@@ -333,83 +334,110 @@ for (const backend of BACKENDS) {
       const t2 = T + 450 * D; // between the skip test's events and the next test's
       const days = async () =>
         (await storage.db.selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map((r) => Number(r.day));
-      // Received at `at`, read `ago` days earlier (late client times): the floor is 15 days before the cutoff.
-      const late = (i: number, ago: number, at: number) => readEvent(`prune-${i}`, { readerId: 'prune-r', clientTs: t2 - ago * D, receivedTs: at });
-      await storage.appendEvents([late(1, 20, t2 + 1), late(2, 3, t2 + 2)]);
-      await storage.advanceRollups([], t2 + 1000, 1_000_000);
-      expect(await days()).toEqual([Math.floor(t2 / D) - 3]);
-      // A phase that started 30 days ago can still expose readers whose pre-period reaches 44 days back.
-      await storage.appendEvents([late(3, 20, t2 + 1500)]);
-      await storage.advanceRollups([{ experiment: 'prune-x', phase: 1, fromTs: t2 - 30 * D, toTs: null }], t2 + 2000, 1_000_000);
+      // Days are receive days (the client's time places nothing). Received 20 and 3 days ago: a phase
+      // that started 30 days ago can still expose readers whose pre-period reaches 44 days back, so both stay.
+      const at = (i: number, ago: number) => readEvent(`prune-${i}`, { readerId: 'prune-r', clientTs: t2, receivedTs: t2 - ago * D });
+      await storage.appendEvents([at(1, 20), at(2, 3)]);
+      await storage.advanceRollups([{ experiment: 'prune-x', phase: 1, fromTs: t2 - 30 * D, toTs: null, placement: 'read-next' }], t2, 1_000_000);
       expect(await days()).toEqual([Math.floor(t2 / D) - 20, Math.floor(t2 / D) - 3]);
+      // Without that phase the floor is 15 days before the cutoff: the day 20 days back goes.
+      await storage.appendEvents([at(3, 0)]);
+      await storage.advanceRollups([], t2 + 1000, 1_000_000);
+      expect(await days()).toEqual([Math.floor(t2 / D) - 3, Math.floor(t2 / D)]);
     });
 
-    it('rolls up the same sums whatever the batches and the order of exposures and events (against a direct computation)', async () => {
+    it('rolls up the same sums whatever the batches, the order of exposures and events and how late exposures are stored (against a direct computation)', async () => {
       const rng = seededRng(7);
       const D = 86_400_000;
+      const G = EXPOSURE_GRACE_MS;
       const t0 = T + 500 * D; // after every other test's events: the PostgreSQL cursor is a receive time
       const readers = Array.from({ length: 40 }, (_, i) => `q${i}`);
       const types = ['impression', 'click', 'read', 'page_view', 'subscribe'] as const;
       const rounds = 6;
       const roundMs = D / 2;
       const phaseEnd = t0 + 2.5 * D;
+      const win = [{ experiment: 'exp-q', phase: 1, fromTs: t0, toTs: phaseEnd, placement: 'read-next' }];
+      const money = { currency: 'EUR', rates: { USD: 0.5 } };
+      const rates: Record<string, number> = { EUR: 1, USD: 0.5 }; // GBP has none: reported apart
       const exposures: ExposureRecord[] = [];
       const events: StoredEvent[] = [];
       let n = 0;
+      const rest = (type: (typeof types)[number], article: string): Record<string, unknown> =>
+        type === 'impression' ? { recommId: `rq${n}`, placement: rng.next() < 0.7 ? 'read-next' : 'home', articleId: article, items: [{ articleId: 'x', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false }
+        : type === 'click' ? { recommId: `rq${n}`, articleId: 'x', position: 1, placement: rng.next() < 0.7 ? 'read-next' : rng.next() < 0.5 ? 'home' : null }
+        : type === 'read' ? { articleId: 'x', dwellMs: 100 + rng.int(5000), scroll: 0.5, recommId: null }
+        : type === 'page_view' ? { articleId: article, page: null, url: null, referrer: null }
+        : { plan: 'p', revenue: 1 + rng.int(20), currency: ['EUR', 'EUR', 'USD', 'GBP'][rng.int(4)], articleId: null };
+      const sessionOf = (reader: string, ts: number) => `${reader}-s${Math.floor(ts / (3 * 3_600_000))}`;
       for (let r = 0; r < rounds; r++) {
         const from = t0 + r * roundMs;
-        // Exposures of this round are stored before its events (the server writes them when it answers).
-        const newExposures = readers.filter((x) => !exposures.some((e) => e.readerId === x) && rng.next() < 0.3).map((x) => ({
-          experiment: 'exp-q', phase: 1, arm: rng.next() < 0.5 ? 'a' : 'b', readerId: x, hashVersion: 2, exposedTs: from + rng.int(1000),
-        }));
-        await storage.appendExposures(newExposures);
-        exposures.push(...newExposures);
+        // Some exposures of this round are stored before its events (the server writes them when it
+        // answers), others only after the round's events were rolled up (a slow record writer, lag 0).
+        const fresh = readers.filter((x) => !exposures.some((e) => e.readerId === x) && rng.next() < 0.3).map((x) => {
+          const exposedTs = from + rng.int(roundMs - 2000);
+          return { experiment: 'exp-q', phase: 1, arm: rng.next() < 0.5 ? 'a' : 'b', readerId: x, hashVersion: 2, exposedTs, sessionId: sessionOf(x, exposedTs), articleId: 'p1' };
+        });
+        const late = fresh.filter(() => rng.next() < 0.5);
+        await storage.appendExposures(fresh.filter((x) => !late.includes(x)));
         const batch: StoredEvent[] = [];
         for (let k = 0; k < 150; k++) {
           const reader = readers[rng.int(readers.length)]!;
-          const exposed = exposures.find((e) => e.readerId === reader);
-          // Received this round; client time mostly this round, some late events up to 16 days old (never after an exposure not yet stored).
-          const receivedTs = from + 1000 + rng.int(roundMs - 2000);
-          let clientTs = rng.next() < 0.3 ? receivedTs - rng.int(16 * D) : receivedTs - rng.int(60_000);
-          if (!exposed) clientTs = Math.min(clientTs, from - 1);
+          // Received this round, never before the last round's cutoff (the PostgreSQL cursor); client
+          // time anything, up to 16 days older (a wrong clock, a late event): it places nothing.
+          const receivedTs = from + rng.int(roundMs - 1000);
+          const clientTs = receivedTs - rng.int(16 * D);
           const type = types[rng.int(types.length)]!;
-          const rest: Record<string, unknown> =
-            type === 'impression' ? { recommId: `rq${n}`, placement: 'read-next', articleId: 'a', items: [{ articleId: 'x', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false }
-            : type === 'click' ? { recommId: `rq${n}`, articleId: 'x', position: 1, placement: null }
-            : type === 'read' ? { articleId: 'x', dwellMs: 100 + rng.int(5000), scroll: 0.5, recommId: null }
-            : type === 'page_view' ? { articleId: 'x', page: null, url: null, referrer: null }
-            : { plan: 'p', revenue: 1 + rng.int(20), currency: 'EUR', articleId: null };
-          batch.push({ type, eventId: `q-${n++}`, readerId: reader, sessionId: `${reader}-s${Math.floor(clientTs / (3 * 3_600_000))}`, clientTs, receivedTs, ...rest } as StoredEvent);
+          batch.push({ type, eventId: `q-${n++}`, readerId: reader, sessionId: sessionOf(reader, receivedTs), clientTs, receivedTs, ...rest(type, rng.next() < 0.5 ? 'p1' : 'p2') } as StoredEvent);
+        }
+        // The page view of the page that made each exposure, sent before the widget's request (or after it).
+        for (const x of fresh) {
+          const receivedTs = Math.max(from, x.exposedTs - rng.int(2 * G));
+          batch.push({ type: 'page_view', eventId: `q-${n++}`, readerId: x.readerId, sessionId: x.sessionId, clientTs: receivedTs - 120_000, receivedTs, articleId: 'p1', page: null, url: null, referrer: null } as StoredEvent);
         }
         batch.sort((x, y) => x.receivedTs - y.receivedTs);
         for (let i = 0; i < batch.length; i += 37) await storage.appendEvents(batch.slice(i, i + 37));
         events.push(...batch);
         // Passes of random sizes up to the end of the round.
-        for (;;) {
-          const p = await storage.advanceRollups([{ experiment: 'exp-q', phase: 1, fromTs: t0, toTs: phaseEnd }], from + roundMs, 1 + rng.int(80));
-          if (p.caughtUp) break;
-        }
+        const pass = async (cutoff: number) => {
+          for (;;) if ((await storage.advanceRollups(win, cutoff, 1 + rng.int(80), money)).caughtUp) break;
+        };
+        await pass(from + roundMs / 2);
+        await storage.appendExposures(late);
+        await pass(from + roundMs);
+        exposures.push(...fresh);
       }
       // Direct computation from the events, per reader, then per arm.
       const measures = (xs: StoredEvent[]) => ({
-        impressions: xs.filter((e) => e.type === 'impression').length,
-        clicks: xs.filter((e) => e.type === 'click').length,
+        impressions: xs.filter((e) => e.type === 'impression' && e.placement === 'read-next').length,
+        clicks: xs.filter((e) => e.type === 'click' && e.placement === 'read-next').length,
         reads: xs.filter((e) => e.type === 'read').length,
         dwellMs: xs.reduce((a, e) => a + (e.type === 'read' ? e.dwellMs : 0), 0),
         pageViews: xs.filter((e) => e.type === 'page_view').length,
         sessions: new Set(xs.map((e) => e.sessionId)).size,
         subscribed: xs.some((e) => e.type === 'subscribe') ? 1 : 0,
-        revenue: xs.reduce((a, e) => a + (e.type === 'subscribe' ? e.revenue : 0), 0),
+        revenue: xs.reduce((a, e) => a + (e.type === 'subscribe' && rates[e.currency] !== undefined ? e.revenue * rates[e.currency]! : 0), 0),
       });
       const want = new Map<string, { n: number; s: Record<string, number>; q: Record<string, number>; ps: Record<string, number>; pp: Record<string, number>; x: Record<string, { prePre: number; postPre: number; prePost: number }> }>();
+      const unpriced = new Map<string, { events: number; amount: number; readers: Set<string> }>();
       for (const x of exposures) {
         const mine = events.filter((e) => e.readerId === x.readerId);
-        const day = Math.floor(x.exposedTs / D) * D;
-        const post = measures(mine.filter((e) => e.clientTs >= x.exposedTs && e.clientTs < phaseEnd));
-        const pre = { ...measures(mine.filter((e) => e.clientTs >= day - 14 * D && e.clientTs < day)), sessions: 0 };
+        const preEnd = Math.floor((x.exposedTs - G) / D) * D;
+        const isPost = (e: StoredEvent) =>
+          e.receivedTs < phaseEnd && (e.receivedTs >= x.exposedTs || (e.type === 'page_view' && e.sessionId === x.sessionId && e.articleId === x.articleId && e.receivedTs >= x.exposedTs - G));
+        const postEvents = mine.filter(isPost);
+        const post = measures(postEvents);
+        const pre = { ...measures(mine.filter((e) => e.receivedTs >= preEnd - 14 * D && e.receivedTs < preEnd)), sessions: 0, impressions: 0, clicks: 0 };
+        for (const e of postEvents) {
+          if (e.type !== 'subscribe' || rates[e.currency] !== undefined) continue;
+          const u = unpriced.get(`${x.arm} ${e.currency}`) ?? { events: 0, amount: 0, readers: new Set<string>() };
+          u.events++;
+          u.amount += e.revenue;
+          u.readers.add(x.readerId);
+          unpriced.set(`${x.arm} ${e.currency}`, u);
+        }
         const w = want.get(x.arm) ?? { n: 0, s: {}, q: {}, ps: {}, pp: {}, x: {} };
         w.n++;
-        for (const [m, d] of [['clicks', 'impressions'], ['dwellMs', 'reads']] as const) {
+        for (const [m, d] of [['dwellMs', 'reads']] as const) {
           const c = (w.x[`${m}*${d}`] ??= { prePre: 0, postPre: 0, prePost: 0 });
           c.prePre += pre[m] * pre[d];
           c.postPre += post[m] * pre[d];
@@ -424,12 +452,18 @@ for (const backend of BACKENDS) {
         }
         want.set(x.arm, w);
       }
+      // The test means something: late exposures, grace page views before exposure, other placements and currencies all occurred.
+      expect(exposures.length).toBeGreaterThan(20);
+      expect(unpriced.size).toBeGreaterThan(0);
       const got = await storage.armSums('exp-q', 1);
       expect(got.map((g) => g.arm)).toEqual([...want.keys()].sort());
+      const close = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1e6) / 1e6]));
       for (const g of got) {
         const w = want.get(g.arm)!;
-        expect({ n: g.n, s: g.sum, q: g.sumSquares, ps: g.pre.sum, pp: g.sumPostPre, x: g.preCrossProducts }).toEqual({ n: w.n, s: w.s, q: w.q, ps: w.ps, pp: w.pp, x: w.x });
+        expect({ n: g.n, s: close(g.sum), q: close(g.sumSquares), ps: close(g.pre.sum), pp: close(g.sumPostPre), x: g.preCrossProducts }).toEqual({ n: w.n, s: close(w.s), q: close(w.q), ps: close(w.ps), pp: close(w.pp), x: w.x });
       }
+      const gotUnpriced = await storage.unpricedRevenue('exp-q', 1);
+      expect(gotUnpriced).toEqual([...unpriced].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, u]) => ({ arm: k.split(' ')[0], currency: k.split(' ')[1], readers: u.readers.size, events: u.events, amount: u.amount })));
     });
 
     it('sums serve records per arm for guardrails', async () => {

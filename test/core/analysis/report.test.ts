@@ -71,7 +71,7 @@ describe('CUPED in the report', () => {
 
 describe('CUPED for ratio metrics in the report', () => {
   // GrowthBook's golden case for CUPED on a ratio metric (test/fixtures/vectors, gb.freq.two_sided.cuped_ratio.relative),
-  // put in as the per-arm sums of widget CTR: m = clicks, d = impressions.
+  // put in as the per-arm sums of dwell per read: m = dwellMs, d = reads (widget CTR has no pre-period per placement: never adjusted).
   interface Moment { n: number; sum: number; sum_squares: number }
   interface RatioRa {
     n: number; m_post: Moment; d_post: Moment; m_pre: Moment; d_pre: Moment;
@@ -81,17 +81,17 @@ describe('CUPED for ratio metrics in the report', () => {
   const gold = loadVectors().find((c) => c.id === 'gb.freq.two_sided.cuped_ratio.relative') as unknown as
     { input: { control: RatioRa; treatment: RatioRa }; gbstats_full_precision: { expected: number; se: number; p_value: number; ci: [number, number] } };
   const ctr = METRICS.find((m) => m.id === 'ctr')!;
+  const dpr = METRICS.find((m) => m.id === 'dwell_per_read')!;
   const armSums = (arm: string, v: RatioRa): ArmSums => {
-    const at = (clicks: number, impressions: number) => ({ ...zeros(), clicks, impressions });
+    const at = (dwellMs: number, reads: number) => ({ ...zeros(), dwellMs, reads });
     return {
       arm, n: v.n,
       sum: at(v.m_post.sum, v.d_post.sum), sumSquares: at(v.m_post.sum_squares, v.d_post.sum_squares),
-      crossProducts: { 'clicks*impressions': v.m_post_d_post_sum_of_products, 'pageViews*sessions': 0, 'dwellMs*reads': 0 },
+      crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': v.m_post_d_post_sum_of_products },
       pre: { sum: at(v.m_pre.sum, v.d_pre.sum), sumSquares: at(v.m_pre.sum_squares, v.d_pre.sum_squares) },
       sumPostPre: at(v.m_post_m_pre_sum_of_products, v.d_post_d_pre_sum_of_products),
       preCrossProducts: {
-        'clicks*impressions': { prePre: v.m_pre_d_pre_sum_of_products, postPre: v.m_post_d_pre_sum_of_products, prePost: v.m_pre_d_post_sum_of_products },
-        'dwellMs*reads': { prePre: 0, postPre: 0, prePost: 0 },
+        'dwellMs*reads': { prePre: v.m_pre_d_pre_sum_of_products, postPre: v.m_post_d_pre_sum_of_products, prePost: v.m_pre_d_post_sum_of_products },
       },
     };
   };
@@ -99,8 +99,8 @@ describe('CUPED for ratio metrics in the report', () => {
   const sumsOf = [armSums('control', gold.input.control), armSums('b', gold.input.treatment)];
   const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * Math.abs(want));
 
-  it('adjusts widget CTR by its pre-period ratio, matching gbstats to 1e-6 relative', () => {
-    const c = analyseExperiment([ctr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+  it('adjusts dwell per read by its pre-period ratio, matching gbstats to 1e-6 relative', () => {
+    const c = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
     const want = gold.gbstats_full_precision;
     close(c.estimate, want.expected);
     close(c.se, want.se);
@@ -109,15 +109,21 @@ describe('CUPED for ratio metrics in the report', () => {
     close(c.ci[1] as number, want.ci[1]);
   });
 
-  it('without CUPED, or for pages per session (no pre-period sessions), compares the plain ratio', () => {
-    const plain = analyseExperiment([ctr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: false }).metrics[0]!.comparisons[0]!;
-    const adjusted = analyseExperiment([ctr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+  it('without CUPED, or for pages per session (no pre-period sessions) and CTR (none per placement), compares the plain ratio', () => {
+    const plain = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: false }).metrics[0]!.comparisons[0]!;
+    const adjusted = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
     // Same point estimate scale (the lift of the ratio), but CUPED narrows the interval on this correlated case.
     expect(adjusted.se).toBeLessThan(plain.se);
     const pps = METRICS.find((m) => m.id === 'pages_per_session')!;
-    const withPre = sumsOf.map((s) => ({ ...s, sum: { ...s.sum, pageViews: s.sum.clicks, sessions: s.sum.impressions }, sumSquares: { ...s.sumSquares, pageViews: s.sumSquares.clicks, sessions: s.sumSquares.impressions }, crossProducts: { ...s.crossProducts, 'pageViews*sessions': s.crossProducts['clicks*impressions']! } }));
-    const a = analyseExperiment([pps], arms, withPre, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
-    close(a.estimate, plain.estimate);
-    close(a.se, plain.se);
+    for (const [metric, m, d] of [[pps, 'pageViews', 'sessions'], [ctr, 'clicks', 'impressions']] as const) {
+      const withPre = sumsOf.map((s) => ({
+        ...s, sum: { ...s.sum, [m]: s.sum.dwellMs, [d]: s.sum.reads }, sumSquares: { ...s.sumSquares, [m]: s.sumSquares.dwellMs, [d]: s.sumSquares.reads },
+        pre: { sum: { ...s.pre.sum, [m]: s.pre.sum.dwellMs, [d]: s.pre.sum.reads }, sumSquares: { ...s.pre.sumSquares, [m]: s.pre.sumSquares.dwellMs, [d]: s.pre.sumSquares.reads } },
+        crossProducts: { ...s.crossProducts, [`${m}*${d}`]: s.crossProducts['dwellMs*reads']! },
+      }));
+      const a = analyseExperiment([metric], arms, withPre, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+      close(a.estimate, plain.estimate);
+      close(a.se, plain.se);
+    }
   });
 });
