@@ -165,7 +165,7 @@ class EventStream {
         };
       } else if (u < 0.69) {
         const recommId = this.recent[rng.int(Math.max(1, this.recent.length))] ?? `rc-${base.eventId}`;
-        e = { type: 'click', ...base, recommId, articleId: art(a), position: 1 + rng.int(4), placement: null, receivedTs };
+        e = { type: 'click', ...base, recommId, articleId: art(a), position: 1 + rng.int(4), placement: 'read-next', receivedTs };
       } else if (u < 0.999) {
         const dwellMs = Math.round(5000 + 295_000 * rng.next() ** 2);
         e = { type: 'read', ...base, articleId: art(a), dwellMs, scroll: Math.round(100 * (0.2 + 0.8 * rng.next())) / 100, recommId: null, receivedTs };

@@ -172,12 +172,14 @@ export function* rollupFlow(
   // pre-period's start and the phase's end, into a scratch table: whether each is after the
   // exposure (post), in its pre-period (pre, only when `withPre`), of the experiment's placement
   // (here), and its revenue converted. Then the exposures take their sessions, unpriced revenue and
-  // sums from it.
+  // sums from it. The conditions that compare an event's receive time with its exposure's are written
+  // `received_ts + 0`: PostgreSQL otherwise scans the events_received index once per exposure
+  // (a parameterised nested loop: minutes per pass of 50,000 events with 20,000 exposures).
   const g = greatest(dialect);
   const fold = function* (where: RawBuilder<unknown>, rolled: 1 | 2, withPre: boolean): Generator<CompiledQuery, void, Row[]> {
     const post = `(v.received_ts >= e.exposed_ts or (v.type = 'page_view' and v.received_ts >= e.exposed_ts - ${EXPOSURE_GRACE_MS}
       and v.session_id = e.session_id and (v.article_id = e.article_id or (v.article_id is null and e.article_id is null))))`;
-    const pre = withPre ? `v.received_ts < ${preEndDay} * ${DAY_MS}` : 'false';
+    const pre = withPre ? `v.received_ts + 0 < ${preEndDay} * ${DAY_MS}` : 'false';
     yield q(sql`create temp table rollup_batch as
       select e.experiment, e.phase, e.reader_id, v.type, v.session_id, v.dwell_ms,
         case when ${sql.raw(post)} then 1 else 0 end as post,
@@ -189,7 +191,7 @@ export function* rollupFlow(
       from events v
       join exposures e on e.reader_id = v.reader_id and e.rolled = ${sql.raw(String(rolled))}
       join rollup_windows w on w.experiment = e.experiment and w.phase = e.phase
-      where ${where} and v.received_ts >= (${sql.raw(preEndDay)} - ${PRE_DAYS}) * ${sql.raw(String(DAY_MS))} and (w.to_ts is null or v.received_ts < w.to_ts)`);
+      where ${where} and v.received_ts + 0 >= (${sql.raw(preEndDay)} - ${PRE_DAYS}) * ${sql.raw(String(DAY_MS))} and (w.to_ts is null or v.received_ts + 0 < w.to_ts)`);
 
     // Sessions after the first exposure.
     yield q(sql`insert into exposure_sessions (experiment, phase, reader_id, session_id)
