@@ -52,8 +52,8 @@ export default tseslint.config(
   })),
   { files: ['src/config/**/*.ts'], rules: { ...restrict(['app', 'adapters', 'main', ...adapters], 'config imports only core.'), 'no-restricted-properties': 'off' } },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts', 'bin/**/*.mjs', '*.config.*'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'bin/**/*.mjs', 'scripts/**/*.mjs', '*.config.*'],
     rules: { 'no-restricted-properties': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
-  { files: ['bin/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  { files: ['bin/**/*.mjs', 'scripts/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
 );

@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { FastifyPluginAsync } from 'fastify';
 
-/** The SDK entry, next to this file; the readnext command runs from source (tsx), so the .ts is always there. */
+/**
+ * Where the SDK comes from. Run from source (tests, tsx), the entry sits next to this file and is
+ * bundled in memory; run compiled (bin/readnext.mjs runs dist/main/cli.mjs), scripts/build.mjs has
+ * already bundled it to dist/sdk.js beside the CLI bundle, built from the same sources in the same
+ * run, and the server only reads it (no esbuild at start).
+ */
 const ENTRY = fileURLToPath(new URL('./sdk/readnext.ts', import.meta.url));
+const PREBUILT = fileURLToPath(new URL('../sdk.js', import.meta.url));
 
 let cached: Promise<string> | undefined;
 
@@ -16,7 +22,10 @@ let cached: Promise<string> | undefined;
  * const js = await buildSdk(); // "(()=>{...})();"
  */
 export function buildSdk(): Promise<string> {
-  cached ??= build({
+  if (!existsSync(ENTRY)) {
+    cached ??= Promise.resolve().then(() => readFileSync(PREBUILT, 'utf8'));
+  }
+  cached ??= import('esbuild').then(({ build }) => build({
     entryPoints: [ENTRY],
     bundle: true,
     write: false,
@@ -26,7 +35,7 @@ export function buildSdk(): Promise<string> {
     minify: true,
     legalComments: 'none',
     logLevel: 'silent',
-  }).then((r) => {
+  })).then((r) => {
     const out = r.outputFiles[0];
     if (!out) throw new Error('esbuild produced no output for the readnext SDK');
     return out.text;
