@@ -8,6 +8,7 @@ export * from './frequentist.js';
 export * from './sequential.js';
 export * from './bayesian.js';
 export * from './srm.js';
+export * from './data-quality.js';
 export * from './multiple-testing.js';
 export * from './power.js';
 export * from './compare.js';
