@@ -1,3 +1,4 @@
+import { METRICS } from '../analysis/metrics.js';
 import { DomainError } from '../kernel/errors.js';
 import { badTextReason } from '../kernel/strings.js';
 import type { RecommenderConfig } from '../recommend/types.js';
@@ -48,6 +49,58 @@ export interface Experiment {
   createdTs: number;
   startedTs: number | null;
   stoppedTs: number | null;
+  /**
+   * The metric the ship decision rests on (a METRICS id), fixed when the experiment is created.
+   * Absent from definitions stored before it existed: DEFAULT_PRIMARY_METRIC (decisionMetrics).
+   */
+  primaryMetric?: string;
+  /** Metrics that must not be significantly harmed for "ship" (METRICS ids); absent: DEFAULT_GUARDRAIL_METRICS. */
+  guardrailMetrics?: string[];
+}
+
+/**
+ * The default primary metric: articles read per exposed reader, the newsroom's goal for a read-next
+ * widget (more articles read), measured per reader so that it counts every exposed reader.
+ */
+export const DEFAULT_PRIMARY_METRIC = 'articles_read';
+
+/**
+ * The default guardrails: subscription conversion (the money; a widget that distracts from the
+ * paywall offer must not ship) and mean dwell per read (reading depth; more but shallower reads,
+ * i.e. click-bait, must not ship). Revenue per reader carries nearly the information of conversion
+ * with a far noisier measure, so it stays a secondary metric.
+ */
+export const DEFAULT_GUARDRAIL_METRICS: readonly string[] = Object.freeze(['conversion', 'dwell_per_read']);
+
+/** The experiment's primary and guardrail metrics, with the defaults where its definition has none. */
+export function decisionMetrics(e: Pick<Experiment, 'primaryMetric' | 'guardrailMetrics'>): { primaryMetric: string; guardrailMetrics: string[] } {
+  const primaryMetric = e.primaryMetric ?? DEFAULT_PRIMARY_METRIC;
+  return { primaryMetric, guardrailMetrics: e.guardrailMetrics ?? DEFAULT_GUARDRAIL_METRICS.filter((m) => m !== primaryMetric) };
+}
+
+const sameWeights = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((w, i) => Math.abs(w - b[i]!) <= 1e-9);
+
+/**
+ * Why a phase's comparisons cannot be trusted by design, or null: its weights differ from those of
+ * an earlier phase with the same assignment seed (no re-randomisation in between). Readers exposed
+ * in that earlier phase keep their arm (assignArm, step 2) while new readers are drawn with the new
+ * weights, so the arms hold returning and new readers in different proportions: the observed shares
+ * miss the phase's weights (SRM by construction), and since returning readers behave differently
+ * from new ones, every comparison is biased too (Kohavi, Tang, Xu, "Trustworthy Online Controlled
+ * Experiments", 2020, ch. 21 on ramp-up and SRM causes). Changing coverage alone keeps the arms'
+ * proportions and is fine.
+ *
+ * @example unbalancedPhase(exp, 2) // 'phase 2 changed the weights from 0.5,0.5 to 0.2,0.8 without re-randomising: …'
+ */
+export function unbalancedPhase(e: Pick<Experiment, 'phases'>, phase: number): string | null {
+  const p = e.phases.find((x) => x.phase === phase);
+  if (!p || p.reRandomised) return null;
+  let first = 1;
+  for (const q of e.phases) if (q.phase <= phase && q.reRandomised) first = q.phase;
+  const earlier = e.phases.find((q) => q.phase >= first && q.phase < phase && !sameWeights(q.weights, p.weights));
+  if (!earlier) return null;
+  const w = (ws: readonly number[]) => ws.map((x) => Number(x.toFixed(4))).join(',');
+  return `phase ${phase} has weights ${w(p.weights)} where phase ${earlier.phase} had ${w(earlier.weights)}, without re-randomising: readers exposed before kept their arm, so the arms mix returning and new readers in different proportions; the observed shares miss the weights (a sample ratio mismatch by construction) and every comparison of this phase is biased. Analyse the phases before the change, or change weights with a new assignment (CLI --re-randomise, API "reRandomise": true)`;
 }
 
 export const EXPERIMENT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -126,16 +179,29 @@ export interface ExperimentInput {
   arms: { name: string; recommender: RecommenderConfig; weight?: number }[];
   hashVersion?: number;
   seed?: string;
+  /** A METRICS id; default DEFAULT_PRIMARY_METRIC. */
+  primaryMetric?: string;
+  /** METRICS ids, distinct, without the primary; default DEFAULT_GUARDRAIL_METRICS (less the primary). */
+  guardrailMetrics?: string[];
 }
+
+const METRIC_IDS = METRICS.map((m) => m.id);
+
+const metricId = (v: unknown, field: string): string => {
+  if (typeof v !== 'string' || !METRIC_IDS.includes(v)) throw new DomainError('invalid_field', `${field} must be one of ${METRIC_IDS.join(', ')}`, { field });
+  return v;
+};
 
 /**
  * Validates a new experiment (admin API body, CLI file). Recommender configs are checked by the
  * caller, which can build them. Weights default to equal; interleaving takes exactly two arms.
+ * The primary metric defaults to DEFAULT_PRIMARY_METRIC and the guardrails to
+ * DEFAULT_GUARDRAIL_METRICS (less the primary); both are fixed at creation, before any data.
  */
 export function parseExperiment(input: unknown, now: number): Experiment {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('invalid_body', 'an experiment must be a JSON object');
   const o = input as Record<string, unknown>;
-  const known = ['id', 'placement', 'kind', 'description', 'layer', 'range', 'coverage', 'arms', 'hashVersion', 'seed'];
+  const known = ['id', 'placement', 'kind', 'description', 'layer', 'range', 'coverage', 'arms', 'hashVersion', 'seed', 'primaryMetric', 'guardrailMetrics'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
   const id = text(o.id, 'id', 128, EXPERIMENT_ID);
   const placement = text(o.placement, 'placement', 64);
@@ -174,9 +240,22 @@ export function parseExperiment(input: unknown, now: number): Experiment {
   const hashVersion = o.hashVersion === undefined ? 2 : o.hashVersion;
   if (hashVersion !== 1 && hashVersion !== 2) throw new DomainError('invalid_field', 'hashVersion must be 1 or 2', { field: 'hashVersion' });
   const seed = o.seed === undefined ? id : text(o.seed, 'seed', 128);
+  const primaryMetric = o.primaryMetric === undefined ? DEFAULT_PRIMARY_METRIC : metricId(o.primaryMetric, 'primaryMetric');
+  let guardrailMetrics = DEFAULT_GUARDRAIL_METRICS.filter((m) => m !== primaryMetric);
+  if (o.guardrailMetrics !== undefined) {
+    const list: unknown = o.guardrailMetrics;
+    if (!Array.isArray(list) || list.length > METRIC_IDS.length) throw new DomainError('invalid_field', 'guardrailMetrics must be an array of metric ids', { field: 'guardrailMetrics' });
+    guardrailMetrics = list.map((g, i) => {
+      const f = `guardrailMetrics/${i}`;
+      const m = metricId(g, f);
+      if (m === primaryMetric) throw new DomainError('invalid_field', `${f}: "${m}" is the primary metric; a guardrail is another metric`, { field: f });
+      if (list.indexOf(m) !== i) throw new DomainError('invalid_field', `${f}: "${m}" is listed twice`, { field: f });
+      return m;
+    });
+  }
   return {
     id, placement, kind, description, layer, rangeStart, rangeEnd, coverage,
     arms: rawArms.map((a, i) => ({ name: a.name, recommender: a.recommender, weight: weights[i]! })),
-    hashVersion, seed, status: 'draft', phase: 0, phases: [], createdTs: now, startedTs: null, stoppedTs: null,
+    hashVersion, seed, status: 'draft', phase: 0, phases: [], createdTs: now, startedTs: null, stoppedTs: null, primaryMetric, guardrailMetrics,
   };
 }

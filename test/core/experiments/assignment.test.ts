@@ -301,6 +301,7 @@ describe('parseExperiment', () => {
         { name: 'treatment', recommender: { kind: 'co-read', version: '2', params: { minSupport: 3 } }, weight: 0.5 },
       ],
       hashVersion: 2, seed: 'rn-1', status: 'draft', phase: 0, phases: [], createdTs: T, startedTs: null, stoppedTs: null,
+      primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'],
     });
   });
 
