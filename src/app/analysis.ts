@@ -1,5 +1,6 @@
 import { analyseExperiment, guardrailFigures, type ExperimentAnalysis } from '../core/analysis/report.js';
 import { DEFAULT_REVENUE_CURRENCY, METRICS, type RevenueCurrency } from '../core/analysis/metrics.js';
+import { decisionMetrics, unbalancedPhase } from '../core/experiments/experiment.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Engine } from '../core/stats/compare.js';
@@ -43,8 +44,9 @@ export interface ExperimentReport extends ExperimentAnalysis {
 
 /**
  * The experiment report: 1. the phase's window (its start until the next phase, the stop, or now),
- * 2. the rollups caught up, then per-arm sums pushed down to the database (one row per exposed reader), 3. SRM against the phase's designed weights and every
- * metric compared with the control arm, with a verdict.
+ * 2. the rollups caught up, then per-arm sums pushed down to the database (one row per exposed reader), 3. SRM against the phase's designed weights, the
+ * one-sided data-loss check and whether the phase changed weights without re-randomising, every metric compared with the control arm
+ * in its role (the experiment's primary, guardrail or secondary metrics), and one decision per treatment arm (analyseExperiment).
  */
 export async function experimentReport(
   deployments: Deployments,
@@ -77,7 +79,7 @@ export async function experimentReport(
     : new AnalysisRollups(store, deployments, clock, { ...DEFAULT_ROLLUP, lagMs: opts.rollup?.lagMs ?? DEFAULT_ROLLUP.lagMs, money }).catchUp());
   const [sums, serves, unpriced] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase), store.unpricedRevenue(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
-  const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true });
+  const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true, ...decisionMetrics(e), phaseProblem: unbalancedPhase(e, phase) });
   return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true, dataThroughTs: Math.min(toTs, rolled.throughTs),
     revenue: { currency: money.currency, unpriced, warning: unpricedWarning(money.currency, unpriced) },
   };

@@ -311,7 +311,7 @@ export function armSumsQuery(db: Kysely<Database>, experiment: string, phase: nu
       sql`sum(${x(a, true)} * ${x(b)}) as ${sql.ref(`cpo_${a}_${b}`)}`,
     ]),
   ]);
-  return sql`select arm, count(*) as n, ${cols} from exposures where experiment = ${experiment} and phase = ${phase} group by arm order by arm`.compile(db);
+  return sql`select arm, count(*) as n, sum(case when page_views > 0 then 1 else 0 end) as active, ${cols} from exposures where experiment = ${experiment} and phase = ${phase} group by arm order by arm`.compile(db);
 }
 
 export function armSumsFromRows(rows: readonly Row[]): ArmSums[] {
@@ -320,6 +320,7 @@ export function armSumsFromRows(rows: readonly Row[]): ArmSums[] {
   return rows.map((r) => ({
     arm: String(r.arm),
     n: num(r.n),
+    active: num(r.active),
     sum: per(r, 's'),
     sumSquares: per(r, 'q'),
     crossProducts: Object.fromEntries(RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, num(r[`c_${a}_${b}`])])),

@@ -68,6 +68,11 @@ export const METRICS: readonly MetricDef[] = Object.freeze([
 export interface ArmSums {
   arm: string;
   n: number;
+  /**
+   * Readers with at least one page view after exposure (the exposure's own page view counts): the
+   * one-sided data-loss check (core/analysis/report.ts dataQuality) compares its share across arms.
+   */
+  active: number;
   sum: Record<Measure, number>;
   sumSquares: Record<Measure, number>;
   /** Keyed "numerator*denominator" for every ratio metric. */

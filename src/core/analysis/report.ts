@@ -1,6 +1,10 @@
+import { DEFAULT_GUARDRAIL_METRICS, DEFAULT_PRIMARY_METRIC } from '../experiments/experiment.js';
+import { DomainError } from '../kernel/errors.js';
 import { compareArms, type Comparison, type Engine } from '../stats/compare.js';
+import { checkActiveShare, DATA_LOSS_THRESHOLD, type ActiveShareResult } from '../stats/data-quality.js';
 import { normalQuantile } from '../stats/distributions.js';
-import { checkSrm, type SrmResult } from '../stats/srm.js';
+import { holm } from '../stats/multiple-testing.js';
+import { checkSrm, SRM_THRESHOLD, type SrmResult } from '../stats/srm.js';
 import { cupedRatioStat, cupedStat, meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
 import { MEASURES, PRE_MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
 
@@ -11,12 +15,72 @@ export interface ArmFigure {
   value: number | null;
 }
 
+/**
+ * primary: the ship decision rests on it; guardrail: must not be significantly harmed for a ship;
+ * secondary: reported with Holm-adjusted p-values, never decides.
+ */
+export type MetricRole = 'primary' | 'guardrail' | 'secondary';
+
+export interface MetricComparison extends Comparison {
+  arm: string;
+  /**
+   * primary: Holm over the treatment arms; secondary: Holm over every secondary metric × treatment
+   * arm; guardrail: null (see harmPValue). From `decisionPValue`.
+   */
+  adjustedPValue: number | null;
+  /** Guardrails: one-sided p-value against "no harm" (the Bayesian engine: the chance to win); others null. */
+  harmPValue: number | null;
+  /** primary, secondary: adjustedPValue < alpha; guardrail: harmPValue < alpha (harmed). */
+  significant: boolean;
+  /** One plain sentence about this metric and arm; never a ship decision (see ExperimentAnalysis.decisions). */
+  verdict: string;
+}
+
 export interface MetricResult {
   metric: string;
   name: string;
+  role: MetricRole;
   arms: ArmFigure[];
   /** One per non-control arm, in order. */
-  comparisons: (Comparison & { arm: string; verdict: string })[];
+  comparisons: MetricComparison[];
+}
+
+export type Decision = 'ship' | 'do_not_ship' | 'keep_running' | 'untrustworthy';
+
+/** The experiment-level decision for one treatment arm against the control. */
+export interface ArmDecision {
+  arm: string;
+  decision: Decision;
+  sentence: string;
+}
+
+/** Why the results cannot be trusted: srm, data_loss (one-sided), unbalanced_phase (weights changed without re-randomising). */
+export interface TrustProblem {
+  code: 'srm' | 'data_loss' | 'unbalanced_phase';
+  message: string;
+}
+
+export interface DataQuality {
+  /** Share of exposed readers with a page view after exposure, tested across arms (checkActiveShare). */
+  activeShare: ActiveShareResult & {
+    arms: { arm: string; n: number; active: number; share: number | null; pageViewsPerActive: number | null }[];
+    /** Set when the check could not run. */
+    note: string | null;
+  };
+}
+
+export interface ExperimentAnalysis {
+  srm: SrmResult & { observed: number[]; weights: number[] };
+  dataQuality: DataQuality;
+  /** Empty when the results can be trusted; otherwise every decision is "untrustworthy". */
+  trust: TrustProblem[];
+  /** What the decisions rest on. */
+  design: { primaryMetric: string; guardrailMetrics: string[]; secondaryMetrics: string[]; alpha: number; adjustment: 'holm' };
+  /** One per treatment arm, in order. */
+  decisions: ArmDecision[];
+  metrics: MetricResult[];
+  /** Per response, not per reader: serving health of each arm. */
+  guardrails: GuardrailFigure[];
 }
 
 export interface GuardrailFigure {
@@ -26,13 +90,6 @@ export interface GuardrailFigure {
   errorRate: number | null;
   meanLatencyMs: number | null;
   maxLatencyMs: number | null;
-}
-
-export interface ExperimentAnalysis {
-  srm: SrmResult & { observed: number[]; weights: number[] };
-  metrics: MetricResult[];
-  /** Per response, not per reader: serving health of each arm. */
-  guardrails: GuardrailFigure[];
 }
 
 /** Guardrail figures per arm, in the experiment's arm order. */
@@ -101,48 +158,199 @@ export function readersStillNeeded(nPerArm: number, se: number, mde: number, alp
 }
 
 /**
- * The plain-language verdict of one comparison (relative effects, frequentist or sequential: a
- * significant p-value; Bayesian: chance to win above 1 − alpha or below alpha).
+ * The two-sided p-value a decision uses: the engine's (frequentist, sequential), or for the
+ * Bayesian engine 2·min(P, 1 − P) with P its chance to win; with the flat prior the report uses,
+ * the posterior of the effect is N(est, SE²), P = Φ(est/SE) and 2·min(P, 1 − P) is the two-sided
+ * z-test p-value. 1 when the engine fell back to its uninformative default.
  */
-export function verdict(m: MetricDef, arm: string, c: Comparison, nPerArm: number, alpha: number, mde = 0.02): string {
-  const significant = c.pValue !== null ? c.pValue < alpha : c.chanceToWin !== null && (c.chanceToWin > 1 - alpha || c.chanceToWin < alpha);
-  if (c.error === null && significant) {
-    const up = c.estimate > 0;
-    const good = up !== m.inverse;
-    return `${arm} ${up ? 'raises' : 'lowers'} ${m.name.toLowerCase()} by ${pct(Math.abs(c.estimate))} [${pct(c.ci[0])}, ${pct(c.ci[1])}]: ${good ? 'ship it' : 'do not ship it'}`;
-  }
+export function decisionPValue(c: Comparison): number {
+  if (c.error !== null) return 1;
+  if (c.pValue !== null) return c.pValue;
+  return c.chanceToWin === null ? 1 : Math.min(1, 2 * Math.min(c.chanceToWin, 1 - c.chanceToWin));
+}
+
+const fmtP = (p: number) => (p < 0.0001 ? p.toExponential(1) : p.toPrecision(2));
+
+/** "b raises articles read per reader by 4.1% [2.0%, 6.2%]". */
+export function effectPhrase(m: MetricDef, arm: string, c: Comparison): string {
+  return `${arm} ${c.estimate > 0 ? 'raises' : 'lowers'} ${m.name.toLowerCase()} by ${pct(Math.abs(c.estimate))} [${pct(c.ci[0])}, ${pct(c.ci[1])}]`;
+}
+
+/** What the primary metric still needs: "about N more readers per arm for a 2.0% minimum detectable effect". */
+function stillNeeded(c: Comparison, nPerArm: number, alpha: number, mde: number): string {
   const more = readersStillNeeded(nPerArm, c.se, mde, alpha);
-  return Number.isFinite(more)
-    ? `no detectable effect yet: about ${more} more readers per arm for a ${pct(mde)} minimum detectable effect`
-    : 'no detectable effect yet: not enough data to estimate the sample size';
+  if (!Number.isFinite(more)) return 'not enough data to estimate the sample size';
+  if (more === 0) return `the experiment can already detect a ${pct(mde)} effect, so a larger one is unlikely`;
+  return `about ${more} more readers per arm for a ${pct(mde)} minimum detectable effect`;
 }
 
 /**
- * Analyses every metric of an experiment from per-arm sums. `arms` lists the arms in the
- * experiment's order (the first is the control) with their designed weights; arms without any
- * exposed reader count as n = 0.
+ * The sentence for one metric and arm, by role. `p` is the adjusted two-sided p-value (primary,
+ * secondary) or the one-sided harm p-value (guardrail); `significant` says whether it is below alpha.
+ */
+export function verdict(m: MetricDef, role: MetricRole, arm: string, c: Comparison, p: number, significant: boolean, nPerArm: number, alpha: number, mde = 0.02): string {
+  const effect = effectPhrase(m, arm, c);
+  if (role === 'guardrail') return significant ? `${effect}: guardrail harmed (one-sided p = ${fmtP(p)})` : `guardrail not significantly harmed (one-sided p = ${fmtP(p)})`;
+  if (role === 'secondary') return significant ? `${effect} (Holm-adjusted p = ${fmtP(p)}; secondary, does not decide)` : `no significant difference (Holm-adjusted p = ${fmtP(p)}; secondary)`;
+  return significant && c.error === null ? `${effect} (p = ${fmtP(p)}${p !== decisionPValue(c) ? ', Holm-adjusted over the arms' : ''})` : `no detectable effect yet (p = ${fmtP(p)}): ${stillNeeded(c, nPerArm, alpha, mde)}`;
+}
+
+/**
+ * The experiment-level decision for one arm (the rule is in analyseExperiment's comment).
+ * `primary` carries the Holm-adjusted p-value over the arms; `harmed` the guardrails whose
+ * one-sided harm test is significant for this arm.
+ */
+export function decide(
+  primary: { metric: MetricDef; comparison: Comparison; adjustedPValue: number; nPerArm: number },
+  harmed: readonly { metric: MetricDef; comparison: Comparison; harmPValue: number }[],
+  guardrailNames: readonly string[],
+  arm: string,
+  alpha: number,
+  trust: readonly TrustProblem[],
+  mde = 0.02,
+): ArmDecision {
+  if (trust.length > 0) return { arm, decision: 'untrustworthy', sentence: `do not trust these results: ${trust.map((t) => t.message).join('; ')}` };
+  const { metric: m, comparison: c, adjustedPValue: p } = primary;
+  const harms = harmed.map((h) => `${effectPhrase(h.metric, arm, h.comparison)} (one-sided p = ${fmtP(h.harmPValue)})`).join(' and ');
+  if (c.error === null && p < alpha) {
+    const effect = `${effectPhrase(m, arm, c)} (p = ${fmtP(p)})`;
+    if ((c.estimate > 0) === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
+    if (harmed.length > 0) return { arm, decision: 'do_not_ship', sentence: `${effect} but ${harms}: do not ship it as it is` };
+    const guards = guardrailNames.length > 0 ? ` with no guardrail significantly harmed (${guardrailNames.map((g) => g.toLowerCase()).join(', ')})` : '';
+    return { arm, decision: 'ship', sentence: `${effect}${guards}: ship it` };
+  }
+  const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
+  return { arm, decision: 'keep_running', sentence: `no detectable effect on ${m.name.toLowerCase()} yet (p = ${fmtP(p)}): ${stillNeeded(c, primary.nPerArm, alpha, mde)}${watch}` };
+}
+
+/**
+ * The data-quality check from per-arm sums: the share of exposed readers with a page view after
+ * exposure (ArmSums.active), tested across arms. Page views, because the treatment cannot
+ * plausibly change whether one is sent: the SDK sends the page view of the page that made the
+ * exposure whatever the arm (before or with the widget's request, counted through
+ * EXPOSURE_GRACE_MS), so a missing one means lost beacons. Any event would not do: a status-quo
+ * arm shows no widget and sends no impressions or clicks, and reads follow the recommendations.
+ * Page views per active reader are shown, not tested: a widget that works legitimately changes them
+ * (pages per session is a metric under test).
+ */
+export function dataQuality(ordered: readonly ArmSums[]): DataQuality {
+  const r = checkActiveShare(ordered.map((s) => s.active), ordered.map((s) => s.n));
+  const anyActive = ordered.some((s) => s.active > 0);
+  return {
+    activeShare: {
+      ...r,
+      arms: ordered.map((s) => ({ arm: s.arm, n: s.n, active: s.active, share: s.n > 0 ? s.active / s.n : null, pageViewsPerActive: s.active > 0 ? s.sum.pageViews / s.active : null })),
+      note: r.chi2 !== null ? null : !anyActive ? 'not run: no exposed reader sent a page view (the check needs the SDK\'s page_view events)' : 'not run: fewer than two arms with readers, or every reader active',
+    },
+  };
+}
+
+/**
+ * Analyses an experiment from per-arm sums. `arms` lists the arms in the experiment's order (the
+ * first is the control) with their designed weights; arms without any exposed reader count as
+ * n = 0. The decision per treatment arm:
+ *   1. untrustworthy when SRM flags, the data-quality check flags (one-sided data loss), or the
+ *      phase changed weights without re-randomising (`unbalancedPhase`, passed in): every decision
+ *      and every metric's verdict says "do not trust these results";
+ *   2. the primary metric's two-sided p-values are Holm-adjusted over the treatment arms, so the
+ *      chance that any arm of an A/A experiment gets a decision stays at most alpha;
+ *   3. ship: the primary is significantly better and no guardrail is significantly harmed, each
+ *      guardrail tested one-sided at alpha without adjustment (the usual practice: more guardrails
+ *      only make "ship" harder, so the false-ship rate stays at most alpha/2; Schultzberg,
+ *      Ankargren, Frånberg, "Risk-aware product decisions in A/B tests with multiple metrics",
+ *      Spotify, 2024);
+ *   4. do_not_ship: the primary is significantly worse, or significantly better while a guardrail
+ *      is harmed (both inside the primary's rejection region, so 2 keeps holding);
+ *   5. keep_running otherwise, naming any harmed guardrail (a guardrail alone never makes a
+ *      decision: with G guardrails at one-sided alpha, A/A experiments would get one in up to G·alpha).
+ * Secondary metrics (the rest) get Holm-adjusted p-values over secondary metrics × arms and never
+ * decide. Defaults: test/core/analysis/calibration.test.ts measures the A/A rate of decisions.
  */
 export function analyseExperiment(
   metrics: readonly MetricDef[],
   arms: readonly { name: string; weight: number }[],
   sums: readonly ArmSums[],
-  options: { engine: Engine; alpha: number; cuped?: boolean },
+  options: {
+    engine: Engine; alpha: number; cuped?: boolean;
+    /** Default DEFAULT_PRIMARY_METRIC; must be among `metrics`. */
+    primaryMetric?: string;
+    /** Default DEFAULT_GUARDRAIL_METRICS (those among `metrics`, less the primary). */
+    guardrailMetrics?: readonly string[];
+    /** Why this phase is untrustworthy by design (unbalancedPhase), or null. */
+    phaseProblem?: string | null;
+  },
 ): ExperimentAnalysis {
+  const { alpha, engine } = options;
   const cuped = options.cuped ?? true;
+  const ids = metrics.map((m) => m.id);
+  const primaryId = options.primaryMetric ?? DEFAULT_PRIMARY_METRIC;
+  if (!ids.includes(primaryId)) throw new DomainError('invalid_field', `primary metric "${primaryId}" is not among the analysed metrics (${ids.join(', ')})`, { field: 'primaryMetric' });
+  const guardIds = (options.guardrailMetrics ?? DEFAULT_GUARDRAIL_METRICS.filter((g) => ids.includes(g))).filter((g) => g !== primaryId);
+  for (const g of guardIds) if (!ids.includes(g)) throw new DomainError('invalid_field', `guardrail metric "${g}" is not among the analysed metrics (${ids.join(', ')})`, { field: 'guardrailMetrics' });
+  const role = (id: string): MetricRole => (id === primaryId ? 'primary' : guardIds.includes(id) ? 'guardrail' : 'secondary');
+
   const by = new Map(sums.map((s) => [s.arm, s]));
   const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
-  const empty = (arm: string): ArmSums => ({ arm, n: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} });
+  const empty = (arm: string): ArmSums => ({ arm, n: 0, active: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} });
   const ordered = arms.map((a) => by.get(a.name) ?? empty(a.name));
   const observed = ordered.map((s) => s.n);
   const weights = arms.map((a) => a.weight);
   const srm = { ...checkSrm(observed, weights), observed, weights };
-  const results = metrics.map((m) => {
-    const control = ordered[0]!;
-    const comparisons = ordered.slice(1).map((t) => {
-      const c = compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine: options.engine, alpha: options.alpha, difference: 'relative', inverse: m.inverse });
-      return { ...c, arm: t.arm, verdict: verdict(m, t.arm, c, Math.min(control.n, t.n), options.alpha) };
-    });
-    return { metric: m.id, name: m.name, arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })), comparisons };
+  const quality = dataQuality(ordered);
+  const trust: TrustProblem[] = [];
+  if (srm.flag) trust.push({ code: 'srm', message: `sample ratio mismatch (readers ${observed.join(' vs ')} for weights ${weights.map((w) => Number(w.toFixed(4))).join(' vs ')}, p = ${fmtP(srm.pValue)} < ${SRM_THRESHOLD})` });
+  if (quality.activeShare.flag) {
+    const shares = quality.activeShare.arms.map((a) => `${a.arm} ${a.share === null ? '-' : pct(a.share)}`).join(', ');
+    trust.push({ code: 'data_loss', message: `one-sided data loss: the share of exposed readers with a page view afterwards differs between arms (${shares}; p = ${fmtP(quality.activeShare.pValue)} < ${DATA_LOSS_THRESHOLD}), so one arm's events are likely being lost (blocked beacons, a broken page)` });
+  }
+  if (options.phaseProblem) trust.push({ code: 'unbalanced_phase', message: options.phaseProblem });
+  const untrusted = trust.length > 0 ? `do not trust these results (${trust.map((t) => t.code === 'srm' ? 'sample ratio mismatch' : t.code === 'data_loss' ? 'one-sided data loss' : 'weights changed without re-randomising').join(', ')})` : null;
+
+  const control = ordered[0]!;
+  const treatments = ordered.slice(1);
+  const compared = metrics.map((m) => ({
+    m,
+    comparisons: treatments.map((t) => compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine, alpha, difference: 'relative', inverse: m.inverse })),
+  }));
+  // Holm families: the primary over arms; the secondaries over metrics × arms.
+  const primaryAdjusted = holm(compared.find((x) => x.m.id === primaryId)!.comparisons.map(decisionPValue));
+  const secondary = compared.filter((x) => role(x.m.id) === 'secondary');
+  const secondaryAdjusted = holm(secondary.flatMap((x) => x.comparisons.map(decisionPValue)));
+  const harmP = (m: MetricDef, t: ArmSums, c: Comparison): number => {
+    if (c.error !== null) return 1;
+    if (engine === 'bayesian') return c.chanceToWin ?? 1;
+    const lower = compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine, alpha, difference: 'relative', sides: m.inverse ? 'greater' : 'less' });
+    return lower.error === null && lower.pValue !== null ? lower.pValue : 1;
+  };
+
+  const results: MetricResult[] = compared.map(({ m, comparisons }) => {
+    const r = role(m.id);
+    const secondaryAt = secondary.findIndex((x) => x.m.id === m.id) * treatments.length;
+    return {
+      metric: m.id, name: m.name, role: r,
+      arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })),
+      comparisons: comparisons.map((c, i) => {
+        const t = treatments[i]!;
+        const adjustedPValue = r === 'primary' ? primaryAdjusted[i]! : r === 'secondary' ? secondaryAdjusted[secondaryAt + i]! : null;
+        const harmPValue = r === 'guardrail' ? harmP(m, t, c) : null;
+        const p = (adjustedPValue ?? harmPValue)!;
+        const significant = c.error === null && p < alpha;
+        return { ...c, arm: t.arm, adjustedPValue, harmPValue, significant, verdict: untrusted ?? verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha) };
+      }),
+    };
   });
-  return { srm, metrics: results, guardrails: [] };
+
+  const primaryResult = results.find((x) => x.role === 'primary')!;
+  const primaryDef = metrics.find((m) => m.id === primaryId)!;
+  const guardResults = guardIds.map((g) => results.find((x) => x.metric === g)!);
+  const decisions = treatments.map((t, i) => {
+    const pc = primaryResult.comparisons[i]!;
+    const harmed = guardResults.filter((g) => g.comparisons[i]!.significant).map((g) => ({ metric: metrics.find((m) => m.id === g.metric)!, comparison: g.comparisons[i]!, harmPValue: g.comparisons[i]!.harmPValue! }));
+    return decide({ metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) }, harmed, guardResults.map((g) => g.name), t.arm, alpha, trust);
+  });
+  return {
+    srm, dataQuality: quality, trust,
+    design: { primaryMetric: primaryId, guardrailMetrics: guardIds, secondaryMetrics: secondary.map((x) => x.m.id), alpha, adjustment: 'holm' },
+    decisions, metrics: results, guardrails: [],
+  };
 }

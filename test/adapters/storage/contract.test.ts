@@ -288,7 +288,7 @@ for (const backend of BACKENDS) {
       const zero = { impressions: 0, clicks: 0, reads: 0, dwellMs: 0, pageViews: 0, sessions: 0, subscribed: 0, revenue: 0 };
       // control: A = {2 impressions, 1 click, 1 read of 1000 ms, 1 page view, 1 session}, B = zeros.
       expect(byArm.get('control')).toEqual({
-        arm: 'control', n: 2,
+        arm: 'control', n: 2, active: 1, // A sent a page view after exposure, B nothing
         sum: { ...zero, impressions: 2, clicks: 1, reads: 1, dwellMs: 1000, pageViews: 1, sessions: 1 },
         sumSquares: { ...zero, impressions: 4, clicks: 1, reads: 1, dwellMs: 1_000_000, pageViews: 1, sessions: 1 },
         crossProducts: { 'clicks*impressions': 2, 'pageViews*sessions': 1, 'dwellMs*reads': 1000 },
@@ -300,7 +300,7 @@ for (const backend of BACKENDS) {
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
-        arm: 'b', n: 1,
+        arm: 'b', n: 1, active: 0, // C read and subscribed but sent no page view
         sum: { ...zero, reads: 2, dwellMs: 2000, sessions: 2, subscribed: 1, revenue: 9.5 },
         sumSquares: { ...zero, reads: 4, dwellMs: 4_000_000, sessions: 4, subscribed: 1, revenue: 90.25 },
         crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },

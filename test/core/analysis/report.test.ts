@@ -9,7 +9,7 @@ const sums = (arm: string, n: number, reads: number[], ): ArmSums => {
   const q = zeros();
   s.reads = reads.reduce((a, b) => a + b, 0);
   q.reads = reads.reduce((a, b) => a + b * b, 0);
-  return { arm, n, sum: s, sumSquares: q, crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 0 }, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} };
+  return { arm, n, active: n, sum: s, sumSquares: q, crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 0 }, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} };
 };
 const articlesRead = METRICS.find((m) => m.id === 'articles_read')!;
 
@@ -23,14 +23,18 @@ describe('readersStillNeeded', () => {
   });
 });
 
-describe('verdict', () => {
+describe('verdict (one metric, one arm: never a ship decision)', () => {
   const base = { se: 0.01, df: 100, chanceToWin: null, risk: null, error: null } as const;
-  it('ships a significant improvement and names the effect with its interval', () => {
-    expect(verdict(articlesRead, 'b', { ...base, estimate: 0.041, ci: [0.02, 0.062], pValue: 0.001 }, 1000, 0.05)).toBe('b raises articles read per reader by 4.1% [2.0%, 6.2%]: ship it');
-    expect(verdict(articlesRead, 'b', { ...base, estimate: -0.03, ci: [-0.05, -0.01], pValue: 0.01 }, 1000, 0.05)).toMatch(/^b lowers .*: do not ship it$/);
+  it('names the effect with its interval and p-value, by role', () => {
+    const up = { ...base, estimate: 0.041, ci: [0.02, 0.062] as const, pValue: 0.001 };
+    expect(verdict(articlesRead, 'primary', 'b', up, 0.001, true, 1000, 0.05)).toBe('b raises articles read per reader by 4.1% [2.0%, 6.2%] (p = 0.0010)');
+    expect(verdict(articlesRead, 'primary', 'b', up, 0.002, true, 1000, 0.05)).toBe('b raises articles read per reader by 4.1% [2.0%, 6.2%] (p = 0.0020, Holm-adjusted over the arms)');
+    expect(verdict(articlesRead, 'secondary', 'b', up, 0.004, true, 1000, 0.05)).toBe('b raises articles read per reader by 4.1% [2.0%, 6.2%] (Holm-adjusted p = 0.0040; secondary, does not decide)');
+    expect(verdict(articlesRead, 'guardrail', 'b', { ...up, estimate: -0.03, ci: [-0.05, -0.01] }, 0.003, true, 1000, 0.05)).toBe('b lowers articles read per reader by 3.0% [-5.0%, -1.0%]: guardrail harmed (one-sided p = 0.0030)');
+    for (const role of ['primary', 'guardrail', 'secondary'] as const) expect(verdict(articlesRead, role, 'b', up, 0.001, true, 1000, 0.05)).not.toMatch(/ship/);
   });
   it('otherwise says how many more readers a 2% effect needs', () => {
-    expect(verdict(articlesRead, 'b', { ...base, estimate: 0.01, ci: [-0.01, 0.03], pValue: 0.3 }, 1000, 0.05)).toMatch(/^no detectable effect yet: about \d+ more readers per arm for a 2\.0% minimum detectable effect$/);
+    expect(verdict(articlesRead, 'primary', 'b', { ...base, estimate: 0.01, ci: [-0.01, 0.03], pValue: 0.3 }, 0.3, false, 1000, 0.05)).toMatch(/^no detectable effect yet \(p = 0\.30\): about \d+ more readers per arm for a 2\.0% minimum detectable effect$/);
   });
 });
 
@@ -85,7 +89,7 @@ describe('CUPED for ratio metrics in the report', () => {
   const armSums = (arm: string, v: RatioRa): ArmSums => {
     const at = (dwellMs: number, reads: number) => ({ ...zeros(), dwellMs, reads });
     return {
-      arm, n: v.n,
+      arm, n: v.n, active: v.n,
       sum: at(v.m_post.sum, v.d_post.sum), sumSquares: at(v.m_post.sum_squares, v.d_post.sum_squares),
       crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': v.m_post_d_post_sum_of_products },
       pre: { sum: at(v.m_pre.sum, v.d_pre.sum), sumSquares: at(v.m_pre.sum_squares, v.d_pre.sum_squares) },
@@ -100,7 +104,7 @@ describe('CUPED for ratio metrics in the report', () => {
   const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-6 * Math.abs(want));
 
   it('adjusts dwell per read by its pre-period ratio, matching gbstats to 1e-6 relative', () => {
-    const c = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+    const c = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true, primaryMetric: 'dwell_per_read' }).metrics[0]!.comparisons[0]!;
     const want = gold.gbstats_full_precision;
     close(c.estimate, want.expected);
     close(c.se, want.se);
@@ -110,8 +114,8 @@ describe('CUPED for ratio metrics in the report', () => {
   });
 
   it('without CUPED, or for pages per session (no pre-period sessions) and CTR (none per placement), compares the plain ratio', () => {
-    const plain = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: false }).metrics[0]!.comparisons[0]!;
-    const adjusted = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+    const plain = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: false, primaryMetric: 'dwell_per_read' }).metrics[0]!.comparisons[0]!;
+    const adjusted = analyseExperiment([dpr], arms, sumsOf, { engine: 'frequentist', alpha: 0.05, cuped: true, primaryMetric: 'dwell_per_read' }).metrics[0]!.comparisons[0]!;
     // Same point estimate scale (the lift of the ratio), but CUPED narrows the interval on this correlated case.
     expect(adjusted.se).toBeLessThan(plain.se);
     const pps = METRICS.find((m) => m.id === 'pages_per_session')!;
@@ -121,7 +125,7 @@ describe('CUPED for ratio metrics in the report', () => {
         pre: { sum: { ...s.pre.sum, [m]: s.pre.sum.dwellMs, [d]: s.pre.sum.reads }, sumSquares: { ...s.pre.sumSquares, [m]: s.pre.sumSquares.dwellMs, [d]: s.pre.sumSquares.reads } },
         crossProducts: { ...s.crossProducts, [`${m}*${d}`]: s.crossProducts['dwellMs*reads']! },
       }));
-      const a = analyseExperiment([metric], arms, withPre, { engine: 'frequentist', alpha: 0.05, cuped: true }).metrics[0]!.comparisons[0]!;
+      const a = analyseExperiment([metric], arms, withPre, { engine: 'frequentist', alpha: 0.05, cuped: true, primaryMetric: metric.id }).metrics[0]!.comparisons[0]!;
       close(a.estimate, plain.estimate);
       close(a.se, plain.se);
     }
