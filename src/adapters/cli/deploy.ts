@@ -4,6 +4,7 @@ import type { Deployments, LivePlacement } from '../../app/deployments.js';
 import type { Actor, AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
 import { experimentReport } from '../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../app/reports.js';
+import { unbalancedPhase } from '../../core/experiments/experiment.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
 import type { RevenueCurrency } from '../../core/analysis/metrics.js';
@@ -202,6 +203,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
         const weights = o.weights === undefined ? undefined : o.weights.split(',').map((w) => number('--weights')(w));
         const e = await deployments.changeExperiment(id, { weights, coverage: o.coverage, reRandomise: o.reRandomise }, by(o.why));
         deps.out(`experiment ${e.id}: phase ${e.phase}, weights ${e.arms.map((a) => a.weight).join(',')}, coverage ${e.coverage}`);
+        const warning = e.phase > 0 ? unbalancedPhase(e, e.phase) : null;
+        if (warning) deps.out(`warning: ${warning}`);
       }),
     );
   exp
@@ -225,18 +228,23 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--no-cuped', 'no CUPED adjustment')
     .option('--json', 'print the whole report as JSON')
     .option('--db <url>', 'database URL')
-    .description('business metrics per arm, SRM and a verdict per metric')
+    .description('a decision per treatment arm (ship, do not ship, keep running, untrustworthy), SRM, data quality and business metrics per arm')
     .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; revenueCap?: number; cuped: boolean; json?: boolean; db?: string }) =>
       withD(o.db, async ({ deployments, analysis, rollup }) => {
         const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped, rollup });
         if (o.json) return print(r);
         deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
+        const q = r.dataQuality.activeShare;
+        deps.out(`readers with a page view after exposure: ${q.arms.map((a) => `${a.arm} ${a.share === null ? '-' : (a.share * 100).toFixed(1) + '%'}`).join(' ')}; ${q.note ?? `p = ${q.pValue.toPrecision(3)}`}${q.flag ? ' (ONE-SIDED DATA LOSS: do not trust the results)' : ''}`);
+        for (const t of r.trust) deps.out(`DO NOT TRUST THESE RESULTS: ${t.message}`);
+        for (const d of r.decisions) deps.out(`decision for ${d.arm}: ${d.decision.replaceAll('_', ' ').toUpperCase()}: ${d.sentence}`);
+        deps.out(`primary ${r.design.primaryMetric}; guardrails ${r.design.guardrailMetrics.join(', ') || 'none'} (one-sided at alpha ${r.alpha}); secondary ${r.design.secondaryMetrics.join(', ') || 'none'} (Holm-adjusted, do not decide)`);
         for (const g of r.guardrails) {
           deps.out(`serving ${g.arm}: ${g.responses} responses, error rate ${g.errorRate === null ? '-' : (g.errorRate * 100).toFixed(2) + '%'}, mean latency ${g.meanLatencyMs === null ? '-' : g.meanLatencyMs.toFixed(3) + ' ms'}`);
         }
         for (const m of r.metrics) {
-          deps.out(`${m.name}: ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
+          deps.out(`${m.name} (${m.role}): ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
           for (const c of m.comparisons) deps.out(`  ${c.verdict}`);
         }
         deps.out(`revenue in ${r.revenue.currency}`);

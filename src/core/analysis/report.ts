@@ -240,7 +240,10 @@ export function dataQuality(ordered: readonly ArmSums[]): DataQuality {
     activeShare: {
       ...r,
       arms: ordered.map((s) => ({ arm: s.arm, n: s.n, active: s.active, share: s.n > 0 ? s.active / s.n : null, pageViewsPerActive: s.active > 0 ? s.sum.pageViews / s.active : null })),
-      note: r.chi2 !== null ? null : !anyActive ? 'not run: no exposed reader sent a page view (the check needs the SDK\'s page_view events)' : 'not run: fewer than two arms with readers, or every reader active',
+      note: r.chi2 !== null ? null
+        : ordered.filter((s) => s.n > 0).length < 2 ? 'not run: fewer than two arms with readers'
+        : !anyActive ? 'not run: no exposed reader sent a page view (the check needs the SDK\'s page_view events)'
+        : 'not run: every exposed reader sent a page view, nothing is lost',
     },
   };
 }

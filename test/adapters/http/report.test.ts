@@ -46,6 +46,13 @@ describe('GET /v1/admin/experiments/:id/report', () => {
     const dwell = rep.metrics.find((m: { metric: string }) => m.metric === 'dwell_per_read');
     expect(dwell.arms.map((a: { value: number }) => a.value)).toEqual([42_000, 42_000]);
     expect(rep.metrics.map((m: { metric: string }) => m.metric)).toEqual(['ctr', 'articles_read', 'pages_per_session', 'dwell_per_read', 'conversion', 'revenue_per_reader']);
+    expect(rep.metrics.map((m: { role: string }) => m.role)).toEqual(['secondary', 'primary', 'secondary', 'guardrail', 'guardrail', 'secondary']);
+    // The experiment's primary and guardrails (the defaults here), one decision for the one treatment arm.
+    expect(rep.design).toEqual({ primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'], secondaryMetrics: ['ctr', 'pages_per_session', 'revenue_per_reader'], alpha: 0.05, adjustment: 'holm' });
+    expect(rep.decisions).toEqual([{ arm: 'b', decision: 'keep_running', sentence: expect.stringMatching(/^no detectable effect on articles read per reader yet/) }]);
+    // These readers sent reads but no page view: the data-loss check cannot run and says why.
+    expect(rep.dataQuality.activeShare).toMatchObject({ flag: false, pValue: 1, note: "not run: no exposed reader sent a page view (the check needs the SDK's page_view events)" });
+    expect(rep.trust).toEqual([]);
 
     // Guardrails per arm from the serve records: 40 responses in all, no faults.
     expect(rep.guardrails.map((g: { arm: string }) => g.arm)).toEqual(['control', 'b']);
@@ -53,5 +60,25 @@ describe('GET /v1/admin/experiments/:id/report', () => {
     expect(rep.guardrails.every((g: { errorRate: number | null }) => g.errorRate === 0)).toBe(true);
     const bad = await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/nope/report', headers: admin });
     expect(bad.statusCode).toBe(404);
+  });
+
+  it('PATCH weights without reRandomise warns, and that phase\'s report is "do not trust" in the JSON', async () => {
+    const body = { id: 'rep-w', placement: 'read-next', layer: 'rep-w', primaryMetric: 'ctr', guardrailMetrics: ['articles_read'], arms: [{ name: 'control', recommender: { kind: 'none', version: '1' } }, { name: 'b', recommender: { kind: 'latest', version: '1' } }] };
+    const create = await t.app.inject({ method: 'POST', url: '/v1/admin/experiments', headers: admin, payload: body });
+    expect(create.json()).toMatchObject({ primaryMetric: 'ctr', guardrailMetrics: ['articles_read'] });
+    const badMetric = await t.app.inject({ method: 'POST', url: '/v1/admin/experiments', headers: admin, payload: { ...body, id: 'rep-x', guardrailMetrics: ['conversion', 'clicks'] } });
+    expect(badMetric.statusCode).toBe(400);
+    expect(badMetric.json().error).toMatchObject({ code: 'invalid_field', field: 'guardrailMetrics/1' });
+    expect((await t.app.inject({ method: 'POST', url: '/v1/admin/experiments/rep-w/start', headers: admin })).statusCode).toBe(200);
+    const changed = await t.app.inject({ method: 'PATCH', url: '/v1/admin/experiments/rep-w', headers: admin, payload: { weights: [0.2, 0.8] } });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({ phase: 2, warning: expect.stringMatching(/^phase 2 has weights 0\.2,0\.8 where phase 1 had 0\.5,0\.5, without re-randomising: .*"reRandomise": true\)$/) });
+    const rep = (await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/rep-w/report', headers: admin })).json();
+    expect(rep.design.primaryMetric).toBe('ctr');
+    expect(rep.trust.map((x: { code: string }) => x.code)).toEqual(['unbalanced_phase']);
+    expect(rep.decisions[0]).toMatchObject({ decision: 'untrustworthy', sentence: expect.stringMatching(/^do not trust these results: phase 2 has weights/) });
+    for (const m of rep.metrics) expect(m.comparisons[0].verdict).toBe('do not trust these results (weights changed without re-randomising)');
+    const again = await t.app.inject({ method: 'PATCH', url: '/v1/admin/experiments/rep-w', headers: admin, payload: { weights: [0.5, 0.5], reRandomise: true } });
+    expect(again.json()).toMatchObject({ phase: 3, warning: null });
   });
 });

@@ -148,7 +148,7 @@ describe('do not trust these results: SRM, one-sided data loss, a phase with cha
     const none = readers().map((r) => ({ ...r, reads: Math.max(0, r.reads - 1), dwellMs: 0 }));
     const a = analyseExperiment(METRICS, two, [arm('control', none), arm('b', readers())], opts);
     expect(a.dataQuality.activeShare.flag).toBe(false);
-    expect(a.dataQuality.activeShare.note).toBe('not run: fewer than two arms with readers, or every reader active');
+    expect(a.dataQuality.activeShare.note).toBe('not run: every exposed reader sent a page view, nothing is lost');
     expect(a.trust).toEqual([]);
   });
 

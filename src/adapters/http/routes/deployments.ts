@@ -3,7 +3,7 @@ import type { LivePlacement } from '../../../app/deployments.js';
 import type { Actor } from '../../../app/ports.js';
 import { experimentReport } from '../../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../../app/reports.js';
-import type { Experiment } from '../../../core/experiments/experiment.js';
+import { unbalancedPhase, type Experiment } from '../../../core/experiments/experiment.js';
 import { DomainError } from '../../../core/kernel/errors.js';
 import type { RecommenderConfig } from '../../../core/recommend/types.js';
 import type { AppDeps } from '../app.js';
@@ -262,14 +262,16 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     {
       schema: {
         tags: ['experiments'], security, params: idParam, response: errors,
-        summary: 'Change weights or audience; on a running experiment this starts a new phase (readers keep their arm unless reRandomise)',
+        summary: 'Change weights or audience; on a running experiment this starts a new phase (readers keep their arm unless reRandomise; changing weights without it returns a warning: that phase fails SRM by construction)',
         body: { type: 'object', additionalProperties: false, properties: { weights: { type: 'array', items: { type: 'number' } }, coverage: { type: 'number' }, reRandomise: { type: 'boolean' }, reason } },
       },
     },
     async (req) => {
       const { id } = req.params as { id: string };
       const b = req.body as { weights?: number[]; coverage?: number; reRandomise?: boolean; reason?: string };
-      return experimentJson(await d.changeExperiment(id, b, actor(req, b.reason)));
+      const e = await d.changeExperiment(id, b, actor(req, b.reason));
+      // Weights changed without re-randomising: the new phase fails SRM by construction (unbalancedPhase).
+      return { ...experimentJson(e), warning: e.phase > 0 ? unbalancedPhase(e, e.phase) : null };
     },
   );
 };
