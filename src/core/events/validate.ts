@@ -50,10 +50,11 @@ export interface ValidationContext {
 export const jsonTextIsEscapeFree = (text: string): boolean => !text.includes('\\u');
 
 const AJV_OPTIONS = { allErrors: false, strict: true, strictRequired: false, allowUnionTypes: true } as const;
+// Validators are compiled on first use of their type, not at module load: compiling all ten took a
+// good share of the server's start (issue 13: listen within a second of starting).
 const ajv = new Ajv(AJV_OPTIONS);
-const validators = Object.fromEntries(
-  Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
-) as Record<EventType, ValidateFunction>;
+const validators: Partial<Record<EventType, ValidateFunction>> = {};
+const exactValidator = (type: EventType): ValidateFunction => (validators[type] ??= ajv.compile(EVENT_SCHEMAS[type]));
 
 /**
  * The schemas' length limits count code points (JSON Schema), which ajv does with a function call
@@ -72,9 +73,8 @@ function unitLengthSchema(schema: unknown): unknown {
   return out;
 }
 const fastAjv = new Ajv({ ...AJV_OPTIONS, unicode: false, logger: false } as ConstructorParameters<typeof Ajv>[0]);
-const fastValidators = Object.fromEntries(
-  Object.entries(EVENT_SCHEMAS).map(([type, schema]) => [type, fastAjv.compile(unitLengthSchema(schema) as object)]),
-) as Record<EventType, ValidateFunction>;
+const fastValidators: Partial<Record<EventType, ValidateFunction>> = {};
+const fastValidator = (type: EventType): ValidateFunction => (fastValidators[type] ??= fastAjv.compile(unitLengthSchema(EVENT_SCHEMAS[type]) as object));
 const SERVER_ONLY = new Set<string>(SERVER_EVENT_TYPES);
 const TYPES = new Set<string>(EVENT_TYPES);
 
@@ -133,8 +133,8 @@ function validateWith(raw: unknown, ctx: ValidationContext, fast: boolean): Even
   }
   const type = o.type as EventType;
   // 2.
-  if (!fast || !fastValidators[type](o)) {
-    const validate = validators[type];
+  if (!fast || !fastValidator(type)(o)) {
+    const validate = exactValidator(type);
     if (!validate(o)) return { ok: false, error: fromAjv(validate.errors![0]!) };
   }
   // 3.
