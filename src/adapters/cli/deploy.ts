@@ -6,6 +6,7 @@ import { experimentReport } from '../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../app/reports.js';
 import { unbalancedPhase } from '../../core/experiments/experiment.js';
 import { DomainError } from '../../core/kernel/errors.js';
+import { parseIsoWithZone } from '../../core/kernel/time.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
 import type { RevenueCurrency } from '../../core/analysis/metrics.js';
 
@@ -269,8 +270,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (placement: string, o: { since?: string; db?: string }) =>
       withD(o.db, async ({ records }) => {
-        const since = o.since === undefined ? deps.now() - 24 * 3_600_000 : Date.parse(o.since);
-        if (!Number.isFinite(since)) throw new DomainError('invalid_field', `--since "${o.since}" is not an ISO 8601 time`, { field: 'since' });
+        const since = o.since === undefined ? deps.now() - 24 * 3_600_000 : parseIsoWithZone(o.since);
+        if (since === undefined) throw new DomainError('invalid_field', `--since "${o.since}" is not an ISO 8601 time with a zone, on a day that exists`, { field: 'since' });
         print(await shadowReport(records, placement, since));
       }),
     );

@@ -155,6 +155,11 @@ describe('shadows', () => {
     const unknown = await adminCall('GET', '/v1/admin/shadow-report?placement=nope');
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error.code).toBe('unknown_placement');
+
+    // A day that does not exist is refused, not rolled over into the next month.
+    const impossible = await adminCall('GET', '/v1/admin/shadow-report?placement=reported&since=2026-11-31T00:00:00Z');
+    expect(impossible.statusCode).toBe(400);
+    expect(impossible.json().error).toMatchObject({ code: 'invalid_field', field: 'since' });
   });
 });
 

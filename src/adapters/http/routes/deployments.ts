@@ -5,6 +5,7 @@ import { experimentReport } from '../../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../../app/reports.js';
 import { unbalancedPhase, type Experiment } from '../../../core/experiments/experiment.js';
 import { DomainError } from '../../../core/kernel/errors.js';
+import { parseIsoWithZone } from '../../../core/kernel/time.js';
 import type { RecommenderConfig } from '../../../core/recommend/types.js';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
@@ -193,7 +194,8 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
       const q = req.query as { placement: string; since?: string; limit: number };
       if (!d.get(q.placement)) throw new DomainError('unknown_placement', `unknown placement "${q.placement}"`, { field: 'placement' });
       await deps.recordWriter.flush();
-      const since = q.since ? Date.parse(q.since) : deps.clock.now() - 24 * 3_600_000;
+      const since = q.since ? parseIsoWithZone(q.since) : deps.clock.now() - 24 * 3_600_000;
+      if (since === undefined) throw new DomainError('invalid_field', `"since" is not an ISO 8601 time with a zone, on a day that exists`, { field: 'since' });
       return shadowReport(deps.records, q.placement, since, q.limit);
     },
   );
