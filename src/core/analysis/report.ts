@@ -126,8 +126,10 @@ function stat(m: MetricDef, s: ArmSums, cuped: boolean): ArmStat {
   if (m.kind === 'mean') return moment(k);
   const d = m.denominator!;
   const pair = `${k}*${d}`;
-  const cross = s.preCrossProducts[pair];
-  if (cuped && PRE_MEASURES.has(k) && PRE_MEASURES.has(d) && cross !== undefined) {
+  // An arm with no exposed reader has no sums at all: zeros, so both arms of a comparison get the
+  // same kind of statistic (a plain ratio against a CUPED one cannot be compared).
+  const cross = s.preCrossProducts[pair] ?? { prePre: 0, postPre: 0, prePost: 0 };
+  if (cuped && PRE_MEASURES.has(k) && PRE_MEASURES.has(d)) {
     return cupedRatioStat({
       n: s.n, mPost: moment(k), dPost: moment(d), mPre: preMoment(k), dPre: preMoment(d),
       sumMPostMPre: s.sumPostPre[k], sumDPostDPre: s.sumPostPre[d], sumMPreDPre: cross.prePre,

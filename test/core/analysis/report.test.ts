@@ -48,6 +48,16 @@ describe('analyseExperiment', () => {
     expect(none.metrics[0]!.arms.map((a) => a.n)).toEqual([0, 0]);
     expect(none.srm.pValue).toBe(1);
   });
+
+  it('analyses every metric, CUPED ratios included, when one arm has no exposed reader yet', () => {
+    // Found by the browser test (report.browser.test.ts): one reader exposed, the other arm empty,
+    // used to throw "cannot compare a ratio statistic with a cuped_ratio control" (HTTP 500).
+    const one: ArmSums = { ...sums('b', 1, [1]), preCrossProducts: { 'dwellMs*reads': { prePre: 0, postPre: 0, prePost: 0 } } };
+    for (const engine of ['frequentist', 'sequential', 'bayesian'] as const) {
+      const r = analyseExperiment(METRICS, [{ name: 'control', weight: 0.5 }, { name: 'b', weight: 0.5 }], [one], { engine, alpha: 0.05 });
+      expect(r.metrics.map((m) => m.arms.map((a) => a.n))).toEqual(METRICS.map(() => [0, 1]));
+    }
+  });
 });
 
 describe('CUPED in the report', () => {
