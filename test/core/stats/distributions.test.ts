@@ -132,11 +132,14 @@ describe('Student t distribution', () => {
     [0.975, 1e6, 1.9599663568141066],
   ])('F⁻¹(%d; ν = %d) = %d', (p, df, v) => expect(rel(studentTQuantile(p, df), v)).toBeLessThan(1e-11));
 
+  // Tolerance 1e-8: near ν = 1e6 the round trip loses up to 1.4e-9 (worst of 200,000 random cases,
+  // p ≈ 0.046), which made a 1e-9 bound fail about one CI run in a hundred; the table above pins the
+  // quantile itself to 1e-11 against reference values.
   it('inverts its CDF for any p and ν (fast-check)', () => {
     fc.assert(
       fc.property(fc.double({ min: 1e-9, max: 1 - 1e-9, noNaN: true }), fc.double({ min: 0.5, max: 1e6, noNaN: true }), (p, df) => {
         const t = studentTQuantile(p, df);
-        return rel(studentTCdf(t, df), p) < 1e-9;
+        return rel(studentTCdf(t, df), p) < 1e-8;
       }),
       { numRuns: 300 },
     );
