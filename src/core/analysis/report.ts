@@ -210,6 +210,7 @@ export function decide(
   alpha: number,
   trust: readonly TrustProblem[],
   mde = 0.02,
+  untested: readonly { name: string; error: string }[] = [],
 ): ArmDecision {
   if (trust.length > 0) return { arm, decision: 'untrustworthy', sentence: `do not trust these results: ${trust.map((t) => t.message).join('; ')}` };
   const { metric: m, comparison: c, adjustedPValue: p } = primary;
@@ -219,7 +220,10 @@ export function decide(
     if ((c.estimate > 0) === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
     if (harmed.length > 0) return { arm, decision: 'do_not_ship', sentence: `${effect} but ${harms}: do not ship it as it is` };
     const guards = guardrailNames.length > 0 ? ` with no guardrail significantly harmed (${guardrailNames.map((g) => g.toLowerCase()).join(', ')})` : '';
-    return { arm, decision: 'ship', sentence: `${effect}${guards}: ship it` };
+    // A guardrail the engine could not test (no data in an arm, zero variance) cannot show harm:
+    // it does not block the decision, but the sentence says so, so nobody reads it as cleared.
+    const caveat = untested.length > 0 ? ` (not testable: ${untested.map((u) => `${u.name.toLowerCase()}: ${u.error}`).join('; ')})` : '';
+    return { arm, decision: 'ship', sentence: `${effect}${guards}${caveat}: ship it` };
   }
   const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
   return { arm, decision: 'keep_running', sentence: `no detectable effect on ${m.name.toLowerCase()} yet (p = ${fmtP(p)}): ${stillNeeded(c, primary.nPerArm, alpha, mde)}${watch}` };
@@ -351,7 +355,8 @@ export function analyseExperiment(
   const decisions = treatments.map((t, i) => {
     const pc = primaryResult.comparisons[i]!;
     const harmed = guardResults.filter((g) => g.comparisons[i]!.significant).map((g) => ({ metric: metrics.find((m) => m.id === g.metric)!, comparison: g.comparisons[i]!, harmPValue: g.comparisons[i]!.harmPValue! }));
-    return decide({ metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) }, harmed, guardResults.map((g) => g.name), t.arm, alpha, trust);
+    const untested = guardResults.filter((g) => g.comparisons[i]!.error !== null).map((g) => ({ name: g.name, error: g.comparisons[i]!.error! }));
+    return decide({ metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) }, harmed, guardResults.map((g) => g.name), t.arm, alpha, trust, 0.02, untested);
   });
   return {
     srm, dataQuality: quality, trust,

@@ -53,6 +53,13 @@ describe('the decision per treatment arm', () => {
     ]);
   });
 
+  it('says which guardrail it could not test when it ships (no subscriptions in either arm: zero variance)', () => {
+    const noSubs = (o: { more?: number } = {}) => readers(o).map((r) => ({ ...r, subscribed: 0 }));
+    const d = analyseExperiment(METRICS, two, [arm('control', noSubs()), arm('b', noSubs({ more: 3 }))], opts).decisions[0]!;
+    expect(d.decision).toBe('ship');
+    expect(d.sentence).toMatch(/\(not testable: subscription conversion: .+\): ship it$/);
+  });
+
   it('does not ship a primary that falls, nor one that rises while a guardrail is harmed', () => {
     const worse = analyseExperiment(METRICS, two, [arm('control', readers({ more: 3 })), arm('b', readers())], opts).decisions[0]!;
     expect(worse).toMatchObject({ decision: 'do_not_ship' });
