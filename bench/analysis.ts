@@ -27,7 +27,6 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
@@ -44,7 +43,7 @@ import { FreshState } from '../src/core/recommend/fresh-state.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import {
   cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, int, loadAverage, machineInfo, makeTempDir, median, pidsByName,
-  runCleanups, secondsSince, type CpuUsage,
+  runBench, secondsSince, withPg, type CpuUsage,
 } from './lib.js';
 
 // ---- settings
@@ -203,17 +202,6 @@ interface Backend {
   /** Bytes of the events table (PostgreSQL: with its indexes) as stored. */
   sizes(storage: KyselyStorage): Promise<{ events: number }>;
   discard(): Promise<void>;
-}
-
-async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
 }
 
 function sqliteBackend(keep: boolean): Backend {
@@ -677,11 +665,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  runCleanups();
-}
+await runBench(main);

@@ -23,7 +23,6 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import { Deployments } from '../src/app/deployments.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
@@ -34,7 +33,7 @@ import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
 import {
   commandExists, cpuSnapshot, cpuUsage, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo,
-  mainThreadProfile, makeTempDir, median, percentile, pidsByName, REPO_ROOT, runCleanups, runCommand, runWrk, startServer,
+  mainThreadProfile, makeTempDir, median, percentile, pidsByName, REPO_ROOT, runBench, runCommand, runWrk, startServer, withPg,
   summarizeCpuProfile, wrkScript, type CpuSnapshot, type ServerHandle, type CpuUsage, type ProfileSummary, type WrkResult,
 } from './lib.js';
 
@@ -384,17 +383,6 @@ function sqliteBackend(dir: string, sync: 'FULL' | 'NORMAL'): Backend {
       remove(name);
     },
   };
-}
-
-async function withPg<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
 }
 
 async function postgresBackend(adminUrl: string): Promise<{ backend: Backend; version: string } | { unreachable: string }> {
@@ -874,11 +862,4 @@ async function main(argv: string[]): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  runCleanups();
-}
+await runBench(main);

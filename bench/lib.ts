@@ -10,6 +10,7 @@ import { availableParallelism, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 
 /** The repository root (bench/..). */
@@ -29,6 +30,33 @@ export function runCleanups(): void {
     } catch {
       // best effort: keep cleaning up
     }
+  }
+}
+
+/**
+ * A bench's entry point: runs `main` with the command-line arguments, sets the exit code from it
+ * (1 on a throw, with the stack), and runs the clean-ups whatever happens.
+ */
+export async function runBench(main: (argv: string[]) => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  } finally {
+    runCleanups();
+  }
+}
+
+/** Runs `fn` on a fresh PostgreSQL client (3 s to connect), closed afterwards. */
+export async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
   }
 }
 

@@ -32,7 +32,7 @@ import { validateEvent } from '../src/core/events/validate.js';
 import { seededRng, type Rng } from '../src/core/kernel/rng.js';
 import {
   commandExists, cpuSnapshot, cpuUsage, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, mainThreadProfile,
-  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, REPO_ROOT, runCleanups, runCommand, runWrk, startHttpProcess,
+  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, REPO_ROOT, runBench, runCommand, runWrk, startHttpProcess,
   startServer, summarizeCpuProfile, wrkScript, type CpuSnapshot, type CpuUsage, type ProfileSummary, type ServerHandle, type WrkResult,
 } from './lib.js';
 
@@ -792,11 +792,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  runCleanups();
-}
+await runBench(main);

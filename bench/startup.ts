@@ -27,12 +27,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import type { Article } from '../src/core/catalog/article.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
-import { filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, makeTempDir, median, onCleanup, REPO_ROOT, runCleanups, secondsSince } from './lib.js';
+import { filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, makeTempDir, median, onCleanup, REPO_ROOT, runBench, secondsSince, withPg } from './lib.js';
 
 // ---- settings
 
@@ -237,17 +236,6 @@ interface Target {
   notes: string;
 }
 
-async function withPg<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  c.on('error', () => undefined);
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end().catch(() => undefined);
-  }
-}
-
 function sqliteTarget(): Target {
   const dir = makeTempDir('readnext-bench-startup-');
   const path = join(dir, 'startup.db');
@@ -343,11 +331,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`bench: ${(e as Error).stack ?? String(e)}`);
-  process.exitCode = 1;
-} finally {
-  runCleanups();
-}
+await runBench(main);
