@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assignArm, normaliseWeights, overlaps, parseExperiment, phaseSeed, type Experiment, type Phase } from '../../../src/core/experiments/experiment.js';
 import type { HashVersion } from '../../../src/core/experiments/hash.js';
-import { DomainError } from '../../../src/core/kernel/errors.js';
+import { domainError } from '../../helpers/errors.js';
 
 const T = Date.parse('2026-03-01T12:00:00Z');
 
@@ -242,16 +242,6 @@ describe('phases', () => {
   });
 });
 
-/** The DomainError a call throws (fails the test when it does not throw one). */
-function domainError(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
 
 describe('normaliseWeights', () => {
   it('normalises weights whose sum is within 0.001 of 1 (result sums to 1 within 1e-12, proportions kept)', () => {

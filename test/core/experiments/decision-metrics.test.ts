@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_GUARDRAIL_METRICS, DEFAULT_PRIMARY_METRIC, decisionMetrics, parseExperiment, unbalancedPhase, type Experiment, type Phase,
 } from '../../../src/core/experiments/experiment.js';
-import { DomainError } from '../../../src/core/kernel/errors.js';
+import { domainError } from '../../helpers/errors.js';
 
 const T = Date.parse('2026-03-01T12:00:00Z');
 const arms = [
@@ -11,15 +11,6 @@ const arms = [
 ];
 const base = { id: 'dm-1', placement: 'read-next', arms };
 
-function domainError(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('primaryMetric and guardrailMetrics of an experiment definition', () => {
   it('default to articles read, guarded by conversion and dwell per read', () => {

@@ -1,6 +1,5 @@
 /** Builders shared by the recommend tests: articles, signals, fresh states and request contexts. */
 import type { Article } from '../../../src/core/catalog/article.js';
-import { DomainError } from '../../../src/core/kernel/errors.js';
 import { FreshState } from '../../../src/core/recommend/fresh-state.js';
 import { DEFAULT_PLACEMENT, type PlacementConfig } from '../../../src/core/recommend/placement.js';
 import type { Signal } from '../../../src/core/recommend/signals.js';
@@ -51,13 +50,4 @@ export function context(
   return buildContext(state, { placement, articleId, readerId, sessionId: null, k, now });
 }
 
-/** Runs `f` and returns the DomainError it throws (fails the test if it throws anything else or nothing). */
-export function domainError(f: () => unknown): DomainError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw new Error(`expected a DomainError, got ${String(e)}`);
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
+export { domainError } from '../../helpers/errors.js';
