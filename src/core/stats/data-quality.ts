@@ -5,7 +5,7 @@
  * of exposed readers who sent anything at all afterwards. Tests: test/core/stats/data-quality.test.ts.
  */
 import { chiSquareSf } from './distributions.js';
-import { SRM_THRESHOLD } from './srm.js';
+import { SRM_THRESHOLD, type SrmResult } from './srm.js';
 
 /**
  * Flag below this p-value: SRM's threshold (0.001), for the same reasons. The check runs on every
@@ -15,15 +15,8 @@ import { SRM_THRESHOLD } from './srm.js';
  */
 export const DATA_LOSS_THRESHOLD = SRM_THRESHOLD;
 
-export interface ActiveShareResult {
-  /** Pearson statistic; null when the test was not run (fewer than 2 arms with readers, or every reader active, or none). */
-  readonly chi2: number | null;
-  /** Arms with readers − 1; null when the test was not run. */
-  readonly df: number | null;
-  readonly pValue: number;
-  /** pValue < DATA_LOSS_THRESHOLD. */
-  readonly flag: boolean;
-}
+/** The same fields as SRM's result (a Pearson statistic, its p-value and the flag at DATA_LOSS_THRESHOLD); chi2 and df are null when the test was not run (fewer than 2 arms with readers, or every reader active, or none). */
+export type ActiveShareResult = SrmResult;
 
 /**
  * Pearson chi-square test of homogeneity (Pearson 1900) of the active share across arms, on the
