@@ -21,9 +21,7 @@ export async function startServer(config: Readonly<Config>, print: (line: string
   for (const k of services.keyStates) {
     if (k.generated) print(`readnext: generated the ${k.role} key (shown once, stored hashed): ${k.generated}`);
   }
-  const deps = appDeps(services, [demoSite({ articles: services.storage, clock: services.clock })]);
-  const timeouts = { headersMs: config.headersTimeoutMs, requestMs: config.requestTimeoutMs, keepAliveMs: config.keepAliveTimeoutMs };
-  const app = await createApp({ ...deps, options: { ...deps.options, timeouts } });
+  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, clock: services.clock })]));
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

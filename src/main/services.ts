@@ -217,7 +217,10 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     clock: s.clock,
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
-    options: { bodyLimitBytes: s.config.bodyLimitBytes, corsOrigins: s.config.corsOrigins, logLevel: s.config.logLevel, version: VERSION },
+    options: {
+      bodyLimitBytes: s.config.bodyLimitBytes, corsOrigins: s.config.corsOrigins, logLevel: s.config.logLevel, version: VERSION,
+      timeouts: { headersMs: s.config.headersTimeoutMs, requestMs: s.config.requestTimeoutMs, keepAliveMs: s.config.keepAliveTimeoutMs },
+    },
     plugins,
   };
 }
