@@ -317,18 +317,22 @@ export function analyseExperiment(
 
   const control = ordered[0]!;
   const treatments = ordered.slice(1);
+  // Each metric's statistic per arm, computed once: the two-sided comparisons and the guardrails'
+  // one-sided harm tests both read them.
+  const stats = new Map(metrics.map((m) => [m.id, { control: stat(m, control, cuped), treatments: treatments.map((t) => stat(m, t, cuped)) }]));
   const compared = metrics.map((m) => ({
     m,
-    comparisons: treatments.map((t) => compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine, alpha, difference: 'relative', inverse: m.inverse })),
+    comparisons: stats.get(m.id)!.treatments.map((ts) => compareArms(stats.get(m.id)!.control, ts, { engine, alpha, difference: 'relative', inverse: m.inverse })),
   }));
   // Holm families: the primary over arms; the secondaries over metrics × arms.
   const primaryAdjusted = holm(compared.find((x) => x.m.id === primaryId)!.comparisons.map(decisionPValue));
   const secondary = compared.filter((x) => role(x.m.id) === 'secondary');
   const secondaryAdjusted = holm(secondary.flatMap((x) => x.comparisons.map(decisionPValue)));
-  const harmP = (m: MetricDef, t: ArmSums, c: Comparison): number => {
+  const harmP = (m: MetricDef, i: number, c: Comparison): number => {
     if (c.error !== null) return 1;
     if (engine === 'bayesian') return c.chanceToWin ?? 1;
-    const lower = compareArms(stat(m, control, cuped), stat(m, t, cuped), { engine, alpha, difference: 'relative', sides: m.inverse ? 'greater' : 'less' });
+    const s = stats.get(m.id)!;
+    const lower = compareArms(s.control, s.treatments[i]!, { engine, alpha, difference: 'relative', sides: m.inverse ? 'greater' : 'less' });
     return lower.error === null && lower.pValue !== null ? lower.pValue : 1;
   };
 
@@ -341,7 +345,7 @@ export function analyseExperiment(
       comparisons: comparisons.map((c, i) => {
         const t = treatments[i]!;
         const adjustedPValue = r === 'primary' ? primaryAdjusted[i]! : r === 'secondary' ? secondaryAdjusted[secondaryAt + i]! : null;
-        const harmPValue = r === 'guardrail' ? harmP(m, t, c) : null;
+        const harmPValue = r === 'guardrail' ? harmP(m, i, c) : null;
         const p = (adjustedPValue ?? harmPValue)!;
         const significant = c.error === null && p < alpha;
         return { ...c, arm: t.arm, adjustedPValue, harmPValue, significant, verdict: untrusted ?? verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha) };
