@@ -6,7 +6,7 @@ import type { Actor, AppendOutcome, AuditEntry, KeyRole, RollupProgress, RollupW
 import type { Experiment } from '../../core/experiments/experiment.js';
 import type { ArmSums, RevenueCurrency } from '../../core/analysis/metrics.js';
 import type { PlacementConfig } from '../../core/recommend/placement.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider } from './migrations/index.js';
 import { armSumsFromRows, armSumsQuery, rollupFlow, unpricedQuery } from './rollups.js';
 import { articleToRow, exposureToRow, rowToArticle, rowToEvent, rowToExposure, rowToServe, serveToRow, decodeSlate } from './rows.js';
 import type { Database } from './schema.js';

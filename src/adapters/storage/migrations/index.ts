@@ -1,0 +1,39 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { foundation } from './0001-foundation.js';
+import { placements } from './0002-placements.js';
+import { deployments } from './0003-deployments.js';
+import { fewerServeIndexes } from './0004-fewer-serve-indexes.js';
+import { analysisRollups } from './0005-analysis-rollups.js';
+import { bodyToExtra } from './0006-event-extra.js';
+import { readerDaysByDay } from './0007-reader-days-by-day.js';
+import { idsCollateC } from './0008-ids-collate-c.js';
+import { servesOneIndex } from './0009-serves-one-index.js';
+import { reportOverReceiveTime } from './0010-report-over-receive-time.js';
+
+/**
+ * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
+ * and takes a lock, so several processes starting together are safe). Written once with Kysely's
+ * schema builder for both dialects; `autoIncrement` vs `serial` is the one dialect branch.
+ *
+ * Frozen: never edit a released migration, add the next one. A migration imports nothing but
+ * `kysely` and its siblings here (test/adapters/storage/migrations.test.ts): what it needs of the
+ * live code is copied in as it was on release (0006), so changing the live code cannot change
+ * what an old migration does to a database that has not run it yet. The names are what databases
+ * record as applied: they never change.
+ */
+const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> = {
+  '0001_foundation': foundation,
+  '0002_placements': placements,
+  '0003_deployments': deployments,
+  '0004_fewer_serve_indexes': fewerServeIndexes,
+  '0005_analysis_rollups': analysisRollups,
+  '0006_event_extra': bodyToExtra,
+  '0007_reader_days_by_day': readerDaysByDay,
+  '0008_ids_collate_c': idsCollateC,
+  '0009_serves_one_index': servesOneIndex,
+  '0010_report_over_receive_time': reportOverReceiveTime,
+};
+
+export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
+  return { getMigrations: async () => Object.fromEntries(Object.entries(MIGRATIONS).map(([name, m]) => [name, m(dialect)])) };
+}

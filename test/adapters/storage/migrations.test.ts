@@ -1,0 +1,41 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrationProvider } from '../../../src/adapters/storage/migrations/index.js';
+
+const DIR = resolve('src/adapters/storage/migrations');
+
+/** Every module specifier a file imports or re-exports, statically or dynamically. */
+function specifiers(source: string): string[] {
+  const out: string[] = [];
+  const patterns = [/\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g, /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g];
+  for (const p of patterns) for (const m of source.matchAll(p)) out.push(m[1]!);
+  return out;
+}
+
+describe('migrations are frozen', () => {
+  it('import nothing but kysely and each other (a change to live code cannot change an old migration)', () => {
+    const files = readdirSync(DIR, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThanOrEqual(11);
+    const outside: string[] = [];
+    for (const f of files) {
+      for (const s of specifiers(readFileSync(join(DIR, f), 'utf8'))) {
+        const inside = s.startsWith('.') && !relative(DIR, resolve(dirname(join(DIR, f)), s)).startsWith('..');
+        if (s !== 'kysely' && !inside) outside.push(`${f}: ${s}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
+
+  it('catches an import from outside (the check above fires)', () => {
+    expect(specifiers("import { eventExtra } from '../rows.js';\nimport type { X } from 'kysely';\nconst m = await import('node:fs');")).toEqual(['../rows.js', 'kysely', 'node:fs']);
+  });
+
+  it('keep the names databases have recorded, in order, for both dialects', async () => {
+    const names = [
+      '0001_foundation', '0002_placements', '0003_deployments', '0004_fewer_serve_indexes', '0005_analysis_rollups',
+      '0006_event_extra', '0007_reader_days_by_day', '0008_ids_collate_c', '0009_serves_one_index', '0010_report_over_receive_time',
+    ];
+    for (const dialect of ['sqlite', 'postgres'] as const) expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);
+  });
+});
