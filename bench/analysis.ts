@@ -31,7 +31,7 @@ import { openStorage } from '../src/adapters/storage/open.js';
 import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
 import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
-import { Deployments } from '../src/app/deployments.js';
+import { DeploymentAdmin, type ExperimentView } from '../src/app/deploy-admin.js';
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
@@ -39,7 +39,7 @@ import { validateEvent } from '../src/core/events/validate.js';
 import { assignArm } from '../src/core/experiments/experiment.js';
 import { fixedClock, type Clock } from '../src/core/kernel/clock.js';
 import { seededRng, type Rng } from '../src/core/kernel/rng.js';
-import { FreshState } from '../src/core/recommend/fresh-state.js';
+import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import {
   cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, int, loadAverage, machineInfo, makeTempDir, median, pidsByName,
@@ -282,7 +282,7 @@ interface OneReport {
 }
 
 /** One full report, timed, with the time spent in armSums and in the rollup catch-up it starts with. */
-async function reportOnce(storage: KyselyStorage, deployments: Deployments, clock: Clock, rollups: AnalysisRollups): Promise<OneReport> {
+async function reportOnce(storage: KyselyStorage, deployments: ExperimentView, clock: Clock, rollups: AnalysisRollups): Promise<OneReport> {
   let armSumsS = NaN;
   let catchUpS = NaN;
   const timedRollups = {
@@ -416,8 +416,8 @@ async function runBackend(backend: Backend): Promise<Result> {
   try {
     // 1. the experiment
     const clock = fixedClock(START);
-    const deployments = new Deployments(storage, new FreshState(), clock);
-    await deployments.load();
+    const deployments = new DeploymentAdmin(storage, builtinRegistry(), clock);
+    await deployments.init();
     const actor = { actor: 'bench', reason: 'bench:analysis' };
     await deployments.createExperiment(
       {
@@ -492,7 +492,8 @@ async function runBackend(backend: Backend): Promise<Result> {
     const batchEvents = ROLLUP_BATCH_EVENTS[storage.dialect];
     // Sized as the server sizes them (SQLite: passes of about 0.1 s, from batchEvents).
     const adaptive = ROLLUP_ADAPTIVE[storage.dialect];
-    const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents, adaptive });
+    const experiments = await deployments.experiments();
+    const rollups = new AnalysisRollups(storage, experiments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents, adaptive });
     progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`);
     let cpu0 = cpuSnapshot(groups());
     t0 = performance.now();
@@ -511,7 +512,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     // 5. the report: one warm-up, then REPEATS timed runs
     cpu0 = cpuSnapshot(groups());
     for (let i = 0; i <= REPEATS; i++) {
-      const r = await reportOnce(storage, deployments, clock, rollups);
+      const r = await reportOnce(storage, experiments, clock, rollups);
       progress(`${label}: report ${i === 0 ? 'warm-up' : `run ${i}/${REPEATS}`}: ${fixed(r.s, 3)} s (catch-up ${fixed(r.catchUpS, 3)} s, armSums ${fixed(r.armSumsS, 3)} s)`);
       if (i > 0) res.reports.push(r);
       else res.errors.push(...checkReport(r.report));

@@ -24,10 +24,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openStorage } from '../src/adapters/storage/open.js';
-import { Deployments } from '../src/app/deployments.js';
+import { DeploymentAdmin } from '../src/app/deploy-admin.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import { assignArm } from '../src/core/experiments/experiment.js';
-import { FreshState } from '../src/core/recommend/fresh-state.js';
+import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import { systemClock } from '../src/main/services.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
@@ -456,8 +456,8 @@ const EXPERIMENT_ID = 'bench-ingest';
 async function exposeEveryReader(url: string, sync: 'FULL' | 'NORMAL'): Promise<number> {
   const storage = await openStorage(url, { sqlite: { synchronous: sync } });
   try {
-    const deployments = new Deployments(storage, new FreshState(), systemClock);
-    await deployments.load();
+    const deployments = new DeploymentAdmin(storage, builtinRegistry(), systemClock);
+    await deployments.init();
     const actor = { actor: 'bench', reason: 'bench:ingest --experiment' };
     await deployments.createExperiment(
       {

@@ -4,7 +4,7 @@ import { decisionMetrics, unbalancedPhase } from '../core/experiments/experiment
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Engine } from '../core/stats/compare.js';
-import type { Deployments } from './deployments.js';
+import type { ExperimentView } from './deploy-admin.js';
 import type { AnalysisStore, RollupProgress, UnpricedRevenue } from './ports.js';
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
@@ -49,7 +49,7 @@ export interface ExperimentReport extends ExperimentAnalysis {
  * in its role (the experiment's primary, guardrail or secondary metrics), and one decision per treatment arm (analyseExperiment).
  */
 export async function experimentReport(
-  deployments: Deployments,
+  experiments: ExperimentView,
   store: AnalysisStore,
   clock: Clock,
   id: string,
@@ -61,7 +61,7 @@ export async function experimentReport(
     rollup?: { lagMs?: number; money?: RevenueCurrency };
   } = {},
 ): Promise<ExperimentReport> {
-  const e = deployments.getExperiment(id)?.experiment;
+  const e = experiments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
   if (e.phase === 0) throw new DomainError('invalid_state', `experiment "${id}" has not started`, { field: 'status' });
   const phase = opts.phase ?? e.phase;
@@ -76,7 +76,7 @@ export async function experimentReport(
   const money = (opts.rollups ? opts.rollups.money : opts.rollup?.money) ?? DEFAULT_REVENUE_CURRENCY;
   const rolled = await (opts.rollups
     ? opts.rollups.catchUp({ maxMs: REPORT_CATCH_UP_MS })
-    : new AnalysisRollups(store, deployments, clock, { ...DEFAULT_ROLLUP, lagMs: opts.rollup?.lagMs ?? DEFAULT_ROLLUP.lagMs, money }).catchUp());
+    : new AnalysisRollups(store, experiments, clock, { ...DEFAULT_ROLLUP, lagMs: opts.rollup?.lagMs ?? DEFAULT_ROLLUP.lagMs, money }).catchUp());
   const [sums, serves, unpriced] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase), store.unpricedRevenue(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
   const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true, ...decisionMetrics(e), phaseProblem: unbalancedPhase(e, phase) });

@@ -2,12 +2,13 @@ import type { Clock } from '../core/kernel/clock.js';
 import { percentile } from '../core/experiments/shadow.js';
 import { sequentialTest } from '../core/stats/sequential.js';
 import { proportionStat } from '../core/stats/statistics.js';
+import type { Guardrails } from '../core/recommend/placement.js';
+import type { DeploymentAdmin } from './deploy-admin.js';
+import type { LivePlacements } from './live-placements.js';
+import type { RecordStore } from './ports.js';
 
 /** Error rate of the CTR guardrail's always-valid test. */
 const CTR_ALPHA = 0.05;
-import type { Guardrails } from '../core/recommend/placement.js';
-import type { Deployments } from './deployments.js';
-import type { RecordStore } from './ports.js';
 
 export interface CanaryCheck {
   placement: string;
@@ -65,7 +66,8 @@ export function evaluateGuardrails(
 
 export class CanaryGuard {
   constructor(
-    private readonly deployments: Deployments,
+    private readonly placements: Pick<LivePlacements, 'list'>,
+    private readonly admin: Pick<DeploymentAdmin, 'stopCanary'>,
     private readonly records: RecordStore,
     private readonly clock: Clock,
     private readonly log: (msg: string) => void,
@@ -74,7 +76,7 @@ export class CanaryGuard {
   /** Checks every canary once; rolls back the ones that breach. */
   async checkAll(): Promise<CanaryCheck[]> {
     const out: CanaryCheck[] = [];
-    for (const p of this.deployments.list()) {
+    for (const p of this.placements.list()) {
       const c = p.config.canary;
       if (!c) continue;
       const serves = await this.records.servesSince(p.config.name, c.startedTs, 200_000);
@@ -86,7 +88,8 @@ export class CanaryGuard {
       let rolledBack = false;
       if (r.breaches.length > 0) {
         try {
-          await this.deployments.patch(p.config.name, { canary: null }, { actor: 'guardrail', reason: `canary ${c.recommender.kind}@${c.recommender.version} rolled back: ${r.breaches.join('; ')}` }, 'canary rollback');
+          // The revision judged here: if another process rolled back (or redeployed) meanwhile, this is a conflict.
+          await this.admin.stopCanary(p.config.name, { actor: 'guardrail', reason: `canary ${c.recommender.kind}@${c.recommender.version} rolled back: ${r.breaches.join('; ')}` }, { action: 'canary rollback', expectedRevision: p.revision });
           rolledBack = true;
           this.log(`canary on ${p.config.name} rolled back: ${r.breaches.join('; ')}`);
         } catch (e) {

@@ -2,7 +2,7 @@ import type { RevenueCurrency } from '../core/analysis/metrics.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Experiment } from '../core/experiments/experiment.js';
-import type { Deployments } from './deployments.js';
+import type { ExperimentView } from './deploy-admin.js';
 import type { AnalysisStore, RollupProgress, RollupWindow } from './ports.js';
 
 export interface RollupOptions {
@@ -107,7 +107,7 @@ export class AnalysisRollups {
 
   constructor(
     private readonly store: Pick<AnalysisStore, 'advanceRollups'>,
-    private readonly deployments: Pick<Deployments, 'listExperiments'>,
+    private readonly deployments: Pick<ExperimentView, 'listExperiments'>,
     private readonly clock: Clock,
     private readonly opts: RollupOptions,
     private readonly log: (msg: string) => void = () => undefined,

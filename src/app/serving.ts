@@ -7,7 +7,7 @@ import type { FreshState } from '../core/recommend/fresh-state.js';
 import { SharedSlates } from '../core/recommend/shared-slates.js';
 import type { ComposedSlate, SlateRequest } from '../core/recommend/slate.js';
 import type { Recommender } from '../core/recommend/types.js';
-import type { Deployments, LiveExperiment, LivePlacement } from './deployments.js';
+import type { LiveExperiment, LivePlacement, LivePlacements } from './live-placements.js';
 import type { RecordWriter } from './record-writer.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 
@@ -118,7 +118,7 @@ export class RecommendationService {
 
   constructor(
     private readonly state: FreshState,
-    private readonly deployments: Deployments,
+    private readonly placements: Pick<LivePlacements, 'get'>,
     private readonly records: RecordWriter,
     private readonly exposures: ExposureMemory,
     private readonly clock: Clock,
@@ -155,7 +155,7 @@ export class RecommendationService {
   recommend(req: RecRequest): RecResponse {
     const started = this.timer();
     // 1. Resolve the placement and the slate size.
-    const placement = this.deployments.get(req.placement);
+    const placement = this.placements.get(req.placement);
     if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
     const k = req.k ?? placement.config.defaultK;
     if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {

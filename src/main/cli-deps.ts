@@ -3,13 +3,14 @@ import { loadConfig } from '../config/config.js';
 import { startServer } from './server.js';
 import { openDb, systemClock, VERSION } from './services.js';
 import { userInfo } from 'node:os';
-import { Deployments } from '../app/deployments.js';
+import { DeploymentAdmin } from '../app/deploy-admin.js';
 import type { Clock } from '../core/kernel/clock.js';
-import { FreshState } from '../core/recommend/fresh-state.js';
+import { appRecommenders } from './recommenders.js';
 
 /** Wires the CLI to the real services. `env` is passed through to the config loader (tests give their own). */
 export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void; isTty: boolean; clock?: Clock; env?: NodeJS.ProcessEnv }): CliDeps {
   const config = (over: { db?: string; host?: string; port?: number } = {}) => loadConfig(over, io.env);
+  const registry = appRecommenders();
   return {
     version: VERSION,
     clock: io.clock ?? systemClock,
@@ -35,6 +36,7 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
       return { store: storage, url: c.db, close: () => storage.close() };
     },
     deploy: {
+      registry,
       actor: `cli:${userInfo().username}`,
       now: () => (io.clock ?? systemClock).now(),
       out: io.out,
@@ -46,8 +48,9 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
       async open(db) {
         const c = config({ db });
         const storage = await openDb(c);
-        const deployments = new Deployments(storage, new FreshState(), io.clock ?? systemClock);
-        await deployments.load();
+        // The admin side only: validating a deployment needs the registry, not the serving state.
+        const deployments = new DeploymentAdmin(storage, registry, io.clock ?? systemClock);
+        await deployments.init();
         const rollup = { lagMs: c.rollupLagMs, money: { currency: c.currency, rates: c.fxRates } };
         return { deployments, records: storage, audit: storage, analysis: storage, rollup, close: () => storage.close() };
       },

@@ -8,7 +8,8 @@ import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
 import { ApiKeys, type KeyState } from '../app/keys.js';
-import { Deployments } from '../app/deployments.js';
+import { DeploymentAdmin } from '../app/deploy-admin.js';
+import { LivePlacements } from '../app/live-placements.js';
 import type { Secrets } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
@@ -18,7 +19,8 @@ import type { KyselyStorage } from '../adapters/storage/kysely-store.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
-import { createRecommender } from '../core/recommend/heuristics/index.js';
+import type { RecommenderRegistry } from '../core/recommend/registry.js';
+import { appRecommenders } from './recommenders.js';
 import type { ArticleStore, EventStore } from '../app/ports.js';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -50,7 +52,11 @@ export interface Services {
   state: FreshState;
   feed: FreshFeed;
   catalog: CatalogService;
-  deployments: Deployments;
+  /** The deployment and experiment use cases (admin side). */
+  deployments: DeploymentAdmin;
+  /** What this process serves, refreshed after every admin write and by polling the deploy version. */
+  placements: LivePlacements;
+  registry: RecommenderRegistry;
   canaryGuard: CanaryGuard;
   rollups: AnalysisRollups;
   exposures: ExposureMemory;
@@ -87,6 +93,8 @@ export async function openServices(
     warmInBackground?: boolean;
     /** The store the replay reads (tests wrap it to hold the replay; default the storage). */
     replayStore?: (storage: KyselyStorage) => EventStore & ArticleStore;
+    /** The recommender kinds (default: main's, appRecommenders). */
+    registry?: RecommenderRegistry;
   } = {},
 ): Promise<Services> {
   const clock = opts.clock ?? systemClock;
@@ -96,8 +104,12 @@ export async function openServices(
   const feed = new FreshFeed(state, opts.replayStore?.(storage) ?? storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
   const t0 = performance.now();
   const articles = await feed.loadCatalog();
-  const deployments = new Deployments(storage, state, clock);
-  await deployments.load();
+  const registry = opts.registry ?? appRecommenders();
+  const placements = new LivePlacements(storage, registry, state);
+  // A write is served by this process before it returns (other processes poll the deploy version).
+  const deployments = new DeploymentAdmin(storage, registry, clock, () => placements.refresh());
+  await deployments.init();
+  await placements.load();
   const exposures = new ExposureMemory();
   // SQLite writes are serial: one big commit at a time. PostgreSQL commits in parallel on its pool, so
   // smaller commits, several at once, keep both the server and the database busy.
@@ -123,7 +135,7 @@ export async function openServices(
     },
   });
   const faultsLogged = new Set<string>();
-  const recommendations = new RecommendationService(state, deployments, recordWriter, exposures, clock, () => timeOrderedUuid(clock.now(), randomUUID()), () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
+  const recommendations = new RecommendationService(state, placements, recordWriter, exposures, clock, () => timeOrderedUuid(clock.now(), randomUUID()), () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
     // Log a fault once per placement and recommender; the counters keep the totals.
     const key = `${placement}|${kind}|${message}`;
     if (faultsLogged.has(key)) return;
@@ -131,7 +143,7 @@ export async function openServices(
     log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
   });
   // 6. The warm-up. Until it is done, `latest` serves (it needs only the catalog).
-  recommendations.warmingUp(createRecommender({ kind: 'latest', version: '1' }, state));
+  recommendations.warmingUp(registry.build({ kind: 'latest', version: '1' }, state));
   const days = Math.round((config.replayMs / 86_400_000) * 10) / 10;
   let status = `rebuilding the serving state: replaying the reading signals of the last ${days} days`;
   if (opts.warmInBackground) log(`${status} (${articles} articles loaded; events are stored meanwhile, recommendations served by "latest" until ready)`);
@@ -148,7 +160,7 @@ export async function openServices(
     const { signals, buffered } = await replay.done;
     status = 'loading the running experiments\' exposures';
     let running = 0;
-    for (const { experiment } of deployments.listExperiments()) {
+    for (const { experiment } of placements.listExperiments()) {
       if (experiment.status !== 'running') continue;
       exposures.load(experiment.id, await storage.listExposures(experiment.id));
       running++;
@@ -169,22 +181,22 @@ export async function openServices(
     });
   }
   const catalog = new CatalogService(storage, clock, feed);
-  const canaryGuard = new CanaryGuard(deployments, storage, clock, log);
+  const canaryGuard = new CanaryGuard(placements, deployments, storage, clock, log);
   checkRollupLag(storage.dialect, config.rollupLagMs);
   const money = { currency: config.currency, rates: config.fxRates };
-  const rollups = new AnalysisRollups(storage, deployments, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect], money }, log);
+  const rollups = new AnalysisRollups(storage, placements, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect], money }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {
     feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
-    placementTimer = setInterval(() => void deployments.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
+    placementTimer = setInterval(() => void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
     rollups.start(config.rollupIntervalMs, config.rollupShare ?? BACKGROUND_SHARE[storage.dialect]);
   }
   return {
-    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, canaryGuard, rollups, exposures, recommendations,
+    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, placements, registry, canaryGuard, rollups, exposures, recommendations,
     warmedUp: warmedUp.catch(() => undefined),
     warmingUp: () => (recommendations.warming ? (failed ?? status) : undefined),
     async close() {
@@ -207,6 +219,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     catalog: s.catalog,
     recommendations: s.recommendations,
     deployments: s.deployments,
+    placements: s.placements,
     canaryGuard: s.canaryGuard,
     records: s.storage,
     audit: s.storage,

@@ -64,7 +64,7 @@ describe('a recommender fault', () => {
     const s = await openServices(config, { clock: fixedClock(T0), log: (m) => logs.push(m) });
     try {
       await s.catalog.upsert(articles);
-      const placement = s.deployments.get('read-next')!;
+      const placement = s.placements.get('read-next')!;
       const broken = { kind: 'co-read', version: 'broken', recommend: () => { throw new Error('model file missing'); } };
       placement.chain = [broken, ...placement.chain.slice(1)];
       for (let i = 0; i < 3; i++) {

@@ -1,19 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Deployments, LivePlacement } from '../../app/deployments.js';
+import type { Deployment, DeploymentAdmin } from '../../app/deploy-admin.js';
 import type { Actor, AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
 import { experimentReport } from '../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../app/reports.js';
 import { unbalancedPhase } from '../../core/experiments/experiment.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../core/kernel/time.js';
+import { kindsMarkdown, type RecommenderRegistry } from '../../core/recommend/registry.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
 import type { RevenueCurrency } from '../../core/analysis/metrics.js';
 
 /** What the deploy, experiment and shadow commands need: the deployments use case on the configured database. */
 export interface DeployDeps {
+  /** The recommender kinds this build knows (`readnext recommenders`). */
+  registry: RecommenderRegistry;
   open(db: string | undefined): Promise<{
-    deployments: Deployments; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore;
+    deployments: DeploymentAdmin; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore;
     /** The configured rollup lag (READNEXT_ROLLUP_LAG_MS) and revenue currency (READNEXT_CURRENCY, READNEXT_FX_RATES). */
     rollup?: { lagMs: number; money: RevenueCurrency };
     close(): Promise<void>;
@@ -47,13 +50,13 @@ const number = (name: string) => (v: string) => {
   return n;
 };
 
-const summary = (p: LivePlacement) =>
+const summary = (p: Deployment) =>
   `${p.config.name}: revision ${p.revision}, live ${p.config.live.kind}@${p.config.live.version}` +
   (p.config.shadows.length ? `, shadows ${p.config.shadows.map((s) => `${s.kind}@${s.version}`).join(' ')}` : '') +
   (p.config.canary ? `, canary ${p.config.canary.recommender.kind}@${p.config.canary.recommender.version} on ${p.config.canary.percent}%` : '') +
   (p.experiments.length ? `, experiments ${p.experiments.map((e) => e.experiment.id).join(' ')}` : '');
 
-/** Adds `deploy`, `experiment`, `shadow` and `audit` to the program. */
+/** Adds `recommenders`, `deploy`, `experiment`, `shadow` and `audit` to the program. */
 export function registerDeploy(program: Command, deps: DeployDeps): void {
   const by = (why: string | undefined): Actor => ({ actor: deps.actor, reason: why ?? null });
   const withD = async <T>(db: string | undefined, f: (d: Awaited<ReturnType<DeployDeps['open']>>) => Promise<T>): Promise<T> => {
@@ -66,6 +69,22 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
   };
   const print = (v: unknown) => deps.out(JSON.stringify(v, null, 2));
 
+  program
+    .command('recommenders')
+    .description('the recommender kinds this build knows, with their params (default, range, unit)')
+    .option('--markdown', 'as the markdown table in the README')
+    .action((o: { markdown?: boolean }) => {
+      const kinds = deps.registry.kinds();
+      if (o.markdown) return deps.out(kindsMarkdown(kinds).trimEnd());
+      for (const k of kinds) {
+        deps.out(`${k.kind}: ${k.doc}`);
+        for (const [name, p] of Object.entries(k.params)) {
+          const range = p.type === 'enum' ? `one of ${p.values.join(', ')}` : p.type === 'boolean' ? 'true or false' : `${p.min} to ${p.max}${p.unit ? ` ${p.unit}` : ''}`;
+          deps.out(`  ${name} = ${String(p.default)} (${range}): ${p.doc}`);
+        }
+      }
+    });
+
   const deploy = program.command('deploy').description('what each placement serves: live, shadows, canary; rollback; history');
   deploy
     .command('show')
@@ -75,7 +94,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .description('show deployments')
     .action(async (placement: string | undefined, o: { db?: string; json?: boolean }) =>
       withD(o.db, async ({ deployments }) => {
-        const list = placement ? [deployments.get(placement) ?? missing(placement)] : deployments.list();
+        const list = placement ? [(await deployments.get(placement)) ?? missing(placement)] : await deployments.list();
         if (o.json) print(list.map((p) => ({ ...p.config, revision: p.revision })));
         else for (const p of list) deps.out(summary(p));
       }),
@@ -89,7 +108,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .description('make a recommender live on a placement')
     .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
-      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.patch(placement, { live: recommender(spec, o.params) }, by(o.why), 'set live')))),
+      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.setLive(placement, recommender(spec, o.params), by(o.why))))),
     );
   const shadow = deploy.command('shadow').description('shadow recommenders: computed on live requests and logged, never shown');
   for (const action of ['add', 'remove'] as const) {
@@ -103,11 +122,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
       .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
         withD(o.db, async ({ deployments }) => {
           const rc = recommender(spec, o.params);
-          const cur = deployments.get(placement) ?? missing(placement);
-          const others = cur.config.shadows.filter((s) => !(s.kind === rc.kind && s.version === rc.version));
-          if (action === 'remove' && others.length === cur.config.shadows.length) throw new DomainError('unknown_recommender', `no shadow ${spec} on ${placement}`, { field: 'recommender' });
-          const shadows = action === 'add' ? [...others, rc] : others;
-          deps.out(summary(await deployments.patch(placement, { shadows }, by(o.why), `${action} shadow`)));
+          deps.out(summary(action === 'add' ? await deployments.addShadow(placement, rc, by(o.why)) : await deployments.removeShadow(placement, rc, by(o.why))));
         }),
       );
   }
@@ -125,8 +140,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (placement: string, spec: string, o: { percent: number; maxErrorRate: number; maxP99Ms: number; minCtrRatio: number; params?: string; why?: string; db?: string }) =>
       withD(o.db, async ({ deployments }) => {
-        const c = { recommender: recommender(spec, o.params), percent: o.percent, guardrails: { maxErrorRate: o.maxErrorRate, maxP99LatencyMs: o.maxP99Ms, minCtrRatio: o.minCtrRatio }, startedTs: deps.now() };
-        deps.out(summary(await deployments.patch(placement, { canary: c as never }, by(o.why), 'start canary')));
+        const c = { recommender: recommender(spec, o.params), percent: o.percent, guardrails: { maxErrorRate: o.maxErrorRate, maxP99LatencyMs: o.maxP99Ms, minCtrRatio: o.minCtrRatio } };
+        deps.out(summary(await deployments.startCanary(placement, c, by(o.why))));
       }),
     );
   canary
@@ -135,7 +150,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--why <reason>', 'why (kept in the audit log)')
     .option('--db <url>', 'database URL')
     .action(async (placement: string, o: { why?: string; db?: string }) =>
-      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.patch(placement, { canary: null }, by(o.why), 'stop canary')))),
+      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.stopCanary(placement, by(o.why))))),
     );
   deploy
     .command('rollback')
@@ -214,7 +229,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (id: string, o: { db?: string }) =>
       withD(o.db, async ({ deployments, records }) => {
-        const e = deployments.getExperiment(id)?.experiment;
+        const e = (await deployments.experiments()).getExperiment(id)?.experiment;
         if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
         const extra = e.kind === 'interleaving' && e.phase > 0 ? { interleaving: await interleavingReport(records, e.id, e.phase, [e.arms[0]!.name, e.arms[1]!.name]) } : {};
         print({ ...e, ...extra });
@@ -232,7 +247,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .description('a decision per treatment arm (ship, do not ship, keep running, untrustworthy), SRM, data quality and business metrics per arm')
     .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; revenueCap?: number; cuped: boolean; json?: boolean; db?: string }) =>
       withD(o.db, async ({ deployments, analysis, rollup }) => {
-        const r = await experimentReport(deployments, analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped, rollup });
+        const r = await experimentReport(await deployments.experiments(), analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped, rollup });
         if (o.json) return print(r);
         deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`);
         deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
@@ -257,7 +272,7 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (o: { db?: string }) =>
       withD(o.db, async ({ deployments }) => {
-        for (const { experiment: e } of deployments.listExperiments()) deps.out(`${e.id}\t${e.status}\tphase ${e.phase}\t${e.kind}\t${e.placement}\t${e.arms.map((a) => a.name).join(',')}`);
+        for (const { experiment: e } of (await deployments.experiments()).listExperiments()) deps.out(`${e.id}\t${e.status}\tphase ${e.phase}\t${e.kind}\t${e.placement}\t${e.arms.map((a) => a.name).join(',')}`);
       }),
     );
 

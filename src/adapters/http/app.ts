@@ -8,7 +8,8 @@ import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
 import type { CanaryGuard } from '../../app/canary.js';
-import type { Deployments } from '../../app/deployments.js';
+import type { DeploymentAdmin } from '../../app/deploy-admin.js';
+import type { LivePlacements } from '../../app/live-placements.js';
 import type { AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
 import type { RecommendationService } from '../../app/serving.js';
 import type { RecordWriter } from '../../app/record-writer.js';
@@ -33,7 +34,10 @@ export interface AppDeps {
   collector: Collector;
   catalog: CatalogService;
   recommendations: RecommendationService;
-  deployments: Deployments;
+  /** The admin use cases (validate, store, audit, shadows, canary, experiments). */
+  deployments: DeploymentAdmin;
+  /** What this process serves: read by the admin API's GETs, reports and shadow checks. */
+  placements: LivePlacements;
   canaryGuard: CanaryGuard;
   records: RecordStore;
   audit: Pick<PlacementStore, 'listAudit'>;

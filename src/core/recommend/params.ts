@@ -22,6 +22,9 @@ export interface BoolParam {
 }
 export type ParamSpec = NumberParam | EnumParam | BoolParam;
 
+/** The values of a params spec once read: booleans, enum strings and numbers. */
+export type ParamValues<S extends Record<string, ParamSpec>> = { [K in keyof S]: S[K] extends BoolParam ? boolean : S[K] extends EnumParam<infer T> ? T : number };
+
 /**
  * Applies defaults and checks every parameter of a recommender config; unknown parameters are
  * errors naming them (a typo must not silently deploy the defaults).
@@ -30,7 +33,7 @@ export function readParams<S extends Record<string, ParamSpec>>(
   kind: string,
   specs: S,
   given: Record<string, unknown> | undefined,
-): { [K in keyof S]: S[K] extends BoolParam ? boolean : S[K] extends EnumParam<infer T> ? T : number } {
+): ParamValues<S> {
   const out: Record<string, unknown> = {};
   const input = given ?? {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DomainError('invalid_field', `${kind}: params must be an object`, { field: 'params' });

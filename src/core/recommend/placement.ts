@@ -100,7 +100,7 @@ const articleIds = (v: unknown, field: string): string[] => {
 
 /**
  * Validates a placement config (admin API body). Omitted fields take the defaults; recommender
- * kinds and params are checked by whoever builds them (createRecommender).
+ * kinds and params are checked by the recommender registry (RecommenderRegistry.validate).
  */
 export function parsePlacementConfig(name: string, input: unknown, now = 0): PlacementConfig {
   if (!PLACEMENT_NAME.test(name)) throw new DomainError('invalid_field', 'a placement name is 1 to 64 of a-z, 0-9, "-" and "_"', { field: 'name' });

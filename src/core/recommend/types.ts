@@ -33,7 +33,7 @@ export interface Candidate {
  * A recommender is a pure function of its context and the fresh state it was built on.
  *
  * @example
- * const r = createRecommender({ kind: 'latest', version: '1', params: {} }, state);
+ * const r = registry.build({ kind: 'latest', version: '1', params: {} }, state);
  * r.recommend(ctx, 10) // up to 10 eligible candidates, best first
  */
 export interface Recommender {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRecommender } from '../../../src/core/recommend/heuristics/index.js';
+import { createRecommender } from '../../../src/core/recommend/kinds/index.js';
 import type { RecommenderConfig } from '../../../src/core/recommend/types.js';
 import { article, click, context, domainError, freshState, HOUR, MIN, NOW, read, view } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRng, type Rng } from '../../../src/core/kernel/rng.js';
-import { createRecommender } from '../../../src/core/recommend/heuristics/index.js';
+import { createRecommender } from '../../../src/core/recommend/kinds/index.js';
 import { composeSlate, eligibility } from '../../../src/core/recommend/slate.js';
 import type { Recommender } from '../../../src/core/recommend/types.js';
 import { barePlacement, DAY, freshState, NOW, read } from './helpers.js';

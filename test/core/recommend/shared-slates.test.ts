@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
-import { createRecommender } from '../../../src/core/recommend/heuristics/index.js';
+import { createRecommender } from '../../../src/core/recommend/kinds/index.js';
 import type { PlacementConfig } from '../../../src/core/recommend/placement.js';
 import { SHARED_MAX_AGE_MS, SharedSlates } from '../../../src/core/recommend/shared-slates.js';
 import { composeSlate, type ComposedSlate, type SlateRequest } from '../../../src/core/recommend/slate.js';

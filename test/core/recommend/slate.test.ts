@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
 import { isShowable } from '../../../src/core/recommend/catalog-index.js';
-import { createRecommender } from '../../../src/core/recommend/heuristics/index.js';
+import { createRecommender } from '../../../src/core/recommend/kinds/index.js';
 import { DEFAULT_PLACEMENT, parsePlacementConfig, type PlacementConfig } from '../../../src/core/recommend/placement.js';
 import { composeSlate, type SlateRequest } from '../../../src/core/recommend/slate.js';
 import type { Recommender } from '../../../src/core/recommend/types.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import type { LivePlacement } from '../../../app/deployments.js';
+import type { CanaryInput, Deployment } from '../../../app/deploy-admin.js';
 import type { Actor } from '../../../app/ports.js';
 import { experimentReport } from '../../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../../app/reports.js';
@@ -29,7 +29,7 @@ function actor(req: FastifyRequest, bodyReason?: unknown): Actor {
   return { actor: typeof a === 'string' && a.trim() !== '' ? a.slice(0, 200) : 'admin-api', reason: why };
 }
 
-export const deploymentJson = (p: LivePlacement) => ({ ...p.config, revision: p.revision, experiments: p.experiments.map((e) => e.experiment.id) });
+export const deploymentJson = (p: Deployment) => ({ ...p.config, revision: p.revision, experiments: p.experiments.map((e) => e.experiment.id) });
 const experimentJson = (e: Experiment) => ({
   ...e,
   createdAt: new Date(e.createdTs).toISOString(),
@@ -41,15 +41,16 @@ const experimentJson = (e: Experiment) => ({
 export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
   const d = deps.deployments;
+  const live = deps.placements;
 
   app.get('/v1/admin/deployments', { schema: { tags: ['deploy'], security, summary: 'Every placement\'s deployment', response: errors } }, async () => ({
-    version: d.deployVersion,
-    items: d.list().map(deploymentJson),
+    version: live.deployVersion,
+    items: live.list().map(deploymentJson),
   }));
 
   app.get('/v1/admin/deployments/:placement', { schema: { tags: ['deploy'], security, params: placementParam, response: errors } }, async (req) => {
     const { placement } = req.params as { placement: string };
-    const p = d.get(placement);
+    const p = live.get(placement);
     if (!p) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
     return deploymentJson(p);
   });
@@ -84,7 +85,7 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     async (req) => {
       const { placement } = req.params as { placement: string };
       const b = req.body as { recommender: RecommenderConfig; reason?: string };
-      return deploymentJson(await d.patch(placement, { live: b.recommender }, actor(req, b.reason), 'set live'));
+      return deploymentJson(await d.setLive(placement, b.recommender, actor(req, b.reason)));
     },
   );
 
@@ -94,10 +95,7 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     async (req) => {
       const { placement } = req.params as { placement: string };
       const b = req.body as { recommender: RecommenderConfig; reason?: string };
-      const cur = d.get(placement);
-      if (!cur) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
-      const shadows = [...cur.config.shadows.filter((s) => !(s.kind === b.recommender.kind && s.version === b.recommender.version)), b.recommender];
-      return deploymentJson(await d.patch(placement, { shadows }, actor(req, b.reason), 'add shadow'));
+      return deploymentJson(await d.addShadow(placement, b.recommender, actor(req, b.reason)));
     },
   );
 
@@ -106,11 +104,7 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     { schema: { tags: ['deploy'], security, summary: 'Remove a shadow', response: errors } },
     async (req) => {
       const { placement, kind, version } = req.params as { placement: string; kind: string; version: string };
-      const cur = d.get(placement);
-      if (!cur) throw new DomainError('unknown_placement', `unknown placement "${placement}"`, { field: 'placement' });
-      const shadows = cur.config.shadows.filter((s) => !(s.kind === kind && s.version === version));
-      if (shadows.length === cur.config.shadows.length) throw new DomainError('unknown_recommender', `no shadow ${kind}@${version} on "${placement}"`, { field: 'kind' });
-      return deploymentJson(await d.patch(placement, { shadows }, actor(req), 'remove shadow'));
+      return deploymentJson(await d.removeShadow(placement, { kind, version }, actor(req)));
     },
   );
 
@@ -125,14 +119,15 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     },
     async (req) => {
       const { placement } = req.params as { placement: string };
-      const { reason: why, ...canary } = req.body as Record<string, unknown>;
-      return deploymentJson(await d.patch(placement, { canary: { ...canary, startedTs: deps.clock.now() } as never }, actor(req, why), 'start canary'));
+      // The body's shape is checked by parsePlacementConfig (missing fields name themselves).
+      const { reason: why, ...canary } = req.body as CanaryInput & { reason?: string };
+      return deploymentJson(await d.startCanary(placement, canary, actor(req, why)));
     },
   );
 
   app.delete('/v1/admin/deployments/:placement/canary', { schema: { tags: ['deploy'], security, params: placementParam, summary: 'Stop the canary', response: errors } }, async (req) => {
     const { placement } = req.params as { placement: string };
-    return deploymentJson(await d.patch(placement, { canary: null }, actor(req), 'stop canary'));
+    return deploymentJson(await d.stopCanary(placement, actor(req)));
   });
 
   app.post(
@@ -192,7 +187,7 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     },
     async (req) => {
       const q = req.query as { placement: string; since?: string; limit: number };
-      if (!d.get(q.placement)) throw new DomainError('unknown_placement', `unknown placement "${q.placement}"`, { field: 'placement' });
+      if (!live.get(q.placement)) throw new DomainError('unknown_placement', `unknown placement "${q.placement}"`, { field: 'placement' });
       await deps.recordWriter.flush();
       const since = q.since ? parseIsoWithZone(q.since) : deps.clock.now() - 24 * 3_600_000;
       if (since === undefined) throw new DomainError('invalid_field', `"since" is not an ISO 8601 time with a zone, on a day that exists`, { field: 'since' });
@@ -220,13 +215,13 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
     async (req) => {
       const { id } = req.params as { id: string };
       await deps.recordWriter.flush();
-      return experimentReport(d, deps.analysis, deps.clock, id, { ...(req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean }), rollups: deps.rollups });
+      return experimentReport(live, deps.analysis, deps.clock, id, { ...(req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean }), rollups: deps.rollups });
     },
   );
 
   app.get('/v1/admin/experiments/:id/interleaving', { schema: { tags: ['experiments'], security, params: idParam, summary: 'Team preference per reader with a sign test (interleaving experiments)', response: errors } }, async (req) => {
     const { id } = req.params as { id: string };
-    const e = d.getExperiment(id)?.experiment;
+    const e = live.getExperiment(id)?.experiment;
     if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
     if (e.kind !== 'interleaving') throw new DomainError('invalid_state', `experiment "${id}" is not an interleaving experiment`, { field: 'kind' });
     await deps.recordWriter.flush();
@@ -240,12 +235,12 @@ export const deploymentRoutes = (deps: AppDeps): FastifyPluginAsync => async (ap
   });
 
   app.get('/v1/admin/experiments', { schema: { tags: ['experiments'], security, response: errors } }, async () => ({
-    items: d.listExperiments().map((e) => experimentJson(e.experiment)),
+    items: live.listExperiments().map((e) => experimentJson(e.experiment)),
   }));
 
   app.get('/v1/admin/experiments/:id', { schema: { tags: ['experiments'], security, params: idParam, response: errors } }, async (req) => {
     const { id } = req.params as { id: string };
-    const e = d.getExperiment(id);
+    const e = live.getExperiment(id);
     if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
     return experimentJson(e.experiment);
   });
