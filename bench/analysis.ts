@@ -27,10 +27,10 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { openStorage } from '../src/adapters/storage/open.js';
-import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
+import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
+import { kyselyOf } from '../src/adapters/storage/testing.js';
 import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
-import { AnalysisRollups, BACKGROUND_SHARE, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../src/app/rollups.js';
+import { AnalysisRollups } from '../src/app/rollups.js';
 import { DeploymentAdmin, type ExperimentView } from '../src/app/deploy-admin.js';
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
@@ -200,7 +200,7 @@ interface Backend {
   url: string;
   notes: string[];
   /** Bytes of the events table (PostgreSQL: with its indexes) as stored. */
-  sizes(storage: KyselyStorage): Promise<{ events: number }>;
+  sizes(storage: OpenedStorage): Promise<{ events: number }>;
   discard(): Promise<void>;
 }
 
@@ -222,7 +222,7 @@ function sqliteBackend(keep: boolean): Backend {
     async sizes(storage) {
       const one = async (name: string) => {
         try {
-          const r = await sql<{ b: number }>`select sum(pgsize) as b from dbstat where name = ${name}`.execute(storage.db);
+          const r = await sql<{ b: number }>`select sum(pgsize) as b from dbstat where name = ${name}`.execute(kyselyOf(storage));
           return Number(r.rows[0]?.b ?? NaN);
         } catch {
           return NaN; // dbstat not compiled in
@@ -262,7 +262,7 @@ async function postgresBackend(keep: boolean): Promise<Backend | { unreachable: 
     url: u.toString(),
     notes: [`PostgreSQL ${version}, scratch database ${PG_DB} (dropped and recreated); server settings as found: ${settings}`],
     async sizes(storage) {
-      const r = await sql<{ t: string }>`select pg_total_relation_size('events') as t`.execute(storage.db);
+      const r = await sql<{ t: string }>`select pg_total_relation_size('events') as t`.execute(kyselyOf(storage));
       return { events: Number(r.rows[0]?.t ?? NaN) };
     },
     async discard() {
@@ -282,7 +282,7 @@ interface OneReport {
 }
 
 /** One full report, timed, with the time spent in armSums and in the rollup catch-up it starts with. */
-async function reportOnce(storage: KyselyStorage, deployments: ExperimentView, clock: Clock, rollups: AnalysisRollups): Promise<OneReport> {
+async function reportOnce(storage: OpenedStorage, deployments: ExperimentView, clock: Clock, rollups: AnalysisRollups): Promise<OneReport> {
   let armSumsS = NaN;
   let catchUpS = NaN;
   const timedRollups = {
@@ -344,7 +344,7 @@ function reportDigest(r: ExperimentReport): string[] {
  * `alongside` runs meanwhile (the rollup passes a server runs every few seconds).
  */
 async function appendTimed(
-  storage: KyselyStorage,
+  storage: OpenedStorage,
   events: readonly StoredEvent[],
   alongside?: { run: () => Promise<unknown>; stop: () => Promise<void> },
 ): Promise<{ s: number; events: number; rejected: number; passes: number }> {
@@ -489,9 +489,9 @@ async function runBackend(backend: Backend): Promise<Result> {
 
     // 4. the rollups catch up with everything loaded (a server does this every few seconds as events arrive)
     // The server's settings (pass size by database), as in src/main/services.ts.
-    const batchEvents = ROLLUP_BATCH_EVENTS[storage.dialect];
+    const batchEvents = storage.tuning.rollups.batchEvents;
     // Sized as the server sizes them (SQLite: passes of about 0.1 s, from batchEvents).
-    const adaptive = ROLLUP_ADAPTIVE[storage.dialect];
+    const adaptive = storage.tuning.rollups.adaptive;
     const experiments = await deployments.experiments();
     const rollups = new AnalysisRollups(storage, experiments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents, adaptive });
     progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`);
@@ -504,8 +504,8 @@ async function runBackend(backend: Backend): Promise<Result> {
     if (storage.dialect === 'postgres') {
       progress(`${label}: VACUUM (ANALYZE) events, exposures`);
       t0 = performance.now();
-      await sql`vacuum (analyze) events`.execute(storage.db);
-      await sql`vacuum (analyze) exposures`.execute(storage.db);
+      await sql`vacuum (analyze) events`.execute(kyselyOf(storage));
+      await sql`vacuum (analyze) exposures`.execute(kyselyOf(storage));
       res.vacuumS = secondsSince(t0);
     }
 
@@ -532,7 +532,7 @@ async function runBackend(backend: Backend): Promise<Result> {
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
       const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
-      const r = await appendTimed(storage, events, key === 'with' ? { run: () => rollups.catchUp({ maxShare: BACKGROUND_SHARE[storage.dialect] }), stop: () => rollups.stop() } : undefined);
+      const r = await appendTimed(storage, events, key === 'with' ? { run: () => rollups.catchUp({ maxShare: storage.tuning.rollups.backgroundShare }), stop: () => rollups.stop() } : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
       res.ingest[key] = r;
     }

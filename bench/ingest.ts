@@ -24,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openStorage } from '../src/adapters/storage/open.js';
+import { kyselyOf } from '../src/adapters/storage/testing.js';
 import { DeploymentAdmin } from '../src/app/deploy-admin.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import { assignArm } from '../src/core/experiments/experiment.js';
@@ -498,13 +499,13 @@ interface RollupProgress {
 async function rollupProgress(url: string, sync: 'FULL' | 'NORMAL'): Promise<RollupProgress> {
   const storage = await openStorage(url, { sqlite: { synchronous: sync } });
   try {
-    const st = (await sql<{ cursor: number | string; through_ts: number | string }>`select cursor, through_ts from rollup_state where id = 1`.execute(storage.db)).rows[0]!;
+    const st = (await sql<{ cursor: number | string; through_ts: number | string }>`select cursor, through_ts from rollup_state where id = 1`.execute(kyselyOf(storage))).rows[0]!;
     const cursor = Number(st.cursor);
     // The cursor is the rowid on SQLite and the receive time on PostgreSQL (ADR 0001).
     const rolled = storage.dialect === 'sqlite'
-      ? (await sql<{ n: number }>`select count(*) as n from events where rowid <= ${cursor}`.execute(storage.db)).rows[0]!.n
-      : (await sql<{ n: string }>`select count(*) as n from events where received_ts <= ${cursor}`.execute(storage.db)).rows[0]!.n;
-    const newest = (await sql<{ t: number | string | null }>`select max(received_ts) as t from events`.execute(storage.db)).rows[0]!.t;
+      ? (await sql<{ n: number }>`select count(*) as n from events where rowid <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n
+      : (await sql<{ n: string }>`select count(*) as n from events where received_ts <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n;
+    const newest = (await sql<{ t: number | string | null }>`select max(received_ts) as t from events`.execute(kyselyOf(storage))).rows[0]!.t;
     return { events: await storage.countEvents(), rolled: Number(rolled), behindMs: Math.max(0, Number(newest ?? 0) - Number(st.through_ts)) };
   } finally {
     await storage.close();
@@ -565,7 +566,7 @@ async function verifyDurable(url: string, sync: 'FULL' | 'NORMAL', acked: Readon
   try {
     const stored = await storage.countEvents();
     const rows = await sql<{ k: string; n: number | string }>`
-      select substr(event_id, 1, length(event_id) - 4) as k, count(*) as n from events group by substr(event_id, 1, length(event_id) - 4)`.execute(storage.db);
+      select substr(event_id, 1, length(event_id) - 4) as k, count(*) as n from events group by substr(event_id, 1, length(event_id) - 4)`.execute(kyselyOf(storage));
     const byKey = new Map(rows.rows.map((r) => [r.k, Number(r.n)]));
     let ackedEvents = 0;
     let missing = 0;

@@ -22,10 +22,10 @@ import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import Fastify from 'fastify';
 import { sql } from 'kysely';
-import { openStorage } from '../src/adapters/storage/open.js';
+import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
 import { AnalysisRollups } from '../src/app/rollups.js';
 import { systemClock } from '../src/main/services.js';
-import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
+import { kyselyOf } from '../src/adapters/storage/testing.js';
 import type { Article } from '../src/core/catalog/article.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
@@ -432,7 +432,7 @@ async function sampleCheck(server: ServerHandle, db: string, paths: readonly str
   const histories = new Map<string, string[]>();
   const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
   try {
-    const rows = await storage.db
+    const rows = await kyselyOf(storage)
       .selectFrom('events').select(['reader_id', 'article_id']).where('reader_id', 'in', [...new Set(sample.map((x) => x.q.get('reader')!))])
       .where('type', 'in', ['read', 'page_view']).orderBy('client_ts', 'desc').execute();
     for (const r of rows) {
@@ -488,10 +488,10 @@ interface ServeRows {
 
 /** Serve records after the server's SIGTERM flush; the measured run's requests carry sessions `${prefix}-N`. */
 async function serveRows(db: string, measuredPrefix: string): Promise<ServeRows> {
-  const storage: KyselyStorage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
+  const storage: OpenedStorage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
   try {
-    const total = Number((await sql<{ n: number }>`select count(*) as n from serves`.execute(storage.db)).rows[0]?.n ?? 0);
-    const rows = await storage.db
+    const total = Number((await sql<{ n: number }>`select count(*) as n from serves`.execute(kyselyOf(storage))).rows[0]?.n ?? 0);
+    const rows = await kyselyOf(storage)
       .selectFrom('serves').select(['latency_ms', 'fallback', 'fault']).where('session_id', 'like', `${measuredPrefix}-%`).where('shadow', '=', 0).execute();
     const lat = rows.map((r) => Number(r.latency_ms));
     return {

@@ -27,8 +27,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
-import { openStorage } from '../src/adapters/storage/open.js';
-import type { KyselyStorage } from '../src/adapters/storage/kysely-store.js';
+import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
+import { kyselyOf } from '../src/adapters/storage/testing.js';
 import type { Article } from '../src/core/catalog/article.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 import { filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, makeTempDir, median, onCleanup, REPO_ROOT, runBench, secondsSince, withPg } from './lib.js';
@@ -92,7 +92,7 @@ function eventSelect(dialect: 'sqlite' | 'postgres', fromTs: number, total: numb
 
 const COLUMNS = 'event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, extra';
 
-async function insertEvents(storage: KyselyStorage, total: number, fromTs: number): Promise<void> {
+async function insertEvents(storage: OpenedStorage, total: number, fromTs: number): Promise<void> {
   const select = eventSelect(storage.dialect, fromTs, total);
   for (let lo = 0; lo < total; lo += CHUNK) {
     const hi = Math.min(total, lo + CHUNK) - 1;
@@ -100,7 +100,7 @@ async function insertEvents(storage: KyselyStorage, total: number, fromTs: numbe
       storage.dialect === 'sqlite'
         ? `with recursive n(i) as (select ${lo} union all select i + 1 from n where i < ${hi}) insert into events (${COLUMNS}) select ${select} from n`
         : `insert into events (${COLUMNS}) select ${select} from generate_series(${lo}::bigint, ${hi}::bigint) as g(i)`;
-    await sql.raw(q).execute(storage.db);
+    await sql.raw(q).execute(kyselyOf(storage));
     progress(`  ${int(hi + 1)} of ${int(total)} events`);
   }
 }
@@ -126,7 +126,7 @@ async function prepare(url: string, total: number): Promise<number> {
     const now = Date.now();
     await storage.upsertArticles(articles(now), now);
     await insertEvents(storage, total, now - SPAN_MS);
-    if (storage.dialect === 'postgres') await sql`vacuum analyze events`.execute(storage.db);
+    if (storage.dialect === 'postgres') await sql`vacuum analyze events`.execute(kyselyOf(storage));
   } finally {
     await storage.close();
   }

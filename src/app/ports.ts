@@ -193,6 +193,45 @@ export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore
   close(): Promise<void>;
 }
 
+/** The shortest rollup lag that loses no events on a database, and what to say when one shorter is configured. */
+export interface RollupLagFloor {
+  ms: number;
+  /** The database, for the message: "PostgreSQL". */
+  on: string;
+  /** Why, for the message. */
+  why: string;
+}
+
+/**
+ * How a database wants the use cases to size their work: numbers measured on it, kept with the
+ * database's code (adapters/storage/sqlite.ts, postgres.ts, with their measurements) and handed to
+ * the use cases as plain options by main.
+ */
+export interface StorageTuning {
+  /** The collector's group commits: at most `maxEvents` events each (caps the configured maximum), `parallel` commits at once. */
+  commits: { maxEvents: number; parallel: number };
+  rollups: {
+    /** Events per rollup pass; the first pass's when `adaptive` (RollupOptions.batchEvents). */
+    batchEvents: number;
+    /** Passes sized by time (RollupOptions.adaptive); unset: every pass takes batchEvents. */
+    adaptive?: { targetMs: number; min: number; max: number };
+    /** The most wall time background passes take while behind, in (0, 1] (a report's catch-up is not limited; READNEXT_ROLLUP_SHARE overrides it). */
+    backgroundShare: number;
+    /** The shortest rollup lag (READNEXT_ROLLUP_LAG_MS) that loses no events. */
+    minLag: RollupLagFloor;
+  };
+}
+
+/** A storage as main hands it out: the ports, plus what main needs to wire the use cases. */
+export interface StorageHandle extends Storage {
+  readonly tuning: StorageTuning;
+  /**
+   * Whether a failed write was refused because of the data written (writing it again fails again),
+   * not because of the connection, a lock, the disk or the server (RecordWriter's isRefusal).
+   */
+  refuses(e: unknown): boolean;
+}
+
 /** Secrets come from outside the app (node:crypto in main), so the app stays testable. */
 export interface Secrets {
   newKey(): string;

@@ -3,7 +3,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { ExperimentView } from './deploy-admin.js';
-import type { AnalysisStore, RollupProgress, RollupWindow } from './ports.js';
+import type { AnalysisStore, RollupLagFloor, RollupProgress, RollupWindow } from './ports.js';
 
 export interface RollupOptions {
   /**
@@ -11,7 +11,7 @@ export interface RollupOptions {
    * exposures: one stored after its reader's events were rolled up takes them when it is rolled up
    * (adapters/storage/rollups.ts step 1), so any lag is exact on SQLite. On PostgreSQL the cursor
    * is a receive time, and an event committed after a pass has moved past its receive time would be
-   * missed: the lag must cover commit delays there (MIN_ROLLUP_LAG_MS).
+   * missed: the lag must cover commit delays there (StorageTuning's rollups.minLag).
    */
   lagMs: number;
   /** The currency revenue is rolled up in, and the rates to it (default DEFAULT_REVENUE_CURRENCY). */
@@ -31,52 +31,10 @@ export interface RollupOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
-/**
- * Events per rollup pass by database. SQLite runs a pass on the event loop (better-sqlite3 is
- * synchronous): small passes, about 0.1 s each when every event's reader is exposed (measured
- * with 100,000 exposed readers), let requests in between. PostgreSQL does the work in the
- * database while the event loop goes on.
- */
-export const ROLLUP_BATCH_EVENTS = { sqlite: 1000, postgres: 50_000 } as const;
-
-/**
- * SQLite passes are sized to hold the event loop about 0.1 s each: a pass's cost is mostly the
- * pages it dirties, which its events share, so larger passes roll up more per second (measured on
- * 1M events / 50k exposed readers: passes of 5,000 1.5-1.8x the rate of passes of 1,000) while a
- * time budget, unlike a fixed count, also bounds the hold on a slower machine or a larger table.
- * PostgreSQL passes run in the database: a fixed size.
- */
-export const ROLLUP_ADAPTIVE = { sqlite: { targetMs: 100, min: 500, max: 20_000 }, postgres: undefined } as const;
-
-/**
- * The most wall time background rollup passes take while they are behind (a report's catch-up is
- * not limited), by database; READNEXT_ROLLUP_SHARE overrides it. SQLite passes run on the event
- * loop, so their share is taken from ingestion: bench:ingest --experiment (every reader exposed,
- * 2026-12-04) measured SQLite HTTP ingestion at 125,000 events/s without rollups, 85,500 with a
- * share of 0.5 and 109,500 with 0.2. At 0.2, sustained ingestion at that peak outruns the rollups
- * (reports say how far their data goes, `dataThroughTs`, and catch up when asked); below it they keep
- * up. PostgreSQL passes run in the database, not on the event loop: 0.5.
- */
-export const BACKGROUND_SHARE = { sqlite: 0.2, postgres: 0.5 } as const;
-
-/**
- * Shortest rollup lag by database, milliseconds. SQLite: none (the cursor is a rowid, handed out in
- * commit order under one write lock). PostgreSQL: the cursor is a receive time, and an event stored
- * by a transaction that commits after a pass has passed its receive time is never rolled up; the
- * collector's group commits take milliseconds, one second is a wide margin under load, not a proof
- * (docs/adr/0001-analysis-rollups.md).
- */
-export const MIN_ROLLUP_LAG_MS = { sqlite: 0, postgres: 1000 } as const;
-
-/** Refuses a rollup lag that loses events on this database (READNEXT_ROLLUP_LAG_MS), with what to set. */
-export function checkRollupLag(dialect: 'sqlite' | 'postgres', lagMs: number): void {
-  const min = MIN_ROLLUP_LAG_MS[dialect];
-  if (!(lagMs >= min)) {
-    throw new DomainError(
-      'invalid_config',
-      `READNEXT_ROLLUP_LAG_MS must be at least ${min} on PostgreSQL, got ${lagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`,
-      { field: 'READNEXT_ROLLUP_LAG_MS' },
-    );
+/** Refuses a rollup lag that loses events on this database (READNEXT_ROLLUP_LAG_MS; the floor is the storage's, StorageTuning), with what to set. */
+export function checkRollupLag(min: RollupLagFloor, lagMs: number): void {
+  if (!(lagMs >= min.ms)) {
+    throw new DomainError('invalid_config', `READNEXT_ROLLUP_LAG_MS must be at least ${min.ms} on ${min.on}, got ${lagMs}: ${min.why}`, { field: 'READNEXT_ROLLUP_LAG_MS' });
   }
 }
 
@@ -181,7 +139,7 @@ export class AnalysisRollups {
     }
   }
 
-  /** Background passes every `everyMs`, taking at most `maxShare` of wall time while behind (BACKGROUND_SHARE). */
+  /** Background passes every `everyMs`, taking at most `maxShare` of wall time while behind (StorageTuning's rollups.backgroundShare). */
   start(everyMs: number, maxShare: number): void {
     this.timer = setInterval(() => void this.catchUp({ maxShare, background: true }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
     this.timer.unref();

@@ -3,19 +3,18 @@ import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { CanaryGuard } from '../app/canary.js';
-import { AnalysisRollups, BACKGROUND_SHARE, checkRollupLag, ROLLUP_ADAPTIVE, ROLLUP_BATCH_EVENTS } from '../app/rollups.js';
+import { AnalysisRollups, checkRollupLag } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
 import { ApiKeys, type KeyState } from '../app/keys.js';
 import { DeploymentAdmin } from '../app/deploy-admin.js';
 import { LivePlacements } from '../app/live-placements.js';
-import type { Secrets } from '../app/ports.js';
+import type { Secrets, StorageHandle } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
 import type { AppDeps } from '../adapters/http/app.js';
 import { openStorage } from '../adapters/storage/open.js';
-import type { KyselyStorage } from '../adapters/storage/kysely-store.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
@@ -33,7 +32,7 @@ export const nodeSecrets: Secrets = {
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<KyselyStorage> {
+export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<StorageHandle> {
   // A server checkpoints SQLite's WAL from a worker thread, off its event loop, every 200 ms: on one
   // core the checkpoint's CPU delays requests, and five small checkpoints a second delayed them less
   // than one big one (bench:serve p99 14 -> 7 ms; see RecordWriter).
@@ -43,7 +42,7 @@ export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}
 
 export interface Services {
   config: Readonly<Config>;
-  storage: KyselyStorage;
+  storage: StorageHandle;
   collector: Collector;
   recordWriter: RecordWriter;
   keys: ApiKeys;
@@ -92,7 +91,7 @@ export async function openServices(
     background?: boolean;
     warmInBackground?: boolean;
     /** The store the replay reads (tests wrap it to hold the replay; default the storage). */
-    replayStore?: (storage: KyselyStorage) => EventStore & ArticleStore;
+    replayStore?: (storage: StorageHandle) => EventStore & ArticleStore;
     /** The recommender kinds (default: main's, appRecommenders). */
     registry?: RecommenderRegistry;
   } = {},
@@ -111,13 +110,12 @@ export async function openServices(
   await deployments.init();
   await placements.load();
   const exposures = new ExposureMemory();
-  // SQLite writes are serial: one big commit at a time. PostgreSQL commits in parallel on its pool, so
-  // smaller commits, several at once, keep both the server and the database busy.
-  const pg = storage.dialect === 'postgres';
+  // Commit size and parallelism are the database's (StorageTuning: adapters/storage/sqlite.ts, postgres.ts).
+  const commits = storage.tuning.commits;
   const collector = new Collector(
     storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs },
-    pg ? Math.min(config.maxEventsPerCommit, 2000) : config.maxEventsPerCommit,
-    pg ? Math.max(1, config.pgPoolSize - 2) : 1,
+    Math.min(config.maxEventsPerCommit, commits.maxEvents),
+    commits.parallel,
     (events) => feed.events(events),
   );
   const recordWriter = new RecordWriter(storage, {
@@ -182,9 +180,10 @@ export async function openServices(
   }
   const catalog = new CatalogService(storage, clock, feed);
   const canaryGuard = new CanaryGuard(placements, deployments, storage, clock, log);
-  checkRollupLag(storage.dialect, config.rollupLagMs);
+  const rollupTuning = storage.tuning.rollups;
+  checkRollupLag(rollupTuning.minLag, config.rollupLagMs);
   const money = { currency: config.currency, rates: config.fxRates };
-  const rollups = new AnalysisRollups(storage, placements, clock, { lagMs: config.rollupLagMs, batchEvents: ROLLUP_BATCH_EVENTS[storage.dialect], adaptive: ROLLUP_ADAPTIVE[storage.dialect], money }, log);
+  const rollups = new AnalysisRollups(storage, placements, clock, { lagMs: config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
@@ -193,7 +192,7 @@ export async function openServices(
     placementTimer = setInterval(() => void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
-    rollups.start(config.rollupIntervalMs, config.rollupShare ?? BACKGROUND_SHARE[storage.dialect]);
+    rollups.start(config.rollupIntervalMs, config.rollupShare ?? rollupTuning.backgroundShare);
   }
   return {
     config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, placements, registry, canaryGuard, rollups, exposures, recommendations,

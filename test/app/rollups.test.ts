@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisRollups, checkRollupLag, rollupWindows } from '../../src/app/rollups.js';
 import type { Experiment } from '../../src/core/experiments/experiment.js';
+import { postgresTuning } from '../../src/adapters/storage/postgres.js';
+import { SQLITE_TUNING } from '../../src/adapters/storage/sqlite.js';
 import type { RollupWindow } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 
@@ -18,9 +20,10 @@ describe('rollup windows', () => {
 
 describe('rollup lag', () => {
   it('accepts 0 on SQLite (exact at any lag) and refuses less than a second on PostgreSQL, saying why', () => {
-    expect(() => checkRollupLag('sqlite', 0)).not.toThrow();
-    expect(() => checkRollupLag('postgres', 1000)).not.toThrow();
-    expect(() => checkRollupLag('postgres', 999)).toThrow(/READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 999: .*never be counted/);
+    const pg = postgresTuning(10).rollups.minLag;
+    expect(() => checkRollupLag(SQLITE_TUNING.rollups.minLag, 0)).not.toThrow();
+    expect(() => checkRollupLag(pg, 1000)).not.toThrow();
+    expect(() => checkRollupLag(pg, 999)).toThrow(/READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 999: .*never be counted/);
   });
 });
 

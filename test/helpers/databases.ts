@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStorage } from '../../src/adapters/storage/open.js';
-import type { KyselyStorage } from '../../src/adapters/storage/kysely-store.js';
+import { openStorage, type OpenedStorage } from '../../src/adapters/storage/open.js';
 
 /** Base URL of the PostgreSQL used by tests; the suites for it are skipped when unset. */
 export const PG_URL = process.env.READNEXT_TEST_PG;
@@ -64,7 +63,7 @@ export const BACKENDS: Backend[] = [
 
 if (!PG_URL) console.warn(PG_SKIP_MESSAGE);
 
-export async function openBackend(b: Backend): Promise<{ storage: KyselyStorage; url: string; cleanup(): Promise<void> }> {
+export async function openBackend(b: Backend): Promise<{ storage: OpenedStorage; url: string; cleanup(): Promise<void> }> {
   const { url, cleanup } = await b.create();
   const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
   return {

@@ -1,7 +1,17 @@
+import { Migrator, sql, type Kysely } from 'kysely';
 import { DomainError } from '../../core/kernel/errors.js';
-import { explainOpenError, PostgresStorage } from './postgres.js';
-import { SqliteStorage, type SqliteOptions } from './sqlite.js';
-import type { KyselyStorage } from './kysely-store.js';
+import type { StorageHandle } from '../../app/ports.js';
+import { analysisStore } from './analysis.js';
+import { articleStore } from './articles.js';
+import { placementStore } from './deployments.js';
+import type { Dialect } from './dialect.js';
+import { eventStore } from './events.js';
+import { keyStore } from './keys.js';
+import { migrationProvider } from './migrations/index.js';
+import { explainOpenError, PostgresDriver } from './postgres.js';
+import { recordStore } from './records.js';
+import type { Database } from './schema.js';
+import { SqliteDriver, type SqliteOptions } from './sqlite.js';
 
 export type DatabaseUrl = { dialect: 'sqlite'; path: string } | { dialect: 'postgres'; url: string };
 
@@ -27,13 +37,55 @@ export interface OpenOptions {
   migrateTo?: string;
 }
 
+/** An opened database: the ports (StorageHandle), and its migrations. */
+export interface OpenedStorage extends StorageHandle {
+  /** Applies the pending migrations, or those up to `to` (a migration's name: tests of a migration). */
+  migrate(to?: string): Promise<void>;
+}
+
+/** The Kysely instance behind each opened storage, for tests and benches only (testing.ts). */
+export const kyselyOfStorage = new WeakMap<object, Kysely<Database>>();
+
+/**
+ * One Storage from the stores of each port over one dialect. Plain own properties, so a test may
+ * replace one method (test/main/record-isolation.test.ts) and every user sees it.
+ */
+function compose(d: Dialect): OpenedStorage {
+  const storage: OpenedStorage = {
+    ...eventStore(d),
+    ...placementStore(d),
+    ...articleStore(d),
+    ...recordStore(d),
+    ...analysisStore(d),
+    ...keyStore(d),
+    dialect: d.name,
+    tuning: d.tuning,
+    refuses: (e) => d.refuses(e),
+    async ping() {
+      await sql`select 1`.execute(d.db);
+    },
+    async migrate(to) {
+      const migrator = new Migrator({ db: d.db, provider: migrationProvider(d.name) });
+      const { error, results } = to === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(to);
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+        throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    },
+    close: () => d.close(),
+  };
+  kyselyOfStorage.set(storage, d.db);
+  return storage;
+}
+
 /** Opens the database named by `url` and applies pending migrations. */
-export async function openStorage(url: string, opts: OpenOptions = {}): Promise<KyselyStorage> {
+export async function openStorage(url: string, opts: OpenOptions = {}): Promise<OpenedStorage> {
   const parsed = parseDatabaseUrl(url);
-  const storage =
+  const storage = compose(
     parsed.dialect === 'sqlite'
-      ? SqliteStorage.open(parsed.path, opts.sqlite ?? { synchronous: 'FULL' })
-      : PostgresStorage.open(parsed.url, opts.maxConnections);
+      ? SqliteDriver.open(parsed.path, opts.sqlite ?? { synchronous: 'FULL' })
+      : PostgresDriver.open(parsed.url, opts.maxConnections),
+  );
   try {
     await storage.migrate(opts.migrateTo);
   } catch (e) {

@@ -1,10 +1,10 @@
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { StoredEvent } from '../../core/events/schema.js';
 import { DomainError } from '../../core/kernel/errors.js';
-import type { AppendOutcome } from '../../app/ports.js';
-import { errorCode, KyselyStorage, type AtomicStep } from './kysely-store.js';
+import type { AppendOutcome, StorageTuning } from '../../app/ports.js';
+import { errorCode, type AtomicStep, type Dialect, type Flow } from './dialect.js';
 import { eventColumnArrays, sameEvent } from './rows.js';
 import type { Database } from './schema.js';
 
@@ -12,18 +12,48 @@ const INT8_OID = 20;
 const REFUSAL_CLASSES = new Set(['22', '23', '54']);
 
 /**
+ * How PostgreSQL wants its work sized, with a pool of `maxConnections`. The work runs in the
+ * database, on its own processes, while the event loop goes on.
+ */
+export function postgresTuning(maxConnections: number): StorageTuning {
+  return {
+    // PostgreSQL commits in parallel on its pool, so smaller commits, several at once, keep both the
+    // server and the database busy (two connections left for everything else).
+    commits: { maxEvents: 2000, parallel: Math.max(1, maxConnections - 2) },
+    rollups: {
+      // Passes run in the database while the event loop goes on: a large fixed size.
+      batchEvents: 50_000,
+      // Passes run in the database, not on the event loop, so their share takes less from ingestion.
+      backgroundShare: 0.5,
+      // The rollup cursor is a receive time, and an event stored by a transaction that commits after
+      // a pass has passed its receive time is never rolled up; the collector's group commits take
+      // milliseconds, one second is a wide margin under load, not a proof (docs/adr/0001-analysis-rollups.md).
+      minLag: {
+        ms: 1000,
+        on: 'PostgreSQL',
+        why: 'the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted',
+      },
+    },
+  };
+}
+
+/**
  * PostgreSQL through pg. int8 columns hold epoch milliseconds, well inside 2^53, so the pool
  * parses them as numbers. Commits use the server's default synchronous_commit = on: an
  * acknowledged event is fsync'ed on the server and survives a crash of either process or a power loss.
  */
-export class PostgresStorage extends KyselyStorage {
-  readonly dialect = 'postgres' as const;
+export class PostgresDriver implements Dialect {
+  readonly name = 'postgres' as const;
+  readonly db: Kysely<Database>;
 
-  constructor(private readonly pool: pg.Pool) {
-    super(new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) }));
+  constructor(
+    pool: pg.Pool,
+    readonly tuning: StorageTuning,
+  ) {
+    this.db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   }
 
-  static open(connectionString: string, maxConnections = 10): PostgresStorage {
+  static open(connectionString: string, maxConnections = 10): PostgresDriver {
     const pool = new pg.Pool({
       connectionString,
       max: maxConnections,
@@ -31,7 +61,7 @@ export class PostgresStorage extends KyselyStorage {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
-    return new PostgresStorage(pool);
+    return new PostgresDriver(pool, postgresTuning(maxConnections));
   }
 
   /**
@@ -83,7 +113,7 @@ export class PostgresStorage extends KyselyStorage {
     return code !== undefined && code.length === 5 && REFUSAL_CLASSES.has(code.slice(0, 2));
   }
 
-  protected async atomic(steps: AtomicStep[]): Promise<boolean> {
+  async atomic(steps: AtomicStep[]): Promise<boolean> {
     const abort = new Error('compare-and-set lost');
     try {
       await this.db.transaction().execute(async (trx) => {
@@ -99,7 +129,7 @@ export class PostgresStorage extends KyselyStorage {
     }
   }
 
-  protected async drive<R>(flow: Generator<CompiledQuery, R, Record<string, unknown>[]>): Promise<R> {
+  async drive<R>(flow: Flow<R>): Promise<R> {
     return this.db.transaction().execute(async (trx) => {
       let step = flow.next([]);
       while (!step.done) step = flow.next((await trx.executeQuery<Record<string, unknown>>(step.value)).rows);

@@ -7,8 +7,8 @@ import { timeOrderedUuid } from '../../../src/core/kernel/ids.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
 import { DEFAULT_PLACEMENT } from '../../../src/core/recommend/placement.js';
 import { parseExperiment } from '../../../src/core/experiments/experiment.js';
-import { openStorage, parseDatabaseUrl } from '../../../src/adapters/storage/open.js';
-import type { KyselyStorage } from '../../../src/adapters/storage/kysely-store.js';
+import { openStorage, parseDatabaseUrl, type OpenedStorage } from '../../../src/adapters/storage/open.js';
+import { kyselyOf } from '../../../src/adapters/storage/testing.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 import { EXPOSURE_GRACE_MS } from '../../../src/core/analysis/metrics.js';
 
@@ -49,7 +49,7 @@ describe('database URLs', () => {
 // One contract, every backend (Gorse's baseTestSuite, Kysely's DIALECTS loop): no mocks.
 for (const backend of BACKENDS) {
   describe.skipIf(!backend.enabled)(`storage contract: ${backend.name}`, () => {
-    let storage: KyselyStorage;
+    let storage: OpenedStorage;
     let url: string;
     let cleanup: () => Promise<void>;
 
@@ -333,7 +333,7 @@ for (const backend of BACKENDS) {
       const D = 86_400_000;
       const t2 = T + 450 * D; // between the skip test's events and the next test's
       const days = async () =>
-        (await storage.db.selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map((r) => Number(r.day));
+        (await kyselyOf(storage).selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map((r) => Number(r.day));
       // Days are receive days (the client's time places nothing). Received 20 and 3 days ago: a phase
       // that started 30 days ago can still expose readers whose pre-period reaches 44 days back, so both stay.
       const at = (i: number, ago: number) => readEvent(`prune-${i}`, { readerId: 'prune-r', clientTs: t2, receivedTs: t2 - ago * D });

@@ -4,6 +4,7 @@ import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { EXTRA_FIELDS, eventExtra, eventToRow, rowToEvent, sameEvent } from '../../../src/adapters/storage/rows.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
+import { kyselyOf } from '../../../src/adapters/storage/testing.js';
 import { BACKENDS } from '../../helpers/databases.js';
 
 const T = Date.parse('2026-03-01T12:00:00Z');
@@ -100,7 +101,7 @@ for (const backend of BACKENDS) {
         const r = eventToRow(e);
         // What 0001-0005 stored: the normalised event without its receive time, whole, in `body`.
         await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
-          values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(old.db);
+          values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(kyselyOf(old));
       }
       // Ids with SQL and JSON metacharacters, and more rows than one rewrite batch (5,000).
       const odd = ["x'); DROP TABLE events;--", 'a"b\\c', 'émoji 🎉', 'line\nbreak', ...Array.from({ length: 5050 }, (_, i) => `bulk-${i}`)];
@@ -110,18 +111,18 @@ for (const backend of BACKENDS) {
           const { receivedTs, ...body } = e;
           return sql`(${e.eventId}, 'read', 'r', 's', ${e.clientTs}, ${receivedTs}, 'a', null, 5, null, ${JSON.stringify(body)})`;
         });
-        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) values ${sql.join(rows)}`.execute(old.db);
+        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) values ${sql.join(rows)}`.execute(kyselyOf(old));
       }
       await old.close();
       const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
       try {
         expect(await storage.getEvents(odd.slice(0, 4))).toHaveLength(4);
         expect(new Map((await storage.getEvents(odd)).map((e) => [e.eventId, e]))).toEqual(new Map(oddEvents.map((e) => [e.eventId, e])));
-        const left = await sql<{ n: number | string }>`select count(*) as n from events where extra like ${'{"type"%'}`.execute(storage.db);
+        const left = await sql<{ n: number | string }>`select count(*) as n from events where extra like ${'{"type"%'}`.execute(kyselyOf(storage));
         expect(Number(left.rows[0]!.n)).toBe(0); // no row left in the old format
         const back = await storage.getEvents(EVENTS.map((e) => e.eventId));
         expect(new Map(back.map((e) => [e.eventId, e]))).toEqual(new Map(EVENTS.map((e) => [e.eventId, e])));
-        const extras = await storage.db.selectFrom('events').select(['event_id', 'extra']).where('event_id', '=', 'x-rd1').execute();
+        const extras = await kyselyOf(storage).selectFrom('events').select(['event_id', 'extra']).where('event_id', '=', 'x-rd1').execute();
         expect(extras).toEqual([{ event_id: 'x-rd1', extra: '{"scroll":1}' }]);
         // Replays of migrated events are still recognised.
         expect(await storage.appendEvents([EVENTS[3]!, { ...EVENTS[7]!, scroll: 0.5 } as StoredEvent])).toEqual(['duplicate', 'conflict']);
@@ -146,12 +147,12 @@ for (const backend of BACKENDS) {
         { reader_id: 'r1', day: 20001, impressions: 0, clicks: 0, reads: 1, dwell_ms: 10, page_views: 1, subscribed: 1, revenue: 9.5 },
         { reader_id: 'r2', day: 20000, impressions: 1, clicks: 0, reads: 0, dwell_ms: 0, page_views: 1, subscribed: 0, revenue: 0 },
       ];
-      await old.db.insertInto('reader_days').values(rows).execute();
+      await kyselyOf(old).insertInto('reader_days').values(rows).execute();
       await old.close();
       // Up to 0007 only: 0010 empties reader_days on purpose (the rollups are rebuilt under its rules).
       const storage = await openStorage(url, { migrateTo: '0007_reader_days_by_day', sqlite: { synchronous: 'NORMAL' } });
       try {
-        const back = await storage.db.selectFrom('reader_days').selectAll().orderBy('reader_id').orderBy('day').execute();
+        const back = await kyselyOf(storage).selectFrom('reader_days').selectAll().orderBy('reader_id').orderBy('day').execute();
         expect(back.map((r) => ({ ...r, day: Number(r.day), impressions: Number(r.impressions), clicks: Number(r.clicks), reads: Number(r.reads), dwell_ms: Number(r.dwell_ms), page_views: Number(r.page_views), subscribed: Number(r.subscribed), revenue: Number(r.revenue) })))
           .toEqual(rows);
       } finally {

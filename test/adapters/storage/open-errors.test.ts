@@ -19,7 +19,7 @@ async function cli(...args: string[]) {
   return { code, errLines: err };
 }
 
-/** An error the way the migrator wraps pg's (kysely-store.ts): the pg error is the cause. */
+/** An error the way the migrator wraps pg's (OpenedStorage.migrate, open.ts): the pg error is the cause. */
 const wrapped = (message: string, code: string) => new Error(`migration unknown failed: ${message}`, { cause: Object.assign(new Error(message), { code }) });
 
 describe('explainOpenError', () => {

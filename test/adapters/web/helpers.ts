@@ -1,4 +1,5 @@
 import { rowToEvent } from '../../../src/adapters/storage/rows.js';
+import { kyselyOf } from '../../../src/adapters/storage/testing.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
@@ -47,7 +48,7 @@ export async function seedArticles(app: FastifyInstance, articles: readonly Reco
 
 /** Every stored reading event, oldest first (by client time). */
 export async function storedEvents(services: Services): Promise<ReadingEvent[]> {
-  const rows = await services.storage.db.selectFrom('events').selectAll().execute();
+  const rows = await kyselyOf(services.storage).selectFrom('events').selectAll().execute();
   return rows.map((r) => {
     const { receivedTs: _r, ...e } = rowToEvent(r);
     return e as ReadingEvent;

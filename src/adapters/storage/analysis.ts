@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import type { AnalysisStore } from '../../app/ports.js';
+import type { Dialect } from './dialect.js';
+import { armSumsFromRows, armSumsQuery, rollupFlow, unpricedQuery } from './rollups.js';
+
+/** AnalysisStore: the aggregates experiment reports need, pushed down as SQL (rollups.ts). */
+export function analysisStore(d: Dialect): AnalysisStore {
+  const { db } = d;
+  return {
+    /** A rollup pass (rollups.ts): its statements run in one write transaction of the dialect (`drive`). */
+    advanceRollups: (windows, cutoffTs, maxEvents, money) => d.drive(rollupFlow(db, d.name, windows, cutoffTs, maxEvents, money)),
+
+    async unpricedRevenue(experiment, phase) {
+      const r = await db.executeQuery<Record<string, unknown>>(unpricedQuery(db, experiment, phase));
+      return r.rows.map((x) => ({ arm: String(x.arm), currency: String(x.currency), readers: Number(x.readers), events: Number(x.events), amount: Number(x.amount) }));
+    },
+
+    /**
+     * Per-arm sums of the per-reader measures of core/analysis/metrics.ts, pushed down as one SQL
+     * statement that reads the same on SQLite and PostgreSQL: per reader (left join, so an exposed
+     * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
+     * arm n, Σx, Σx² and the ratio cross-products.
+     */
+    async armSums(experiment, phase, opts = {}) {
+      const r = await db.executeQuery<Record<string, unknown>>(armSumsQuery(db, experiment, phase, opts.revenueCap));
+      return armSumsFromRows(r.rows);
+    },
+
+    async serveSums(experiment, phase) {
+      const rows = await db
+        .selectFrom('serves')
+        .select((eb) => [
+          'arm',
+          eb.fn.countAll().as('responses'),
+          eb.fn.sum<number>('fault').as('faults'),
+          eb.fn.sum<number>('latency_ms').as('latency_sum'),
+          eb.fn.sum<number>(sql`latency_ms * latency_ms`).as('latency_sq'),
+          eb.fn.max('latency_ms').as('latency_max'),
+        ])
+        .where('experiment', '=', experiment).where('phase', '=', phase).where('shadow', '=', 0)
+        .groupBy('arm')
+        .orderBy('arm')
+        .execute();
+      return rows.map((r) => ({
+        arm: String(r.arm), responses: Number(r.responses), faults: Number(r.faults ?? 0), latencySum: Number(r.latency_sum ?? 0),
+        latencySumSquares: Number(r.latency_sq ?? 0), latencyMax: Number(r.latency_max ?? 0),
+      }));
+    },
+  };
+}
