@@ -28,7 +28,7 @@ export type RecordKind = 'exposure' | 'serve';
 export interface RecordWriterOptions {
   /** Longest time a record waits in memory before it is written, milliseconds. */
   flushIntervalMs: number;
-  /** Records that trigger a write at once. */
+  /** Buffered records (serves and exposures together) that trigger a write at once, without waiting for the timer. */
   maxBuffered: number;
   /**
    * Whether a failed write was refused because of the records themselves, so that writing them
@@ -78,12 +78,12 @@ export class RecordWriter {
 
   serve(r: ServeRecord): void {
     this.serves.push(r);
-    this.arm();
+    this.scheduleFlush();
   }
 
   exposure(r: ExposureRecord): void {
     this.exposures.push(r);
-    this.arm();
+    this.scheduleFlush();
   }
 
   /** Writes everything buffered so far; resolves when it is stored. */
@@ -158,7 +158,8 @@ export class RecordWriter {
     if (kind === 'exposure') this.opts.onExposuresDropped?.(records as ExposureRecord[]);
   }
 
-  private arm(): void {
+  /** Writes at once when the buffer holds `maxBuffered` records, else starts the flush timer unless it runs. */
+  private scheduleFlush(): void {
     if (this.serves.length + this.exposures.length >= this.opts.maxBuffered) {
       void this.flush();
       return;
