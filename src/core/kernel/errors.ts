@@ -1,7 +1,9 @@
 /**
  * Expected failures carry a stable, machine-readable code. The HTTP error mapper
  * (adapters/http/errors.ts) and the CLI (adapters/cli) translate codes to status and exit codes
- * in exactly one place each.
+ * in exactly one place each. Parsers that reject input item by item return a rejection as a value
+ * instead, in a union named for what they parse (ArticleParse in core/catalog/article.ts,
+ * EventValidation in core/events/validate.ts).
  *
  * @example
  * throw new DomainError('invalid_field', 'k must be an integer between 1 and 50', { field: 'k' })
@@ -50,8 +52,3 @@ export class DomainError extends Error {
 }
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
-
-/** Expected failures as values (neverthrow's shape, reduced to what we use). */
-export type Result<T, E = DomainError> = { ok: true; value: T } | { ok: false; error: E };
-export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
-export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
