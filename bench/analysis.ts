@@ -35,15 +35,15 @@ import { DeploymentAdmin, type ExperimentView } from '../src/app/deploy-admin.js
 import type { AnalysisStore } from '../src/app/ports.js';
 import { METRICS } from '../src/core/analysis/metrics.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
-import { validateEvent } from '../src/core/events/validate.js';
 import { assignArm } from '../src/core/experiments/experiment.js';
 import { fixedClock, type Clock } from '../src/core/kernel/clock.js';
 import { seededRng, type Rng } from '../src/core/kernel/rng.js';
+import { checkStoredEvent, EventTraffic, syntheticId, type IdScheme } from '../src/core/simulate/synthetic.js';
 import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import {
   cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, int, loadAverage, machineInfo, makeTempDir, median, pidsByName,
-  runBench, secondsSince, withPg, type CpuUsage,
+  progressLogger, runBench, secondsSince, startThreeArmExperiment, withPg, type CpuUsage,
 } from './lib.js';
 
 // ---- settings
@@ -77,120 +77,23 @@ const END = START + DAYS * DAY;
 const MIX = 'page_view 40%, impression 25% (4 items), click 4%, read 30.9%, subscribe 0.1%';
 
 const started = performance.now();
-/** Progress on stderr, so stdout stays the report. */
-const progress = (msg: string) => process.stderr.write(`[${fixed(secondsSince(started))} s] ${msg}\n`);
+const progress = progressLogger();
 
-// ---- synthetic events
+// ---- synthetic events: EventTraffic of src/core/simulate/synthetic.ts
 
-const pad = (n: number, w: number) => String(n).padStart(w, '0');
-const readerId = (r: number) => `rdr-${pad(r, 6)}`;
-const hex8 = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
-
-/** A bijective 32-bit mix (the "lowbias32" finaliser). */
-function mix32(x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
-  x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
-  return (x ^ (x >>> 16)) >>> 0;
-}
-
-/**
- * How event ids look. `uuid`: random UUIDv4s (what the SDK sent before it switched to UUIDv7, and
- * what a server-to-server client may still send), so every insert lands on a random page of the
- * primary-key index. `sequential`: ascending, as bench/ingest.ts makes them. `time`: ascending with
- * the client time, like the SDK's UUIDv7 (every insert near the right edge of the index).
- */
-type IdScheme = 'uuid' | 'sequential' | 'time';
-
-/** Event `n` of stream `tag` (one letter): unique across streams. */
-function eventId(scheme: IdScheme, tag: string, n: number, clientTs: number): string {
-  if (scheme === 'sequential') return `${tag}${pad(n, 10)}`;
-  if (scheme === 'time') return `${tag}${clientTs.toString(36)}-${pad(n, 8)}`;
-  // v4 layout; the first group is a bijection of n and the second names the stream: never repeated.
-  const a = mix32(n);
-  const b = mix32(a ^ 0x9e3779b9);
-  const c = mix32(b ^ 0x85ebca6b);
-  const d = mix32(c ^ 0xc2b2ae35);
-  const hb = hex8(b);
-  return `${hex8(a)}-${tag.charCodeAt(0).toString(16).padStart(4, '0')}-4${hb.slice(0, 3)}-${(8 | (d >>> 30)).toString(16)}${hb.slice(3, 6)}-${hex8(c)}${hex8(d).slice(0, 4)}`;
-}
+const READER_ID = { prefix: 'rdr-', width: 6 };
+const readerId = (r: number) => syntheticId(r, READER_ID);
 
 /**
  * `total` events spread evenly over [fromTs, fromTs + spanMs), in time order (as they arrive).
  * Readers have a skewed activity (reader r ~ r^-1/3: a few heavy readers, every reader some
  * events); a session is a reader's 30-minute slot; articles come from a pool of 300 per day.
  */
-class EventStream {
-  private n = 0;
-  readonly counts: Record<StoredEvent['type'], number> = { page_view: 0, impression: 0, click: 0, read: 0, subscribe: 0 };
-  private readonly recent: string[] = [];
-
-  constructor(
-    private readonly scheme: IdScheme,
-    private readonly tag: string,
-    private readonly rng: Rng,
-    readonly total: number,
-    private readonly fromTs: number,
-    private readonly spanMs: number,
-  ) {}
-
-  get done(): boolean {
-    return this.n >= this.total;
-  }
-
-  next(size: number): StoredEvent[] {
-    const out: StoredEvent[] = [];
-    const rng = this.rng;
-    for (const end = Math.min(this.total, this.n + size); this.n < end; this.n++) {
-      const n = this.n;
-      const clientTs = this.fromTs + Math.floor(((n + rng.next()) * this.spanMs) / this.total);
-      const r = Math.floor(READERS * rng.next() ** 1.5);
-      const day = Math.floor((clientTs - START) / DAY);
-      const art = (k: number) => `art-${pad(day, 2)}-${pad(k % 300, 3)}`;
-      const a = rng.int(300);
-      const base = { eventId: eventId(this.scheme, this.tag, n, clientTs), readerId: readerId(r), sessionId: `ses-${r}-${Math.floor(clientTs / (30 * MINUTE))}`, clientTs };
-      const receivedTs = clientTs + 50 + rng.int(1500);
-      const u = rng.next();
-      let e: StoredEvent;
-      if (u < 0.4) {
-        e = { type: 'page_view', ...base, articleId: art(a), page: null, url: null, referrer: null, receivedTs };
-      } else if (u < 0.65) {
-        const recommId = `rc-${base.eventId}`;
-        if (this.recent.length >= 64) this.recent.shift();
-        this.recent.push(recommId);
-        e = {
-          type: 'impression', ...base, recommId, placement: 'read-next', articleId: art(a),
-          items: [1, 2, 3, 4].map((p) => ({ articleId: art(a + p), position: p, team: null })),
-          experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false, receivedTs,
-        };
-      } else if (u < 0.69) {
-        const recommId = this.recent[rng.int(Math.max(1, this.recent.length))] ?? `rc-${base.eventId}`;
-        e = { type: 'click', ...base, recommId, articleId: art(a), position: 1 + rng.int(4), placement: 'read-next', receivedTs };
-      } else if (u < 0.999) {
-        const dwellMs = Math.round(5000 + 295_000 * rng.next() ** 2);
-        e = { type: 'read', ...base, articleId: art(a), dwellMs, scroll: Math.round(100 * (0.2 + 0.8 * rng.next())) / 100, recommId: null, receivedTs };
-      } else {
-        const annual = rng.next() < 0.3;
-        e = { type: 'subscribe', ...base, plan: annual ? 'annual' : 'monthly', revenue: annual ? 99 : 9.99, currency: 'EUR', articleId: null, receivedTs };
-      }
-      this.counts[e.type]++;
-      out.push(e);
-    }
-    return out;
-  }
-}
-
-/** The generated events must be exactly what the collector would store: one of each type goes through validateEvent as raw JSON. */
-function checkEventShape(e: StoredEvent): string | undefined {
-  const { receivedTs, clientTs, ...rest } = e;
-  const raw: Record<string, unknown> = { timestamp: new Date(clientTs).toISOString() };
-  for (const [k, v] of Object.entries(rest)) if (v !== null) raw[k] = v;
-  const v = validateEvent(raw, { receivedTs, window: { maxPastMs: DAY, maxFutureMs: 5 * MINUTE }, trusted: true });
-  if (!v.ok) return `${e.type} ${e.eventId}: ${v.error.reason}`;
-  const { receivedTs: _r, ...stored } = e;
-  const want = JSON.stringify(v.event);
-  const have = JSON.stringify(stored);
-  return want === have ? undefined : `${have} normalises to ${want}`;
-}
+const eventStream = (scheme: IdScheme, tag: string, rng: Rng, total: number, fromTs: number, spanMs: number) =>
+  new EventTraffic(rng, {
+    total, from: fromTs, spanMs, origin: START, articlesPerDay: 300, readers: READERS, readerId: READER_ID, activitySkew: 1.5,
+    sessionMs: 30 * MINUTE, mix: { page_view: 0.4, impression: 0.25, click: 0.04, read: 0.309, subscribe: 0.001 }, impressionItems: 4, idScheme: scheme, tag,
+  });
 
 // ---- backends
 
@@ -418,20 +321,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     const clock = fixedClock(START);
     const deployments = new DeploymentAdmin(storage, builtinRegistry(), clock);
     await deployments.init();
-    const actor = { actor: 'bench', reason: 'bench:analysis' };
-    await deployments.createExperiment(
-      {
-        id: EXPERIMENT,
-        placement: 'read-next',
-        arms: [
-          { name: 'control', recommender: { kind: 'none', version: '1' } },
-          { name: 'co-read', recommender: { kind: 'co-read', version: '1' } },
-          { name: 'popular', recommender: { kind: 'popular', version: '1' } },
-        ],
-      },
-      actor,
-    );
-    const experiment = await deployments.startExperiment(EXPERIMENT, actor);
+    const experiment = await startThreeArmExperiment(deployments, EXPERIMENT, 'bench:analysis');
 
     // 2. exposures: every reader once, arm by the experiment's hashing, time spread over the first days
     progress(`${label}: writing ${int(READERS)} exposures`);
@@ -450,11 +340,11 @@ async function runBackend(backend: Backend): Promise<Result> {
     res.exposureS = secondsSince(t0);
 
     // 3. events (PostgreSQL: LOAD_CONCURRENCY calls in flight, so the server and this process each keep a core busy)
-    const stream = new EventStream('time', 'e', seededRng(SEED + 1), EVENTS, START, DAYS * DAY);
-    const sample = new EventStream('uuid', 's', seededRng(SEED + 9), 2000, START, DAY).next(2000);
+    const stream = eventStream('time', 'e', seededRng(SEED + 1), EVENTS, START, DAYS * DAY);
+    const sample = eventStream('uuid', 's', seededRng(SEED + 9), 2000, START, DAY).next(2000);
     for (const type of Object.keys(stream.counts)) {
       const e = sample.find((x) => x.type === type);
-      const bad = e ? checkEventShape(e) : `no ${type} event in the sample`;
+      const bad = e ? checkStoredEvent(e, { maxPastMs: DAY, maxFutureMs: 5 * MINUTE, trusted: true }) : `no ${type} event in the sample`;
       if (bad) throw new Error(`a synthetic event is not what the collector stores: ${bad}`);
     }
     const inFlight = storage.dialect === 'postgres' ? LOAD_CONCURRENCY : 1;
@@ -530,7 +420,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     for (const key of ['without', 'with'] as const) {
       await rollups.catchUp(); // nothing left over from the previous step
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
-      const events = new EventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
+      const events = eventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
       at += 61 * MINUTE;
       const r = await appendTimed(storage, events, key === 'with' ? { run: () => rollups.catchUp({ maxShare: storage.tuning.rollups.backgroundShare }), stop: () => rollups.stop() } : undefined);
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);

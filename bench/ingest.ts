@@ -33,20 +33,12 @@ import { systemClock } from '../src/main/services.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
 import {
-  commandExists, cpuSnapshot, cpuUsage, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo,
-  mainThreadProfile, makeTempDir, median, percentile, pidsByName, REPO_ROOT, runBench, runCommand, runWrk, startServer, withPg,
+  commandExists, cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo,
+  mainThreadProfile, makeTempDir, median, NOISY_OTHER_CPU, otherWorkPct, percentile, pidsByName, progressLogger, REPO_ROOT, runBench, runCommand, runWrk, startServer, startThreeArmExperiment, withPg,
   summarizeCpuProfile, wrkScript, type CpuSnapshot, type ServerHandle, type CpuUsage, type ProfileSummary, type WrkResult,
 } from './lib.js';
 
 // ---- settings
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-  return n;
-}
 
 const SECONDS = envNumber('BENCH_SECONDS', 30, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3, 0);
@@ -65,12 +57,8 @@ const RAW_TAG = 'RAW_RESULT ';
 const STOP_TIMEOUT_MS = 30_000;
 /** Insert time of the raw run that is not counted (JIT, first pages of a fresh table). */
 const RAW_WARMUP_MS = 500;
-/** Above this much busy CPU (percent of one core) that is neither ours nor a kernel thread, the run is flagged as noisy. */
-const NOISY_OTHER_CPU = 25;
 
-const started = performance.now();
-/** Progress on stderr, so stdout stays the report. */
-const progress = (msg: string) => process.stderr.write(`[${fixed((performance.now() - started) / 1000)} s] ${msg}\n`);
+const progress = progressLogger();
 
 // ---- the workload: one generator, written twice (TypeScript for the raw run, Lua for wrk)
 
@@ -459,20 +447,7 @@ async function exposeEveryReader(url: string, sync: 'FULL' | 'NORMAL'): Promise<
   try {
     const deployments = new DeploymentAdmin(storage, builtinRegistry(), systemClock);
     await deployments.init();
-    const actor = { actor: 'bench', reason: 'bench:ingest --experiment' };
-    await deployments.createExperiment(
-      {
-        id: EXPERIMENT_ID,
-        placement: 'read-next',
-        arms: [
-          { name: 'control', recommender: { kind: 'none', version: '1' } },
-          { name: 'co-read', recommender: { kind: 'co-read', version: '1' } },
-          { name: 'popular', recommender: { kind: 'popular', version: '1' } },
-        ],
-      },
-      actor,
-    );
-    const experiment = await deployments.startExperiment(EXPERIMENT_ID, actor);
+    const experiment = await startThreeArmExperiment(deployments, EXPERIMENT_ID, 'bench:ingest --experiment');
     const exposedTs = Date.now() - 60_000;
     const batch: ExposureRecord[] = [];
     for (let r = 0; r < READERS; r++) {
@@ -605,8 +580,9 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
       port: await freePort(),
       ...(opts.pin ? { cpu: SERVER_CPU } : {}),
       env: {
-        READNEXT_ADMIN_KEY: `bench-admin-key-${tag}`,
-        READNEXT_INGEST_KEY: `bench-ingest-key-${tag}`,
+        // At least 24 characters (config MIN_KEY_LENGTH).
+        READNEXT_ADMIN_KEY: `bench-admin-key-${randomBytes(6).toString('hex')}`,
+        READNEXT_INGEST_KEY: `bench-ingest-key-${randomBytes(6).toString('hex')}`,
         READNEXT_LOG_LEVEL: 'warn',
         READNEXT_SQLITE_SYNCHRONOUS: opts.sync,
       },
@@ -719,7 +695,7 @@ function printBackend(r: BackendResult): void {
           (cpu.topOthers.length > 0 ? `; busiest others: ${cpu.topOthers.map((o) => `${o.comm} ${fixed(o.pct, 0)}%`).join(', ')}` : ''),
       );
       // Other processes, plus busy time nothing in /proc accounts for (processes that came and went during the run).
-      const noise = Math.max(cpu.otherUser, cpu.other - cpu.otherKernel);
+      const noise = otherWorkPct(cpu);
       if (noise > NOISY_OTHER_CPU) {
         console.log(`  WARNING      other work kept about ${fixed(noise, 0)}% of a core busy during the run: the figures are noisy`);
       }

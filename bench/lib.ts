@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import type { DeploymentAdmin } from '../src/app/deploy-admin.js';
+import type { Experiment } from '../src/core/experiments/experiment.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 
 /** The repository root (bench/..). */
@@ -736,3 +738,19 @@ export function envNumber(name: string, fallback: number, min: number): number {
 
 /** Seconds since `fromMs` (a `performance.now()` reading). */
 export const secondsSince = (fromMs: number): number => (performance.now() - fromMs) / 1000;
+
+/** A progress line writer: "[12.3 s] msg" on stderr (seconds since this call), so stdout stays the report. */
+export function progressLogger(): (msg: string) => void {
+  const started = performance.now();
+  return (msg) => process.stderr.write(`[${fixed(secondsSince(started))} s] ${msg}\n`);
+}
+
+// ---- the benches' experiment
+
+/** Creates and starts the benches' 3-arm experiment `id` on read-next: control (`none`), `co-read`, `popular`. */
+export async function startThreeArmExperiment(deployments: DeploymentAdmin, id: string, reason: string): Promise<Experiment> {
+  const actor = { actor: 'bench', reason };
+  const arms = (['none', 'co-read', 'popular'] as const).map((kind) => ({ name: kind === 'none' ? 'control' : kind, recommender: { kind, version: '1' } }));
+  await deployments.createExperiment({ id, placement: 'read-next', arms }, actor);
+  return deployments.startExperiment(id, actor);
+}

@@ -28,23 +28,15 @@ import { systemClock } from '../src/main/services.js';
 import { kyselyOf } from '../src/adapters/storage/testing.js';
 import type { Article } from '../src/core/catalog/article.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
-import { validateEvent } from '../src/core/events/validate.js';
-import { seededRng, type Rng } from '../src/core/kernel/rng.js';
+import { seededRng } from '../src/core/kernel/rng.js';
+import { checkStoredEvent, VisitStream, type VisitCounts } from '../src/core/simulate/synthetic.js';
 import {
-  commandExists, cpuSnapshot, cpuUsage, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, mainThreadProfile,
-  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, REPO_ROOT, runBench, runCommand, runWrk, startHttpProcess,
+  commandExists, cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, mainThreadProfile,
+  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, progressLogger, REPO_ROOT, runBench, runCommand, runWrk, secondsSince, startHttpProcess,
   startServer, summarizeCpuProfile, wrkScript, type CpuSnapshot, type CpuUsage, type ProfileSummary, type ServerHandle, type WrkResult,
 } from './lib.js';
 
 // ---- settings
-
-function envNumber(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`${name} must be a number >= ${min}, got "${raw}"`);
-  return n;
-}
 
 const SECONDS = envNumber('BENCH_SECONDS', 30, 1);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 5, 0);
@@ -73,176 +65,24 @@ const READY_TIMEOUT_MS = 600_000;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
-const started = performance.now();
-/** Progress on stderr, so stdout stays the report. */
-const progress = (msg: string) => process.stderr.write(`[${fixed((performance.now() - started) / 1000)} s] ${msg}\n`);
-const seconds = (fromMs: number) => (performance.now() - fromMs) / 1000;
+const progress = progressLogger();
+const seconds = secondsSince;
 
-// ---- synthetic reading events
+// ---- synthetic reading events: VisitStream of src/core/simulate/synthetic.ts
 
-/** Draws indices 0..n-1 with the given weights (cumulative sums and a binary search). */
-function sampler(weights: readonly number[], rng: Rng): () => number {
-  const cum: number[] = [];
-  let total = 0;
-  for (const w of weights) cum.push((total += w));
-  return () => {
-    const x = rng.next() * total;
-    let lo = 0;
-    let hi = cum.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cum[mid]! > x) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  };
-}
-
-interface Workload {
-  pool: Article[];
-  /** Pool index drawn with the reading weights (newer is read more). */
-  drawArticle: () => number;
-  /** Reader number drawn with the activity skew (a few heavy readers, a long tail). */
-  drawReader: () => number;
-  rng: Rng;
-}
-
-const readerId = (r: number) => `rdr-${String(r).padStart(5, '0')}`;
-
-function workload(articles: readonly Article[], seed: number): Workload {
-  const rng = seededRng(seed);
-  const pool = [...articles].sort((a, b) => b.publishedAt - a.publishedAt || (a.id < b.id ? -1 : 1)).slice(0, POOL);
-  const drawArticle = sampler(pool.map((_, rank) => 1 / (1 + rank / 20)), rng);
-  // Reader r has activity ~ 1/sqrt(r): a power law, so some readers have long histories.
-  const drawReader = () => Math.floor(READERS * rng.next() ** 2);
-  return { pool, drawArticle, drawReader, rng };
-}
-
-interface GeneratedStats {
-  events: number;
-  reads: number;
-  pageViews: number;
-  clicks: number;
-  sessions: number;
-  readers: number;
-  articles: number;
-}
-
-/**
- * Sessions of readers with a preferred section who follow stories: each visit is a page view, then
- * a read (70%) and, from the second visit on, sometimes a recommendation click first (25%). The next
- * article shares the current one's story (first topic) 40% of the time, is in the reader's section
- * 35%, else anything; all recency-weighted, never before its publication. Sessions start uniformly
- * over the 24 h before `nowMs`. Events come out normalised as the collector stores them.
- */
-function* syntheticEvents(w: Workload, total: number, nowMs: number, stats: GeneratedStats): Generator<StoredEvent> {
-  const { pool, rng } = w;
-  const sections = [...new Set(pool.map((a) => a.section ?? '(none)'))];
-  const bySection = new Map(sections.map((s) => [s, [] as number[]]));
-  const byStory = new Map<string, number[]>();
-  pool.forEach((a, i) => {
-    bySection.get(a.section ?? '(none)')!.push(i);
-    const story = a.tags[0];
-    if (story !== undefined) {
-      let l = byStory.get(story);
-      if (!l) byStory.set(story, (l = []));
-      l.push(i);
-    }
-  });
-  const weightOf = (i: number) => 1 / (1 + i / 20);
-  const sectionDraw = new Map([...bySection].map(([s, idx]) => [s, sampler(idx.map(weightOf), rng)]));
-  const sectionOfDraw = sampler(sections.map((s) => bySection.get(s)!.reduce((x, i) => x + weightOf(i), 0)), rng);
-  const preferred: string[] = Array.from({ length: READERS }, () => sections[sectionOfDraw()]!);
-  const readersSeen = new Set<number>();
-  const articlesSeen = new Set<number>();
-  const referrers = [null, 'https://www.google.com/', 'https://news.google.com/', 'https://t.co/', null];
-
-  /** A pool article published by `t` from `draw` (a few tries), else from the whole pool. */
-  const published = (t: number, draw: () => number, list?: readonly number[]): number | undefined => {
-    for (let i = 0; i < 8; i++) {
-      const a = list ? list[draw()]! : draw();
-      if (pool[a]!.publishedAt <= t) return a;
-    }
-    return undefined;
-  };
-  const anyPublished = (t: number) => published(t, w.drawArticle) ?? pool.length - 1;
-
-  let n = 0;
-  let session = 0;
-  while (n < total) {
-    session++;
-    const r = w.drawReader();
-    const rid = readerId(r);
-    const sid = `ses-${r}-${session}`;
-    const pref = preferred[r]!;
-    let t = nowMs - 24 * HOUR + Math.floor(rng.next() * (24 * HOUR - 30 * MINUTE));
-    let cur = rng.next() < 0.6 ? (published(t, sectionDraw.get(pref)!, bySection.get(pref)) ?? anyPublished(t)) : anyPublished(t);
-    const visits = 1 + Math.floor(-Math.log(1 - rng.next()) * 3); // geometric-ish, mean ~3.5
-    const seen = new Set<number>();
-    readersSeen.add(r);
-    for (let v = 0; v < visits && n < total && t < nowMs - 1000; v++) {
-      if (v > 0) {
-        const u = rng.next();
-        const story = byStory.get(pool[cur]!.tags[0] ?? '');
-        let next: number | undefined;
-        if (u < 0.4 && story && story.length > 1) next = published(t, () => rng.int(story.length), story);
-        else if (u < 0.75) next = published(t, sectionDraw.get(pref)!, bySection.get(pref));
-        next ??= anyPublished(t);
-        if (seen.has(next)) next = anyPublished(t);
-        cur = next;
-      }
-      seen.add(cur);
-      articlesSeen.add(cur);
-      const articleId = pool[cur]!.id;
-      const base = (dt: number) => ({ eventId: `ev-${++n}`, readerId: rid, sessionId: sid, clientTs: t + dt });
-      const received = (e: { clientTs: number }) => Math.min(nowMs, e.clientTs + 50 + rng.int(1500));
-      if (v > 0 && rng.next() < 0.25) {
-        const b = base(0);
-        stats.clicks++;
-        yield { type: 'click', ...b, recommId: `rc-${session}-${v}`, articleId, position: 1 + rng.int(K), placement: PLACEMENT, receivedTs: received(b) };
-        if (n >= total) break;
-      }
-      const pv = base(400);
-      stats.pageViews++;
-      yield { type: 'page_view', ...pv, articleId, page: null, url: pool[cur]!.url, referrer: v === 0 ? referrers[rng.int(referrers.length)]! : null, receivedTs: received(pv) };
-      if (n >= total) break;
-      const dwell = Math.round(5000 + 295_000 * rng.next() ** 2);
-      if (rng.next() < 0.7) {
-        const rd = base(dwell);
-        stats.reads++;
-        yield { type: 'read', ...rd, articleId, dwellMs: dwell, scroll: Math.round(100 * (0.2 + 0.8 * rng.next())) / 100, recommId: null, receivedTs: received(rd) };
-      }
-      t += dwell + 10_000 + rng.int(80_000);
-    }
-  }
-  stats.events = n;
-  stats.sessions = session;
-  stats.readers = readersSeen.size;
-  stats.articles = articlesSeen.size;
-}
-
-/** The generated events must be exactly what the collector would store: a sample goes through validateEvent as raw JSON. */
-function checkEventShape(e: StoredEvent): string | undefined {
-  const { receivedTs, clientTs, ...rest } = e;
-  const raw: Record<string, unknown> = { timestamp: new Date(clientTs).toISOString() };
-  for (const [k, v] of Object.entries(rest)) if (v !== null) raw[k] = v;
-  const v = validateEvent(raw, { receivedTs, window: { maxPastMs: 24 * HOUR, maxFutureMs: 5 * MINUTE }, trusted: false });
-  if (!v.ok) return `${e.eventId}: ${v.error.reason}`;
-  const { receivedTs: _r, ...stored } = e;
-  const want = JSON.stringify(v.event);
-  const have = JSON.stringify(stored);
-  return want === have ? undefined : `${have} normalises to ${want}`;
-}
+/** The workload: POOL newest articles, READERS readers with activity ~ 1/sqrt(r) (skew 2), recency-weighted reading. */
+const workload = (articles: readonly Article[], seed: number) =>
+  new VisitStream(seededRng(seed), articles, { readers: READERS, newest: POOL, activitySkew: 2, slots: K, placement: PLACEMENT });
 
 interface Setup {
   db: string;
   importS: number;
   articles: number;
-  pool: Article[];
+  pool: readonly Article[];
   showable: number;
   eventsS: number;
-  stats: GeneratedStats;
-  w: Workload;
+  stats: VisitCounts;
+  w: VisitStream;
 }
 
 async function setup(dir: string): Promise<Setup> {
@@ -260,7 +100,6 @@ async function setup(dir: string): Promise<Setup> {
     const nowMs = Date.now();
     const showable = w.pool.filter((a) => a.status === 'published' && a.publishedAt <= nowMs && (a.expiresAt ?? a.publishedAt + 72 * HOUR) > nowMs).length;
     progress(`writing ${int(EVENTS)} synthetic events`);
-    const stats: GeneratedStats = { events: 0, reads: 0, pageViews: 0, clicks: 0, sessions: 0, readers: 0, articles: 0 };
     const t1 = performance.now();
     let batch: StoredEvent[] = [];
     let checked = 0;
@@ -270,10 +109,10 @@ async function setup(dir: string): Promise<Setup> {
       notAccepted += out.filter((o) => o !== 'accepted').length;
       batch = [];
     };
-    for (const e of syntheticEvents(w, EVENTS, nowMs, stats)) {
+    for (const e of w.events(EVENTS, nowMs)) {
       if (checked < 300) {
         checked++;
-        const bad = checkEventShape(e);
+        const bad = checkStoredEvent(e, { maxPastMs: 24 * HOUR, maxFutureMs: 5 * MINUTE, trusted: false });
         if (bad) throw new Error(`the event generator made an event the collector would store differently: ${bad}`);
       }
       batch.push(e);
@@ -281,6 +120,7 @@ async function setup(dir: string): Promise<Setup> {
     }
     if (batch.length > 0) await flush();
     const eventsS = seconds(t1);
+    const stats = w.counts;
     if (notAccepted > 0) throw new Error(`${notAccepted} synthetic events were not accepted by appendEvents`);
     const stored = await storage.countEvents();
     if (stored !== stats.events) throw new Error(`${stats.events} events appended but ${stored} stored`);
@@ -299,13 +139,13 @@ async function setup(dir: string): Promise<Setup> {
 // ---- requests
 
 /** Recommendation URLs: mostly recent articles that have co-reads, some older, some unknown (fallback); synthetic readers (already-read filter). */
-function requestPaths(w: Workload, sessionPrefix: string): string[] {
+function requestPaths(w: VisitStream, sessionPrefix: string): string[] {
   const rng = seededRng(SEED + 1);
   const out: string[] = [];
   for (let j = 0; j < URL_VARIANTS; j++) {
     const u = rng.next();
     const article = u < SHARE_UNKNOWN_ARTICLE ? `bench-unknown-${j}` : u < SHARE_UNKNOWN_ARTICLE + SHARE_OLDER_ARTICLE ? w.pool[rng.int(w.pool.length)]!.id : w.pool[w.drawArticle()]!.id;
-    const reader = readerId(w.drawReader());
+    const reader = w.readerId(w.drawReader());
     out.push(`/v1/recommendations?placement=${PLACEMENT}&article=${encodeURIComponent(article)}&reader=${reader}&session=${sessionPrefix}-${j}&k=${K}`);
   }
   return out;

@@ -14,9 +14,11 @@
  *   non-ASCII letters and dashes, first sentences beyond 120 characters;
  * - 0 to 5 `wiki_links`, 0 to 4 `sources` ({name, url}), `file`, `last_modified_at` ("YYYY-MM-DD HH:MM",
  *   after the item's day).
- * Names of people and places are invented.
+ * Names of people and places are invented; the categories, headline templates and names come from
+ * src/core/simulate/synthetic.ts (NEWS_SECTIONS, NEWS_VOCABULARY), the file-format quirks from here.
  */
 import { seededRng, type Rng } from '../../src/core/kernel/rng.js';
+import { fillTemplate, NEWS_SECTIONS, NEWS_VOCABULARY, pickWeighted } from '../../src/core/simulate/synthetic.js';
 
 export interface WikipediaItem {
   id: string;
@@ -43,36 +45,17 @@ export interface SyntheticNewsOptions {
 /** The real file's span and density: 599 days from 2025-01-01, 4-31 items a day (mean ~17.5). */
 export const SYNTHETIC_NEWS_DEFAULTS: SyntheticNewsOptions = { seed: 20250101, start: '2025-01-01', days: 599, perDay: [4, 31] };
 
-/** Categories with their counts in the real file (shares are what matters). */
-const CATEGORIES: readonly (readonly [string, number])[] = [
-  ['Armed conflicts and attacks', 3574], ['Disasters and accidents', 1759], ['Law and crime', 1603],
-  ['Politics and elections', 1177], ['International relations', 848], ['Business and economy', 525],
-  ['Sports', 390], ['Health and environment', 344], ['Arts and culture', 186], ['Science and technology', 182],
-];
 const VARIANT_SPELLINGS: Record<string, string> = {
   'Law and crime': 'Law and Crime', 'Armed conflicts and attacks': 'Attacks and armed conflicts',
   'Science and technology': 'Science and Technology', 'Business and economy': 'Business and econony',
   'Disasters and accidents': 'Disaster and accidents',
 };
-
-const PLACES = ['Valmora', 'Kestrel Bay', 'Ostrava Nova', 'São Tiago do Norte', 'Løkkeby', 'Port Ardent', 'Zhenbei', 'Qarun', 'Mérida Alta', 'Tarn-sur-Lys', 'New Halvard', 'Ekwé'];
-const PEOPLE = ['Gen. Amara Voss', 'President Ilse Marquardt', 'J. R. Okafor', 'Prime Minister Teodor Baran', 'Dr. Nilufar Sadeq', 'Sen. Hollis Pike', 'Minister Zoë Lindqvist', 'Capt. Ren Aoki'];
-const BODIES = ['the U.S. State Department', 'the U.N. Security Council', 'the Valmoran Armed Forces', 'the Central Bank of Kestrel Bay', 'the Supreme Court', 'the World Health Organization', 'the E.U. Commission'];
 const OUTLETS = ['Reuters', 'AP', 'Al Jazeera', 'BBC News', 'DW', 'The Guardian', 'CNN', 'AFP via France 24', 'Xinhua', 'NBC News'];
-const STORIES = ['Valmora–Qarun border conflict', 'Kestrel Bay debt crisis', 'Zhenbei earthquake', 'Port Ardent general election', 'Ostrava Nova protests', 'Ekwé cholera outbreak', 'Mérida Alta drought', 'New Halvard transit strike'];
+const { places: PLACES, stories: STORIES } = NEWS_VOCABULARY;
+const CATEGORY_NAMES = NEWS_SECTIONS.map((s) => s.name);
+const CATEGORY_WEIGHTS = NEWS_SECTIONS.map((s) => s.weight);
+const HEADLINES = new Map(NEWS_SECTIONS.map((s) => [s.name, s.headlines]));
 
-const EVENTS: Record<string, readonly string[]> = {
-  'Armed conflicts and attacks': ['Airstrikes on {place} kill at least {n} people, including {m} children', '{person} says troops have retaken the outskirts of {place}', 'A drone attack on a fuel depot near {place} starts a fire that burns for {m} days'],
-  'Disasters and accidents': ['A magnitude {d} earthquake strikes near {place}, killing at least {n} people', 'Flooding in {place} displaces {n},000 residents', 'A passenger train derails near {place}; {m} people are injured'],
-  'Law and crime': ['A court in {place} sentences a former mayor to {m} years in prison for fraud', 'Police in {place} arrest {m} people after a bank robbery', '{body} opens an inquiry into the shooting of a journalist in {place}'],
-  'Politics and elections': ['Voters in {place} go to the polls in a snap election; turnout is {n} percent', '{person} resigns after losing a confidence vote', 'The parliament of {place} passes a constitutional amendment by {n} votes to {m}'],
-  'International relations': ['{person} meets envoys from {place} to discuss a ceasefire', '{body} imposes sanctions on {m} officials from {place}', '{place} recalls its ambassador after a diplomatic row'],
-  'Business and economy': ['{body} raises its benchmark interest rate to {d} percent', 'Shares in a {place} shipping firm fall {n} percent after a profit warning', 'Inflation in {place} reaches {d} percent, the highest in {m} years'],
-  Sports: ['{place} win the continental cup final {m}–{k} after extra time', 'A marathon runner from {place} sets a course record of 2:0{k}:{n}', 'The {place} Open is suspended for {m} days because of heat'],
-  'Health and environment': ['{body} declares the outbreak in {place} over after {n} days without a case', 'A heatwave in {place} pushes temperatures to {n} °C', 'Health officials in {place} report {n} new cases of measles'],
-  'Arts and culture': ['The {place} film festival awards its top prize to a documentary about fishermen', 'A 14th-century manuscript is returned to a library in {place}', 'The novelist {person} wins a literary prize worth €{n},000'],
-  'Science and technology': ['Astronomers at {body} report a planet orbiting a star {n} light-years away', 'A rocket launched from {place} places {m} satellites in orbit', 'Researchers in {place} publish the genome of an extinct rhinoceros'],
-};
 const FOLLOW_UPS = ['Officials say the toll is expected to rise.', 'The government of {place} declares {m} days of national mourning.', '{person} calls the decision "a turning point".', 'It is the first such event in {place} since 19{k}{m}.', 'Approx. {n} people gather in the capital in response.', 'Reports by the U.K. and the U.S. differ on the figures.'];
 const GENERIC = ['Other', 'Update'];
 
@@ -94,37 +77,30 @@ export function syntheticWikipediaItems(options: Partial<SyntheticNewsOptions> =
 export const toJsonLines = (items: readonly WikipediaItem[]): string => `${items.map((x) => JSON.stringify(x)).join('\n')}\n`;
 
 function item(rng: Rng, date: string, i: number): WikipediaItem {
-  const category = weighted(rng, CATEGORIES);
+  const category = pickWeighted(rng, CATEGORY_NAMES, CATEGORY_WEIGHTS);
   const variant = VARIANT_SPELLINGS[category];
   const categoryRaw = variant !== undefined && rng.next() < 0.01 ? variant : category;
-  const fill = (template: string): string => template
-    .replaceAll('{place}', () => pick(rng, PLACES))
-    .replaceAll('{person}', () => pick(rng, PEOPLE))
-    .replaceAll('{body}', () => pick(rng, BODIES))
-    .replaceAll('{n}', () => String(2 + rng.int(98)))
-    .replaceAll('{m}', () => String(2 + rng.int(8)))
-    .replaceAll('{k}', () => String(rng.int(10)))
-    .replaceAll('{d}', () => `${1 + rng.int(8)}.${rng.int(10)}`);
-  let first = fill(pick(rng, EVENTS[category]!));
+  const fill = (template: string): string => fillTemplate(rng, template);
+  let first = fill(rng.pick(HEADLINES.get(category)!));
   // One item in ten has a long first sentence (the title is clipped at 120 characters when used).
   if (rng.next() < 0.1) first += `, according to a statement released late on ${date} by ${fill('{body}')} and reported by several agencies in ${fill('{place}')}`;
   first = `${first[0]!.toUpperCase()}${first.slice(1)}.`;
   const sentences = [first];
   const extra = rng.int(3);
-  for (let s = 0; s < extra; s++) sentences.push(fill(pick(rng, FOLLOW_UPS)));
+  for (let s = 0; s < extra; s++) sentences.push(fill(rng.pick(FOLLOW_UPS)));
 
   const topics: string[] = [];
   const r = rng.next();
   const topicCount = r < 0.24 ? 0 : r < 0.69 ? 1 : r < 0.89 ? 2 : r < 0.97 ? 3 : 4 + rng.int(3);
-  for (let t = 0; t < topicCount; t++) topics.push(pick(rng, STORIES));
-  if (topicCount > 0 && rng.next() < 0.02) topics.push(pick(rng, GENERIC));
-  if (topicCount > 0 && rng.next() < 0.005) topics.push(`Timeline of the ${pick(rng, STORIES)} and of the international response to it, including the negotiations held in ${pick(rng, PLACES)} and ${pick(rng, PLACES)}`);
+  for (let t = 0; t < topicCount; t++) topics.push(rng.pick(STORIES));
+  if (topicCount > 0 && rng.next() < 0.02) topics.push(rng.pick(GENERIC));
+  if (topicCount > 0 && rng.next() < 0.005) topics.push(`Timeline of the ${rng.pick(STORIES)} and of the international response to it, including the negotiations held in ${rng.pick(PLACES)} and ${rng.pick(PLACES)}`);
 
-  const links = Array.from({ length: rng.int(6) }, () => pick(rng, [...PLACES, ...STORIES]));
+  const links = Array.from({ length: rng.int(6) }, () => rng.pick([...PLACES, ...STORIES]));
   const sr = rng.next();
   const sourceCount = sr < 0.003 ? 0 : sr < 0.78 ? 1 : sr < 0.97 ? 2 : 3 + rng.int(2);
   const sources = Array.from({ length: sourceCount }, (_, s) => {
-    const name = pick(rng, OUTLETS);
+    const name = rng.pick(OUTLETS);
     return { name, url: `https://${name.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example.com/${date.replaceAll('-', '/')}/story-${i}-${s}` };
   });
   const modified = new Date(Date.parse(`${date}T00:00:00Z`) + (1 + rng.int(400)) * 86_400_000 + rng.int(1440) * 60_000).toISOString();
@@ -140,18 +116,4 @@ function item(rng: Rng, date: string, i: number): WikipediaItem {
     file: `${date}-index.md`,
     last_modified_at: `${modified.slice(0, 10)} ${modified.slice(11, 16)}`,
   };
-}
-
-function pick<T>(rng: Rng, xs: readonly T[]): T {
-  return xs[rng.int(xs.length)]!;
-}
-
-function weighted(rng: Rng, xs: readonly (readonly [string, number])[]): string {
-  const total = xs.reduce((s, [, w]) => s + w, 0);
-  let u = rng.next() * total;
-  for (const [x, w] of xs) {
-    u -= w;
-    if (u < 0) return x;
-  }
-  return xs[xs.length - 1]![0];
 }
