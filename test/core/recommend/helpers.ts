@@ -4,6 +4,7 @@ import { FreshState } from '../../../src/core/recommend/fresh-state.js';
 import { DEFAULT_PLACEMENT, type PlacementConfig } from '../../../src/core/recommend/placement.js';
 import type { Signal } from '../../../src/core/recommend/signals.js';
 import { buildContext } from '../../../src/core/recommend/slate.js';
+import { syntheticArticle } from '../../../src/core/simulate/synthetic.js';
 import type { RecContext } from '../../../src/core/recommend/types.js';
 
 export const MIN = 60_000;
@@ -13,11 +14,7 @@ export const DAY = 24 * HOUR;
 export const NOW = Date.parse('2026-03-02T12:00:00Z');
 
 export function article(id: string, section: string | null, publishedAt: number, over: Partial<Article> = {}): Article {
-  return {
-    id, url: null, title: `Title ${id}`, lead: null, body: null, section, tags: [], author: null,
-    publishedAt, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published', paywalled: false, language: null,
-    ...over,
-  };
+  return { ...syntheticArticle(id, section, publishedAt, `Title ${id}`), ...over };
 }
 
 export const read = (readerId: string, articleId: string, ts: number): Signal => ({ kind: 'read', readerId, articleId, ts });
