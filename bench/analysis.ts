@@ -29,7 +29,8 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
 import { kyselyOf } from '../src/adapters/storage/testing.js';
-import { DEFAULT_ROLLUP, experimentReport, type ExperimentReport } from '../src/app/analysis.js';
+import { experimentReport, type ExperimentReport } from '../src/app/analysis.js';
+import { DEFAULTS } from '../src/config/config.js';
 import { AnalysisRollups } from '../src/app/rollups.js';
 import { DeploymentAdmin, type ExperimentView } from '../src/app/deploy-admin.js';
 import type { AnalysisStore } from '../src/app/ports.js';
@@ -383,7 +384,7 @@ async function runBackend(backend: Backend): Promise<Result> {
     // Sized as the server sizes them (SQLite: passes of about 0.1 s, from batchEvents).
     const adaptive = storage.tuning.rollups.adaptive;
     const experiments = await deployments.experiments();
-    const rollups = new AnalysisRollups(storage, experiments, clock, { lagMs: DEFAULT_ROLLUP.lagMs, batchEvents, adaptive });
+    const rollups = new AnalysisRollups(storage, experiments, clock, { lagMs: DEFAULTS.rollupLagMs, batchEvents, adaptive });
     progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`);
     let cpu0 = cpuSnapshot(groups());
     t0 = performance.now();

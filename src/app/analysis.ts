@@ -9,19 +9,29 @@ import type { AnalysisStore, RollupProgress, UnpricedRevenue } from './ports.js'
 import { AnalysisRollups, type RollupOptions } from './rollups.js';
 
 /**
- * Longest time a report served by a server spends catching the rollups up, milliseconds: under
- * sustained peak ingestion they can be minutes behind (the background share, BACKGROUND_SHARE), and
- * a report should answer within a request's patience, stating `dataThroughTs`.
+ * Pass sizes of a report's rollups made outside a server (the CLI, which serves no request; its lag
+ * and currency are the configured ones): passes of about half a second. A pass holds the
+ * database's write lock on SQLite, and a server on the same file waits for it (busy timeout 5 s)
+ * before it can commit events: fixed passes of 50,000 events could hold it for seconds.
  */
-export const REPORT_CATCH_UP_MS = 5000;
+export const OFFLINE_ROLLUP_PASSES: Pick<RollupOptions, 'batchEvents' | 'adaptive'> = { batchEvents: 5000, adaptive: { targetMs: 500, min: 500, max: 50_000 } };
+
+/** A server's rollups as its reports use them (see reportRollups). */
+export interface ServerRollups {
+  catchUp(o: { maxMs?: number }): Promise<RollupProgress>;
+  /** The currency revenue is rolled up in (default DEFAULT_REVENUE_CURRENCY). */
+  readonly money?: RevenueCurrency;
+}
 
 /**
- * Rollup settings of a report made outside a server (the CLI, which serves no request; it gives the
- * configured lag and currency instead of these defaults): passes of about half a second. A pass holds the database's write lock on SQLite, and a server on the same
- * file waits for it (busy timeout 5 s) before it can commit events: fixed passes of 50,000 events
- * could hold it for seconds.
+ * A server's rollups for its reports: each report catches them up for at most `maxMs`
+ * (READNEXT_REPORT_CATCH_UP_MS) and then says how far its data goes (`dataThroughTs`), since under
+ * sustained peak ingestion the rollups can be minutes behind and a report should answer within a
+ * request's patience.
  */
-export const DEFAULT_ROLLUP: RollupOptions = { lagMs: 5000, batchEvents: 5000, adaptive: { targetMs: 500, min: 500, max: 50_000 } };
+export function reportRollups(rollups: Pick<AnalysisRollups, 'catchUp' | 'money'>, maxMs: number): ServerRollups {
+  return { catchUp: (o) => rollups.catchUp({ maxMs: Math.min(maxMs, o.maxMs ?? maxMs) }), money: rollups.money };
+}
 
 export interface ExperimentReport extends ExperimentAnalysis {
   experiment: string;
@@ -53,13 +63,12 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: {
-    phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean;
-    /** A server's rollups (caught up for at most REPORT_CATCH_UP_MS) with their currency. */
-    rollups?: { catchUp(o: { maxMs?: number }): Promise<RollupProgress>; readonly money?: RevenueCurrency };
-    /** Without `rollups` (the CLI): the configured lag and currency (default DEFAULT_ROLLUP's, DEFAULT_REVENUE_CURRENCY). */
-    rollup?: { lagMs?: number; money?: RevenueCurrency };
-  } = {},
+  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean } & (
+    /** A server's rollups, caught up as far as it lets a report wait (reportRollups). */
+    | { rollups: ServerRollups; rollup?: never }
+    /** Outside a server (the CLI): the configured lag (READNEXT_ROLLUP_LAG_MS) and currency (default DEFAULT_REVENUE_CURRENCY); caught up fully. */
+    | { rollups?: never; rollup: { lagMs: number; money?: RevenueCurrency } }
+  ),
 ): Promise<ExperimentReport> {
   const e = experiments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -71,12 +80,12 @@ export async function experimentReport(
   const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
-  // A server's rollups catch up for at most REPORT_CATCH_UP_MS (the report then says how far its data
-  // goes); a report made outside a server (the CLI) catches up fully.
-  const money = (opts.rollups ? opts.rollups.money : opts.rollup?.money) ?? DEFAULT_REVENUE_CURRENCY;
+  // A server's rollups catch up for as long as the server lets a report wait (the report then says
+  // how far its data goes); a report made outside a server (the CLI) catches up fully.
+  const money = (opts.rollups ? opts.rollups.money : opts.rollup.money) ?? DEFAULT_REVENUE_CURRENCY;
   const rolled = await (opts.rollups
-    ? opts.rollups.catchUp({ maxMs: REPORT_CATCH_UP_MS })
-    : new AnalysisRollups(store, experiments, clock, { ...DEFAULT_ROLLUP, lagMs: opts.rollup?.lagMs ?? DEFAULT_ROLLUP.lagMs, money }).catchUp());
+    ? opts.rollups.catchUp({})
+    : new AnalysisRollups(store, experiments, clock, { ...OFFLINE_ROLLUP_PASSES, lagMs: opts.rollup.lagMs, money }).catchUp());
   const [sums, serves, unpriced] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase), store.unpricedRevenue(id, phase)]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
   const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true, ...decisionMetrics(e), phaseProblem: unbalancedPhase(e, phase) });

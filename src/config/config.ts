@@ -35,9 +35,24 @@ export interface Config {
   pgPoolSize: number;
   /** Longest time serve/exposure records wait in memory before they are written, milliseconds. */
   recordFlushIntervalMs: number;
+  /** Buffered serve/exposure records that trigger a write at once, without waiting for the flush interval, records. */
+  recordMaxBuffered: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Reading signals replayed from storage at start to rebuild popularity and co-reads, milliseconds. */
   replayMs: number;
+  /**
+   * Reading signals kept in memory, newest first, to build the counters of a recommender deployed
+   * later with new parameters (the replay fills them at start), signals; 17 bytes each.
+   */
+  signalCapacity: number;
+  /**
+   * Readers whose recent reads the fresh state remembers, for the already-read filter and for
+   * co-reads (a read pairs with the reader's previous ones), readers; at least the most recent half
+   * of them are kept.
+   */
+  maxReaders: number;
+  /** Recent reads remembered per reader for the already-read filter, reads. */
+  historyPerReader: number;
   /** How often serving polls the catalog for changes made by other processes, milliseconds. */
   catalogPollMs: number;
   /** How often serving polls the deploy version for changes made by other processes, milliseconds. */
@@ -48,8 +63,10 @@ export interface Config {
   rollupIntervalMs: number;
   /** Events younger than this are left to a later rollup pass (their exposure may not be stored yet), milliseconds. */
   rollupLagMs: number;
-  /** Most share of wall time background rollup passes take while behind, in (0, 1]; undefined: the database's default (app/rollups.ts BACKGROUND_SHARE). */
+  /** Most share of wall time background rollup passes take while behind, in (0, 1]; undefined: the database's default (its StorageTuning, adapters/storage/sqlite.ts and postgres.ts). */
   rollupShare: number | undefined;
+  /** Longest time a report served over HTTP spends catching the rollups up before it answers, stating how far its data goes, milliseconds. */
+  reportCatchUpMs: number;
   /** The currency experiment reports give revenue in (ISO 4217). */
   currency: string;
   /** Units of `currency` per unit of each other currency; revenue in a currency without one is reported apart, never added. */
@@ -80,19 +97,28 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   sqliteSynchronous: 'FULL',
   pgPoolSize: 10,
   recordFlushIntervalMs: 10, // 0.01 second: records then die young in the heap (see RecordWriter)
+  recordMaxBuffered: 1000, // a burst written at once instead of growing the buffer until the timer fires
   logLevel: 'info',
   replayMs: 7 * 24 * 60 * 60 * 1000, // 7 days
+  // The fresh state's defaults (core/recommend/fresh-state.ts DEFAULT_FRESH_STATE, checked equal in
+  // test/config/config.test.ts): about 34 MB of signals, and histories of 500,000 readers.
+  signalCapacity: 2_000_000,
+  maxReaders: 500_000,
+  historyPerReader: 50,
   catalogPollMs: 5000, // 5 seconds
   placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
   canaryCheckMs: 10_000, // 10 seconds
   rollupIntervalMs: 5000, // 5 seconds
   rollupLagMs: 5000, // 5 seconds
   rollupShare: undefined,
+  // 5 seconds: under sustained peak ingestion the rollups can be minutes behind (their background
+  // share, READNEXT_ROLLUP_SHARE), and a report should answer within a request's patience.
+  reportCatchUpMs: 5000,
   currency: 'EUR',
   fxRates: {},
 });
 
-/** Environment variable for each setting, for the README's configuration table. */
+/** Environment variable for each setting; errors name it. The README's configuration table lists every one. */
 export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   db: 'READNEXT_DB',
   host: 'READNEXT_HOST',
@@ -110,14 +136,19 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   sqliteSynchronous: 'READNEXT_SQLITE_SYNCHRONOUS',
   pgPoolSize: 'READNEXT_PG_POOL_SIZE',
   recordFlushIntervalMs: 'READNEXT_RECORD_FLUSH_MS',
+  recordMaxBuffered: 'READNEXT_RECORD_MAX_BUFFERED',
   logLevel: 'READNEXT_LOG_LEVEL',
   replayMs: 'READNEXT_REPLAY_MS',
+  signalCapacity: 'READNEXT_SIGNAL_CAPACITY',
+  maxReaders: 'READNEXT_MAX_READERS',
+  historyPerReader: 'READNEXT_HISTORY_PER_READER',
   catalogPollMs: 'READNEXT_CATALOG_POLL_MS',
   placementPollMs: 'READNEXT_PLACEMENT_POLL_MS',
   canaryCheckMs: 'READNEXT_CANARY_CHECK_MS',
   rollupIntervalMs: 'READNEXT_ROLLUP_INTERVAL_MS',
   rollupLagMs: 'READNEXT_ROLLUP_LAG_MS',
   rollupShare: 'READNEXT_ROLLUP_SHARE',
+  reportCatchUpMs: 'READNEXT_REPORT_CATCH_UP_MS',
   currency: 'READNEXT_CURRENCY',
   fxRates: 'READNEXT_FX_RATES',
 });
@@ -209,14 +240,20 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('sqliteSynchronous')) c.sqliteSynchronous = oneOf(ENV_NAMES.sqliteSynchronous, s('sqliteSynchronous')!.toUpperCase(), ['FULL', 'NORMAL'] as const);
   if (s('pgPoolSize')) c.pgPoolSize = int(ENV_NAMES.pgPoolSize, s('pgPoolSize')!, 1, 1000);
   if (s('recordFlushIntervalMs')) c.recordFlushIntervalMs = int(ENV_NAMES.recordFlushIntervalMs, s('recordFlushIntervalMs')!, 1, 60_000);
+  if (s('recordMaxBuffered')) c.recordMaxBuffered = int(ENV_NAMES.recordMaxBuffered, s('recordMaxBuffered')!, 1, 1_000_000);
   if (s('logLevel')) c.logLevel = oneOf(ENV_NAMES.logLevel, s('logLevel')!, LOG_LEVELS);
   if (s('replayMs')) c.replayMs = int(ENV_NAMES.replayMs, s('replayMs')!, 0, 365 * 86_400_000);
+  // Up to 100 million signals (1.7 GB) and readers: beyond that, memory, not the setting, is the limit.
+  if (s('signalCapacity')) c.signalCapacity = int(ENV_NAMES.signalCapacity, s('signalCapacity')!, 1000, 100_000_000);
+  if (s('maxReaders')) c.maxReaders = int(ENV_NAMES.maxReaders, s('maxReaders')!, 2, 100_000_000);
+  if (s('historyPerReader')) c.historyPerReader = int(ENV_NAMES.historyPerReader, s('historyPerReader')!, 1, 1000);
   if (s('catalogPollMs')) c.catalogPollMs = int(ENV_NAMES.catalogPollMs, s('catalogPollMs')!, 100, 3_600_000);
   if (s('placementPollMs')) c.placementPollMs = int(ENV_NAMES.placementPollMs, s('placementPollMs')!, 50, 3_600_000);
   if (s('canaryCheckMs')) c.canaryCheckMs = int(ENV_NAMES.canaryCheckMs, s('canaryCheckMs')!, 100, 3_600_000);
   if (s('rollupIntervalMs')) c.rollupIntervalMs = int(ENV_NAMES.rollupIntervalMs, s('rollupIntervalMs')!, 100, 3_600_000);
   if (s('rollupLagMs')) c.rollupLagMs = int(ENV_NAMES.rollupLagMs, s('rollupLagMs')!, 0, 3_600_000);
   if (s('rollupShare')) c.rollupShare = share(ENV_NAMES.rollupShare, s('rollupShare')!);
+  if (s('reportCatchUpMs')) c.reportCatchUpMs = int(ENV_NAMES.reportCatchUpMs, s('reportCatchUpMs')!, 0, 3_600_000);
   if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
   if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
@@ -227,7 +264,9 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (c.fxRates[c.currency] !== undefined && c.fxRates[c.currency] !== 1) {
     throw new DomainError('invalid_config', `${ENV_NAMES.fxRates} gives ${c.currency}, the report's currency (${ENV_NAMES.currency}), a rate other than 1`, { field: ENV_NAMES.fxRates });
   }
-  // PostgreSQL's rollups move by receive time: a lag shorter than commit delays loses events (app/rollups.ts MIN_ROLLUP_LAG_MS, 1000).
+  // PostgreSQL's rollups move by receive time: a lag shorter than commit delays loses events. Checked
+  // here to fail before opening anything; the floor is the storage's (adapters/storage/postgres.ts minLag,
+  // checked again by main with checkRollupLag).
   if (/^postgres(ql)?:/.test(c.db) && c.rollupLagMs < 1000) {
     throw new DomainError('invalid_config', `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`, { field: ENV_NAMES.rollupLagMs });
   }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { reportRollups } from '../app/analysis.js';
 import { CanaryGuard } from '../app/canary.js';
 import { AnalysisRollups, checkRollupLag } from '../app/rollups.js';
 import { CatalogService } from '../app/catalog.js';
@@ -99,7 +100,7 @@ export async function openServices(
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => undefined);
   const storage = await openDb(config, { server: opts.background === true });
-  const state = new FreshState();
+  const state = new FreshState({ signalCapacity: config.signalCapacity, maxReaders: config.maxReaders, historyPerReader: config.historyPerReader });
   const feed = new FreshFeed(state, opts.replayStore?.(storage) ?? storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
   const t0 = performance.now();
   const articles = await feed.loadCatalog();
@@ -120,7 +121,7 @@ export async function openServices(
   );
   const recordWriter = new RecordWriter(storage, {
     flushIntervalMs: config.recordFlushIntervalMs,
-    maxBuffered: 1000,
+    maxBuffered: config.recordMaxBuffered,
     onError: (e, kind, dropped) => log(`could not write ${dropped} ${kind} records: ${(e as Error).message}`),
     isRefusal: (e) => storage.refuses(e),
     onRefused: (e, kind, r) =>
@@ -223,7 +224,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     records: s.storage,
     audit: s.storage,
     analysis: s.storage,
-    rollups: s.rollups,
+    rollups: reportRollups(s.rollups, s.config.reportCatchUpMs),
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENTS_PER_BATCH } from '../../src/app/collector.js';
 import { DEFAULTS, loadConfig, MIN_KEY_LENGTH } from '../../src/config/config.js';
+import { DEFAULT_FRESH_STATE } from '../../src/core/recommend/fresh-state.js';
 import { largestMaximalEvent } from '../helpers/maximal-events.js';
 
 describe('loadConfig', () => {
@@ -61,5 +62,26 @@ describe('keys from the environment', () => {
 
   it('leaves unset (or empty) keys to be generated', () => {
     expect(loadConfig({}, { READNEXT_ADMIN_KEY: '', READNEXT_INGEST_KEY: '' })).toMatchObject({ adminKey: undefined, ingestKey: undefined });
+  });
+});
+
+describe('tuning knobs', () => {
+  // variable, setting, default, a valid value and what it reads as, values refused.
+  it.each([
+    ['READNEXT_RECORD_MAX_BUFFERED', 'recordMaxBuffered', 1000, '5000', 5000, ['0', '1.5', 'many']],
+    ['READNEXT_SIGNAL_CAPACITY', 'signalCapacity', 2_000_000, '10000000', 10_000_000, ['999', '100000001', '2e6']],
+    ['READNEXT_MAX_READERS', 'maxReaders', 500_000, '2000000', 2_000_000, ['1', '-5', 'all']],
+    ['READNEXT_HISTORY_PER_READER', 'historyPerReader', 50, '200', 200, ['0', '1001', '50 reads']],
+    ['READNEXT_REPORT_CATCH_UP_MS', 'reportCatchUpMs', 5000, '0', 0, ['-1', '3600001', '5s']],
+  ] as const)('%s (%s): default %d, reads a valid value, refuses others naming the variable', (name, key, def, raw, value, bad) => {
+    expect(DEFAULTS[key]).toBe(def);
+    expect(loadConfig({}, {})[key]).toBe(def);
+    expect(loadConfig({}, { [name]: raw })[key]).toBe(value);
+    for (const b of bad) expect(() => loadConfig({}, { [name]: b }), `${name}=${b}`).toThrow(new RegExp(`^${name} must be an integer between`));
+  });
+
+  it('the fresh state bounds default to the fresh state\'s own defaults', () => {
+    const { signalCapacity, maxReaders, historyPerReader } = DEFAULTS;
+    expect({ signalCapacity, maxReaders, historyPerReader }).toEqual(DEFAULT_FRESH_STATE);
   });
 });

@@ -18,7 +18,7 @@ export interface DeployDeps {
   open(db: string | undefined): Promise<{
     deployments: DeploymentAdmin; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore;
     /** The configured rollup lag (READNEXT_ROLLUP_LAG_MS) and revenue currency (READNEXT_CURRENCY, READNEXT_FX_RATES). */
-    rollup?: { lagMs: number; money: RevenueCurrency };
+    rollup: { lagMs: number; money: RevenueCurrency };
     close(): Promise<void>;
   }>;
   actor: string;

@@ -16,10 +16,9 @@ export function analysisStore(d: Dialect): AnalysisStore {
     },
 
     /**
-     * Per-arm sums of the per-reader measures of core/analysis/metrics.ts, pushed down as one SQL
-     * statement that reads the same on SQLite and PostgreSQL: per reader (left join, so an exposed
-     * reader with no event counts with zeros), events from the first exposure until `toTs`; then per
-     * arm n, Σx, Σx² and the ratio cross-products.
+     * Per-arm sums of the per-reader measures of core/analysis/metrics.ts, read from the rolled-up
+     * exposures of the phase (one row per exposed reader) by one SQL statement that reads the same
+     * on SQLite and PostgreSQL (armSumsQuery in rollups.ts).
      */
     async armSums(experiment, phase, opts = {}) {
       const r = await db.executeQuery<Record<string, unknown>>(armSumsQuery(db, experiment, phase, opts.revenueCap));

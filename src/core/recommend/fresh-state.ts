@@ -3,18 +3,20 @@ import { RecentMap } from '../kernel/recent-map.js';
 import { CatalogIndex } from './catalog-index.js';
 import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Signal } from './signals.js';
 
+/** Memory bounds of the fresh state. A server takes them from config (READNEXT_SIGNAL_CAPACITY, READNEXT_MAX_READERS, READNEXT_HISTORY_PER_READER). */
 export interface FreshStateOptions {
-  /** Signals kept for building counters created later. */
+  /** Signals kept for building counters created later (a ring buffer: 17 bytes a signal, plus each distinct id once). */
   signalCapacity: number;
   /**
-   * Readers whose recent reads are kept for the already-read filter: at most this many, and at least
-   * the most recent half of them (RecentMap).
+   * Readers whose recent reads are kept, for the already-read filter and by each co-visitation
+   * counter: at most this many, and at least the most recent half of them (RecentMap).
    */
   maxReaders: number;
-  /** Recent reads kept per reader. */
+  /** Recent reads kept per reader for the already-read filter. */
   historyPerReader: number;
 }
 
+/** The defaults, also config's (test/config/config.test.ts checks they agree). */
 export const DEFAULT_FRESH_STATE: FreshStateOptions = { signalCapacity: 2_000_000, maxReaders: 500_000, historyPerReader: 50 };
 
 /**
