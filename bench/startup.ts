@@ -4,7 +4,7 @@
  * serving state rebuilt from the stored events), on databases holding 1M and 3M events, on
  * SQLite and on PostgreSQL.
  *
- *   npm run bench:startup [-- [--no-pg] [--no-sqlite] [--pg URL] [--sizes 1000000,3000000] [--runs 3]]
+ *   npm run bench:startup [-- [--no-pg] [--no-sqlite] [--pg URL] [--sizes 1000000,3000000] [--runs 3] [--help-only]]
  *
  * Workload (setup: timed and printed, not the measurement): ARTICLES articles and N events spread
  * over the last 6 days (inside the default 7-day replay window, so every reading signal is
@@ -17,12 +17,16 @@
  * 503 count as not yet), and GET /readyz is polled every POLL_MS until it answers 200. Medians of
  * the runs are printed. The server is stopped with SIGTERM between runs.
  *
+ * First, the command's own start: `readnext --help` and `readnext deploy --help` from spawn to
+ * exit (HELP_WARMUP unmeasured runs, then HELP_RUNS, interleaved with the baseline `node -e 0`),
+ * medians beside the baseline; the target is under 0.3 s (issue 15). `--help-only` stops there.
+ *
  * Environment: BENCH_PG_URL or READNEXT_TEST_PG (an admin URL, default
  * postgres://postgres@127.0.0.1:5432/postgres; the scratch database readnext_bench_startup is
  * dropped and recreated). Exit status: 0 whatever the times; 1 when a server fails to start or
  * to become ready within READY_TIMEOUT_MS.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,13 +49,17 @@ const CHUNK = 250_000;
 const POLL_MS = 20;
 const READY_TIMEOUT_MS = 180_000;
 const PG_DB = 'readnext_bench_startup';
+const HELP_WARMUP = 3;
+const HELP_RUNS = 15;
+/** Issue 15: `readnext --help` median under this, from spawn, seconds. */
+const HELP_TARGET_S = 0.3;
 const KEYS = { admin: 'bench-admin-key-0123456789abcdef', ingest: 'bench-ingest-key-0123456789abcdef' };
 
 const started = performance.now();
 /** Progress on stderr, so stdout stays the report. */
 const progress = (msg: string) => process.stderr.write(`[${fixed(secondsSince(started))} s] ${msg}\n`);
 
-function parseArgs(argv: string[]): { sqlite: boolean; pg: boolean; pgUrl: string; sizes: number[]; runs: number } {
+function parseArgs(argv: string[]): { sqlite: boolean; pg: boolean; pgUrl: string; sizes: number[]; runs: number; helpOnly: boolean } {
   const value = (name: string) => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -66,7 +74,33 @@ function parseArgs(argv: string[]): { sqlite: boolean; pg: boolean; pgUrl: strin
     pgUrl: value('--pg') ?? process.env.BENCH_PG_URL ?? process.env.READNEXT_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres',
     sizes,
     runs,
+    helpOnly: argv.includes('--help-only'),
   };
+}
+
+// ---- the command's own start
+
+/** Seconds from spawn to exit of `node ARGS` (stdio ignored); throws when it fails. */
+function spawnSeconds(args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: REPO_ROOT, stdio: 'ignore' });
+  const s = secondsSince(t);
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+  return s;
+}
+
+/** Medians of `readnext --help`, `readnext deploy --help` and `node -e 0`, runs interleaved so load hits all alike. */
+function helpTimes(): { help: number; deployHelp: number; baseline: number } {
+  const bin = join(REPO_ROOT, 'bin/readnext.mjs');
+  const commands = { help: [bin, '--help'], deployHelp: [bin, 'deploy', '--help'], baseline: ['-e', '0'] };
+  const times = { help: [] as number[], deployHelp: [] as number[], baseline: [] as number[] };
+  for (let i = 0; i < HELP_WARMUP + HELP_RUNS; i++) {
+    for (const k of ['help', 'deployHelp', 'baseline'] as const) {
+      const s = spawnSeconds(commands[k]);
+      if (i >= HELP_WARMUP) times[k].push(s);
+    }
+  }
+  return { help: median(times.help), deployHelp: median(times.deployHelp), baseline: median(times.baseline) };
 }
 
 // ---- the data, generated inside the database
@@ -290,6 +324,12 @@ async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const machine = machineInfo();
   console.log(`machine   ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}; load average before the run: ${fixed(loadAverage() ?? NaN, 2)}`);
+  const h = helpTimes();
+  console.log(
+    `readnext --help  median ${fixed(h.help, 3)} s, deploy --help ${fixed(h.deployHelp, 3)} s; baseline node -e 0 ${fixed(h.baseline, 3)} s ` +
+      `(${HELP_RUNS} runs each, from spawn; target < ${HELP_TARGET_S} s: ${h.help < HELP_TARGET_S ? 'met' : 'NOT MET'})`,
+  );
+  if (args.helpOnly) return 0;
   console.log(`workload  ${int(ARTICLES)} articles; N events over the last 6 days (75% reading signals, all inside the 7-day replay window); ${args.runs} starts per size, killed (SIGKILL) once ready`);
   const targets: Target[] = [];
   if (args.sqlite) targets.push(sqliteTarget());

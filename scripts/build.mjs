@@ -1,19 +1,22 @@
-// Builds what production runs: the `readnext` command bundled from src/ (dist/main/cli.mjs, Node ESM,
-// npm packages left as imports) and the browser SDK (dist/sdk.js, a minified IIFE). esbuild does
-// both in a fraction of a second; `npm install` runs this (the `prepare` script) and bin/readnext.mjs
-// runs it again whenever a file under src/ is newer than the bundle, so a checkout never runs stale
-// code. Why compiled code at all: loading the TypeScript sources through tsx took about 1.2 s of
-// every start (docs/adr/0003-compiled-entry-point.md).
+// Builds what production runs: the `readnext` command bundled from src/ (dist/main/cli.mjs plus the
+// chunks it imports on demand, Node ESM, npm packages left as imports) and the browser SDK
+// (dist/sdk.js, a minified IIFE; the server only reads it). esbuild does both in a fraction of a
+// second; `npm install` runs this (the `prepare` script) and bin/readnext.mjs runs it again, in a
+// checkout, whenever a file under src/ is newer than the bundle. Why compiled code at all, and why
+// split: docs/adr/0003-compiled-entry-point.md.
 //
 //   node scripts/build.mjs          build now
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_BUNDLE = join(ROOT, 'dist', 'main', 'cli.mjs');
 export const SDK_BUNDLE = join(ROOT, 'dist', 'sdk.js');
 const SRC = join(ROOT, 'src');
+const CHUNK = /^chunk-[A-Z0-9]+\.mjs(\.map)?$/;
+/** Chunks of earlier builds are deleted only when this old: a process started from one may still import it. */
+const OLD_CHUNK_MS = 60 * 60 * 1000; // 1 hour
 
 /** Newest modification time of the files the bundles are made from (src/, package.json), ms. */
 function newestSource() {
@@ -34,17 +37,24 @@ function stale(file, newest) {
 }
 
 /**
- * Builds both bundles. Each is written to a temporary name, then renamed: several processes
- * building at once (parallel tests) each leave a whole file, never a half-written one.
+ * Builds both bundles. The command is split (`splitting`): its entry registers the command tree,
+ * and each command's action imports what it needs (the server, the storage drivers, the feed
+ * parsers) from chunks beside it. Chunk names are content hashes; each file is written to a
+ * temporary name, then renamed, the entry last: several processes building at once (parallel
+ * tests) each leave whole files, and a process never finds an entry whose chunks are not there.
  */
 export async function build() {
   const { build: esbuild } = await import('esbuild');
   const tmp = `.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(dirname(CLI_BUNDLE), { recursive: true });
+  const outdir = dirname(CLI_BUNDLE);
+  mkdirSync(outdir, { recursive: true });
   const [cli, sdk] = await Promise.all([
     esbuild({
-      entryPoints: [join(SRC, 'main', 'cli.ts')],
-      outfile: CLI_BUNDLE,
+      entryPoints: { cli: join(SRC, 'main', 'cli.ts') },
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunk-[hash]',
+      splitting: true,
       write: false,
       bundle: true,
       platform: 'node',
@@ -68,16 +78,35 @@ export async function build() {
       logLevel: 'warning',
     }),
   ]);
-  // The CLI bundle last: its time is what staleness is judged by.
-  const files = [...sdk.outputFiles, ...cli.outputFiles].sort((a, b) => Number(a.path === CLI_BUNDLE) - Number(b.path === CLI_BUNDLE));
+  // The CLI entry last: its time is what staleness is judged by, and its chunks must be there first.
+  const isEntry = (path) => path === CLI_BUNDLE;
+  const files = [...sdk.outputFiles, ...cli.outputFiles].sort((a, b) => Number(isEntry(a.path)) - Number(isEntry(b.path)));
   for (const f of files) {
     writeFileSync(f.path + tmp, f.contents);
     renameSync(f.path + tmp, f.path);
   }
+  const current = new Set(cli.outputFiles.map((f) => basename(f.path)));
+  const now = Date.now();
+  for (const name of readdirSync(outdir)) {
+    const p = join(outdir, name);
+    if (CHUNK.test(name) && !current.has(name) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > OLD_CHUNK_MS) {
+      rmSync(p, { force: true });
+    }
+  }
 }
 
-/** The CLI bundle's path, built first when missing or older than a source file. */
-export async function ensureBuilt() {
+/**
+ * The CLI bundle's path. In a checkout (src/ is there) it is built first when missing or older than
+ * a source file: one stat per source file, a few milliseconds. An installed package (no src/) and a
+ * production start (NODE_ENV=production or READNEXT_NO_REBUILD=1) skip that walk and run what was
+ * built at install.
+ */
+export async function ensureBuilt({ env = process.env } = {}) {
+  const check = existsSync(SRC) && env.READNEXT_NO_REBUILD !== '1' && env.NODE_ENV !== 'production';
+  if (!check) {
+    if (!existsSync(CLI_BUNDLE)) throw new Error(`readnext: ${CLI_BUNDLE} is missing: run \`npm run build\``);
+    return CLI_BUNDLE;
+  }
   const newest = newestSource();
   if (stale(CLI_BUNDLE, newest) || stale(SDK_BUNDLE, newest)) await build();
   return CLI_BUNDLE;

@@ -1,11 +1,14 @@
 import type { CliDeps } from '../adapters/cli/program.js';
-import { loadConfig } from '../config/config.js';
-import { startServer } from './server.js';
-import { openDb, systemClock, VERSION } from './services.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { systemClock, VERSION } from './runtime.js';
 import { userInfo } from 'node:os';
 import { DeploymentAdmin } from '../app/deploy-admin.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { appRecommenders } from './recommenders.js';
+
+// The server, the storage adapters and their drivers are imported by the commands that use them,
+// so `readnext --help` loads none of them (docs/adr/0003-compiled-entry-point.md).
+const openDb = async (c: Readonly<Config>) => (await import('./services.js')).openDb(c);
 
 /** Wires the CLI to the real services. `env` is passed through to the config loader (tests give their own). */
 export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void; isTty: boolean; clock?: Clock; env?: NodeJS.ProcessEnv }): CliDeps {
@@ -18,6 +21,7 @@ export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void
     err: io.err,
     isTty: io.isTty,
     async serve(o) {
+      const { startServer } = await import('./server.js');
       const c = config(o);
       const server = await startServer(c, io.err);
       io.err(`readnext ${VERSION} serving on ${server.url} (database ${c.db.startsWith('postgres') ? 'postgres' : c.db})`);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApp } from '../adapters/http/app.js';
 import { demoSite } from '../adapters/web/site.js';
 import type { Config } from '../config/config.js';
+import { SDK_FILE } from './runtime.js';
 import { appDeps, openServices, type Services } from './services.js';
 
 export interface RunningServer {
@@ -21,7 +22,7 @@ export async function startServer(config: Readonly<Config>, print: (line: string
   for (const k of services.keyStates) {
     if (k.generated) print(`readnext: generated the ${k.role} key (shown once, stored hashed): ${k.generated}`);
   }
-  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, clock: services.clock })]));
+  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, clock: services.clock, sdkFile: SDK_FILE, log: print })]));
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

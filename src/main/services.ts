@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { timeOrderedUuid } from '../core/kernel/ids.js';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { reportRollups } from '../app/analysis.js';
 import { CanaryGuard } from '../app/canary.js';
@@ -22,16 +21,15 @@ import { FreshState } from '../core/recommend/fresh-state.js';
 import type { RecommenderRegistry } from '../core/recommend/registry.js';
 import { appRecommenders } from './recommenders.js';
 import type { ArticleStore, EventStore } from '../app/ports.js';
+import { systemClock, VERSION } from './runtime.js';
 
-export const systemClock: Clock = { now: () => Date.now() };
+export { systemClock, VERSION };
 
 export const nodeSecrets: Secrets = {
   newKey: () => `rn_${randomBytes(24).toString('base64url')}`,
   hash: (key) => createHash('sha256').update(key, 'utf8').digest('hex'),
   sameHash: (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b)),
 };
-
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<StorageHandle> {
   // A server checkpoints SQLite's WAL from a worker thread, off its event loop, every 200 ms: on one

@@ -8,6 +8,7 @@ import { fixedClock } from '../../src/core/kernel/clock.js';
 import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { T0 } from '../helpers/events.js';
+import { builtSdk } from '../helpers/sdk.js';
 
 // Issue 13, item 1: one bad record must never sink a batch of others. On PostgreSQL a NUL in text
 // failed the record writer's whole batch, and the readers in it were never written again.
@@ -34,7 +35,7 @@ for (const backend of BACKENDS) {
       // A flush interval of a minute: the test flushes, so every record of a step is in one batch.
       const config = loadConfig({ db: db.url, adminKey: ADMIN, ingestKey: 'isolation-ingest-key-0123456789abcdef', logLevel: 'silent', recordFlushIntervalMs: 60_000 }, {});
       services = await openServices(config, { clock: fixedClock(T0), log: (m) => logs.push(m) });
-      app = await createApp({ ...appDeps(services), plugins: [demoSite({ articles: services.storage, clock: fixedClock(T0) })] });
+      app = await createApp({ ...appDeps(services), plugins: [demoSite({ articles: services.storage, clock: fixedClock(T0), sdkFile: await builtSdk() })] });
       cleanup = async () => {
         await app.close();
         await services.close();

@@ -9,9 +9,7 @@ import { parseMindLine } from '../../core/catalog/formats/mind.js';
 import { parseWikipediaCurrentEventsItem } from '../../core/catalog/formats/wikipedia.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { SourcedParse } from '../../app/catalog.js';
-
-export const IMPORT_FORMATS = ['jsonl', 'rss', 'mind', 'wikipedia-current-events'] as const;
-export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 
 const isUrl = (s: string) => /^https?:\/\//i.test(s);
 

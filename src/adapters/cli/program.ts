@@ -1,12 +1,11 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import cliProgress from 'cli-progress';
-import { importArticles, type ImportSummary } from '../../app/catalog.js';
+import type { ImportSummary } from '../../app/catalog.js';
 import type { ArticleStore } from '../../app/ports.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerStats } from './stats.js';
-import { IMPORT_FORMATS, readArticles, resolveFormat, type ImportFormat } from './import-articles.js';
+import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 
 /** What the CLI needs from the composition root; the CLI itself never opens a database or a port. */
 export interface CliDeps {
@@ -73,6 +72,10 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .option('--rebase-dates', 'shift all dates so the newest article is published now, keeping their spacing')
     .option('--db <url>', 'database URL')
     .action(async (source: string, o: { format?: ImportFormat; rebaseDates?: boolean; db?: string }) => {
+      // Loaded here, not at start: the feed parsers and the progress bar are this command's alone.
+      const [{ importArticles }, { readArticles, resolveFormat }, { default: cliProgress }] = await Promise.all([
+        import('../../app/catalog.js'), import('./import-articles.js'), import('cli-progress'),
+      ]);
       const format = await resolveFormat(source, o.format);
       const now = deps.clock.now();
       const catalog = await deps.openCatalog(o.db);

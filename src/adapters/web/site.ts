@@ -4,13 +4,17 @@ import type { ArticleStore } from '../../app/ports.js';
 import type { Article } from '../../core/catalog/article.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { html, raw, type Html } from './html.js';
-import { sdkRoute } from './sdk-build.js';
+import { sdkRoute } from './sdk-route.js';
 
 export interface DemoSiteDeps {
   articles: Pick<ArticleStore, 'listArticles' | 'getArticle'>;
   siteName?: string;
   /** Hides embargoed articles; default: the system clock. */
   clock?: Clock;
+  /** The built browser SDK served at `/sdk.js` (dist/sdk.js; `sdkRoute`). */
+  sdkFile: string;
+  /** Where a missing SDK is reported; default stderr. */
+  log?: (line: string) => void;
 }
 
 const HOME_SCAN = 200; // newest articles considered for the home page
@@ -174,10 +178,10 @@ ${paragraphs.map((p) => html`<p>${p}</p>\n`)}
 /**
  * The demo newspaper: `GET /` (latest articles by section), `GET /articles/:id` (article page
  * with the read-next widget, page view and read tracking) and, registered from here,
- * `GET /sdk.js` (`sdkRoute()`). Every catalog string is escaped by `html`.
+ * `GET /sdk.js` (`sdkRoute()`, the built `deps.sdkFile`). Every catalog string is escaped by `html`.
  *
  * @example
- * await createApp({ ...deps, plugins: [demoSite({ articles: services.storage })] });
+ * await createApp({ ...deps, plugins: [demoSite({ articles: services.storage, sdkFile: '/srv/readnext/dist/sdk.js' })] });
  */
 export function demoSite(deps: DemoSiteDeps): FastifyPluginAsync {
   const siteName = deps.siteName ?? 'The Daily Readnext';
@@ -185,7 +189,7 @@ export function demoSite(deps: DemoSiteDeps): FastifyPluginAsync {
   const visible = (a: Article) => a.status === 'published' && (a.embargoUntil === null || a.embargoUntil <= now());
 
   return async (app) => {
-    await app.register(sdkRoute());
+    await app.register(sdkRoute({ file: deps.sdkFile, log: deps.log }));
 
     app.get('/', { schema: { hide: true } }, async (_req, reply) => {
       const articles = (await deps.articles.listArticles({ limit: HOME_SCAN, offset: 0 })).filter(visible);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../../src/config/config.js';
 import type { ReadingEvent } from '../../../src/core/events/schema.js';
 import { appDeps, openServices, systemClock, type Services } from '../../../src/main/services.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../../helpers/app.js';
+import { builtSdk } from '../../helpers/sdk.js';
 
 export interface LiveApp {
   app: FastifyInstance;
@@ -26,7 +27,7 @@ export interface LiveApp {
 export async function liveApp(): Promise<LiveApp> {
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
   const services = await openServices(config, { clock: systemClock });
-  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Browser Times' })]));
+  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Browser Times', sdkFile: await builtSdk() })]));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('the app is not listening on a TCP port');

@@ -7,6 +7,7 @@ import { createApp } from '../../../src/adapters/http/app.js';
 import { demoSite } from '../../../src/adapters/web/site.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { appDeps, openServices, systemClock, type Services } from '../../../src/main/services.js';
+import { builtSdk } from '../../helpers/sdk.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../../helpers/app.js';
 import { CHROMIUM_ARGS, eventually, findChromium, seedArticles, storedEvents } from './helpers.js';
 
@@ -31,7 +32,7 @@ beforeAll(async () => {
   // Lag 0: the rollups may take the page view before its reader's exposure is written.
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent', rollupLagMs: 0 }, {});
   services = await openServices(config, { clock: systemClock });
-  app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Report Times' })]));
+  app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Report Times', sdkFile: await builtSdk() })]));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('not listening');

@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArticleStore } from '../../../src/app/ports.js';
 import type { Article } from '../../../src/core/catalog/article.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
-import { buildSdk } from '../../../src/adapters/web/sdk-build.js';
 import { demoSite, SAMPLE_IMPORT_COMMAND } from '../../../src/adapters/web/site.js';
 import { parseArticleJson } from '../../../src/core/catalog/article.js';
 import { T0 } from '../../helpers/events.js';
+import { builtSdk } from '../../helpers/sdk.js';
 
 const HOUR = 3_600_000;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -48,9 +48,11 @@ const fakeArticles: Pick<ArticleStore, 'listArticles' | 'getArticle'> = {
 };
 
 let app: FastifyInstance;
+let sdkFile: string;
 beforeAll(async () => {
+  sdkFile = await builtSdk();
   app = Fastify();
-  await app.register(demoSite({ articles: fakeArticles, siteName: 'The Test Times', clock: fixedClock(T0) }));
+  await app.register(demoSite({ articles: fakeArticles, siteName: 'The Test Times', clock: fixedClock(T0), sdkFile }));
   await app.ready();
 });
 afterAll(async () => app.close());
@@ -90,7 +92,7 @@ describe('home page', () => {
 
   it('says so when nothing is published, with the command that loads the sample articles', async () => {
     const empty = Fastify();
-    await empty.register(demoSite({ articles: { listArticles: async () => [], getArticle: async () => undefined } }));
+    await empty.register(demoSite({ articles: { listArticles: async () => [], getArticle: async () => undefined }, sdkFile }));
     const res = await empty.inject('/');
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Nothing to read yet');
@@ -187,7 +189,7 @@ describe('/sdk.js', () => {
     expect(res.headers['content-type']).toMatch(/^application\/javascript/);
     expect(res.headers['cache-control']).toBe('public, max-age=300');
     expect(() => new Function(res.body)).not.toThrow();
-    expect(res.body).toBe(await buildSdk());
+    expect(res.body).toBe(readFileSync(sdkFile, 'utf8'));
     // Minified IIFE that installs window.readnext, with no Node or module syntax left in it.
     expect(res.body).toMatch(/^"use strict";\(\(\)=>\{/);
     expect(res.body).toContain('readnext');
@@ -203,7 +205,16 @@ describe('/sdk.js', () => {
     expect(again.body).toBe('');
   });
 
-  it('is built once per process', async () => {
-    expect(buildSdk()).toBe(buildSdk());
+  it('is read from the build, never built by the server: a missing file is logged once and answers 503', async () => {
+    const logged: string[] = [];
+    const bare = Fastify();
+    await bare.register(demoSite({ articles: fakeArticles, sdkFile: join(REPO_ROOT, 'dist', 'no-such-sdk.js'), log: (l) => logged.push(l) }));
+    const res = await bare.inject('/sdk.js');
+    await bare.inject('/sdk.js');
+    expect(res.statusCode).toBe(503);
+    expect(res.body).toContain('npm run build');
+    expect(logged).toEqual([expect.stringContaining('run `npm run build`')]);
+    expect((await bare.inject('/')).statusCode).toBe(200);
+    await bare.close();
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The readnext browser SDK: a dependency-free script that newsroom pages load with
- * `<script src="https://READNEXT/sdk.js" defer>`. `sdk-build.ts` bundles this file to an IIFE
+ * `<script src="https://READNEXT/sdk.js" defer>`. scripts/build.mjs bundles this file to an IIFE
  * that sets `window.readnext`. Everything here runs in the reader's browser, never in Node.
  *
  * Contract with the host page: no call ever throws and no promise ever rejects; failures are
