@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from '../../api/types.js';
 import { DomainError, type ErrorCode } from '../../core/kernel/errors.js';
 
 /** The one place where error codes become HTTP statuses. */
@@ -37,9 +38,7 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-export interface ErrorBody {
-  error: { code: string; message: string; field: string | null };
-}
+export type { ErrorBody } from '../../api/types.js';
 
 export const errorBodySchema = {
   type: 'object',

@@ -1,4 +1,4 @@
-import type { RecItem, RecResponse } from '../../app/serving.js';
+import type { RecommendationItem, RecommendationResponse } from '../../api/types.js';
 import { isPlainJsonString } from '../../core/kernel/strings.js';
 
 /** Articles whose escaped item prefix is kept (the newsroom's recent catalog fits many times over). */
@@ -45,7 +45,7 @@ export class RecResponseEncoder {
   private readonly tails = new Map<string, string>();
   private readonly heads = new Map<string, string>();
 
-  encode(r: RecResponse): string {
+  encode(r: RecommendationResponse): string {
     let out = `{"recommId":${asciiJson(r.recommId)},${this.head(r)}`;
     for (let i = 0; i < r.items.length; i++) {
       const it = r.items[i]!;
@@ -56,7 +56,7 @@ export class RecResponseEncoder {
   }
 
   /** `"placement":…,"experiment":…,…,"items":[`: the same for most responses, so written once per combination. */
-  private head(r: RecResponse): string {
+  private head(r: RecommendationResponse): string {
     // Unambiguous: strings length-prefixed, null as "-".
     const key = `${part(r.placement)}${part(r.experiment)}${r.phase ?? '-'}|${part(r.arm)}${r.hashVersion ?? '-'}|${part(r.recommender.kind)}${part(r.recommender.version)}${r.fallback}`;
     let json = this.heads.get(key);
@@ -72,7 +72,7 @@ export class RecResponseEncoder {
   }
 
   /** `{"articleId":…,"title":…,"url":…,"position":` */
-  private prefix(it: RecItem): string {
+  private prefix(it: RecommendationItem): string {
     const hit = this.prefixes.get(it.articleId);
     if (hit !== undefined && hit.title === it.title && hit.url === it.url) return hit.json;
     const json = `{"articleId":${asciiJson(it.articleId)},"title":${asciiJson(it.title)},"url":${asciiJson(it.url)},"position":`;
@@ -82,7 +82,7 @@ export class RecResponseEncoder {
   }
 
   /** `,"reason":…[,"team":…]}` */
-  private tail(it: RecItem): string {
+  private tail(it: RecommendationItem): string {
     const key = it.team === undefined ? it.reason : `${it.reason}\u0000${it.team}`;
     let json = this.tails.get(key);
     if (json === undefined) {

@@ -13,6 +13,7 @@
  * readnext.pageView({ article: 'a1' });
  * readnext.trackRead({ article: 'a1' });
  */
+import type { RecommendationResponse } from '../../../api/types.js';
 
 export interface InitOptions {
   /** Base URL of the readnext server; default: the origin this script was loaded from. */
@@ -43,18 +44,8 @@ export interface PageViewOptions {
   page?: string;
 }
 
-/** The recommendation response, as served by `GET /v1/recommendations`. */
-interface Slate {
-  recommId: string;
-  placement: string;
-  experiment: string | null;
-  phase: number | null;
-  arm: string | null;
-  hashVersion: number | null;
-  recommender: { kind: string; version: string } | null;
-  fallback: boolean;
-  items: { articleId: string; title: string; url: string | null; position: number; reason?: string; team?: string | null }[];
-}
+/** The recommendation response, as served by `GET /v1/recommendations` (checked loosely: isSlate). */
+type Slate = RecommendationResponse;
 
 type Json = Record<string, unknown>;
 
