@@ -90,8 +90,9 @@ export class SharedSlates {
     const current = article?.id ?? articleId;
     // Histories and rankings hold the catalog's canonical id strings (CatalogIndex), so `includes`
     // compares pointers: over a 50-article history that is cheaper than building a Set per request
-    // (0.5 against 1.6 us for ten candidates, micro-benchmark). No closures here: under tsx each one
-    // created costs a defineProperty of its name (1.6% of a request).
+    // (0.5 against 1.6 us for ten candidates, micro-benchmark). Loops rather than filter/map
+    // callbacks: a loop stops at `want` and builds no intermediate array (compiled, 2.0 against
+    // 3.7 us to pick 10 of 60 ranked against a 50-article history, micro-benchmark 2026-12-05).
 
     const pins = placement.pins.length === 0 ? [] : eligiblePins(placement, k, eligibility(state, placement, req, history));
     const want = k - pins.length;
