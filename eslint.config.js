@@ -18,7 +18,11 @@ const restrict = (names, message, packages = [], packageMessage = 'core is pure:
     {
       patterns: [
         ...(names.length ? [{ group: layer(names), message }] : []),
-        ...(Array.isArray(packages) ? (packages.length ? [{ group: packages, message: packageMessage }] : []) : [{ ...packages, message: packageMessage }]),
+        ...(Array.isArray(packages)
+          ? packages.length
+            ? [{ group: packages, message: packageMessage }]
+            : []
+          : [{ ...packages, message: packageMessage }]),
       ],
     },
   ],
@@ -28,7 +32,17 @@ const ANY_PACKAGE = { regex: '^[^.]' };
 
 /** In core, time, randomness and scheduling are parameters (Clock, Rng), reached neither directly nor through a global object. */
 const CORE_GLOBALS = [
-  ...['performance', 'crypto', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'clearTimeout', 'clearInterval', 'clearImmediate'].map((name) => ({
+  ...[
+    'performance',
+    'crypto',
+    'setTimeout',
+    'setInterval',
+    'setImmediate',
+    'queueMicrotask',
+    'clearTimeout',
+    'clearInterval',
+    'clearImmediate',
+  ].map((name) => ({
     name,
     message: 'core takes time, randomness and scheduling as parameters (Clock, Rng); no timers, performance or crypto here.',
   })),
@@ -37,9 +51,12 @@ const CORE_GLOBALS = [
 const CORE_SYNTAX = [
   { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'core takes time as a parameter (Clock).' },
   { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core takes time as a parameter (Clock).' },
-  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'core takes randomness as a parameter (Rng).' },
   {
-    selector: "MemberExpression[object.name=/^(globalThis|global|window|self)$/]",
+    selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+    message: 'core takes randomness as a parameter (Rng).',
+  },
+  {
+    selector: 'MemberExpression[object.name=/^(globalThis|global|window|self)$/]',
     message: 'core reaches no global through globalThis (Date.now, crypto, timers...): time and randomness are parameters (Clock, Rng).',
   },
 ];
@@ -51,7 +68,10 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module' },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-non-null-assertion': 'off',
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/config reads the environment.' }],
     },
@@ -59,7 +79,10 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      ...restrict(['app', 'adapters', 'config', 'main', 'api', ...adapters], 'core imports no app, adapter, config, api or main code.', [...NODE_IO, ...DRIVERS_AND_FRAMEWORKS]),
+      ...restrict(['app', 'adapters', 'config', 'main', 'api', ...adapters], 'core imports no app, adapter, config, api or main code.', [
+        ...NODE_IO,
+        ...DRIVERS_AND_FRAMEWORKS,
+      ]),
       'no-restricted-globals': ['error', ...CORE_GLOBALS],
       'no-restricted-syntax': ['error', ...CORE_SYNTAX],
     },
@@ -80,7 +103,11 @@ export default tseslint.config(
       ...restrict([], '', ANY_IMPORT, 'api imports nothing: it is the wire contract, types only.'),
       'no-restricted-syntax': [
         'error',
-        { selector: ':matches(VariableDeclaration, FunctionDeclaration, ClassDeclaration, TSEnumDeclaration, ExpressionStatement, ExportDefaultDeclaration)', message: 'api holds types only (no runtime code): the browser SDK imports it.' },
+        {
+          selector:
+            ':matches(VariableDeclaration, FunctionDeclaration, ClassDeclaration, TSEnumDeclaration, ExpressionStatement, ExportDefaultDeclaration)',
+          message: 'api holds types only (no runtime code): the browser SDK imports it.',
+        },
       ],
     },
   },
@@ -95,14 +122,31 @@ export default tseslint.config(
   {
     files: ['src/adapters/web/sdk/**/*.ts'],
     rules: {
-      ...restrict([...adapters.filter((x) => x !== 'web'), 'main', 'config', 'app', 'core'], 'the browser SDK imports only src/api types.', ANY_PACKAGE, 'the browser SDK is dependency-free and runs in a browser: no packages or Node modules.'),
-      'no-restricted-globals': ['error', ...['process', 'Buffer', 'require', 'global', '__dirname', '__filename', 'setImmediate'].map((name) => ({ name, message: 'the browser SDK runs in a browser: no Node globals.' }))],
+      ...restrict(
+        [...adapters.filter((x) => x !== 'web'), 'main', 'config', 'app', 'core'],
+        'the browser SDK imports only src/api types.',
+        ANY_PACKAGE,
+        'the browser SDK is dependency-free and runs in a browser: no packages or Node modules.',
+      ),
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'require', 'global', '__dirname', '__filename', 'setImmediate'].map((name) => ({
+          name,
+          message: 'the browser SDK runs in a browser: no Node globals.',
+        })),
+      ],
     },
   },
-  { files: ['src/config/**/*.ts'], rules: { ...restrict(['app', 'adapters', 'main', 'api', ...adapters], 'config imports only core.'), 'no-restricted-properties': 'off' } },
+  {
+    files: ['src/config/**/*.ts'],
+    rules: { ...restrict(['app', 'adapters', 'main', 'api', ...adapters], 'config imports only core.'), 'no-restricted-properties': 'off' },
+  },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'bin/**/*.mjs', 'scripts/**/*.mjs', '*.config.*'],
     rules: { 'no-restricted-properties': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
-  { files: ['bin/**/*.mjs', 'scripts/**/*.mjs', 'eslint.config.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['bin/**/*.mjs', 'scripts/**/*.mjs', 'eslint.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 );

@@ -43,8 +43,24 @@ import { checkStoredEvent, EventTraffic, syntheticId, type IdScheme } from '../s
 import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
 import {
-  cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, int, loadAverage, machineInfo, makeTempDir, median, pidsByName,
-  progressLogger, runBench, secondsSince, startThreeArmExperiment, withPg, type CpuUsage,
+  cpuSnapshot,
+  cpuUsage,
+  envNumber,
+  filesystemType,
+  fixed,
+  formatTable,
+  int,
+  loadAverage,
+  machineInfo,
+  makeTempDir,
+  median,
+  pidsByName,
+  progressLogger,
+  runBench,
+  secondsSince,
+  startThreeArmExperiment,
+  withPg,
+  type CpuUsage,
 } from './lib.js';
 
 // ---- settings
@@ -92,8 +108,19 @@ const readerId = (r: number) => syntheticId(r, READER_ID);
  */
 const eventStream = (scheme: IdScheme, tag: string, rng: Rng, total: number, fromTs: number, spanMs: number) =>
   new EventTraffic(rng, {
-    total, from: fromTs, spanMs, origin: START, articlesPerDay: 300, readers: READERS, readerId: READER_ID, activitySkew: 1.5,
-    sessionMs: 30 * MINUTE, mix: { page_view: 0.4, impression: 0.25, click: 0.04, read: 0.309, subscribe: 0.001 }, impressionItems: 4, idScheme: scheme, tag,
+    total,
+    from: fromTs,
+    spanMs,
+    origin: START,
+    articlesPerDay: 300,
+    readers: READERS,
+    readerId: READER_ID,
+    activitySkew: 1.5,
+    sessionMs: 30 * MINUTE,
+    mix: { page_view: 0.4, impression: 0.25, click: 0.04, read: 0.309, subscribe: 0.001 },
+    impressionItems: 4,
+    idScheme: scheme,
+    tag,
   });
 
 // ---- backends
@@ -122,7 +149,9 @@ function sqliteBackend(keep: boolean): Backend {
     kind: 'sqlite',
     label: 'SQLite',
     url: `sqlite:${path}`,
-    notes: [`file ${path} on ${filesystemType(dir)}; opened with openStorage(url): WAL, synchronous=FULL, SQLite's default page cache; no ANALYZE (readnext never runs it)`],
+    notes: [
+      `file ${path} on ${filesystemType(dir)}; opened with openStorage(url): WAL, synchronous=FULL, SQLite's default page cache; no ANALYZE (readnext never runs it)`,
+    ],
     async sizes(storage) {
       const one = async (name: string) => {
         try {
@@ -232,7 +261,9 @@ function checkReport(r: ExperimentReport): string[] {
 
 function reportDigest(r: ExperimentReport): string[] {
   const arms = r.metrics[0]?.arms ?? [];
-  const lines = [`arms ${arms.map((a) => `${a.arm} n=${int(a.n)}`).join(', ')}; SRM p=${fixed(r.srm.pValue, 3)}; engine ${r.engine}, CUPED ${r.cuped ? 'on' : 'off'}`];
+  const lines = [
+    `arms ${arms.map((a) => `${a.arm} n=${int(a.n)}`).join(', ')}; SRM p=${fixed(r.srm.pValue, 3)}; engine ${r.engine}, CUPED ${r.cuped ? 'on' : 'off'}`,
+  ];
   for (const m of r.metrics) {
     const values = m.arms.map((a) => (a.value === null ? 'n/a' : a.value >= 100 ? fixed(a.value, 0) : a.value.toPrecision(4))).join(' / ');
     const p = m.comparisons.map((c) => (c.pValue === null ? 'n/a' : fixed(c.pValue, 3))).join(', ');
@@ -287,7 +318,8 @@ async function appendTimed(
   return { s, events: events.length, rejected, passes };
 }
 
-const ingestShape = (dialect: 'sqlite' | 'postgres') => (dialect === 'postgres' ? { batch: 2000, inFlight: 8 } : { batch: INGEST_BATCH, inFlight: 1 });
+const ingestShape = (dialect: 'sqlite' | 'postgres') =>
+  dialect === 'postgres' ? { batch: 2000, inFlight: 8 } : { batch: INGEST_BATCH, inFlight: 1 };
 const ingestShapeText = (dialect: 'sqlite' | 'postgres') => {
   const { batch, inFlight } = ingestShape(dialect);
   return `appendEvents × ${batch}${inFlight > 1 ? `, ${inFlight} in flight` : ', one at a time'}`;
@@ -334,7 +366,14 @@ async function runBackend(backend: Backend): Promise<Result> {
         const id = readerId(r);
         const arm = assignArm(experiment, id);
         if (!arm) throw new Error(`reader ${id} is outside the experiment`);
-        batch.push({ experiment: EXPERIMENT, phase: 1, arm: arm.name, readerId: id, hashVersion: experiment.hashVersion, exposedTs: START + rng.int(EXPOSURE_DAYS * DAY) });
+        batch.push({
+          experiment: EXPERIMENT,
+          phase: 1,
+          arm: arm.name,
+          readerId: id,
+          hashVersion: experiment.hashVersion,
+          exposedTs: START + rng.int(EXPOSURE_DAYS * DAY),
+        });
       }
       await storage.appendExposures(batch);
     }
@@ -385,7 +424,9 @@ async function runBackend(backend: Backend): Promise<Result> {
     const adaptive = storage.tuning.rollups.adaptive;
     const experiments = await deployments.experiments();
     const rollups = new AnalysisRollups(storage, experiments, clock, { lagMs: DEFAULTS.rollupLagMs, batchEvents, adaptive });
-    progress(`${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`);
+    progress(
+      `${label}: rollup catch-up over ${int(EVENTS)} events (passes of ${adaptive ? `about ${adaptive.targetMs} ms, from ${int(batchEvents)} events` : int(batchEvents)})`,
+    );
     let cpu0 = cpuSnapshot(groups());
     t0 = performance.now();
     const caught = await rollups.catchUp();
@@ -404,14 +445,17 @@ async function runBackend(backend: Backend): Promise<Result> {
     cpu0 = cpuSnapshot(groups());
     for (let i = 0; i <= REPEATS; i++) {
       const r = await reportOnce(storage, experiments, clock, rollups);
-      progress(`${label}: report ${i === 0 ? 'warm-up' : `run ${i}/${REPEATS}`}: ${fixed(r.s, 3)} s (catch-up ${fixed(r.catchUpS, 3)} s, armSums ${fixed(r.armSumsS, 3)} s)`);
+      progress(
+        `${label}: report ${i === 0 ? 'warm-up' : `run ${i}/${REPEATS}`}: ${fixed(r.s, 3)} s (catch-up ${fixed(r.catchUpS, 3)} s, armSums ${fixed(r.armSumsS, 3)} s)`,
+      );
       if (i > 0) res.reports.push(r);
       else res.errors.push(...checkReport(r.report));
     }
     res.cpu = cpuUsage(cpu0, cpuSnapshot(groups()));
     // Same figures each time (to the digest's rounding: PostgreSQL's parallel sums of floats may differ in the last bits).
     const first = res.reports[0]?.report;
-    if (first && res.reports.some((r) => reportDigest(r.report).join() !== reportDigest(first).join())) res.errors.push('repeated reports differ');
+    if (first && res.reports.some((r) => reportDigest(r.report).join() !== reportDigest(first).join()))
+      res.errors.push('repeated reports differ');
 
     // 6. what the rollups cost ingestion: extra events (time-ordered ids, as the SDK makes them: UUIDv7) after the report window,
     //    without, then with rollup passes every ROLLUP_EVERY_MS alongside
@@ -421,9 +465,17 @@ async function runBackend(backend: Backend): Promise<Result> {
     for (const key of ['without', 'with'] as const) {
       await rollups.catchUp(); // nothing left over from the previous step
       progress(`${label}: ingestion ${key} rollup passes alongside: ${int(INGEST_EXTRA)} events, ${ingestShapeText(storage.dialect)}`);
-      const events = eventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(INGEST_EXTRA);
+      const events = eventStream('time', String.fromCharCode(tag++), seededRng(SEED + tag), INGEST_EXTRA, at, 60 * MINUTE).next(
+        INGEST_EXTRA,
+      );
       at += 61 * MINUTE;
-      const r = await appendTimed(storage, events, key === 'with' ? { run: () => rollups.catchUp({ maxShare: storage.tuning.rollups.backgroundShare }), stop: () => rollups.stop() } : undefined);
+      const r = await appendTimed(
+        storage,
+        events,
+        key === 'with'
+          ? { run: () => rollups.catchUp({ maxShare: storage.tuning.rollups.backgroundShare }), stop: () => rollups.stop() }
+          : undefined,
+      );
       if (r.rejected > 0) res.errors.push(`ingestion ${key}: ${r.rejected} events not accepted`);
       res.ingest[key] = r;
     }
@@ -452,32 +504,52 @@ function printBackend(r: Result): void {
     const inFlight = b.kind === 'postgres' ? LOAD_CONCURRENCY : 1;
     console.log(`  setup      ${int(READERS)} exposures in ${fixed(r.exposureS ?? NaN)} s`);
     console.log(
-      `             ${int(EVENTS)} events (${Object.entries(c).map(([k, v]) => `${k} ${int(v)}`).join(', ')}) with appendEvents × ${int(APPEND_BATCH)}, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight:` +
+      `             ${int(EVENTS)} events (${Object.entries(c)
+        .map(([k, v]) => `${k} ${int(v)}`)
+        .join(', ')}) with appendEvents × ${int(APPEND_BATCH)}, ${inFlight} call${inFlight > 1 ? 's' : ''} in flight:` +
         ` ${fixed(r.loadS)} s = ${int(EVENTS / r.loadS)} events/s (generating them took ${fixed(r.generatedS ?? NaN)} s of it)`,
     );
-    console.log(`             events table ${MB(r.sizes?.events)}${r.vacuumS !== undefined ? `; VACUUM (ANALYZE) of events and exposures before timing: ${fixed(r.vacuumS)} s` : ''}`);
+    console.log(
+      `             events table ${MB(r.sizes?.events)}${r.vacuumS !== undefined ? `; VACUUM (ANALYZE) of events and exposures before timing: ${fixed(r.vacuumS)} s` : ''}`,
+    );
   }
   if (r.rollup) {
-    console.log(`  rollup     first catch-up over the ${int(r.rollup.events)} events: ${fixed(r.rollup.s)} s = ${int(r.rollup.events / r.rollup.s)} events/s; CPU ${cpuText(r.rollup.cpu, b.kind)}`);
+    console.log(
+      `  rollup     first catch-up over the ${int(r.rollup.events)} events: ${fixed(r.rollup.s)} s = ${int(r.rollup.events / r.rollup.s)} events/s; CPU ${cpuText(r.rollup.cpu, b.kind)}`,
+    );
   }
   if (r.reports.length > 0) {
-    console.log(`  report     runs ${runs(r.reports.map((x) => x.s))} s; median ${fixed(median(r.reports.map((x) => x.s)), 3)} s (after one warm-up)`);
-    console.log(`  of which   catch-up (nothing new) median ${fixed(median(r.reports.map((x) => x.catchUpS)), 3)} s; armSums median ${fixed(median(r.reports.map((x) => x.armSumsS)), 3)} s; the statistics take the rest`);
+    console.log(
+      `  report     runs ${runs(r.reports.map((x) => x.s))} s; median ${fixed(median(r.reports.map((x) => x.s)), 3)} s (after one warm-up)`,
+    );
+    console.log(
+      `  of which   catch-up (nothing new) median ${fixed(median(r.reports.map((x) => x.catchUpS)), 3)} s; armSums median ${fixed(median(r.reports.map((x) => x.armSumsS)), 3)} s; the statistics take the rest`,
+    );
     if (r.cpu) console.log(`  CPU        ${cpuText(r.cpu, b.kind)}`);
-    console.log(`\n  report digest (values control / co-read / popular; p-values vs control):\n${reportDigest(r.reports[0]!.report).map((l) => `    ${l}`).join('\n')}`);
+    console.log(
+      `\n  report digest (values control / co-read / popular; p-values vs control):\n${reportDigest(r.reports[0]!.report)
+        .map((l) => `    ${l}`)
+        .join('\n')}`,
+    );
   }
   for (const e of r.errors) console.log(`  ERROR      ${e}`);
 }
 
 function summary(results: Result[], skipped: { label: string; why: string }[]): void {
   const scale = `${int(EVENTS)} events, ${int(READERS)} readers, ${DAYS} days, 3 arms`;
-  console.log(`\nSummary: full report (experimentReport: ${METRICS.length} metrics, 3 arms, CUPED, rollups caught up first), median of ${REPEATS} runs; ${scale}`);
+  console.log(
+    `\nSummary: full report (experimentReport: ${METRICS.length} metrics, 3 arms, CUPED, rollups caught up first), median of ${REPEATS} runs; ${scale}`,
+  );
   const rows: string[][] = [];
   for (const r of results) {
     const m = r.reports.length > 0 ? median(r.reports.map((x) => x.s)) : NaN;
     rows.push([
-      r.backend.label, Number.isFinite(m) ? fixed(m, 3) : 'failed', r.reports.length > 0 ? fixed(median(r.reports.map((x) => x.armSumsS)), 3) : '',
-      r.rollup ? int(r.rollup.events / r.rollup.s) : '', `≤ ${TARGET_S} s`, !Number.isFinite(m) ? 'FAILED' : m <= TARGET_S ? 'PASS' : 'BELOW',
+      r.backend.label,
+      Number.isFinite(m) ? fixed(m, 3) : 'failed',
+      r.reports.length > 0 ? fixed(median(r.reports.map((x) => x.armSumsS)), 3) : '',
+      r.rollup ? int(r.rollup.events / r.rollup.s) : '',
+      `≤ ${TARGET_S} s`,
+      !Number.isFinite(m) ? 'FAILED' : m <= TARGET_S ? 'PASS' : 'BELOW',
     ]);
   }
   for (const s of skipped) rows.push([`${s.label} (skipped: ${s.why})`, '', '', '', `≤ ${TARGET_S} s`, '-']);
@@ -492,12 +564,18 @@ function summary(results: Result[], skipped: { label: string; why: string }[]): 
     const without = rate(r.ingest.without);
     const withR = rate(r.ingest.with);
     irows.push([
-      r.backend.label, int(without), int(withR), `${r.ingest.with?.passes ?? 0}`,
-      Number.isFinite(without) && Number.isFinite(withR) ? `${fixed((100 * (withR - without)) / without, 0)}%` : 'n/a', `≥ ${int(INGEST_TARGETS[r.backend.kind])}`,
+      r.backend.label,
+      int(without),
+      int(withR),
+      `${r.ingest.with?.passes ?? 0}`,
+      Number.isFinite(without) && Number.isFinite(withR) ? `${fixed((100 * (withR - without)) / without, 0)}%` : 'n/a',
+      `≥ ${int(INGEST_TARGETS[r.backend.kind])}`,
     ]);
   }
   console.log(formatTable(['backend', 'without rollups', 'with rollups', 'passes', 'change', 'target (HTTP)'], irows, [0]));
-  console.log('(the ingest targets are HTTP rates through POST /v1/events, measured by bench:ingest; this table shows the change the rollups make to the storage rate under it)');
+  console.log(
+    '(the ingest targets are HTTP rates through POST /v1/events, measured by bench:ingest; this table shows the change the rollups make to the storage rate under it)',
+  );
 }
 
 // ---- main
@@ -510,15 +588,22 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm run bench:analysis [-- [--no-pg] [--no-sqlite] [--keep]]   (env BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL)');
+    console.log(
+      'usage: npm run bench:analysis [-- [--no-pg] [--no-sqlite] [--keep]]   (env BENCH_EVENTS, BENCH_READERS, BENCH_REPEATS, BENCH_PG_URL)',
+    );
     return 0;
   }
   const keep = argv.includes('--keep');
   const machine = machineInfo();
   const load = loadAverage();
   console.log('readnext analysis benchmark');
-  console.log(`machine   ${machine.nproc} CPUs (${machine.cpuModel}), ${fixed(machine.memGiB)} GiB RAM, Linux ${machine.kernel}, node ${machine.node}`);
-  if (load !== undefined) console.log(`          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`);
+  console.log(
+    `machine   ${machine.nproc} CPUs (${machine.cpuModel}), ${fixed(machine.memGiB)} GiB RAM, Linux ${machine.kernel}, node ${machine.node}`,
+  );
+  if (load !== undefined)
+    console.log(
+      `          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`,
+    );
   console.log(
     `workload  ${int(READERS)} readers exposed once each to a running 3-arm experiment (control "none", "co-read", "popular"; equal weights by the experiment's own hashing)` +
       ` at times spread over its first ${EXPOSURE_DAYS} days; ${int(EVENTS)} events over its ${DAYS} days in time order (${MIX}); the report is made at the end of day ${DAYS}`,

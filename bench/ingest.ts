@@ -33,9 +33,39 @@ import { systemClock } from '../src/main/services.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
 import { validateEvent } from '../src/core/events/validate.js';
 import {
-  commandExists, cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo,
-  mainThreadProfile, makeTempDir, median, NOISY_OTHER_CPU, otherWorkPct, percentile, pidsByName, progressLogger, REPO_ROOT, runBench, runCommand, runWrk, startServer, startThreeArmExperiment, withPg,
-  summarizeCpuProfile, wrkScript, type CpuSnapshot, type ServerHandle, type CpuUsage, type ProfileSummary, type WrkResult,
+  commandExists,
+  cpuSnapshot,
+  cpuUsage,
+  envNumber,
+  filesystemType,
+  fixed,
+  formatTable,
+  freePort,
+  int,
+  loadAverage,
+  machineInfo,
+  mainThreadProfile,
+  makeTempDir,
+  median,
+  NOISY_OTHER_CPU,
+  otherWorkPct,
+  percentile,
+  pidsByName,
+  progressLogger,
+  REPO_ROOT,
+  runBench,
+  runCommand,
+  runWrk,
+  startServer,
+  startThreeArmExperiment,
+  withPg,
+  summarizeCpuProfile,
+  wrkScript,
+  type CpuSnapshot,
+  type ServerHandle,
+  type CpuUsage,
+  type ProfileSummary,
+  type WrkResult,
 } from './lib.js';
 
 // ---- settings
@@ -334,11 +364,21 @@ async function rawWorker(args: string[]): Promise<void> {
 async function rawRun(url: string, sync: 'FULL' | 'NORMAL', pin: boolean): Promise<RawResult> {
   const tag = newTag();
   const r = await runCommand(
-    [process.execPath, join(REPO_ROOT, 'bin/tsnode.mjs'), join(REPO_ROOT, 'bench/ingest.ts'), '--raw-worker', url, String(RAW_SECONDS), sync, tag],
+    [
+      process.execPath,
+      join(REPO_ROOT, 'bin/tsnode.mjs'),
+      join(REPO_ROOT, 'bench/ingest.ts'),
+      '--raw-worker',
+      url,
+      String(RAW_SECONDS),
+      sync,
+      tag,
+    ],
     pin ? { cpu: SERVER_CPU } : {},
   );
   const line = r.stdout.split('\n').find((l) => l.startsWith(RAW_TAG));
-  if (r.code !== 0 || line === undefined) throw new Error(`the raw insert run failed (code ${r.code}, signal ${r.signal}):\n${r.stdout}${r.stderr}`);
+  if (r.code !== 0 || line === undefined)
+    throw new Error(`the raw insert run failed (code ${r.code}, signal ${r.signal}):\n${r.stdout}${r.stderr}`);
   return JSON.parse(line.slice(RAW_TAG.length)) as RawResult;
 }
 
@@ -454,7 +494,14 @@ async function exposeEveryReader(url: string, sync: 'FULL' | 'NORMAL'): Promise<
       const readerId = `rdr-${pad(r, 5)}`;
       const arm = assignArm(experiment, readerId);
       if (!arm) throw new Error(`reader ${readerId} is outside the experiment`);
-      batch.push({ experiment: EXPERIMENT_ID, phase: experiment.phase, arm: arm.name, readerId, hashVersion: experiment.hashVersion, exposedTs });
+      batch.push({
+        experiment: EXPERIMENT_ID,
+        phase: experiment.phase,
+        arm: arm.name,
+        readerId,
+        hashVersion: experiment.hashVersion,
+        exposedTs,
+      });
     }
     for (let i = 0; i < batch.length; i += 5000) await storage.appendExposures(batch.slice(i, i + 5000));
     return batch.length;
@@ -474,14 +521,24 @@ interface RollupProgress {
 async function rollupProgress(url: string, sync: 'FULL' | 'NORMAL'): Promise<RollupProgress> {
   const storage = await openStorage(url, { sqlite: { synchronous: sync } });
   try {
-    const st = (await sql<{ cursor: number | string; through_ts: number | string }>`select cursor, through_ts from rollup_state where id = 1`.execute(kyselyOf(storage))).rows[0]!;
+    const st = (
+      await sql<{ cursor: number | string; through_ts: number | string }>`select cursor, through_ts from rollup_state where id = 1`.execute(
+        kyselyOf(storage),
+      )
+    ).rows[0]!;
     const cursor = Number(st.cursor);
     // The cursor is the rowid on SQLite and the receive time on PostgreSQL (ADR 0001).
-    const rolled = storage.dialect === 'sqlite'
-      ? (await sql<{ n: number }>`select count(*) as n from events where rowid <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n
-      : (await sql<{ n: string }>`select count(*) as n from events where received_ts <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n;
-    const newest = (await sql<{ t: number | string | null }>`select max(received_ts) as t from events`.execute(kyselyOf(storage))).rows[0]!.t;
-    return { events: await storage.countEvents(), rolled: Number(rolled), behindMs: Math.max(0, Number(newest ?? 0) - Number(st.through_ts)) };
+    const rolled =
+      storage.dialect === 'sqlite'
+        ? (await sql<{ n: number }>`select count(*) as n from events where rowid <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n
+        : (await sql<{ n: string }>`select count(*) as n from events where received_ts <= ${cursor}`.execute(kyselyOf(storage))).rows[0]!.n;
+    const newest = (await sql<{ t: number | string | null }>`select max(received_ts) as t from events`.execute(kyselyOf(storage))).rows[0]!
+      .t;
+    return {
+      events: await storage.countEvents(),
+      rolled: Number(rolled),
+      behindMs: Math.max(0, Number(newest ?? 0) - Number(st.through_ts)),
+    };
   } finally {
     await storage.close();
   }
@@ -541,7 +598,9 @@ async function verifyDurable(url: string, sync: 'FULL' | 'NORMAL', acked: Readon
   try {
     const stored = await storage.countEvents();
     const rows = await sql<{ k: string; n: number | string }>`
-      select substr(event_id, 1, length(event_id) - 4) as k, count(*) as n from events group by substr(event_id, 1, length(event_id) - 4)`.execute(kyselyOf(storage));
+      select substr(event_id, 1, length(event_id) - 4) as k, count(*) as n from events group by substr(event_id, 1, length(event_id) - 4)`.execute(
+      kyselyOf(storage),
+    );
     const byKey = new Map(rows.rows.map((r) => [r.k, Number(r.n)]));
     let ackedEvents = 0;
     let missing = 0;
@@ -560,7 +619,11 @@ async function verifyDurable(url: string, sync: 'FULL' | 'NORMAL', acked: Readon
   }
 }
 
-async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NORMAL'; pin: boolean; profile: boolean; experiment: boolean }): Promise<BackendResult> {
+async function benchBackend(
+  b: Backend,
+  dir: string,
+  opts: { sync: 'FULL' | 'NORMAL'; pin: boolean; profile: boolean; experiment: boolean },
+): Promise<BackendResult> {
   const res: BackendResult = { backend: b, errors: [] };
   const work = join(dir, b.kind);
   mkdirSync(work, { recursive: true });
@@ -595,11 +658,27 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
     try {
       if (WARMUP_SECONDS > 0) {
         progress(`${b.label}: warm-up, ${WARMUP_SECONDS} s`);
-        const w = await runHttp(server.url, work, { phase: 'w', tag, seconds: WARMUP_SECONDS, serverPid: server.pid, pin: opts.pin, sampleCpu: false, acked });
+        const w = await runHttp(server.url, work, {
+          phase: 'w',
+          tag,
+          seconds: WARMUP_SECONDS,
+          serverPid: server.pid,
+          pin: opts.pin,
+          sampleCpu: false,
+          acked,
+        });
         res.warmupEvents = w.run.wrk.counters.accepted ?? 0;
       }
       progress(`${b.label}: measured HTTP run, ${SECONDS} s`);
-      const m = await runHttp(server.url, work, { phase: 'm', tag, seconds: SECONDS, serverPid: server.pid, pin: opts.pin, sampleCpu: true, acked });
+      const m = await runHttp(server.url, work, {
+        phase: 'm',
+        tag,
+        seconds: SECONDS,
+        serverPid: server.pid,
+        pin: opts.pin,
+        sampleCpu: true,
+        acked,
+      });
       res.http = m.run;
       res.parity = m.parity;
       const w = m.run.wrk;
@@ -623,7 +702,9 @@ async function benchBackend(b: Backend, dir: string, opts: { sync: 'FULL' | 'NOR
     progress(`${b.label}: checking that acknowledged events are stored`);
     res.durability = await verifyDurable(db, opts.sync, acked);
     if (res.durability.missing > 0) {
-      res.errors.push(`${res.durability.missing} acknowledged events (in ${res.durability.missingBatches} requests) are missing from the database`);
+      res.errors.push(
+        `${res.durability.missing} acknowledged events (in ${res.durability.missingBatches} requests) are missing from the database`,
+      );
     }
   }
   if (opts.profile) {
@@ -663,7 +744,9 @@ function printBackend(r: BackendResult): void {
     const ro = x.rollups;
     console.log(
       `  experiment   ${EXPERIMENT_ID} running, ${int(x.exposed)} readers exposed (every reader of the workload)` +
-        (ro ? `; rollups had taken in ${int(ro.rolled)} of ${int(ro.events)} stored events (${fixed((100 * ro.rolled) / Math.max(1, ro.events), 0)}%), ${fixed(ro.behindMs / 1000)} s behind the newest when the server stopped` : ''),
+        (ro
+          ? `; rollups had taken in ${int(ro.rolled)} of ${int(ro.events)} stored events (${fixed((100 * ro.rolled) / Math.max(1, ro.events), 0)}%), ${fixed(ro.behindMs / 1000)} s behind the newest when the server stopped`
+          : ''),
     );
   }
   if (r.http) {
@@ -671,18 +754,27 @@ function printBackend(r: BackendResult): void {
     const c = w.counters;
     const ok = w.requests - (c.non2xx ?? 0);
     const e = w.errors;
-    if (r.warmupEvents !== undefined) console.log(`  warm-up      ${WARMUP_SECONDS} s, ${int(r.warmupEvents)} events acknowledged (not counted)`);
-    console.log(`  HTTP         ${int(httpEventsPerSec(w))} events/s  = ${fixed(ok / w.durationS)} successful req/s × ${BATCH} (${int(ok)} of ${int(w.requests)} requests in ${fixed(w.durationS, 2)} s)`);
-    console.log(`  errors       non-2xx ${int(c.non2xx ?? 0)}; socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`);
+    if (r.warmupEvents !== undefined)
+      console.log(`  warm-up      ${WARMUP_SECONDS} s, ${int(r.warmupEvents)} events acknowledged (not counted)`);
+    console.log(
+      `  HTTP         ${int(httpEventsPerSec(w))} events/s  = ${fixed(ok / w.durationS)} successful req/s × ${BATCH} (${int(ok)} of ${int(w.requests)} requests in ${fixed(w.durationS, 2)} s)`,
+    );
+    console.log(
+      `  errors       non-2xx ${int(c.non2xx ?? 0)}; socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`,
+    );
     if (e.connect + e.read + e.write + e.timeout > 0) {
-      console.log(`  WARNING      socket errors: requests that timed out (${WRK_TIMEOUT_S} s) or broke are neither counted nor acknowledged`);
+      console.log(
+        `  WARNING      socket errors: requests that timed out (${WRK_TIMEOUT_S} s) or broke are neither counted nor acknowledged`,
+      );
     }
     console.log(
       `  replies      accepted ${int(c.accepted ?? 0)}, duplicates ${int(c.duplicates ?? 0)}, conflicts ${int(c.conflicts ?? 0)}, rejected ${int(c.rejected ?? 0)}` +
         ` (mean event sent: ${fixed(r.http.meanEventBytes)} B of JSON)`,
     );
     const l = w.latencyMs;
-    console.log(`  latency      p50 ${fixed(l.p50)} ms, p90 ${fixed(l.p90)} ms, p99 ${fixed(l.p99)} ms, p99.9 ${fixed(l.p999)} ms, max ${fixed(l.max)} ms (mean ${fixed(l.mean)} ms)`);
+    console.log(
+      `  latency      p50 ${fixed(l.p50)} ms, p90 ${fixed(l.p90)} ms, p99 ${fixed(l.p99)} ms, p99.9 ${fixed(l.p999)} ms, max ${fixed(l.max)} ms (mean ${fixed(l.mean)} ms)`,
+    );
     const cpu = r.http.cpu;
     if (cpu) {
       const g = cpu.groups;
@@ -722,14 +814,37 @@ function printBackend(r: BackendResult): void {
   if (r.http && r.raw) console.log(`  HTTP / raw   ${fixed(httpEventsPerSec(r.http.wrk) / rawEventsPerSec(r.raw), 2)}`);
   if (r.profile) {
     const p = r.profile.summary;
-    console.log(`  CPU profile of the server (${fixed(p.totalMs / 1000)} s sampled, warm-up and start-up included), saved as ${r.profile.savedAs}`);
-    console.log(indent(formatTable(['self time by module', 'ms', '%'], p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)])), 4));
-    console.log(indent(formatTable(['function', 'where', 'ms', '%'], p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]), [0, 1]), 4));
+    console.log(
+      `  CPU profile of the server (${fixed(p.totalMs / 1000)} s sampled, warm-up and start-up included), saved as ${r.profile.savedAs}`,
+    );
+    console.log(
+      indent(
+        formatTable(
+          ['self time by module', 'ms', '%'],
+          p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)]),
+        ),
+        4,
+      ),
+    );
+    console.log(
+      indent(
+        formatTable(
+          ['function', 'where', 'ms', '%'],
+          p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]),
+          [0, 1],
+        ),
+        4,
+      ),
+    );
   }
   for (const e of r.errors) console.log(`  ERROR        ${e}`);
 }
 
-const indent = (s: string, n: number) => s.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (s: string, n: number) =>
+  s
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 
 function printSummary(results: BackendResult[], skipped: { kind: keyof typeof TARGETS; label: string; why: string }[]): void {
   const rows: string[][] = results.map((r) => {
@@ -739,8 +854,16 @@ function printSummary(results: BackendResult[], skipped: { kind: keyof typeof TA
     const durable = r.durability ? (r.durability.missing === 0 ? 'yes' : `NO (${int(r.durability.missing)} missing)`) : 'n/a';
     const mark = !r.http ? 'FAILED' : http >= target ? 'PASS' : 'BELOW';
     return [
-      r.backend.label, r.backend.durability.split(',')[0]!, int(http), int(raw), fixed(http / raw, 2),
-      r.http ? fixed(r.http.wrk.latencyMs.p50) : 'n/a', r.http ? fixed(r.http.wrk.latencyMs.p99) : 'n/a', durable, `≥ ${int(target)}`, mark,
+      r.backend.label,
+      r.backend.durability.split(',')[0]!,
+      int(http),
+      int(raw),
+      fixed(http / raw, 2),
+      r.http ? fixed(r.http.wrk.latencyMs.p50) : 'n/a',
+      r.http ? fixed(r.http.wrk.latencyMs.p99) : 'n/a',
+      durable,
+      `≥ ${int(target)}`,
+      mark,
     ];
   });
   for (const s of skipped) rows.push([s.label, `skipped: ${s.why}`, '', '', '', '', '', '', `≥ ${int(TARGETS[s.kind])}`, '-']);
@@ -750,12 +873,15 @@ function printSummary(results: BackendResult[], skipped: { kind: keyof typeof TA
     `\nSummary (HTTP: wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${BATCH} events/request${size}; raw: appendEvents × ${RAW_BATCH}, ${RAW_SECONDS} s; server and raw run on one core)`,
   );
   console.log(
-    formatTable(['backend', 'durability', 'HTTP events/s', 'raw events/s', 'HTTP/raw', 'p50 ms', 'p99 ms', 'acked ⊆ stored', 'target', 'result'], rows, [0, 1, 7]),
+    formatTable(
+      ['backend', 'durability', 'HTTP events/s', 'raw events/s', 'HTTP/raw', 'p50 ms', 'p99 ms', 'acked ⊆ stored', 'target', 'result'],
+      rows,
+      [0, 1, 7],
+    ),
   );
 }
 
 // ---- main
-
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--raw-worker') {
@@ -769,7 +895,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log('usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--experiment] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)');
+    console.log(
+      'usage: npm run bench:ingest [-- --no-pg] [--no-sqlite] [--experiment] [--profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_RAW_SECONDS, BENCH_PG_URL)',
+    );
     return 0;
   }
   if (!Number.isInteger(SECONDS)) throw new Error('BENCH_SECONDS must be a whole number of seconds (wrk -d)');
@@ -792,17 +920,33 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `machine   ${machine.nproc} CPUs (${machine.cpuModel}), ${fixed(machine.memGiB)} GiB RAM, Linux ${machine.kernel}, node ${machine.node}, ${wrkVersion.replace(/ Copyright.*/, '')}`,
   );
-  console.log(`workload  POST /v1/events, ${BATCH} events per request: ${MIX}; ${READERS.toLocaleString('en-US')} readers, ${ARTICLES.toLocaleString('en-US')} articles;`);
-  console.log(`          fresh unique eventIds per request; mean event ${fixed(stats.meanBytes)} B of JSON (${fixed(stats.meanBytes * BATCH / 1024)} KiB per request)`);
+  console.log(
+    `workload  POST /v1/events, ${BATCH} events per request: ${MIX}; ${READERS.toLocaleString('en-US')} readers, ${ARTICLES.toLocaleString('en-US')} articles;`,
+  );
+  console.log(
+    `          fresh unique eventIds per request; mean event ${fixed(stats.meanBytes)} B of JSON (${fixed((stats.meanBytes * BATCH) / 1024)} KiB per request)`,
+  );
   console.log(
     `          wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --timeout ${WRK_TIMEOUT_S}s after a ${WARMUP_SECONDS} s warm-up (not counted); ` +
-      (pin ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}` : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
+      (pin
+        ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}`
+        : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
   );
-  console.log(`          raw rate: storage.appendEvents in batches of ${RAW_BATCH} of the same mix for ${RAW_SECONDS} s of insert time after ${RAW_WARMUP_MS / 1000} s of warm-up, fresh database, same core`);
-  if (experiment) console.log(`          --experiment: every reader exposed to a running 3-arm experiment before the run; the server's analysis rollups run alongside ingestion`);
+  console.log(
+    `          raw rate: storage.appendEvents in batches of ${RAW_BATCH} of the same mix for ${RAW_SECONDS} s of insert time after ${RAW_WARMUP_MS / 1000} s of warm-up, fresh database, same core`,
+  );
+  if (experiment)
+    console.log(
+      `          --experiment: every reader exposed to a running 3-arm experiment before the run; the server's analysis rollups run alongside ingestion`,
+    );
   const load = loadAverage();
-  if (load !== undefined) console.log(`          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`);
-  console.log(`          SQLite: synchronous=${sync}, temp files on ${filesystemType(dir)} (${dir})${profile ? '; server under --cpu-prof (slower)' : ''}`);
+  if (load !== undefined)
+    console.log(
+      `          load average before the run: ${fixed(load, 2)}${load > 0.5 ? ' (something else is running: expect noise)' : ''}`,
+    );
+  console.log(
+    `          SQLite: synchronous=${sync}, temp files on ${filesystemType(dir)} (${dir})${profile ? '; server under --cpu-prof (slower)' : ''}`,
+  );
 
   const backends: Backend[] = [];
   const skipped: { kind: keyof typeof TARGETS; label: string; why: string }[] = [];
@@ -817,7 +961,9 @@ async function main(argv: string[]): Promise<number> {
       console.log(`          PostgreSQL at ${pgAdminUrl} is unreachable (${p.unreachable}): skipped`);
       skipped.push({ kind: 'postgres', label: 'PostgreSQL', why: 'unreachable' });
     } else {
-      console.log(`          PostgreSQL ${p.version} at ${pgAdminUrl.replace(/\/[^/]*$/, '')}/${PG_DB} (same machine, not pinned), ${p.backend.durability}`);
+      console.log(
+        `          PostgreSQL ${p.version} at ${pgAdminUrl.replace(/\/[^/]*$/, '')}/${PG_DB} (same machine, not pinned), ${p.backend.durability}`,
+      );
       backends.push(p.backend);
     }
   }

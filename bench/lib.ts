@@ -188,7 +188,10 @@ export interface CommandResult extends ExitStatus {
 }
 
 /** Runs a command to completion (optionally pinned with taskset) and collects its output. */
-export async function runCommand(argv: readonly string[], opts: { cpu?: string; env?: Record<string, string> } = {}): Promise<CommandResult> {
+export async function runCommand(
+  argv: readonly string[],
+  opts: { cpu?: string; env?: Record<string, string> } = {},
+): Promise<CommandResult> {
   const [cmd, args] = pinned(opts.cpu, [...argv]);
   const child = spawn(cmd, args, { cwd: REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let done = false;
@@ -199,10 +202,12 @@ export async function runCommand(argv: readonly string[], opts: { cpu?: string; 
   const stderr = new Tail();
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => stderr.push(c));
-  const failed = new Promise<ExitStatus>((resolveFail) => child.once('error', (e) => {
-    stderr.push(String(e));
-    resolveFail({ code: null, signal: null });
-  }));
+  const failed = new Promise<ExitStatus>((resolveFail) =>
+    child.once('error', (e) => {
+      stderr.push(String(e));
+      resolveFail({ code: null, signal: null });
+    }),
+  );
   const st = await Promise.race([exitOf(child), failed]);
   done = true;
   return { ...st, stdout, stderr: stderr.toString() };
@@ -241,7 +246,13 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
       ...SERVER_NODE_FLAGS,
       ...(opts.nodeArgs ?? []),
       join(REPO_ROOT, 'bin/readnext.mjs'),
-      'serve', '--db', opts.db, '--port', String(opts.port), '--host', '127.0.0.1',
+      'serve',
+      '--db',
+      opts.db,
+      '--port',
+      String(opts.port),
+      '--host',
+      '127.0.0.1',
     ],
     port: opts.port,
     readyPath: '/readyz',
@@ -430,7 +441,17 @@ export interface WrkRun {
 }
 
 export async function runWrk(o: WrkOptions): Promise<WrkRun> {
-  const argv = ['wrk', `-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--timeout', `${o.timeoutSeconds ?? 10}s`, '-s', o.scriptPath, o.url];
+  const argv = [
+    'wrk',
+    `-t${o.threads}`,
+    `-c${o.connections}`,
+    `-d${o.seconds}s`,
+    '--timeout',
+    `${o.timeoutSeconds ?? 10}s`,
+    '-s',
+    o.scriptPath,
+    o.url,
+  ];
   const [cmd, args] = pinned(o.cpu, argv);
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let done = false;
@@ -596,7 +617,13 @@ export function cpuUsage(a: CpuSnapshot, b: CpuSnapshot): CpuUsage {
     .slice(0, 5);
   const pct = (used: number) => (seconds > 0 ? (100 * used) / seconds : 0);
   return {
-    seconds, cores, groups, other: Math.max(0, sum(cores) - sum(Object.values(groups))), otherUser: pct(user), otherKernel: pct(kernel), topOthers,
+    seconds,
+    cores,
+    groups,
+    other: Math.max(0, sum(cores) - sum(Object.values(groups))),
+    otherUser: pct(user),
+    otherKernel: pct(kernel),
+    topOthers,
   };
 }
 
@@ -679,15 +706,24 @@ export function summarizeCpuProfile(path: string, top = 20, window?: { fromUs: n
   const pct = (us: number) => (total > 0 ? (100 * us) / total : 0);
   return {
     totalMs: total / 1000,
-    functions: [...fn.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, pct: pct(f.us) })),
-    modules: [...mod.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([module, us]) => ({ module, selfMs: us / 1000, pct: pct(us) })),
+    functions: [...fn.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ name: f.name, where: f.where, selfMs: f.us / 1000, pct: pct(f.us) })),
+    modules: [...mod.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([module, us]) => ({ module, selfMs: us / 1000, pct: pct(us) })),
   };
 }
 
 /** The .cpuprofile files in `dir`, newest last. */
 export function cpuProfilesIn(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /**
@@ -723,7 +759,10 @@ export const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], left: readonly number[] = [0]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -750,7 +789,10 @@ export function progressLogger(): (msg: string) => void {
 /** Creates and starts the benches' 3-arm experiment `id` on read-next: control (`none`), `co-read`, `popular`. */
 export async function startThreeArmExperiment(deployments: DeploymentAdmin, id: string, reason: string): Promise<Experiment> {
   const actor = { actor: 'bench', reason };
-  const arms = (['none', 'co-read', 'popular'] as const).map((kind) => ({ name: kind === 'none' ? 'control' : kind, recommender: { kind, version: '1' } }));
+  const arms = (['none', 'co-read', 'popular'] as const).map((kind) => ({
+    name: kind === 'none' ? 'control' : kind,
+    recommender: { kind, version: '1' },
+  }));
   await deployments.createExperiment({ id, placement: 'read-next', arms }, actor);
   return deployments.startExperiment(id, actor);
 }

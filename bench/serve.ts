@@ -31,9 +31,38 @@ import type { StoredEvent } from '../src/core/events/schema.js';
 import { seededRng } from '../src/core/kernel/rng.js';
 import { checkStoredEvent, VisitStream, type VisitCounts } from '../src/core/simulate/synthetic.js';
 import {
-  commandExists, cpuSnapshot, cpuUsage, envNumber, filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, mainThreadProfile,
-  makeTempDir, monotonicUs, NOISY_OTHER_CPU, otherWorkPct, percentile, progressLogger, REPO_ROOT, runBench, runCommand, runWrk, secondsSince, startHttpProcess,
-  startServer, summarizeCpuProfile, wrkScript, type CpuSnapshot, type CpuUsage, type ProfileSummary, type ServerHandle, type WrkResult,
+  commandExists,
+  cpuSnapshot,
+  cpuUsage,
+  envNumber,
+  filesystemType,
+  fixed,
+  formatTable,
+  freePort,
+  int,
+  loadAverage,
+  machineInfo,
+  mainThreadProfile,
+  makeTempDir,
+  monotonicUs,
+  NOISY_OTHER_CPU,
+  otherWorkPct,
+  percentile,
+  progressLogger,
+  REPO_ROOT,
+  runBench,
+  runCommand,
+  runWrk,
+  secondsSince,
+  startHttpProcess,
+  startServer,
+  summarizeCpuProfile,
+  wrkScript,
+  type CpuSnapshot,
+  type CpuUsage,
+  type ProfileSummary,
+  type ServerHandle,
+  type WrkResult,
 } from './lib.js';
 
 // ---- settings
@@ -89,7 +118,16 @@ async function setup(dir: string): Promise<Setup> {
   const db = `sqlite:${join(dir, 'serve.db')}`;
   progress('importing the real articles');
   const t0 = performance.now();
-  const imp = await runCommand([process.execPath, join(REPO_ROOT, 'bin/readnext.mjs'), 'import', 'articles', DATA, '--rebase-dates', '--db', db]);
+  const imp = await runCommand([
+    process.execPath,
+    join(REPO_ROOT, 'bin/readnext.mjs'),
+    'import',
+    'articles',
+    DATA,
+    '--rebase-dates',
+    '--db',
+    db,
+  ]);
   if (imp.code !== 0) throw new Error(`the import failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
   const importS = seconds(t0);
 
@@ -98,7 +136,9 @@ async function setup(dir: string): Promise<Setup> {
     const articles = await storage.articlesStoredSince(0);
     const w = workload(articles, SEED);
     const nowMs = Date.now();
-    const showable = w.pool.filter((a) => a.status === 'published' && a.publishedAt <= nowMs && (a.expiresAt ?? a.publishedAt + 72 * HOUR) > nowMs).length;
+    const showable = w.pool.filter(
+      (a) => a.status === 'published' && a.publishedAt <= nowMs && (a.expiresAt ?? a.publishedAt + 72 * HOUR) > nowMs,
+    ).length;
     progress(`writing ${int(EVENTS)} synthetic events`);
     const t1 = performance.now();
     let batch: StoredEvent[] = [];
@@ -144,9 +184,16 @@ function requestPaths(w: VisitStream, sessionPrefix: string): string[] {
   const out: string[] = [];
   for (let j = 0; j < URL_VARIANTS; j++) {
     const u = rng.next();
-    const article = u < SHARE_UNKNOWN_ARTICLE ? `bench-unknown-${j}` : u < SHARE_UNKNOWN_ARTICLE + SHARE_OLDER_ARTICLE ? w.pool[rng.int(w.pool.length)]!.id : w.pool[w.drawArticle()]!.id;
+    const article =
+      u < SHARE_UNKNOWN_ARTICLE
+        ? `bench-unknown-${j}`
+        : u < SHARE_UNKNOWN_ARTICLE + SHARE_OLDER_ARTICLE
+          ? w.pool[rng.int(w.pool.length)]!.id
+          : w.pool[w.drawArticle()]!.id;
     const reader = w.readerId(w.drawReader());
-    out.push(`/v1/recommendations?placement=${PLACEMENT}&article=${encodeURIComponent(article)}&reader=${reader}&session=${sessionPrefix}-${j}&k=${K}`);
+    out.push(
+      `/v1/recommendations?placement=${PLACEMENT}&article=${encodeURIComponent(article)}&reader=${reader}&session=${sessionPrefix}-${j}&k=${K}`,
+    );
   }
   return out;
 }
@@ -238,9 +285,17 @@ async function bareServer(args: string[]): Promise<void> {
 /** A response of the real shape, about the real size, from the newest articles; built once, in memory. */
 function barePayload(pool: readonly Article[]): unknown {
   return {
-    recommId: randomUUID(), placement: PLACEMENT, experiment: null, phase: null, arm: null, hashVersion: null,
-    recommender: { kind: 'co-read', version: '1' }, fallback: false,
-    items: pool.slice(0, K).map((a, i) => ({ articleId: a.id, title: a.title, url: a.url, position: i + 1, reason: 'read by readers of this article' })),
+    recommId: randomUUID(),
+    placement: PLACEMENT,
+    experiment: null,
+    phase: null,
+    arm: null,
+    hashVersion: null,
+    recommender: { kind: 'co-read', version: '1' },
+    fallback: false,
+    items: pool
+      .slice(0, K)
+      .map((a, i) => ({ articleId: a.id, title: a.title, url: a.url, position: i + 1, reason: 'read by readers of this article' })),
   };
 }
 
@@ -266,15 +321,29 @@ interface SampleCheck {
 }
 
 async function sampleCheck(server: ServerHandle, db: string, paths: readonly string[], adminKey: string): Promise<SampleCheck> {
-  const res: SampleCheck = { requests: 0, nonEmpty: 0, fallback: 0, coRead: 0, filterViolations: 0, itemsChecked: 0, example: '', servesListed: 0, errors: [] };
+  const res: SampleCheck = {
+    requests: 0,
+    nonEmpty: 0,
+    fallback: 0,
+    coRead: 0,
+    filterViolations: 0,
+    itemsChecked: 0,
+    example: '',
+    servesListed: 0,
+    errors: [],
+  };
   const sample = paths.slice(0, 40).map((path) => ({ path, q: new URL(path, server.url).searchParams }));
   // The reader's history as the server keeps it: the 50 latest distinct articles read or viewed.
   const histories = new Map<string, string[]>();
   const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
   try {
     const rows = await kyselyOf(storage)
-      .selectFrom('events').select(['reader_id', 'article_id']).where('reader_id', 'in', [...new Set(sample.map((x) => x.q.get('reader')!))])
-      .where('type', 'in', ['read', 'page_view']).orderBy('client_ts', 'desc').execute();
+      .selectFrom('events')
+      .select(['reader_id', 'article_id'])
+      .where('reader_id', 'in', [...new Set(sample.map((x) => x.q.get('reader')!))])
+      .where('type', 'in', ['read', 'page_view'])
+      .orderBy('client_ts', 'desc')
+      .execute();
     for (const r of rows) {
       const h = histories.get(r.reader_id) ?? [];
       if (h.length < 50 && !h.includes(r.article_id!)) h.push(r.article_id!);
@@ -312,7 +381,8 @@ async function sampleCheck(server: ServerHandle, db: string, paths: readonly str
     if (list.length === 0) res.errors.push('GET /v1/admin/serves lists no serve record after the sample requests');
   }
   if (res.nonEmpty === 0) res.errors.push('every sample recommendation was empty');
-  if (res.filterViolations > 0) res.errors.push(`${res.filterViolations} recommended items were the current article or already read by the reader`);
+  if (res.filterViolations > 0)
+    res.errors.push(`${res.filterViolations} recommended items were the current article or already read by the reader`);
   return res;
 }
 
@@ -332,7 +402,11 @@ async function serveRows(db: string, measuredPrefix: string): Promise<ServeRows>
   try {
     const total = Number((await sql<{ n: number }>`select count(*) as n from serves`.execute(kyselyOf(storage))).rows[0]?.n ?? 0);
     const rows = await kyselyOf(storage)
-      .selectFrom('serves').select(['latency_ms', 'fallback', 'fault']).where('session_id', 'like', `${measuredPrefix}-%`).where('shadow', '=', 0).execute();
+      .selectFrom('serves')
+      .select(['latency_ms', 'fallback', 'fault'])
+      .where('session_id', 'like', `${measuredPrefix}-%`)
+      .where('shadow', '=', 0)
+      .execute();
     const lat = rows.map((r) => Number(r.latency_ms));
     return {
       total,
@@ -371,10 +445,16 @@ function printSide(s: Side): void {
     const w = r.wrk;
     const c = w.counters;
     const e = w.errors;
-    console.log(`  throughput   ${fixed(reqPerSec(w))} successful req/s (${int(ok(w))} of ${int(w.requests)} requests in ${fixed(w.durationS, 2)} s)`);
+    console.log(
+      `  throughput   ${fixed(reqPerSec(w))} successful req/s (${int(ok(w))} of ${int(w.requests)} requests in ${fixed(w.durationS, 2)} s)`,
+    );
     const l = w.latencyMs;
-    console.log(`  latency      p50 ${fixed(l.p50, 2)} ms, p75 ${fixed(l.p75, 2)} ms, p90 ${fixed(l.p90, 2)} ms, p99 ${fixed(l.p99, 2)} ms, p99.9 ${fixed(l.p999, 2)} ms, max ${fixed(l.max, 1)} ms (mean ${fixed(l.mean, 2)} ms)`);
-    console.log(`  errors       non-2xx ${int(c.non2xx ?? 0)}; socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`);
+    console.log(
+      `  latency      p50 ${fixed(l.p50, 2)} ms, p75 ${fixed(l.p75, 2)} ms, p90 ${fixed(l.p90, 2)} ms, p99 ${fixed(l.p99, 2)} ms, p99.9 ${fixed(l.p999, 2)} ms, max ${fixed(l.max, 1)} ms (mean ${fixed(l.mean, 2)} ms)`,
+    );
+    console.log(
+      `  errors       non-2xx ${int(c.non2xx ?? 0)}; socket errors: connect ${e.connect}, read ${e.read}, write ${e.write}, timeout ${e.timeout}`,
+    );
     console.log(
       `  responses    mean body ${int((c.bodybytes ?? 0) / Math.max(1, ok(w)))} B` +
         `; fallback ${fixed((100 * (c.fallbacks ?? 0)) / Math.max(1, ok(w)))}%, empty slates ${fixed((100 * (c.empty ?? 0)) / Math.max(1, ok(w)))}%`,
@@ -387,14 +467,20 @@ function printSide(s: Side): void {
           (r.cpu.topOthers.length > 0 ? `; busiest others: ${r.cpu.topOthers.map((o) => `${o.comm} ${fixed(o.pct, 0)}%`).join(', ')}` : ''),
       );
       const noise = otherWorkPct(r.cpu);
-      if (noise > NOISY_OTHER_CPU) console.log(`  WARNING      other work kept about ${fixed(noise, 0)}% of a core busy during the run: the figures are noisy`);
+      if (noise > NOISY_OTHER_CPU)
+        console.log(`  WARNING      other work kept about ${fixed(noise, 0)}% of a core busy during the run: the figures are noisy`);
     }
-    if (socketErrors(w) > 0) console.log(`  WARNING      socket errors: requests that timed out (${WRK_TIMEOUT_S} s) or broke are not counted`);
+    if (socketErrors(w) > 0)
+      console.log(`  WARNING      socket errors: requests that timed out (${WRK_TIMEOUT_S} s) or broke are not counted`);
   }
   for (const e of s.errors) console.log(`  ERROR        ${e}`);
 }
 
-const indent = (text: string, n: number) => text.split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+const indent = (text: string, n: number) =>
+  text
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
 
 // ---- main
 
@@ -413,7 +499,8 @@ async function main(argv: string[]): Promise<number> {
     console.log('usage: npm run bench:serve [-- --profile]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_EVENTS)');
     return 0;
   }
-  if (!Number.isInteger(SECONDS) || !Number.isInteger(WARMUP_SECONDS)) throw new Error('BENCH_SECONDS and BENCH_WARMUP_SECONDS must be whole numbers of seconds (wrk -d)');
+  if (!Number.isInteger(SECONDS) || !Number.isInteger(WARMUP_SECONDS))
+    throw new Error('BENCH_SECONDS and BENCH_WARMUP_SECONDS must be whole numbers of seconds (wrk -d)');
   if (!existsSync(DATA)) {
     console.error(`bench:serve needs the real items at ${DATA} (the shared data checkout next to this repository); not found`);
     return 2;
@@ -427,7 +514,8 @@ async function main(argv: string[]): Promise<number> {
   const pin = machine.nproc >= 2 && commandExists('taskset');
   const dir = makeTempDir('readnext-bench-serve-');
   const wrkVersion = (await runCommand(['wrk', '-v'])).stdout.split('\n')[0]?.trim() ?? '?';
-  const fastifyVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/fastify/package.json'), 'utf8')) as { version: string }).version;
+  const fastifyVersion = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/fastify/package.json'), 'utf8')) as { version: string })
+    .version;
   const loadBefore = loadAverage();
 
   console.log('readnext serving benchmark');
@@ -436,15 +524,24 @@ async function main(argv: string[]): Promise<number> {
   );
   console.log(
     `load      wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --timeout ${WRK_TIMEOUT_S}s after a ${WARMUP_SECONDS} s warm-up (not counted), ${URL_VARIANTS} URL variants in rotation; ` +
-      (pin ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}` : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
+      (pin
+        ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}`
+        : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
   );
-  if (loadBefore !== undefined) console.log(`          load average before the run: ${fixed(loadBefore, 2)}${loadBefore > 0.5 ? ' (something else is running: expect noise)' : ''}`);
-  console.log(`          SQLite (synchronous=FULL, the default) in ${dir} on ${filesystemType(dir)}${profile ? '; readnext under --cpu-prof (slower)' : ''}`);
+  if (loadBefore !== undefined)
+    console.log(
+      `          load average before the run: ${fixed(loadBefore, 2)}${loadBefore > 0.5 ? ' (something else is running: expect noise)' : ''}`,
+    );
+  console.log(
+    `          SQLite (synchronous=FULL, the default) in ${dir} on ${filesystemType(dir)}${profile ? '; readnext under --cpu-prof (slower)' : ''}`,
+  );
 
   // 1. data
   const s = await setup(dir);
   const st = s.stats;
-  console.log(`\nsetup     imported ${int(s.articles)} real articles (--rebase-dates) in ${fixed(s.importS)} s; ${s.showable} of the ${s.pool.length} newest are within the 72 h TTL`);
+  console.log(
+    `\nsetup     imported ${int(s.articles)} real articles (--rebase-dates) in ${fixed(s.importS)} s; ${s.showable} of the ${s.pool.length} newest are within the 72 h TTL`,
+  );
   console.log(
     `          wrote ${int(st.events)} synthetic events (${int(st.reads)} reads, ${int(st.pageViews)} page views, ${int(st.clicks)} clicks; ${int(st.sessions)} sessions of ${int(st.readers)} readers` +
       ` on ${st.articles} articles, last 24 h) with appendEvents × ${APPEND_BATCH} in ${fixed(s.eventsS)} s (${int(st.events / s.eventsS)} events/s)`,
@@ -463,13 +560,23 @@ async function main(argv: string[]): Promise<number> {
 
   // 2. the bare Fastify route
   const payload = JSON.stringify(barePayload(s.pool));
-  const bare: Side = { label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`, errors: [] };
+  const bare: Side = {
+    label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`,
+    errors: [],
+  };
   progress('bare Fastify route: starting');
   const barePort = await freePort();
   let bareServerHandle: ServerHandle | undefined;
   try {
     bareServerHandle = await startHttpProcess({
-      argv: [process.execPath, join(REPO_ROOT, 'bin/tsnode.mjs'), join(REPO_ROOT, 'bench/serve.ts'), '--bare-server', String(barePort), payload],
+      argv: [
+        process.execPath,
+        join(REPO_ROOT, 'bin/tsnode.mjs'),
+        join(REPO_ROOT, 'bench/serve.ts'),
+        '--bare-server',
+        String(barePort),
+        payload,
+      ],
       port: barePort,
       readyPath: '/readyz',
       label: 'the bare Fastify server',
@@ -477,7 +584,9 @@ async function main(argv: string[]): Promise<number> {
     });
     if (WARMUP_SECONDS > 0) {
       progress(`bare Fastify route: warm-up, ${WARMUP_SECONDS} s`);
-      bare.warmupRequests = (await load(`${bareServerHandle.url}${firstPath}`, warmPath, WARMUP_SECONDS, bareServerHandle.pid, pin)).wrk.requests;
+      bare.warmupRequests = (
+        await load(`${bareServerHandle.url}${firstPath}`, warmPath, WARMUP_SECONDS, bareServerHandle.pid, pin)
+      ).wrk.requests;
     }
     progress(`bare Fastify route: measured run, ${SECONDS} s`);
     bare.run = await load(`${bareServerHandle.url}${firstPath}`, measuredPath, SECONDS, bareServerHandle.pid, pin);
@@ -486,12 +595,16 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (bareServerHandle) {
       const stop = await bareServerHandle.stop(10_000);
-      if (stop.killed || stop.code !== 0) bare.errors.push(`the bare server exited with code ${stop.code} signal ${stop.signal}${stop.killed ? ' (killed)' : ''}`);
+      if (stop.killed || stop.code !== 0)
+        bare.errors.push(`the bare server exited with code ${stop.code} signal ${stop.signal}${stop.killed ? ' (killed)' : ''}`);
     }
   }
 
   // 3. readnext
-  const rn: Side = { label: `readnext GET ${firstPath} (placement ${PLACEMENT}: co-read, fallbacks same-section -> popular -> latest, filters, serve records)`, errors: [] };
+  const rn: Side = {
+    label: `readnext GET ${firstPath} (placement ${PLACEMENT}: co-read, fallbacks same-section -> popular -> latest, filters, serve records)`,
+    errors: [],
+  };
   const profDir = join(dir, 'prof');
   let sample: SampleCheck | undefined;
   let stats: { requests: number; fallbacks: number; faults: number } | undefined;
@@ -592,16 +705,49 @@ async function main(argv: string[]): Promise<number> {
   if (prof) {
     const p = prof.summary;
     console.log(`  CPU profile of the measured run only (${fixed(p.totalMs / 1000)} s sampled), whole profile saved as ${prof.savedAs}`);
-    console.log(indent(formatTable(['self time by module', 'ms', '%'], p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)])), 4));
-    console.log(indent(formatTable(['function', 'where', 'ms', '%'], p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]), [0, 1]), 4));
+    console.log(
+      indent(
+        formatTable(
+          ['self time by module', 'ms', '%'],
+          p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)]),
+        ),
+        4,
+      ),
+    );
+    console.log(
+      indent(
+        formatTable(
+          ['function', 'where', 'ms', '%'],
+          p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]),
+          [0, 1],
+        ),
+        4,
+      ),
+    );
   }
 
   const b = bare.run?.wrk;
   const r = rn.run?.wrk;
   const line = (label: string, w: WrkResult | undefined): string[] =>
-    w ? [label, fixed(reqPerSec(w)), fixed(w.latencyMs.p50, 2), fixed(w.latencyMs.p99, 2), int(w.counters.non2xx ?? 0), int(socketErrors(w))] : [label, 'failed', '', '', '', ''];
-  console.log(`\nSummary (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s; ${pin ? `server on core ${SERVER_CPU}, wrk on core ${CLIENT_CPU}` : 'not pinned'}; ${int(st.events)} events, ${int(s.articles)} articles)`);
-  console.log(formatTable(['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors'], [line('bare Fastify', b), line('readnext /v1/recommendations', r)]));
+    w
+      ? [
+          label,
+          fixed(reqPerSec(w)),
+          fixed(w.latencyMs.p50, 2),
+          fixed(w.latencyMs.p99, 2),
+          int(w.counters.non2xx ?? 0),
+          int(socketErrors(w)),
+        ]
+      : [label, 'failed', '', '', '', ''];
+  console.log(
+    `\nSummary (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s; ${pin ? `server on core ${SERVER_CPU}, wrk on core ${CLIENT_CPU}` : 'not pinned'}; ${int(st.events)} events, ${int(s.articles)} articles)`,
+  );
+  console.log(
+    formatTable(
+      ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors'],
+      [line('bare Fastify', b), line('readnext /v1/recommendations', r)],
+    ),
+  );
   const ratio = b && r ? reqPerSec(r) / reqPerSec(b) : NaN;
   const p99 = r ? r.latencyMs.p99 : NaN;
   const noisy = [bare.run?.cpu, rn.run?.cpu].some((c) => c !== undefined && otherWorkPct(c) > NOISY_OTHER_CPU);
@@ -610,14 +756,25 @@ async function main(argv: string[]): Promise<number> {
     formatTable(
       ['target', 'measured', 'result'],
       [
-        [`readnext req/s ≥ ${TARGET_RATIO} × bare`, `${fixed(ratio, 2)} ×`, Number.isFinite(ratio) ? (ratio >= TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED'],
-        [`readnext p99 ≤ ${TARGET_P99_MS} ms at ${CONNECTIONS} connections`, `${fixed(p99, 2)} ms`, Number.isFinite(p99) ? (p99 <= TARGET_P99_MS ? 'PASS' : 'BELOW') : 'FAILED'],
+        [
+          `readnext req/s ≥ ${TARGET_RATIO} × bare`,
+          `${fixed(ratio, 2)} ×`,
+          Number.isFinite(ratio) ? (ratio >= TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED',
+        ],
+        [
+          `readnext p99 ≤ ${TARGET_P99_MS} ms at ${CONNECTIONS} connections`,
+          `${fixed(p99, 2)} ms`,
+          Number.isFinite(p99) ? (p99 <= TARGET_P99_MS ? 'PASS' : 'BELOW') : 'FAILED',
+        ],
         ['one serve record per response', recordsLine, rows && rn.run ? (recordsOk ? 'OK' : 'MISSING') : 'FAILED'],
       ],
       [0, 1],
     ),
   );
-  if (noisy) console.log(`WARNING: other work kept more than ${NOISY_OTHER_CPU}% of a core busy during a measured run: the figures are noisy (see CPU lines)`);
+  if (noisy)
+    console.log(
+      `WARNING: other work kept more than ${NOISY_OTHER_CPU}% of a core busy during a measured run: the figures are noisy (see CPU lines)`,
+    );
 
   // Failures (not throughput): a server failing, non-2xx replies, missing serve records.
   for (const side of [bare, rn]) {

@@ -35,7 +35,22 @@ import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js
 import { kyselyOf } from '../src/adapters/storage/testing.js';
 import type { Article } from '../src/core/catalog/article.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
-import { filesystemType, fixed, formatTable, freePort, int, loadAverage, machineInfo, makeTempDir, median, onCleanup, REPO_ROOT, runBench, secondsSince, withPg } from './lib.js';
+import {
+  filesystemType,
+  fixed,
+  formatTable,
+  freePort,
+  int,
+  loadAverage,
+  machineInfo,
+  makeTempDir,
+  median,
+  onCleanup,
+  REPO_ROOT,
+  runBench,
+  secondsSince,
+  withPg,
+} from './lib.js';
 
 // ---- settings
 
@@ -143,10 +158,21 @@ function articles(now: number): Article[] {
   const out: Article[] = [];
   for (let a = 0; a < ARTICLES; a++) {
     out.push({
-      id: `art-${String(a).padStart(5, '0')}`, url: `https://news.example/a/${a}`, title: `Article ${a}`, lead: null, body: null,
-      section: ['politics', 'sport', 'culture', 'economy', 'science'][a % 5]!, tags: [], author: null,
-      publishedAt: now - SPAN_MS - DAY + Math.floor((a * (SPAN_MS + DAY)) / ARTICLES), updatedAt: null, expiresAt: null, embargoUntil: null,
-      status: 'published', paywalled: false, language: 'en',
+      id: `art-${String(a).padStart(5, '0')}`,
+      url: `https://news.example/a/${a}`,
+      title: `Article ${a}`,
+      lead: null,
+      body: null,
+      section: ['politics', 'sport', 'culture', 'economy', 'science'][a % 5]!,
+      tags: [],
+      author: null,
+      publishedAt: now - SPAN_MS - DAY + Math.floor((a * (SPAN_MS + DAY)) / ARTICLES),
+      updatedAt: null,
+      expiresAt: null,
+      embargoUntil: null,
+      status: 'published',
+      paywalled: false,
+      language: 'en',
     });
   }
   return out;
@@ -167,7 +193,6 @@ async function prepare(url: string, total: number): Promise<number> {
   return secondsSince(t);
 }
 
-
 // ---- one start
 
 interface StartTimes {
@@ -187,18 +212,35 @@ interface StartTimes {
 
 let eventSeq = 0;
 const eventBody = () =>
-  JSON.stringify({ events: [{ type: 'read', eventId: `probe-${process.pid}-${Date.now()}-${eventSeq++}`, readerId: 'rdr-probe', sessionId: 'ses-probe', articleId: 'art-00001', timestamp: new Date().toISOString(), dwellMs: 30_000, scroll: 0.5 }] });
+  JSON.stringify({
+    events: [
+      {
+        type: 'read',
+        eventId: `probe-${process.pid}-${Date.now()}-${eventSeq++}`,
+        readerId: 'rdr-probe',
+        sessionId: 'ses-probe',
+        articleId: 'art-00001',
+        timestamp: new Date().toISOString(),
+        dwellMs: 30_000,
+        scroll: 0.5,
+      },
+    ],
+  });
 
 /** Starts `readnext serve` on `db`, polls events and /readyz every POLL_MS until ready, then kills it (SIGKILL: a crash, as in the issue). */
 async function startOnce(db: string): Promise<StartTimes> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'bin/readnext.mjs'), 'serve', '--db', db, '--port', String(port), '--host', '127.0.0.1'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, READNEXT_ADMIN_KEY: KEYS.admin, READNEXT_INGEST_KEY: KEYS.ingest, READNEXT_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...SERVER_NODE_FLAGS, join(REPO_ROOT, 'bin/readnext.mjs'), 'serve', '--db', db, '--port', String(port), '--host', '127.0.0.1'],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, READNEXT_ADMIN_KEY: KEYS.admin, READNEXT_INGEST_KEY: KEYS.ingest, READNEXT_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -220,7 +262,12 @@ async function startOnce(db: string): Promise<StartTimes> {
     while ((Number.isNaN(readyS) || Number.isNaN(acceptS)) && !exited && performance.now() < deadline) {
       const sent = performance.now();
       try {
-        const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: eventBody(), signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: eventBody(),
+          signal: AbortSignal.timeout(5000),
+        });
         if (Number.isNaN(listenS)) listenS = since();
         const body = (await res.json()) as { accepted?: number };
         if (res.status === 200 && body.accepted === 1) {
@@ -292,7 +339,10 @@ function sqliteTarget(): Target {
 async function postgresTarget(adminUrl: string): Promise<Target | { unreachable: string }> {
   let version: string;
   try {
-    version = await withPg(adminUrl, async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]?.server_version ?? '?');
+    version = await withPg(
+      adminUrl,
+      async (c) => (await c.query<{ server_version: string }>('show server_version')).rows[0]?.server_version ?? '?',
+    );
   } catch (e) {
     return { unreachable: (e as Error).message || String(e) };
   }
@@ -323,14 +373,18 @@ interface Row {
 async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const machine = machineInfo();
-  console.log(`machine   ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}; load average before the run: ${fixed(loadAverage() ?? NaN, 2)}`);
+  console.log(
+    `machine   ${machine.nproc} CPUs (${machine.cpuModel}), node ${machine.node}; load average before the run: ${fixed(loadAverage() ?? NaN, 2)}`,
+  );
   const h = helpTimes();
   console.log(
     `readnext --help  median ${fixed(h.help, 3)} s, deploy --help ${fixed(h.deployHelp, 3)} s; baseline node -e 0 ${fixed(h.baseline, 3)} s ` +
       `(${HELP_RUNS} runs each, from spawn; target < ${HELP_TARGET_S} s: ${h.help < HELP_TARGET_S ? 'met' : 'NOT MET'})`,
   );
   if (args.helpOnly) return 0;
-  console.log(`workload  ${int(ARTICLES)} articles; N events over the last 6 days (75% reading signals, all inside the 7-day replay window); ${args.runs} starts per size, killed (SIGKILL) once ready`);
+  console.log(
+    `workload  ${int(ARTICLES)} articles; N events over the last 6 days (75% reading signals, all inside the 7-day replay window); ${args.runs} starts per size, killed (SIGKILL) once ready`,
+  );
   const targets: Target[] = [];
   if (args.sqlite) targets.push(sqliteTarget());
   if (args.pg) {
@@ -348,7 +402,9 @@ async function main(argv: string[]): Promise<number> {
       const runs: StartTimes[] = [];
       for (let r = 0; r < args.runs; r++) {
         const t = await startOnce(db);
-        progress(`${target.label} ${int(n)}: accepting events after ${fixed(t.acceptS, 2)} s, ready after ${fixed(t.readyS, 2)} s (${t.acceptedBeforeReady} events accepted before ready); ${t.readyLine}`);
+        progress(
+          `${target.label} ${int(n)}: accepting events after ${fixed(t.acceptS, 2)} s, ready after ${fixed(t.readyS, 2)} s (${t.acceptedBeforeReady} events accepted before ready); ${t.readyLine}`,
+        );
         runs.push(t);
       }
       rows.push({ target: target.label, events: n, prepareS, runs });
@@ -360,8 +416,13 @@ async function main(argv: string[]): Promise<number> {
     formatTable(
       ['database', 'events', 'prepare s', 'listening', 'accepting events', 'ready', 'accepted before ready', 'slowest ack before ready'],
       rows.map((r) => [
-        r.target, int(r.events), fixed(r.prepareS), fixed(median(r.runs.map((x) => x.listenS)), 2), fixed(median(r.runs.map((x) => x.acceptS)), 2),
-        fixed(median(r.runs.map((x) => x.readyS)), 2), int(median(r.runs.map((x) => x.acceptedBeforeReady))),
+        r.target,
+        int(r.events),
+        fixed(r.prepareS),
+        fixed(median(r.runs.map((x) => x.listenS)), 2),
+        fixed(median(r.runs.map((x) => x.acceptS)), 2),
+        fixed(median(r.runs.map((x) => x.readyS)), 2),
+        int(median(r.runs.map((x) => x.acceptedBeforeReady))),
         fixed(median(r.runs.map((x) => x.slowestAckS)), 3),
       ]),
       [0],

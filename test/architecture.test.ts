@@ -23,7 +23,11 @@ describe('dependency direction (core <- app <- adapters <- main)', () => {
     ['src/app/bad.ts', "import { x } from '../config/config.js'; export { x };", /app imports no adapter, config/],
     ['src/adapters/http/bad.ts', "import { x } from '../storage/open.js'; export { x };", /adapters do not import each other/],
     ['src/adapters/cli/bad.ts', "import { x } from '../http/app.js'; export { x };", /adapters do not import each other/],
-    ['src/adapters/storage/bad.ts', "import { x } from '../../main/services.js'; export { x };", /adapters do not import each other, config or main/],
+    [
+      'src/adapters/storage/bad.ts',
+      "import { x } from '../../main/services.js'; export { x };",
+      /adapters do not import each other, config or main/,
+    ],
     ['src/app/bad.ts', 'export const e = process.env.X;', /Only src\/config reads the environment/],
   ])('%s: %s is refused', async (path, code, want) => {
     expect((await messages(path, code)).join('\n')).toMatch(want);
@@ -31,7 +35,10 @@ describe('dependency direction (core <- app <- adapters <- main)', () => {
 
   it.each([
     ['src/adapters/http/ok.ts', "import type { ErrorBody } from '../../api/types.js'; export type { ErrorBody };"],
-    ['src/adapters/web/sdk/ok.ts', "import type { RecommendationResponse } from '../../../api/types.js'; export type { RecommendationResponse };"],
+    [
+      'src/adapters/web/sdk/ok.ts',
+      "import type { RecommendationResponse } from '../../../api/types.js'; export type { RecommendationResponse };",
+    ],
     ['src/main/ok.ts', "import type { ErrorBody } from '../api/types.js'; export type { ErrorBody };"],
     ['src/api/ok.ts', 'export interface A { a: string } export type B = A | null;'],
   ])('%s: may import or declare the API types', async (path, code) => {
@@ -54,7 +61,10 @@ describe('core reaches no clock, randomness or scheduler but its parameters', ()
     ['setImmediate(() => undefined);', /no timers, performance or crypto/],
     ['queueMicrotask(() => undefined);', /no timers, performance or crypto/],
     ["export const p = fetch('https://x.example');", /core is pure: no I\/O/],
-    ["import type { ErrorBody } from '../../api/types.js'; export type { ErrorBody };", /core imports no app, adapter, config, api or main/],
+    [
+      "import type { ErrorBody } from '../../api/types.js'; export type { ErrorBody };",
+      /core imports no app, adapter, config, api or main/,
+    ],
   ])('src/core: %s is refused', async (code, want) => {
     expect((await messages('src/core/x/bad.ts', code)).join('\n')).toMatch(want);
   });
@@ -87,11 +97,14 @@ describe('app does I/O only through its ports', () => {
   });
 
   it('refuses the API wire types (adapters map to them)', async () => {
-    expect((await messages('src/app/bad.ts', "import type { ErrorBody } from '../api/types.js'; export type { ErrorBody };")).join('\n')).toMatch(/app imports no adapter, config, api/);
+    expect(
+      (await messages('src/app/bad.ts', "import type { ErrorBody } from '../api/types.js'; export type { ErrorBody };")).join('\n'),
+    ).toMatch(/app imports no adapter, config, api/);
   });
 
   it('allows its ports, core, and scheduling (app orders I/O)', async () => {
-    const code = "import type { EventStore } from './ports.js';\nimport { DomainError } from '../core/kernel/errors.js';\nexport type { EventStore };\nexport { DomainError };\nexport const t = setTimeout(() => undefined, 10);";
+    const code =
+      "import type { EventStore } from './ports.js';\nimport { DomainError } from '../core/kernel/errors.js';\nexport type { EventStore };\nexport { DomainError };\nexport const t = setTimeout(() => undefined, 10);";
     expect(await messages('src/app/ok.ts', code)).toEqual([]);
   });
 });
@@ -105,7 +118,11 @@ describe('the API types and the browser SDK', () => {
     ['src/api/bad.ts', "import type { FastifyReply } from 'fastify'; export type { FastifyReply };", /api imports nothing/],
     ['src/adapters/web/sdk/bad.ts', "import { readFileSync } from 'node:fs'; export { readFileSync };", /no packages or Node modules/],
     ['src/adapters/web/sdk/bad.ts', "import { Ajv } from 'ajv'; export { Ajv };", /no packages or Node modules/],
-    ['src/adapters/web/sdk/bad.ts', "import { DomainError } from '../../../core/kernel/errors.js'; export { DomainError };", /imports only src\/api types/],
+    [
+      'src/adapters/web/sdk/bad.ts',
+      "import { DomainError } from '../../../core/kernel/errors.js'; export { DomainError };",
+      /imports only src\/api types/,
+    ],
     ['src/adapters/web/sdk/bad.ts', 'export const v = process.version;', /no Node globals/],
     ['src/adapters/web/sdk/bad.ts', "export const b = Buffer.from('x');", /no Node globals/],
   ])('%s: %s is refused', async (path, code, want) => {

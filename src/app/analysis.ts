@@ -14,7 +14,10 @@ import { AnalysisRollups, type RollupOptions } from './rollups.js';
  * database's write lock on SQLite, and a server on the same file waits for it (busy timeout 5 s)
  * before it can commit events: fixed passes of 50,000 events could hold it for seconds.
  */
-export const OFFLINE_ROLLUP_PASSES: Pick<RollupOptions, 'batchEvents' | 'adaptive'> = { batchEvents: 5000, adaptive: { targetMs: 500, min: 500, max: 50_000 } };
+export const OFFLINE_ROLLUP_PASSES: Pick<RollupOptions, 'batchEvents' | 'adaptive'> = {
+  batchEvents: 5000,
+  adaptive: { targetMs: 500, min: 500, max: 50_000 },
+};
 
 /** A server's rollups as its reports use them (see reportRollups). */
 export interface ServerRollups {
@@ -63,12 +66,13 @@ export async function experimentReport(
   store: AnalysisStore,
   clock: Clock,
   id: string,
-  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean } & (
+  opts: { phase?: number; engine?: Engine; alpha?: number; revenueCap?: number; cuped?: boolean } &
     /** A server's rollups, caught up as far as it lets a report wait (reportRollups). */
-    | { rollups: ServerRollups; rollup?: never }
-    /** Outside a server (the CLI): the configured lag (READNEXT_ROLLUP_LAG_MS) and currency (default DEFAULT_REVENUE_CURRENCY); caught up fully. */
-    | { rollups?: never; rollup: { lagMs: number; money?: RevenueCurrency } }
-  ),
+    (
+      | { rollups: ServerRollups; rollup?: never }
+      /** Outside a server (the CLI): the configured lag (READNEXT_ROLLUP_LAG_MS) and currency (default DEFAULT_REVENUE_CURRENCY); caught up fully. */
+      | { rollups?: never; rollup: { lagMs: number; money?: RevenueCurrency } }
+    ),
 ): Promise<ExperimentReport> {
   const e = experiments.getExperiment(id)?.experiment;
   if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
@@ -86,10 +90,31 @@ export async function experimentReport(
   const rolled = await (opts.rollups
     ? opts.rollups.catchUp({})
     : new AnalysisRollups(store, experiments, clock, { ...OFFLINE_ROLLUP_PASSES, lagMs: opts.rollup.lagMs, money }).catchUp());
-  const [sums, serves, unpriced] = await Promise.all([store.armSums(id, phase, { revenueCap: opts.revenueCap }), store.serveSums(id, phase), store.unpricedRevenue(id, phase)]);
+  const [sums, serves, unpriced] = await Promise.all([
+    store.armSums(id, phase, { revenueCap: opts.revenueCap }),
+    store.serveSums(id, phase),
+    store.unpricedRevenue(id, phase),
+  ]);
   const arms = e.arms.map((a, i) => ({ name: a.name, weight: p.weights[i] ?? a.weight }));
-  const analysis = analyseExperiment(METRICS, arms, sums, { engine, alpha, cuped: opts.cuped ?? true, ...decisionMetrics(e), phaseProblem: unbalancedPhase(e, phase) });
-  return { experiment: id, phase, fromTs: p.startedTs, toTs, engine, alpha, ...analysis, guardrails: guardrailFigures(arms, serves), revenueCap: opts.revenueCap ?? null, cuped: opts.cuped ?? true, dataThroughTs: Math.min(toTs, rolled.throughTs),
+  const analysis = analyseExperiment(METRICS, arms, sums, {
+    engine,
+    alpha,
+    cuped: opts.cuped ?? true,
+    ...decisionMetrics(e),
+    phaseProblem: unbalancedPhase(e, phase),
+  });
+  return {
+    experiment: id,
+    phase,
+    fromTs: p.startedTs,
+    toTs,
+    engine,
+    alpha,
+    ...analysis,
+    guardrails: guardrailFigures(arms, serves),
+    revenueCap: opts.revenueCap ?? null,
+    cuped: opts.cuped ?? true,
+    dataThroughTs: Math.min(toTs, rolled.throughTs),
     revenue: { currency: money.currency, unpriced, warning: unpricedWarning(money.currency, unpriced) },
   };
 }

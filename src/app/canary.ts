@@ -44,7 +44,13 @@ export function evaluateGuardrails(
     if (errorRate > g.maxErrorRate) breaches.push(`error rate ${errorRate.toFixed(4)} > ${g.maxErrorRate}`);
     if (p99 > g.maxP99LatencyMs) breaches.push(`p99 latency ${p99.toFixed(2)} ms > ${g.maxP99LatencyMs} ms`);
   }
-  if (canary.impressions >= g.minImpressions && live.impressions >= g.minImpressions && liveCtr !== null && liveCtr > 0 && canaryCtr !== null) {
+  if (
+    canary.impressions >= g.minImpressions &&
+    live.impressions >= g.minImpressions &&
+    liveCtr !== null &&
+    liveCtr > 0 &&
+    canaryCtr !== null
+  ) {
     // Checked continuously, so an always-valid test: the sequential engine's confidence sequence
     // for the relative CTR difference (impressions as units, clicks as conversions; Waudby-Smith et
     // al., as in GrowthBook). Breach when the whole sequence lies below minCtrRatio − 1, i.e. the
@@ -52,13 +58,15 @@ export function evaluateGuardrails(
     // Half a click and one impression added to each side (the Haldane-Anscombe correction), so a
     // canary with no click at all still has a variance and can be tested.
     const ctr = (clicks: number, impressions: number) => proportionStat({ n: impressions + 1, sum: Math.min(clicks, impressions) + 0.5 });
-    const r = sequentialTest(
-      ctr(live.clicks, live.impressions),
-      ctr(canary.clicks, canary.impressions),
-      { alpha: CTR_ALPHA, sides: 'two', difference: 'relative' },
-    );
+    const r = sequentialTest(ctr(live.clicks, live.impressions), ctr(canary.clicks, canary.impressions), {
+      alpha: CTR_ALPHA,
+      sides: 'two',
+      difference: 'relative',
+    });
     if (r.error === null && r.ci[1] < g.minCtrRatio - 1) {
-      breaches.push(`CTR ${canaryCtr.toFixed(4)} confidently below ${g.minCtrRatio} × live ${liveCtr.toFixed(4)} (always-valid upper bound of the relative change ${(r.ci[1] * 100).toFixed(1)}%)`);
+      breaches.push(
+        `CTR ${canaryCtr.toFixed(4)} confidently below ${g.minCtrRatio} × live ${liveCtr.toFixed(4)} (always-valid upper bound of the relative change ${(r.ci[1] * 100).toFixed(1)}%)`,
+      );
     }
   }
   return { responses: n, errorRate, p99LatencyMs: p99, canaryCtr, liveCtr, breaches };
@@ -84,12 +92,20 @@ export class CanaryGuard {
       const engagement = await this.records.engagementByArm(p.config.name, c.startedTs);
       const canaryE = engagement.find((e) => e.arm === 'canary') ?? { impressions: 0, clicks: 0 };
       const liveE = engagement.find((e) => e.arm === null) ?? { impressions: 0, clicks: 0 };
-      const r = evaluateGuardrails(c.guardrails, { latencies: mine.map((s) => s.latencyMs), faults: mine.filter((s) => s.fault).length, ...canaryE }, liveE);
+      const r = evaluateGuardrails(
+        c.guardrails,
+        { latencies: mine.map((s) => s.latencyMs), faults: mine.filter((s) => s.fault).length, ...canaryE },
+        liveE,
+      );
       let rolledBack = false;
       if (r.breaches.length > 0) {
         try {
           // The revision judged here: if another process rolled back (or redeployed) meanwhile, this is a conflict.
-          await this.admin.stopCanary(p.config.name, { actor: 'guardrail', reason: `canary ${c.recommender.kind}@${c.recommender.version} rolled back: ${r.breaches.join('; ')}` }, { action: 'canary rollback', expectedRevision: p.revision });
+          await this.admin.stopCanary(
+            p.config.name,
+            { actor: 'guardrail', reason: `canary ${c.recommender.kind}@${c.recommender.version} rolled back: ${r.breaches.join('; ')}` },
+            { action: 'canary rollback', expectedRevision: p.revision },
+          );
           rolledBack = true;
           this.log(`canary on ${p.config.name} rolled back: ${r.breaches.join('; ')}`);
         } catch (e) {

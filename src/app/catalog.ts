@@ -38,7 +38,11 @@ export interface ImportOptions {
  * The last occurrence of an id in the source wins (a feed may repeat an updated item). Upserts
  * are idempotent, so re-running an import changes nothing.
  */
-export async function importArticles(store: ArticleStore, parsed: AsyncIterable<SourcedParse> | Iterable<SourcedParse>, opts: ImportOptions): Promise<ImportSummary> {
+export async function importArticles(
+  store: ArticleStore,
+  parsed: AsyncIterable<SourcedParse> | Iterable<SourcedParse>,
+  opts: ImportOptions,
+): Promise<ImportSummary> {
   const byId = new Map<string, Article>();
   const rejected: ImportRejection[] = [];
   let read = 0;

@@ -37,12 +37,16 @@ export class Collector {
     /** Hears the events of each commit that were stored now (not duplicates), after the commit. */
     onStored: (events: StoredEvent[]) => void = () => undefined,
   ) {
-    this.committer = new GroupCommitter(async (events) => {
-      const outcomes = await store.appendEvents(events);
-      const fresh = events.filter((_, i) => outcomes[i] === 'accepted');
-      if (fresh.length > 0) onStored(fresh);
-      return outcomes;
-    }, maxEventsPerCommit, maxInFlight);
+    this.committer = new GroupCommitter(
+      async (events) => {
+        const outcomes = await store.appendEvents(events);
+        const fresh = events.filter((_, i) => outcomes[i] === 'accepted');
+        if (fresh.length > 0) onStored(fresh);
+        return outcomes;
+      },
+      maxEventsPerCommit,
+      maxInFlight,
+    );
   }
 
   /**
@@ -80,7 +84,13 @@ export class Collector {
       const o = outcomes[k]!;
       if (o === 'conflict') {
         conflicts++;
-        results[i] = { index: i, eventId, status: 'conflict', code: 'conflict', reason: 'an event with this id was stored earlier with a different payload; the first one stands' };
+        results[i] = {
+          index: i,
+          eventId,
+          status: 'conflict',
+          code: 'conflict',
+          reason: 'an event with this id was stored earlier with a different payload; the first one stands',
+        };
       } else {
         if (o === 'accepted') accepted++;
         else duplicates++;

@@ -87,7 +87,12 @@ export class DeploymentAdmin {
     const current = await this.store.getPlacement(name);
     const base = expectedRevision ?? current?.revision ?? 0;
     const revision = await this.store.putPlacement(config, base, this.clock.now(), by, current ? action : 'create');
-    if (revision === undefined) throw new DomainError('conflict', `placement "${name}" was changed by someone else (expected revision ${base}); read it again and retry`, { field: 'revision' });
+    if (revision === undefined)
+      throw new DomainError(
+        'conflict',
+        `placement "${name}" was changed by someone else (expected revision ${base}); read it again and retry`,
+        { field: 'revision' },
+      );
     await this.onChange();
     return (await this.get(name))!;
   }
@@ -96,7 +101,13 @@ export class DeploymentAdmin {
    * Changes part of a deployment (live, shadows, canary...) keeping the rest, on the revision
    * read here (or `expectedRevision` when the caller decided on an earlier read).
    */
-  async patch(name: string, change: Partial<Omit<PlacementConfig, 'name' | 'canary'>> & { canary?: CanaryInput & { startedTs: number } | null }, by: Actor, action: string, expectedRevision?: number): Promise<Deployment> {
+  async patch(
+    name: string,
+    change: Partial<Omit<PlacementConfig, 'name' | 'canary'>> & { canary?: (CanaryInput & { startedTs: number }) | null },
+    by: Actor,
+    action: string,
+    expectedRevision?: number,
+  ): Promise<Deployment> {
     const current = await this.mustGet(name);
     const { name: _n, ...rest } = { ...currentConfig(current), ...change };
     return this.put(name, rest, expectedRevision ?? current.revision, by, action);
@@ -117,7 +128,8 @@ export class DeploymentAdmin {
     const current = await this.mustGet(name);
     const before = currentConfig(current).shadows;
     const shadows = sameRecommenderRemoved(before, recommender);
-    if (shadows.length === before.length) throw new DomainError('unknown_recommender', `no shadow ${recommender.kind}@${recommender.version} on "${name}"`, { field: 'kind' });
+    if (shadows.length === before.length)
+      throw new DomainError('unknown_recommender', `no shadow ${recommender.kind}@${recommender.version} on "${name}"`, { field: 'kind' });
     return this.patch(name, { shadows }, by, 'remove shadow', current.revision);
   }
 
@@ -156,7 +168,8 @@ export class DeploymentAdmin {
 
   async createExperiment(input: unknown, by: Actor): Promise<Experiment> {
     const e = parseExperiment(input, this.clock.now());
-    if (!(await this.store.getPlacement(e.placement))) throw new DomainError('unknown_placement', `unknown placement "${e.placement}"`, { field: 'placement' });
+    if (!(await this.store.getPlacement(e.placement)))
+      throw new DomainError('unknown_placement', `unknown placement "${e.placement}"`, { field: 'placement' });
     e.arms.forEach((a, i) => this.validateOne(a.recommender, `arms/${i}/recommender`));
     if (await this.store.getExperiment(e.id)) throw new DomainError('conflict', `experiment "${e.id}" exists`, { field: 'id' });
     const rev = await this.store.putExperiment(e, 0, this.clock.now(), by, 'create', { experiment: e });
@@ -167,19 +180,33 @@ export class DeploymentAdmin {
 
   async startExperiment(id: string, by: Actor): Promise<Experiment> {
     const { experiment: e, revision } = await this.mustGetExperiment(id);
-    if (e.status !== 'draft') throw new DomainError('invalid_state', `experiment "${id}" is ${e.status}; only a draft can start`, { field: 'status' });
-    const clash = (await this.store.listExperiments()).find((o) => o.experiment.status === 'running' && o.experiment.id !== id && overlaps(o.experiment, e));
+    if (e.status !== 'draft')
+      throw new DomainError('invalid_state', `experiment "${id}" is ${e.status}; only a draft can start`, { field: 'status' });
+    const clash = (await this.store.listExperiments()).find(
+      (o) => o.experiment.status === 'running' && o.experiment.id !== id && overlaps(o.experiment, e),
+    );
     if (clash) {
-      throw new DomainError('overlapping_experiment', `experiment "${clash.experiment.id}" already runs in layer "${e.layer}" on an overlapping range; give this one a disjoint range or another layer`, { field: 'range' });
+      throw new DomainError(
+        'overlapping_experiment',
+        `experiment "${clash.experiment.id}" already runs in layer "${e.layer}" on an overlapping range; give this one a disjoint range or another layer`,
+        { field: 'range' },
+      );
     }
     const now = this.clock.now();
-    const started: Experiment = { ...e, status: 'running', phase: 1, startedTs: now, phases: [{ phase: 1, startedTs: now, weights: e.arms.map((a) => a.weight), coverage: e.coverage, reRandomised: false }] };
+    const started: Experiment = {
+      ...e,
+      status: 'running',
+      phase: 1,
+      startedTs: now,
+      phases: [{ phase: 1, startedTs: now, weights: e.arms.map((a) => a.weight), coverage: e.coverage, reRandomised: false }],
+    };
     return this.writeExperiment(started, revision, by, 'start');
   }
 
   async stopExperiment(id: string, by: Actor): Promise<Experiment> {
     const { experiment: e, revision } = await this.mustGetExperiment(id);
-    if (e.status !== 'running') throw new DomainError('invalid_state', `experiment "${id}" is ${e.status}; only a running experiment can stop`, { field: 'status' });
+    if (e.status !== 'running')
+      throw new DomainError('invalid_state', `experiment "${id}" is ${e.status}; only a running experiment can stop`, { field: 'status' });
     return this.writeExperiment({ ...e, status: 'stopped', stoppedTs: this.clock.now() }, revision, by, 'stop');
   }
 
@@ -187,28 +214,39 @@ export class DeploymentAdmin {
    * Changes the weights or audience of an experiment. On a running experiment this opens a new
    * phase; readers keep their arm unless `reRandomise` is set.
    */
-  async changeExperiment(id: string, change: { weights?: number[]; coverage?: number; reRandomise?: boolean }, by: Actor): Promise<Experiment> {
+  async changeExperiment(
+    id: string,
+    change: { weights?: number[]; coverage?: number; reRandomise?: boolean },
+    by: Actor,
+  ): Promise<Experiment> {
     const { experiment: e, revision } = await this.mustGetExperiment(id);
     if (e.status === 'stopped') throw new DomainError('invalid_state', `experiment "${id}" is stopped`, { field: 'status' });
     let weights = e.arms.map((a) => a.weight);
     if (change.weights !== undefined) {
-      if (!Array.isArray(change.weights) || change.weights.length !== e.arms.length) throw new DomainError('invalid_field', `weights must list one weight per arm (${e.arms.length})`, { field: 'weights' });
+      if (!Array.isArray(change.weights) || change.weights.length !== e.arms.length)
+        throw new DomainError('invalid_field', `weights must list one weight per arm (${e.arms.length})`, { field: 'weights' });
       weights = normaliseWeights(change.weights, 'weights');
     }
     const coverage = change.coverage ?? e.coverage;
-    if (typeof coverage !== 'number' || !(coverage >= 0 && coverage <= 1)) throw new DomainError('invalid_field', 'coverage must be a number in [0, 1]', { field: 'coverage' });
+    if (typeof coverage !== 'number' || !(coverage >= 0 && coverage <= 1))
+      throw new DomainError('invalid_field', 'coverage must be a number in [0, 1]', { field: 'coverage' });
     const arms = e.arms.map((a, i) => ({ ...a, weight: weights[i]! }));
     let next: Experiment = { ...e, arms, coverage };
     if (e.status === 'running') {
       const phase = e.phase + 1;
-      next = { ...next, phase, phases: [...e.phases, { phase, startedTs: this.clock.now(), weights, coverage, reRandomised: change.reRandomise === true }] };
+      next = {
+        ...next,
+        phase,
+        phases: [...e.phases, { phase, startedTs: this.clock.now(), weights, coverage, reRandomised: change.reRandomise === true }],
+      };
     }
     return this.writeExperiment(next, revision, by, e.status === 'running' ? `new phase ${next.phase}` : 'edit');
   }
 
   private async writeExperiment(e: Experiment, revision: number, by: Actor, action: string): Promise<Experiment> {
     const rev = await this.store.putExperiment(e, revision, this.clock.now(), by, action);
-    if (rev === undefined) throw new DomainError('conflict', `experiment "${e.id}" was changed by someone else; retry`, { field: 'revision' });
+    if (rev === undefined)
+      throw new DomainError('conflict', `experiment "${e.id}" was changed by someone else; retry`, { field: 'revision' });
     await this.onChange();
     return e;
   }
@@ -245,7 +283,10 @@ export function validateAt(registry: RecommenderRegistry, rc: RecommenderConfig,
   try {
     registry.validate(rc);
   } catch (e) {
-    if (e instanceof DomainError) throw new DomainError(e.code === 'invalid_field' && e.field === 'kind' ? 'unknown_recommender' : e.code, `${at}: ${e.message}`, { field: `${at}.${e.field ?? ''}` });
+    if (e instanceof DomainError)
+      throw new DomainError(e.code === 'invalid_field' && e.field === 'kind' ? 'unknown_recommender' : e.code, `${at}: ${e.message}`, {
+        field: `${at}.${e.field ?? ''}`,
+      });
     throw e;
   }
 }

@@ -58,7 +58,10 @@ export class FreshFeed implements CatalogListener {
    * with the signals replayed and the buffered events applied after them. `progress` hears each
    * batch.
    */
-  replay(progress: (p: ReplayProgress) => void = () => undefined): { pinned: Promise<void>; done: Promise<{ signals: number; buffered: number }> } {
+  replay(progress: (p: ReplayProgress) => void = () => undefined): {
+    pinned: Promise<void>;
+    done: Promise<{ signals: number; buffered: number }>;
+  } {
     const now = this.clock.now();
     const from = now - this.options.replayMs;
     this.pending = [];
@@ -67,16 +70,21 @@ export class FreshFeed implements CatalogListener {
     let applied = 0;
     const done = (async () => {
       try {
-        await this.store.scanSignals(from, (rows) => {
-          if (this.stopped) throw new Error('the replay was stopped');
-          for (const r of rows) {
-            const s = signalOf(r);
-            if (s) this.state.add(s);
-          }
-          applied += rows.length;
-          const last = rows[rows.length - 1];
-          if (last) progress({ signals: applied, share: now > from ? Math.min(1, Math.max(0, (last.clientTs - from) / (now - from))) : 1 });
-        }, pin);
+        await this.store.scanSignals(
+          from,
+          (rows) => {
+            if (this.stopped) throw new Error('the replay was stopped');
+            for (const r of rows) {
+              const s = signalOf(r);
+              if (s) this.state.add(s);
+            }
+            applied += rows.length;
+            const last = rows[rows.length - 1];
+            if (last)
+              progress({ signals: applied, share: now > from ? Math.min(1, Math.max(0, (last.clientTs - from) / (now - from))) : 1 });
+          },
+          pin,
+        );
       } catch (e) {
         // A failed replay leaves the state without (some of) those signals; what was stored meanwhile still counts.
         pin();

@@ -92,7 +92,8 @@ export class LivePlacements implements ExperimentView {
     const next = new Map<string, LivePlacement>();
     for (const { config, revision, experiments: running } of placements) {
       next.set(config.name, {
-        config, revision,
+        config,
+        revision,
         chain: [build(config.live, 'live'), ...config.fallbacks.map((f, i) => build(f, `fallbacks/${i}`))],
         shadows: config.shadows.map((s, i) => build(s, `shadows/${i}`)),
         canary: config.canary ? build(config.canary.recommender, 'canary.recommender') : undefined,
@@ -110,7 +111,10 @@ export class LivePlacements implements ExperimentView {
   private async prepare(placements: Deployment[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
     const configs = placements.flatMap((p) => [
-      p.config.live, ...p.config.fallbacks, ...p.config.shadows, ...(p.config.canary ? [p.config.canary.recommender] : []),
+      p.config.live,
+      ...p.config.fallbacks,
+      ...p.config.shadows,
+      ...(p.config.canary ? [p.config.canary.recommender] : []),
       ...p.experiments.flatMap((e) => e.experiment.arms.map((a) => a.recommender)),
     ]);
     for (const rc of configs) {

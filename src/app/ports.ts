@@ -90,7 +90,14 @@ export interface PlacementStore {
   listExperiments(): Promise<StoredExperiment[]>;
   getExperiment(id: string): Promise<StoredExperiment | undefined>;
   /** Compare-and-set like putPlacement (0 = create). */
-  putExperiment(e: Experiment, expectedRevision: number, ts: number, by: Actor, action: string, details?: unknown): Promise<number | undefined>;
+  putExperiment(
+    e: Experiment,
+    expectedRevision: number,
+    ts: number,
+    by: Actor,
+    action: string,
+    details?: unknown,
+  ): Promise<number | undefined>;
   /** Moves on every placement or experiment change. */
   deployVersion(): Promise<number>;
   listAudit(opts: { limit: number; target?: string }): Promise<AuditEntry[]>;
@@ -124,7 +131,10 @@ export interface RecordStore {
    * Impressions and clicks attributed (by recommId) to the non-shadow responses of a placement
    * served since a time, per arm (null = served outside any experiment or canary).
    */
-  engagementByArm(placement: string, sinceTs: number): Promise<{ arm: string | null; responses: number; impressions: number; clicks: number }[]>;
+  engagementByArm(
+    placement: string,
+    sinceTs: number,
+  ): Promise<{ arm: string | null; responses: number; impressions: number; clicks: number }[]>;
   /** Articles read or viewed in the given sessions since a time (the "next reads" of shadow reports). */
   sessionReads(sessionIds: readonly string[], sinceTs: number): Promise<{ sessionId: string; articleId: string; clientTs: number }[]>;
   /** Clicks on the responses of an experiment with the team of the clicked slot, per reader. */
@@ -175,7 +185,10 @@ export interface AnalysisStore {
   /** Per-arm sums of the rolled-up per-reader measures of a phase (from first exposure to the phase's end). */
   armSums(experiment: string, phase: number, opts?: { revenueCap?: number }): Promise<ArmSums[]>;
   /** Per arm, from the live `serve` records of the experiment's phase: responses, faults, Σ and Σ² of latency, max latency. */
-  serveSums(experiment: string, phase: number): Promise<{ arm: string; responses: number; faults: number; latencySum: number; latencySumSquares: number; latencyMax: number }[]>;
+  serveSums(
+    experiment: string,
+    phase: number,
+  ): Promise<{ arm: string; responses: number; faults: number; latencySum: number; latencySumSquares: number; latencyMax: number }[]>;
 }
 
 export type KeyRole = 'admin' | 'ingest';

@@ -122,7 +122,11 @@ export class RecordWriter {
    * the refused records are alone or the budget of ISOLATION_WRITES is spent; any other failure
    * drops the records of that write. The order of the stored records is kept.
    */
-  private async write<R extends ExposureRecord | ServeRecord>(kind: RecordKind, records: R[], append: (rs: R[]) => Promise<void>): Promise<number> {
+  private async write<R extends ExposureRecord | ServeRecord>(
+    kind: RecordKind,
+    records: R[],
+    append: (rs: R[]) => Promise<void>,
+  ): Promise<number> {
     let budget = ISOLATION_WRITES;
     const isRefusal = this.opts.isRefusal ?? (() => false);
     const attempt = async (rs: R[]): Promise<number> => {

@@ -104,15 +104,25 @@ export async function shadowReport(records: RecordStore, placement: string, sinc
       }
     }
     shadows.push({
-      shadow: side(rs), pairs, jaccard: pairs ? jac / pairs : 0, rbo: pairs ? rb / pairs : 0, nextReads: next,
-      shadowHitRate: next ? hitS / next : 0, liveHitRate: next ? hitL / next : 0,
+      shadow: side(rs),
+      pairs,
+      jaccard: pairs ? jac / pairs : 0,
+      rbo: pairs ? rb / pairs : 0,
+      nextReads: next,
+      shadowHitRate: next ? hitS / next : 0,
+      liveHitRate: next ? hitL / next : 0,
     });
   }
   return { placement, sinceTs, live: [...liveGroups.values()].map(side), shadows };
 }
 
 /** Interleaving preference per reader, tested with a sign test over readers. */
-export async function interleavingReport(records: RecordStore, experiment: string, phase: number, teams: [string, string]): Promise<InterleavingOutcome & { teams: [string, string] }> {
+export async function interleavingReport(
+  records: RecordStore,
+  experiment: string,
+  phase: number,
+  teams: [string, string],
+): Promise<InterleavingOutcome & { teams: [string, string] }> {
   const clicks = await records.interleavingClicks(experiment, phase);
   const byReader = new Map<string, { a: number; b: number }>();
   for (const c of clicks) {

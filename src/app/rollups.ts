@@ -34,7 +34,9 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeo
 /** Refuses a rollup lag that loses events on this database (READNEXT_ROLLUP_LAG_MS; the floor is the storage's, StorageTuning), with what to set. */
 export function checkRollupLag(min: RollupLagFloor, lagMs: number): void {
   if (!(lagMs >= min.ms)) {
-    throw new DomainError('invalid_config', `READNEXT_ROLLUP_LAG_MS must be at least ${min.ms} on ${min.on}, got ${lagMs}: ${min.why}`, { field: 'READNEXT_ROLLUP_LAG_MS' });
+    throw new DomainError('invalid_config', `READNEXT_ROLLUP_LAG_MS must be at least ${min.ms} on ${min.on}, got ${lagMs}: ${min.why}`, {
+      field: 'READNEXT_ROLLUP_LAG_MS',
+    });
   }
 }
 
@@ -42,7 +44,15 @@ export function checkRollupLag(min: RollupLagFloor, lagMs: number): void {
 export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[] {
   const out: RollupWindow[] = [];
   for (const e of experiments) {
-    e.phases.forEach((p, i) => out.push({ experiment: e.id, phase: p.phase, fromTs: p.startedTs, toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null, placement: e.placement }));
+    e.phases.forEach((p, i) =>
+      out.push({
+        experiment: e.id,
+        phase: p.phase,
+        fromTs: p.startedTs,
+        toTs: e.phases[i + 1]?.startedTs ?? e.stoppedTs ?? null,
+        placement: e.placement,
+      }),
+    );
   }
   return out;
 }
@@ -128,7 +138,8 @@ export class AnalysisRollups {
       const took = now() - t0;
       const a = this.opts.adaptive;
       // Only a full pass says how long a full pass takes.
-      if (a && !p.caughtUp && p.events > 0 && took > 0) this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * a.targetMs) / took)));
+      if (a && !p.caughtUp && p.events > 0 && took > 0)
+        this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * a.targetMs) / took)));
       total.events += p.events;
       total.throughTs = p.throughTs;
       total.caughtUp = p.caughtUp;
@@ -141,7 +152,10 @@ export class AnalysisRollups {
 
   /** Background passes every `everyMs`, taking at most `maxShare` of wall time while behind (StorageTuning's rollups.backgroundShare). */
   start(everyMs: number, maxShare: number): void {
-    this.timer = setInterval(() => void this.catchUp({ maxShare, background: true }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)), everyMs);
+    this.timer = setInterval(
+      () => void this.catchUp({ maxShare, background: true }).catch((e: Error) => this.log(`analysis rollup failed: ${e.message}`)),
+      everyMs,
+    );
     this.timer.unref();
   }
 

@@ -159,7 +159,11 @@ export class RecommendationService {
     if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
     const k = req.k ?? placement.config.defaultK;
     if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
-      throw new DomainError('invalid_field', `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`, { field: 'k' });
+      throw new DomainError(
+        'invalid_field',
+        `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`,
+        { field: 'k' },
+      );
     }
     const now = this.clock.now();
     const readerId = req.optOut ? null : req.readerId;
@@ -181,7 +185,12 @@ export class RecommendationService {
       const sa = this.slates.compose([a, ...chain.slice(1)], slateReq);
       const sb = this.slates.compose([b, ...chain.slice(1)], slateReq);
       let toss = 0;
-      const merged = teamDraft(sa.items.map((i) => i.articleId), sb.items.map((i) => i.articleId), k, () => hash(recommId, `coin${toss++}`, 2)! < 0.5);
+      const merged = teamDraft(
+        sa.items.map((i) => i.articleId),
+        sb.items.map((i) => i.articleId),
+        k,
+        () => hash(recommId, `coin${toss++}`, 2)! < 0.5,
+      );
       const byId = new Map([...sb.items, ...sa.items].map((i) => [i.articleId, i]));
       const names = variant.experiment.experiment.arms.map((x) => x.name);
       slate = {
@@ -213,12 +222,22 @@ export class RecommendationService {
     const attribution = {
       experiment: exp?.id ?? null,
       phase: exp?.phase ?? null,
-      arm: variant.kind === 'canary' ? 'canary' : variant.kind === 'arm' ? variant.name : variant.kind === 'interleave' ? 'interleaved' : null,
+      arm:
+        variant.kind === 'canary' ? 'canary' : variant.kind === 'arm' ? variant.name : variant.kind === 'interleave' ? 'interleaved' : null,
       hashVersion: exp?.hashVersion ?? null,
     };
     // 4. Exposure: once per reader, experiment and phase, whatever the arm shows (even nothing).
     if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase)) {
-      this.records.exposure({ experiment: exp.id, phase: exp.phase, arm: attribution.arm!, readerId, hashVersion: exp.hashVersion, exposedTs: now, sessionId, articleId: req.articleId });
+      this.records.exposure({
+        experiment: exp.id,
+        phase: exp.phase,
+        arm: attribution.arm!,
+        readerId,
+        hashVersion: exp.hashVersion,
+        exposedTs: now,
+        sessionId,
+        articleId: req.articleId,
+      });
     }
     const items: RecItem[] = [];
     const recorded: ServeRecord['slate'] = [];
@@ -234,18 +253,36 @@ export class RecommendationService {
     // 5. Record the response off the hot path (batched by the RecordWriter). Objects are written
     // out field by field on this path: spreads cost more than the rest of the record.
     this.records.serve({
-      recommId, placement: req.placement, experiment: attribution.experiment, phase: attribution.phase, arm: attribution.arm, hashVersion: attribution.hashVersion,
-      recommenderKind: servedBy.kind, recommenderVersion: servedBy.version, shadow: false,
-      readerId, sessionId, articleId: req.articleId,
-      latencyMs: this.timer() - started, fallback: slate.fallback, fault: slate.faults.length > 0,
+      recommId,
+      placement: req.placement,
+      experiment: attribution.experiment,
+      phase: attribution.phase,
+      arm: attribution.arm,
+      hashVersion: attribution.hashVersion,
+      recommenderKind: servedBy.kind,
+      recommenderVersion: servedBy.version,
+      shadow: false,
+      readerId,
+      sessionId,
+      articleId: req.articleId,
+      latencyMs: this.timer() - started,
+      fallback: slate.fallback,
+      fault: slate.faults.length > 0,
       slate: recorded,
       servedTs: now,
     });
     // 6. Shadows: same request, after the response; logged, never shown.
     if (placement.shadows.length > 0 && !stopgap) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
     return {
-      recommId, placement: req.placement, experiment: attribution.experiment, phase: attribution.phase, arm: attribution.arm, hashVersion: attribution.hashVersion,
-      recommender: { kind: servedBy.kind, version: servedBy.version }, fallback: slate.fallback, items,
+      recommId,
+      placement: req.placement,
+      experiment: attribution.experiment,
+      phase: attribution.phase,
+      arm: attribution.arm,
+      hashVersion: attribution.hashVersion,
+      recommender: { kind: servedBy.kind, version: servedBy.version },
+      fallback: slate.fallback,
+      items,
     };
   }
 
@@ -255,14 +292,23 @@ export class RecommendationService {
     if (readerId === null) return live;
     for (const e of p.experiments) {
       const got = assignArm(e.experiment, readerId, this.exposures.earlier(e.experiment.id, readerId));
-      if (got) return e.experiment.kind === 'interleaving' ? { kind: 'interleave', experiment: e, ...got } : { kind: 'arm', experiment: e, ...got };
+      if (got)
+        return e.experiment.kind === 'interleaving'
+          ? { kind: 'interleave', experiment: e, ...got }
+          : { kind: 'arm', experiment: e, ...got };
     }
     const c = p.config.canary;
-    if (c && p.canary && hash(`canary:${p.config.name}:${c.startedTs}`, readerId, 2)! < c.percent / 100) return { kind: 'canary', recommender: p.canary };
+    if (c && p.canary && hash(`canary:${p.config.name}:${c.startedTs}`, readerId, 2)! < c.percent / 100)
+      return { kind: 'canary', recommender: p.canary };
     return live;
   }
 
-  private runShadows(p: LivePlacement, slateReq: SlateRequest, recommId: string, attribution: { experiment: string | null; phase: number | null; arm: string | null; hashVersion: number | null }): void {
+  private runShadows(
+    p: LivePlacement,
+    slateReq: SlateRequest,
+    recommId: string,
+    attribution: { experiment: string | null; phase: number | null; arm: string | null; hashVersion: number | null },
+  ): void {
     for (const shadow of p.shadows) {
       const t0 = this.timer();
       // The shadow alone, without fallbacks: we measure what it would have shown.
@@ -270,9 +316,18 @@ export class RecommendationService {
       this.counters.shadowRuns++;
       if (s.faults.length > 0) this.counters.shadowFaults++;
       this.records.serve({
-        recommId, placement: p.config.name, ...attribution, recommenderKind: shadow.kind, recommenderVersion: shadow.version, shadow: true,
-        readerId: slateReq.readerId, sessionId: slateReq.sessionId, articleId: slateReq.articleId, latencyMs: this.timer() - t0,
-        fallback: false, fault: s.faults.length > 0,
+        recommId,
+        placement: p.config.name,
+        ...attribution,
+        recommenderKind: shadow.kind,
+        recommenderVersion: shadow.version,
+        shadow: true,
+        readerId: slateReq.readerId,
+        sessionId: slateReq.sessionId,
+        articleId: slateReq.articleId,
+        latencyMs: this.timer() - t0,
+        fallback: false,
+        fault: s.faults.length > 0,
         slate: s.items.map((it) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason })),
         servedTs: slateReq.now,
       });

@@ -169,7 +169,11 @@ export const MIN_KEY_LENGTH = 24;
 function key(name: string, raw: string | undefined): string | undefined {
   if (raw === undefined) return undefined;
   if (raw.length < MIN_KEY_LENGTH) {
-    throw new DomainError('invalid_config', `${name} must be at least ${MIN_KEY_LENGTH} characters (got ${raw.length}); e.g. openssl rand -base64 18, or leave it unset to have one generated`, { field: name });
+    throw new DomainError(
+      'invalid_config',
+      `${name} must be at least ${MIN_KEY_LENGTH} characters (got ${raw.length}); e.g. openssl rand -base64 18, or leave it unset to have one generated`,
+      { field: name },
+    );
   }
   return raw;
 }
@@ -186,18 +190,28 @@ const CURRENCY = /^[A-Z]{3}$/;
 
 function currency(name: string, raw: string): string {
   const v = raw.trim();
-  if (!CURRENCY.test(v)) throw new DomainError('invalid_config', `${name} must be an ISO 4217 code of three capital letters (e.g. EUR), got "${raw}"`, { field: name });
+  if (!CURRENCY.test(v))
+    throw new DomainError('invalid_config', `${name} must be an ISO 4217 code of three capital letters (e.g. EUR), got "${raw}"`, {
+      field: name,
+    });
   return v;
 }
 
 /** "USD=0.92,GBP=1.17": units of the report's currency per unit of each; every code once, every rate a positive number. */
 function fxRates(name: string, raw: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const part of raw.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([A-Z]{3})\s*=\s*(\S+)$/.exec(part);
     const rate = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(rate) || rate <= 0) {
-      throw new DomainError('invalid_config', `${name} must be CODE=rate pairs separated by commas, each rate a positive number of the report's currency per unit (e.g. USD=0.92,GBP=1.17), got "${part}"`, { field: name });
+      throw new DomainError(
+        'invalid_config',
+        `${name} must be CODE=rate pairs separated by commas, each rate a positive number of the report's currency per unit (e.g. USD=0.92,GBP=1.17), got "${part}"`,
+        { field: name },
+      );
     }
     if (m[1]! in out) throw new DomainError('invalid_config', `${name} gives ${m[1]} twice`, { field: name });
     out[m[1]!] = rate;
@@ -207,7 +221,8 @@ function fxRates(name: string, raw: string): Record<string, number> {
 
 function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
   const v = raw.trim();
-  if (!(allowed as readonly string[]).includes(v)) throw new DomainError('invalid_config', `${name} must be one of ${allowed.join(', ')}, got "${raw}"`, { field: name });
+  if (!(allowed as readonly string[]).includes(v))
+    throw new DomainError('invalid_config', `${name} must be one of ${allowed.join(', ')}, got "${raw}"`, { field: name });
   return v as T;
 }
 
@@ -229,7 +244,11 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('port')) c.port = int(ENV_NAMES.port, s('port')!, 0, 65535);
   c.adminKey = key(ENV_NAMES.adminKey, s('adminKey'));
   c.ingestKey = key(ENV_NAMES.ingestKey, s('ingestKey'));
-  if (s('corsOrigins')) c.corsOrigins = s('corsOrigins')!.split(',').map((o) => o.trim()).filter(Boolean);
+  if (s('corsOrigins'))
+    c.corsOrigins = s('corsOrigins')!
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
   if (s('bodyLimitBytes')) c.bodyLimitBytes = int(ENV_NAMES.bodyLimitBytes, s('bodyLimitBytes')!, 1024, 64 * 1024 * 1024);
   if (s('headersTimeoutMs')) c.headersTimeoutMs = int(ENV_NAMES.headersTimeoutMs, s('headersTimeoutMs')!, 100, 3_600_000);
   if (s('requestTimeoutMs')) c.requestTimeoutMs = int(ENV_NAMES.requestTimeoutMs, s('requestTimeoutMs')!, 100, 3_600_000);
@@ -237,7 +256,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('eventMaxPastMs')) c.eventMaxPastMs = int(ENV_NAMES.eventMaxPastMs, s('eventMaxPastMs')!, 0, 3650 * 86_400_000);
   if (s('eventMaxFutureMs')) c.eventMaxFutureMs = int(ENV_NAMES.eventMaxFutureMs, s('eventMaxFutureMs')!, 0, 3650 * 86_400_000);
   if (s('maxEventsPerCommit')) c.maxEventsPerCommit = int(ENV_NAMES.maxEventsPerCommit, s('maxEventsPerCommit')!, 1, 1_000_000);
-  if (s('sqliteSynchronous')) c.sqliteSynchronous = oneOf(ENV_NAMES.sqliteSynchronous, s('sqliteSynchronous')!.toUpperCase(), ['FULL', 'NORMAL'] as const);
+  if (s('sqliteSynchronous'))
+    c.sqliteSynchronous = oneOf(ENV_NAMES.sqliteSynchronous, s('sqliteSynchronous')!.toUpperCase(), ['FULL', 'NORMAL'] as const);
   if (s('pgPoolSize')) c.pgPoolSize = int(ENV_NAMES.pgPoolSize, s('pgPoolSize')!, 1, 1000);
   if (s('recordFlushIntervalMs')) c.recordFlushIntervalMs = int(ENV_NAMES.recordFlushIntervalMs, s('recordFlushIntervalMs')!, 1, 60_000);
   if (s('recordMaxBuffered')) c.recordMaxBuffered = int(ENV_NAMES.recordMaxBuffered, s('recordMaxBuffered')!, 1, 1_000_000);
@@ -257,18 +277,31 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
   if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
+    throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
   if (c.headersTimeoutMs > c.requestTimeoutMs) {
-    throw new DomainError('invalid_config', `${ENV_NAMES.headersTimeoutMs} (${c.headersTimeoutMs}) must not exceed ${ENV_NAMES.requestTimeoutMs} (${c.requestTimeoutMs}): the headers are part of the request`, { field: ENV_NAMES.headersTimeoutMs });
+    throw new DomainError(
+      'invalid_config',
+      `${ENV_NAMES.headersTimeoutMs} (${c.headersTimeoutMs}) must not exceed ${ENV_NAMES.requestTimeoutMs} (${c.requestTimeoutMs}): the headers are part of the request`,
+      { field: ENV_NAMES.headersTimeoutMs },
+    );
   }
   if (c.fxRates[c.currency] !== undefined && c.fxRates[c.currency] !== 1) {
-    throw new DomainError('invalid_config', `${ENV_NAMES.fxRates} gives ${c.currency}, the report's currency (${ENV_NAMES.currency}), a rate other than 1`, { field: ENV_NAMES.fxRates });
+    throw new DomainError(
+      'invalid_config',
+      `${ENV_NAMES.fxRates} gives ${c.currency}, the report's currency (${ENV_NAMES.currency}), a rate other than 1`,
+      { field: ENV_NAMES.fxRates },
+    );
   }
   // PostgreSQL's rollups move by receive time: a lag shorter than commit delays loses events. Checked
   // here to fail before opening anything; the floor is the storage's (adapters/storage/postgres.ts minLag,
   // checked again by main with checkRollupLag).
   if (/^postgres(ql)?:/.test(c.db) && c.rollupLagMs < 1000) {
-    throw new DomainError('invalid_config', `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`, { field: ENV_NAMES.rollupLagMs });
+    throw new DomainError(
+      'invalid_config',
+      `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`,
+      { field: ENV_NAMES.rollupLagMs },
+    );
   }
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[], fxRates: Object.freeze({ ...c.fxRates }) });
 }

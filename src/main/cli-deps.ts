@@ -11,7 +11,13 @@ import { appRecommenders } from './recommenders.js';
 const openDb = async (c: Readonly<Config>) => (await import('./services.js')).openDb(c);
 
 /** Wires the CLI to the real services. `env` is passed through to the config loader (tests give their own). */
-export function cliDeps(io: { out: (l: string) => void; err: (l: string) => void; isTty: boolean; clock?: Clock; env?: NodeJS.ProcessEnv }): CliDeps {
+export function cliDeps(io: {
+  out: (l: string) => void;
+  err: (l: string) => void;
+  isTty: boolean;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}): CliDeps {
   const config = (over: { db?: string; host?: string; port?: number } = {}) => loadConfig(over, io.env);
   const registry = appRecommenders();
   return {

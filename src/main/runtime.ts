@@ -9,7 +9,8 @@ import type { Clock } from '../core/kernel/clock.js';
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** package.json's version. Paths are relative to src/main/ and, bundled, to dist/main/: the same depth. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 /** The browser SDK that scripts/build.mjs writes (dist/sdk.js); the server only serves it. */
 export const SDK_FILE: string = fileURLToPath(new URL('../../dist/sdk.js', import.meta.url));

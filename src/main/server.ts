@@ -17,19 +17,26 @@ export interface RunningServer {
  * listens before the serving state is rebuilt from the stored events (seconds per million events):
  * events are stored from the start, and /readyz answers 503 until the state is ready (openServices).
  */
-export async function startServer(config: Readonly<Config>, print: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<RunningServer> {
+export async function startServer(
+  config: Readonly<Config>,
+  print: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<RunningServer> {
   const services = await openServices(config, { log: print, background: true, warmInBackground: true });
   for (const k of services.keyStates) {
     if (k.generated) print(`readnext: generated the ${k.role} key (shown once, stored hashed): ${k.generated}`);
   }
-  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, clock: services.clock, sdkFile: SDK_FILE, log: print })]));
+  const app = await createApp(
+    appDeps(services, [demoSite({ articles: services.storage, clock: services.clock, sdkFile: SDK_FILE, log: print })]),
+  );
   await app.listen({ host: config.host, port: config.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   let stopping: Promise<void> | undefined;
   return {
-    app, services, url,
+    app,
+    services,
+    url,
     stop: () =>
       (stopping ??= (async () => {
         // 1. stop accepting requests and finish the ones in flight, 2. commit what is queued, 3. close the database.

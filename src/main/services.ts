@@ -98,8 +98,15 @@ export async function openServices(
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? (() => undefined);
   const storage = await openDb(config, { server: opts.background === true });
-  const state = new FreshState({ signalCapacity: config.signalCapacity, maxReaders: config.maxReaders, historyPerReader: config.historyPerReader });
-  const feed = new FreshFeed(state, opts.replayStore?.(storage) ?? storage, clock, { replayMs: config.replayMs, catalogPollMs: config.catalogPollMs });
+  const state = new FreshState({
+    signalCapacity: config.signalCapacity,
+    maxReaders: config.maxReaders,
+    historyPerReader: config.historyPerReader,
+  });
+  const feed = new FreshFeed(state, opts.replayStore?.(storage) ?? storage, clock, {
+    replayMs: config.replayMs,
+    catalogPollMs: config.catalogPollMs,
+  });
   const t0 = performance.now();
   const articles = await feed.loadCatalog();
   const registry = opts.registry ?? appRecommenders();
@@ -112,7 +119,9 @@ export async function openServices(
   // Commit size and parallelism are the database's (StorageTuning: adapters/storage/sqlite.ts, postgres.ts).
   const commits = storage.tuning.commits;
   const collector = new Collector(
-    storage, clock, { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs },
+    storage,
+    clock,
+    { maxPastMs: config.eventMaxPastMs, maxFutureMs: config.eventMaxFutureMs },
     Math.min(config.maxEventsPerCommit, commits.maxEvents),
     commits.parallel,
     (events) => feed.events(events),
@@ -132,18 +141,29 @@ export async function openServices(
     },
   });
   const faultsLogged = new Set<string>();
-  const recommendations = new RecommendationService(state, placements, recordWriter, exposures, clock, () => timeOrderedUuid(clock.now(), randomUUID()), () => performance.now(), (f) => setImmediate(f), (placement, kind, message) => {
-    // Log a fault once per placement and recommender; the counters keep the totals.
-    const key = `${placement}|${kind}|${message}`;
-    if (faultsLogged.has(key)) return;
-    faultsLogged.add(key);
-    log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
-  });
+  const recommendations = new RecommendationService(
+    state,
+    placements,
+    recordWriter,
+    exposures,
+    clock,
+    () => timeOrderedUuid(clock.now(), randomUUID()),
+    () => performance.now(),
+    (f) => setImmediate(f),
+    (placement, kind, message) => {
+      // Log a fault once per placement and recommender; the counters keep the totals.
+      const key = `${placement}|${kind}|${message}`;
+      if (faultsLogged.has(key)) return;
+      faultsLogged.add(key);
+      log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
+    },
+  );
   // 6. The warm-up. Until it is done, `latest` serves (it needs only the catalog).
   recommendations.warmingUp(registry.build({ kind: 'latest', version: '1' }, state));
   const days = Math.round((config.replayMs / 86_400_000) * 10) / 10;
   let status = `rebuilding the serving state: replaying the reading signals of the last ${days} days`;
-  if (opts.warmInBackground) log(`${status} (${articles} articles loaded; events are stored meanwhile, recommendations served by "latest" until ready)`);
+  if (opts.warmInBackground)
+    log(`${status} (${articles} articles loaded; events are stored meanwhile, recommendations served by "latest" until ready)`);
   let nextTenth = 1;
   const replay = feed.replay((p) => {
     status = `rebuilding the serving state: ${count(p.signals)} signals replayed (${Math.floor(p.share * 100)}% of the replay window)`;
@@ -155,7 +175,7 @@ export async function openServices(
   await replay.pinned;
   const warmedUp = (async () => {
     const { signals, buffered } = await replay.done;
-    status = 'loading the running experiments\' exposures';
+    status = "loading the running experiments' exposures";
     let running = 0;
     for (const { experiment } of placements.listExperiments()) {
       if (experiment.status !== 'running') continue;
@@ -164,7 +184,10 @@ export async function openServices(
     }
     recommendations.ready();
     const s = ((performance.now() - t0) / 1000).toFixed(1);
-    if (opts.warmInBackground) log(`serving state ready in ${s} s: ${articles} articles, ${count(signals)} signals replayed, ${buffered} events stored meanwhile applied after them, exposures of ${running} running experiments loaded`);
+    if (opts.warmInBackground)
+      log(
+        `serving state ready in ${s} s: ${articles} articles, ${count(signals)} signals replayed, ${buffered} events stored meanwhile applied after them, exposures of ${running} running experiments loaded`,
+      );
   })();
   let failed: string | undefined;
   let closing = false;
@@ -182,19 +205,44 @@ export async function openServices(
   const rollupTuning = storage.tuning.rollups;
   checkRollupLag(rollupTuning.minLag, config.rollupLagMs);
   const money = { currency: config.currency, rates: config.fxRates };
-  const rollups = new AnalysisRollups(storage, placements, clock, { lagMs: config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money }, log);
+  const rollups = new AnalysisRollups(
+    storage,
+    placements,
+    clock,
+    { lagMs: config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money },
+    log,
+  );
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {
     feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
-    placementTimer = setInterval(() => void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)), config.placementPollMs);
+    placementTimer = setInterval(
+      () => void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)),
+      config.placementPollMs,
+    );
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
     rollups.start(config.rollupIntervalMs, config.rollupShare ?? rollupTuning.backgroundShare);
   }
   return {
-    config, storage, collector, recordWriter, keys, keyStates, clock, state, feed, catalog, deployments, placements, registry, canaryGuard, rollups, exposures, recommendations,
+    config,
+    storage,
+    collector,
+    recordWriter,
+    keys,
+    keyStates,
+    clock,
+    state,
+    feed,
+    catalog,
+    deployments,
+    placements,
+    registry,
+    canaryGuard,
+    rollups,
+    exposures,
+    recommendations,
     warmedUp: warmedUp.catch(() => undefined),
     warmingUp: () => (recommendations.warming ? (failed ?? status) : undefined),
     async close() {
@@ -229,7 +277,10 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {
-      bodyLimitBytes: s.config.bodyLimitBytes, corsOrigins: s.config.corsOrigins, logLevel: s.config.logLevel, version: VERSION,
+      bodyLimitBytes: s.config.bodyLimitBytes,
+      corsOrigins: s.config.corsOrigins,
+      logLevel: s.config.logLevel,
+      version: VERSION,
       timeouts: { headersMs: s.config.headersTimeoutMs, requestMs: s.config.requestTimeoutMs, keepAliveMs: s.config.keepAliveTimeoutMs },
     },
     plugins,

@@ -86,13 +86,17 @@ describe('GroupCommitter', () => {
   it('runs up to maxInFlight commits at once when asked (PostgreSQL)', async () => {
     let running = 0;
     let maxRunning = 0;
-    const g = new GroupCommitter<number, number>(async (xs) => {
-      running++;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((r) => setTimeout(r, 20));
-      running--;
-      return xs;
-    }, 1, 3);
+    const g = new GroupCommitter<number, number>(
+      async (xs) => {
+        running++;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, 20));
+        running--;
+        return xs;
+      },
+      1,
+      3,
+    );
     const all = await Promise.all([1, 2, 3, 4, 5].map((x) => g.submit([x])));
     expect(all).toEqual([[1], [2], [3], [4], [5]]);
     expect(maxRunning).toBe(3);

@@ -24,14 +24,37 @@ class FakeStore {
   private check(texts: string[]): void {
     this.writes.push(texts.length);
     if (this.down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-    if (texts.some((t) => t.includes('\u0000'))) throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    if (texts.some((t) => t.includes('\u0000')))
+      throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
   }
 }
 
-const exposure = (readerId: string, phase = 1): ExposureRecord => ({ experiment: 'exp', phase, arm: 'a', readerId, hashVersion: 2, exposedTs: 1000 });
+const exposure = (readerId: string, phase = 1): ExposureRecord => ({
+  experiment: 'exp',
+  phase,
+  arm: 'a',
+  readerId,
+  hashVersion: 2,
+  exposedTs: 1000,
+});
 const serve = (recommId: string, readerId: string): ServeRecord => ({
-  recommId, placement: 'read-next', experiment: null, phase: null, arm: null, hashVersion: null, recommenderKind: 'popular', recommenderVersion: '1',
-  shadow: false, readerId, sessionId: null, articleId: null, latencyMs: 1, fallback: false, fault: false, slate: [], servedTs: 1000,
+  recommId,
+  placement: 'read-next',
+  experiment: null,
+  phase: null,
+  arm: null,
+  hashVersion: null,
+  recommenderKind: 'popular',
+  recommenderVersion: '1',
+  shadow: false,
+  readerId,
+  sessionId: null,
+  articleId: null,
+  latencyMs: 1,
+  fallback: false,
+  fault: false,
+  slate: [],
+  servedTs: 1000,
 });
 const readers = (n: number) => Array.from({ length: n }, (_, i) => `r${String(i).padStart(3, '0')}`);
 
@@ -129,7 +152,7 @@ describe('RecordWriter: a write that fails for another reason (the database is d
 });
 
 describe('ExposureMemory.forget', () => {
-  it('makes a dropped exposure a first exposure again, so the reader\'s next request writes it', () => {
+  it("makes a dropped exposure a first exposure again, so the reader's next request writes it", () => {
     const m = new ExposureMemory();
     expect(m.note('exp', 'r1', 'a', 1)).toBe(true);
     expect(m.note('exp', 'r1', 'a', 1)).toBe(false);

@@ -5,7 +5,10 @@ describe('reportRollups: how long a server lets a report catch the rollups up', 
   const fake = () => {
     const calls: { maxMs?: number }[] = [];
     const money = { currency: 'USD', rates: {} };
-    return { calls, rollups: { money, catchUp: async (o: { maxMs?: number } = {}) => (calls.push(o), { events: 0, throughTs: 1, caughtUp: true }) } };
+    return {
+      calls,
+      rollups: { money, catchUp: async (o: { maxMs?: number } = {}) => (calls.push(o), { events: 0, throughTs: 1, caughtUp: true }) },
+    };
   };
 
   it('bounds every catch-up by the configured time, or a shorter one the caller asks for, and keeps the currency', async () => {

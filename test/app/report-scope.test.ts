@@ -22,9 +22,22 @@ for (const backend of BACKENDS) {
       // Lag 0 where the database allows it (SQLite); PostgreSQL's shortest (its cursor is a receive
       // time). The record writer holds the exposures for 60 s: the rollups run before they are stored
       // (with the issue's 1 s flush that happens by chance; here every time, so the test cannot pass by luck).
-      t = await testApp({ db: db.url, rollupLagMs: backend.name === 'sqlite' ? 0 : 1000, recordFlushIntervalMs: 60_000, currency: 'EUR', fxRates: { USD: 0.5 } });
-      const articles = Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, title: `T${i}`, section: 's', publishedAt: new Date(T0 - (i + 1) * 3_600_000).toISOString() }));
-      expect((await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles } })).statusCode).toBe(200);
+      t = await testApp({
+        db: db.url,
+        rollupLagMs: backend.name === 'sqlite' ? 0 : 1000,
+        recordFlushIntervalMs: 60_000,
+        currency: 'EUR',
+        fxRates: { USD: 0.5 },
+      });
+      const articles = Array.from({ length: 6 }, (_, i) => ({
+        id: `r${i}`,
+        title: `T${i}`,
+        section: 's',
+        publishedAt: new Date(T0 - (i + 1) * 3_600_000).toISOString(),
+      }));
+      expect((await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles } })).statusCode).toBe(
+        200,
+      );
     });
     afterAll(async () => {
       await t?.close();
@@ -33,13 +46,28 @@ for (const backend of BACKENDS) {
 
     it('counts every event of every exposed reader exactly once, on the server clock, the placement and one currency', async () => {
       const create = await t.app.inject({
-        method: 'POST', url: '/v1/admin/experiments', headers: admin,
-        payload: { id: 'scope', placement: 'read-next', layer: 'scope', arms: [{ name: 'control', recommender: { kind: 'none', version: '1' } }, { name: 'b', recommender: { kind: 'latest', version: '1' } }] },
+        method: 'POST',
+        url: '/v1/admin/experiments',
+        headers: admin,
+        payload: {
+          id: 'scope',
+          placement: 'read-next',
+          layer: 'scope',
+          arms: [
+            { name: 'control', recommender: { kind: 'none', version: '1' } },
+            { name: 'b', recommender: { kind: 'latest', version: '1' } },
+          ],
+        },
       });
       expect(create.statusCode).toBe(201);
       expect((await t.app.inject({ method: 'POST', url: '/v1/admin/experiments/scope/start', headers: admin })).statusCode).toBe(200);
       const post = async (events: unknown[], key = false) => {
-        const res = await t.app.inject({ method: 'POST', url: '/v1/events', payload: { events }, headers: key ? { authorization: `Bearer ${INGEST_KEY}` } : {} });
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          payload: { events },
+          headers: key ? { authorization: `Bearer ${INGEST_KEY}` } : {},
+        });
         expect(res.json().accepted).toBe(events.length);
       };
 
@@ -66,8 +94,19 @@ for (const backend of BACKENDS) {
           click(at(40), { ...who, recommId: `home-${i}`, articleId: 'r2', placement: 'home' }),
         ];
         if (rec.items.length > 0) {
-          events.push(impression(at(5), { ...who, recommId: rec.recommId, placement: 'read-next', articleId: 'r0', items: [{ articleId: rec.items[0].articleId, position: 1 }] }));
-          if (i % 2 === 0) events.push(click(at(6), { ...who, recommId: rec.recommId, articleId: rec.items[0].articleId, position: 1, placement: 'read-next' }));
+          events.push(
+            impression(at(5), {
+              ...who,
+              recommId: rec.recommId,
+              placement: 'read-next',
+              articleId: 'r0',
+              items: [{ articleId: rec.items[0].articleId, position: 1 }],
+            }),
+          );
+          if (i % 2 === 0)
+            events.push(
+              click(at(6), { ...who, recommId: rec.recommId, articleId: rec.items[0].articleId, position: 1, placement: 'read-next' }),
+            );
         }
         await post(events);
         if (i < 3) await post([subscribe(at(50), { ...who, revenue: 10, currency: currencies[i] })], true);
@@ -85,7 +124,12 @@ for (const backend of BACKENDS) {
       const again = (await t.app.inject({ method: 'GET', url: '/v1/admin/experiments/scope/report', headers: admin })).json();
       expect(again.metrics).toEqual(rep.metrics);
 
-      const byArm = (metric: string) => new Map(rep.metrics.find((m: { metric: string }) => m.metric === metric).arms.map((a: { arm: string; value: number; n: number }) => [a.arm, a]));
+      const byArm = (metric: string) =>
+        new Map(
+          rep.metrics
+            .find((m: { metric: string }) => m.metric === metric)
+            .arms.map((a: { arm: string; value: number; n: number }) => [a.arm, a]),
+        );
       const readers = (arm: string) => [...arms].filter(([, a]) => a === arm).map(([r]) => r);
       for (const arm of ['control', 'b']) {
         const rs = readers(arm);
@@ -97,7 +141,10 @@ for (const backend of BACKENDS) {
         // Revenue: 10 EUR (reader 0), 10 USD = 5 EUR (reader 1); reader 2's 10 GBP has no rate and is never added.
         const revenue = rs.reduce((a, r) => a + (r === 'sc0' ? 10 : r === 'sc1' ? 5 : 0), 0);
         expect((byArm('revenue_per_reader').get(arm) as { value: number }).value).toBeCloseTo(revenue / rs.length, 9);
-        expect((byArm('conversion').get(arm) as { value: number }).value).toBeCloseTo(rs.filter((r) => ['sc0', 'sc1', 'sc2'].includes(r)).length / rs.length, 9);
+        expect((byArm('conversion').get(arm) as { value: number }).value).toBeCloseTo(
+          rs.filter((r) => ['sc0', 'sc1', 'sc2'].includes(r)).length / rs.length,
+          9,
+        );
       }
       // CTR: the read-next widget only (arm b shows it; every other reader of b clicked), not the homepage's.
       const b = readers('b').map((r) => Number(r.slice(2)));

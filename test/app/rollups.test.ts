@@ -6,14 +6,26 @@ import { SQLITE_TUNING } from '../../src/adapters/storage/sqlite.js';
 import type { RollupWindow } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 
-const exp = (over: Partial<Experiment>): Experiment => ({ id: 'e', placement: 'read-next', status: 'running', phase: 0, phases: [], stoppedTs: null, ...over }) as Experiment;
+const exp = (over: Partial<Experiment>): Experiment =>
+  ({ id: 'e', placement: 'read-next', status: 'running', phase: 0, phases: [], stoppedTs: null, ...over }) as Experiment;
 
 describe('rollup windows', () => {
   it('ends each phase at the next phase, the stop, or never while it runs', () => {
-    const phases = [{ phase: 1, startedTs: 10 }, { phase: 2, startedTs: 20 }] as Experiment['phases'];
-    expect(rollupWindows([exp({ id: 'a', phases }), exp({ id: 'b', placement: 'home', status: 'stopped', phases, stoppedTs: 30 }), exp({ id: 'c', status: 'draft' })])).toEqual([
-      { experiment: 'a', phase: 1, fromTs: 10, toTs: 20, placement: 'read-next' }, { experiment: 'a', phase: 2, fromTs: 20, toTs: null, placement: 'read-next' },
-      { experiment: 'b', phase: 1, fromTs: 10, toTs: 20, placement: 'home' }, { experiment: 'b', phase: 2, fromTs: 20, toTs: 30, placement: 'home' },
+    const phases = [
+      { phase: 1, startedTs: 10 },
+      { phase: 2, startedTs: 20 },
+    ] as Experiment['phases'];
+    expect(
+      rollupWindows([
+        exp({ id: 'a', phases }),
+        exp({ id: 'b', placement: 'home', status: 'stopped', phases, stoppedTs: 30 }),
+        exp({ id: 'c', status: 'draft' }),
+      ]),
+    ).toEqual([
+      { experiment: 'a', phase: 1, fromTs: 10, toTs: 20, placement: 'read-next' },
+      { experiment: 'a', phase: 2, fromTs: 20, toTs: null, placement: 'read-next' },
+      { experiment: 'b', phase: 1, fromTs: 10, toTs: 20, placement: 'home' },
+      { experiment: 'b', phase: 2, fromTs: 20, toTs: 30, placement: 'home' },
     ]);
   });
 });
@@ -23,7 +35,9 @@ describe('rollup lag', () => {
     const pg = postgresTuning(10).rollups.minLag;
     expect(() => checkRollupLag(SQLITE_TUNING.rollups.minLag, 0)).not.toThrow();
     expect(() => checkRollupLag(pg, 1000)).not.toThrow();
-    expect(() => checkRollupLag(pg, 999)).toThrow(/READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 999: .*never be counted/);
+    expect(() => checkRollupLag(pg, 999)).toThrow(
+      /READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 999: .*never be counted/,
+    );
   });
 });
 
@@ -44,7 +58,9 @@ describe('AnalysisRollups', () => {
         return { events, throughTs: cutoffTs, caughtUp: left === 0 };
       },
     };
-    const deployments = { listExperiments: () => [{ experiment: exp({ id: 'x', phases: [{ phase: 1, startedTs: 0 }] as Experiment['phases'] }), revision: 1 }] };
+    const deployments = {
+      listExperiments: () => [{ experiment: exp({ id: 'x', phases: [{ phase: 1, startedTs: 0 }] as Experiment['phases'] }), revision: 1 }],
+    };
     const r = new AnalysisRollups(store, deployments, fixedClock(10_000), { lagMs: 3000, batchEvents: 2 });
     const [a, b] = await Promise.all([r.catchUp(), r.catchUp()]);
     expect(a).toEqual({ events: 5, throughTs: 7000, caughtUp: true });
@@ -110,7 +126,12 @@ describe('AnalysisRollups', () => {
         return { events: 10, throughTs: t, caughtUp: false };
       },
     };
-    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), { lagMs: 0, batchEvents: 10, monotonic: () => t, sleep: async () => undefined });
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), {
+      lagMs: 0,
+      batchEvents: 10,
+      monotonic: () => t,
+      sleep: async () => undefined,
+    });
     expect(await r.catchUp({ maxMs: 100 })).toEqual({ events: 30, throughTs: 120, caughtUp: false });
   });
 
@@ -148,7 +169,13 @@ describe('AnalysisRollups', () => {
         return { events: passes === 13 ? 3 : maxEvents, throughTs: 0, caughtUp: passes === 13 };
       },
     };
-    const opts = { lagMs: 0, batchEvents: 1000, adaptive: { targetMs: 100, min: 500, max: 1700 }, monotonic: () => t, sleep: async () => undefined };
+    const opts = {
+      lagMs: 0,
+      batchEvents: 1000,
+      adaptive: { targetMs: 100, min: 500, max: 1700 },
+      monotonic: () => t,
+      sleep: async () => undefined,
+    };
     const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), opts);
     await r.catchUp();
     // 1000 events in 60 ms -> 1667; 1667 in 93.3 ms -> 1786, capped at 1700; then 1700 in 95 ms -> 1789 -> 1700 again.

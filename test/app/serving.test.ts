@@ -11,8 +11,21 @@ afterAll(() => dir.remove());
 const HOUR = 3_600_000;
 
 const articles = ['a', 'b', 'c', 'd'].map((id, i) => ({
-  id, url: null, title: id.toUpperCase(), lead: null, body: null, section: i % 2 ? 'x' : 'y', tags: [], author: null,
-  publishedAt: T0 - (i + 1) * HOUR, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published' as const, paywalled: false, language: null,
+  id,
+  url: null,
+  title: id.toUpperCase(),
+  lead: null,
+  body: null,
+  section: i % 2 ? 'x' : 'y',
+  tags: [],
+  author: null,
+  publishedAt: T0 - (i + 1) * HOUR,
+  updatedAt: null,
+  expiresAt: null,
+  embargoUntil: null,
+  status: 'published' as const,
+  paywalled: false,
+  language: null,
 }));
 
 describe('fresh serving state', () => {
@@ -20,19 +33,43 @@ describe('fresh serving state', () => {
     const config = loadConfig({ db: `sqlite:${join(dir.path, 'fresh.db')}`, adminKey: 'a', ingestKey: 'i', logLevel: 'silent' }, {});
     const first = await openServices(config, { clock: fixedClock(T0) });
     await first.catalog.upsert(articles);
-    const events = ['r1', 'r2', 'r3'].flatMap((r, i) => [read(T0 - 600_000 + i, { readerId: r, articleId: 'a' }), read(T0 - 500_000 + i, { readerId: r, articleId: 'd' })]);
+    const events = ['r1', 'r2', 'r3'].flatMap((r, i) => [
+      read(T0 - 600_000 + i, { readerId: r, articleId: 'a' }),
+      read(T0 - 500_000 + i, { readerId: r, articleId: 'd' }),
+    ]);
     expect((await first.collector.ingest(events, false)).accepted).toBe(6);
-    const live = first.recommendations.recommend({ placement: 'read-next', articleId: 'a', readerId: null, sessionId: null, k: 1, optOut: false });
+    const live = first.recommendations.recommend({
+      placement: 'read-next',
+      articleId: 'a',
+      readerId: null,
+      sessionId: null,
+      k: 1,
+      optOut: false,
+    });
     expect(live.items.map((i) => i.articleId)).toEqual(['d']);
     await first.close();
 
     const second = await openServices(config, { clock: fixedClock(T0 + 60_000) });
     try {
-      const again = second.recommendations.recommend({ placement: 'read-next', articleId: 'a', readerId: null, sessionId: null, k: 1, optOut: false });
+      const again = second.recommendations.recommend({
+        placement: 'read-next',
+        articleId: 'a',
+        readerId: null,
+        sessionId: null,
+        k: 1,
+        optOut: false,
+      });
       expect(again.items.map((i) => i.articleId)).toEqual(['d']);
       expect(again.fallback).toBe(false);
       // Reader history came back too: r1 read d, so d is not recommended to r1.
-      const r1 = second.recommendations.recommend({ placement: 'read-next', articleId: 'a', readerId: 'r1', sessionId: null, k: 1, optOut: false });
+      const r1 = second.recommendations.recommend({
+        placement: 'read-next',
+        articleId: 'a',
+        readerId: 'r1',
+        sessionId: null,
+        k: 1,
+        optOut: false,
+      });
       expect(r1.items.map((i) => i.articleId)).not.toContain('d');
     } finally {
       await second.close();
@@ -65,10 +102,23 @@ describe('a recommender fault', () => {
     try {
       await s.catalog.upsert(articles);
       const placement = s.placements.get('read-next')!;
-      const broken = { kind: 'co-read', version: 'broken', recommend: () => { throw new Error('model file missing'); } };
+      const broken = {
+        kind: 'co-read',
+        version: 'broken',
+        recommend: () => {
+          throw new Error('model file missing');
+        },
+      };
       placement.chain = [broken, ...placement.chain.slice(1)];
       for (let i = 0; i < 3; i++) {
-        const res = s.recommendations.recommend({ placement: 'read-next', articleId: 'a', readerId: null, sessionId: null, k: 2, optOut: false });
+        const res = s.recommendations.recommend({
+          placement: 'read-next',
+          articleId: 'a',
+          readerId: null,
+          sessionId: null,
+          k: 2,
+          optOut: false,
+        });
         expect(res.items).toHaveLength(2);
         expect(res.fallback).toBe(true);
       }

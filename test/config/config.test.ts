@@ -15,9 +15,21 @@ describe('loadConfig', () => {
   });
 
   it('reads READNEXT_* variables; flags win over the environment', () => {
-    const env = { READNEXT_DB: 'postgres://x@h/db', READNEXT_PORT: '9000', READNEXT_CORS_ORIGINS: 'https://a.example, https://b.example', READNEXT_SQLITE_SYNCHRONOUS: 'normal', READNEXT_ROLLUP_SHARE: '0.35' };
+    const env = {
+      READNEXT_DB: 'postgres://x@h/db',
+      READNEXT_PORT: '9000',
+      READNEXT_CORS_ORIGINS: 'https://a.example, https://b.example',
+      READNEXT_SQLITE_SYNCHRONOUS: 'normal',
+      READNEXT_ROLLUP_SHARE: '0.35',
+    };
     const c = loadConfig({ port: 7000 }, env);
-    expect(c).toMatchObject({ db: 'postgres://x@h/db', port: 7000, corsOrigins: ['https://a.example', 'https://b.example'], sqliteSynchronous: 'NORMAL', rollupShare: 0.35 });
+    expect(c).toMatchObject({
+      db: 'postgres://x@h/db',
+      port: 7000,
+      corsOrigins: ['https://a.example', 'https://b.example'],
+      sqliteSynchronous: 'NORMAL',
+      rollupShare: 0.35,
+    });
   });
 
   it.each([
@@ -45,10 +57,15 @@ describe('limits', () => {
   });
 
   it('reads the timeouts; the headers timeout may not exceed the request timeout', () => {
-    const c = loadConfig({}, { READNEXT_HEADERS_TIMEOUT_MS: '2000', READNEXT_REQUEST_TIMEOUT_MS: '5000', READNEXT_KEEP_ALIVE_TIMEOUT_MS: '61000' });
+    const c = loadConfig(
+      {},
+      { READNEXT_HEADERS_TIMEOUT_MS: '2000', READNEXT_REQUEST_TIMEOUT_MS: '5000', READNEXT_KEEP_ALIVE_TIMEOUT_MS: '61000' },
+    );
     expect(c).toMatchObject({ headersTimeoutMs: 2000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 61_000 });
     expect(DEFAULTS.headersTimeoutMs).toBeLessThanOrEqual(DEFAULTS.requestTimeoutMs);
-    expect(() => loadConfig({}, { READNEXT_HEADERS_TIMEOUT_MS: '6000', READNEXT_REQUEST_TIMEOUT_MS: '5000' })).toThrow(/READNEXT_HEADERS_TIMEOUT_MS \(6000\) must not exceed READNEXT_REQUEST_TIMEOUT_MS \(5000\)/);
+    expect(() => loadConfig({}, { READNEXT_HEADERS_TIMEOUT_MS: '6000', READNEXT_REQUEST_TIMEOUT_MS: '5000' })).toThrow(
+      /READNEXT_HEADERS_TIMEOUT_MS \(6000\) must not exceed READNEXT_REQUEST_TIMEOUT_MS \(5000\)/,
+    );
     expect(() => loadConfig({}, { READNEXT_REQUEST_TIMEOUT_MS: '0' })).toThrow(/READNEXT_REQUEST_TIMEOUT_MS/);
   });
 });
@@ -57,11 +74,16 @@ describe('keys from the environment', () => {
   it.each(['READNEXT_ADMIN_KEY', 'READNEXT_INGEST_KEY'])('refuses %s shorter than 24 characters, naming it', (name) => {
     expect(() => loadConfig({}, { [name]: 'a' })).toThrow(new RegExp(`${name} must be at least ${MIN_KEY_LENGTH} characters \\(got 1\\)`));
     expect(() => loadConfig({}, { [name]: 'x'.repeat(MIN_KEY_LENGTH - 1) })).toThrow(new RegExp(name));
-    expect(loadConfig({}, { [name]: 'x'.repeat(MIN_KEY_LENGTH) })).toMatchObject({ [name === 'READNEXT_ADMIN_KEY' ? 'adminKey' : 'ingestKey']: 'x'.repeat(MIN_KEY_LENGTH) });
+    expect(loadConfig({}, { [name]: 'x'.repeat(MIN_KEY_LENGTH) })).toMatchObject({
+      [name === 'READNEXT_ADMIN_KEY' ? 'adminKey' : 'ingestKey']: 'x'.repeat(MIN_KEY_LENGTH),
+    });
   });
 
   it('leaves unset (or empty) keys to be generated', () => {
-    expect(loadConfig({}, { READNEXT_ADMIN_KEY: '', READNEXT_INGEST_KEY: '' })).toMatchObject({ adminKey: undefined, ingestKey: undefined });
+    expect(loadConfig({}, { READNEXT_ADMIN_KEY: '', READNEXT_INGEST_KEY: '' })).toMatchObject({
+      adminKey: undefined,
+      ingestKey: undefined,
+    });
   });
 });
 
@@ -77,10 +99,11 @@ describe('tuning knobs', () => {
     expect(DEFAULTS[key]).toBe(def);
     expect(loadConfig({}, {})[key]).toBe(def);
     expect(loadConfig({}, { [name]: raw })[key]).toBe(value);
-    for (const b of bad) expect(() => loadConfig({}, { [name]: b }), `${name}=${b}`).toThrow(new RegExp(`^${name} must be an integer between`));
+    for (const b of bad)
+      expect(() => loadConfig({}, { [name]: b }), `${name}=${b}`).toThrow(new RegExp(`^${name} must be an integer between`));
   });
 
-  it('the fresh state bounds default to the fresh state\'s own defaults', () => {
+  it("the fresh state bounds default to the fresh state's own defaults", () => {
     const { signalCapacity, maxReaders, historyPerReader } = DEFAULTS;
     expect({ signalCapacity, maxReaders, historyPerReader }).toEqual(DEFAULT_FRESH_STATE);
   });

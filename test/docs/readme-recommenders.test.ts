@@ -20,7 +20,10 @@ describe("the README's recommender table", () => {
 
   it('is what `readnext recommenders --markdown` prints', async () => {
     const out: string[] = [];
-    const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => out.push(l), isTty: false, clock: fixedClock(0), env: {} }), ['recommenders', '--markdown']);
+    const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => out.push(l), isTty: false, clock: fixedClock(0), env: {} }), [
+      'recommenders',
+      '--markdown',
+    ]);
     expect(code).toBe(0);
     expect(`${out.join('\n')}\n`).toBe(kindsMarkdown(appRecommenders().kinds()));
   });

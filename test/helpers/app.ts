@@ -22,7 +22,9 @@ export async function testApp(over: Partial<Config> = {}): Promise<TestApp> {
   const services = await openServices(config, { clock });
   const app = await createApp(appDeps(services));
   return {
-    app, services, clock,
+    app,
+    services,
+    clock,
     async close() {
       await app.close();
       await services.close();

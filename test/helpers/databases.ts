@@ -7,7 +7,8 @@ import { openStorage, type OpenedStorage } from '../../src/adapters/storage/open
 /** Base URL of the PostgreSQL used by tests; the suites for it are skipped when unset. */
 export const PG_URL = process.env.READNEXT_TEST_PG;
 
-export const PG_SKIP_MESSAGE = 'READNEXT_TEST_PG is not set: skipping the PostgreSQL suite (e.g. READNEXT_TEST_PG=postgres://postgres@127.0.0.1:5432/test)';
+export const PG_SKIP_MESSAGE =
+  'READNEXT_TEST_PG is not set: skipping the PostgreSQL suite (e.g. READNEXT_TEST_PG=postgres://postgres@127.0.0.1:5432/test)';
 
 /** Creates a database of its own for one suite, so suites running in parallel never share tables. */
 export async function freshPostgresUrl(): Promise<{ url: string; drop(): Promise<void> }> {

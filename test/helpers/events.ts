@@ -13,9 +13,22 @@ const common = (type: string, ts: number, over: Record<string, unknown> = {}) =>
   ...over,
 });
 
-export const pageView = (ts = T0, over: Record<string, unknown> = {}) => common('page_view', ts, { articleId: 'a1', referrer: 'https://example.org/', ...over });
+export const pageView = (ts = T0, over: Record<string, unknown> = {}) =>
+  common('page_view', ts, { articleId: 'a1', referrer: 'https://example.org/', ...over });
 export const impression = (ts = T0, over: Record<string, unknown> = {}) =>
-  common('impression', ts, { recommId: 'rec-1', placement: 'read-next', articleId: 'a1', items: [{ articleId: 'a2', position: 1 }, { articleId: 'a3', position: 2 }], ...over });
-export const click = (ts = T0, over: Record<string, unknown> = {}) => common('click', ts, { recommId: 'rec-1', articleId: 'a2', position: 1, ...over });
-export const read = (ts = T0, over: Record<string, unknown> = {}) => common('read', ts, { articleId: 'a2', dwellMs: 42_000, scroll: 0.8, ...over });
-export const subscribe = (ts = T0, over: Record<string, unknown> = {}) => common('subscribe', ts, { plan: 'monthly', revenue: 9.99, currency: 'EUR', ...over });
+  common('impression', ts, {
+    recommId: 'rec-1',
+    placement: 'read-next',
+    articleId: 'a1',
+    items: [
+      { articleId: 'a2', position: 1 },
+      { articleId: 'a3', position: 2 },
+    ],
+    ...over,
+  });
+export const click = (ts = T0, over: Record<string, unknown> = {}) =>
+  common('click', ts, { recommId: 'rec-1', articleId: 'a2', position: 1, ...over });
+export const read = (ts = T0, over: Record<string, unknown> = {}) =>
+  common('read', ts, { articleId: 'a2', dwellMs: 42_000, scroll: 0.8, ...over });
+export const subscribe = (ts = T0, over: Record<string, unknown> = {}) =>
+  common('subscribe', ts, { plan: 'monthly', revenue: 9.99, currency: 'EUR', ...over });

@@ -12,7 +12,7 @@ import { T0 } from './events.js';
 export function maximalEvent(type: EventType, eventId: string): Record<string, unknown> {
   const schema = EVENT_SCHEMAS[type] as unknown as Schema;
   const e = fill(schema, '') as Record<string, unknown>;
-  return { ...e, type, eventId: eventId.padEnd((schema.properties!.eventId!.maxLength ?? 0), '-') };
+  return { ...e, type, eventId: eventId.padEnd(schema.properties!.eventId!.maxLength ?? 0, '-') };
 }
 
 /** The type whose maximal event is the largest, and its size in bytes. */

@@ -46,8 +46,10 @@ export interface SyntheticNewsOptions {
 export const SYNTHETIC_NEWS_DEFAULTS: SyntheticNewsOptions = { seed: 20250101, start: '2025-01-01', days: 599, perDay: [4, 31] };
 
 const VARIANT_SPELLINGS: Record<string, string> = {
-  'Law and crime': 'Law and Crime', 'Armed conflicts and attacks': 'Attacks and armed conflicts',
-  'Science and technology': 'Science and Technology', 'Business and economy': 'Business and econony',
+  'Law and crime': 'Law and Crime',
+  'Armed conflicts and attacks': 'Attacks and armed conflicts',
+  'Science and technology': 'Science and Technology',
+  'Business and economy': 'Business and econony',
   'Disasters and accidents': 'Disaster and accidents',
 };
 const OUTLETS = ['Reuters', 'AP', 'Al Jazeera', 'BBC News', 'DW', 'The Guardian', 'CNN', 'AFP via France 24', 'Xinhua', 'NBC News'];
@@ -56,7 +58,14 @@ const CATEGORY_NAMES = NEWS_SECTIONS.map((s) => s.name);
 const CATEGORY_WEIGHTS = NEWS_SECTIONS.map((s) => s.weight);
 const HEADLINES = new Map(NEWS_SECTIONS.map((s) => [s.name, s.headlines]));
 
-const FOLLOW_UPS = ['Officials say the toll is expected to rise.', 'The government of {place} declares {m} days of national mourning.', '{person} calls the decision "a turning point".', 'It is the first such event in {place} since 19{k}{m}.', 'Approx. {n} people gather in the capital in response.', 'Reports by the U.K. and the U.S. differ on the figures.'];
+const FOLLOW_UPS = [
+  'Officials say the toll is expected to rise.',
+  'The government of {place} declares {m} days of national mourning.',
+  '{person} calls the decision "a turning point".',
+  'It is the first such event in {place} since 19{k}{m}.',
+  'Approx. {n} people gather in the capital in response.',
+  'Reports by the U.K. and the U.S. differ on the figures.',
+];
 const GENERIC = ['Other', 'Update'];
 
 /** Deterministic Wikipedia current-events items (see the module comment). */
@@ -83,7 +92,8 @@ function item(rng: Rng, date: string, i: number): WikipediaItem {
   const fill = (template: string): string => fillTemplate(rng, template);
   let first = fill(rng.pick(HEADLINES.get(category)!));
   // One item in ten has a long first sentence (the title is clipped at 120 characters when used).
-  if (rng.next() < 0.1) first += `, according to a statement released late on ${date} by ${fill('{body}')} and reported by several agencies in ${fill('{place}')}`;
+  if (rng.next() < 0.1)
+    first += `, according to a statement released late on ${date} by ${fill('{body}')} and reported by several agencies in ${fill('{place}')}`;
   first = `${first[0]!.toUpperCase()}${first.slice(1)}.`;
   const sentences = [first];
   const extra = rng.int(3);
@@ -94,14 +104,20 @@ function item(rng: Rng, date: string, i: number): WikipediaItem {
   const topicCount = r < 0.24 ? 0 : r < 0.69 ? 1 : r < 0.89 ? 2 : r < 0.97 ? 3 : 4 + rng.int(3);
   for (let t = 0; t < topicCount; t++) topics.push(rng.pick(STORIES));
   if (topicCount > 0 && rng.next() < 0.02) topics.push(rng.pick(GENERIC));
-  if (topicCount > 0 && rng.next() < 0.005) topics.push(`Timeline of the ${rng.pick(STORIES)} and of the international response to it, including the negotiations held in ${rng.pick(PLACES)} and ${rng.pick(PLACES)}`);
+  if (topicCount > 0 && rng.next() < 0.005)
+    topics.push(
+      `Timeline of the ${rng.pick(STORIES)} and of the international response to it, including the negotiations held in ${rng.pick(PLACES)} and ${rng.pick(PLACES)}`,
+    );
 
   const links = Array.from({ length: rng.int(6) }, () => rng.pick([...PLACES, ...STORIES]));
   const sr = rng.next();
   const sourceCount = sr < 0.003 ? 0 : sr < 0.78 ? 1 : sr < 0.97 ? 2 : 3 + rng.int(2);
   const sources = Array.from({ length: sourceCount }, (_, s) => {
     const name = rng.pick(OUTLETS);
-    return { name, url: `https://${name.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example.com/${date.replaceAll('-', '/')}/story-${i}-${s}` };
+    return {
+      name,
+      url: `https://${name.toLowerCase().replace(/[^a-z0-9]+/g, '')}.example.com/${date.replaceAll('-', '/')}/story-${i}-${s}`,
+    };
   });
   const modified = new Date(Date.parse(`${date}T00:00:00Z`) + (1 + rng.int(400)) * 86_400_000 + rng.int(1440) * 60_000).toISOString();
   return {

@@ -5,7 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { CLI_BUNDLE, ensureBuilt, SDK_BUNDLE } from '../../scripts/build.mjs';
 
 /** Packages the `readnext` command loads only for the commands that use them, never for `--help`. */
-const LAZY = ['fastify', '@fastify/cors', '@fastify/swagger', 'kysely', 'pg', 'pg-cursor', 'better-sqlite3', 'pino', 'ajv', 'fast-xml-parser', 'cli-progress', 'esbuild'];
+const LAZY = [
+  'fastify',
+  '@fastify/cors',
+  '@fastify/swagger',
+  'kysely',
+  'pg',
+  'pg-cursor',
+  'better-sqlite3',
+  'pino',
+  'ajv',
+  'fast-xml-parser',
+  'cli-progress',
+  'esbuild',
+];
 
 /** Every module the entry loads before it runs (static imports, followed through its chunks). */
 function staticImports(entry: string): Set<string> {

@@ -29,20 +29,31 @@ const editorsPicks = defineKind({
     return version === '1' ? ['p3', 'p1', 'p2'] : ['p2', 'p3'];
   },
   create: ({ kind, version, params }, _state, picks: string[]) => ({
-    kind, version,
-    recommend: (ctx, limit) => picks.filter((id) => ctx.eligible(id)).slice(0, Math.min(limit, params.max)).map((id, i) => ({ articleId: id, score: -i, reason: 'chosen by the desk' })),
+    kind,
+    version,
+    recommend: (ctx, limit) =>
+      picks
+        .filter((id) => ctx.eligible(id))
+        .slice(0, Math.min(limit, params.max))
+        .map((id, i) => ({ articleId: id, score: -i, reason: 'chosen by the desk' })),
   }),
 });
 
 let services: Services;
 let app: FastifyInstance;
-const call = (method: 'GET' | 'POST', url: string, payload?: object) => app.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
+const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+  app.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
 
 beforeAll(async () => {
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
   services = await openServices(config, { clock: fixedClock(T0), registry: appRecommenders().register(editorsPicks) });
   app = await createApp(appDeps(services));
-  const articles = ['p1', 'p2', 'p3', 'x1'].map((id, i) => ({ id, title: `Title ${id}`, section: 'world', publishedAt: new Date(T0 - (i + 1) * HOUR).toISOString() }));
+  const articles = ['p1', 'p2', 'p3', 'x1'].map((id, i) => ({
+    id,
+    title: `Title ${id}`,
+    section: 'world',
+    publishedAt: new Date(T0 - (i + 1) * HOUR).toISOString(),
+  }));
   expect((await call('POST', '/v1/admin/articles', { articles })).statusCode).toBe(200);
 });
 afterAll(async () => {
@@ -52,7 +63,9 @@ afterAll(async () => {
 
 describe('a recommender kind registered outside core', () => {
   it('is deployed live through the admin API and serves the next request', async () => {
-    const res = await call('POST', '/v1/admin/deployments/read-next/live', { recommender: { kind: 'editors-picks', version: '1', params: { max: 2 } } });
+    const res = await call('POST', '/v1/admin/deployments/read-next/live', {
+      recommender: { kind: 'editors-picks', version: '1', params: { max: 2 } },
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().live).toEqual({ kind: 'editors-picks', version: '1', params: { max: 2 } });
     const rec = (await app.inject({ method: 'GET', url: '/v1/recommendations?placement=read-next&article=x1&k=3' })).json();
@@ -68,19 +81,35 @@ describe('a recommender kind registered outside core', () => {
     expect(res.json().shadows).toEqual([{ kind: 'editors-picks', version: '2' }]);
     const rec = (await app.inject({ method: 'GET', url: '/v1/recommendations?placement=read-next&article=x1&k=3' })).json();
     let shadow: { slate: { articleId: string }[] } | undefined;
-    await expect.poll(async () => (shadow = (await call('GET', `/v1/admin/serves?recommId=${rec.recommId}`)).json().items.find((s: { shadow: boolean }) => s.shadow)), { timeout: 5_000, interval: 10 }).toBeDefined();
+    await expect
+      .poll(
+        async () =>
+          (shadow = (await call('GET', `/v1/admin/serves?recommId=${rec.recommId}`))
+            .json()
+            .items.find((s: { shadow: boolean }) => s.shadow)),
+        { timeout: 5_000, interval: 10 },
+      )
+      .toBeDefined();
     expect(shadow!.slate.map((i) => i.articleId)).toEqual(['p2', 'p3']);
     expect(prepared).toEqual(['1', '2']);
   });
 
   it('an unknown param is a 400 naming the field, and nothing is deployed', async () => {
-    const res = await call('POST', '/v1/admin/deployments/read-next/live', { recommender: { kind: 'editors-picks', version: '3', params: { maxx: 2 } } });
+    const res = await call('POST', '/v1/admin/deployments/read-next/live', {
+      recommender: { kind: 'editors-picks', version: '3', params: { maxx: 2 } },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'unknown_field', field: 'live.params.maxx' });
-    const out = await call('POST', '/v1/admin/deployments/read-next/shadows', { recommender: { kind: 'editors-picks', version: '3', params: { max: 11 } } });
+    const out = await call('POST', '/v1/admin/deployments/read-next/shadows', {
+      recommender: { kind: 'editors-picks', version: '3', params: { max: 11 } },
+    });
     expect(out.statusCode).toBe(400);
     expect(out.json().error).toMatchObject({ code: 'invalid_field', field: 'shadows/1.params.max' });
-    expect((await call('GET', '/v1/admin/deployments/read-next')).json().live).toEqual({ kind: 'editors-picks', version: '1', params: { max: 2 } });
+    expect((await call('GET', '/v1/admin/deployments/read-next')).json().live).toEqual({
+      kind: 'editors-picks',
+      version: '1',
+      params: { max: 2 },
+    });
     expect(prepared).toEqual(['1', '2']);
   });
 

@@ -12,7 +12,12 @@ afterAll(async () => {
 
 async function seed(url: string): Promise<void> {
   const now = Date.now();
-  const articles = Array.from({ length: 20 }, (_, i) => ({ id: `h${i}`, title: `Article ${i}`, section: i % 2 ? 'a' : 'b', publishedAt: new Date(now - (i + 1) * 60_000).toISOString() }));
+  const articles = Array.from({ length: 20 }, (_, i) => ({
+    id: `h${i}`,
+    title: `Article ${i}`,
+    section: i % 2 ? 'a' : 'b',
+    publishedAt: new Date(now - (i + 1) * 60_000).toISOString(),
+  }));
   const res = await fetch(`${url}/v1/admin/articles`, { method: 'POST', headers, body: JSON.stringify({ articles }) });
   expect(res.status).toBe(200);
 }
@@ -29,7 +34,10 @@ const served = async (url: string): Promise<string> => {
  * then waits until each node serves it. Reports the propagation time (target <= 1 s; the bound
  * asserted is generous, 10 s, because CI machines are noisy) and requires zero failed requests.
  */
-async function switchUnderLoad(nodes: ServerProcess[], change: (version: string) => Promise<void> = apiChange(nodes)): Promise<{ propagationMs: number[]; requests: number; failures: number }> {
+async function switchUnderLoad(
+  nodes: ServerProcess[],
+  change: (version: string) => Promise<void> = apiChange(nodes),
+): Promise<{ propagationMs: number[]; requests: number; failures: number }> {
   let stop = false;
   let requests = 0;
   let failures = 0;
@@ -66,7 +74,11 @@ async function switchUnderLoad(nodes: ServerProcess[], change: (version: string)
 }
 
 const apiChange = (nodes: ServerProcess[]) => async (version: string) => {
-  const put = await fetch(`${nodes[0]!.url}/v1/admin/deployments/read-next/live`, { method: 'POST', headers, body: JSON.stringify({ recommender: { kind: 'latest', version }, reason: 'hot reload test' }) });
+  const put = await fetch(`${nodes[0]!.url}/v1/admin/deployments/read-next/live`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ recommender: { kind: 'latest', version }, reason: 'hot reload test' }),
+  });
   expect(put.status).toBe(200);
 };
 
@@ -81,7 +93,9 @@ describe('hot reload of deployments (real processes)', () => {
     cleanups.push(() => b.kill());
     await seed(a.url);
     const r = await switchUnderLoad([a, b]);
-    console.log(`PostgreSQL, 2 processes: propagation ${r.propagationMs.map((m) => m.toFixed(0)).join(' ms, ')} ms (target <= 1000 ms); ${r.requests} requests during the switch, ${r.failures} failed`);
+    console.log(
+      `PostgreSQL, 2 processes: propagation ${r.propagationMs.map((m) => m.toFixed(0)).join(' ms, ')} ms (target <= 1000 ms); ${r.requests} requests during the switch, ${r.failures} failed`,
+    );
     expect(r.failures).toBe(0);
     expect(r.requests).toBeGreaterThan(50);
   });
@@ -98,7 +112,9 @@ describe('hot reload of deployments (real processes)', () => {
       const cli = await runCliProcess(['deploy', 'live', 'read-next', `latest@${version}`, '--why', 'hot reload test', '--db', db], env);
       expect(cli.code, cli.stderr).toBe(0);
     });
-    console.log(`SQLite, 1 process, change made by the CLI in another process: propagation after the CLI committed ${r.propagationMs[0]!.toFixed(0)} ms; ${r.requests} requests, ${r.failures} failed`);
+    console.log(
+      `SQLite, 1 process, change made by the CLI in another process: propagation after the CLI committed ${r.propagationMs[0]!.toFixed(0)} ms; ${r.requests} requests, ${r.failures} failed`,
+    );
     expect(r.failures).toBe(0);
   });
 });

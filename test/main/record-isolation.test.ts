@@ -18,8 +18,21 @@ const ADMIN = 'isolation-admin-key-0123456789abcdef';
 const admin = { authorization: `Bearer ${ADMIN}` };
 const actor = { actor: 'test', reason: 'issue 13' };
 const articles = ['a', 'b', 'c'].map((id, i) => ({
-  id, url: null, title: id.toUpperCase(), lead: null, body: null, section: 'news', tags: [], author: null,
-  publishedAt: T0 - (i + 1) * HOUR, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published' as const, paywalled: false, language: null,
+  id,
+  url: null,
+  title: id.toUpperCase(),
+  lead: null,
+  body: null,
+  section: 'news',
+  tags: [],
+  author: null,
+  publishedAt: T0 - (i + 1) * HOUR,
+  updatedAt: null,
+  expiresAt: null,
+  embargoUntil: null,
+  status: 'published' as const,
+  paywalled: false,
+  language: null,
 }));
 const readers = Array.from({ length: 100 }, (_, i) => `reader-${String(i).padStart(3, '0')}`);
 
@@ -33,9 +46,21 @@ for (const backend of BACKENDS) {
     beforeAll(async () => {
       const db = await backend.create();
       // A flush interval of a minute: the test flushes, so every record of a step is in one batch.
-      const config = loadConfig({ db: db.url, adminKey: ADMIN, ingestKey: 'isolation-ingest-key-0123456789abcdef', logLevel: 'silent', recordFlushIntervalMs: 60_000 }, {});
+      const config = loadConfig(
+        {
+          db: db.url,
+          adminKey: ADMIN,
+          ingestKey: 'isolation-ingest-key-0123456789abcdef',
+          logLevel: 'silent',
+          recordFlushIntervalMs: 60_000,
+        },
+        {},
+      );
       services = await openServices(config, { clock: fixedClock(T0), log: (m) => logs.push(m) });
-      app = await createApp({ ...appDeps(services), plugins: [demoSite({ articles: services.storage, clock: fixedClock(T0), sdkFile: await builtSdk() })] });
+      app = await createApp({
+        ...appDeps(services),
+        plugins: [demoSite({ articles: services.storage, clock: fixedClock(T0), sdkFile: await builtSdk() })],
+      });
       cleanup = async () => {
         await app.close();
         await services.close();
@@ -43,14 +68,22 @@ for (const backend of BACKENDS) {
       };
       await services.catalog.upsert(articles);
       await services.deployments.createExperiment(
-        { id: 'exp', placement: 'read-next', arms: [{ name: 'control', recommender: { kind: 'none', version: '1' } }, { name: 'popular', recommender: { kind: 'popular', version: '1' } }] },
+        {
+          id: 'exp',
+          placement: 'read-next',
+          arms: [
+            { name: 'control', recommender: { kind: 'none', version: '1' } },
+            { name: 'popular', recommender: { kind: 'popular', version: '1' } },
+          ],
+        },
         actor,
       );
       await services.deployments.startExperiment('exp', actor);
     });
     afterAll(async () => cleanup?.());
 
-    const recommend = (reader: string) => app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&article=a&reader=${reader}` });
+    const recommend = (reader: string) =>
+      app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&article=a&reader=${reader}` });
 
     it('the route refuses a reader id that events would refuse, naming "reader", and writes nothing for it', async () => {
       const nul = await recommend('x%00');
@@ -69,14 +102,24 @@ for (const backend of BACKENDS) {
       expect(services.recordWriter.written).toMatchObject({ refused: 0, dropped: 0 });
     });
 
-    it('other routes that look an id up refuse a NUL too, the demo site\'s article page included (a 500 on PostgreSQL before)', async () => {
-      for (const url of ['/articles/a%00', '/v1/admin/articles/a%00', '/v1/admin/experiments/exp%00', '/v1/admin/exposures?experiment=exp%00', '/v1/admin/serves?recommId=x%00']) {
+    it("other routes that look an id up refuse a NUL too, the demo site's article page included (a 500 on PostgreSQL before)", async () => {
+      for (const url of [
+        '/articles/a%00',
+        '/v1/admin/articles/a%00',
+        '/v1/admin/experiments/exp%00',
+        '/v1/admin/exposures?experiment=exp%00',
+        '/v1/admin/serves?recommId=x%00',
+      ]) {
         const res = await app.inject({ method: 'GET', url, headers: admin });
-        expect({ url, status: res.statusCode, code: (res.json() as { error: { code: string } }).error.code }).toEqual({ url, status: 400, code: 'invalid_text' });
+        expect({ url, status: res.statusCode, code: (res.json() as { error: { code: string } }).error.code }).toEqual({
+          url,
+          status: 400,
+          code: 'invalid_text',
+        });
       }
     });
 
-    it('a record the database refuses, put straight into the writer among 100 readers\' exposures and serves, leaves all 100 stored', async () => {
+    it("a record the database refuses, put straight into the writer among 100 readers' exposures and serves, leaves all 100 stored", async () => {
       const first = readers.slice(0, 50);
       for (const r of first) expect((await recommend(r)).statusCode).toBe(200);
       // The poisoned records reach the writer directly (the route refuses them now). A NUL is
@@ -85,8 +128,23 @@ for (const backend of BACKENDS) {
       services.recordWriter.exposure(exposure);
       services.recordWriter.exposure({ ...exposure, readerId: null as unknown as string });
       const serve: ServeRecord = {
-        recommId: 'poisoned', placement: 'read-next', experiment: null, phase: null, arm: null, hashVersion: null, recommenderKind: 'popular', recommenderVersion: '1',
-        shadow: false, readerId: 'x\u0000', sessionId: null, articleId: 'a', latencyMs: 1, fallback: false, fault: false, slate: [], servedTs: T0,
+        recommId: 'poisoned',
+        placement: 'read-next',
+        experiment: null,
+        phase: null,
+        arm: null,
+        hashVersion: null,
+        recommenderKind: 'popular',
+        recommenderVersion: '1',
+        shadow: false,
+        readerId: 'x\u0000',
+        sessionId: null,
+        articleId: 'a',
+        latencyMs: 1,
+        fallback: false,
+        fault: false,
+        slate: [],
+        servedTs: T0,
       };
       services.recordWriter.serve(serve);
       services.recordWriter.serve({ ...serve, readerId: 'clean', recommId: null as unknown as string });
@@ -96,7 +154,11 @@ for (const backend of BACKENDS) {
       const stored = new Set((await services.storage.listExposures('exp')).map((e) => e.readerId));
       for (const r of readers) expect(stored.has(r), r).toBe(true);
       const serves = await services.storage.listServes({ limit: 1000 });
-      for (const r of readers) expect(serves.some((s) => s.readerId === r), r).toBe(true);
+      for (const r of readers)
+        expect(
+          serves.some((s) => s.readerId === r),
+          r,
+        ).toBe(true);
       const refused = backend.name === 'postgres' ? 4 : 2;
       expect(services.recordWriter.written).toMatchObject({ refused, dropped: 0 });
       expect(stored.has('x\u0000')).toBe(backend.name === 'sqlite');
@@ -104,7 +166,10 @@ for (const backend of BACKENDS) {
       const refusals = logs.filter((l) => l.startsWith('the database refused'));
       expect(refusals).toHaveLength(backend.name === 'postgres' ? 4 : 2);
       expect(refusals.some((l) => l.includes('exposure') && l.includes('reader "x\\u0000"'))).toBe(backend.name === 'postgres');
-      const stats = (await app.inject({ method: 'GET', url: '/v1/admin/serving/stats', headers: admin })).json() as { recordsRefused: number; recordsDropped: number };
+      const stats = (await app.inject({ method: 'GET', url: '/v1/admin/serving/stats', headers: admin })).json() as {
+        recordsRefused: number;
+        recordsDropped: number;
+      };
       expect(stats).toMatchObject({ recordsRefused: refused, recordsDropped: 0 });
     });
 

@@ -6,7 +6,11 @@ import { read } from '../helpers/events.js';
 import { spawnServer } from '../helpers/process.js';
 
 const postEvents = (url: string, events: unknown[], headers: Record<string, string> = {}) =>
-  fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ events }) });
+  fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ events }),
+  });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -43,7 +47,10 @@ describe('readnext serve (a real process)', () => {
     it.skipIf(!backend.enabled)(`keeps every acknowledged event when killed with SIGKILL (${backend.name})`, async () => {
       const { url: db, cleanup } = await backend.create();
       cleanups.push(cleanup);
-      const server = await spawnServer(['--db', db], { READNEXT_ADMIN_KEY: 'kill-test-admin-key-0123456', READNEXT_INGEST_KEY: 'kill-test-ingest-key-012345' });
+      const server = await spawnServer(['--db', db], {
+        READNEXT_ADMIN_KEY: 'kill-test-admin-key-0123456',
+        READNEXT_INGEST_KEY: 'kill-test-ingest-key-012345',
+      });
       const acked: string[] = [];
       let stop = false;
       // Keep 8 writers busy, then kill the process mid-stream without warning.

@@ -18,8 +18,21 @@ afterAll(async () => {
 });
 
 const articles = ['a', 'b', 'c', 'd'].map((id, i) => ({
-  id, url: null, title: id.toUpperCase(), lead: null, body: null, section: 'news', tags: [], author: null,
-  publishedAt: T0 - (i + 1) * HOUR, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published' as const, paywalled: false, language: null,
+  id,
+  url: null,
+  title: id.toUpperCase(),
+  lead: null,
+  body: null,
+  section: 'news',
+  tags: [],
+  author: null,
+  publishedAt: T0 - (i + 1) * HOUR,
+  updatedAt: null,
+  expiresAt: null,
+  embargoUntil: null,
+  status: 'published' as const,
+  paywalled: false,
+  language: null,
 }));
 const actor = { actor: 'test', reason: 'warm start' };
 const POPULAR = { read: 1, click: 1, view: 0 };
@@ -35,15 +48,28 @@ for (const backend of BACKENDS) {
     it('stores events before it is ready, serves "latest" without exposures meanwhile, and counts every event once', async () => {
       const { url, cleanup } = await backend.create();
       cleanups.push(cleanup);
-      const config = loadConfig({ db: url, adminKey: 'warm-admin-key-0123456789abcdef', ingestKey: 'warm-ingest-key-0123456789abcdef', logLevel: 'silent' }, {});
+      const config = loadConfig(
+        { db: url, adminKey: 'warm-admin-key-0123456789abcdef', ingestKey: 'warm-ingest-key-0123456789abcdef', logLevel: 'silent' },
+        {},
+      );
 
       // 1. An earlier life of the server: the catalog, six reads, a running experiment on read-next.
       const before = await openServices(config, { clock: fixedClock(T0) });
       await before.catalog.upsert(articles);
-      const earlier = ['r1', 'r2', 'r3'].flatMap((r, i) => [read(T0 - 600_000 + i, { readerId: r, articleId: 'a' }), read(T0 - 500_000 + i, { readerId: r, articleId: 'd' })]);
+      const earlier = ['r1', 'r2', 'r3'].flatMap((r, i) => [
+        read(T0 - 600_000 + i, { readerId: r, articleId: 'a' }),
+        read(T0 - 500_000 + i, { readerId: r, articleId: 'd' }),
+      ]);
       expect((await before.collector.ingest(earlier, false)).accepted).toBe(6);
       await before.deployments.createExperiment(
-        { id: 'exp', placement: 'read-next', arms: [{ name: 'control', recommender: { kind: 'none', version: '1' } }, { name: 'popular', recommender: { kind: 'popular', version: '1' } }] },
+        {
+          id: 'exp',
+          placement: 'read-next',
+          arms: [
+            { name: 'control', recommender: { kind: 'none', version: '1' } },
+            { name: 'popular', recommender: { kind: 'popular', version: '1' } },
+          ],
+        },
         actor,
       );
       await before.deployments.startExperiment('exp', actor);
@@ -57,15 +83,24 @@ for (const backend of BACKENDS) {
         Object.create(s, {
           scanSignals: {
             value: (since: number, onBatch: Parameters<EventStore['scanSignals']>[1], pinned?: () => void | Promise<void>) =>
-              s.scanSignals(since, (rows) => ((scanned += rows.length), onBatch(rows)), async () => {
-                await pinned?.();
-                await gate;
-              }),
+              s.scanSignals(
+                since,
+                (rows) => ((scanned += rows.length), onBatch(rows)),
+                async () => {
+                  await pinned?.();
+                  await gate;
+                },
+              ),
           },
         }) as EventStore & ArticleStore;
       const now = T0 + 60_000;
       const logs: string[] = [];
-      const services = await openServices(config, { clock: fixedClock(now), warmInBackground: true, replayStore: held, log: (m) => logs.push(m) });
+      const services = await openServices(config, {
+        clock: fixedClock(now),
+        warmInBackground: true,
+        replayStore: held,
+        log: (m) => logs.push(m),
+      });
       cleanups.push(() => services.close());
       const app = await createApp(appDeps(services));
       cleanups.push(() => app.close());
@@ -96,7 +131,9 @@ for (const backend of BACKENDS) {
       await services.warmedUp;
       expect(scanned).toBe(6);
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-      expect(logs.some((l) => l.startsWith('serving state ready') && l.includes('6 signals replayed, 4 events stored meanwhile'))).toBe(true);
+      expect(logs.some((l) => l.startsWith('serving state ready') && l.includes('6 signals replayed, 4 events stored meanwhile'))).toBe(
+        true,
+      );
 
       // 7. Counted once: the same counts as a state rebuilt from the database from scratch.
       const warm = counts(services, now);

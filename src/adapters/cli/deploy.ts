@@ -16,7 +16,10 @@ export interface DeployDeps {
   /** The recommender kinds this build knows (`readnext recommenders`). */
   registry: RecommenderRegistry;
   open(db: string | undefined): Promise<{
-    deployments: DeploymentAdmin; records: RecordStore; audit: Pick<PlacementStore, 'listAudit'>; analysis: AnalysisStore;
+    deployments: DeploymentAdmin;
+    records: RecordStore;
+    audit: Pick<PlacementStore, 'listAudit'>;
+    analysis: AnalysisStore;
     /** The configured rollup lag (READNEXT_ROLLUP_LAG_MS) and revenue currency (READNEXT_CURRENCY, READNEXT_FX_RATES). */
     rollup: { lagMs: number; money: RevenueCurrency };
     close(): Promise<void>;
@@ -53,7 +56,9 @@ const number = (name: string) => (v: string) => {
 const summary = (p: Deployment) =>
   `${p.config.name}: revision ${p.revision}, live ${p.config.live.kind}@${p.config.live.version}` +
   (p.config.shadows.length ? `, shadows ${p.config.shadows.map((s) => `${s.kind}@${s.version}`).join(' ')}` : '') +
-  (p.config.canary ? `, canary ${p.config.canary.recommender.kind}@${p.config.canary.recommender.version} on ${p.config.canary.percent}%` : '') +
+  (p.config.canary
+    ? `, canary ${p.config.canary.recommender.kind}@${p.config.canary.recommender.version} on ${p.config.canary.percent}%`
+    : '') +
   (p.experiments.length ? `, experiments ${p.experiments.map((e) => e.experiment.id).join(' ')}` : '');
 
 /** Adds `recommenders`, `deploy`, `experiment`, `shadow` and `audit` to the program. */
@@ -79,7 +84,12 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
       for (const k of kinds) {
         deps.out(`${k.kind}: ${k.doc}`);
         for (const [name, p] of Object.entries(k.params)) {
-          const range = p.type === 'enum' ? `one of ${p.values.join(', ')}` : p.type === 'boolean' ? 'true or false' : `${p.min} to ${p.max}${p.unit ? ` ${p.unit}` : ''}`;
+          const range =
+            p.type === 'enum'
+              ? `one of ${p.values.join(', ')}`
+              : p.type === 'boolean'
+                ? 'true or false'
+                : `${p.min} to ${p.max}${p.unit ? ` ${p.unit}` : ''}`;
           deps.out(`  ${name} = ${String(p.default)} (${range}): ${p.doc}`);
         }
       }
@@ -108,7 +118,9 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .description('make a recommender live on a placement')
     .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
-      withD(o.db, async ({ deployments }) => deps.out(summary(await deployments.setLive(placement, recommender(spec, o.params), by(o.why))))),
+      withD(o.db, async ({ deployments }) =>
+        deps.out(summary(await deployments.setLive(placement, recommender(spec, o.params), by(o.why)))),
+      ),
     );
   const shadow = deploy.command('shadow').description('shadow recommenders: computed on live requests and logged, never shown');
   for (const action of ['add', 'remove'] as const) {
@@ -122,11 +134,19 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
       .action(async (placement: string, spec: string, o: { params?: string; why?: string; db?: string }) =>
         withD(o.db, async ({ deployments }) => {
           const rc = recommender(spec, o.params);
-          deps.out(summary(action === 'add' ? await deployments.addShadow(placement, rc, by(o.why)) : await deployments.removeShadow(placement, rc, by(o.why))));
+          deps.out(
+            summary(
+              action === 'add'
+                ? await deployments.addShadow(placement, rc, by(o.why))
+                : await deployments.removeShadow(placement, rc, by(o.why)),
+            ),
+          );
         }),
       );
   }
-  const canary = deploy.command('canary').description('a new recommender on a share of readers, rolled back automatically on a guardrail breach');
+  const canary = deploy
+    .command('canary')
+    .description('a new recommender on a share of readers, rolled back automatically on a guardrail breach');
   canary
     .command('start')
     .argument('<placement>')
@@ -138,11 +158,20 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--params <json>', 'recommender parameters as JSON')
     .option('--why <reason>', 'why (kept in the audit log)')
     .option('--db <url>', 'database URL')
-    .action(async (placement: string, spec: string, o: { percent: number; maxErrorRate: number; maxP99Ms: number; minCtrRatio: number; params?: string; why?: string; db?: string }) =>
-      withD(o.db, async ({ deployments }) => {
-        const c = { recommender: recommender(spec, o.params), percent: o.percent, guardrails: { maxErrorRate: o.maxErrorRate, maxP99LatencyMs: o.maxP99Ms, minCtrRatio: o.minCtrRatio } };
-        deps.out(summary(await deployments.startCanary(placement, c, by(o.why))));
-      }),
+    .action(
+      async (
+        placement: string,
+        spec: string,
+        o: { percent: number; maxErrorRate: number; maxP99Ms: number; minCtrRatio: number; params?: string; why?: string; db?: string },
+      ) =>
+        withD(o.db, async ({ deployments }) => {
+          const c = {
+            recommender: recommender(spec, o.params),
+            percent: o.percent,
+            guardrails: { maxErrorRate: o.maxErrorRate, maxP99LatencyMs: o.maxP99Ms, minCtrRatio: o.minCtrRatio },
+          };
+          deps.out(summary(await deployments.startCanary(placement, c, by(o.why))));
+        }),
     );
   canary
     .command('stop')
@@ -172,7 +201,9 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .action(async (placement: string, o: { db?: string }) =>
       withD(o.db, async ({ deployments }) => {
         for (const r of await deployments.history(placement)) {
-          deps.out(`${r.revision}\t${new Date(r.updatedTs).toISOString()}\t${r.actor}\tlive ${r.config.live.kind}@${r.config.live.version}\t${r.reason ?? ''}`);
+          deps.out(
+            `${r.revision}\t${new Date(r.updatedTs).toISOString()}\t${r.actor}\tlive ${r.config.live.kind}@${r.config.live.version}\t${r.reason ?? ''}`,
+          );
         }
       }),
     );
@@ -185,9 +216,12 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (o: { file: string; why?: string; db?: string }) =>
       withD(o.db, async ({ deployments }) => {
-        const text = o.file === '-' ? await deps.readStdin() : await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-          throw new DomainError('invalid_field', `cannot read ${o.file}: ${e.code ?? e.message}`, { field: 'file' });
-        });
+        const text =
+          o.file === '-'
+            ? await deps.readStdin()
+            : await readFile(o.file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+                throw new DomainError('invalid_field', `cannot read ${o.file}: ${e.code ?? e.message}`, { field: 'file' });
+              });
         const e = await deployments.createExperiment(json(text, o.file), by(o.why));
         deps.out(`created experiment ${e.id} (draft) on ${e.placement}: arms ${e.arms.map((a) => `${a.name}=${a.weight}`).join(' ')}`);
       }),
@@ -231,48 +265,88 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
       withD(o.db, async ({ deployments, records }) => {
         const e = (await deployments.experiments()).getExperiment(id)?.experiment;
         if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
-        const extra = e.kind === 'interleaving' && e.phase > 0 ? { interleaving: await interleavingReport(records, e.id, e.phase, [e.arms[0]!.name, e.arms[1]!.name]) } : {};
+        const extra =
+          e.kind === 'interleaving' && e.phase > 0
+            ? { interleaving: await interleavingReport(records, e.id, e.phase, [e.arms[0]!.name, e.arms[1]!.name]) }
+            : {};
         print({ ...e, ...extra });
       }),
     );
   exp
     .command('report')
     .argument('<id>')
-    .addOption(new Option('--engine <engine>', 'statistics engine').choices(['frequentist', 'sequential', 'bayesian']).default('frequentist'))
+    .addOption(
+      new Option('--engine <engine>', 'statistics engine').choices(['frequentist', 'sequential', 'bayesian']).default('frequentist'),
+    )
     .option('--phase <n>', 'phase (default: the current one)', (v) => Number(v))
     .option('--revenue-cap <amount>', 'cap revenue per reader (winsorising), major units', number('--revenue-cap'))
     .option('--no-cuped', 'no CUPED adjustment')
     .option('--json', 'print the whole report as JSON')
     .option('--db <url>', 'database URL')
-    .description('a decision per treatment arm (ship, do not ship, keep running, untrustworthy), SRM, data quality and business metrics per arm')
-    .action(async (id: string, o: { engine: 'frequentist' | 'sequential' | 'bayesian'; phase?: number; revenueCap?: number; cuped: boolean; json?: boolean; db?: string }) =>
-      withD(o.db, async ({ deployments, analysis, rollup }) => {
-        const r = await experimentReport(await deployments.experiments(), analysis, { now: deps.now }, id, { engine: o.engine, phase: o.phase, revenueCap: o.revenueCap, cuped: o.cuped, rollup });
-        if (o.json) return print(r);
-        deps.out(`experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`);
-        deps.out(`readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`);
-        const q = r.dataQuality.activeShare;
-        deps.out(`readers with a page view after exposure: ${q.arms.map((a) => `${a.arm} ${a.share === null ? '-' : (a.share * 100).toFixed(1) + '%'}`).join(' ')}; ${q.note ?? `p = ${q.pValue.toPrecision(3)}`}${q.flag ? ' (ONE-SIDED DATA LOSS: do not trust the results)' : ''}`);
-        for (const t of r.trust) deps.out(`DO NOT TRUST THESE RESULTS: ${t.message}`);
-        for (const d of r.decisions) deps.out(`decision for ${d.arm}: ${d.decision.replaceAll('_', ' ').toUpperCase()}: ${d.sentence}`);
-        deps.out(`primary ${r.design.primaryMetric}; guardrails ${r.design.guardrailMetrics.join(', ') || 'none'} (one-sided at alpha ${r.alpha}); secondary ${r.design.secondaryMetrics.join(', ') || 'none'} (Holm-adjusted, do not decide)`);
-        for (const g of r.guardrails) {
-          deps.out(`serving ${g.arm}: ${g.responses} responses, error rate ${g.errorRate === null ? '-' : (g.errorRate * 100).toFixed(2) + '%'}, mean latency ${g.meanLatencyMs === null ? '-' : g.meanLatencyMs.toFixed(3) + ' ms'}`);
-        }
-        for (const m of r.metrics) {
-          deps.out(`${m.name} (${m.role}): ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`);
-          for (const c of m.comparisons) deps.out(`  ${c.verdict}`);
-        }
-        deps.out(`revenue in ${r.revenue.currency}`);
-        for (const u of r.revenue.unpriced) deps.out(`  NOT INCLUDED (${u.currency} has no rate in READNEXT_FX_RATES): ${u.arm} ${u.events} subscribe events, ${u.amount} ${u.currency}`);
-      }),
+    .description(
+      'a decision per treatment arm (ship, do not ship, keep running, untrustworthy), SRM, data quality and business metrics per arm',
+    )
+    .action(
+      async (
+        id: string,
+        o: {
+          engine: 'frequentist' | 'sequential' | 'bayesian';
+          phase?: number;
+          revenueCap?: number;
+          cuped: boolean;
+          json?: boolean;
+          db?: string;
+        },
+      ) =>
+        withD(o.db, async ({ deployments, analysis, rollup }) => {
+          const r = await experimentReport(await deployments.experiments(), analysis, { now: deps.now }, id, {
+            engine: o.engine,
+            phase: o.phase,
+            revenueCap: o.revenueCap,
+            cuped: o.cuped,
+            rollup,
+          });
+          if (o.json) return print(r);
+          deps.out(
+            `experiment ${r.experiment}, phase ${r.phase}, ${new Date(r.fromTs).toISOString()} to ${new Date(r.toTs).toISOString()}, ${r.engine}; events received until ${new Date(r.dataThroughTs).toISOString()} are in`,
+          );
+          deps.out(
+            `readers per arm: ${r.srm.observed.map((n, i) => `${r.metrics[0]?.arms[i]?.arm ?? i}=${n}`).join(' ')}; SRM p = ${r.srm.pValue.toPrecision(3)}${r.srm.flag ? ' (SAMPLE RATIO MISMATCH: do not trust the results)' : ''}`,
+          );
+          const q = r.dataQuality.activeShare;
+          deps.out(
+            `readers with a page view after exposure: ${q.arms.map((a) => `${a.arm} ${a.share === null ? '-' : (a.share * 100).toFixed(1) + '%'}`).join(' ')}; ${q.note ?? `p = ${q.pValue.toPrecision(3)}`}${q.flag ? ' (ONE-SIDED DATA LOSS: do not trust the results)' : ''}`,
+          );
+          for (const t of r.trust) deps.out(`DO NOT TRUST THESE RESULTS: ${t.message}`);
+          for (const d of r.decisions) deps.out(`decision for ${d.arm}: ${d.decision.replaceAll('_', ' ').toUpperCase()}: ${d.sentence}`);
+          deps.out(
+            `primary ${r.design.primaryMetric}; guardrails ${r.design.guardrailMetrics.join(', ') || 'none'} (one-sided at alpha ${r.alpha}); secondary ${r.design.secondaryMetrics.join(', ') || 'none'} (Holm-adjusted, do not decide)`,
+          );
+          for (const g of r.guardrails) {
+            deps.out(
+              `serving ${g.arm}: ${g.responses} responses, error rate ${g.errorRate === null ? '-' : (g.errorRate * 100).toFixed(2) + '%'}, mean latency ${g.meanLatencyMs === null ? '-' : g.meanLatencyMs.toFixed(3) + ' ms'}`,
+            );
+          }
+          for (const m of r.metrics) {
+            deps.out(
+              `${m.name} (${m.role}): ${m.arms.map((a) => `${a.arm} ${a.value === null ? '-' : a.value.toPrecision(4)}`).join(', ')}`,
+            );
+            for (const c of m.comparisons) deps.out(`  ${c.verdict}`);
+          }
+          deps.out(`revenue in ${r.revenue.currency}`);
+          for (const u of r.revenue.unpriced)
+            deps.out(
+              `  NOT INCLUDED (${u.currency} has no rate in READNEXT_FX_RATES): ${u.arm} ${u.events} subscribe events, ${u.amount} ${u.currency}`,
+            );
+        }),
     );
   exp
     .command('list')
     .option('--db <url>', 'database URL')
     .action(async (o: { db?: string }) =>
       withD(o.db, async ({ deployments }) => {
-        for (const { experiment: e } of (await deployments.experiments()).listExperiments()) deps.out(`${e.id}\t${e.status}\tphase ${e.phase}\t${e.kind}\t${e.placement}\t${e.arms.map((a) => a.name).join(',')}`);
+        for (const { experiment: e } of (await deployments.experiments()).listExperiments())
+          deps.out(`${e.id}\t${e.status}\tphase ${e.phase}\t${e.kind}\t${e.placement}\t${e.arms.map((a) => a.name).join(',')}`);
       }),
     );
 
@@ -286,7 +360,10 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .action(async (placement: string, o: { since?: string; db?: string }) =>
       withD(o.db, async ({ records }) => {
         const since = o.since === undefined ? deps.now() - 24 * 3_600_000 : parseIsoWithZone(o.since);
-        if (since === undefined) throw new DomainError('invalid_field', `--since "${o.since}" is not an ISO 8601 time with a zone, on a day that exists`, { field: 'since' });
+        if (since === undefined)
+          throw new DomainError('invalid_field', `--since "${o.since}" is not an ISO 8601 time with a zone, on a day that exists`, {
+            field: 'since',
+          });
         print(await shadowReport(records, placement, since));
       }),
     );
@@ -299,7 +376,8 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .option('--db <url>', 'database URL')
     .action(async (o: { target?: string; limit: number; db?: string }) =>
       withD(o.db, async ({ audit }) => {
-        for (const a of await audit.listAudit({ limit: o.limit, target: o.target })) deps.out(`${new Date(a.ts).toISOString()}\t${a.actor}\t${a.action}\t${a.target}\t${a.reason ?? ''}`);
+        for (const a of await audit.listAudit({ limit: o.limit, target: o.target }))
+          deps.out(`${new Date(a.ts).toISOString()}\t${a.actor}\t${a.action}\t${a.target}\t${a.reason ?? ''}`);
       }),
     );
 }

@@ -26,7 +26,9 @@ async function lines(source: string): Promise<AsyncIterable<string>> {
 async function fetchOk(url: string): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml, application/x-ndjson, */*' } });
+    res = await fetch(url, {
+      headers: { accept: 'application/rss+xml, application/atom+xml, application/xml, text/xml, application/x-ndjson, */*' },
+    });
   } catch (e) {
     throw new DomainError('import_failed', `cannot fetch ${url}: ${(e as Error).message}`, { field: 'source' });
   }
@@ -47,7 +49,9 @@ async function head(source: string): Promise<string> {
   try {
     fh = await open(source, 'r');
   } catch (e) {
-    throw new DomainError('invalid_field', `cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { field: 'source' });
+    throw new DomainError('invalid_field', `cannot read ${source}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      field: 'source',
+    });
   }
   try {
     const buf = Buffer.alloc(4096);
@@ -61,7 +65,10 @@ async function head(source: string): Promise<string> {
 export async function resolveFormat(source: string, format: ImportFormat | undefined): Promise<ImportFormat> {
   if (format) return format;
   const detected = detectFormat(await head(source), source);
-  if (!detected) throw new DomainError('invalid_field', `cannot tell the format of ${source}; pass --format ${IMPORT_FORMATS.join('|')}`, { field: 'format' });
+  if (!detected)
+    throw new DomainError('invalid_field', `cannot tell the format of ${source}; pass --format ${IMPORT_FORMATS.join('|')}`, {
+      field: 'format',
+    });
   return detected;
 }
 

@@ -74,12 +74,19 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .action(async (source: string, o: { format?: ImportFormat; rebaseDates?: boolean; db?: string }) => {
       // Loaded here, not at start: the feed parsers and the progress bar are this command's alone.
       const [{ importArticles }, { readArticles, resolveFormat }, { default: cliProgress }] = await Promise.all([
-        import('../../app/catalog.js'), import('./import-articles.js'), import('cli-progress'),
+        import('../../app/catalog.js'),
+        import('./import-articles.js'),
+        import('cli-progress'),
       ]);
       const format = await resolveFormat(source, o.format);
       const now = deps.clock.now();
       const catalog = await deps.openCatalog(o.db);
-      const bar = deps.isTty ? new cliProgress.SingleBar({ format: 'importing [{bar}] {value}/{total} articles', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+      const bar = deps.isTty
+        ? new cliProgress.SingleBar(
+            { format: 'importing [{bar}] {value}/{total} articles', hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
       let summary: ImportSummary;
       let started = false;
       try {
@@ -136,4 +143,3 @@ export async function runCli(deps: CliDeps, argv: string[]): Promise<number> {
     return EXIT.failure;
   }
 }
-

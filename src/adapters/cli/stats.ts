@@ -45,7 +45,11 @@ const METHODS: readonly AdjustMethod[] = ['holm', 'bh', 'bonferroni', 'by'];
 const VARIANT_FIELDS: Record<Metric, { required: string[]; optional: string[]; cuped: string[] }> = {
   mean: { required: ['n', 'sum', 'sum_squares'], optional: [], cuped: ['pre', 'sum_post_pre'] },
   proportion: { required: ['n', 'sum'], optional: ['sum_squares'], cuped: ['pre', 'sum_post_pre'] },
-  ratio: { required: ['n', 'sum_m', 'sum_m2', 'sum_d', 'sum_d2', 'sum_md'], optional: [], cuped: ['pre', 'sum_m_mpre', 'sum_d_dpre', 'sum_m_dpre', 'sum_d_mpre'] },
+  ratio: {
+    required: ['n', 'sum_m', 'sum_m2', 'sum_d', 'sum_d2', 'sum_md'],
+    optional: [],
+    cuped: ['pre', 'sum_m_mpre', 'sum_d_dpre', 'sum_m_dpre', 'sum_d_mpre'],
+  },
 };
 const PRE_FIELDS: Record<Metric, string[]> = {
   mean: ['sum', 'sum_squares'],
@@ -122,7 +126,10 @@ function variantStat(v: Obj, metric: Metric, cuped: boolean, path: string): ArmS
     const pre = object(v.pre, f('pre'));
     const p = (k: string) => `${path}.pre.${k}`;
     onlyKeys(pre, PRE_FIELDS[metric], `${path}.pre`);
-    const preStat: MomentStat = metric === 'proportion' ? proportionStat({ n, sum: countUpTo(pre.sum, n, p('sum')) }) : mean(pre.sum, pre.sum_squares, p, 'sum', 'sum_squares');
+    const preStat: MomentStat =
+      metric === 'proportion'
+        ? proportionStat({ n, sum: countUpTo(pre.sum, n, p('sum')) })
+        : mean(pre.sum, pre.sum_squares, p, 'sum', 'sum_squares');
     return cupedStat({ n, post, pre: preStat, sumPostPre: number(v.sum_post_pre, f('sum_post_pre')), theta: null });
   }
   const m = mean(v.sum_m, v.sum_m2, f, 'sum_m', 'sum_m2');
@@ -185,7 +192,10 @@ function compare(doc: Obj): Json {
     if (first >= 0) invalid(`${path}.name`, `repeats variants[${first}].name "${name}"`);
     names.push(name);
     if ((v.pre !== undefined) !== cuped) {
-      invalid(`${path}.pre`, cuped ? 'is required: variants[0] has pre-period statistics (CUPED)' : 'is not allowed: variants[0] has no pre-period statistics');
+      invalid(
+        `${path}.pre`,
+        cuped ? 'is required: variants[0] has pre-period statistics (CUPED)' : 'is not allowed: variants[0] has no pre-period statistics',
+      );
     }
     return variantStat(v, metric, cuped, path);
   });

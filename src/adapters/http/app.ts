@@ -168,27 +168,46 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'readnext API', version: deps.options.version, description: 'Read-next recommendations, reading events and experiments for newsrooms.' },
+      info: {
+        title: 'readnext API',
+        version: deps.options.version,
+        description: 'Read-next recommendations, reading events and experiments for newsrooms.',
+      },
       components: {
         securitySchemes: {
           adminKey: { type: 'http', scheme: 'bearer', description: 'the admin key' },
-          ingestKey: { type: 'apiKey', in: 'header', name: 'X-Readnext-Ingest-Key', description: 'the ingest key (server-to-server events)' },
+          ingestKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Readnext-Ingest-Key',
+            description: 'the ingest key (server-to-server events)',
+          },
         },
       },
     },
   });
 
   app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { tags: ['ops'], summary: 'The process can reach its database and has rebuilt its serving state (503 not_ready until then; events are stored meanwhile)' } }, async () => {
-    const warming = deps.warmingUp?.();
-    if (warming !== undefined) throw new DomainError('not_ready', warming);
-    try {
-      await deps.ping();
-    } catch (e) {
-      throw new DomainError('not_ready', `database unreachable: ${(e as Error).message}`);
-    }
-    return { status: 'ready', eventBacklog: deps.collector.backlog };
-  });
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['ops'],
+        summary:
+          'The process can reach its database and has rebuilt its serving state (503 not_ready until then; events are stored meanwhile)',
+      },
+    },
+    async () => {
+      const warming = deps.warmingUp?.();
+      if (warming !== undefined) throw new DomainError('not_ready', warming);
+      try {
+        await deps.ping();
+      } catch (e) {
+        throw new DomainError('not_ready', `database unreachable: ${(e as Error).message}`);
+      }
+      return { status: 'ready', eventBacklog: deps.collector.backlog };
+    },
+  );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(eventRoutes(deps));

@@ -20,7 +20,8 @@ export function presentedKey(req: FastifyRequest, role: KeyRole): string | undef
 /** Throws unless the request carries the admin key. */
 export function requireAdmin(keys: ApiKeys, req: FastifyRequest): void {
   const k = presentedKey(req, 'admin');
-  if (k === undefined) throw new DomainError('unauthorized', 'this endpoint needs the admin key (Authorization: Bearer KEY or X-Readnext-Admin-Key)');
+  if (k === undefined)
+    throw new DomainError('unauthorized', 'this endpoint needs the admin key (Authorization: Bearer KEY or X-Readnext-Admin-Key)');
   if (!keys.check('admin', k)) throw new DomainError('unauthorized', 'the admin key is not valid');
 }
 

@@ -49,7 +49,10 @@ export const errorBodySchema = {
       properties: {
         code: { type: 'string', enum: Object.keys(STATUS), description: 'stable, machine-readable; the status follows from it' },
         message: { type: 'string' },
-        field: { type: ['string', 'null'], description: 'the field at fault: a body path (articles/1/publishedAt) or a bare query-string or route name (k)' },
+        field: {
+          type: ['string', 'null'],
+          description: 'the field at fault: a body path (articles/1/publishedAt) or a bare query-string or route name (k)',
+        },
       },
     },
   },
@@ -79,9 +82,12 @@ function fromFastify(e: FastifyError): DomainError | undefined {
     // Body fields are paths (articles/1/publishedAt); query-string, route and header fields are
     // bare names (k), as the handlers name them.
     const field = [path, prop].filter(Boolean).join('/') || null;
-    if (v.keyword === 'additionalProperties') return new DomainError('unknown_field', `unknown field "${field}"`, { field: field ?? undefined });
+    if (v.keyword === 'additionalProperties')
+      return new DomainError('unknown_field', `unknown field "${field}"`, { field: field ?? undefined });
     if (v.keyword === 'required') return new DomainError('missing_field', `"${field}" is required`, { field: field ?? undefined });
-    return new DomainError('invalid_field', `"${field ?? e.validationContext}" ${v.message ?? 'is invalid'}`, { field: field ?? undefined });
+    return new DomainError('invalid_field', `"${field ?? e.validationContext}" ${v.message ?? 'is invalid'}`, {
+      field: field ?? undefined,
+    });
   }
   if (e instanceof SyntaxError || (e.statusCode === 400 && /JSON/i.test(e.message))) {
     return new DomainError('invalid_json', `the body is not valid JSON: ${e.message}`);
@@ -95,7 +101,10 @@ export interface ErrorLog {
 }
 
 /** The app's error handler: domain errors as 4xx bodies with a stable code, anything else a logged 500. */
-export const errorHandler = (log: ErrorLog | undefined) => (e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply => handleError(log, e, req, reply);
+export const errorHandler =
+  (log: ErrorLog | undefined) =>
+  (e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply =>
+    handleError(log, e, req, reply);
 
 function handleError(log: ErrorLog | undefined, e: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   const d = e instanceof DomainError ? e : fromFastify(e);

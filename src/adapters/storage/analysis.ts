@@ -12,7 +12,13 @@ export function analysisStore(d: Dialect): AnalysisStore {
 
     async unpricedRevenue(experiment, phase) {
       const r = await db.executeQuery<Record<string, unknown>>(unpricedQuery(db, experiment, phase));
-      return r.rows.map((x) => ({ arm: String(x.arm), currency: String(x.currency), readers: Number(x.readers), events: Number(x.events), amount: Number(x.amount) }));
+      return r.rows.map((x) => ({
+        arm: String(x.arm),
+        currency: String(x.currency),
+        readers: Number(x.readers),
+        events: Number(x.events),
+        amount: Number(x.amount),
+      }));
     },
 
     /**
@@ -36,13 +42,19 @@ export function analysisStore(d: Dialect): AnalysisStore {
           eb.fn.sum<number>(sql`latency_ms * latency_ms`).as('latency_sq'),
           eb.fn.max('latency_ms').as('latency_max'),
         ])
-        .where('experiment', '=', experiment).where('phase', '=', phase).where('shadow', '=', 0)
+        .where('experiment', '=', experiment)
+        .where('phase', '=', phase)
+        .where('shadow', '=', 0)
         .groupBy('arm')
         .orderBy('arm')
         .execute();
       return rows.map((r) => ({
-        arm: String(r.arm), responses: Number(r.responses), faults: Number(r.faults ?? 0), latencySum: Number(r.latency_sum ?? 0),
-        latencySumSquares: Number(r.latency_sq ?? 0), latencyMax: Number(r.latency_max ?? 0),
+        arm: String(r.arm),
+        responses: Number(r.responses),
+        faults: Number(r.faults ?? 0),
+        latencySum: Number(r.latency_sum ?? 0),
+        latencySumSquares: Number(r.latency_sq ?? 0),
+        latencyMax: Number(r.latency_max ?? 0),
       }));
     },
   };

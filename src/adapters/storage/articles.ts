@@ -17,11 +17,21 @@ export function articleStore(d: Dialect): ArticleStore {
           .values(batch.map((a) => articleToRow(a, storedTs)))
           .onConflict((oc) =>
             oc.column('id').doUpdateSet((eb) => ({
-              url: eb.ref('excluded.url'), title: eb.ref('excluded.title'), lead: eb.ref('excluded.lead'), body: eb.ref('excluded.body'),
-              section: eb.ref('excluded.section'), tags: eb.ref('excluded.tags'), author: eb.ref('excluded.author'),
-              published_ts: eb.ref('excluded.published_ts'), updated_ts: eb.ref('excluded.updated_ts'), expires_ts: eb.ref('excluded.expires_ts'),
-              embargo_until_ts: eb.ref('excluded.embargo_until_ts'), status: eb.ref('excluded.status'), paywalled: eb.ref('excluded.paywalled'),
-              language: eb.ref('excluded.language'), stored_ts: eb.ref('excluded.stored_ts'),
+              url: eb.ref('excluded.url'),
+              title: eb.ref('excluded.title'),
+              lead: eb.ref('excluded.lead'),
+              body: eb.ref('excluded.body'),
+              section: eb.ref('excluded.section'),
+              tags: eb.ref('excluded.tags'),
+              author: eb.ref('excluded.author'),
+              published_ts: eb.ref('excluded.published_ts'),
+              updated_ts: eb.ref('excluded.updated_ts'),
+              expires_ts: eb.ref('excluded.expires_ts'),
+              embargo_until_ts: eb.ref('excluded.embargo_until_ts'),
+              status: eb.ref('excluded.status'),
+              paywalled: eb.ref('excluded.paywalled'),
+              language: eb.ref('excluded.language'),
+              stored_ts: eb.ref('excluded.stored_ts'),
             })),
           )
           .execute();
@@ -50,7 +60,10 @@ export function articleStore(d: Dialect): ArticleStore {
     },
 
     async countArticles() {
-      const r = await db.selectFrom('articles').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const r = await db
+        .selectFrom('articles')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
 

@@ -11,19 +11,42 @@ export function placementStore(d: Dialect): PlacementStore {
   const { db } = d;
 
   const auditSteps = (ts: number, by: Actor, action: string, target: string, details: unknown): AtomicStep[] => [
-    { query: db.insertInto('audit_log').values({ ts, actor: by.actor, action, target, reason: by.reason, details: JSON.stringify(details) }).compile() },
-    { query: db.updateTable('deploy_state').set((eb) => ({ version: eb('version', '+', 1) })).where('id', '=', 1).compile() },
+    {
+      query: db
+        .insertInto('audit_log')
+        .values({ ts, actor: by.actor, action, target, reason: by.reason, details: JSON.stringify(details) })
+        .compile(),
+    },
+    {
+      query: db
+        .updateTable('deploy_state')
+        .set((eb) => ({ version: eb('version', '+', 1) }))
+        .where('id', '=', 1)
+        .compile(),
+    },
   ];
 
   return {
     async listPlacements() {
       const rows = await db.selectFrom('placements').selectAll().orderBy('name').execute();
-      return rows.map((r) => ({ name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.updated_ts) }));
+      return rows.map((r) => ({
+        name: r.name,
+        config: JSON.parse(r.config) as PlacementConfig,
+        revision: Number(r.revision),
+        updatedTs: Number(r.updated_ts),
+      }));
     },
 
     async getPlacement(name): Promise<StoredPlacement | undefined> {
       const r = await db.selectFrom('placements').selectAll().where('name', '=', name).executeTakeFirst();
-      return r && { name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.updated_ts) };
+      return (
+        r && {
+          name: r.name,
+          config: JSON.parse(r.config) as PlacementConfig,
+          revision: Number(r.revision),
+          updatedTs: Number(r.updated_ts),
+        }
+      );
     },
 
     async putPlacement(config, expectedRevision, ts, by, action) {
@@ -32,24 +55,48 @@ export function placementStore(d: Dialect): PlacementStore {
       // Compare-and-set on the revision: two admins editing at once cannot overwrite each other silently.
       const write =
         expectedRevision === 0
-          ? db.insertInto('placements').values({ name: config.name, config: json, revision, updated_ts: ts }).onConflict((oc) => oc.column('name').doNothing())
-          : db.updateTable('placements').set({ config: json, revision, updated_ts: ts }).where('name', '=', config.name).where('revision', '=', expectedRevision);
+          ? db
+              .insertInto('placements')
+              .values({ name: config.name, config: json, revision, updated_ts: ts })
+              .onConflict((oc) => oc.column('name').doNothing())
+          : db
+              .updateTable('placements')
+              .set({ config: json, revision, updated_ts: ts })
+              .where('name', '=', config.name)
+              .where('revision', '=', expectedRevision);
       const ok = await d.atomic([
         { query: write.compile(), mustChange: true },
-        { query: db.insertInto('placement_revisions').values({ name: config.name, revision, config: json, ts, actor: by.actor, reason: by.reason }).compile() },
+        {
+          query: db
+            .insertInto('placement_revisions')
+            .values({ name: config.name, revision, config: json, ts, actor: by.actor, reason: by.reason })
+            .compile(),
+        },
         ...auditSteps(ts, by, action, `placement:${config.name}`, { revision, config }),
       ]);
       return ok ? revision : undefined;
     },
 
     async getPlacementRevision(name, revision): Promise<StoredPlacement | undefined> {
-      const r = await db.selectFrom('placement_revisions').selectAll().where('name', '=', name).where('revision', '=', revision).executeTakeFirst();
+      const r = await db
+        .selectFrom('placement_revisions')
+        .selectAll()
+        .where('name', '=', name)
+        .where('revision', '=', revision)
+        .executeTakeFirst();
       return r && { name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.ts) };
     },
 
     async listPlacementRevisions(name) {
       const rows = await db.selectFrom('placement_revisions').selectAll().where('name', '=', name).orderBy('revision', 'desc').execute();
-      return rows.map((r) => ({ name: r.name, config: JSON.parse(r.config) as PlacementConfig, revision: Number(r.revision), updatedTs: Number(r.ts), actor: r.actor, reason: r.reason }));
+      return rows.map((r) => ({
+        name: r.name,
+        config: JSON.parse(r.config) as PlacementConfig,
+        revision: Number(r.revision),
+        updatedTs: Number(r.ts),
+        actor: r.actor,
+        reason: r.reason,
+      }));
     },
 
     async listExperiments() {
@@ -67,9 +114,19 @@ export function placementStore(d: Dialect): PlacementStore {
       const revision = expectedRevision + 1;
       const write =
         expectedRevision === 0
-          ? db.insertInto('experiments').values({ id: e.id, placement: e.placement, status: e.status, definition: json, revision, updated_ts: ts }).onConflict((oc) => oc.column('id').doNothing())
-          : db.updateTable('experiments').set({ status: e.status, definition: json, revision, updated_ts: ts }).where('id', '=', e.id).where('revision', '=', expectedRevision);
-      const ok = await d.atomic([{ query: write.compile(), mustChange: true }, ...auditSteps(ts, by, action, `experiment:${e.id}`, details ?? { status: e.status, phase: e.phase })]);
+          ? db
+              .insertInto('experiments')
+              .values({ id: e.id, placement: e.placement, status: e.status, definition: json, revision, updated_ts: ts })
+              .onConflict((oc) => oc.column('id').doNothing())
+          : db
+              .updateTable('experiments')
+              .set({ status: e.status, definition: json, revision, updated_ts: ts })
+              .where('id', '=', e.id)
+              .where('revision', '=', expectedRevision);
+      const ok = await d.atomic([
+        { query: write.compile(), mustChange: true },
+        ...auditSteps(ts, by, action, `experiment:${e.id}`, details ?? { status: e.status, phase: e.phase }),
+      ]);
       return ok ? revision : undefined;
     },
 
@@ -82,7 +139,15 @@ export function placementStore(d: Dialect): PlacementStore {
       let q = db.selectFrom('audit_log').selectAll();
       if (opts.target !== undefined) q = q.where('target', '=', opts.target);
       const rows = await q.orderBy('id', 'desc').limit(opts.limit).execute();
-      return rows.map((r) => ({ id: Number(r.id), ts: Number(r.ts), actor: r.actor, action: r.action, target: r.target, reason: r.reason, details: JSON.parse(r.details) as unknown }));
+      return rows.map((r) => ({
+        id: Number(r.id),
+        ts: Number(r.ts),
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        reason: r.reason,
+        details: JSON.parse(r.details) as unknown,
+      }));
     },
   };
 }

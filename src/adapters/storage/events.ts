@@ -20,7 +20,10 @@ export function eventStore(d: Dialect): EventStore {
     },
 
     async countEvents() {
-      const r = await d.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const r = await d.db
+        .selectFrom('events')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       return Number(r.n);
     },
 
@@ -33,12 +36,21 @@ export function eventStore(d: Dialect): EventStore {
  * so `pinned` comes before the scan's sort (seconds on millions of events). The rows come through
  * a cursor: the event loop runs between fetches. (SQLite scans its own way: sqlite.ts.)
  */
-async function scanSignals(db: Kysely<Database>, sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned: () => void | Promise<void> = () => undefined): Promise<number> {
-  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (trx) => {
-    await sql`select 1`.execute(trx);
-    await pinned();
-    return streamSignals(trx, sinceTs, onBatch);
-  });
+async function scanSignals(
+  db: Kysely<Database>,
+  sinceTs: number,
+  onBatch: (rows: SignalRow[]) => void,
+  pinned: () => void | Promise<void> = () => undefined,
+): Promise<number> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute(async (trx) => {
+      await sql`select 1`.execute(trx);
+      await pinned();
+      return streamSignals(trx, sinceTs, onBatch);
+    });
 }
 
 async function streamSignals(db: Kysely<Database>, sinceTs: number, onBatch: (rows: SignalRow[]) => void): Promise<number> {

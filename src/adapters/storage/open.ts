@@ -23,10 +23,13 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { dialect: 'postgres', url };
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (path === '') throw new DomainError('invalid_database_url', 'sqlite URL needs a path: sqlite:PATH or sqlite::memory:', { field: 'db' });
+    if (path === '')
+      throw new DomainError('invalid_database_url', 'sqlite URL needs a path: sqlite:PATH or sqlite::memory:', { field: 'db' });
     return { dialect: 'sqlite', path };
   }
-  throw new DomainError('invalid_database_url', `unsupported database URL "${url}": use sqlite:PATH, sqlite::memory: or postgres://...`, { field: 'db' });
+  throw new DomainError('invalid_database_url', `unsupported database URL "${url}": use sqlite:PATH, sqlite::memory: or postgres://...`, {
+    field: 'db',
+  });
 }
 
 export interface OpenOptions {

@@ -57,7 +57,10 @@ export class PostgresDriver implements Dialect {
     const pool = new pg.Pool({
       connectionString,
       max: maxConnections,
-      types: { getTypeParser: (oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) },
+      types: {
+        getTypeParser: (oid: number, format?: string) =>
+          oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'),
+      },
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -92,7 +95,11 @@ export class PostgresDriver implements Dialect {
       else toCheck.push(id);
     }
     if (toCheck.length > 0) {
-      const stored = await this.db.selectFrom('events').selectAll().where('event_id', 'in', [...new Set(toCheck)]).execute();
+      const stored = await this.db
+        .selectFrom('events')
+        .selectAll()
+        .where('event_id', 'in', [...new Set(toCheck)])
+        .execute();
       const rowOf = new Map(stored.map((r) => [r.event_id, r]));
       for (let i = 0; i < events.length; i++) {
         if (out[i] === 'accepted') continue;
@@ -170,10 +177,17 @@ export function explainOpenError(connectionString: string, cause: unknown): unkn
   const p = new pg.Client({ connectionString });
   const where = `${p.host}:${p.port}`;
   if (code === NO_SUCH_DATABASE) {
-    const createdb = ['createdb', '-h', p.host, '-p', String(p.port), ...(p.user ? ['-U', p.user] : []), p.database ?? ''].map(shellWord).join(' ');
-    return new DomainError('invalid_database_url', `PostgreSQL database "${p.database}" does not exist on ${where} (create it with: ${createdb})`, { field: 'db', cause });
+    const createdb = ['createdb', '-h', p.host, '-p', String(p.port), ...(p.user ? ['-U', p.user] : []), p.database ?? '']
+      .map(shellWord)
+      .join(' ');
+    return new DomainError(
+      'invalid_database_url',
+      `PostgreSQL database "${p.database}" does not exist on ${where} (create it with: ${createdb})`,
+      { field: 'db', cause },
+    );
   }
-  const detail = cause instanceof Error ? (cause.message.replace(/^migration \S+ failed: /, '') || String(code)) : String(code);
-  if (REFUSED_LOGIN.has(code as string)) return new DomainError('invalid_database_url', `PostgreSQL on ${where} refused the login: ${detail}`, { field: 'db', cause });
+  const detail = cause instanceof Error ? cause.message.replace(/^migration \S+ failed: /, '') || String(code) : String(code);
+  if (REFUSED_LOGIN.has(code as string))
+    return new DomainError('invalid_database_url', `PostgreSQL on ${where} refused the login: ${detail}`, { field: 'db', cause });
   return new Error(`cannot reach PostgreSQL on ${where}: ${detail}`, { cause });
 }

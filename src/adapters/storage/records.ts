@@ -43,11 +43,20 @@ export function recordStore(d: Dialect): RecordStore {
     appendServes: appendRecords
       ? (records: readonly ServeRecord[]) => appendRecords(records, [])
       : async (records: readonly ServeRecord[]) => {
-          await allOrNothing([...chunks(records)].map((batch) => ({ query: db.insertInto('serves').values(batch.map(serveToRow)).compile() })));
+          await allOrNothing(
+            [...chunks(records)].map((batch) => ({ query: db.insertInto('serves').values(batch.map(serveToRow)).compile() })),
+          );
         },
 
     async listExposures(experiment) {
-      const rows = await db.selectFrom('exposures').selectAll().where('experiment', '=', experiment).orderBy('phase').orderBy('exposed_ts').orderBy('reader_id').execute();
+      const rows = await db
+        .selectFrom('exposures')
+        .selectAll()
+        .where('experiment', '=', experiment)
+        .orderBy('phase')
+        .orderBy('exposed_ts')
+        .orderBy('reader_id')
+        .execute();
       return rows.map(rowToExposure);
     },
 
@@ -62,9 +71,12 @@ export function recordStore(d: Dialect): RecordStore {
         if (ms !== undefined) {
           const near = await q
             .where('placement', 'in', (eb) => eb.selectFrom('placements').select('name'))
-            .where('served_ts', '>=', ms - RECOMM_TIME_SLACK_MS).where('served_ts', '<=', ms + RECOMM_TIME_SLACK_MS)
+            .where('served_ts', '>=', ms - RECOMM_TIME_SLACK_MS)
+            .where('served_ts', '<=', ms + RECOMM_TIME_SLACK_MS)
             .where('recomm_id', '=', opts.recommId)
-            .orderBy('id', 'desc').limit(opts.limit).execute();
+            .orderBy('id', 'desc')
+            .limit(opts.limit)
+            .execute();
           if (near.length > 0) return near.map(rowToServe);
         }
         q = q.where('recomm_id', '=', opts.recommId);
@@ -74,7 +86,15 @@ export function recordStore(d: Dialect): RecordStore {
     },
 
     async servesSince(placement, sinceTs, limit) {
-      const rows = await db.selectFrom('serves').selectAll().where('placement', '=', placement).where('served_ts', '>=', sinceTs).orderBy('served_ts').orderBy('id').limit(limit).execute();
+      const rows = await db
+        .selectFrom('serves')
+        .selectAll()
+        .where('placement', '=', placement)
+        .where('served_ts', '>=', sinceTs)
+        .orderBy('served_ts')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
       return rows.map(rowToServe);
     },
 
@@ -82,7 +102,9 @@ export function recordStore(d: Dialect): RecordStore {
       const served = await db
         .selectFrom('serves')
         .select(['arm', (eb) => eb.fn.countAll().as('n')])
-        .where('placement', '=', placement).where('served_ts', '>=', sinceTs).where('shadow', '=', 0)
+        .where('placement', '=', placement)
+        .where('served_ts', '>=', sinceTs)
+        .where('shadow', '=', 0)
         .groupBy('arm')
         .execute();
       const engaged = await db
@@ -93,12 +115,19 @@ export function recordStore(d: Dialect): RecordStore {
           eb.fn.sum<number>(eb.case().when('e.type', '=', 'impression').then(1).else(0).end()).as('impressions'),
           eb.fn.sum<number>(eb.case().when('e.type', '=', 'click').then(1).else(0).end()).as('clicks'),
         ])
-        .where('s.placement', '=', placement).where('s.served_ts', '>=', sinceTs).where('s.shadow', '=', 0)
+        .where('s.placement', '=', placement)
+        .where('s.served_ts', '>=', sinceTs)
+        .where('s.shadow', '=', 0)
         .where('e.type', 'in', ['impression', 'click'])
         .groupBy('s.arm')
         .execute();
       const byArm = new Map(engaged.map((r) => [r.arm, r]));
-      return served.map((r) => ({ arm: r.arm, responses: Number(r.n), impressions: Number(byArm.get(r.arm)?.impressions ?? 0), clicks: Number(byArm.get(r.arm)?.clicks ?? 0) }));
+      return served.map((r) => ({
+        arm: r.arm,
+        responses: Number(r.n),
+        impressions: Number(byArm.get(r.arm)?.impressions ?? 0),
+        clicks: Number(byArm.get(r.arm)?.clicks ?? 0),
+      }));
     },
 
     async sessionReads(sessionIds, sinceTs) {
@@ -107,7 +136,10 @@ export function recordStore(d: Dialect): RecordStore {
         const rows = await db
           .selectFrom('events')
           .select(['session_id', 'article_id', 'client_ts'])
-          .where('session_id', 'in', ids).where('client_ts', '>=', sinceTs).where('type', 'in', ['read', 'page_view']).where('article_id', 'is not', null)
+          .where('session_id', 'in', ids)
+          .where('client_ts', '>=', sinceTs)
+          .where('type', 'in', ['read', 'page_view'])
+          .where('article_id', 'is not', null)
           .execute();
         for (const r of rows) out.push({ sessionId: r.session_id, articleId: r.article_id!, clientTs: Number(r.client_ts) });
       }
@@ -119,7 +151,10 @@ export function recordStore(d: Dialect): RecordStore {
         .selectFrom('serves as s')
         .innerJoin('events as e', 'e.recomm_id', 's.recomm_id')
         .select(['e.reader_id', 's.slate', 'e.extra'])
-        .where('s.experiment', '=', experiment).where('s.phase', '=', phase).where('s.shadow', '=', 0).where('e.type', '=', 'click')
+        .where('s.experiment', '=', experiment)
+        .where('s.phase', '=', phase)
+        .where('s.shadow', '=', 0)
+        .where('e.type', '=', 'click')
         .execute();
       return rows.map((r) => {
         const position = (JSON.parse(r.extra) as { position: number }).position;

@@ -1,6 +1,14 @@
 import { sql, type CompiledQuery, type Kysely, type RawBuilder } from 'kysely';
 import {
-  CUPED_RATIO_PAIRS, DEFAULT_REVENUE_CURRENCY, EXPOSURE_GRACE_MS, MEASURES, PRE_MEASURES, RATIO_PAIRS, type ArmSums, type Measure, type RevenueCurrency,
+  CUPED_RATIO_PAIRS,
+  DEFAULT_REVENUE_CURRENCY,
+  EXPOSURE_GRACE_MS,
+  MEASURES,
+  PRE_MEASURES,
+  RATIO_PAIRS,
+  type ArmSums,
+  type Measure,
+  type RevenueCurrency,
 } from '../../core/analysis/metrics.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { RollupProgress, RollupWindow } from '../../app/ports.js';
@@ -43,7 +51,14 @@ const RECEIVE_ORDER_SLACK_MS = 1000;
 
 /** Column of each measure in exposures and reader_days. */
 export const MEASURE_COLUMN: Record<Measure, string> = {
-  impressions: 'impressions', clicks: 'clicks', reads: 'reads', dwellMs: 'dwell_ms', pageViews: 'page_views', sessions: 'sessions', subscribed: 'subscribed', revenue: 'revenue',
+  impressions: 'impressions',
+  clicks: 'clicks',
+  reads: 'reads',
+  dwellMs: 'dwell_ms',
+  pageViews: 'page_views',
+  sessions: 'sessions',
+  subscribed: 'subscribed',
+  revenue: 'revenue',
 };
 
 /**
@@ -75,7 +90,8 @@ const agg = (m: { col: string; type: string; value: string }, cond: string) =>
 const greatest = (d: Dialect) => (d === 'sqlite' ? 'max' : 'greatest');
 
 /** A text field of an event's `extra` JSON (rows.ts eventExtra). */
-const extraField = (d: Dialect, field: 'placement' | 'currency') => (d === 'sqlite' ? `json_extract(v.extra, '$.${field}')` : `(v.extra::json ->> '${field}')`);
+const extraField = (d: Dialect, field: 'placement' | 'currency') =>
+  d === 'sqlite' ? `json_extract(v.extra, '$.${field}')` : `(v.extra::json ->> '${field}')`;
 
 /** A subscribe event's revenue in the pass's currency: null when its currency has no rate. */
 const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates x where x.currency = ${extraField(d, 'currency')}))`;
@@ -84,7 +100,12 @@ const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates
 const preEndDay = `((e.exposed_ts - ${EXPOSURE_GRACE_MS}) / ${DAY_MS})`;
 
 export function* rollupFlow(
-  db: Kysely<Database>, dialect: Dialect, windows: readonly RollupWindow[], cutoffTs: number, maxEvents: number, money: RevenueCurrency = DEFAULT_REVENUE_CURRENCY,
+  db: Kysely<Database>,
+  dialect: Dialect,
+  windows: readonly RollupWindow[],
+  cutoffTs: number,
+  maxEvents: number,
+  money: RevenueCurrency = DEFAULT_REVENUE_CURRENCY,
 ): RollupFlow {
   const q = (b: RawBuilder<unknown>) => b.compile(db);
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -95,7 +116,11 @@ export function* rollupFlow(
   // Rolled-up revenue is in one currency: a pass in another would add two currencies together.
   const held = state?.currency === null || state?.currency === undefined ? null : String(state.currency);
   if (held !== null && held !== money.currency) {
-    throw new DomainError('invalid_config', `the experiment rollups hold revenue in ${held}, not ${money.currency}: set READNEXT_CURRENCY=${held} (and rates to it in READNEXT_FX_RATES)`, { field: 'READNEXT_CURRENCY' });
+    throw new DomainError(
+      'invalid_config',
+      `the experiment rollups hold revenue in ${held}, not ${money.currency}: set READNEXT_CURRENCY=${held} (and rates to it in READNEXT_FX_RATES)`,
+      { field: 'READNEXT_CURRENCY' },
+    );
   }
   if (held === null) yield q(sql`update rollup_state set currency = ${money.currency} where id = 1`);
 
@@ -138,7 +163,9 @@ export function* rollupFlow(
     const [m] = yield q(sql`select max(rowid) as m from events`);
     const maxRow = num(m?.m) ?? 0;
     hi = Math.min(maxRow, lo + maxEvents);
-    const [late] = yield q(sql`select min(rowid) as r, min(received_ts) as ts from events where rowid > ${lo} and rowid <= ${hi} and received_ts >= ${cutoffTs}`);
+    const [late] = yield q(
+      sql`select min(rowid) as r, min(received_ts) as ts from events where rowid > ${lo} and rowid <= ${hi} and received_ts >= ${cutoffTs}`,
+    );
     const lateRow = num(late?.r);
     if (lateRow !== null) hi = lateRow - 1;
     caughtUp = lateRow !== null || hi === maxRow;
@@ -149,7 +176,9 @@ export function* rollupFlow(
     }
     batch = sql`v.rowid > ${lo} and v.rowid <= ${hi}`;
   } else {
-    const [next] = yield q(sql`select received_ts as ts from events where received_ts >= ${lo} and received_ts < ${cutoffTs} order by received_ts offset ${maxEvents} limit 1`);
+    const [next] = yield q(
+      sql`select received_ts as ts from events where received_ts >= ${lo} and received_ts < ${cutoffTs} order by received_ts offset ${maxEvents} limit 1`,
+    );
     const nextTs = num(next?.ts);
     caughtUp = nextTs === null;
     hi = caughtUp ? Math.max(lo, cutoffTs) : Math.max(nextTs!, lo + 1);
@@ -208,8 +237,12 @@ export function* rollupFlow(
       ...DAY_MEASURES.map((m) => ({ ...m, out: m.col, cond: m.here ? 'v.post = 1 and v.here = 1' : 'v.post = 1' })),
       ...(withPre ? DAY_MEASURES.map((m) => ({ ...m, out: `pre_${m.col}`, cond: 'v.pre = 1' })) : []),
     ];
-    const set = cols.map((c) => (c.col === 'subscribed' ? `${c.out} = ${g}(exposures.${c.out}, d.${c.out})` : `${c.out} = exposures.${c.out} + d.${c.out}`));
-    set.push(`sessions = (select count(*) from exposure_sessions s where s.experiment = exposures.experiment and s.phase = exposures.phase and s.reader_id = exposures.reader_id)`);
+    const set = cols.map((c) =>
+      c.col === 'subscribed' ? `${c.out} = ${g}(exposures.${c.out}, d.${c.out})` : `${c.out} = exposures.${c.out} + d.${c.out}`,
+    );
+    set.push(
+      `sessions = (select count(*) from exposure_sessions s where s.experiment = exposures.experiment and s.phase = exposures.phase and s.reader_id = exposures.reader_id)`,
+    );
     yield q(sql`update exposures set ${sql.raw(set.join(', '))}
       from (
         select v.experiment, v.phase, v.reader_id, ${sql.raw(cols.map((c) => `${agg(c, c.cond)} as ${c.out}`).join(', '))}
@@ -263,7 +296,11 @@ export function* rollupFlow(
       from events v where ${batch}
       group by v.reader_id, v.received_ts / ${sql.raw(String(DAY_MS))}
       on conflict (day, reader_id) do update set ${sql.raw(
-        DAY_MEASURES.map((m) => (m.col === 'subscribed' ? `subscribed = ${g}(reader_days.subscribed, excluded.subscribed)` : `${m.col} = reader_days.${m.col} + excluded.${m.col}`)).join(', '),
+        DAY_MEASURES.map((m) =>
+          m.col === 'subscribed'
+            ? `subscribed = ${g}(reader_days.subscribed, excluded.subscribed)`
+            : `${m.col} = reader_days.${m.col} + excluded.${m.col}`,
+        ).join(', '),
       )}`);
 
     // 3-4. The batch's events of exposed readers: sessions, unpriced revenue, post and pre sums.
@@ -296,12 +333,16 @@ export function armSumsQuery(db: Kysely<Database>, experiment: string, phase: nu
   const x = (k: Measure, pre = false): RawBuilder<unknown> => {
     if (pre && !PRE_MEASURES.has(k)) return sql`0`;
     const col = sql.ref(`${pre ? 'pre_' : ''}${MEASURE_COLUMN[k]}`);
-    return k === 'revenue' && revenueCap !== undefined ? sql`(case when ${col} > ${revenueCap} then ${revenueCap} else ${col} end)` : sql`${col}`;
+    return k === 'revenue' && revenueCap !== undefined
+      ? sql`(case when ${col} > ${revenueCap} then ${revenueCap} else ${col} end)`
+      : sql`${col}`;
   };
   const cols = sql.join([
     ...MEASURES.flatMap((k) => [
-      sql`sum(${x(k)}) as ${sql.ref(`s_${k}`)}`, sql`sum(${x(k)} * ${x(k)}) as ${sql.ref(`q_${k}`)}`,
-      sql`sum(${x(k, true)}) as ${sql.ref(`ps_${k}`)}`, sql`sum(${x(k, true)} * ${x(k, true)}) as ${sql.ref(`pq_${k}`)}`,
+      sql`sum(${x(k)}) as ${sql.ref(`s_${k}`)}`,
+      sql`sum(${x(k)} * ${x(k)}) as ${sql.ref(`q_${k}`)}`,
+      sql`sum(${x(k, true)}) as ${sql.ref(`ps_${k}`)}`,
+      sql`sum(${x(k, true)} * ${x(k, true)}) as ${sql.ref(`pq_${k}`)}`,
       sql`sum(${x(k)} * ${x(k, true)}) as ${sql.ref(`pp_${k}`)}`,
     ]),
     ...RATIO_PAIRS.map(([a, b]) => sql`sum(${x(a)} * ${x(b)}) as ${sql.ref(`c_${a}_${b}`)}`),
@@ -311,7 +352,9 @@ export function armSumsQuery(db: Kysely<Database>, experiment: string, phase: nu
       sql`sum(${x(a, true)} * ${x(b)}) as ${sql.ref(`cpo_${a}_${b}`)}`,
     ]),
   ]);
-  return sql`select arm, count(*) as n, sum(case when page_views > 0 then 1 else 0 end) as active, ${cols} from exposures where experiment = ${experiment} and phase = ${phase} group by arm order by arm`.compile(db);
+  return sql`select arm, count(*) as n, sum(case when page_views > 0 then 1 else 0 end) as active, ${cols} from exposures where experiment = ${experiment} and phase = ${phase} group by arm order by arm`.compile(
+    db,
+  );
 }
 
 export function armSumsFromRows(rows: readonly Row[]): ArmSums[] {
@@ -327,7 +370,10 @@ export function armSumsFromRows(rows: readonly Row[]): ArmSums[] {
     pre: { sum: per(r, 'ps'), sumSquares: per(r, 'pq') },
     sumPostPre: per(r, 'pp'),
     preCrossProducts: Object.fromEntries(
-      CUPED_RATIO_PAIRS.map(([a, b]) => [`${a}*${b}`, { prePre: num(r[`cpp_${a}_${b}`]), postPre: num(r[`cop_${a}_${b}`]), prePost: num(r[`cpo_${a}_${b}`]) }]),
+      CUPED_RATIO_PAIRS.map(([a, b]) => [
+        `${a}*${b}`,
+        { prePre: num(r[`cpp_${a}_${b}`]), postPre: num(r[`cop_${a}_${b}`]), prePost: num(r[`cpo_${a}_${b}`]) },
+      ]),
     ),
   }));
 }

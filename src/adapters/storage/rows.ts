@@ -13,17 +13,42 @@ const numOrNull = (v: unknown): number | null => (v === null || v === undefined 
 
 export function articleToRow(a: Article, storedTs: number): ArticleRow {
   return {
-    id: a.id, url: a.url, title: a.title, lead: a.lead, body: a.body, section: a.section, tags: JSON.stringify(a.tags),
-    author: a.author, published_ts: a.publishedAt, updated_ts: a.updatedAt, expires_ts: a.expiresAt,
-    embargo_until_ts: a.embargoUntil, status: a.status, paywalled: a.paywalled ? 1 : 0, language: a.language, stored_ts: storedTs,
+    id: a.id,
+    url: a.url,
+    title: a.title,
+    lead: a.lead,
+    body: a.body,
+    section: a.section,
+    tags: JSON.stringify(a.tags),
+    author: a.author,
+    published_ts: a.publishedAt,
+    updated_ts: a.updatedAt,
+    expires_ts: a.expiresAt,
+    embargo_until_ts: a.embargoUntil,
+    status: a.status,
+    paywalled: a.paywalled ? 1 : 0,
+    language: a.language,
+    stored_ts: storedTs,
   };
 }
 
 export function rowToArticle(r: ArticleRow): Article {
   return {
-    id: r.id, url: r.url, title: r.title, lead: r.lead, body: r.body, section: r.section, tags: JSON.parse(r.tags) as string[],
-    author: r.author, publishedAt: num(r.published_ts), updatedAt: numOrNull(r.updated_ts), expiresAt: numOrNull(r.expires_ts),
-    embargoUntil: numOrNull(r.embargo_until_ts), status: r.status as ArticleStatus, paywalled: num(r.paywalled) === 1, language: r.language,
+    id: r.id,
+    url: r.url,
+    title: r.title,
+    lead: r.lead,
+    body: r.body,
+    section: r.section,
+    tags: JSON.parse(r.tags) as string[],
+    author: r.author,
+    publishedAt: num(r.published_ts),
+    updatedAt: numOrNull(r.updated_ts),
+    expiresAt: numOrNull(r.expires_ts),
+    embargoUntil: numOrNull(r.embargo_until_ts),
+    status: r.status as ArticleStatus,
+    paywalled: num(r.paywalled) === 1,
+    language: r.language,
   };
 }
 
@@ -33,7 +58,19 @@ export function rowToArticle(r: ArticleRow): Article {
  * referrer). Storing the whole event again as JSON doubled the bytes per row and cost more than a
  * quarter of the insert time (measured on SQLite, docs/ARCHITECTURE.md).
  */
-export const EVENT_COLUMNS = ['event_id', 'type', 'reader_id', 'session_id', 'client_ts', 'received_ts', 'article_id', 'recomm_id', 'dwell_ms', 'revenue', 'extra'] as const;
+export const EVENT_COLUMNS = [
+  'event_id',
+  'type',
+  'reader_id',
+  'session_id',
+  'client_ts',
+  'received_ts',
+  'article_id',
+  'recomm_id',
+  'dwell_ms',
+  'revenue',
+  'extra',
+] as const;
 
 /** The fields of `extra`, per type, in the order of the normalised event. */
 export const EXTRA_FIELDS = {
@@ -66,10 +103,17 @@ export function eventExtra(e: StoredEvent): string {
       return object(field('plan', e.plan) + field('currency', e.currency));
     case 'impression': {
       let items = '';
-      for (const i of e.items) items += `,{"articleId":${JSON.stringify(i.articleId)},"position":${JSON.stringify(i.position)}${field('team', i.team)}}`;
+      for (const i of e.items)
+        items += `,{"articleId":${JSON.stringify(i.articleId)},"position":${JSON.stringify(i.position)}${field('team', i.team)}}`;
       return object(
-        field('placement', e.placement) + `,"items":[${items.slice(1)}]` + field('experiment', e.experiment) + field('phase', e.phase) +
-          field('arm', e.arm) + field('hashVersion', e.hashVersion) + field('recommender', e.recommender) + field('shadow', e.shadow),
+        field('placement', e.placement) +
+          `,"items":[${items.slice(1)}]` +
+          field('experiment', e.experiment) +
+          field('phase', e.phase) +
+          field('arm', e.arm) +
+          field('hashVersion', e.hashVersion) +
+          field('recommender', e.recommender) +
+          field('shadow', e.shadow),
       );
     }
   }
@@ -78,7 +122,12 @@ export function eventExtra(e: StoredEvent): string {
 /** Appends an event's column values in EVENT_COLUMNS order (no intermediate row object: this is the ingest hot path). */
 export function pushEventParams(out: unknown[], e: StoredEvent): void {
   out.push(
-    e.eventId, e.type, e.readerId, e.sessionId, e.clientTs, e.receivedTs,
+    e.eventId,
+    e.type,
+    e.readerId,
+    e.sessionId,
+    e.clientTs,
+    e.receivedTs,
     'articleId' in e ? e.articleId : null,
     'recommId' in e ? e.recommId : null,
     e.type === 'read' ? e.dwellMs : null,
@@ -128,7 +177,11 @@ export function eventColumnArrays(events: readonly StoredEvent[]): string[] {
 
 export function eventToRow(e: StoredEvent): EventRow {
   return {
-    event_id: e.eventId, type: e.type, reader_id: e.readerId, session_id: e.sessionId, client_ts: e.clientTs,
+    event_id: e.eventId,
+    type: e.type,
+    reader_id: e.readerId,
+    session_id: e.sessionId,
+    client_ts: e.clientTs,
     received_ts: e.receivedTs,
     article_id: 'articleId' in e ? e.articleId : null,
     recomm_id: 'recommId' in e ? e.recommId : null,
@@ -138,7 +191,8 @@ export function eventToRow(e: StoredEvent): EventRow {
   };
 }
 
-type EventRowIn = Omit<EventRow, 'client_ts' | 'received_ts' | 'dwell_ms' | 'revenue'> & Record<'client_ts' | 'received_ts' | 'dwell_ms' | 'revenue', unknown>;
+type EventRowIn = Omit<EventRow, 'client_ts' | 'received_ts' | 'dwell_ms' | 'revenue'> &
+  Record<'client_ts' | 'received_ts' | 'dwell_ms' | 'revenue', unknown>;
 
 /** The stored event of a row: exactly the normalised event that was appended (same fields, same order). */
 export function rowToEvent(r: EventRowIn): StoredEvent {
@@ -148,20 +202,65 @@ export function rowToEvent(r: EventRowIn): StoredEvent {
   const receivedTs = num(r.received_ts);
   switch (r.type) {
     case 'page_view':
-      return { type: 'page_view', ...base, articleId: r.article_id, page: or(x.page, null), url: or(x.url, null), referrer: or(x.referrer, null), receivedTs };
+      return {
+        type: 'page_view',
+        ...base,
+        articleId: r.article_id,
+        page: or(x.page, null),
+        url: or(x.url, null),
+        referrer: or(x.referrer, null),
+        receivedTs,
+      };
     case 'impression':
       return {
-        type: 'impression', ...base, recommId: r.recomm_id!, placement: x.placement as string, articleId: r.article_id,
-        items: (x.items as { articleId: string; position: number; team?: string | null }[]).map((i) => ({ articleId: i.articleId, position: i.position, team: i.team ?? null })),
-        experiment: or(x.experiment, null), phase: or(x.phase, null), arm: or(x.arm, null), hashVersion: or(x.hashVersion, null),
-        recommender: or(x.recommender, null), shadow: x.shadow === true, receivedTs,
+        type: 'impression',
+        ...base,
+        recommId: r.recomm_id!,
+        placement: x.placement as string,
+        articleId: r.article_id,
+        items: (x.items as { articleId: string; position: number; team?: string | null }[]).map((i) => ({
+          articleId: i.articleId,
+          position: i.position,
+          team: i.team ?? null,
+        })),
+        experiment: or(x.experiment, null),
+        phase: or(x.phase, null),
+        arm: or(x.arm, null),
+        hashVersion: or(x.hashVersion, null),
+        recommender: or(x.recommender, null),
+        shadow: x.shadow === true,
+        receivedTs,
       };
     case 'click':
-      return { type: 'click', ...base, recommId: r.recomm_id!, articleId: r.article_id!, position: x.position as number, placement: or(x.placement, null), receivedTs };
+      return {
+        type: 'click',
+        ...base,
+        recommId: r.recomm_id!,
+        articleId: r.article_id!,
+        position: x.position as number,
+        placement: or(x.placement, null),
+        receivedTs,
+      };
     case 'read':
-      return { type: 'read', ...base, articleId: r.article_id!, dwellMs: num(r.dwell_ms), scroll: x.scroll as number, recommId: r.recomm_id, receivedTs };
+      return {
+        type: 'read',
+        ...base,
+        articleId: r.article_id!,
+        dwellMs: num(r.dwell_ms),
+        scroll: x.scroll as number,
+        recommId: r.recomm_id,
+        receivedTs,
+      };
     case 'subscribe':
-      return { type: 'subscribe', ...base, plan: x.plan as string, revenue: num(r.revenue), currency: x.currency as string, articleId: r.article_id, receivedTs };
+      return {
+        type: 'subscribe',
+        ...base,
+        plan: x.plan as string,
+        revenue: num(r.revenue),
+        currency: x.currency as string,
+        articleId: r.article_id,
+        receivedTs,
+      };
     default:
       throw new Error(`stored event ${r.event_id} has an unknown type "${r.type}"`);
   }
@@ -174,12 +273,31 @@ export function sameEvent(r: EventRowIn, e: StoredEvent): boolean {
 }
 
 export function exposureToRow(e: ExposureRecord): Insertable<ExposureRow> {
-  return { experiment: e.experiment, phase: e.phase, reader_id: e.readerId, arm: e.arm, hash_version: e.hashVersion, exposed_ts: e.exposedTs, session_id: e.sessionId ?? null, article_id: e.articleId ?? null };
+  return {
+    experiment: e.experiment,
+    phase: e.phase,
+    reader_id: e.readerId,
+    arm: e.arm,
+    hash_version: e.hashVersion,
+    exposed_ts: e.exposedTs,
+    session_id: e.sessionId ?? null,
+    article_id: e.articleId ?? null,
+  };
 }
 
 /** The exposure's session and article are left out when unknown (exposures stored before migration 0010). */
-export function rowToExposure(r: Pick<ExposureRow, 'experiment' | 'phase' | 'reader_id' | 'arm' | 'hash_version' | 'exposed_ts'> & Partial<Pick<ExposureRow, 'session_id' | 'article_id'>>): ExposureRecord {
-  const e: ExposureRecord = { experiment: r.experiment, phase: num(r.phase), readerId: r.reader_id, arm: r.arm, hashVersion: num(r.hash_version), exposedTs: num(r.exposed_ts) };
+export function rowToExposure(
+  r: Pick<ExposureRow, 'experiment' | 'phase' | 'reader_id' | 'arm' | 'hash_version' | 'exposed_ts'> &
+    Partial<Pick<ExposureRow, 'session_id' | 'article_id'>>,
+): ExposureRecord {
+  const e: ExposureRecord = {
+    experiment: r.experiment,
+    phase: num(r.phase),
+    readerId: r.reader_id,
+    arm: r.arm,
+    hashVersion: num(r.hash_version),
+    exposedTs: num(r.exposed_ts),
+  };
   if (r.session_id != null) e.sessionId = r.session_id;
   if (r.article_id != null) e.articleId = r.article_id;
   return e;
@@ -187,8 +305,23 @@ export function rowToExposure(r: Pick<ExposureRow, 'experiment' | 'phase' | 'rea
 
 /** Columns of a serve row in a fixed order, for prepared positional inserts. */
 export const SERVE_COLUMNS = [
-  'recomm_id', 'placement', 'experiment', 'phase', 'arm', 'hash_version', 'recommender_kind', 'recommender_version', 'shadow',
-  'reader_id', 'session_id', 'article_id', 'latency_ms', 'fallback', 'fault', 'slate', 'served_ts',
+  'recomm_id',
+  'placement',
+  'experiment',
+  'phase',
+  'arm',
+  'hash_version',
+  'recommender_kind',
+  'recommender_version',
+  'shadow',
+  'reader_id',
+  'session_id',
+  'article_id',
+  'latency_ms',
+  'fallback',
+  'fault',
+  'slate',
+  'served_ts',
 ] as const satisfies readonly (keyof Omit<ServeRow, 'id'>)[];
 
 /**
@@ -260,7 +393,8 @@ export function slateJson(slate: readonly SlateItem[]): string {
   for (let i = 0; i < slate.length; i++) {
     const it = slate[i]!;
     // Outside the compact form: the general path.
-    if (typeof it.articleId !== 'string' || it.position !== i + 1 || it.score === undefined || it.reason === undefined) return JSON.stringify(slate);
+    if (typeof it.articleId !== 'string' || it.position !== i + 1 || it.score === undefined || it.reason === undefined)
+      return JSON.stringify(slate);
     if (i > 0) out += ',';
     out += `[${quoted(it.articleId)},${it.score === null ? 'null' : num2json(it.score)}`;
     if (it.team !== undefined) out += `,${quoted(it.reason)},${quoted(it.team)}`;
@@ -294,19 +428,44 @@ const num2json = (n: number): string => (Number.isFinite(n) ? String(n) : 'null'
 
 export function serveToRow(s: ServeRecord): Omit<ServeRow, 'id'> {
   return {
-    recomm_id: s.recommId, placement: s.placement, experiment: s.experiment, phase: s.phase, arm: s.arm, hash_version: s.hashVersion,
-    recommender_kind: s.recommenderKind, recommender_version: s.recommenderVersion, shadow: s.shadow ? 1 : 0,
-    reader_id: s.readerId, session_id: s.sessionId, article_id: s.articleId, latency_ms: s.latencyMs,
-    fallback: s.fallback ? 1 : 0, fault: s.fault ? 1 : 0, slate: slateJson(s.slate), served_ts: s.servedTs,
+    recomm_id: s.recommId,
+    placement: s.placement,
+    experiment: s.experiment,
+    phase: s.phase,
+    arm: s.arm,
+    hash_version: s.hashVersion,
+    recommender_kind: s.recommenderKind,
+    recommender_version: s.recommenderVersion,
+    shadow: s.shadow ? 1 : 0,
+    reader_id: s.readerId,
+    session_id: s.sessionId,
+    article_id: s.articleId,
+    latency_ms: s.latencyMs,
+    fallback: s.fallback ? 1 : 0,
+    fault: s.fault ? 1 : 0,
+    slate: slateJson(s.slate),
+    served_ts: s.servedTs,
   };
 }
 
 export function rowToServe(r: Omit<ServeRow, 'id'>): ServeRecord {
   return {
-    recommId: r.recomm_id, placement: r.placement, experiment: r.experiment, phase: numOrNull(r.phase), arm: r.arm,
-    hashVersion: numOrNull(r.hash_version), recommenderKind: r.recommender_kind, recommenderVersion: r.recommender_version,
-    shadow: num(r.shadow) === 1, readerId: r.reader_id, sessionId: r.session_id, articleId: r.article_id,
-    latencyMs: num(r.latency_ms), fallback: num(r.fallback) === 1, fault: num(r.fault) === 1,
-    slate: decodeSlate(r.slate), servedTs: num(r.served_ts),
+    recommId: r.recomm_id,
+    placement: r.placement,
+    experiment: r.experiment,
+    phase: numOrNull(r.phase),
+    arm: r.arm,
+    hashVersion: numOrNull(r.hash_version),
+    recommenderKind: r.recommender_kind,
+    recommenderVersion: r.recommender_version,
+    shadow: num(r.shadow) === 1,
+    readerId: r.reader_id,
+    sessionId: r.session_id,
+    articleId: r.article_id,
+    latencyMs: num(r.latency_ms),
+    fallback: num(r.fallback) === 1,
+    fault: num(r.fault) === 1,
+    slate: decodeSlate(r.slate),
+    servedTs: num(r.served_ts),
   };
 }

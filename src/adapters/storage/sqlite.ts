@@ -120,7 +120,12 @@ db.close();
 parentPort.postMessage({ done: true });
 `;
 
-const toSignal = (r: unknown[]): SignalRow => ({ type: r[0] as SignalRow['type'], readerId: r[1] as string, articleId: r[2] as string, clientTs: Number(r[3]) });
+const toSignal = (r: unknown[]): SignalRow => ({
+  type: r[0] as SignalRow['type'],
+  readerId: r[1] as string,
+  articleId: r[2] as string,
+  clientTs: Number(r[3]),
+});
 
 /**
  * SQLite through better-sqlite3, in WAL mode. better-sqlite3 is synchronous, so a write
@@ -188,7 +193,9 @@ export class SqliteDriver implements Dialect {
     this.recordsTx = raw.transaction((serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]) => {
       serve ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${serveTuple}`);
       serves32 ??= raw.prepare(`INSERT INTO serves (${SERVE_COLUMNS.join(', ')}) VALUES ${new Array(32).fill(serveTuple).join(', ')}`);
-      exposure ??= raw.prepare('INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts, session_id, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING');
+      exposure ??= raw.prepare(
+        'INSERT INTO exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts, session_id, article_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (experiment, phase, reader_id) DO NOTHING',
+      );
       let i = 0;
       const params = new Array<unknown>(32 * SERVE_COLUMNS.length);
       for (; i + 32 <= serves.length; i += 32) {
@@ -197,7 +204,8 @@ export class SqliteDriver implements Dialect {
         serves32.run(params);
       }
       for (; i < serves.length; i++) serve.run(serveParams(serves[i]!));
-      for (const e of exposures) exposure.run(e.experiment, e.phase, e.readerId, e.arm, e.hashVersion, e.exposedTs, e.sessionId ?? null, e.articleId ?? null);
+      for (const e of exposures)
+        exposure.run(e.experiment, e.phase, e.readerId, e.arm, e.hashVersion, e.exposedTs, e.sessionId ?? null, e.articleId ?? null);
     });
   }
 
@@ -243,7 +251,10 @@ export class SqliteDriver implements Dialect {
     if (path !== ':memory:') storage.path = path;
     if (opts.backgroundCheckpointMs !== undefined && path !== ':memory:') {
       raw.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
-      const worker = new Worker(CHECKPOINTER, { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: opts.backgroundCheckpointMs } });
+      const worker = new Worker(CHECKPOINTER, {
+        eval: true,
+        workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path, everyMs: opts.backgroundCheckpointMs },
+      });
       worker.on('message', (m: string) => process.emitWarning(`readnext: WAL checkpoint failed: ${m}`));
       worker.on('error', (e) => {
         // Without the worker, commits checkpoint again as SQLite does by default.
@@ -266,7 +277,11 @@ export class SqliteDriver implements Dialect {
    * connection and event loop stay free. In memory there is no second connection: the scan runs
    * here, synchronously, so nothing is stored while it runs.
    */
-  async scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned: () => void | Promise<void> = () => undefined): Promise<number> {
+  async scanSignals(
+    sinceTs: number,
+    onBatch: (rows: SignalRow[]) => void,
+    pinned: () => void | Promise<void> = () => undefined,
+  ): Promise<number> {
     if (this.path === undefined) {
       // Read at once (the snapshot), delivered after `pinned`.
       const rows = (this.raw.prepare(SIGNALS_SQL).raw().all(sinceTs) as unknown[][]).map(toSignal);
@@ -277,7 +292,15 @@ export class SqliteDriver implements Dialect {
     const taken = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(SCANNER, {
       eval: true,
-      workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path: this.path, sql: SIGNALS_SQL, since: sinceTs, batch: SCAN_BATCH, ahead: SCAN_AHEAD, taken: taken.buffer },
+      workerData: {
+        module: createRequire(import.meta.url).resolve('better-sqlite3'),
+        path: this.path,
+        sql: SIGNALS_SQL,
+        since: sinceTs,
+        batch: SCAN_BATCH,
+        ahead: SCAN_AHEAD,
+        taken: taken.buffer,
+      },
     });
     this.scanners.add(worker);
     return new Promise<number>((resolve, reject) => {
@@ -354,16 +377,18 @@ export class SqliteDriver implements Dialect {
   }
 
   private runFlow<R>(flow: Flow<R>): R {
-    return this.raw.transaction(() => {
-      let step = flow.next([]);
-      while (!step.done) {
-        const stmt = this.raw.prepare(step.value.sql);
-        const params = step.value.parameters as unknown[];
-        const rows = stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);
-        step = flow.next(rows);
-      }
-      return step.value;
-    }).immediate();
+    return this.raw
+      .transaction(() => {
+        let step = flow.next([]);
+        while (!step.done) {
+          const stmt = this.raw.prepare(step.value.sql);
+          const params = step.value.parameters as unknown[];
+          const rows = stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);
+          step = flow.next(rows);
+        }
+        return step.value;
+      })
+      .immediate();
   }
 
   async close(): Promise<void> {

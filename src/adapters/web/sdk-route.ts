@@ -23,21 +23,25 @@ const NOT_BUILT = '/* readnext: the SDK is not built on this server: run `npm ru
  * @example
  * await app.register(sdkRoute({ file: '/srv/readnext/dist/sdk.js' }));
  */
-export const sdkRoute = (opts: SdkRouteOptions): FastifyPluginAsync => async (app) => {
-  let code: string | undefined;
-  try {
-    code = await readFile(opts.file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    (opts.log ?? ((l) => process.stderr.write(`${l}\n`)))(`readnext: the browser SDK ${opts.file} is missing: run \`npm run build\` (GET /sdk.js answers 503 until then)`);
-  }
-  const etag = code === undefined ? undefined : `"${createHash('sha256').update(code).digest('base64url').slice(0, 22)}"`;
-  app.get('/sdk.js', { schema: { hide: true } }, async (req, reply) => {
-    void reply.header('x-content-type-options', 'nosniff').type('application/javascript; charset=utf-8');
-    if (code === undefined) return reply.code(503).header('cache-control', 'no-store').send(NOT_BUILT);
-    // Not versioned in its URL: a short max-age, then a cheap revalidation by ETag.
-    void reply.header('cache-control', 'public, max-age=300').header('etag', etag); // 5 minutes
-    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    return code;
-  });
-};
+export const sdkRoute =
+  (opts: SdkRouteOptions): FastifyPluginAsync =>
+  async (app) => {
+    let code: string | undefined;
+    try {
+      code = await readFile(opts.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      (opts.log ?? ((l) => process.stderr.write(`${l}\n`)))(
+        `readnext: the browser SDK ${opts.file} is missing: run \`npm run build\` (GET /sdk.js answers 503 until then)`,
+      );
+    }
+    const etag = code === undefined ? undefined : `"${createHash('sha256').update(code).digest('base64url').slice(0, 22)}"`;
+    app.get('/sdk.js', { schema: { hide: true } }, async (req, reply) => {
+      void reply.header('x-content-type-options', 'nosniff').type('application/javascript; charset=utf-8');
+      if (code === undefined) return reply.code(503).header('cache-control', 'no-store').send(NOT_BUILT);
+      // Not versioned in its URL: a short max-age, then a cheap revalidation by ETag.
+      void reply.header('cache-control', 'public, max-age=300').header('etag', etag); // 5 minutes
+      if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+      return code;
+    });
+  };

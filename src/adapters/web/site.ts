@@ -153,15 +153,22 @@ ${[...sections].map(
   ([name, list], i) => html`<section class="home-section" data-section="${name}" aria-labelledby="sec-${i}">
 <h2 class="section-title" id="sec-${i}">${name}</h2>
 <ul class="cards">
-${list.map((a) => html`<li data-article-id="${a.id}"><a href="${articleHref(a.id)}">${a.title}</a>${a.lead ? html`<p>${excerpt(a.lead)}</p>` : null}<div class="meta">${time(a.publishedAt)}</div></li>
-`)}</ul>
+${list.map(
+  (
+    a,
+  ) => html`<li data-article-id="${a.id}"><a href="${articleHref(a.id)}">${a.title}</a>${a.lead ? html`<p>${excerpt(a.lead)}</p>` : null}<div class="meta">${time(a.publishedAt)}</div></li>
+`,
+)}</ul>
 </section>
 `,
 )}`;
 }
 
 function articleBody(a: Article): Html {
-  const paragraphs = (a.body ?? '').split(/\n\s*\n|\r?\n/).map((p) => p.trim()).filter((p) => p !== '');
+  const paragraphs = (a.body ?? '')
+    .split(/\n\s*\n|\r?\n/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return html`<article>
 <header>
 <div class="kicker">${sectionName(a)}</div>
@@ -199,11 +206,23 @@ export function demoSite(deps: DemoSiteDeps): FastifyPluginAsync {
     app.get<{ Params: { id: string } }>('/articles/:id', { schema: { hide: true } }, async (req, reply) => {
       const a = await deps.articles.getArticle(req.params.id);
       if (a === undefined || (a.embargoUntil !== null && a.embargoUntil > now())) {
-        return send(reply, 404, page(siteName, 'Not found', html`<h1>Article not found</h1><p>There is no such article. <a href="/">Back to the front page</a>.</p>`));
+        return send(
+          reply,
+          404,
+          page(
+            siteName,
+            'Not found',
+            html`<h1>Article not found</h1><p>There is no such article. <a href="/">Back to the front page</a>.</p>`,
+          ),
+        );
       }
       if (a.status !== 'published') {
         const why = a.status === 'retracted' ? 'This article has been retracted.' : 'This article is no longer available.';
-        return send(reply, 410, page(siteName, 'Gone', html`<h1>Article unavailable</h1><p>${why} <a href="/">Back to the front page</a>.</p>`));
+        return send(
+          reply,
+          410,
+          page(siteName, 'Gone', html`<h1>Article unavailable</h1><p>${why} <a href="/">Back to the front page</a>.</p>`),
+        );
       }
       return send(reply, 200, page(siteName, a.title, articleBody(a), ARTICLE_SCRIPT));
     });

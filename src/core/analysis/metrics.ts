@@ -56,12 +56,64 @@ export interface MetricDef {
 }
 
 export const METRICS: readonly MetricDef[] = Object.freeze([
-  { id: 'ctr', name: 'Widget CTR', kind: 'ratio', numerator: 'clicks', denominator: 'impressions', inverse: false, unit: 'clicks per impression', description: "recommendation clicks / widget impressions of the experiment's placement, pooled per arm (delta method over readers)" },
-  { id: 'articles_read', name: 'Articles read per reader', kind: 'mean', numerator: 'reads', inverse: false, unit: 'reads', description: '`read` events per exposed reader' },
-  { id: 'pages_per_session', name: 'Pages per session', kind: 'ratio', numerator: 'pageViews', denominator: 'sessions', inverse: false, unit: 'page views', description: '`page_view` events / distinct sessions with any event' },
-  { id: 'dwell_per_read', name: 'Mean dwell per read', kind: 'ratio', numerator: 'dwellMs', denominator: 'reads', inverse: false, unit: 'milliseconds', description: 'Σ dwellMs of reads / reads' },
-  { id: 'conversion', name: 'Subscription conversion', kind: 'proportion', numerator: 'subscribed', inverse: false, unit: 'share of readers', description: 'readers with at least one `subscribe` event' },
-  { id: 'revenue_per_reader', name: 'Revenue per reader', kind: 'mean', numerator: 'revenue', inverse: false, unit: 'currency major units', description: "Σ revenue of `subscribe` events per exposed reader, in the report's currency (revenue in a currency without a rate is reported apart)" },
+  {
+    id: 'ctr',
+    name: 'Widget CTR',
+    kind: 'ratio',
+    numerator: 'clicks',
+    denominator: 'impressions',
+    inverse: false,
+    unit: 'clicks per impression',
+    description: "recommendation clicks / widget impressions of the experiment's placement, pooled per arm (delta method over readers)",
+  },
+  {
+    id: 'articles_read',
+    name: 'Articles read per reader',
+    kind: 'mean',
+    numerator: 'reads',
+    inverse: false,
+    unit: 'reads',
+    description: '`read` events per exposed reader',
+  },
+  {
+    id: 'pages_per_session',
+    name: 'Pages per session',
+    kind: 'ratio',
+    numerator: 'pageViews',
+    denominator: 'sessions',
+    inverse: false,
+    unit: 'page views',
+    description: '`page_view` events / distinct sessions with any event',
+  },
+  {
+    id: 'dwell_per_read',
+    name: 'Mean dwell per read',
+    kind: 'ratio',
+    numerator: 'dwellMs',
+    denominator: 'reads',
+    inverse: false,
+    unit: 'milliseconds',
+    description: 'Σ dwellMs of reads / reads',
+  },
+  {
+    id: 'conversion',
+    name: 'Subscription conversion',
+    kind: 'proportion',
+    numerator: 'subscribed',
+    inverse: false,
+    unit: 'share of readers',
+    description: 'readers with at least one `subscribe` event',
+  },
+  {
+    id: 'revenue_per_reader',
+    name: 'Revenue per reader',
+    kind: 'mean',
+    numerator: 'revenue',
+    inverse: false,
+    unit: 'currency major units',
+    description:
+      "Σ revenue of `subscribe` events per exposed reader, in the report's currency (revenue in a currency without a rate is reported apart)",
+  },
 ]);
 
 /** Sums over the readers of one arm: n, Σx and Σx² per measure, Σx·y for each ratio's pair. */
@@ -96,13 +148,17 @@ export interface ArmSums {
  * impressions and clicks per placement (the pre-period is kept per reader and day, over every
  * placement), so CTR, which counts the experiment's placement only, is not CUPED-adjusted.
  */
-export const PRE_MEASURES: ReadonlySet<Measure> = new Set(MEASURES.filter((m) => m !== 'sessions' && m !== 'impressions' && m !== 'clicks'));
+export const PRE_MEASURES: ReadonlySet<Measure> = new Set(
+  MEASURES.filter((m) => m !== 'sessions' && m !== 'impressions' && m !== 'clicks'),
+);
 
 /** The CUPED pre-period: 14 days before a reader's first exposure, milliseconds. */
 export const PRE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
 
 /** The measure pairs whose cross-product a ratio metric needs. */
-export const RATIO_PAIRS: readonly [Measure, Measure][] = METRICS.filter((m) => m.kind === 'ratio').map((m) => [m.numerator, m.denominator!] as [Measure, Measure]);
+export const RATIO_PAIRS: readonly [Measure, Measure][] = METRICS.filter((m) => m.kind === 'ratio').map(
+  (m) => [m.numerator, m.denominator!] as [Measure, Measure],
+);
 
 /** The ratio pairs that CUPED can adjust: both measures have a pre-period (not pages per session). */
 export const CUPED_RATIO_PAIRS: readonly [Measure, Measure][] = RATIO_PAIRS.filter(([a, b]) => PRE_MEASURES.has(a) && PRE_MEASURES.has(b));

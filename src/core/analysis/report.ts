@@ -101,7 +101,13 @@ export function guardrailFigures(
   return arms.map((a) => {
     const s = by.get(a.name);
     if (!s || s.responses === 0) return { arm: a.name, responses: 0, errorRate: null, meanLatencyMs: null, maxLatencyMs: null };
-    return { arm: a.name, responses: s.responses, errorRate: s.faults / s.responses, meanLatencyMs: s.latencySum / s.responses, maxLatencyMs: s.latencyMax };
+    return {
+      arm: a.name,
+      responses: s.responses,
+      errorRate: s.faults / s.responses,
+      meanLatencyMs: s.latencySum / s.responses,
+      maxLatencyMs: s.latencyMax,
+    };
   });
 }
 
@@ -131,9 +137,18 @@ function stat(m: MetricDef, s: ArmSums, cuped: boolean): ArmStat {
   const cross = s.preCrossProducts[pair] ?? { prePre: 0, postPre: 0, prePost: 0 };
   if (cuped && PRE_MEASURES.has(k) && PRE_MEASURES.has(d)) {
     return cupedRatioStat({
-      n: s.n, mPost: moment(k), dPost: moment(d), mPre: preMoment(k), dPre: preMoment(d),
-      sumMPostMPre: s.sumPostPre[k], sumDPostDPre: s.sumPostPre[d], sumMPreDPre: cross.prePre,
-      sumMPostDPost: s.crossProducts[pair] ?? 0, sumMPostDPre: cross.postPre, sumMPreDPost: cross.prePost, theta: null,
+      n: s.n,
+      mPost: moment(k),
+      dPost: moment(d),
+      mPre: preMoment(k),
+      dPre: preMoment(d),
+      sumMPostMPre: s.sumPostPre[k],
+      sumDPostDPre: s.sumPostPre[d],
+      sumMPreDPre: cross.prePre,
+      sumMPostDPost: s.crossProducts[pair] ?? 0,
+      sumMPostDPre: cross.postPre,
+      sumMPreDPost: cross.prePost,
+      theta: null,
     });
   }
   return ratioStat({ n: s.n, numerator: moment(k), denominator: moment(d), sumProducts: s.crossProducts[pair] ?? 0 });
@@ -190,11 +205,29 @@ function stillNeeded(c: Comparison, nPerArm: number, alpha: number, mde: number)
  * The sentence for one metric and arm, by role. `p` is the adjusted two-sided p-value (primary,
  * secondary) or the one-sided harm p-value (guardrail); `significant` says whether it is below alpha.
  */
-export function verdict(m: MetricDef, role: MetricRole, arm: string, c: Comparison, p: number, significant: boolean, nPerArm: number, alpha: number, mde = 0.02): string {
+export function verdict(
+  m: MetricDef,
+  role: MetricRole,
+  arm: string,
+  c: Comparison,
+  p: number,
+  significant: boolean,
+  nPerArm: number,
+  alpha: number,
+  mde = 0.02,
+): string {
   const effect = effectPhrase(m, arm, c);
-  if (role === 'guardrail') return significant ? `${effect}: guardrail harmed (one-sided p = ${fmtP(p)})` : `guardrail not significantly harmed (one-sided p = ${fmtP(p)})`;
-  if (role === 'secondary') return significant ? `${effect} (Holm-adjusted p = ${fmtP(p)}; secondary, does not decide)` : `no significant difference (Holm-adjusted p = ${fmtP(p)}; secondary)`;
-  return significant && c.error === null ? `${effect} (p = ${fmtP(p)}${p !== decisionPValue(c) ? ', Holm-adjusted over the arms' : ''})` : `no detectable effect yet (p = ${fmtP(p)}): ${stillNeeded(c, nPerArm, alpha, mde)}`;
+  if (role === 'guardrail')
+    return significant
+      ? `${effect}: guardrail harmed (one-sided p = ${fmtP(p)})`
+      : `guardrail not significantly harmed (one-sided p = ${fmtP(p)})`;
+  if (role === 'secondary')
+    return significant
+      ? `${effect} (Holm-adjusted p = ${fmtP(p)}; secondary, does not decide)`
+      : `no significant difference (Holm-adjusted p = ${fmtP(p)}; secondary)`;
+  return significant && c.error === null
+    ? `${effect} (p = ${fmtP(p)}${p !== decisionPValue(c) ? ', Holm-adjusted over the arms' : ''})`
+    : `no detectable effect yet (p = ${fmtP(p)}): ${stillNeeded(c, nPerArm, alpha, mde)}`;
 }
 
 /**
@@ -212,21 +245,27 @@ export function decide(
   mde = 0.02,
   untested: readonly { name: string; error: string }[] = [],
 ): ArmDecision {
-  if (trust.length > 0) return { arm, decision: 'untrustworthy', sentence: `do not trust these results: ${trust.map((t) => t.message).join('; ')}` };
+  if (trust.length > 0)
+    return { arm, decision: 'untrustworthy', sentence: `do not trust these results: ${trust.map((t) => t.message).join('; ')}` };
   const { metric: m, comparison: c, adjustedPValue: p } = primary;
   const harms = harmed.map((h) => `${effectPhrase(h.metric, arm, h.comparison)} (one-sided p = ${fmtP(h.harmPValue)})`).join(' and ');
   if (c.error === null && p < alpha) {
     const effect = `${effectPhrase(m, arm, c)} (p = ${fmtP(p)})`;
-    if ((c.estimate > 0) === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
+    if (c.estimate > 0 === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
     if (harmed.length > 0) return { arm, decision: 'do_not_ship', sentence: `${effect} but ${harms}: do not ship it as it is` };
-    const guards = guardrailNames.length > 0 ? ` with no guardrail significantly harmed (${guardrailNames.map((g) => g.toLowerCase()).join(', ')})` : '';
+    const guards =
+      guardrailNames.length > 0 ? ` with no guardrail significantly harmed (${guardrailNames.map((g) => g.toLowerCase()).join(', ')})` : '';
     // A guardrail the engine could not test (no data in an arm, zero variance) cannot show harm:
     // it does not block the decision, but the sentence says so, so nobody reads it as cleared.
     const caveat = untested.length > 0 ? ` (not testable: ${untested.map((u) => `${u.name.toLowerCase()}: ${u.error}`).join('; ')})` : '';
     return { arm, decision: 'ship', sentence: `${effect}${guards}${caveat}: ship it` };
   }
   const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
-  return { arm, decision: 'keep_running', sentence: `no detectable effect on ${m.name.toLowerCase()} yet (p = ${fmtP(p)}): ${stillNeeded(c, primary.nPerArm, alpha, mde)}${watch}` };
+  return {
+    arm,
+    decision: 'keep_running',
+    sentence: `no detectable effect on ${m.name.toLowerCase()} yet (p = ${fmtP(p)}): ${stillNeeded(c, primary.nPerArm, alpha, mde)}${watch}`,
+  };
 }
 
 /**
@@ -240,16 +279,29 @@ export function decide(
  * (pages per session is a metric under test).
  */
 export function dataQuality(ordered: readonly ArmSums[]): DataQuality {
-  const r = checkActiveShare(ordered.map((s) => s.active), ordered.map((s) => s.n));
+  const r = checkActiveShare(
+    ordered.map((s) => s.active),
+    ordered.map((s) => s.n),
+  );
   const anyActive = ordered.some((s) => s.active > 0);
   return {
     activeShare: {
       ...r,
-      arms: ordered.map((s) => ({ arm: s.arm, n: s.n, active: s.active, share: s.n > 0 ? s.active / s.n : null, pageViewsPerActive: s.active > 0 ? s.sum.pageViews / s.active : null })),
-      note: r.chi2 !== null ? null
-        : ordered.filter((s) => s.n > 0).length < 2 ? 'not run: fewer than two arms with readers'
-        : !anyActive ? 'not run: no exposed reader sent a page view (the check needs the SDK\'s page_view events)'
-        : 'not run: every exposed reader sent a page view, nothing is lost',
+      arms: ordered.map((s) => ({
+        arm: s.arm,
+        n: s.n,
+        active: s.active,
+        share: s.n > 0 ? s.active / s.n : null,
+        pageViewsPerActive: s.active > 0 ? s.sum.pageViews / s.active : null,
+      })),
+      note:
+        r.chi2 !== null
+          ? null
+          : ordered.filter((s) => s.n > 0).length < 2
+            ? 'not run: fewer than two arms with readers'
+            : !anyActive
+              ? "not run: no exposed reader sent a page view (the check needs the SDK's page_view events)"
+              : 'not run: every exposed reader sent a page view, nothing is lost',
     },
   };
 }
@@ -280,7 +332,9 @@ export function analyseExperiment(
   arms: readonly { name: string; weight: number }[],
   sums: readonly ArmSums[],
   options: {
-    engine: Engine; alpha: number; cuped?: boolean;
+    engine: Engine;
+    alpha: number;
+    cuped?: boolean;
     /** Default DEFAULT_PRIMARY_METRIC; must be among `metrics`. */
     primaryMetric?: string;
     /** Default DEFAULT_GUARDRAIL_METRICS (those among `metrics`, less the primary). */
@@ -293,36 +347,67 @@ export function analyseExperiment(
   const cuped = options.cuped ?? true;
   const ids = metrics.map((m) => m.id);
   const primaryId = options.primaryMetric ?? DEFAULT_PRIMARY_METRIC;
-  if (!ids.includes(primaryId)) throw new DomainError('invalid_field', `primary metric "${primaryId}" is not among the analysed metrics (${ids.join(', ')})`, { field: 'primaryMetric' });
+  if (!ids.includes(primaryId))
+    throw new DomainError('invalid_field', `primary metric "${primaryId}" is not among the analysed metrics (${ids.join(', ')})`, {
+      field: 'primaryMetric',
+    });
   const guardIds = (options.guardrailMetrics ?? DEFAULT_GUARDRAIL_METRICS.filter((g) => ids.includes(g))).filter((g) => g !== primaryId);
-  for (const g of guardIds) if (!ids.includes(g)) throw new DomainError('invalid_field', `guardrail metric "${g}" is not among the analysed metrics (${ids.join(', ')})`, { field: 'guardrailMetrics' });
+  for (const g of guardIds)
+    if (!ids.includes(g))
+      throw new DomainError('invalid_field', `guardrail metric "${g}" is not among the analysed metrics (${ids.join(', ')})`, {
+        field: 'guardrailMetrics',
+      });
   const role = (id: string): MetricRole => (id === primaryId ? 'primary' : guardIds.includes(id) ? 'guardrail' : 'secondary');
 
   const by = new Map(sums.map((s) => [s.arm, s]));
   const zeros = () => Object.fromEntries(MEASURES.map((k) => [k, 0])) as Record<Measure, number>;
-  const empty = (arm: string): ArmSums => ({ arm, n: 0, active: 0, sum: zeros(), sumSquares: zeros(), crossProducts: {}, pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {} });
+  const empty = (arm: string): ArmSums => ({
+    arm,
+    n: 0,
+    active: 0,
+    sum: zeros(),
+    sumSquares: zeros(),
+    crossProducts: {},
+    pre: { sum: zeros(), sumSquares: zeros() },
+    sumPostPre: zeros(),
+    preCrossProducts: {},
+  });
   const ordered = arms.map((a) => by.get(a.name) ?? empty(a.name));
   const observed = ordered.map((s) => s.n);
   const weights = arms.map((a) => a.weight);
   const srm = { ...checkSrm(observed, weights), observed, weights };
   const quality = dataQuality(ordered);
   const trust: TrustProblem[] = [];
-  if (srm.flag) trust.push({ code: 'srm', message: `sample ratio mismatch (readers ${observed.join(' vs ')} for weights ${weights.map((w) => Number(w.toFixed(4))).join(' vs ')}, p = ${fmtP(srm.pValue)} < ${SRM_THRESHOLD})` });
+  if (srm.flag)
+    trust.push({
+      code: 'srm',
+      message: `sample ratio mismatch (readers ${observed.join(' vs ')} for weights ${weights.map((w) => Number(w.toFixed(4))).join(' vs ')}, p = ${fmtP(srm.pValue)} < ${SRM_THRESHOLD})`,
+    });
   if (quality.activeShare.flag) {
     const shares = quality.activeShare.arms.map((a) => `${a.arm} ${a.share === null ? '-' : pct(a.share)}`).join(', ');
-    trust.push({ code: 'data_loss', message: `one-sided data loss: the share of exposed readers with a page view afterwards differs between arms (${shares}; p = ${fmtP(quality.activeShare.pValue)} < ${DATA_LOSS_THRESHOLD}), so one arm's events are likely being lost (blocked beacons, a broken page)` });
+    trust.push({
+      code: 'data_loss',
+      message: `one-sided data loss: the share of exposed readers with a page view afterwards differs between arms (${shares}; p = ${fmtP(quality.activeShare.pValue)} < ${DATA_LOSS_THRESHOLD}), so one arm's events are likely being lost (blocked beacons, a broken page)`,
+    });
   }
   if (options.phaseProblem) trust.push({ code: 'unbalanced_phase', message: options.phaseProblem });
-  const untrusted = trust.length > 0 ? `do not trust these results (${trust.map((t) => t.code === 'srm' ? 'sample ratio mismatch' : t.code === 'data_loss' ? 'one-sided data loss' : 'weights changed without re-randomising').join(', ')})` : null;
+  const untrusted =
+    trust.length > 0
+      ? `do not trust these results (${trust.map((t) => (t.code === 'srm' ? 'sample ratio mismatch' : t.code === 'data_loss' ? 'one-sided data loss' : 'weights changed without re-randomising')).join(', ')})`
+      : null;
 
   const control = ordered[0]!;
   const treatments = ordered.slice(1);
   // Each metric's statistic per arm, computed once: the two-sided comparisons and the guardrails'
   // one-sided harm tests both read them.
-  const stats = new Map(metrics.map((m) => [m.id, { control: stat(m, control, cuped), treatments: treatments.map((t) => stat(m, t, cuped)) }]));
+  const stats = new Map(
+    metrics.map((m) => [m.id, { control: stat(m, control, cuped), treatments: treatments.map((t) => stat(m, t, cuped)) }]),
+  );
   const compared = metrics.map((m) => ({
     m,
-    comparisons: stats.get(m.id)!.treatments.map((ts) => compareArms(stats.get(m.id)!.control, ts, { engine, alpha, difference: 'relative', inverse: m.inverse })),
+    comparisons: stats
+      .get(m.id)!
+      .treatments.map((ts) => compareArms(stats.get(m.id)!.control, ts, { engine, alpha, difference: 'relative', inverse: m.inverse })),
   }));
   // Holm families: the primary over arms; the secondaries over metrics × arms.
   const primaryAdjusted = holm(compared.find((x) => x.m.id === primaryId)!.comparisons.map(decisionPValue));
@@ -332,7 +417,12 @@ export function analyseExperiment(
     if (c.error !== null) return 1;
     if (engine === 'bayesian') return c.chanceToWin ?? 1;
     const s = stats.get(m.id)!;
-    const lower = compareArms(s.control, s.treatments[i]!, { engine, alpha, difference: 'relative', sides: m.inverse ? 'greater' : 'less' });
+    const lower = compareArms(s.control, s.treatments[i]!, {
+      engine,
+      alpha,
+      difference: 'relative',
+      sides: m.inverse ? 'greater' : 'less',
+    });
     return lower.error === null && lower.pValue !== null ? lower.pValue : 1;
   };
 
@@ -340,7 +430,9 @@ export function analyseExperiment(
     const r = role(m.id);
     const secondaryAt = secondary.findIndex((x) => x.m.id === m.id) * treatments.length;
     return {
-      metric: m.id, name: m.name, role: r,
+      metric: m.id,
+      name: m.name,
+      role: r,
       arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })),
       comparisons: comparisons.map((c, i) => {
         const t = treatments[i]!;
@@ -348,7 +440,14 @@ export function analyseExperiment(
         const harmPValue = r === 'guardrail' ? harmP(m, i, c) : null;
         const p = (adjustedPValue ?? harmPValue)!;
         const significant = c.error === null && p < alpha;
-        return { ...c, arm: t.arm, adjustedPValue, harmPValue, significant, verdict: untrusted ?? verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha) };
+        return {
+          ...c,
+          arm: t.arm,
+          adjustedPValue,
+          harmPValue,
+          significant,
+          verdict: untrusted ?? verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha),
+        };
       }),
     };
   });
@@ -358,13 +457,40 @@ export function analyseExperiment(
   const guardResults = guardIds.map((g) => results.find((x) => x.metric === g)!);
   const decisions = treatments.map((t, i) => {
     const pc = primaryResult.comparisons[i]!;
-    const harmed = guardResults.filter((g) => g.comparisons[i]!.significant).map((g) => ({ metric: metrics.find((m) => m.id === g.metric)!, comparison: g.comparisons[i]!, harmPValue: g.comparisons[i]!.harmPValue! }));
-    const untested = guardResults.filter((g) => g.comparisons[i]!.error !== null).map((g) => ({ name: g.name, error: g.comparisons[i]!.error! }));
-    return decide({ metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) }, harmed, guardResults.map((g) => g.name), t.arm, alpha, trust, 0.02, untested);
+    const harmed = guardResults
+      .filter((g) => g.comparisons[i]!.significant)
+      .map((g) => ({
+        metric: metrics.find((m) => m.id === g.metric)!,
+        comparison: g.comparisons[i]!,
+        harmPValue: g.comparisons[i]!.harmPValue!,
+      }));
+    const untested = guardResults
+      .filter((g) => g.comparisons[i]!.error !== null)
+      .map((g) => ({ name: g.name, error: g.comparisons[i]!.error! }));
+    return decide(
+      { metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) },
+      harmed,
+      guardResults.map((g) => g.name),
+      t.arm,
+      alpha,
+      trust,
+      0.02,
+      untested,
+    );
   });
   return {
-    srm, dataQuality: quality, trust,
-    design: { primaryMetric: primaryId, guardrailMetrics: guardIds, secondaryMetrics: secondary.map((x) => x.m.id), alpha, adjustment: 'holm' },
-    decisions, metrics: results, guardrails: [],
+    srm,
+    dataQuality: quality,
+    trust,
+    design: {
+      primaryMetric: primaryId,
+      guardrailMetrics: guardIds,
+      secondaryMetrics: secondary.map((x) => x.m.id),
+      alpha,
+      adjustment: 'holm',
+    },
+    decisions,
+    metrics: results,
+    guardrails: [],
   };
 }

@@ -34,11 +34,35 @@ export interface ArticleRejection {
 
 export type ArticleParse = { ok: true; article: Article } | { ok: false; error: ArticleRejection };
 
-const MAX = { id: 256, url: 2048, title: 1000, lead: 10_000, body: 1_000_000, section: 200, tag: 200, tags: 200, author: 500, language: 35 };
+const MAX = {
+  id: 256,
+  url: 2048,
+  title: 1000,
+  lead: 10_000,
+  body: 1_000_000,
+  section: 200,
+  tag: 200,
+  tags: 200,
+  author: 500,
+  language: 35,
+};
 
 const ALLOWED = new Set([
-  'id', 'url', 'title', 'lead', 'body', 'section', 'tags', 'author', 'publishedAt', 'updatedAt',
-  'expiresAt', 'embargoUntil', 'status', 'paywalled', 'language',
+  'id',
+  'url',
+  'title',
+  'lead',
+  'body',
+  'section',
+  'tags',
+  'author',
+  'publishedAt',
+  'updatedAt',
+  'expiresAt',
+  'embargoUntil',
+  'status',
+  'paywalled',
+  'language',
 ]);
 
 /**
@@ -75,18 +99,30 @@ export function parseArticleJson(input: unknown): ArticleParse {
   };
   const isFail = (v: unknown): v is ArticleParse => typeof v === 'object' && v !== null && 'ok' in v;
 
-  const id = str('id', true); if (isFail(id)) return id;
-  const title = str('title', true); if (isFail(title)) return title;
-  const url = str('url', false); if (isFail(url)) return url;
-  const lead = str('lead', false); if (isFail(lead)) return lead;
-  const body = str('body', false); if (isFail(body)) return body;
-  const section = str('section', false); if (isFail(section)) return section;
-  const author = str('author', false); if (isFail(author)) return author;
-  const language = str('language', false); if (isFail(language)) return language;
-  const publishedAt = time('publishedAt', true); if (isFail(publishedAt)) return publishedAt;
-  const updatedAt = time('updatedAt', false); if (isFail(updatedAt)) return updatedAt;
-  const expiresAt = time('expiresAt', false); if (isFail(expiresAt)) return expiresAt;
-  const embargoUntil = time('embargoUntil', false); if (isFail(embargoUntil)) return embargoUntil;
+  const id = str('id', true);
+  if (isFail(id)) return id;
+  const title = str('title', true);
+  if (isFail(title)) return title;
+  const url = str('url', false);
+  if (isFail(url)) return url;
+  const lead = str('lead', false);
+  if (isFail(lead)) return lead;
+  const body = str('body', false);
+  if (isFail(body)) return body;
+  const section = str('section', false);
+  if (isFail(section)) return section;
+  const author = str('author', false);
+  if (isFail(author)) return author;
+  const language = str('language', false);
+  if (isFail(language)) return language;
+  const publishedAt = time('publishedAt', true);
+  if (isFail(publishedAt)) return publishedAt;
+  const updatedAt = time('updatedAt', false);
+  if (isFail(updatedAt)) return updatedAt;
+  const expiresAt = time('expiresAt', false);
+  if (isFail(expiresAt)) return expiresAt;
+  const embargoUntil = time('embargoUntil', false);
+  if (isFail(embargoUntil)) return embargoUntil;
 
   let tags: string[] = [];
   if (o.tags !== undefined && o.tags !== null) {
@@ -112,8 +148,21 @@ export function parseArticleJson(input: unknown): ArticleParse {
   return {
     ok: true,
     article: {
-      id: id as string, url, title: title as string, lead, body, section, tags, author,
-      publishedAt: publishedAt as number, updatedAt, expiresAt, embargoUntil, status, paywalled, language,
+      id: id as string,
+      url,
+      title: title as string,
+      lead,
+      body,
+      section,
+      tags,
+      author,
+      publishedAt: publishedAt as number,
+      updatedAt,
+      expiresAt,
+      embargoUntil,
+      status,
+      paywalled,
+      language,
     },
   };
 }
@@ -122,9 +171,21 @@ export function parseArticleJson(input: unknown): ArticleParse {
 export function articleToJson(a: Article): Record<string, unknown> {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    id: a.id, url: a.url, title: a.title, lead: a.lead, body: a.body, section: a.section, tags: a.tags,
-    author: a.author, publishedAt: iso(a.publishedAt), updatedAt: iso(a.updatedAt), expiresAt: iso(a.expiresAt),
-    embargoUntil: iso(a.embargoUntil), status: a.status, paywalled: a.paywalled, language: a.language,
+    id: a.id,
+    url: a.url,
+    title: a.title,
+    lead: a.lead,
+    body: a.body,
+    section: a.section,
+    tags: a.tags,
+    author: a.author,
+    publishedAt: iso(a.publishedAt),
+    updatedAt: iso(a.updatedAt),
+    expiresAt: iso(a.expiresAt),
+    embargoUntil: iso(a.embargoUntil),
+    status: a.status,
+    paywalled: a.paywalled,
+    language: a.language,
   };
 }
 
@@ -139,6 +200,10 @@ export function rebaseDates(articles: readonly Article[], now: number): Article[
   const shift = now - newest;
   const s = (ms: number | null) => (ms === null ? null : ms + shift);
   return articles.map((a) => ({
-    ...a, publishedAt: a.publishedAt + shift, updatedAt: s(a.updatedAt), expiresAt: s(a.expiresAt), embargoUntil: s(a.embargoUntil),
+    ...a,
+    publishedAt: a.publishedAt + shift,
+    updatedAt: s(a.updatedAt),
+    expiresAt: s(a.expiresAt),
+    embargoUntil: s(a.embargoUntil),
   }));
 }

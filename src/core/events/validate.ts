@@ -69,12 +69,14 @@ function unitLengthSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(unitLengthSchema);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'minLength' && typeof v === 'number' && v > 1 ? 2 * v - 1 : unitLengthSchema(v);
+  for (const [k, v] of Object.entries(schema))
+    out[k] = k === 'minLength' && typeof v === 'number' && v > 1 ? 2 * v - 1 : unitLengthSchema(v);
   return out;
 }
 const fastAjv = new Ajv({ ...AJV_OPTIONS, unicode: false, logger: false } as ConstructorParameters<typeof Ajv>[0]);
 const fastValidators: Partial<Record<EventType, ValidateFunction>> = {};
-const fastValidator = (type: EventType): ValidateFunction => (fastValidators[type] ??= fastAjv.compile(unitLengthSchema(EVENT_SCHEMAS[type]) as object));
+const fastValidator = (type: EventType): ValidateFunction =>
+  (fastValidators[type] ??= fastAjv.compile(unitLengthSchema(EVENT_SCHEMAS[type]) as object));
 const SERVER_ONLY = new Set<string>(SERVER_EVENT_TYPES);
 const TYPES = new Set<string>(EVENT_TYPES);
 
@@ -102,7 +104,10 @@ function fromAjv(e: ErrorObject): EventRejection {
 // At module level, as a helper. It was moved out of validateWith for tsx, whose name helper made a
 // closure per call cost a defineProperty per event; compiled (esbuild, no keepNames) the two cost
 // the same (9.7 against 9.8 ns per call, micro-benchmark 2026-12-05), so this is only style now.
-const fail = (code: EventRejectionCode, field: string | null, reason: string): EventValidation => ({ ok: false, error: { code, field, reason } });
+const fail = (code: EventRejectionCode, field: string | null, reason: string): EventValidation => ({
+  ok: false,
+  error: { code, field, reason },
+});
 
 /**
  * Validates one raw event against its type's schema and the receive-time window, and returns it
@@ -148,7 +153,11 @@ function validateWith(raw: unknown, ctx: ValidationContext, fast: boolean): Even
   const clientTs = parseIsoWithZone(o.timestamp as string);
   if (clientTs === undefined) {
     const noSuchDay = isoDayProblem(o.timestamp as string);
-    return fail('invalid_field', 'timestamp', noSuchDay === null ? '"timestamp" must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T08:00:00Z' : `"timestamp": ${noSuchDay}`);
+    return fail(
+      'invalid_field',
+      'timestamp',
+      noSuchDay === null ? '"timestamp" must be an ISO 8601 date-time with a zone, e.g. 2026-01-01T08:00:00Z' : `"timestamp": ${noSuchDay}`,
+    );
   }
   if (clientTs < ctx.receivedTs - ctx.window.maxPastMs || clientTs > ctx.receivedTs + ctx.window.maxFutureMs) {
     return fail(
@@ -174,26 +183,77 @@ function normalise(type: EventType, o: Record<string, unknown>, clientTs: number
   const sessionId = o.sessionId as string;
   switch (type) {
     case 'page_view':
-      return { type, eventId, readerId, sessionId, clientTs, articleId: s(o.articleId), page: s(o.page), url: s(o.url), referrer: s(o.referrer) };
+      return {
+        type,
+        eventId,
+        readerId,
+        sessionId,
+        clientTs,
+        articleId: s(o.articleId),
+        page: s(o.page),
+        url: s(o.url),
+        referrer: s(o.referrer),
+      };
     case 'impression': {
       const rec = o.recommender as { kind: string; version: string } | null | undefined;
       const raw = o.items as { articleId: string; position: number; team?: string | null }[];
       const items = new Array<{ articleId: string; position: number; team: string | null }>(raw.length);
-      for (let i = 0; i < raw.length; i++) items[i] = { articleId: raw[i]!.articleId, position: raw[i]!.position, team: raw[i]!.team ?? null };
+      for (let i = 0; i < raw.length; i++)
+        items[i] = { articleId: raw[i]!.articleId, position: raw[i]!.position, team: raw[i]!.team ?? null };
       return {
-        type, eventId, readerId, sessionId, clientTs, recommId: o.recommId as string, placement: o.placement as string, articleId: s(o.articleId),
+        type,
+        eventId,
+        readerId,
+        sessionId,
+        clientTs,
+        recommId: o.recommId as string,
+        placement: o.placement as string,
+        articleId: s(o.articleId),
         items,
-        experiment: s(o.experiment), phase: typeof o.phase === 'number' ? o.phase : null, arm: s(o.arm),
+        experiment: s(o.experiment),
+        phase: typeof o.phase === 'number' ? o.phase : null,
+        arm: s(o.arm),
         hashVersion: typeof o.hashVersion === 'number' ? o.hashVersion : null,
-        recommender: rec ? { kind: rec.kind, version: rec.version } : null, shadow: o.shadow === true,
+        recommender: rec ? { kind: rec.kind, version: rec.version } : null,
+        shadow: o.shadow === true,
       };
     }
     case 'click':
-      return { type, eventId, readerId, sessionId, clientTs, recommId: o.recommId as string, articleId: o.articleId as string, position: o.position as number, placement: s(o.placement) };
+      return {
+        type,
+        eventId,
+        readerId,
+        sessionId,
+        clientTs,
+        recommId: o.recommId as string,
+        articleId: o.articleId as string,
+        position: o.position as number,
+        placement: s(o.placement),
+      };
     case 'read':
-      return { type, eventId, readerId, sessionId, clientTs, articleId: o.articleId as string, dwellMs: o.dwellMs as number, scroll: o.scroll as number, recommId: s(o.recommId) };
+      return {
+        type,
+        eventId,
+        readerId,
+        sessionId,
+        clientTs,
+        articleId: o.articleId as string,
+        dwellMs: o.dwellMs as number,
+        scroll: o.scroll as number,
+        recommId: s(o.recommId),
+      };
     case 'subscribe':
-      return { type, eventId, readerId, sessionId, clientTs, plan: o.plan as string, revenue: o.revenue as number, currency: o.currency as string, articleId: s(o.articleId) };
+      return {
+        type,
+        eventId,
+        readerId,
+        sessionId,
+        clientTs,
+        plan: o.plan as string,
+        revenue: o.revenue as number,
+        currency: o.currency as string,
+        articleId: s(o.articleId),
+      };
   }
 }
 

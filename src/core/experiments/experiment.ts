@@ -73,7 +73,10 @@ export const DEFAULT_PRIMARY_METRIC = 'articles_read';
 export const DEFAULT_GUARDRAIL_METRICS: readonly string[] = Object.freeze(['conversion', 'dwell_per_read']);
 
 /** The experiment's primary and guardrail metrics, with the defaults where its definition has none. */
-export function decisionMetrics(e: Pick<Experiment, 'primaryMetric' | 'guardrailMetrics'>): { primaryMetric: string; guardrailMetrics: string[] } {
+export function decisionMetrics(e: Pick<Experiment, 'primaryMetric' | 'guardrailMetrics'>): {
+  primaryMetric: string;
+  guardrailMetrics: string[];
+} {
   const primaryMetric = e.primaryMetric ?? DEFAULT_PRIMARY_METRIC;
   return { primaryMetric, guardrailMetrics: e.guardrailMetrics ?? DEFAULT_GUARDRAIL_METRICS.filter((m) => m !== primaryMetric) };
 }
@@ -110,11 +113,14 @@ export const WEIGHT_TOLERANCE = 0.001;
 /** Normalises weights that sum to 1 ± 0.001; rejects others (they signal a typo, not rounding). */
 export function normaliseWeights(weights: readonly number[], field = 'arms'): number[] {
   weights.forEach((w, i) => {
-    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1) throw new DomainError('invalid_field', `${field}/${i}/weight must be a number in [0, 1]`, { field: `${field}/${i}/weight` });
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1)
+      throw new DomainError('invalid_field', `${field}/${i}/weight must be a number in [0, 1]`, { field: `${field}/${i}/weight` });
   });
   const sum = weights.reduce((a, b) => a + b, 0);
   if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) {
-    throw new DomainError('invalid_weights', `arm weights sum to ${sum}, which differs from 1 by more than ${WEIGHT_TOLERANCE}`, { field: `${field}` });
+    throw new DomainError('invalid_weights', `arm weights sum to ${sum}, which differs from 1 by more than ${WEIGHT_TOLERANCE}`, {
+      field: `${field}`,
+    });
   }
   return weights.map((w) => w / sum);
 }
@@ -135,9 +141,14 @@ export function phaseSeed(e: Pick<Experiment, 'seed' | 'phases'>, phase: number)
  * @example
  * assignArm(exp, 'reader-42') // { arm: 1, name: 'b' } or undefined
  */
-export function assignArm(e: Experiment, readerId: string, earlier?: { arm: string; phase: number }): { arm: number; name: string } | undefined {
+export function assignArm(
+  e: Experiment,
+  readerId: string,
+  earlier?: { arm: string; phase: number },
+): { arm: number; name: string } | undefined {
   // 1.
-  if (!(e.rangeStart === 0 && e.rangeEnd === 1) && !inNamespace(readerId, { id: e.layer, start: e.rangeStart, end: e.rangeEnd })) return undefined;
+  if (!(e.rangeStart === 0 && e.rangeEnd === 1) && !inNamespace(readerId, { id: e.layer, start: e.rangeStart, end: e.rangeEnd }))
+    return undefined;
   const current = e.phases[e.phases.length - 1];
   if (!current) return undefined;
   // 2.
@@ -152,19 +163,25 @@ export function assignArm(e: Experiment, readerId: string, earlier?: { arm: stri
 }
 
 /** Two running experiments of one layer overlap when their slices intersect. */
-export function overlaps(a: Pick<Experiment, 'layer' | 'rangeStart' | 'rangeEnd'>, b: Pick<Experiment, 'layer' | 'rangeStart' | 'rangeEnd'>): boolean {
+export function overlaps(
+  a: Pick<Experiment, 'layer' | 'rangeStart' | 'rangeEnd'>,
+  b: Pick<Experiment, 'layer' | 'rangeStart' | 'rangeEnd'>,
+): boolean {
   return a.layer === b.layer && a.rangeStart < b.rangeEnd && b.rangeStart < a.rangeEnd;
 }
 
 const text = (v: unknown, field: string, max: number, pattern?: RegExp): string => {
   if (typeof v !== 'string' || v === '' || v.length > max || badTextReason(v) || (pattern && !pattern.test(v))) {
-    throw new DomainError('invalid_field', `${field} must be a string of 1 to ${max} characters${pattern ? ` matching ${pattern}` : ''}`, { field });
+    throw new DomainError('invalid_field', `${field} must be a string of 1 to ${max} characters${pattern ? ` matching ${pattern}` : ''}`, {
+      field,
+    });
   }
   return v;
 };
 
 const fraction = (v: unknown, field: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new DomainError('invalid_field', `${field} must be a number in [0, 1]`, { field });
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)
+    throw new DomainError('invalid_field', `${field} must be a number in [0, 1]`, { field });
   return v;
 };
 
@@ -188,7 +205,8 @@ export interface ExperimentInput {
 const METRIC_IDS = METRICS.map((m) => m.id);
 
 const metricId = (v: unknown, field: string): string => {
-  if (typeof v !== 'string' || !METRIC_IDS.includes(v)) throw new DomainError('invalid_field', `${field} must be one of ${METRIC_IDS.join(', ')}`, { field });
+  if (typeof v !== 'string' || !METRIC_IDS.includes(v))
+    throw new DomainError('invalid_field', `${field} must be one of ${METRIC_IDS.join(', ')}`, { field });
   return v;
 };
 
@@ -199,33 +217,54 @@ const metricId = (v: unknown, field: string): string => {
  * DEFAULT_GUARDRAIL_METRICS (less the primary); both are fixed at creation, before any data.
  */
 export function parseExperiment(input: unknown, now: number): Experiment {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('invalid_body', 'an experiment must be a JSON object');
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new DomainError('invalid_body', 'an experiment must be a JSON object');
   const o = input as Record<string, unknown>;
-  const known = ['id', 'placement', 'kind', 'description', 'layer', 'range', 'coverage', 'arms', 'hashVersion', 'seed', 'primaryMetric', 'guardrailMetrics'];
+  const known = [
+    'id',
+    'placement',
+    'kind',
+    'description',
+    'layer',
+    'range',
+    'coverage',
+    'arms',
+    'hashVersion',
+    'seed',
+    'primaryMetric',
+    'guardrailMetrics',
+  ];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
   const id = text(o.id, 'id', 128, EXPERIMENT_ID);
   const placement = text(o.placement, 'placement', 64);
   const kind = (o.kind ?? 'ab') as ExperimentKind;
-  if (kind !== 'ab' && kind !== 'interleaving') throw new DomainError('invalid_field', 'kind must be "ab" or "interleaving"', { field: 'kind' });
+  if (kind !== 'ab' && kind !== 'interleaving')
+    throw new DomainError('invalid_field', 'kind must be "ab" or "interleaving"', { field: 'kind' });
   const description = o.description === undefined || o.description === null ? null : text(o.description, 'description', 2000);
   const layer = o.layer === undefined ? 'default' : text(o.layer, 'layer', 64);
   let rangeStart = 0;
   let rangeEnd = 1;
   if (o.range !== undefined) {
-    if (!Array.isArray(o.range) || o.range.length !== 2) throw new DomainError('invalid_field', 'range must be [start, end] within [0, 1]', { field: 'range' });
+    if (!Array.isArray(o.range) || o.range.length !== 2)
+      throw new DomainError('invalid_field', 'range must be [start, end] within [0, 1]', { field: 'range' });
     rangeStart = fraction(o.range[0], 'range/0');
     rangeEnd = fraction(o.range[1], 'range/1');
     if (!(rangeStart < rangeEnd)) throw new DomainError('invalid_field', 'range start must be below its end', { field: 'range' });
   }
   const coverage = o.coverage === undefined ? 1 : fraction(o.coverage, 'coverage');
-  if (!Array.isArray(o.arms) || o.arms.length < 2 || o.arms.length > 20) throw new DomainError('invalid_field', 'arms must be an array of 2 to 20 arms', { field: 'arms' });
-  if (kind === 'interleaving' && o.arms.length !== 2) throw new DomainError('invalid_field', 'an interleaving experiment has exactly two arms (the two teams)', { field: 'arms' });
+  if (!Array.isArray(o.arms) || o.arms.length < 2 || o.arms.length > 20)
+    throw new DomainError('invalid_field', 'arms must be an array of 2 to 20 arms', { field: 'arms' });
+  if (kind === 'interleaving' && o.arms.length !== 2)
+    throw new DomainError('invalid_field', 'an interleaving experiment has exactly two arms (the two teams)', { field: 'arms' });
   const names = new Set<string>();
   const rawArms = o.arms.map((a, i) => {
     const f = `arms/${i}`;
-    if (a === null || typeof a !== 'object') throw new DomainError('invalid_field', `${f} must be {name, recommender, weight}`, { field: f });
+    if (a === null || typeof a !== 'object')
+      throw new DomainError('invalid_field', `${f} must be {name, recommender, weight}`, { field: f });
     const q = a as Record<string, unknown>;
-    for (const k of Object.keys(q)) if (!['name', 'recommender', 'weight'].includes(k)) throw new DomainError('unknown_field', `unknown field "${f}/${k}"`, { field: `${f}/${k}` });
+    for (const k of Object.keys(q))
+      if (!['name', 'recommender', 'weight'].includes(k))
+        throw new DomainError('unknown_field', `unknown field "${f}/${k}"`, { field: `${f}/${k}` });
     const name = text(q.name, `${f}/name`, 64, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/);
     if (names.has(name)) throw new DomainError('invalid_field', `two arms are named "${name}"`, { field: `${f}/name` });
     names.add(name);
@@ -233,29 +272,54 @@ export function parseExperiment(input: unknown, now: number): Experiment {
     if (!r || typeof r !== 'object' || typeof r.kind !== 'string' || typeof r.version !== 'string') {
       throw new DomainError('invalid_field', `${f}/recommender must be {kind, version, params}`, { field: `${f}/recommender` });
     }
-    const recommender: RecommenderConfig = { kind: r.kind, version: r.version, ...(r.params === undefined ? {} : { params: r.params as Record<string, unknown> }) };
+    const recommender: RecommenderConfig = {
+      kind: r.kind,
+      version: r.version,
+      ...(r.params === undefined ? {} : { params: r.params as Record<string, unknown> }),
+    };
     return { name, recommender, weight: q.weight };
   });
-  const weights = rawArms.every((a) => a.weight === undefined) ? rawArms.map(() => 1 / rawArms.length) : normaliseWeights(rawArms.map((a) => a.weight as number));
+  const weights = rawArms.every((a) => a.weight === undefined)
+    ? rawArms.map(() => 1 / rawArms.length)
+    : normaliseWeights(rawArms.map((a) => a.weight as number));
   const hashVersion = o.hashVersion === undefined ? 2 : o.hashVersion;
-  if (hashVersion !== 1 && hashVersion !== 2) throw new DomainError('invalid_field', 'hashVersion must be 1 or 2', { field: 'hashVersion' });
+  if (hashVersion !== 1 && hashVersion !== 2)
+    throw new DomainError('invalid_field', 'hashVersion must be 1 or 2', { field: 'hashVersion' });
   const seed = o.seed === undefined ? id : text(o.seed, 'seed', 128);
   const primaryMetric = o.primaryMetric === undefined ? DEFAULT_PRIMARY_METRIC : metricId(o.primaryMetric, 'primaryMetric');
   let guardrailMetrics = DEFAULT_GUARDRAIL_METRICS.filter((m) => m !== primaryMetric);
   if (o.guardrailMetrics !== undefined) {
     const list: unknown = o.guardrailMetrics;
-    if (!Array.isArray(list) || list.length > METRIC_IDS.length) throw new DomainError('invalid_field', 'guardrailMetrics must be an array of metric ids', { field: 'guardrailMetrics' });
+    if (!Array.isArray(list) || list.length > METRIC_IDS.length)
+      throw new DomainError('invalid_field', 'guardrailMetrics must be an array of metric ids', { field: 'guardrailMetrics' });
     guardrailMetrics = list.map((g, i) => {
       const f = `guardrailMetrics/${i}`;
       const m = metricId(g, f);
-      if (m === primaryMetric) throw new DomainError('invalid_field', `${f}: "${m}" is the primary metric; a guardrail is another metric`, { field: f });
+      if (m === primaryMetric)
+        throw new DomainError('invalid_field', `${f}: "${m}" is the primary metric; a guardrail is another metric`, { field: f });
       if (list.indexOf(m) !== i) throw new DomainError('invalid_field', `${f}: "${m}" is listed twice`, { field: f });
       return m;
     });
   }
   return {
-    id, placement, kind, description, layer, rangeStart, rangeEnd, coverage,
+    id,
+    placement,
+    kind,
+    description,
+    layer,
+    rangeStart,
+    rangeEnd,
+    coverage,
     arms: rawArms.map((a, i) => ({ name: a.name, recommender: a.recommender, weight: weights[i]! })),
-    hashVersion, seed, status: 'draft', phase: 0, phases: [], createdTs: now, startedTs: null, stoppedTs: null, primaryMetric, guardrailMetrics,
+    hashVersion,
+    seed,
+    status: 'draft',
+    phase: 0,
+    phases: [],
+    createdTs: now,
+    startedTs: null,
+    stoppedTs: null,
+    primaryMetric,
+    guardrailMetrics,
   };
 }

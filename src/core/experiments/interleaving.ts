@@ -82,5 +82,13 @@ export function analyseInterleaving(clicksByReader: ReadonlyMap<string, { a: num
     else if (b > a) pb++;
     else tied++;
   }
-  return { readersPreferringA: pa, readersPreferringB: pb, readersTied: tied, clicksA: ca, clicksB: cb, preference: pa + pb === 0 ? 0 : (pa - pb) / (pa + pb), pValue: signTest(pa, pb) };
+  return {
+    readersPreferringA: pa,
+    readersPreferringB: pb,
+    readersTied: tied,
+    clicksA: ca,
+    clicksB: cb,
+    preference: pa + pb === 0 ? 0 : (pa - pb) / (pa + pb),
+    pValue: signTest(pa, pb),
+  };
 }

@@ -2,8 +2,7 @@
  * ISO 8601 timestamps at the edges, epoch milliseconds inside. A timestamp must name its zone
  * ("Z" or "+hh:mm"): a bare local time is ambiguous and is rejected.
  */
-export const ISO_WITH_ZONE =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+export const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
 /** Digit at `i` of `s` as a number, or NaN when it is not an ASCII digit. */
 const digit = (s: string, i: number): number => {
@@ -20,8 +19,17 @@ const digit = (s: string, i: number): number => {
  * against them.
  */
 function parseCanonicalIso(s: string): number | undefined {
-  if (s.length !== 24 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 ||
-    s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46 || s.charCodeAt(23) !== 90) return undefined;
+  if (
+    s.length !== 24 ||
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 ||
+    s.charCodeAt(23) !== 90
+  )
+    return undefined;
   const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
   const month = digit(s, 5) * 10 + digit(s, 6);
   const day = digit(s, 8) * 10 + digit(s, 9);
@@ -30,7 +38,8 @@ function parseCanonicalIso(s: string): number | undefined {
   const second = digit(s, 17) * 10 + digit(s, 18);
   const ms = digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22);
   // NaN (a non-digit) fails every comparison.
-  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0)) return undefined;
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour <= 23 && minute <= 59 && second <= 59 && ms >= 0))
+    return undefined;
   return Date.UTC(year, month - 1, day, hour, minute, second, ms);
 }
 
@@ -89,7 +98,20 @@ export function isCalendarDay(year: number, month: number, day: number): boolean
   return Number.isInteger(year) && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
-const MONTH_NAMES = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /**
  * Why an ISO 8601 date-time that is well-formed names no real day ("2026-02-30 does not exist:

@@ -23,7 +23,9 @@ export interface BoolParam {
 export type ParamSpec = NumberParam | EnumParam | BoolParam;
 
 /** The values of a params spec once read: booleans, enum strings and numbers. */
-export type ParamValues<S extends Record<string, ParamSpec>> = { [K in keyof S]: S[K] extends BoolParam ? boolean : S[K] extends EnumParam<infer T> ? T : number };
+export type ParamValues<S extends Record<string, ParamSpec>> = {
+  [K in keyof S]: S[K] extends BoolParam ? boolean : S[K] extends EnumParam<infer T> ? T : number;
+};
 
 /**
  * Applies defaults and checks every parameter of a recommender config; unknown parameters are
@@ -36,9 +38,13 @@ export function readParams<S extends Record<string, ParamSpec>>(
 ): ParamValues<S> {
   const out: Record<string, unknown> = {};
   const input = given ?? {};
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new DomainError('invalid_field', `${kind}: params must be an object`, { field: 'params' });
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new DomainError('invalid_field', `${kind}: params must be an object`, { field: 'params' });
   for (const k of Object.keys(input)) {
-    if (!(k in specs)) throw new DomainError('unknown_field', `${kind}: unknown parameter "${k}"; known: ${Object.keys(specs).join(', ') || 'none'}`, { field: `params.${k}` });
+    if (!(k in specs))
+      throw new DomainError('unknown_field', `${kind}: unknown parameter "${k}"; known: ${Object.keys(specs).join(', ') || 'none'}`, {
+        field: `params.${k}`,
+      });
   }
   for (const [k, spec] of Object.entries(specs)) {
     const v = input[k];
@@ -50,10 +56,21 @@ export function readParams<S extends Record<string, ParamSpec>>(
     if (spec.type === 'boolean') {
       if (typeof v !== 'boolean') throw new DomainError('invalid_field', `${kind}: ${k} must be a boolean`, { field });
     } else if (spec.type === 'enum') {
-      if (typeof v !== 'string' || !spec.values.includes(v)) throw new DomainError('invalid_field', `${kind}: ${k} must be one of ${spec.values.join(', ')}`, { field });
+      if (typeof v !== 'string' || !spec.values.includes(v))
+        throw new DomainError('invalid_field', `${kind}: ${k} must be one of ${spec.values.join(', ')}`, { field });
     } else {
-      if (typeof v !== 'number' || !Number.isFinite(v) || (spec.type === 'integer' && !Number.isInteger(v)) || v < spec.min || v > spec.max) {
-        throw new DomainError('invalid_field', `${kind}: ${k} must be ${spec.type === 'integer' ? 'an integer' : 'a number'} in [${spec.min}, ${spec.max}]${spec.unit ? ` (${spec.unit})` : ''}`, { field });
+      if (
+        typeof v !== 'number' ||
+        !Number.isFinite(v) ||
+        (spec.type === 'integer' && !Number.isInteger(v)) ||
+        v < spec.min ||
+        v > spec.max
+      ) {
+        throw new DomainError(
+          'invalid_field',
+          `${kind}: ${k} must be ${spec.type === 'integer' ? 'an integer' : 'a number'} in [${spec.min}, ${spec.max}]${spec.unit ? ` (${spec.unit})` : ''}`,
+          { field },
+        );
       }
     }
     out[k] = v;

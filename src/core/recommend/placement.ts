@@ -72,11 +72,15 @@ export const DEFAULT_PLACEMENT: PlacementConfig = Object.freeze({
 }) as PlacementConfig;
 
 function recommenderConfig(v: unknown, field: string): RecommenderConfig {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new DomainError('invalid_field', `${field} must be an object {kind, version, params}`, { field });
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new DomainError('invalid_field', `${field} must be an object {kind, version, params}`, { field });
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['kind', 'version', 'params'].includes(k)) throw new DomainError('unknown_field', `unknown field "${field}.${k}"`, { field: `${field}.${k}` });
+  for (const k of Object.keys(o))
+    if (!['kind', 'version', 'params'].includes(k))
+      throw new DomainError('unknown_field', `unknown field "${field}.${k}"`, { field: `${field}.${k}` });
   if (typeof o.kind !== 'string') throw new DomainError('missing_field', `${field}.kind is required`, { field: `${field}.kind` });
-  if (typeof o.version !== 'string' || o.version === '' || o.version.length > 64) throw new DomainError('invalid_field', `${field}.version must be a string of 1 to 64 characters`, { field: `${field}.version` });
+  if (typeof o.version !== 'string' || o.version === '' || o.version.length > 64)
+    throw new DomainError('invalid_field', `${field}.version must be a string of 1 to 64 characters`, { field: `${field}.version` });
   if (o.params !== undefined && (o.params === null || typeof o.params !== 'object' || Array.isArray(o.params))) {
     throw new DomainError('invalid_field', `${field}.params must be an object`, { field: `${field}.params` });
   }
@@ -84,12 +88,14 @@ function recommenderConfig(v: unknown, field: string): RecommenderConfig {
 }
 
 const int = (v: unknown, field: string, min: number, max: number): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new DomainError('invalid_field', `${field} must be an integer in [${min}, ${max}]`, { field });
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw new DomainError('invalid_field', `${field} must be an integer in [${min}, ${max}]`, { field });
   return v;
 };
 
 const articleId = (v: unknown, field: string): string => {
-  if (typeof v !== 'string' || v === '' || v.length > 256 || badTextReason(v)) throw new DomainError('invalid_field', `${field} must be an article id`, { field });
+  if (typeof v !== 'string' || v === '' || v.length > 256 || badTextReason(v))
+    throw new DomainError('invalid_field', `${field} must be an article id`, { field });
   return v;
 };
 
@@ -103,35 +109,46 @@ const articleIds = (v: unknown, field: string): string[] => {
  * kinds and params are checked by the recommender registry (RecommenderRegistry.validate).
  */
 export function parsePlacementConfig(name: string, input: unknown, now = 0): PlacementConfig {
-  if (!PLACEMENT_NAME.test(name)) throw new DomainError('invalid_field', 'a placement name is 1 to 64 of a-z, 0-9, "-" and "_"', { field: 'name' });
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new DomainError('invalid_body', 'a placement config must be a JSON object');
+  if (!PLACEMENT_NAME.test(name))
+    throw new DomainError('invalid_field', 'a placement name is 1 to 64 of a-z, 0-9, "-" and "_"', { field: 'name' });
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new DomainError('invalid_body', 'a placement config must be a JSON object');
   const o = input as Record<string, unknown>;
   const known = ['name', 'live', 'fallbacks', 'defaultK', 'maxK', 'ttlHours', 'maxPerSection', 'pins', 'blocked', 'shadows', 'canary'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
-  if (o.name !== undefined && o.name !== name) throw new DomainError('invalid_field', `"name" (${String(o.name)}) differs from the path (${name})`, { field: 'name' });
+  if (o.name !== undefined && o.name !== name)
+    throw new DomainError('invalid_field', `"name" (${String(o.name)}) differs from the path (${name})`, { field: 'name' });
   const d = DEFAULT_PLACEMENT;
   const live = o.live === undefined ? d.live : recommenderConfig(o.live, 'live');
   let fallbacks = d.fallbacks;
   if (o.fallbacks !== undefined) {
-    if (!Array.isArray(o.fallbacks) || o.fallbacks.length > 10) throw new DomainError('invalid_field', 'fallbacks must be an array of at most 10 recommenders', { field: 'fallbacks' });
+    if (!Array.isArray(o.fallbacks) || o.fallbacks.length > 10)
+      throw new DomainError('invalid_field', 'fallbacks must be an array of at most 10 recommenders', { field: 'fallbacks' });
     fallbacks = o.fallbacks.map((f, i) => recommenderConfig(f, `fallbacks/${i}`));
   }
   const maxK = o.maxK === undefined ? d.maxK : int(o.maxK, 'maxK', 1, 100);
   const defaultK = o.defaultK === undefined ? Math.min(d.defaultK, maxK) : int(o.defaultK, 'defaultK', 1, maxK);
-  const ttlHours = o.ttlHours === undefined ? d.ttlHours : (() => {
-    if (typeof o.ttlHours !== 'number' || !(o.ttlHours > 0) || o.ttlHours > 24 * 3650) throw new DomainError('invalid_field', 'ttlHours must be a number in (0, 87600] (hours)', { field: 'ttlHours' });
-    return o.ttlHours;
-  })();
-  const maxPerSection = o.maxPerSection === undefined ? d.maxPerSection : o.maxPerSection === null ? null : int(o.maxPerSection, 'maxPerSection', 1, 100);
+  const ttlHours =
+    o.ttlHours === undefined
+      ? d.ttlHours
+      : (() => {
+          if (typeof o.ttlHours !== 'number' || !(o.ttlHours > 0) || o.ttlHours > 24 * 3650)
+            throw new DomainError('invalid_field', 'ttlHours must be a number in (0, 87600] (hours)', { field: 'ttlHours' });
+          return o.ttlHours;
+        })();
+  const maxPerSection =
+    o.maxPerSection === undefined ? d.maxPerSection : o.maxPerSection === null ? null : int(o.maxPerSection, 'maxPerSection', 1, 100);
   let pins = d.pins;
   if (o.pins !== undefined) {
-    if (!Array.isArray(o.pins) || o.pins.length > 100) throw new DomainError('invalid_field', 'pins must be an array of {slot, articleId}', { field: 'pins' });
+    if (!Array.isArray(o.pins) || o.pins.length > 100)
+      throw new DomainError('invalid_field', 'pins must be an array of {slot, articleId}', { field: 'pins' });
     const slots = new Set<number>();
     pins = o.pins.map((p, i) => {
       const f = `pins/${i}`;
       if (p === null || typeof p !== 'object') throw new DomainError('invalid_field', `${f} must be {slot, articleId}`, { field: f });
       const q = p as Record<string, unknown>;
-      for (const k of Object.keys(q)) if (k !== 'slot' && k !== 'articleId') throw new DomainError('unknown_field', `unknown field "${f}/${k}"`, { field: `${f}/${k}` });
+      for (const k of Object.keys(q))
+        if (k !== 'slot' && k !== 'articleId') throw new DomainError('unknown_field', `unknown field "${f}/${k}"`, { field: `${f}/${k}` });
       const slot = int(q.slot, `${f}/slot`, 1, 100);
       if (slots.has(slot)) throw new DomainError('invalid_field', `two pins at slot ${slot}`, { field: `${f}/slot` });
       slots.add(slot);
@@ -141,7 +158,8 @@ export function parsePlacementConfig(name: string, input: unknown, now = 0): Pla
   const blocked = o.blocked === undefined ? d.blocked : articleIds(o.blocked, 'blocked');
   let shadows = d.shadows;
   if (o.shadows !== undefined) {
-    if (!Array.isArray(o.shadows) || o.shadows.length > 5) throw new DomainError('invalid_field', 'shadows must be an array of at most 5 recommenders', { field: 'shadows' });
+    if (!Array.isArray(o.shadows) || o.shadows.length > 5)
+      throw new DomainError('invalid_field', 'shadows must be an array of at most 5 recommenders', { field: 'shadows' });
     shadows = o.shadows.map((f, i) => recommenderConfig(f, `shadows/${i}`));
   }
   const canary = o.canary === undefined || o.canary === null ? null : parseCanary(o.canary, now);
@@ -149,24 +167,36 @@ export function parsePlacementConfig(name: string, input: unknown, now = 0): Pla
 }
 
 const fractionIn = (v: unknown, field: string, min: number, max: number, unit = ''): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw new DomainError('invalid_field', `${field} must be a number in [${min}, ${max}]${unit}`, { field });
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
+    throw new DomainError('invalid_field', `${field} must be a number in [${min}, ${max}]${unit}`, { field });
   return v;
 };
 
 function parseCanary(v: unknown, now: number): Canary {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DomainError('invalid_field', 'canary must be an object {recommender, percent, guardrails}', { field: 'canary' });
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new DomainError('invalid_field', 'canary must be an object {recommender, percent, guardrails}', { field: 'canary' });
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['recommender', 'percent', 'guardrails', 'startedTs'].includes(k)) throw new DomainError('unknown_field', `unknown field "canary.${k}"`, { field: `canary.${k}` });
+  for (const k of Object.keys(o))
+    if (!['recommender', 'percent', 'guardrails', 'startedTs'].includes(k))
+      throw new DomainError('unknown_field', `unknown field "canary.${k}"`, { field: `canary.${k}` });
   const recommender = recommenderConfig(o.recommender, 'canary.recommender');
-  if (typeof o.percent !== 'number' || !(o.percent > 0 && o.percent <= 50)) throw new DomainError('invalid_field', 'canary.percent must be a number in (0, 50]', { field: 'canary.percent' });
+  if (typeof o.percent !== 'number' || !(o.percent > 0 && o.percent <= 50))
+    throw new DomainError('invalid_field', 'canary.percent must be a number in (0, 50]', { field: 'canary.percent' });
   // A canary exists to be rolled back automatically: without guardrails it is just an unwatched release.
-  if (o.guardrails === undefined || o.guardrails === null) throw new DomainError('missing_guardrails', 'a canary needs guardrails {maxErrorRate, maxP99LatencyMs, minCtrRatio}', { field: 'canary.guardrails' });
-  if (typeof o.guardrails !== 'object' || Array.isArray(o.guardrails)) throw new DomainError('invalid_field', 'canary.guardrails must be an object', { field: 'canary.guardrails' });
+  if (o.guardrails === undefined || o.guardrails === null)
+    throw new DomainError('missing_guardrails', 'a canary needs guardrails {maxErrorRate, maxP99LatencyMs, minCtrRatio}', {
+      field: 'canary.guardrails',
+    });
+  if (typeof o.guardrails !== 'object' || Array.isArray(o.guardrails))
+    throw new DomainError('invalid_field', 'canary.guardrails must be an object', { field: 'canary.guardrails' });
   const g = o.guardrails as Record<string, unknown>;
   const gk = ['maxErrorRate', 'maxP99LatencyMs', 'minCtrRatio', 'minImpressions', 'minResponses'];
-  for (const k of Object.keys(g)) if (!gk.includes(k)) throw new DomainError('unknown_field', `unknown field "canary.guardrails.${k}"`, { field: `canary.guardrails.${k}` });
+  for (const k of Object.keys(g))
+    if (!gk.includes(k))
+      throw new DomainError('unknown_field', `unknown field "canary.guardrails.${k}"`, { field: `canary.guardrails.${k}` });
   for (const k of ['maxErrorRate', 'maxP99LatencyMs', 'minCtrRatio']) {
-    if (g[k] === undefined) throw new DomainError('missing_guardrails', `canary.guardrails.${k} is required`, { field: `canary.guardrails.${k}` });
+    if (g[k] === undefined)
+      throw new DomainError('missing_guardrails', `canary.guardrails.${k} is required`, { field: `canary.guardrails.${k}` });
   }
   const guardrails: Guardrails = {
     maxErrorRate: fractionIn(g.maxErrorRate, 'canary.guardrails.maxErrorRate', 0, 1),

@@ -82,7 +82,8 @@ export class RecommenderRegistry {
   /** Adds kinds; a name already registered is refused (two kinds must never answer to one name). */
   register(...kinds: RecommenderKind[]): this {
     for (const k of kinds) {
-      if (!KIND_NAME.test(k.kind)) throw new Error(`recommender kind "${k.kind}": a kind name is 1 to 64 of a-z, 0-9 and "-", starting with a letter`);
+      if (!KIND_NAME.test(k.kind))
+        throw new Error(`recommender kind "${k.kind}": a kind name is 1 to 64 of a-z, 0-9 and "-", starting with a letter`);
       if (this.byKind.has(k.kind)) throw new Error(`recommender kind "${k.kind}" is already registered`);
       this.byKind.set(k.kind, k);
     }
@@ -108,7 +109,10 @@ export class RecommenderRegistry {
       throw new DomainError('invalid_field', 'a recommender needs a version string of 1 to 64 characters', { field: 'version' });
     }
     const def = this.byKind.get(kind);
-    if (!def) throw new DomainError('invalid_field', `unknown recommender kind "${kind}"; known: ${[...this.byKind.keys()].join(', ')}`, { field: 'kind' });
+    if (!def)
+      throw new DomainError('invalid_field', `unknown recommender kind "${kind}"; known: ${[...this.byKind.keys()].join(', ')}`, {
+        field: 'kind',
+      });
     return { kind, version, params: readParams(kind, def.params, config.params) };
   }
 
@@ -128,7 +132,8 @@ export class RecommenderRegistry {
   build(config: RecommenderConfig, state: FreshState, artifact?: unknown): Recommender {
     const valid = this.validate(config);
     const def = this.byKind.get(valid.kind)!;
-    if (def.prepare && artifact === undefined) throw new Error(`recommender ${valid.kind}@${valid.version} needs its artifact: prepare it first`);
+    if (def.prepare && artifact === undefined)
+      throw new Error(`recommender ${valid.kind}@${valid.version} needs its artifact: prepare it first`);
     return def.create(valid, state, artifact);
   }
 }
@@ -138,9 +143,11 @@ const escapeCell = (s: string): string => s.replaceAll('|', '\\|').replaceAll('\
 function paramLine(name: string, p: ParamSpec): string {
   const unit = p.type !== 'boolean' && p.type !== 'enum' && p.unit ? ` ${p.unit}` : '';
   const range =
-    p.type === 'enum' ? `, one of ${p.values.map((v) => `\`${v}\``).join(', ')}`
-    : p.type === 'boolean' ? ''
-    : `, ${p.type === 'integer' ? 'integer ' : ''}${p.min} to ${p.max}`;
+    p.type === 'enum'
+      ? `, one of ${p.values.map((v) => `\`${v}\``).join(', ')}`
+      : p.type === 'boolean'
+        ? ''
+        : `, ${p.type === 'integer' ? 'integer ' : ''}${p.min} to ${p.max}`;
   const def = p.type === 'enum' ? `\`${p.default}\`` : String(p.default);
   return `\`${name}\` (${def}${unit}${range}): ${p.doc}`;
 }

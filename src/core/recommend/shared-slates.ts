@@ -63,7 +63,10 @@ function taken(chosen: readonly { articleId: string }[], pins: readonly { articl
  * throws, a ranking that runs out), the request takes the full path.
  */
 export class SharedSlates {
-  private readonly byPlacement = new WeakMap<PlacementConfig, { blocked: Set<string>; rankings: WeakMap<Recommender, Map<string, Ranking>> }>();
+  private readonly byPlacement = new WeakMap<
+    PlacementConfig,
+    { blocked: Set<string>; rankings: WeakMap<Recommender, Map<string, Ranking>> }
+  >();
   /** Requests served from shared rankings, and those that took the full path. */
   readonly counts = { shared: 0, full: 0, rankings: 0 };
 
@@ -125,7 +128,13 @@ export class SharedSlates {
         if (taken(chosen, pins, c.articleId)) continue;
         if (cap !== null && c.section !== null && countOf(chosenSections, c.section) >= cap) continue;
         chosenSections.push(c.section);
-        chosen.push({ articleId: c.articleId, score: Number.isFinite(c.score) ? c.score : null, reason: c.reason, source: i, article: c.article });
+        chosen.push({
+          articleId: c.articleId,
+          score: Number.isFinite(c.score) ? c.score : null,
+          reason: c.reason,
+          source: i,
+          article: c.article,
+        });
       }
       // The ranking ran out before composeSlate's would have (items expired since it was made).
       if (chosen.length < want && counted <= limit && j >= ranking.items.length && !ranking.complete) return undefined;
@@ -134,7 +143,14 @@ export class SharedSlates {
   }
 
   /** The shared ranking of `r` for `key`, made now when there is none fresh and long enough; undefined when `r` throws. */
-  private ranking(r: Recommender, key: string, req: SlateRequest, article: Article | undefined, history: readonly string[], need: number): Ranking | undefined {
+  private ranking(
+    r: Recommender,
+    key: string,
+    req: SlateRequest,
+    article: Article | undefined,
+    history: readonly string[],
+    need: number,
+  ): Ranking | undefined {
     const { placement, now } = req;
     let p = this.byPlacement.get(placement);
     if (!p) this.byPlacement.set(placement, (p = { blocked: new Set(placement.blocked), rankings: new WeakMap() }));
@@ -142,7 +158,14 @@ export class SharedSlates {
     if (!rankings) p.rankings.set(r, (rankings = new Map()));
     const hit = rankings.get(key);
     const catalogVersion = this.state.catalog.version;
-    if (hit && hit.catalogVersion === catalogVersion && now >= hit.at && now - hit.at < this.maxAgeMs && (hit.complete || hit.asked >= need)) return hit;
+    if (
+      hit &&
+      hit.catalogVersion === catalogVersion &&
+      now >= hit.at &&
+      now - hit.at < this.maxAgeMs &&
+      (hit.complete || hit.asked >= need)
+    )
+      return hit;
 
     const ttlMs = placement.ttlHours * 3_600_000;
     const blocked = p.blocked;
@@ -150,8 +173,15 @@ export class SharedSlates {
     // Everything but the reader: not blocked and showable now. The current article and the
     // reader's history are filtered per request.
     const ctx: RecContext = {
-      placement: placement.name, articleId: req.articleId, article, readerId: null, sessionId: null, history, now,
-      horizon: now - ttlMs, k: req.k,
+      placement: placement.name,
+      articleId: req.articleId,
+      article,
+      readerId: null,
+      sessionId: null,
+      history,
+      now,
+      horizon: now - ttlMs,
+      k: req.k,
       eligible: (id) => {
         if (blocked.has(id)) return false;
         const a = catalog.get(id);
@@ -169,7 +199,14 @@ export class SharedSlates {
       const a = catalog.get(c.articleId);
       const ok = a !== undefined && !blocked.has(c.articleId) && isShowable(a, now, ttlMs);
       // The catalog's canonical id (see tryShared).
-      return { articleId: a?.id ?? c.articleId, score: c.score, reason: c.reason, section: a?.section ?? null, until: ok ? (a.expiresAt ?? a.publishedAt + ttlMs) : -Infinity, article: a };
+      return {
+        articleId: a?.id ?? c.articleId,
+        score: c.score,
+        reason: c.reason,
+        section: a?.section ?? null,
+        until: ok ? (a.expiresAt ?? a.publishedAt + ttlMs) : -Infinity,
+        article: a,
+      };
     });
     const ranking: Ranking = { at: now, catalogVersion, asked, items, complete: out.length < asked };
     if (rankings.size >= MAX_KEYS) rankings.clear();

@@ -51,7 +51,12 @@ export class SignalLog {
     const start = (this.next - this.count + this.capacity) % this.capacity;
     for (let n = 0; n < this.count; n++) {
       const i = (start + n) % this.capacity;
-      yield { kind: KINDS[this.kind[i]!]!, readerId: this.names[this.reader[i]!]!, articleId: this.names[this.article[i]!]!, ts: this.ts[i]! };
+      yield {
+        kind: KINDS[this.kind[i]!]!,
+        readerId: this.names[this.reader[i]!]!,
+        articleId: this.names[this.article[i]!]!,
+        ts: this.ts[i]!,
+      };
     }
   }
 
@@ -137,7 +142,10 @@ export class CoVisitation {
   /** Moves on every read: lets callers cache what they derived from the counts. */
   version = 0;
 
-  constructor(readonly params: CoVisitationParams, private readonly maxReaders = 500_000) {
+  constructor(
+    readonly params: CoVisitationParams,
+    private readonly maxReaders = 500_000,
+  ) {
     this.items = new DecayedSums(params.halfLifeMs);
     this.recent = new RecentMap(maxReaders);
   }

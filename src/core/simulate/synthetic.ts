@@ -45,25 +45,144 @@ export interface NewsSection {
 
 /** The ten categories of Wikipedia's "Portal:Current events" at their real shares, with headline templates. */
 export const NEWS_SECTIONS: readonly NewsSection[] = [
-  { name: 'Armed conflicts and attacks', weight: 3574, headlines: ['Airstrikes on {place} kill at least {n} people, including {m} children', '{person} says troops have retaken the outskirts of {place}', 'A drone attack on a fuel depot near {place} starts a fire that burns for {m} days'] },
-  { name: 'Disasters and accidents', weight: 1759, headlines: ['A magnitude {d} earthquake strikes near {place}, killing at least {n} people', 'Flooding in {place} displaces {n},000 residents', 'A passenger train derails near {place}; {m} people are injured'] },
-  { name: 'Law and crime', weight: 1603, headlines: ['A court in {place} sentences a former mayor to {m} years in prison for fraud', 'Police in {place} arrest {m} people after a bank robbery', '{body} opens an inquiry into the shooting of a journalist in {place}'] },
-  { name: 'Politics and elections', weight: 1177, headlines: ['Voters in {place} go to the polls in a snap election; turnout is {n} percent', '{person} resigns after losing a confidence vote', 'The parliament of {place} passes a constitutional amendment by {n} votes to {m}'] },
-  { name: 'International relations', weight: 848, headlines: ['{person} meets envoys from {place} to discuss a ceasefire', '{body} imposes sanctions on {m} officials from {place}', '{place} recalls its ambassador after a diplomatic row'] },
-  { name: 'Business and economy', weight: 525, headlines: ['{body} raises its benchmark interest rate to {d} percent', 'Shares in a {place} shipping firm fall {n} percent after a profit warning', 'Inflation in {place} reaches {d} percent, the highest in {m} years'] },
-  { name: 'Sports', weight: 390, headlines: ['{place} win the continental cup final {m}–{k} after extra time', 'A marathon runner from {place} sets a course record of 2:0{k}:{n}', 'The {place} Open is suspended for {m} days because of heat'] },
-  { name: 'Health and environment', weight: 344, headlines: ['{body} declares the outbreak in {place} over after {n} days without a case', 'A heatwave in {place} pushes temperatures to {n} °C', 'Health officials in {place} report {n} new cases of measles'] },
-  { name: 'Arts and culture', weight: 186, headlines: ['The {place} film festival awards its top prize to a documentary about fishermen', 'A 14th-century manuscript is returned to a library in {place}', 'The novelist {person} wins a literary prize worth €{n},000'] },
-  { name: 'Science and technology', weight: 182, headlines: ['Astronomers at {body} report a planet orbiting a star {n} light-years away', 'A rocket launched from {place} places {m} satellites in orbit', 'Researchers in {place} publish the genome of an extinct rhinoceros'] },
+  {
+    name: 'Armed conflicts and attacks',
+    weight: 3574,
+    headlines: [
+      'Airstrikes on {place} kill at least {n} people, including {m} children',
+      '{person} says troops have retaken the outskirts of {place}',
+      'A drone attack on a fuel depot near {place} starts a fire that burns for {m} days',
+    ],
+  },
+  {
+    name: 'Disasters and accidents',
+    weight: 1759,
+    headlines: [
+      'A magnitude {d} earthquake strikes near {place}, killing at least {n} people',
+      'Flooding in {place} displaces {n},000 residents',
+      'A passenger train derails near {place}; {m} people are injured',
+    ],
+  },
+  {
+    name: 'Law and crime',
+    weight: 1603,
+    headlines: [
+      'A court in {place} sentences a former mayor to {m} years in prison for fraud',
+      'Police in {place} arrest {m} people after a bank robbery',
+      '{body} opens an inquiry into the shooting of a journalist in {place}',
+    ],
+  },
+  {
+    name: 'Politics and elections',
+    weight: 1177,
+    headlines: [
+      'Voters in {place} go to the polls in a snap election; turnout is {n} percent',
+      '{person} resigns after losing a confidence vote',
+      'The parliament of {place} passes a constitutional amendment by {n} votes to {m}',
+    ],
+  },
+  {
+    name: 'International relations',
+    weight: 848,
+    headlines: [
+      '{person} meets envoys from {place} to discuss a ceasefire',
+      '{body} imposes sanctions on {m} officials from {place}',
+      '{place} recalls its ambassador after a diplomatic row',
+    ],
+  },
+  {
+    name: 'Business and economy',
+    weight: 525,
+    headlines: [
+      '{body} raises its benchmark interest rate to {d} percent',
+      'Shares in a {place} shipping firm fall {n} percent after a profit warning',
+      'Inflation in {place} reaches {d} percent, the highest in {m} years',
+    ],
+  },
+  {
+    name: 'Sports',
+    weight: 390,
+    headlines: [
+      '{place} win the continental cup final {m}–{k} after extra time',
+      'A marathon runner from {place} sets a course record of 2:0{k}:{n}',
+      'The {place} Open is suspended for {m} days because of heat',
+    ],
+  },
+  {
+    name: 'Health and environment',
+    weight: 344,
+    headlines: [
+      '{body} declares the outbreak in {place} over after {n} days without a case',
+      'A heatwave in {place} pushes temperatures to {n} °C',
+      'Health officials in {place} report {n} new cases of measles',
+    ],
+  },
+  {
+    name: 'Arts and culture',
+    weight: 186,
+    headlines: [
+      'The {place} film festival awards its top prize to a documentary about fishermen',
+      'A 14th-century manuscript is returned to a library in {place}',
+      'The novelist {person} wins a literary prize worth €{n},000',
+    ],
+  },
+  {
+    name: 'Science and technology',
+    weight: 182,
+    headlines: [
+      'Astronomers at {body} report a planet orbiting a star {n} light-years away',
+      'A rocket launched from {place} places {m} satellites in orbit',
+      'Researchers in {place} publish the genome of an extinct rhinoceros',
+    ],
+  },
 ];
 
 /** Invented names (with non-ASCII letters and abbreviations, as real copy has) that fill the templates. */
 export const NEWS_VOCABULARY = {
-  places: ['Valmora', 'Kestrel Bay', 'Ostrava Nova', 'São Tiago do Norte', 'Løkkeby', 'Port Ardent', 'Zhenbei', 'Qarun', 'Mérida Alta', 'Tarn-sur-Lys', 'New Halvard', 'Ekwé'],
-  people: ['Gen. Amara Voss', 'President Ilse Marquardt', 'J. R. Okafor', 'Prime Minister Teodor Baran', 'Dr. Nilufar Sadeq', 'Sen. Hollis Pike', 'Minister Zoë Lindqvist', 'Capt. Ren Aoki'],
-  bodies: ['the U.S. State Department', 'the U.N. Security Council', 'the Valmoran Armed Forces', 'the Central Bank of Kestrel Bay', 'the Supreme Court', 'the World Health Organization', 'the E.U. Commission'],
+  places: [
+    'Valmora',
+    'Kestrel Bay',
+    'Ostrava Nova',
+    'São Tiago do Norte',
+    'Løkkeby',
+    'Port Ardent',
+    'Zhenbei',
+    'Qarun',
+    'Mérida Alta',
+    'Tarn-sur-Lys',
+    'New Halvard',
+    'Ekwé',
+  ],
+  people: [
+    'Gen. Amara Voss',
+    'President Ilse Marquardt',
+    'J. R. Okafor',
+    'Prime Minister Teodor Baran',
+    'Dr. Nilufar Sadeq',
+    'Sen. Hollis Pike',
+    'Minister Zoë Lindqvist',
+    'Capt. Ren Aoki',
+  ],
+  bodies: [
+    'the U.S. State Department',
+    'the U.N. Security Council',
+    'the Valmoran Armed Forces',
+    'the Central Bank of Kestrel Bay',
+    'the Supreme Court',
+    'the World Health Organization',
+    'the E.U. Commission',
+  ],
   /** Running stories: a topic that many articles share. */
-  stories: ['Valmora–Qarun border conflict', 'Kestrel Bay debt crisis', 'Zhenbei earthquake', 'Port Ardent general election', 'Ostrava Nova protests', 'Ekwé cholera outbreak', 'Mérida Alta drought', 'New Halvard transit strike'],
+  stories: [
+    'Valmora–Qarun border conflict',
+    'Kestrel Bay debt crisis',
+    'Zhenbei earthquake',
+    'Port Ardent general election',
+    'Ostrava Nova protests',
+    'Ekwé cholera outbreak',
+    'Mérida Alta drought',
+    'New Halvard transit strike',
+  ],
 } as const;
 
 /**
@@ -195,8 +314,21 @@ export const ARTICLE_DEFAULTS: Omit<ArticleOptions, 'window'> = {
 /** A published article with only the fields a generator sets; the rest null or empty. */
 export function syntheticArticle(id: string, section: string | null, publishedAt: number, title = headline(id, section)): Article {
   return {
-    id, url: null, title, lead: null, body: null, section, tags: [], author: null,
-    publishedAt, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published', paywalled: false, language: null,
+    id,
+    url: null,
+    title,
+    lead: null,
+    body: null,
+    section,
+    tags: [],
+    author: null,
+    publishedAt,
+    updatedAt: null,
+    expiresAt: null,
+    embargoUntil: null,
+    status: 'published',
+    paywalled: false,
+    language: null,
   };
 }
 
@@ -237,29 +369,77 @@ type Fields<T extends StoredEvent['type']> = Omit<Of<T>, keyof EventBase | 'type
  * when absent), keys in the validator's order. `checkStoredEvent` proves a sample.
  */
 export const storedEvent = {
-  pageView: (b: EventBase, f: { articleId: string | null; page?: string | null; url?: string | null; referrer?: string | null }): Of<'page_view'> => {
-    const { receivedTs, ...base } = b;
-    return { type: 'page_view', ...base, articleId: f.articleId, page: f.page ?? null, url: f.url ?? null, referrer: f.referrer ?? null, receivedTs };
-  },
-  impression: (b: EventBase, f: Pick<Fields<'impression'>, 'recommId' | 'placement' | 'articleId' | 'items'> & Partial<Fields<'impression'>>): Of<'impression'> => {
+  pageView: (
+    b: EventBase,
+    f: { articleId: string | null; page?: string | null; url?: string | null; referrer?: string | null },
+  ): Of<'page_view'> => {
     const { receivedTs, ...base } = b;
     return {
-      type: 'impression', ...base, recommId: f.recommId, placement: f.placement, articleId: f.articleId, items: f.items,
-      experiment: f.experiment ?? null, phase: f.phase ?? null, arm: f.arm ?? null, hashVersion: f.hashVersion ?? null,
-      recommender: f.recommender ?? null, shadow: f.shadow ?? false, receivedTs,
+      type: 'page_view',
+      ...base,
+      articleId: f.articleId,
+      page: f.page ?? null,
+      url: f.url ?? null,
+      referrer: f.referrer ?? null,
+      receivedTs,
+    };
+  },
+  impression: (
+    b: EventBase,
+    f: Pick<Fields<'impression'>, 'recommId' | 'placement' | 'articleId' | 'items'> & Partial<Fields<'impression'>>,
+  ): Of<'impression'> => {
+    const { receivedTs, ...base } = b;
+    return {
+      type: 'impression',
+      ...base,
+      recommId: f.recommId,
+      placement: f.placement,
+      articleId: f.articleId,
+      items: f.items,
+      experiment: f.experiment ?? null,
+      phase: f.phase ?? null,
+      arm: f.arm ?? null,
+      hashVersion: f.hashVersion ?? null,
+      recommender: f.recommender ?? null,
+      shadow: f.shadow ?? false,
+      receivedTs,
     };
   },
   click: (b: EventBase, f: { recommId: string; articleId: string; position: number; placement?: string | null }): Of<'click'> => {
     const { receivedTs, ...base } = b;
-    return { type: 'click', ...base, recommId: f.recommId, articleId: f.articleId, position: f.position, placement: f.placement ?? null, receivedTs };
+    return {
+      type: 'click',
+      ...base,
+      recommId: f.recommId,
+      articleId: f.articleId,
+      position: f.position,
+      placement: f.placement ?? null,
+      receivedTs,
+    };
   },
   read: (b: EventBase, f: { articleId: string; dwellMs: number; scroll: number; recommId?: string | null }): Of<'read'> => {
     const { receivedTs, ...base } = b;
-    return { type: 'read', ...base, articleId: f.articleId, dwellMs: f.dwellMs, scroll: f.scroll, recommId: f.recommId ?? null, receivedTs };
+    return {
+      type: 'read',
+      ...base,
+      articleId: f.articleId,
+      dwellMs: f.dwellMs,
+      scroll: f.scroll,
+      recommId: f.recommId ?? null,
+      receivedTs,
+    };
   },
   subscribe: (b: EventBase, f: { plan: string; revenue: number; currency: string; articleId?: string | null }): Of<'subscribe'> => {
     const { receivedTs, ...base } = b;
-    return { type: 'subscribe', ...base, plan: f.plan, revenue: f.revenue, currency: f.currency, articleId: f.articleId ?? null, receivedTs };
+    return {
+      type: 'subscribe',
+      ...base,
+      plan: f.plan,
+      revenue: f.revenue,
+      currency: f.currency,
+      articleId: f.articleId ?? null,
+      receivedTs,
+    };
   },
 };
 
@@ -371,7 +551,10 @@ export class VisitStream {
     this.options = { ...VISIT_DEFAULTS, ...options };
     const ranked = [...articles].sort((a, b) => b.publishedAt - a.publishedAt || (a.id < b.id ? -1 : 1));
     this.pool = this.options.newest === null ? ranked : ranked.slice(0, this.options.newest);
-    this.drawArticle = weightedSampler(rng, this.pool.map((_, rank) => this.weightOf(rank)));
+    this.drawArticle = weightedSampler(
+      rng,
+      this.pool.map((_, rank) => this.weightOf(rank)),
+    );
   }
 
   /** A reader number with the activity skew (a few heavy readers, a long tail). */
@@ -403,8 +586,19 @@ export class VisitStream {
         l.push(i);
       }
     });
-    const sectionDraw = new Map([...bySection].map(([s, idx]) => [s, weightedSampler(rng, idx.map((i) => this.weightOf(i)))]));
-    const sectionOfDraw = weightedSampler(rng, sections.map((s) => bySection.get(s)!.reduce((x, i) => x + this.weightOf(i), 0)));
+    const sectionDraw = new Map(
+      [...bySection].map(([s, idx]) => [
+        s,
+        weightedSampler(
+          rng,
+          idx.map((i) => this.weightOf(i)),
+        ),
+      ]),
+    );
+    const sectionOfDraw = weightedSampler(
+      rng,
+      sections.map((s) => bySection.get(s)!.reduce((x, i) => x + this.weightOf(i), 0)),
+    );
     // Each reader's preferred section, by the sections' reading weight.
     const preferred: string[] = Array.from({ length: o.readers }, () => sections[sectionOfDraw()]!);
     const readersSeen = new Set<number>();
@@ -429,7 +623,8 @@ export class VisitStream {
       const sid = `ses-${r}-${session}`;
       const pref = preferred[r]!;
       let t = nowMs - o.windowMs + Math.floor(rng.next() * (o.windowMs - o.lastStartMarginMs));
-      let cur = rng.next() < o.firstInSection ? (published(t, sectionDraw.get(pref)!, bySection.get(pref)) ?? anyPublished(t)) : anyPublished(t);
+      let cur =
+        rng.next() < o.firstInSection ? (published(t, sectionDraw.get(pref)!, bySection.get(pref)) ?? anyPublished(t)) : anyPublished(t);
       const visits = 1 + Math.floor(-Math.log(1 - rng.next()) * o.visitsMean);
       const seen = new Set<number>();
       readersSeen.add(r);
@@ -449,7 +644,10 @@ export class VisitStream {
         const articleId = pool[cur]!.id;
         // The receive time is drawn last, after the event's own fields.
         const base = (dt: number) => ({ eventId: `ev-${++n}`, readerId: rid, sessionId: sid, clientTs: t + dt });
-        const received = (b: Omit<EventBase, 'receivedTs'>): EventBase => ({ ...b, receivedTs: Math.min(nowMs, receivedAfter(rng, b.clientTs)) });
+        const received = (b: Omit<EventBase, 'receivedTs'>): EventBase => ({
+          ...b,
+          receivedTs: Math.min(nowMs, receivedAfter(rng, b.clientTs)),
+        });
         if (v > 0 && rng.next() < o.clickShare) {
           const b = base(0);
           const position = 1 + rng.int(o.slots);
@@ -496,7 +694,11 @@ export interface TopicSessionOptions {
 }
 
 export const TOPIC_SESSION_DEFAULTS: Omit<TopicSessionOptions, 'window'> = {
-  readers: 3000, maxSessionsPerReader: 3, readerId: { prefix: 'u', width: 0 }, inTopic: 0.85, zipfS: 1,
+  readers: 3000,
+  maxSessionsPerReader: 3,
+  readerId: { prefix: 'u', width: 0 },
+  inTopic: 0.85,
+  zipfS: 1,
 };
 
 export interface TopicSession {
@@ -518,7 +720,11 @@ export interface TopicSession {
  * A read at t only picks articles published by t; sessions of fewer than 2 reads are dropped.
  * Sessions come out by start time (ties by session id).
  */
-export function topicSessions(rng: Rng, articles: readonly Article[], options: Partial<TopicSessionOptions> & Pick<TopicSessionOptions, 'window'>): TopicSession[] {
+export function topicSessions(
+  rng: Rng,
+  articles: readonly Article[],
+  options: Partial<TopicSessionOptions> & Pick<TopicSessionOptions, 'window'>,
+): TopicSession[] {
   const o = { ...TOPIC_SESSION_DEFAULTS, ...options };
   const topics = [...new Set(articles.map((a) => a.section))];
   // Per topic, its articles in Zipf rank order (rank 0 = the most read).
@@ -668,7 +874,13 @@ export class EventTraffic {
       const art = (k: number) => `art-${pad(day, 2)}-${pad(k % o.articlesPerDay, 3)}`;
       const a = rng.int(o.articlesPerDay);
       const eventId = syntheticEventId(o.idScheme, o.tag, n, clientTs);
-      const base: EventBase = { eventId, readerId: this.readerId(r), sessionId: `ses-${r}-${Math.floor(clientTs / o.sessionMs)}`, clientTs, receivedTs: receivedAfter(rng, clientTs) };
+      const base: EventBase = {
+        eventId,
+        readerId: this.readerId(r),
+        sessionId: `ses-${r}-${Math.floor(clientTs / o.sessionMs)}`,
+        clientTs,
+        receivedTs: receivedAfter(rng, clientTs),
+      };
       const u = rng.next();
       let e: StoredEvent;
       if (u < cut[0]!) {

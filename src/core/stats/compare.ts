@@ -51,7 +51,10 @@ export function compareArms(control: ArmStat, treatment: ArmStat, options: Compa
     const r = bayesianTest(control, treatment, bayes);
     return { estimate: r.estimate, se: r.se, df: null, ci: r.ci, pValue: null, chanceToWin: r.chanceToWin, risk: r.risk, error: r.error };
   }
-  const r = engine === 'sequential' ? sequentialTest(control, treatment, { alpha, sides, difference, nStar }) : welchTTest(control, treatment, { alpha, sides, difference });
+  const r =
+    engine === 'sequential'
+      ? sequentialTest(control, treatment, { alpha, sides, difference, nStar })
+      : welchTTest(control, treatment, { alpha, sides, difference });
   return { estimate: r.estimate, se: r.se, df: r.df, ci: r.ci, pValue: r.pValue, chanceToWin: null, risk: null, error: r.error };
 }
 

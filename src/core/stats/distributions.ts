@@ -20,11 +20,7 @@ const TINY = 1e-300;
  */
 function stirlingRemainder(x: number): number {
   const x2 = 1 / (x * x);
-  return (
-    (1 / 12 -
-      x2 * (1 / 360 - x2 * (1 / 1260 - x2 * (1 / 1680 - x2 * (1 / 1188 - x2 * (691 / 360360 - x2 / 156)))))) /
-    x
-  );
+  return (1 / 12 - x2 * (1 / 360 - x2 * (1 / 1260 - x2 * (1 / 1680 - x2 * (1 / 1188 - x2 * (691 / 360360 - x2 / 156)))))) / x;
 }
 
 /**
@@ -308,10 +304,10 @@ export function studentTQuantile(p: number, df: number): number {
   // Lower tail: the answer is negative.
   const z = normalQuantile(p);
   const z2 = z * z;
-  const g1 = (z2 + 1) * z / 4;
-  const g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
-  const g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
-  const g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
+  const g1 = ((z2 + 1) * z) / 4;
+  const g2 = (((5 * z2 + 16) * z2 + 3) * z) / 96;
+  const g3 = ((((3 * z2 + 19) * z2 + 17) * z2 - 15) * z) / 384;
+  const g4 = (((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z) / 92160;
   let x = z + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4;
   if (!(x < 0) || !Number.isFinite(x)) x = z < 0 ? z : -1;
   let lo = Number.NEGATIVE_INFINITY;

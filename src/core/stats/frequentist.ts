@@ -64,15 +64,36 @@ export function welchTTest(a: ArmStat, b: ArmStat, options: TestOptions = {}): F
   switch (sides) {
     case 'two': {
       const half = studentTQuantile(1 - alpha / 2, df) * m.se;
-      return { estimate: m.estimate, se: m.se, df, ci: [m.estimate - half, m.estimate + half], pValue: 2 * studentTSf(Math.abs(t), df), error: null };
+      return {
+        estimate: m.estimate,
+        se: m.se,
+        df,
+        ci: [m.estimate - half, m.estimate + half],
+        pValue: 2 * studentTSf(Math.abs(t), df),
+        error: null,
+      };
     }
     case 'greater': {
       const half = studentTQuantile(1 - alpha, df) * m.se;
-      return { estimate: m.estimate, se: m.se, df, ci: [m.estimate - half, Number.POSITIVE_INFINITY], pValue: studentTSf(t, df), error: null };
+      return {
+        estimate: m.estimate,
+        se: m.se,
+        df,
+        ci: [m.estimate - half, Number.POSITIVE_INFINITY],
+        pValue: studentTSf(t, df),
+        error: null,
+      };
     }
     case 'less': {
       const half = studentTQuantile(1 - alpha, df) * m.se;
-      return { estimate: m.estimate, se: m.se, df, ci: [Number.NEGATIVE_INFINITY, m.estimate + half], pValue: studentTCdf(t, df), error: null };
+      return {
+        estimate: m.estimate,
+        se: m.se,
+        df,
+        ci: [Number.NEGATIVE_INFINITY, m.estimate + half],
+        pValue: studentTCdf(t, df),
+        error: null,
+      };
     }
   }
 }

@@ -79,7 +79,8 @@ export function bonferroni(p: readonly number[]): number[] {
  * @example adjustPValues('holm', [0.025, 0.03]) // { adjusted: [0.05, 0.05], reject: [false, false] }
  */
 export function adjustPValues(method: AdjustMethod, p: readonly number[], alpha = 0.05): { adjusted: number[]; reject: boolean[] } {
-  const adjusted = method === 'holm' ? holm(p) : method === 'bh' ? benjaminiHochberg(p) : method === 'by' ? benjaminiYekutieli(p) : bonferroni(p);
+  const adjusted =
+    method === 'holm' ? holm(p) : method === 'bh' ? benjaminiHochberg(p) : method === 'by' ? benjaminiYekutieli(p) : bonferroni(p);
   return { adjusted, reject: adjusted.map((x) => x < alpha) };
 }
 

@@ -75,7 +75,10 @@ export interface ScalingFactorResult {
  */
 export function scalingFactor(setting: PowerSetting, mde: number, targetPower = 0.8): ScalingFactorResult {
   const power = (k: number) => powerAt(setting, mde, k);
-  const done = (k: number | null): ScalingFactorResult => ({ scalingFactor: k, additionalUnits: k === null ? null : k * setting.pairwiseN });
+  const done = (k: number | null): ScalingFactorResult => ({
+    scalingFactor: k,
+    additionalUnits: k === null ? null : k * setting.pairwiseN,
+  });
   if (!(setting.variance > 0)) return done(null);
   if (power(0) > targetPower) return done(0);
   let k = 1;

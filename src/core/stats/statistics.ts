@@ -294,7 +294,13 @@ export function addStats<S extends ArmStat>(a: S, b: S): S {
       }) as S;
     case 'cuped':
       if (y.kind !== 'cuped') break;
-      return cupedStat({ n: x.n + y.n, post: addMoment(x.post, y.post), pre: addMoment(x.pre, y.pre), sumPostPre: x.sumPostPre + y.sumPostPre, theta: null }) as S;
+      return cupedStat({
+        n: x.n + y.n,
+        post: addMoment(x.post, y.post),
+        pre: addMoment(x.pre, y.pre),
+        sumPostPre: x.sumPostPre + y.sumPostPre,
+        theta: null,
+      }) as S;
     case 'cuped_ratio':
       if (y.kind !== 'cuped_ratio') break;
       return cupedRatioStat({

@@ -25,7 +25,10 @@ const freshDb = () => `sqlite:${join(dir.path, `cli-${++n}.db`)}`;
 async function cli(...args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock: fixedClock(NOW), env: {} }), args);
+  const code = await runCli(
+    cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock: fixedClock(NOW), env: {} }),
+    args,
+  );
   return { code, out: out.join('\n'), err: err.join('\n'), errLines: err };
 }
 
@@ -82,7 +85,8 @@ describe('readnext import articles', () => {
     expect((await cli('import', 'articles', join(FIXTURES, 'feed.rss.xml'), '--rebase-dates', '--db', db)).code).toBe(0);
     const plain = freshDb();
     await cli('import', 'articles', join(FIXTURES, 'feed.rss.xml'), '--db', plain);
-    const times = async (url: string) => withDb(url, async (s) => (await s.listArticles({ limit: 10, offset: 0 })).map((a) => a.publishedAt));
+    const times = async (url: string) =>
+      withDb(url, async (s) => (await s.listArticles({ limit: 10, offset: 0 })).map((a) => a.publishedAt));
     const rebased = await times(db);
     const original = await times(plain);
     expect(rebased[0]).toBe(NOW);

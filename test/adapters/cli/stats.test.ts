@@ -45,7 +45,13 @@ function variantFromVector(name: string, s: any): { metric: string; variant: Rec
           sum_d: s.d_post.sum,
           sum_d2: s.d_post.sum_squares,
           sum_md: s.m_post_d_post_sum_of_products,
-          pre: { sum_m: s.m_pre.sum, sum_m2: s.m_pre.sum_squares, sum_d: s.d_pre.sum, sum_d2: s.d_pre.sum_squares, sum_md: s.m_pre_d_pre_sum_of_products },
+          pre: {
+            sum_m: s.m_pre.sum,
+            sum_m2: s.m_pre.sum_squares,
+            sum_d: s.d_pre.sum,
+            sum_d2: s.d_pre.sum_squares,
+            sum_md: s.m_pre_d_pre_sum_of_products,
+          },
           sum_m_mpre: s.m_post_m_pre_sum_of_products,
           sum_d_dpre: s.d_post_d_pre_sum_of_products,
           sum_m_dpre: s.m_post_d_pre_sum_of_products,
@@ -57,13 +63,26 @@ function variantFromVector(name: string, s: any): { metric: string; variant: Rec
   }
 }
 
-function variantFromRow(name: string, row: any, statisticType: string, metricType: string): { metric: string; variant: Record<string, unknown> } {
+function variantFromRow(
+  name: string,
+  row: any,
+  statisticType: string,
+  metricType: string,
+): { metric: string; variant: Record<string, unknown> } {
   const n = row.count;
   const binomial = metricType === 'binomial';
   if (statisticType === 'ratio') {
     return {
       metric: 'ratio',
-      variant: { name, n, sum_m: row.main_sum, sum_m2: row.main_sum_squares, sum_d: row.denominator_sum, sum_d2: row.denominator_sum_squares, sum_md: row.main_denominator_sum_product },
+      variant: {
+        name,
+        n,
+        sum_m: row.main_sum,
+        sum_m2: row.main_sum_squares,
+        sum_d: row.denominator_sum,
+        sum_d2: row.denominator_sum_squares,
+        sum_md: row.main_denominator_sum_product,
+      },
     };
   }
   const base = binomial ? { name, n, sum: row.main_sum } : { name, n, sum: row.main_sum, sum_squares: row.main_sum_squares };
@@ -96,7 +115,8 @@ const SIDES: Record<string, string> = { 'two-sided': 'two', greater: 'greater', 
 
 const testCases = cases.filter(
   (c) =>
-    (c.group === 'frequentist_fixed' || c.group === 'frequentist_sequential') ||
+    c.group === 'frequentist_fixed' ||
+    c.group === 'frequentist_sequential' ||
     (c.group === 'bayesian' && c.input?.control?.type && c.input.control.type !== 'quantile' && c.input.control.n > 0),
 );
 
@@ -170,14 +190,22 @@ describe('readnext stats replays the GrowthBook golden cases', () => {
   it('adjust: Holm, BH and the two-metric family', () => {
     const byId = (id: string) => cases.find((c) => c.id === id)!;
     const holm = byId('gb.multitest.holm_bonferroni');
-    expect(stats({ kind: 'adjust', method: 'holm', p_values: holm.input.p_values }).json.adjusted).toEqual(holm.expected_upstream.adjusted_in_input_order);
+    expect(stats({ kind: 'adjust', method: 'holm', p_values: holm.input.p_values }).json.adjusted).toEqual(
+      holm.expected_upstream.adjusted_in_input_order,
+    );
     const bh = byId('gb.multitest.benjamini_hochberg');
     stats({ kind: 'adjust', method: 'bh', p_values: bh.input.p_values }).json.adjusted.forEach((x: number, i: number) =>
       expect(x).toBeCloseTo(bh.expected_upstream.adjusted_in_input_order[i], 8),
     );
     const small = byId('gb.multitest.small_family');
-    expect(stats({ kind: 'adjust', method: 'holm', p_values: small.input.p_values }).json).toEqual({ adjusted: [0.05, 0.05], reject: [false, false] });
-    expect(stats({ kind: 'adjust', method: 'bh', p_values: small.input.p_values }).json).toEqual({ adjusted: [0.03, 0.03], reject: [true, true] });
+    expect(stats({ kind: 'adjust', method: 'holm', p_values: small.input.p_values }).json).toEqual({
+      adjusted: [0.05, 0.05],
+      reject: [false, false],
+    });
+    expect(stats({ kind: 'adjust', method: 'bh', p_values: small.input.p_values }).json).toEqual({
+      adjusted: [0.03, 0.03],
+      reject: [true, true],
+    });
   });
 });
 
@@ -199,10 +227,12 @@ describe('readnext stats output format', () => {
   });
 
   it('writes open one-sided bounds as "Infinity" / "-Infinity"', () => {
-    const greater = stats({ kind: 'compare', metric: 'mean', engine: 'frequentist', sides: 'greater', variants: arms.slice(0, 2) }).json.comparisons[0];
+    const greater = stats({ kind: 'compare', metric: 'mean', engine: 'frequentist', sides: 'greater', variants: arms.slice(0, 2) }).json
+      .comparisons[0];
     expect(greater.ci[1]).toBe('Infinity');
     expect(typeof greater.ci[0]).toBe('number');
-    const less = stats({ kind: 'compare', metric: 'mean', engine: 'sequential', sides: 'less', variants: arms.slice(0, 2) }).json.comparisons[0];
+    const less = stats({ kind: 'compare', metric: 'mean', engine: 'sequential', sides: 'less', variants: arms.slice(0, 2) }).json
+      .comparisons[0];
     expect(less.ci[0]).toBe('-Infinity');
     expect(less.df).toBeNull();
     // gb.seq.one_sided_less.mean.relative: the bisection p-value clamps at 0.4999.
@@ -210,13 +240,30 @@ describe('readnext stats output format', () => {
   });
 
   it('gives the Bayesian fields and nulls the frequentist ones', () => {
-    const c = stats({ kind: 'compare', metric: 'proportion', engine: 'bayesian', variants: [{ name: 'control', n: 100, sum: 49 }, { name: 'b', n: 100, sum: 51, sum_squares: 51 }] }).json.comparisons[0];
+    const c = stats({
+      kind: 'compare',
+      metric: 'proportion',
+      engine: 'bayesian',
+      variants: [
+        { name: 'control', n: 100, sum: 49 },
+        { name: 'b', n: 100, sum: 51, sum_squares: 51 },
+      ],
+    }).json.comparisons[0];
     expect(c.p_value).toBeNull();
     expect(c.df).toBeNull();
     expect(c.chance_to_win).toBeCloseTo(0.6091813095808981, 12);
     expect(c.risk[0]).toBeCloseTo(0.0813958491551631, 12);
     // inverse flips chance to win and swaps the risks
-    const inv = stats({ kind: 'compare', metric: 'proportion', engine: 'bayesian', inverse: true, variants: [{ name: 'control', n: 100, sum: 49 }, { name: 'b', n: 100, sum: 51 }] }).json.comparisons[0];
+    const inv = stats({
+      kind: 'compare',
+      metric: 'proportion',
+      engine: 'bayesian',
+      inverse: true,
+      variants: [
+        { name: 'control', n: 100, sum: 49 },
+        { name: 'b', n: 100, sum: 51 },
+      ],
+    }).json.comparisons[0];
     expect(inv.chance_to_win).toBeCloseTo(1 - 0.6091813095808981, 12);
     expect(inv.risk).toEqual([c.risk[1], c.risk[0]]);
   });
@@ -254,8 +301,30 @@ describe('readnext stats rejects an invalid document with exit 2 and one line na
     ['n as a string', two([{ ...ok, n: '10' }, b({})]), 'readnext: variants[0].n must be a positive integer'],
     ['missing sum_squares', two([ok, { name: 'b', n: 10, sum: 6 }]), 'readnext: variants[1].sum_squares must be a finite number'],
     ['negative sum_squares', two([ok, b({ sum_squares: -1 })]), 'readnext: variants[1].sum_squares must be a non-negative number'],
-    ['proportion sum above n', { kind: 'compare', metric: 'proportion', variants: [{ name: 'a', n: 10, sum: 3 }, { name: 'b', n: 10, sum: 11 }] }, 'readnext: variants[1].sum must be an integer between 0 and n (10)'],
-    ['ratio without sum_md', { kind: 'compare', metric: 'ratio', variants: [{ name: 'a', n: 10, sum_m: 1, sum_m2: 1, sum_d: 2, sum_d2: 4, sum_md: 2 }, { name: 'b', n: 10, sum_m: 1, sum_m2: 1, sum_d: 2, sum_d2: 4 }] }, 'readnext: variants[1].sum_md must be a finite number'],
+    [
+      'proportion sum above n',
+      {
+        kind: 'compare',
+        metric: 'proportion',
+        variants: [
+          { name: 'a', n: 10, sum: 3 },
+          { name: 'b', n: 10, sum: 11 },
+        ],
+      },
+      'readnext: variants[1].sum must be an integer between 0 and n (10)',
+    ],
+    [
+      'ratio without sum_md',
+      {
+        kind: 'compare',
+        metric: 'ratio',
+        variants: [
+          { name: 'a', n: 10, sum_m: 1, sum_m2: 1, sum_d: 2, sum_d2: 4, sum_md: 2 },
+          { name: 'b', n: 10, sum_m: 1, sum_m2: 1, sum_d: 2, sum_d2: 4 },
+        ],
+      },
+      'readnext: variants[1].sum_md must be a finite number',
+    ],
     ['one variant', two([ok]), 'readnext: variants must list the control and at least one other variant'],
     ['variants not an array', two({} as unknown as unknown[]), 'readnext: variants must be an array'],
     ['a variant not an object', two([ok, 7]), 'readnext: variants[1] must be an object'],
@@ -267,18 +336,54 @@ describe('readnext stats rejects an invalid document with exit 2 and one line na
     ['unknown difference', two([ok, b({})], { difference: 'ratio' }), 'readnext: difference must be one of "absolute", "relative"'],
     ['unknown sides', two([ok, b({})], { sides: 'both' }), 'readnext: sides must be one of "two", "greater", "less"'],
     ['alpha out of range', two([ok, b({})], { alpha: 1.5 }), 'readnext: alpha must be a number between 0 and 1 (exclusive)'],
-    ['one-sided sequential alpha ≥ 0.5', two([ok, b({})], { engine: 'sequential', sides: 'greater', alpha: 0.5 }), 'readnext: alpha must be below 0.5 for a one-sided sequential test'],
+    [
+      'one-sided sequential alpha ≥ 0.5',
+      two([ok, b({})], { engine: 'sequential', sides: 'greater', alpha: 0.5 }),
+      'readnext: alpha must be below 0.5 for a one-sided sequential test',
+    ],
     ['n_star not positive', two([ok, b({})], { n_star: 0 }), 'readnext: n_star must be a positive number'],
-    ['prior variance not positive', two([ok, b({})], { engine: 'bayesian', prior: { mean: 0, variance: 0 } }), 'readnext: prior.variance must be a positive number'],
-    ['prior without mean', two([ok, b({})], { engine: 'bayesian', prior: { variance: 1 } }), 'readnext: prior.mean must be a finite number'],
+    [
+      'prior variance not positive',
+      two([ok, b({})], { engine: 'bayesian', prior: { mean: 0, variance: 0 } }),
+      'readnext: prior.variance must be a positive number',
+    ],
+    [
+      'prior without mean',
+      two([ok, b({})], { engine: 'bayesian', prior: { variance: 1 } }),
+      'readnext: prior.mean must be a finite number',
+    ],
     ['inverse not boolean', two([ok, b({})], { inverse: 'yes' }), 'readnext: inverse must be true or false'],
-    ['CUPED on the control only', two([cuped('control', { sum: 1, sum_squares: 1 }), cuped('b')]), 'readnext: variants[1].pre is required: variants[0] has pre-period statistics (CUPED)'],
-    ['CUPED on a treatment only', two([cuped('control'), cuped('b', { sum: 1, sum_squares: 1 })]), 'readnext: variants[1].pre is not allowed: variants[0] has no pre-period statistics'],
-    ['CUPED without sum_post_pre', two([cuped('control', { sum: 1, sum_squares: 1 }), { ...cuped('b'), pre: { sum: 1, sum_squares: 1 } }]), 'readnext: variants[1].sum_post_pre must be a finite number'],
-    ['srm with a negative count', { kind: 'srm', observed: [10, -1], weights: [0.5, 0.5] }, 'readnext: observed[1] must be a non-negative integer'],
+    [
+      'CUPED on the control only',
+      two([cuped('control', { sum: 1, sum_squares: 1 }), cuped('b')]),
+      'readnext: variants[1].pre is required: variants[0] has pre-period statistics (CUPED)',
+    ],
+    [
+      'CUPED on a treatment only',
+      two([cuped('control'), cuped('b', { sum: 1, sum_squares: 1 })]),
+      'readnext: variants[1].pre is not allowed: variants[0] has no pre-period statistics',
+    ],
+    [
+      'CUPED without sum_post_pre',
+      two([cuped('control', { sum: 1, sum_squares: 1 }), { ...cuped('b'), pre: { sum: 1, sum_squares: 1 } }]),
+      'readnext: variants[1].sum_post_pre must be a finite number',
+    ],
+    [
+      'srm with a negative count',
+      { kind: 'srm', observed: [10, -1], weights: [0.5, 0.5] },
+      'readnext: observed[1] must be a non-negative integer',
+    ],
     ['srm without weights', { kind: 'srm', observed: [10, 12] }, 'readnext: weights must be an array'],
-    ['adjust with p > 1', { kind: 'adjust', method: 'holm', p_values: [0.2, 1.2] }, 'readnext: p_values[1] must be a number between 0 and 1'],
-    ['adjust with an unknown method', { kind: 'adjust', method: 'sidak', p_values: [0.2] }, 'readnext: method must be one of "holm", "bh", "bonferroni", "by"'],
+    [
+      'adjust with p > 1',
+      { kind: 'adjust', method: 'holm', p_values: [0.2, 1.2] },
+      'readnext: p_values[1] must be a number between 0 and 1',
+    ],
+    [
+      'adjust with an unknown method',
+      { kind: 'adjust', method: 'sidak', p_values: [0.2] },
+      'readnext: method must be one of "holm", "bh", "bonferroni", "by"',
+    ],
   ] as const)('%s', (_name, doc, message) => {
     const r = stats(doc);
     expect(r.code).toBe(2);
@@ -296,7 +401,11 @@ describe('registerStats wires `readnext stats --input`', () => {
     const out: string[] = [];
     const failures: [number, string][] = [];
     const program = new Command('readnext').exitOverride();
-    registerStats(program, { ...(readInput ? { readInput } : {}), out: (l) => out.push(l), fail: (code, line) => failures.push([code, line]) });
+    registerStats(program, {
+      ...(readInput ? { readInput } : {}),
+      out: (l) => out.push(l),
+      fail: (code, line) => failures.push([code, line]),
+    });
     await program.parseAsync(args, { from: 'user' });
     return { out, failures };
   }

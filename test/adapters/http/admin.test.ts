@@ -9,7 +9,13 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const article = (id: string, over: Record<string, unknown> = {}) => ({
-  id, title: `Title ${id}`, url: `https://news.example/${id}`, section: 'world', tags: ['x'], publishedAt: '2026-03-01T10:00:00Z', ...over,
+  id,
+  title: `Title ${id}`,
+  url: `https://news.example/${id}`,
+  section: 'world',
+  tags: ['x'],
+  publishedAt: '2026-03-01T10:00:00Z',
+  ...over,
 });
 
 describe('health and documentation', () => {
@@ -54,7 +60,12 @@ describe('admin API', () => {
   });
 
   it('upserts, reads, lists, unpublishes and deletes articles', async () => {
-    const up = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles: [article('a1'), article('a2', { publishedAt: '2026-03-01T11:00:00+01:00' })] } });
+    const up = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/articles',
+      headers: admin,
+      payload: { articles: [article('a1'), article('a2', { publishedAt: '2026-03-01T11:00:00+01:00' })] },
+    });
     expect(up.statusCode).toBe(200);
     expect(up.json()).toEqual({ inserted: 2, updated: 0 });
     const again = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles: [article('a1')] } });
@@ -63,7 +74,12 @@ describe('admin API', () => {
     const one = await t.app.inject({ method: 'GET', url: '/v1/admin/articles/a2', headers: admin });
     expect(one.json()).toMatchObject({ id: 'a2', publishedAt: '2026-03-01T10:00:00.000Z', status: 'published', paywalled: false });
 
-    const put = await t.app.inject({ method: 'PUT', url: '/v1/admin/articles/a3', headers: admin, payload: { title: 'Third', publishedAt: '2026-03-01T12:00:00Z', paywalled: true } });
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/articles/a3',
+      headers: admin,
+      payload: { title: 'Third', publishedAt: '2026-03-01T12:00:00Z', paywalled: true },
+    });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toMatchObject({ inserted: 1, article: { id: 'a3', paywalled: true } });
 
@@ -83,15 +99,30 @@ describe('admin API', () => {
   });
 
   it('rejects bad articles naming the field', async () => {
-    const bad = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles: [article('ok'), article('b', { publishedAt: '2026-03-01 10:00' })] } });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/articles',
+      headers: admin,
+      payload: { articles: [article('ok'), article('b', { publishedAt: '2026-03-01 10:00' })] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error).toMatchObject({ code: 'invalid_field', field: 'articles/1/publishedAt' });
-    const unknown = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles: [article('c', { headline: 'x' })] } });
+    const unknown = await t.app.inject({
+      method: 'POST',
+      url: '/v1/admin/articles',
+      headers: admin,
+      payload: { articles: [article('c', { headline: 'x' })] },
+    });
     expect(unknown.json().error).toMatchObject({ code: 'unknown_field', field: 'articles/0/headline' });
     const { title: _t, ...untitled } = article('d');
     const missing = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles: [untitled] } });
     expect(missing.json().error).toMatchObject({ code: 'missing_field', field: 'articles/0/title' });
-    const unknownPut = await t.app.inject({ method: 'PUT', url: '/v1/admin/articles/e', headers: admin, payload: article('e', { headline: 'x' }) });
+    const unknownPut = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/articles/e',
+      headers: admin,
+      payload: article('e', { headline: 'x' }),
+    });
     expect(unknownPut.json().error).toMatchObject({ code: 'unknown_field', field: 'headline' });
     const mismatch = await t.app.inject({ method: 'PUT', url: '/v1/admin/articles/x', headers: admin, payload: article('y') });
     expect(mismatch.json().error).toMatchObject({ code: 'invalid_field', field: 'id' });
@@ -105,9 +136,23 @@ describe('admin API', () => {
   it('shows serve and exposure records written through the record writer', async () => {
     const w = t.services.recordWriter;
     w.serve({
-      recommId: 'rc-9', placement: 'read-next', experiment: 'exp', phase: 1, arm: 'b', hashVersion: 2, recommenderKind: 'popular',
-      recommenderVersion: '1', shadow: false, readerId: 'r', sessionId: 's', articleId: 'a', latencyMs: 0.8, fallback: false, fault: false,
-      slate: [{ articleId: 'a2', position: 1, score: 1, reason: 'popular' }], servedTs: T0,
+      recommId: 'rc-9',
+      placement: 'read-next',
+      experiment: 'exp',
+      phase: 1,
+      arm: 'b',
+      hashVersion: 2,
+      recommenderKind: 'popular',
+      recommenderVersion: '1',
+      shadow: false,
+      readerId: 'r',
+      sessionId: 's',
+      articleId: 'a',
+      latencyMs: 0.8,
+      fallback: false,
+      fault: false,
+      slate: [{ articleId: 'a2', position: 1, score: 1, reason: 'popular' }],
+      servedTs: T0,
     });
     w.exposure({ experiment: 'exp', phase: 1, arm: 'b', readerId: 'r', hashVersion: 2, exposedTs: T0 });
     const serves = await t.app.inject({ method: 'GET', url: '/v1/admin/serves?recommId=rc-9', headers: admin });

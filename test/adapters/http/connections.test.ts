@@ -87,34 +87,57 @@ function responses(raw: string): { status: number; headers: string; body: unknow
 }
 
 describe('slow and stalled clients are cut off', () => {
-  it('a body shorter than its Content-Length: 408 request_timeout, then the connection is closed', async () => {
-    const head = `POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
-    const r = await exchange([head + '{"events":'], CUT_OFF_BOUND_MS);
-    expect(r.closed).toBe(true);
-    expect(r.elapsedMs).toBeGreaterThanOrEqual(TIMEOUTS.requestMs - 50);
-    const [res] = responses(r.received);
-    expect(res).toMatchObject({ status: 408, body: { error: { code: 'request_timeout', field: null } } });
-    expect(res!.headers).toMatch(/connection: close/i);
-  }, 3 * CUT_OFF_BOUND_MS);
+  it(
+    'a body shorter than its Content-Length: 408 request_timeout, then the connection is closed',
+    async () => {
+      const head = `POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+      const r = await exchange([head + '{"events":'], CUT_OFF_BOUND_MS);
+      expect(r.closed).toBe(true);
+      expect(r.elapsedMs).toBeGreaterThanOrEqual(TIMEOUTS.requestMs - 50);
+      const [res] = responses(r.received);
+      expect(res).toMatchObject({ status: 408, body: { error: { code: 'request_timeout', field: null } } });
+      expect(res!.headers).toMatch(/connection: close/i);
+    },
+    3 * CUT_OFF_BOUND_MS,
+  );
 
-  it('headers that never end: 408 after the headers timeout', async () => {
-    const r = await exchange(['GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n'], CUT_OFF_BOUND_MS, 100);
-    expect(r.closed).toBe(true);
-    expect(r.elapsedMs).toBeGreaterThanOrEqual(TIMEOUTS.headersMs - 50);
-    expect(responses(r.received)[0]).toMatchObject({ status: 408, body: { error: { code: 'request_timeout' } } });
-  }, 3 * CUT_OFF_BOUND_MS);
+  it(
+    'headers that never end: 408 after the headers timeout',
+    async () => {
+      const r = await exchange(['GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n'], CUT_OFF_BOUND_MS, 100);
+      expect(r.closed).toBe(true);
+      expect(r.elapsedMs).toBeGreaterThanOrEqual(TIMEOUTS.headersMs - 50);
+      expect(responses(r.received)[0]).toMatchObject({ status: 408, body: { error: { code: 'request_timeout' } } });
+    },
+    3 * CUT_OFF_BOUND_MS,
+  );
 
-  it('a request computed for longer than the request timeout is answered', async () => {
-    const r = await exchange(['GET /test/slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], SLOW_MS + CUT_OFF_BOUND_MS);
-    expect(responses(r.received)).toMatchObject([{ status: 200, body: { done: true } }]);
-  }, 3 * (SLOW_MS + CUT_OFF_BOUND_MS));
+  it(
+    'a request computed for longer than the request timeout is answered',
+    async () => {
+      const r = await exchange(['GET /test/slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], SLOW_MS + CUT_OFF_BOUND_MS);
+      expect(responses(r.received)).toMatchObject([{ status: 200, body: { done: true } }]);
+    },
+    3 * (SLOW_MS + CUT_OFF_BOUND_MS),
+  );
 
-  it('a keep-alive connection idle for longer than the request timeout still serves its next request', async () => {
-    const body = JSON.stringify({ events: [read()] });
-    const post = `POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-    const r = await exchange([post, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'], 3 * CUT_OFF_BOUND_MS, 2 * TIMEOUTS.requestMs);
-    expect(responses(r.received)).toMatchObject([{ status: 200, body: { accepted: 1 } }, { status: 200, body: { status: 'ok' } }]);
-  }, 6 * CUT_OFF_BOUND_MS);
+  it(
+    'a keep-alive connection idle for longer than the request timeout still serves its next request',
+    async () => {
+      const body = JSON.stringify({ events: [read()] });
+      const post = `POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+      const r = await exchange(
+        [post, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+        3 * CUT_OFF_BOUND_MS,
+        2 * TIMEOUTS.requestMs,
+      );
+      expect(responses(r.received)).toMatchObject([
+        { status: 200, body: { accepted: 1 } },
+        { status: 200, body: { status: 'ok' } },
+      ]);
+    },
+    6 * CUT_OFF_BOUND_MS,
+  );
 });
 
 describe("the HTTP parser's errors in the one error shape", () => {

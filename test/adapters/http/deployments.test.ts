@@ -12,15 +12,26 @@ import { click, read, T0 } from '../../helpers/events.js';
 let t: TestApp;
 const HOUR = 3_600_000;
 
-const article = (id: string, section: string, hoursAgo: number) => ({ id, title: `Title ${id}`, url: `https://news.example/${id}`, section, publishedAt: new Date(T0 - hoursAgo * HOUR).toISOString() });
+const article = (id: string, section: string, hoursAgo: number) => ({
+  id,
+  title: `Title ${id}`,
+  url: `https://news.example/${id}`,
+  section,
+  publishedAt: new Date(T0 - hoursAgo * HOUR).toISOString(),
+});
 
 beforeAll(async () => {
   t = await testApp();
   // Newest first: c1, w1, s1, w2, w3, w4, s2, c2.
   const articles = [
-    article('w1', 'world', 1), article('w2', 'world', 2), article('w3', 'world', 3), article('w4', 'world', 4),
-    article('s1', 'sport', 1.5), article('s2', 'sport', 5),
-    article('c1', 'culture', 0.5), article('c2', 'culture', 6),
+    article('w1', 'world', 1),
+    article('w2', 'world', 2),
+    article('w3', 'world', 3),
+    article('w4', 'world', 4),
+    article('s1', 'sport', 1.5),
+    article('s2', 'sport', 5),
+    article('c1', 'culture', 0.5),
+    article('c2', 'culture', 6),
   ];
   const res = await t.app.inject({ method: 'POST', url: '/v1/admin/articles', headers: admin, payload: { articles } });
   expect(res.statusCode).toBe(200);
@@ -53,9 +64,14 @@ const rec = async (qs: string): Promise<Rec> => {
   expect(res.statusCode, res.body).toBe(200);
   return res.json();
 };
-const ids = (r: { items: { articleId: string }[] } | { slate: { articleId: string }[] }) => ('items' in r ? r.items : r.slate).map((i) => i.articleId);
-const adminCall = (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-  t.app.inject({ method, url, headers: { ...admin, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
+const ids = (r: { items: { articleId: string }[] } | { slate: { articleId: string }[] }) =>
+  ('items' in r ? r.items : r.slate).map((i) => i.articleId);
+const adminCall = (
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) => t.app.inject({ method, url, headers: { ...admin, ...headers }, ...(payload === undefined ? {} : { payload: payload as object }) });
 const serves = async (recommId: string): Promise<Serve[]> => (await adminCall('GET', `/v1/admin/serves?recommId=${recommId}`)).json().items;
 /** Polls until the live and every shadow record of a response are stored (shadows run after the response, in setImmediate). */
 async function servesOf(recommId: string, count: number): Promise<Serve[]> {
@@ -77,7 +93,10 @@ describe('live changes are hot', () => {
   it('POST /deployments/:p/live changes the recommender of the very next request, without restart', async () => {
     await placement('hot', { live: { kind: 'latest', version: '1' } });
     expect((await rec('placement=hot&article=w1')).recommender).toEqual({ kind: 'latest', version: '1' });
-    const res = await adminCall('POST', '/v1/admin/deployments/hot/live', { recommender: { kind: 'popular', version: '2' }, reason: 'popularity is back' });
+    const res = await adminCall('POST', '/v1/admin/deployments/hot/live', {
+      recommender: { kind: 'popular', version: '2' },
+      reason: 'popularity is back',
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ name: 'hot', revision: 2, live: { kind: 'popular', version: '2' } });
     expect((await rec('placement=hot&article=w1')).recommender).toEqual({ kind: 'popular', version: '2' });
@@ -90,7 +109,7 @@ describe('shadows', () => {
   const config = { live: { kind: 'latest', version: '1', params: { sameSection: true } }, fallbacks: [] };
   const shadow = { kind: 'latest', version: 'all' };
 
-  it('a shadow\'s slate is recorded for the same recommId and never reaches the response', async () => {
+  it("a shadow's slate is recorded for the same recommId and never reaches the response", async () => {
     await placement('shadowed', config);
     const add = await adminCall('POST', '/v1/admin/deployments/shadowed/shadows', { recommender: shadow });
     expect(add.statusCode).toBe(200);
@@ -108,7 +127,14 @@ describe('shadows', () => {
     const sh = rows.find((s) => s.shadow)!;
     expect(live).toMatchObject({ recommenderKind: 'latest', recommenderVersion: '1' });
     expect(ids(live)).toEqual(ids(body));
-    expect(sh).toMatchObject({ recommId: body.recommId, shadow: true, recommenderKind: 'latest', recommenderVersion: 'all', arm: null, experiment: null });
+    expect(sh).toMatchObject({
+      recommId: body.recommId,
+      shadow: true,
+      recommenderKind: 'latest',
+      recommenderVersion: 'all',
+      arm: null,
+      experiment: null,
+    });
     expect(ids(sh)).toEqual(['c1', 's1', 'w2']);
 
     // Removing the shadow stops the shadow records.
@@ -138,7 +164,15 @@ describe('shadows', () => {
     expect(res.statusCode).toBe(200);
     const report = res.json();
     expect(report.placement).toBe('reported');
-    expect(report.live).toEqual([{ kind: 'latest', version: '1', responses: 1, errorRate: 0, latencyMs: { mean: expect.any(Number), p50: expect.any(Number), p99: expect.any(Number) } }]);
+    expect(report.live).toEqual([
+      {
+        kind: 'latest',
+        version: '1',
+        responses: 1,
+        errorRate: 0,
+        latencyMs: { mean: expect.any(Number), p50: expect.any(Number), p99: expect.any(Number) },
+      },
+    ]);
     expect(report.shadows).toHaveLength(1);
     const s = report.shadows[0];
     expect(s.shadow).toMatchObject({ kind: 'latest', version: 'all', responses: 1, errorRate: 0 });
@@ -169,17 +203,38 @@ describe('an A/B experiment from draft to stop', () => {
   const readers = Array.from({ length: 40 }, (_, i) => `ab-r${i}`);
   const first = new Map<string, string>();
   const q = (reader: string) => `placement=${P}&article=w1&k=3&reader=${reader}&session=${reader}-s`;
-  const exposures = async () => (await adminCall('GET', `/v1/admin/exposures?experiment=${ID}`)).json().items as { readerId: string; arm: string; phase: number; hashVersion: number; exposedAt: string }[];
+  const exposures = async () =>
+    (await adminCall('GET', `/v1/admin/exposures?experiment=${ID}`)).json().items as {
+      readerId: string;
+      arm: string;
+      phase: number;
+      hashVersion: number;
+      exposedAt: string;
+    }[];
 
   beforeAll(async () => placement(P, { live: { kind: 'latest', version: '1' } }));
 
   it('1. create: 201, a draft that serves nobody yet', async () => {
     const res = await adminCall('POST', '/v1/admin/experiments', {
-      id: ID, placement: P, layer: 'ab', reason: 'does a widget beat no widget?',
-      arms: [{ name: 'control', recommender: { kind: 'none', version: '1' }, weight: 0.5 }, { name: 'treatment', recommender: { kind: 'latest', version: 'ab' }, weight: 0.5 }],
+      id: ID,
+      placement: P,
+      layer: 'ab',
+      reason: 'does a widget beat no widget?',
+      arms: [
+        { name: 'control', recommender: { kind: 'none', version: '1' }, weight: 0.5 },
+        { name: 'treatment', recommender: { kind: 'latest', version: 'ab' }, weight: 0.5 },
+      ],
     });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ id: ID, status: 'draft', phase: 0, hashVersion: 2, layer: 'ab', createdAt: new Date(T0).toISOString(), startedAt: null });
+    expect(res.json()).toMatchObject({
+      id: ID,
+      status: 'draft',
+      phase: 0,
+      hashVersion: 2,
+      layer: 'ab',
+      createdAt: new Date(T0).toISOString(),
+      startedAt: null,
+    });
     expect((await rec(q('ab-r0'))).experiment).toBeNull();
     expect(await exposures()).toEqual([]);
   });
@@ -187,7 +242,12 @@ describe('an A/B experiment from draft to stop', () => {
   it('2. start: readers get experiment, phase 1, a sticky arm and hash v2; one exposure per reader', async () => {
     const res = await adminCall('POST', `/v1/admin/experiments/${ID}/start`, { reason: 'go' }, { 'x-readnext-actor': 'erin' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'running', phase: 1, startedAt: new Date(T0).toISOString(), phases: [{ phase: 1, weights: [0.5, 0.5], coverage: 1, reRandomised: false }] });
+    expect(res.json()).toMatchObject({
+      status: 'running',
+      phase: 1,
+      startedAt: new Date(T0).toISOString(),
+      phases: [{ phase: 1, weights: [0.5, 0.5], coverage: 1, reRandomised: false }],
+    });
     for (const r of readers) {
       const a = await rec(q(r));
       const b = await rec(q(r));
@@ -207,13 +267,29 @@ describe('an A/B experiment from draft to stop', () => {
     const reader = readers.find((r) => first.get(r) === 'control')!;
     const body = await rec(q(reader));
     expect(body.items).toEqual([]);
-    expect(await serves(body.recommId)).toEqual([expect.objectContaining({ experiment: ID, phase: 1, arm: 'control', hashVersion: 2, recommenderKind: 'none', shadow: false, slate: [] })]);
+    expect(await serves(body.recommId)).toEqual([
+      expect.objectContaining({
+        experiment: ID,
+        phase: 1,
+        arm: 'control',
+        hashVersion: 2,
+        recommenderKind: 'none',
+        shadow: false,
+        slate: [],
+      }),
+    ]);
     expect((await exposures()).filter((e) => e.readerId === reader)).toHaveLength(1);
   });
 
   it('4. anonymous and opted-out readers are served live, never assigned', async () => {
     const anon = await rec(`placement=${P}&article=w1`);
-    expect(anon).toMatchObject({ experiment: null, phase: null, arm: null, hashVersion: null, recommender: { kind: 'latest', version: '1' } });
+    expect(anon).toMatchObject({
+      experiment: null,
+      phase: null,
+      arm: null,
+      hashVersion: null,
+      recommender: { kind: 'latest', version: '1' },
+    });
     const out = await rec(`${q('ab-optout')}&optout=1`);
     expect(out.experiment).toBeNull();
     expect((await exposures()).some((e) => e.readerId === 'ab-optout')).toBe(false);
@@ -265,7 +341,11 @@ describe('an A/B experiment from draft to stop', () => {
       expect(again.statusCode, action).toBe(409);
       expect(again.json().error.code, action).toBe('invalid_state');
     }
-    const audit = (await adminCall('GET', `/v1/admin/audit?target=experiment:${ID}`)).json().items as { action: string; actor: string; reason: string | null }[];
+    const audit = (await adminCall('GET', `/v1/admin/audit?target=experiment:${ID}`)).json().items as {
+      action: string;
+      actor: string;
+      reason: string | null;
+    }[];
     expect(audit.map((a) => a.action)).toEqual(['stop', 'new phase 3', 'new phase 2', 'start', 'create']);
     expect(audit.find((a) => a.action === 'start')).toMatchObject({ actor: 'erin', reason: 'go' });
     expect(audit.find((a) => a.action === 'new phase 2')).toMatchObject({ actor: 'admin-api', reason: 'ramp up' });
@@ -280,8 +360,14 @@ describe('an interleaving experiment', () => {
   it('items carry their team; clicks give a per-reader preference with a sign test', async () => {
     await placement(P, { live: { kind: 'latest', version: '1' }, fallbacks: [] });
     const created = await adminCall('POST', '/v1/admin/experiments', {
-      id: ID, placement: P, kind: 'interleaving', layer: 'il',
-      arms: [{ name: 'section', recommender: { kind: 'latest', version: 's', params: { sameSection: true } } }, { name: 'global', recommender: { kind: 'latest', version: 'g' } }],
+      id: ID,
+      placement: P,
+      kind: 'interleaving',
+      layer: 'il',
+      arms: [
+        { name: 'section', recommender: { kind: 'latest', version: 's', params: { sameSection: true } } },
+        { name: 'global', recommender: { kind: 'latest', version: 'g' } },
+      ],
     });
     expect(created.statusCode).toBe(201);
     expect((await adminCall('POST', `/v1/admin/experiments/${ID}/start`)).statusCode).toBe(200);
@@ -301,14 +387,32 @@ describe('an interleaving experiment', () => {
       const [row] = await servesOf(body.recommId, 1);
       expect(row!.slate.map((s) => s.team)).toEqual(body.items.map((x) => x.team));
       const pick = body.items.find((x) => x.team === (i < 9 ? 'section' : 'global'))!;
-      clicks.push(click(T0 + 1_000, { readerId: reader, sessionId: `${reader}-s`, recommId: body.recommId, placement: P, articleId: pick.articleId, position: pick.position }));
+      clicks.push(
+        click(T0 + 1_000, {
+          readerId: reader,
+          sessionId: `${reader}-s`,
+          recommId: body.recommId,
+          placement: P,
+          articleId: pick.articleId,
+          position: pick.position,
+        }),
+      );
     }
     await postEvents(clicks);
 
     const res = await adminCall('GET', `/v1/admin/experiments/${ID}/interleaving`);
     expect(res.statusCode).toBe(200);
     const out = res.json();
-    expect(out).toMatchObject({ experiment: ID, phase: 1, teams, readersPreferringA: 9, readersPreferringB: 1, readersTied: 0, clicksA: 9, clicksB: 1 });
+    expect(out).toMatchObject({
+      experiment: ID,
+      phase: 1,
+      teams,
+      readersPreferringA: 9,
+      readersPreferringB: 1,
+      readersTied: 0,
+      clicksA: 9,
+      clicksB: 1,
+    });
     expect(out.preference).toBeCloseTo(0.8, 12);
     expect(out.pValue).toBeCloseTo(0.021484375, 12); // n = 10, 1 vs 9: 2·(1 + 10)/1024
 
@@ -335,12 +439,23 @@ describe('rollback, history and audit', () => {
 
   it('v1 → v2 → rollback restores v1 as revision 3; --to picks any revision; history and audit say who, when, what and why', async () => {
     // 1. Deploy v1 (alice), then v2 (bob).
-    expect((await adminCall('PUT', `/v1/admin/deployments/${P}`, { ...v1, reason: 'first cut' }, { 'x-readnext-actor': 'alice' })).json().revision).toBe(1);
-    expect((await adminCall('PUT', `/v1/admin/deployments/${P}`, { ...v2, reason: 'try popular' }, { 'x-readnext-actor': 'bob' })).json().revision).toBe(2);
+    expect(
+      (await adminCall('PUT', `/v1/admin/deployments/${P}`, { ...v1, reason: 'first cut' }, { 'x-readnext-actor': 'alice' })).json()
+        .revision,
+    ).toBe(1);
+    expect(
+      (await adminCall('PUT', `/v1/admin/deployments/${P}`, { ...v2, reason: 'try popular' }, { 'x-readnext-actor': 'bob' })).json()
+        .revision,
+    ).toBe(2);
     expect((await rec(`placement=${P}&article=w1`)).recommender).toEqual({ kind: 'popular', version: '2' });
 
     // 2. Roll back (carol): v1's config comes back as revision 3, served at once.
-    const rb = await adminCall('POST', `/v1/admin/deployments/${P}/rollback`, { reason: 'popular underperforms' }, { 'x-readnext-actor': 'carol' });
+    const rb = await adminCall(
+      'POST',
+      `/v1/admin/deployments/${P}/rollback`,
+      { reason: 'popular underperforms' },
+      { 'x-readnext-actor': 'carol' },
+    );
     expect(rb.statusCode).toBe(200);
     expect(rb.json()).toMatchObject({ name: P, revision: 3, ...v1 });
     expect((await rec(`placement=${P}&article=w1`)).recommender).toEqual({ kind: 'latest', version: '1' });
@@ -358,14 +473,30 @@ describe('rollback, history and audit', () => {
     // 5. History, newest first: revision, when, who, why and the whole config.
     const history = (await adminCall('GET', `/v1/admin/deployments/${P}/history`)).json().items;
     expect(history.map((h: { revision: number }) => h.revision)).toEqual([4, 3, 2, 1]);
-    expect(history[1]).toMatchObject({ revision: 3, at: new Date(T0).toISOString(), actor: 'carol', reason: 'popular underperforms', config: { name: P, ...v1 } });
+    expect(history[1]).toMatchObject({
+      revision: 3,
+      at: new Date(T0).toISOString(),
+      actor: 'carol',
+      reason: 'popular underperforms',
+      config: { name: P, ...v1 },
+    });
     expect(history[3]).toMatchObject({ revision: 1, actor: 'alice', reason: 'first cut', config: v1 });
     expect(history[1].config).toEqual(history[3].config);
 
     // 6. The audit log, newest first, append-only.
     const audit = (await adminCall('GET', `/v1/admin/audit?target=placement:${P}`)).json().items;
-    expect(audit.map((a: { actor: string; action: string }) => `${a.actor}: ${a.action}`)).toEqual(['carol: rollback to 2', 'carol: rollback to 1', 'bob: deploy', 'alice: create']);
-    expect(audit[1]).toMatchObject({ target: `placement:${P}`, reason: 'popular underperforms', at: new Date(T0).toISOString(), details: { revision: 3, config: v1 } });
+    expect(audit.map((a: { actor: string; action: string }) => `${a.actor}: ${a.action}`)).toEqual([
+      'carol: rollback to 2',
+      'carol: rollback to 1',
+      'bob: deploy',
+      'alice: create',
+    ]);
+    expect(audit[1]).toMatchObject({
+      target: `placement:${P}`,
+      reason: 'popular underperforms',
+      at: new Date(T0).toISOString(),
+      details: { revision: 3, config: v1 },
+    });
   });
 
   it('a stale If-Match is a 409 conflict; of two concurrent edits from one revision, exactly one wins', async () => {
@@ -385,16 +516,33 @@ describe('rollback, history and audit', () => {
 });
 
 describe('bad input: 4xx with a stable code', () => {
-  const arms = [{ name: 'a', recommender: { kind: 'latest', version: '1' } }, { name: 'b', recommender: { kind: 'popular', version: '1' } }];
+  const arms = [
+    { name: 'a', recommender: { kind: 'latest', version: '1' } },
+    { name: 'b', recommender: { kind: 'popular', version: '1' } },
+  ];
 
   beforeAll(async () => placement('bad', { live: { kind: 'latest', version: '1' } }));
 
   it('weights off by more than 0.001: 400 invalid_weights', async () => {
-    const res = await adminCall('POST', '/v1/admin/experiments', { id: 'bad-w', placement: 'bad', arms: [{ ...arms[0], weight: 0.5 }, { ...arms[1], weight: 0.502 }] });
+    const res = await adminCall('POST', '/v1/admin/experiments', {
+      id: 'bad-w',
+      placement: 'bad',
+      arms: [
+        { ...arms[0], weight: 0.5 },
+        { ...arms[1], weight: 0.502 },
+      ],
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'invalid_weights', field: 'arms' });
     // Within tolerance they are normalised.
-    const ok = await adminCall('POST', '/v1/admin/experiments', { id: 'ok-w', placement: 'bad', arms: [{ ...arms[0], weight: 0.5 }, { ...arms[1], weight: 0.5008 }] });
+    const ok = await adminCall('POST', '/v1/admin/experiments', {
+      id: 'ok-w',
+      placement: 'bad',
+      arms: [
+        { ...arms[0], weight: 0.5 },
+        { ...arms[1], weight: 0.5008 },
+      ],
+    });
     expect(ok.statusCode).toBe(201);
     const w = ok.json().arms.map((a: { weight: number }) => a.weight);
     expect(w[0] + w[1]).toBeCloseTo(1, 12);
@@ -403,10 +551,20 @@ describe('bad input: 4xx with a stable code', () => {
   it('an unknown recommender kind: 400 unknown_recommender, wherever it appears', async () => {
     const magic = { kind: 'magic', version: '1' };
     for (const [url, method, payload, field] of [
-      ['/v1/admin/experiments', 'POST', { id: 'bad-k', placement: 'bad', arms: [arms[0], { name: 'b', recommender: magic }] }, 'arms/1/recommender.kind'],
+      [
+        '/v1/admin/experiments',
+        'POST',
+        { id: 'bad-k', placement: 'bad', arms: [arms[0], { name: 'b', recommender: magic }] },
+        'arms/1/recommender.kind',
+      ],
       ['/v1/admin/deployments/bad/live', 'POST', { recommender: magic }, 'live.kind'],
       ['/v1/admin/deployments/bad/shadows', 'POST', { recommender: magic }, 'shadows/0.kind'],
-      ['/v1/admin/deployments/bad/canary', 'POST', { recommender: magic, percent: 5, guardrails: { maxErrorRate: 0.01, maxP99LatencyMs: 50, minCtrRatio: 0.8 } }, 'canary.recommender.kind'],
+      [
+        '/v1/admin/deployments/bad/canary',
+        'POST',
+        { recommender: magic, percent: 5, guardrails: { maxErrorRate: 0.01, maxP99LatencyMs: 50, minCtrRatio: 0.8 } },
+        'canary.recommender.kind',
+      ],
     ] as const) {
       const res = await adminCall(method, url, payload);
       expect(res.statusCode, url).toBe(400);
@@ -416,7 +574,8 @@ describe('bad input: 4xx with a stable code', () => {
   });
 
   it('overlapping experiments in one layer: starting the second is 409 overlapping_experiment; a disjoint slice may run', async () => {
-    const mk = (id: string, range: [number, number]) => adminCall('POST', '/v1/admin/experiments', { id, placement: 'bad', layer: 'ov', range, arms });
+    const mk = (id: string, range: [number, number]) =>
+      adminCall('POST', '/v1/admin/experiments', { id, placement: 'bad', layer: 'ov', range, arms });
     expect((await mk('ov-1', [0, 0.6])).statusCode).toBe(201);
     expect((await mk('ov-2', [0.5, 1])).statusCode).toBe(201);
     expect((await mk('ov-3', [0.6, 1])).statusCode).toBe(201);
@@ -431,7 +590,9 @@ describe('bad input: 4xx with a stable code', () => {
   });
 
   it('starting a running experiment: 409 invalid_state', async () => {
-    expect((await adminCall('POST', '/v1/admin/experiments', { id: 'twice', placement: 'bad', layer: 'twice', arms })).statusCode).toBe(201);
+    expect((await adminCall('POST', '/v1/admin/experiments', { id: 'twice', placement: 'bad', layer: 'twice', arms })).statusCode).toBe(
+      201,
+    );
     expect((await adminCall('POST', '/v1/admin/experiments/twice/start')).statusCode).toBe(200);
     const again = await adminCall('POST', '/v1/admin/experiments/twice/start');
     expect(again.statusCode).toBe(409);
@@ -446,7 +607,10 @@ describe('bad input: 4xx with a stable code', () => {
   });
 
   it('a canary without guardrails: 400 missing_guardrails', async () => {
-    const res = await adminCall('POST', '/v1/admin/deployments/bad/canary', { recommender: { kind: 'popular', version: '1' }, percent: 10 });
+    const res = await adminCall('POST', '/v1/admin/deployments/bad/canary', {
+      recommender: { kind: 'popular', version: '1' },
+      percent: 10,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error).toMatchObject({ code: 'missing_guardrails', field: 'canary.guardrails' });
   });

@@ -7,7 +7,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const SHAPE = { error: { code: expect.any(String), message: expect.any(String), field: expect.toSatisfy((f: unknown) => f === null || typeof f === 'string') } };
+const SHAPE = {
+  error: {
+    code: expect.any(String),
+    message: expect.any(String),
+    field: expect.toSatisfy((f: unknown) => f === null || typeof f === 'string'),
+  },
+};
 
 describe('every error in the one shape', () => {
   it("a URL that does not decode (a lone surrogate's UTF-8): 400 bad_request, not Fastify's own body", async () => {
@@ -45,11 +51,26 @@ describe('every error in the one shape', () => {
   it('the OpenAPI document lists the error codes', async () => {
     const doc = (await t.app.inject('/openapi.json')).json();
     const error = doc.paths['/v1/events'].post.responses['400'].content['application/json'].schema.properties.error;
-    expect(error.properties.code.enum).toEqual(expect.arrayContaining(['invalid_field', 'invalid_encoding', 'bad_request', 'request_timeout', 'headers_too_large', 'url_too_long', 'internal']));
+    expect(error.properties.code.enum).toEqual(
+      expect.arrayContaining([
+        'invalid_field',
+        'invalid_encoding',
+        'bad_request',
+        'request_timeout',
+        'headers_too_large',
+        'url_too_long',
+        'internal',
+      ]),
+    );
   });
 
   it('an unsupported media type: the same shape', async () => {
-    const media = await t.app.inject({ method: 'POST', url: '/v1/events', payload: '<events/>', headers: { 'content-type': 'application/xml' } });
+    const media = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: '<events/>',
+      headers: { 'content-type': 'application/xml' },
+    });
     expect(media.statusCode).toBe(415);
     expect(media.json()).toEqual(SHAPE);
   });

@@ -12,7 +12,12 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  t.app.inject({ method: 'POST', url: '/v1/events', payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+  t.app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 
 describe('POST /v1/events: valid batches', () => {
   it('accepts every browser type and stores it before replying', async () => {
@@ -70,9 +75,17 @@ describe('POST /v1/events: valid batches', () => {
   });
 
   it('answers CORS preflights for configured origins only', async () => {
-    const ok = await t.app.inject({ method: 'OPTIONS', url: '/v1/events', headers: { origin: 'https://news.example', 'access-control-request-method': 'POST' } });
+    const ok = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/events',
+      headers: { origin: 'https://news.example', 'access-control-request-method': 'POST' },
+    });
     expect(ok.headers['access-control-allow-origin']).toBe('https://news.example');
-    const no = await t.app.inject({ method: 'OPTIONS', url: '/v1/events', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const no = await t.app.inject({
+      method: 'OPTIONS',
+      url: '/v1/events',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(no.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
@@ -143,7 +156,10 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
     const res = await post(raw);
     expect(res.json().results[1]).toMatchObject({ status: 'rejected', code: 'unknown_field', field: '__proto__' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    expect(await rejectOne({ ...read(), constructor: { prototype: { x: 1 } } })).toMatchObject({ code: 'unknown_field', field: 'constructor' });
+    expect(await rejectOne({ ...read(), constructor: { prototype: { x: 1 } } })).toMatchObject({
+      code: 'unknown_field',
+      field: 'constructor',
+    });
   });
 
   it('missing ids', async () => {
@@ -166,7 +182,11 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
   });
 
   it('refuses a body that is not valid UTF-8 (a CESU-8 surrogate, a stray byte) with 400 invalid_encoding, storing nothing', async () => {
-    for (const [bad, type] of [[[0xed, 0xa0, 0x80], 'application/json'], [[0xff], 'application/json'], [[0xc3], 'text/plain;charset=UTF-8']] as const) {
+    for (const [bad, type] of [
+      [[0xed, 0xa0, 0x80], 'application/json'],
+      [[0xff], 'application/json'],
+      [[0xc3], 'text/plain;charset=UTF-8'],
+    ] as const) {
       const e = read();
       const [head, tail] = JSON.stringify({ events: [{ ...e, articleId: 'a<>b' }] }).split('<>') as [string, string];
       const payload = Buffer.concat([Buffer.from(head), Buffer.from(bad), Buffer.from(tail)]);
@@ -182,10 +202,20 @@ describe('POST /v1/events: bad events are rejected one by one, good ones still s
     const e = read(T0, { articleId: text });
     const body = JSON.stringify({ events: [e] });
     expect(body).toContain('\u{1F4F0}'); // sent raw, not escaped: the escape-free path
-    const plain = await t.app.inject({ method: 'POST', url: '/v1/events', payload: Buffer.from(body), headers: { 'content-type': 'application/json' } });
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: Buffer.from(body),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(plain.json()).toMatchObject({ accepted: 1 });
     const e2 = read(T0, { articleId: text });
-    const bom = await t.app.inject({ method: 'POST', url: '/v1/events', payload: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ events: [e2] }))]), headers: { 'content-type': 'application/json' } });
+    const bom = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ events: [e2] }))]),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(bom.json()).toMatchObject({ accepted: 1 });
     const stored = await t.services.storage.getEvents([e.eventId, e2.eventId]);
     expect(stored.map((s) => s.articleId)).toEqual([text, text]);

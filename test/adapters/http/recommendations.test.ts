@@ -6,14 +6,24 @@ let t: TestApp;
 const HOUR = 3_600_000;
 
 const article = (id: string, section: string, hoursAgo: number, over: Record<string, unknown> = {}) => ({
-  id, title: `Title ${id}`, url: `https://news.example/${id}`, section, publishedAt: new Date(T0 - hoursAgo * HOUR).toISOString(), ...over,
+  id,
+  title: `Title ${id}`,
+  url: `https://news.example/${id}`,
+  section,
+  publishedAt: new Date(T0 - hoursAgo * HOUR).toISOString(),
+  ...over,
 });
 
 beforeAll(async () => {
   t = await testApp();
   const articles = [
-    article('w1', 'world', 1), article('w2', 'world', 2), article('w3', 'world', 3), article('w4', 'world', 4),
-    article('s1', 'sport', 1), article('s2', 'sport', 5), article('s3', 'sport', 6),
+    article('w1', 'world', 1),
+    article('w2', 'world', 2),
+    article('w3', 'world', 3),
+    article('w4', 'world', 4),
+    article('s1', 'sport', 1),
+    article('s2', 'sport', 5),
+    article('s3', 'sport', 6),
     article('old', 'world', 100), // past the 72 h TTL
     article('embargoed', 'world', 1, { embargoUntil: new Date(T0 + HOUR).toISOString() }),
   ];
@@ -22,7 +32,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const rec = (qs: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url: `/v1/recommendations?${qs}`, headers });
+const rec = (qs: string, headers: Record<string, string> = {}) =>
+  t.app.inject({ method: 'GET', url: `/v1/recommendations?${qs}`, headers });
 const ids = (body: { items: { articleId: string }[] }) => body.items.map((i) => i.articleId);
 
 describe('GET /v1/recommendations', () => {
@@ -31,11 +42,24 @@ describe('GET /v1/recommendations', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['cache-control']).toBe('private, no-store');
     const body = res.json();
-    expect(body).toMatchObject({ placement: 'read-next', experiment: null, phase: null, arm: null, hashVersion: null, recommender: { kind: 'co-read', version: '1' } });
+    expect(body).toMatchObject({
+      placement: 'read-next',
+      experiment: null,
+      phase: null,
+      arm: null,
+      hashVersion: null,
+      recommender: { kind: 'co-read', version: '1' },
+    });
     expect(body.recommId).toMatch(/^[0-9a-f-]{36}$/);
     expect(body.items).toHaveLength(3);
     expect(body.items.map((i: { position: number }) => i.position)).toEqual([1, 2, 3]);
-    expect(body.items[0]).toEqual({ articleId: expect.any(String), title: expect.any(String), url: expect.any(String), position: 1, reason: expect.any(String) });
+    expect(body.items[0]).toEqual({
+      articleId: expect.any(String),
+      title: expect.any(String),
+      url: expect.any(String),
+      position: 1,
+      reason: expect.any(String),
+    });
     // Never the current, an expired or an embargoed article.
     expect(ids(body)).not.toContain('w1');
     expect(ids(body)).not.toContain('old');
@@ -43,7 +67,15 @@ describe('GET /v1/recommendations', () => {
 
     const serves = (await t.app.inject({ method: 'GET', url: `/v1/admin/serves?recommId=${body.recommId}`, headers: admin })).json().items;
     expect(serves).toHaveLength(1);
-    expect(serves[0]).toMatchObject({ recommId: body.recommId, placement: 'read-next', recommenderKind: 'co-read', shadow: false, readerId: 'r1', articleId: 'w1', fallback: body.fallback });
+    expect(serves[0]).toMatchObject({
+      recommId: body.recommId,
+      placement: 'read-next',
+      recommenderKind: 'co-read',
+      shadow: false,
+      readerId: 'r1',
+      articleId: 'w1',
+      fallback: body.fallback,
+    });
     expect(serves[0].slate.map((s: { articleId: string }) => s.articleId)).toEqual(ids(body));
     expect(serves[0].latencyMs).toBeGreaterThanOrEqual(0);
   });
@@ -76,7 +108,11 @@ describe('GET /v1/recommendations', () => {
   });
 
   it('excludes what the reader already read', async () => {
-    await t.app.inject({ method: 'POST', url: '/v1/events', payload: { events: [read(T0 - 60_000, { readerId: 'reader-w', articleId: 'w2' })] } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: { events: [read(T0 - 60_000, { readerId: 'reader-w', articleId: 'w2' })] },
+    });
     const body = (await rec('placement=read-next&article=w1&reader=reader-w&k=3')).json();
     expect(ids(body)).not.toContain('w2');
     // Opted out: no reader state is used, so w2 may come back.
@@ -119,8 +155,16 @@ describe('deployments admin API', () => {
     const cur = (await t.app.inject({ method: 'GET', url: '/v1/admin/deployments/read-next', headers: admin })).json();
     expect(cur).toMatchObject({ name: 'read-next', live: { kind: 'co-read' }, defaultK: 5, ttlHours: 72 });
     const put = await t.app.inject({
-      method: 'PUT', url: `/v1/admin/deployments/sidebar`, headers: admin,
-      payload: { live: { kind: 'latest', version: '3', params: { sameSection: true } }, fallbacks: [{ kind: 'popular', version: '1' }], pins: [{ slot: 1, articleId: 's3' }], blocked: ['w2'], maxPerSection: 2 },
+      method: 'PUT',
+      url: `/v1/admin/deployments/sidebar`,
+      headers: admin,
+      payload: {
+        live: { kind: 'latest', version: '3', params: { sameSection: true } },
+        fallbacks: [{ kind: 'popular', version: '1' }],
+        pins: [{ slot: 1, articleId: 's3' }],
+        blocked: ['w2'],
+        maxPerSection: 2,
+      },
     });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toMatchObject({ name: 'sidebar', revision: 1 });
@@ -131,10 +175,20 @@ describe('deployments admin API', () => {
     // Two world articles at most (diversity cap), the pin does not count.
     expect(ids(body).filter((id) => id.startsWith('w')).length).toBeLessThanOrEqual(2);
 
-    const stale = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/sidebar?revision=0', headers: admin, payload: { live: { kind: 'none', version: '1' } } });
+    const stale = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/deployments/sidebar?revision=0',
+      headers: admin,
+      payload: { live: { kind: 'none', version: '1' } },
+    });
     expect(stale.statusCode).toBe(409);
     expect(stale.json().error.code).toBe('conflict');
-    const ok = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/sidebar', headers: { ...admin, 'if-match': '"1"' }, payload: { live: { kind: 'none', version: '1' }, fallbacks: [] } });
+    const ok = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/deployments/sidebar',
+      headers: { ...admin, 'if-match': '"1"' },
+      payload: { live: { kind: 'none', version: '1' }, fallbacks: [] },
+    });
     expect(ok.json().revision).toBe(2);
     // The status quo serves nothing, and the response is still recorded.
     const none = (await rec('placement=sidebar&article=w1')).json();
@@ -145,7 +199,12 @@ describe('deployments admin API', () => {
   });
 
   it('the status quo shows nothing, not even editorial pins or fallbacks', async () => {
-    const put = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/status-quo', headers: admin, payload: { live: { kind: 'none', version: '1' }, pins: [{ slot: 1, articleId: 's3' }] } });
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/deployments/status-quo',
+      headers: admin,
+      payload: { live: { kind: 'none', version: '1' }, pins: [{ slot: 1, articleId: 's3' }] },
+    });
     expect(put.statusCode).toBe(200);
     const body = (await rec('placement=status-quo&article=w1&k=3')).json();
     expect(body.items).toEqual([]);
@@ -153,10 +212,20 @@ describe('deployments admin API', () => {
   });
 
   it('rejects unknown kinds and params naming the field', async () => {
-    const kind = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/x', headers: admin, payload: { live: { kind: 'magic', version: '1' } } });
+    const kind = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/deployments/x',
+      headers: admin,
+      payload: { live: { kind: 'magic', version: '1' } },
+    });
     expect(kind.statusCode).toBe(400);
     expect(kind.json().error).toMatchObject({ code: 'unknown_recommender', field: 'live.kind' });
-    const param = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/x', headers: admin, payload: { live: { kind: 'popular', version: '1', params: { halfLife: 3 } } } });
+    const param = await t.app.inject({
+      method: 'PUT',
+      url: '/v1/admin/deployments/x',
+      headers: admin,
+      payload: { live: { kind: 'popular', version: '1', params: { halfLife: 3 } } },
+    });
     expect(param.json().error).toMatchObject({ code: 'unknown_field', field: 'live.params.halfLife' });
     const name = await t.app.inject({ method: 'PUT', url: '/v1/admin/deployments/Bad%20Name', headers: admin, payload: {} });
     expect(name.json().error).toMatchObject({ code: 'invalid_field', field: 'name' });
@@ -176,8 +245,16 @@ describe('an unhandled error', () => {
     const logged: { obj: Record<string, unknown>; msg: string }[] = [];
     const { createApp } = await import('../../../src/adapters/http/app.js');
     const { appDeps } = await import('../../../src/main/services.js');
-    const broken = { recommend: () => { throw new Error('boom'); } };
-    const app = await createApp({ ...appDeps(t.services), recommendations: broken as never, errorLog: { error: (obj, msg) => logged.push({ obj: obj as Record<string, unknown>, msg }) } });
+    const broken = {
+      recommend: () => {
+        throw new Error('boom');
+      },
+    };
+    const app = await createApp({
+      ...appDeps(t.services),
+      recommendations: broken as never,
+      errorLog: { error: (obj, msg) => logged.push({ obj: obj as Record<string, unknown>, msg }) },
+    });
     try {
       const res = await app.inject({ method: 'GET', url: '/v1/recommendations?placement=read-next&article=w1' });
       expect(res.statusCode).toBe(500);

@@ -12,7 +12,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const T = Date.parse('2026-03-01T12:00:00Z');
 const read = (i: number) =>
-  ({ type: 'read', eventId: `ck-${i}`, readerId: `r${i % 50}`, sessionId: 's', clientTs: T + i, receivedTs: T + i, articleId: 'a', dwellMs: 1000, scroll: 0.5, recommId: null }) as StoredEvent;
+  ({
+    type: 'read',
+    eventId: `ck-${i}`,
+    readerId: `r${i % 50}`,
+    sessionId: 's',
+    clientTs: T + i,
+    receivedTs: T + i,
+    articleId: 'a',
+    dwellMs: 1000,
+    scroll: 0.5,
+    recommId: null,
+  }) as StoredEvent;
 
 describe('SQLite background WAL checkpoints', () => {
   it('copies committed pages into the database file from a worker thread, and stops with close()', async () => {
@@ -34,11 +45,14 @@ describe('SQLite background WAL checkpoints', () => {
     // exited with code 13 (unsettled top-level await) before the database was closed.
     const script = join(dir, 'close.mts');
     const open = pathToFileURL(resolve('src/adapters/storage/open.ts')).href;
-    writeFileSync(script, `import { openStorage } from '${open}';
+    writeFileSync(
+      script,
+      `import { openStorage } from '${open}';
 const s = await openStorage('sqlite:${join(dir, 'close.db')}', { sqlite: { synchronous: 'FULL', backgroundCheckpointMs: 20 } });
 await s.close();
 console.log('closed');
-`);
+`,
+    );
     const r = spawnSync(process.execPath, [resolve('bin/tsnode.mjs'), script], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stderr).not.toMatch(/unsettled/);
     expect(r.stdout.trim()).toBe('closed');

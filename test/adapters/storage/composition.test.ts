@@ -25,7 +25,12 @@ describe('the opened storage', () => {
 describe('dialect tuning', () => {
   it('SQLite: one commit at a time, uncapped; small adaptive rollup passes; no rollup lag needed', () => {
     expect(SQLITE_TUNING.commits).toEqual({ maxEvents: Number.POSITIVE_INFINITY, parallel: 1 });
-    expect(SQLITE_TUNING.rollups).toMatchObject({ batchEvents: 1000, adaptive: { targetMs: 100, min: 500, max: 20_000 }, backgroundShare: 0.2, minLag: { ms: 0 } });
+    expect(SQLITE_TUNING.rollups).toMatchObject({
+      batchEvents: 1000,
+      adaptive: { targetMs: 100, min: 500, max: 20_000 },
+      backgroundShare: 0.2,
+      minLag: { ms: 0 },
+    });
   });
 
   it('PostgreSQL: commits of at most 2,000 events, in parallel on all but two connections of the pool; a lag of at least 1 s', () => {

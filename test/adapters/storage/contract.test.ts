@@ -15,18 +15,58 @@ import { EXPOSURE_GRACE_MS } from '../../../src/core/analysis/metrics.js';
 const T = Date.parse('2026-03-01T12:00:00Z');
 
 const article = (id: string, over: Partial<Article> = {}): Article => ({
-  id, url: `https://news.example/${id}`, title: `Title ${id}`, lead: 'Lead', body: null, section: 'world', tags: ['a', 'b'],
-  author: null, publishedAt: T, updatedAt: null, expiresAt: null, embargoUntil: null, status: 'published', paywalled: false,
-  language: 'en', ...over,
+  id,
+  url: `https://news.example/${id}`,
+  title: `Title ${id}`,
+  lead: 'Lead',
+  body: null,
+  section: 'world',
+  tags: ['a', 'b'],
+  author: null,
+  publishedAt: T,
+  updatedAt: null,
+  expiresAt: null,
+  embargoUntil: null,
+  status: 'published',
+  paywalled: false,
+  language: 'en',
+  ...over,
 });
 
 const readEvent = (id: string, over: Record<string, unknown> = {}): StoredEvent =>
-  ({ type: 'read', eventId: id, readerId: 'r1', sessionId: 's1', clientTs: T, articleId: 'a1', dwellMs: 1000, scroll: 0.5, recommId: null, receivedTs: T + 5, ...over }) as StoredEvent;
+  ({
+    type: 'read',
+    eventId: id,
+    readerId: 'r1',
+    sessionId: 's1',
+    clientTs: T,
+    articleId: 'a1',
+    dwellMs: 1000,
+    scroll: 0.5,
+    recommId: null,
+    receivedTs: T + 5,
+    ...over,
+  }) as StoredEvent;
 
 const serve = (recommId: string, over: Partial<ServeRecord> = {}): ServeRecord => ({
-  recommId, placement: 'read-next', experiment: null, phase: null, arm: null, hashVersion: null, recommenderKind: 'latest',
-  recommenderVersion: '1', shadow: false, readerId: 'r1', sessionId: 's1', articleId: 'a1', latencyMs: 1.25, fallback: false,
-  fault: false, slate: [{ articleId: 'a2', position: 1, score: 0.5, reason: 'latest' }], servedTs: T, ...over,
+  recommId,
+  placement: 'read-next',
+  experiment: null,
+  phase: null,
+  arm: null,
+  hashVersion: null,
+  recommenderKind: 'latest',
+  recommenderVersion: '1',
+  shadow: false,
+  readerId: 'r1',
+  sessionId: 's1',
+  articleId: 'a1',
+  latencyMs: 1.25,
+  fallback: false,
+  fault: false,
+  slate: [{ articleId: 'a2', position: 1, score: 0.5, reason: 'latest' }],
+  servedTs: T,
+  ...over,
 });
 
 describe('database URLs', () => {
@@ -66,7 +106,12 @@ for (const backend of BACKENDS) {
     });
 
     it('upserts articles idempotently and reads them back unchanged', async () => {
-      const a = article('a-1', { tags: ['Ukraine', 'Kyiv'], paywalled: true, expiresAt: T + 3_600_000, lead: "O'Brien; DROP TABLE articles;--" });
+      const a = article('a-1', {
+        tags: ['Ukraine', 'Kyiv'],
+        paywalled: true,
+        expiresAt: T + 3_600_000,
+        lead: "O'Brien; DROP TABLE articles;--",
+      });
       expect(await storage.upsertArticles([a, article('a-2')], T)).toEqual({ inserted: 2, updated: 0 });
       expect(await storage.upsertArticles([a, article('a-2')], T)).toEqual({ inserted: 0, updated: 2 });
       expect(await storage.getArticle('a-1')).toEqual(a);
@@ -84,7 +129,10 @@ for (const backend of BACKENDS) {
     });
 
     it('lists newest first, filters by section, changes status and deletes', async () => {
-      await storage.upsertArticles([article('old', { publishedAt: T - 1000, section: 'sport' }), article('new', { publishedAt: T + 1000, section: 'sport' })], T);
+      await storage.upsertArticles(
+        [article('old', { publishedAt: T - 1000, section: 'sport' }), article('new', { publishedAt: T + 1000, section: 'sport' })],
+        T,
+      );
       const sport = await storage.listArticles({ limit: 10, offset: 0, section: 'sport' });
       expect(sport.map((a) => a.id)).toEqual(['new', 'old']);
       expect(await storage.setArticleStatus('old', 'unpublished', T)).toBe(true);
@@ -105,7 +153,12 @@ for (const backend of BACKENDS) {
     });
 
     it('handles an id repeated inside one batch', async () => {
-      const out = await storage.appendEvents([readEvent('dup-1'), readEvent('dup-1'), readEvent('dup-1', { scroll: 1 }), readEvent('dup-2')]);
+      const out = await storage.appendEvents([
+        readEvent('dup-1'),
+        readEvent('dup-1'),
+        readEvent('dup-1', { scroll: 1 }),
+        readEvent('dup-2'),
+      ]);
       expect(out).toEqual(['accepted', 'duplicate', 'conflict', 'accepted']);
     });
 
@@ -116,21 +169,77 @@ for (const backend of BACKENDS) {
       batch[149] = readEvent('big-140');
       const out = await storage.appendEvents(batch);
       expect(out.filter((o) => o === 'accepted')).toHaveLength(147);
-      expect([out[10], out[20], out[5], out[100], out[140], out[149]]).toEqual(['accepted', 'duplicate', 'accepted', 'conflict', 'accepted', 'duplicate']);
+      expect([out[10], out[20], out[5], out[100], out[140], out[149]]).toEqual([
+        'accepted',
+        'duplicate',
+        'accepted',
+        'conflict',
+        'accepted',
+        'duplicate',
+      ]);
       expect((await storage.getEvents(['big-5']))[0]).toMatchObject({ dwellMs: 1000 });
     });
 
     it('stores every field verbatim whatever its characters: array-literal and JSON metacharacters, "NULL", all types', async () => {
       const nasty = ['{a,b}', '"quoted"', 'back\\slash\\', 'NULL', 'null', ' spaced ', 'tab\tand\r', '\\"', '', 'ü€𝄞'];
-      const events: StoredEvent[] = nasty.map((x, i) => ({
-        type: 'impression', eventId: `nasty-${i}-${x}`, readerId: x, sessionId: x, clientTs: T - i, receivedTs: T + i, recommId: x, placement: x,
-        articleId: i % 2 ? null : x, items: [{ articleId: x, position: 1, team: i % 3 ? null : x }], experiment: x, phase: i, arm: x, hashVersion: 1,
-        recommender: { kind: x, version: x }, shadow: i % 2 === 0,
-      }) as StoredEvent);
+      const events: StoredEvent[] = nasty.map(
+        (x, i) =>
+          ({
+            type: 'impression',
+            eventId: `nasty-${i}-${x}`,
+            readerId: x,
+            sessionId: x,
+            clientTs: T - i,
+            receivedTs: T + i,
+            recommId: x,
+            placement: x,
+            articleId: i % 2 ? null : x,
+            items: [{ articleId: x, position: 1, team: i % 3 ? null : x }],
+            experiment: x,
+            phase: i,
+            arm: x,
+            hashVersion: 1,
+            recommender: { kind: x, version: x },
+            shadow: i % 2 === 0,
+          }) as StoredEvent,
+      );
       events.push(
-        { type: 'subscribe', eventId: 'nasty-sub', readerId: 'r', sessionId: 's', clientTs: T, receivedTs: T, plan: '{,}', revenue: 0.1 + 0.2, currency: 'EUR', articleId: null } as StoredEvent,
-        { type: 'read', eventId: 'nasty-read', readerId: 'r', sessionId: 's', clientTs: T, receivedTs: T, articleId: 'a', dwellMs: 2_147_483_647, scroll: 1e-7, recommId: null } as StoredEvent,
-        { type: 'page_view', eventId: 'nasty-pv', readerId: 'r', sessionId: 's', clientTs: 0, receivedTs: 8_640_000_000_000_000, articleId: null, page: '/', url: null, referrer: 'https://x/?a="1"&b=\\' } as StoredEvent,
+        {
+          type: 'subscribe',
+          eventId: 'nasty-sub',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          receivedTs: T,
+          plan: '{,}',
+          revenue: 0.1 + 0.2,
+          currency: 'EUR',
+          articleId: null,
+        } as StoredEvent,
+        {
+          type: 'read',
+          eventId: 'nasty-read',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          receivedTs: T,
+          articleId: 'a',
+          dwellMs: 2_147_483_647,
+          scroll: 1e-7,
+          recommId: null,
+        } as StoredEvent,
+        {
+          type: 'page_view',
+          eventId: 'nasty-pv',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: 0,
+          receivedTs: 8_640_000_000_000_000,
+          articleId: null,
+          page: '/',
+          url: null,
+          referrer: 'https://x/?a="1"&b=\\',
+        } as StoredEvent,
       );
       expect(await storage.appendEvents(events)).toEqual(events.map(() => 'accepted'));
       const back = new Map((await storage.getEvents(events.map((e) => e.eventId))).map((e) => [e.eventId, e]));
@@ -149,10 +258,60 @@ for (const backend of BACKENDS) {
 
     it('stores every event type and reads it back', async () => {
       const events: StoredEvent[] = [
-        { type: 'page_view', eventId: 't-pv', readerId: 'r', sessionId: 's', clientTs: T, articleId: null, page: '/', url: null, referrer: null, receivedTs: T },
-        { type: 'impression', eventId: 't-imp', readerId: 'r', sessionId: 's', clientTs: T, recommId: 'rc', placement: 'read-next', articleId: 'a', items: [{ articleId: 'b', position: 1, team: null }], experiment: 'exp', phase: 1, arm: 'b', hashVersion: 2, recommender: { kind: 'co-read', version: '3' }, shadow: false, receivedTs: T },
-        { type: 'click', eventId: 't-cl', readerId: 'r', sessionId: 's', clientTs: T, recommId: 'rc', articleId: 'b', position: 1, placement: null, receivedTs: T },
-        { type: 'subscribe', eventId: 't-sub', readerId: 'r', sessionId: 's', clientTs: T, plan: 'annual', revenue: 99.5, currency: 'EUR', articleId: null, receivedTs: T },
+        {
+          type: 'page_view',
+          eventId: 't-pv',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          articleId: null,
+          page: '/',
+          url: null,
+          referrer: null,
+          receivedTs: T,
+        },
+        {
+          type: 'impression',
+          eventId: 't-imp',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          recommId: 'rc',
+          placement: 'read-next',
+          articleId: 'a',
+          items: [{ articleId: 'b', position: 1, team: null }],
+          experiment: 'exp',
+          phase: 1,
+          arm: 'b',
+          hashVersion: 2,
+          recommender: { kind: 'co-read', version: '3' },
+          shadow: false,
+          receivedTs: T,
+        },
+        {
+          type: 'click',
+          eventId: 't-cl',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          recommId: 'rc',
+          articleId: 'b',
+          position: 1,
+          placement: null,
+          receivedTs: T,
+        },
+        {
+          type: 'subscribe',
+          eventId: 't-sub',
+          readerId: 'r',
+          sessionId: 's',
+          clientTs: T,
+          plan: 'annual',
+          revenue: 99.5,
+          currency: 'EUR',
+          articleId: null,
+          receivedTs: T,
+        },
       ];
       expect(await storage.appendEvents(events)).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
       const back = await storage.getEvents(events.map((e) => e.eventId));
@@ -168,7 +327,10 @@ for (const backend of BACKENDS) {
     it('writes an exposure once per experiment, phase and reader', async () => {
       const e = { experiment: 'exp-1', phase: 1, arm: 'control', readerId: 'r1', hashVersion: 2, exposedTs: T };
       await storage.appendExposures([e, { ...e, arm: 'b', exposedTs: T + 10 }]);
-      await storage.appendExposures([{ ...e, exposedTs: T + 20 }, { ...e, phase: 2, arm: 'b', exposedTs: T + 30 }]);
+      await storage.appendExposures([
+        { ...e, exposedTs: T + 20 },
+        { ...e, phase: 2, arm: 'b', exposedTs: T + 30 },
+      ]);
       expect(await storage.listExposures('exp-1')).toEqual([e, { ...e, phase: 2, arm: 'b', exposedTs: T + 30 }]);
     });
 
@@ -185,7 +347,13 @@ for (const backend of BACKENDS) {
       await storage.putPlacement({ ...DEFAULT_PLACEMENT, name: 'lookup' }, 0, T, { actor: 'test', reason: 'lookup' }, 'create');
       const id = (ms: number) => timeOrderedUuid(ms, randomUUID());
       const near = serve(id(T), { placement: 'lookup', servedTs: T });
-      const nearShadow = serve(near.recommId, { placement: 'lookup', servedTs: T, shadow: true, recommenderKind: 'model', recommenderVersion: '2' });
+      const nearShadow = serve(near.recommId, {
+        placement: 'lookup',
+        servedTs: T,
+        shadow: true,
+        recommenderKind: 'model',
+        recommenderVersion: '2',
+      });
       const far = serve(id(T), { placement: 'lookup', servedTs: T + 3_600_000 }); // written an hour from its id's time
       const elsewhere = serve(id(T + 5), { placement: 'not-a-placement', servedTs: T + 5 });
       const others = Array.from({ length: 50 }, (_, i) => serve(id(T + i), { placement: 'lookup', servedTs: T + i }));
@@ -209,9 +377,42 @@ for (const backend of BACKENDS) {
       const events: StoredEvent[] = [
         readEvent('sig-2', { clientTs: base + 2, readerId: 'sr', articleId: 'b' }),
         readEvent('sig-1', { clientTs: base + 1, readerId: 'sr', articleId: 'a' }),
-        { type: 'click', eventId: 'sig-3', readerId: 'sr', sessionId: 's', clientTs: base + 3, recommId: 'x', articleId: 'c', position: 1, placement: null, receivedTs: base },
-        { type: 'page_view', eventId: 'sig-4', readerId: 'sr', sessionId: 's', clientTs: base + 4, articleId: null, page: '/', url: null, referrer: null, receivedTs: base },
-        { type: 'subscribe', eventId: 'sig-5', readerId: 'sr', sessionId: 's', clientTs: base + 5, plan: 'p', revenue: 1, currency: 'EUR', articleId: 'd', receivedTs: base },
+        {
+          type: 'click',
+          eventId: 'sig-3',
+          readerId: 'sr',
+          sessionId: 's',
+          clientTs: base + 3,
+          recommId: 'x',
+          articleId: 'c',
+          position: 1,
+          placement: null,
+          receivedTs: base,
+        },
+        {
+          type: 'page_view',
+          eventId: 'sig-4',
+          readerId: 'sr',
+          sessionId: 's',
+          clientTs: base + 4,
+          articleId: null,
+          page: '/',
+          url: null,
+          referrer: null,
+          receivedTs: base,
+        },
+        {
+          type: 'subscribe',
+          eventId: 'sig-5',
+          readerId: 'sr',
+          sessionId: 's',
+          clientTs: base + 5,
+          plan: 'p',
+          revenue: 1,
+          currency: 'EUR',
+          articleId: 'd',
+          receivedTs: base,
+        },
         readEvent('sig-0', { clientTs: base - 1, readerId: 'sr', articleId: 'z' }),
       ];
       await storage.appendEvents(events);
@@ -233,11 +434,19 @@ for (const backend of BACKENDS) {
       expect(await storage.putPlacement(cfg, 0, T, by, 'create')).toBeUndefined();
       expect(await storage.putPlacement({ ...cfg, defaultK: 3 }, 1, T + 1, by, 'deploy')).toBe(2);
       expect(await storage.putPlacement({ ...cfg, defaultK: 4 }, 1, T + 2, by, 'deploy')).toBeUndefined();
-      expect(await storage.getPlacement('contract')).toEqual({ name: 'contract', config: { ...cfg, defaultK: 3 }, revision: 2, updatedTs: T + 1 });
+      expect(await storage.getPlacement('contract')).toEqual({
+        name: 'contract',
+        config: { ...cfg, defaultK: 3 },
+        revision: 2,
+        updatedTs: T + 1,
+      });
       expect((await storage.listPlacements()).map((p) => p.name)).toContain('contract');
       // Each successful write: one revision row, one audit row, one deploy-version step; lost CAS writes leave no trace.
       expect((await storage.getPlacementRevision('contract', 1))?.config).toEqual(cfg);
-      expect((await storage.listPlacementRevisions('contract')).map((r) => [r.revision, r.actor])).toEqual([[2, 'tester'], [1, 'tester']]);
+      expect((await storage.listPlacementRevisions('contract')).map((r) => [r.revision, r.actor])).toEqual([
+        [2, 'tester'],
+        [1, 'tester'],
+      ]);
       expect(await storage.deployVersion()).toBe(v0 + 2);
       const audit = await storage.listAudit({ limit: 10, target: 'placement:contract' });
       expect(audit.map((a) => a.action)).toEqual(['deploy', 'create']);
@@ -245,7 +454,17 @@ for (const backend of BACKENDS) {
     });
 
     it('stores experiments with a compare-and-set on the revision, audited', async () => {
-      const e = parseExperiment({ id: 'exp-c', placement: 'read-next', arms: [{ name: 'a', recommender: { kind: 'latest', version: '1' } }, { name: 'b', recommender: { kind: 'popular', version: '1' } }] }, T);
+      const e = parseExperiment(
+        {
+          id: 'exp-c',
+          placement: 'read-next',
+          arms: [
+            { name: 'a', recommender: { kind: 'latest', version: '1' } },
+            { name: 'b', recommender: { kind: 'popular', version: '1' } },
+          ],
+        },
+        T,
+      );
       const by = { actor: 'tester', reason: null };
       expect(await storage.putExperiment(e, 0, T, by, 'create')).toBe(1);
       expect(await storage.putExperiment(e, 0, T, by, 'create')).toBeUndefined();
@@ -265,7 +484,19 @@ for (const backend of BACKENDS) {
         { experiment: 'exp-m', phase: 1, arm: 'control', readerId: 'mB', hashVersion: 2, exposedTs: t },
         { experiment: 'exp-m', phase: 1, arm: 'b', readerId: 'mC', hashVersion: 2, exposedTs: t },
       ]);
-      const imp = { type: 'impression', recommId: 'r', placement: 'read-next', articleId: 'a', items: [{ articleId: 'x', position: 1, team: null }], experiment: 'exp-m', phase: 1, arm: 'control', hashVersion: 2, recommender: null, shadow: false };
+      const imp = {
+        type: 'impression',
+        recommId: 'r',
+        placement: 'read-next',
+        articleId: 'a',
+        items: [{ articleId: 'x', position: 1, team: null }],
+        experiment: 'exp-m',
+        phase: 1,
+        arm: 'control',
+        hashVersion: 2,
+        recommender: null,
+        shadow: false,
+      };
       await storage.appendEvents([
         ev('m1', 'mA', 's1', t + 1, imp),
         ev('m2', 'mA', 's1', t + 2, { ...imp }),
@@ -279,7 +510,11 @@ for (const backend of BACKENDS) {
         ev('m9', 'mC', 's4', t + 3, { type: 'read', articleId: 'y', dwellMs: 1500, scroll: 1, recommId: null }),
         ev('m10', 'mC', 's5', to, { type: 'read', articleId: 'z', dwellMs: 7, scroll: 1, recommId: null }), // after the window
       ]);
-      const progress = await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }], to + 10_000, 1_000_000);
+      const progress = await storage.advanceRollups(
+        [{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }],
+        to + 10_000,
+        1_000_000,
+      );
       expect(progress).toMatchObject({ caughtUp: true, throughTs: to + 10_000 });
       expect(progress.events).toBeGreaterThanOrEqual(11);
       const sums = await storage.armSums('exp-m', 1);
@@ -288,7 +523,9 @@ for (const backend of BACKENDS) {
       const zero = { impressions: 0, clicks: 0, reads: 0, dwellMs: 0, pageViews: 0, sessions: 0, subscribed: 0, revenue: 0 };
       // control: A = {2 impressions, 1 click, 1 read of 1000 ms, 1 page view, 1 session}, B = zeros.
       expect(byArm.get('control')).toEqual({
-        arm: 'control', n: 2, active: 1, // A sent a page view after exposure, B nothing
+        arm: 'control',
+        n: 2,
+        active: 1, // A sent a page view after exposure, B nothing
         sum: { ...zero, impressions: 2, clicks: 1, reads: 1, dwellMs: 1000, pageViews: 1, sessions: 1 },
         sumSquares: { ...zero, impressions: 4, clicks: 1, reads: 1, dwellMs: 1_000_000, pageViews: 1, sessions: 1 },
         crossProducts: { 'clicks*impressions': 2, 'pageViews*sessions': 1, 'dwellMs*reads': 1000 },
@@ -300,7 +537,9 @@ for (const backend of BACKENDS) {
       });
       // b: C = {2 reads of 2000 ms in 2 sessions (s3, s4) + the subscribe's session s3, subscribed, 9.5 revenue}.
       expect(byArm.get('b')).toEqual({
-        arm: 'b', n: 1, active: 0, // C read and subscribed but sent no page view
+        arm: 'b',
+        n: 1,
+        active: 0, // C read and subscribed but sent no page view
         sum: { ...zero, reads: 2, dwellMs: 2000, sessions: 2, subscribed: 1, revenue: 9.5 },
         sumSquares: { ...zero, reads: 4, dwellMs: 4_000_000, sessions: 4, subscribed: 1, revenue: 90.25 },
         crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': 0, 'dwellMs*reads': 4000 },
@@ -312,7 +551,13 @@ for (const backend of BACKENDS) {
       const capped = new Map((await storage.armSums('exp-m', 1, { revenueCap: 5 })).map((x) => [x.arm, x]));
       expect(capped.get('b')).toMatchObject({ sum: { revenue: 5 }, sumSquares: { revenue: 25 } });
       // A second pass with nothing new changes nothing.
-      expect(await storage.advanceRollups([{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }], to + 20_000, 1_000_000)).toMatchObject({ events: 0, caughtUp: true });
+      expect(
+        await storage.advanceRollups(
+          [{ experiment: 'exp-m', phase: 1, fromTs: t, toTs: to, placement: 'read-next' }],
+          to + 20_000,
+          1_000_000,
+        ),
+      ).toMatchObject({ events: 0, caughtUp: true });
       expect(await storage.armSums('exp-m', 1)).toEqual(sums);
     });
 
@@ -326,19 +571,31 @@ for (const backend of BACKENDS) {
       expect(p).toMatchObject({ events: 2, caughtUp: true });
       // A window starting earlier keeps older events in: nothing was lost for an experiment running then.
       await storage.appendEvents([old(5, t1 + 1000)]);
-      expect(await storage.advanceRollups([{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null, placement: 'read-next' }], t1 + 2000, 1_000_000)).toMatchObject({ events: 1 });
+      expect(
+        await storage.advanceRollups(
+          [{ experiment: 'x', phase: 1, fromTs: t1 - 40 * D, toTs: null, placement: 'read-next' }],
+          t1 + 2000,
+          1_000_000,
+        ),
+      ).toMatchObject({ events: 1 });
     });
 
     it('prunes reader days that no pre-period still to be taken can reach, and keeps them for a phase that started earlier', async () => {
       const D = 86_400_000;
       const t2 = T + 450 * D; // between the skip test's events and the next test's
       const days = async () =>
-        (await kyselyOf(storage).selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map((r) => Number(r.day));
+        (await kyselyOf(storage).selectFrom('reader_days').select('day').where('reader_id', '=', 'prune-r').orderBy('day').execute()).map(
+          (r) => Number(r.day),
+        );
       // Days are receive days (the client's time places nothing). Received 20 and 3 days ago: a phase
       // that started 30 days ago can still expose readers whose pre-period reaches 44 days back, so both stay.
       const at = (i: number, ago: number) => readEvent(`prune-${i}`, { readerId: 'prune-r', clientTs: t2, receivedTs: t2 - ago * D });
       await storage.appendEvents([at(1, 20), at(2, 3)]);
-      await storage.advanceRollups([{ experiment: 'prune-x', phase: 1, fromTs: t2 - 30 * D, toTs: null, placement: 'read-next' }], t2, 1_000_000);
+      await storage.advanceRollups(
+        [{ experiment: 'prune-x', phase: 1, fromTs: t2 - 30 * D, toTs: null, placement: 'read-next' }],
+        t2,
+        1_000_000,
+      );
       expect(await days()).toEqual([Math.floor(t2 / D) - 20, Math.floor(t2 / D) - 3]);
       // Without that phase the floor is 15 days before the cutoff: the day 20 days back goes.
       await storage.appendEvents([at(3, 0)]);
@@ -363,20 +620,51 @@ for (const backend of BACKENDS) {
       const events: StoredEvent[] = [];
       let n = 0;
       const rest = (type: (typeof types)[number], article: string): Record<string, unknown> =>
-        type === 'impression' ? { recommId: `rq${n}`, placement: rng.next() < 0.7 ? 'read-next' : 'home', articleId: article, items: [{ articleId: 'x', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false }
-        : type === 'click' ? { recommId: `rq${n}`, articleId: 'x', position: 1, placement: rng.next() < 0.7 ? 'read-next' : rng.next() < 0.5 ? 'home' : null }
-        : type === 'read' ? { articleId: 'x', dwellMs: 100 + rng.int(5000), scroll: 0.5, recommId: null }
-        : type === 'page_view' ? { articleId: article, page: null, url: null, referrer: null }
-        : { plan: 'p', revenue: 1 + rng.int(20), currency: ['EUR', 'EUR', 'USD', 'GBP'][rng.int(4)], articleId: null };
+        type === 'impression'
+          ? {
+              recommId: `rq${n}`,
+              placement: rng.next() < 0.7 ? 'read-next' : 'home',
+              articleId: article,
+              items: [{ articleId: 'x', position: 1, team: null }],
+              experiment: null,
+              phase: null,
+              arm: null,
+              hashVersion: null,
+              recommender: null,
+              shadow: false,
+            }
+          : type === 'click'
+            ? {
+                recommId: `rq${n}`,
+                articleId: 'x',
+                position: 1,
+                placement: rng.next() < 0.7 ? 'read-next' : rng.next() < 0.5 ? 'home' : null,
+              }
+            : type === 'read'
+              ? { articleId: 'x', dwellMs: 100 + rng.int(5000), scroll: 0.5, recommId: null }
+              : type === 'page_view'
+                ? { articleId: article, page: null, url: null, referrer: null }
+                : { plan: 'p', revenue: 1 + rng.int(20), currency: ['EUR', 'EUR', 'USD', 'GBP'][rng.int(4)], articleId: null };
       const sessionOf = (reader: string, ts: number) => `${reader}-s${Math.floor(ts / (3 * 3_600_000))}`;
       for (let r = 0; r < rounds; r++) {
         const from = t0 + r * roundMs;
         // Some exposures of this round are stored before its events (the server writes them when it
         // answers), others only after the round's events were rolled up (a slow record writer, lag 0).
-        const fresh = readers.filter((x) => !exposures.some((e) => e.readerId === x) && rng.next() < 0.3).map((x) => {
-          const exposedTs = from + rng.int(roundMs - 2000);
-          return { experiment: 'exp-q', phase: 1, arm: rng.next() < 0.5 ? 'a' : 'b', readerId: x, hashVersion: 2, exposedTs, sessionId: sessionOf(x, exposedTs), articleId: 'p1' };
-        });
+        const fresh = readers
+          .filter((x) => !exposures.some((e) => e.readerId === x) && rng.next() < 0.3)
+          .map((x) => {
+            const exposedTs = from + rng.int(roundMs - 2000);
+            return {
+              experiment: 'exp-q',
+              phase: 1,
+              arm: rng.next() < 0.5 ? 'a' : 'b',
+              readerId: x,
+              hashVersion: 2,
+              exposedTs,
+              sessionId: sessionOf(x, exposedTs),
+              articleId: 'p1',
+            };
+          });
         const late = fresh.filter(() => rng.next() < 0.5);
         await storage.appendExposures(fresh.filter((x) => !late.includes(x)));
         const batch: StoredEvent[] = [];
@@ -387,12 +675,31 @@ for (const backend of BACKENDS) {
           const receivedTs = from + rng.int(roundMs - 1000);
           const clientTs = receivedTs - rng.int(16 * D);
           const type = types[rng.int(types.length)]!;
-          batch.push({ type, eventId: `q-${n++}`, readerId: reader, sessionId: sessionOf(reader, receivedTs), clientTs, receivedTs, ...rest(type, rng.next() < 0.5 ? 'p1' : 'p2') } as StoredEvent);
+          batch.push({
+            type,
+            eventId: `q-${n++}`,
+            readerId: reader,
+            sessionId: sessionOf(reader, receivedTs),
+            clientTs,
+            receivedTs,
+            ...rest(type, rng.next() < 0.5 ? 'p1' : 'p2'),
+          } as StoredEvent);
         }
         // The page view of the page that made each exposure, sent before the widget's request (or after it).
         for (const x of fresh) {
           const receivedTs = Math.max(from, x.exposedTs - rng.int(2 * G));
-          batch.push({ type: 'page_view', eventId: `q-${n++}`, readerId: x.readerId, sessionId: x.sessionId, clientTs: receivedTs - 120_000, receivedTs, articleId: 'p1', page: null, url: null, referrer: null } as StoredEvent);
+          batch.push({
+            type: 'page_view',
+            eventId: `q-${n++}`,
+            readerId: x.readerId,
+            sessionId: x.sessionId,
+            clientTs: receivedTs - 120_000,
+            receivedTs,
+            articleId: 'p1',
+            page: null,
+            url: null,
+            referrer: null,
+          } as StoredEvent);
         }
         batch.sort((x, y) => x.receivedTs - y.receivedTs);
         for (let i = 0; i < batch.length; i += 37) await storage.appendEvents(batch.slice(i, i + 37));
@@ -415,18 +722,38 @@ for (const backend of BACKENDS) {
         pageViews: xs.filter((e) => e.type === 'page_view').length,
         sessions: new Set(xs.map((e) => e.sessionId)).size,
         subscribed: xs.some((e) => e.type === 'subscribe') ? 1 : 0,
-        revenue: xs.reduce((a, e) => a + (e.type === 'subscribe' && rates[e.currency] !== undefined ? e.revenue * rates[e.currency]! : 0), 0),
+        revenue: xs.reduce(
+          (a, e) => a + (e.type === 'subscribe' && rates[e.currency] !== undefined ? e.revenue * rates[e.currency]! : 0),
+          0,
+        ),
       });
-      const want = new Map<string, { n: number; s: Record<string, number>; q: Record<string, number>; ps: Record<string, number>; pp: Record<string, number>; x: Record<string, { prePre: number; postPre: number; prePost: number }> }>();
+      const want = new Map<
+        string,
+        {
+          n: number;
+          s: Record<string, number>;
+          q: Record<string, number>;
+          ps: Record<string, number>;
+          pp: Record<string, number>;
+          x: Record<string, { prePre: number; postPre: number; prePost: number }>;
+        }
+      >();
       const unpriced = new Map<string, { events: number; amount: number; readers: Set<string> }>();
       for (const x of exposures) {
         const mine = events.filter((e) => e.readerId === x.readerId);
         const preEnd = Math.floor((x.exposedTs - G) / D) * D;
         const isPost = (e: StoredEvent) =>
-          e.receivedTs < phaseEnd && (e.receivedTs >= x.exposedTs || (e.type === 'page_view' && e.sessionId === x.sessionId && e.articleId === x.articleId && e.receivedTs >= x.exposedTs - G));
+          e.receivedTs < phaseEnd &&
+          (e.receivedTs >= x.exposedTs ||
+            (e.type === 'page_view' && e.sessionId === x.sessionId && e.articleId === x.articleId && e.receivedTs >= x.exposedTs - G));
         const postEvents = mine.filter(isPost);
         const post = measures(postEvents);
-        const pre = { ...measures(mine.filter((e) => e.receivedTs >= preEnd - 14 * D && e.receivedTs < preEnd)), sessions: 0, impressions: 0, clicks: 0 };
+        const pre = {
+          ...measures(mine.filter((e) => e.receivedTs >= preEnd - 14 * D && e.receivedTs < preEnd)),
+          sessions: 0,
+          impressions: 0,
+          clicks: 0,
+        };
         for (const e of postEvents) {
           if (e.type !== 'subscribe' || rates[e.currency] !== undefined) continue;
           const u = unpriced.get(`${x.arm} ${e.currency}`) ?? { events: 0, amount: 0, readers: new Set<string>() };
@@ -460,10 +787,27 @@ for (const backend of BACKENDS) {
       const close = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v * 1e6) / 1e6]));
       for (const g of got) {
         const w = want.get(g.arm)!;
-        expect({ n: g.n, s: close(g.sum), q: close(g.sumSquares), ps: close(g.pre.sum), pp: close(g.sumPostPre), x: g.preCrossProducts }).toEqual({ n: w.n, s: close(w.s), q: close(w.q), ps: close(w.ps), pp: close(w.pp), x: w.x });
+        expect({
+          n: g.n,
+          s: close(g.sum),
+          q: close(g.sumSquares),
+          ps: close(g.pre.sum),
+          pp: close(g.sumPostPre),
+          x: g.preCrossProducts,
+        }).toEqual({ n: w.n, s: close(w.s), q: close(w.q), ps: close(w.ps), pp: close(w.pp), x: w.x });
       }
       const gotUnpriced = await storage.unpricedRevenue('exp-q', 1);
-      expect(gotUnpriced).toEqual([...unpriced].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, u]) => ({ arm: k.split(' ')[0], currency: k.split(' ')[1], readers: u.readers.size, events: u.events, amount: u.amount })));
+      expect(gotUnpriced).toEqual(
+        [...unpriced]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, u]) => ({
+            arm: k.split(' ')[0],
+            currency: k.split(' ')[1],
+            readers: u.readers.size,
+            events: u.events,
+            amount: u.amount,
+          })),
+      );
     });
 
     it('sums serve records per arm for guardrails', async () => {

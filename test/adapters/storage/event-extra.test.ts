@@ -14,8 +14,39 @@ const base = { readerId: 'r', sessionId: 's', clientTs: T, receivedTs: T + 7 };
 const EVENTS: StoredEvent[] = [
   { type: 'page_view', eventId: 'x-pv0', ...base, articleId: null, page: null, url: null, referrer: null },
   { type: 'page_view', eventId: 'x-pv1', ...base, articleId: 'a', page: '/world', url: 'https://n.example/a', referrer: 'https://t.co/' },
-  { type: 'impression', eventId: 'x-im0', ...base, recommId: 'rc', placement: 'read-next', articleId: null, items: [{ articleId: 'b', position: 1, team: null }], experiment: null, phase: null, arm: null, hashVersion: null, recommender: null, shadow: false },
-  { type: 'impression', eventId: 'x-im1', ...base, recommId: 'rc', placement: 'home', articleId: 'a', items: [{ articleId: 'b', position: 1, team: 'A' }, { articleId: 'c', position: 2, team: null }], experiment: 'e', phase: 0, arm: 'control', hashVersion: 1, recommender: { kind: 'co-read', version: '2' }, shadow: true },
+  {
+    type: 'impression',
+    eventId: 'x-im0',
+    ...base,
+    recommId: 'rc',
+    placement: 'read-next',
+    articleId: null,
+    items: [{ articleId: 'b', position: 1, team: null }],
+    experiment: null,
+    phase: null,
+    arm: null,
+    hashVersion: null,
+    recommender: null,
+    shadow: false,
+  },
+  {
+    type: 'impression',
+    eventId: 'x-im1',
+    ...base,
+    recommId: 'rc',
+    placement: 'home',
+    articleId: 'a',
+    items: [
+      { articleId: 'b', position: 1, team: 'A' },
+      { articleId: 'c', position: 2, team: null },
+    ],
+    experiment: 'e',
+    phase: 0,
+    arm: 'control',
+    hashVersion: 1,
+    recommender: { kind: 'co-read', version: '2' },
+    shadow: true,
+  },
   { type: 'click', eventId: 'x-cl0', ...base, recommId: 'rc', articleId: 'b', position: 1, placement: null },
   { type: 'click', eventId: 'x-cl1', ...base, recommId: 'rc', articleId: 'b', position: 3, placement: 'read-next' },
   { type: 'read', eventId: 'x-rd0', ...base, articleId: 'a', dwellMs: 0, scroll: 0, recommId: null },
@@ -49,7 +80,12 @@ describe('event rows: columns plus the extra JSON', () => {
       for (const f of EXTRA_FIELDS[e.type] as readonly string[]) {
         const v = (e as unknown as Record<string, unknown>)[f];
         if (v === null || v === false || v === undefined) continue;
-        out[f] = f === 'items' ? (v as { articleId: string; position: number; team: string | null }[]).map((i) => (i.team === null ? { articleId: i.articleId, position: i.position } : i)) : v;
+        out[f] =
+          f === 'items'
+            ? (v as { articleId: string; position: number; team: string | null }[]).map((i) =>
+                i.team === null ? { articleId: i.articleId, position: i.position } : i,
+              )
+            : v;
       }
       return JSON.stringify(out);
     };
@@ -58,15 +94,41 @@ describe('event rows: columns plus the extra JSON', () => {
     const maybe = <T>(v: T): T | null => (rng.next() < 0.4 ? null : v);
     for (let i = 0; i < 2000; i++) {
       const e: StoredEvent[] = [
-        { type: 'page_view', eventId: `p${i}`, ...base, articleId: maybe('a'), page: maybe(text()), url: maybe(text()), referrer: maybe(text()) },
         {
-          type: 'impression', eventId: `i${i}`, ...base, recommId: 'rc', placement: text() || 'p', articleId: maybe('a'),
+          type: 'page_view',
+          eventId: `p${i}`,
+          ...base,
+          articleId: maybe('a'),
+          page: maybe(text()),
+          url: maybe(text()),
+          referrer: maybe(text()),
+        },
+        {
+          type: 'impression',
+          eventId: `i${i}`,
+          ...base,
+          recommId: 'rc',
+          placement: text() || 'p',
+          articleId: maybe('a'),
           items: Array.from({ length: rng.int(4) }, (_, k) => ({ articleId: text() || 'x', position: k + 1, team: maybe(text()) })),
-          experiment: maybe(text()), phase: maybe(rng.int(3)), arm: maybe(text()), hashVersion: maybe(rng.int(3)), recommender: maybe({ kind: text(), version: text() }), shadow: rng.next() < 0.5,
+          experiment: maybe(text()),
+          phase: maybe(rng.int(3)),
+          arm: maybe(text()),
+          hashVersion: maybe(rng.int(3)),
+          recommender: maybe({ kind: text(), version: text() }),
+          shadow: rng.next() < 0.5,
         },
         { type: 'click', eventId: `c${i}`, ...base, recommId: 'rc', articleId: 'b', position: 1 + rng.int(10), placement: maybe(text()) },
         { type: 'read', eventId: `r${i}`, ...base, articleId: 'a', dwellMs: rng.int(1e6), scroll: rng.next(), recommId: maybe('rc') },
-        { type: 'subscribe', eventId: `s${i}`, ...base, plan: text() || 'p', revenue: rng.next() * 100, currency: 'EUR', articleId: maybe('a') },
+        {
+          type: 'subscribe',
+          eventId: `s${i}`,
+          ...base,
+          plan: text() || 'p',
+          revenue: rng.next() * 100,
+          currency: 'EUR',
+          articleId: maybe('a'),
+        },
       ];
       for (const x of e) {
         expect(eventExtra(x)).toBe(oracle(x));
@@ -101,24 +163,44 @@ for (const backend of BACKENDS) {
         const r = eventToRow(e);
         // What 0001-0005 stored: the normalised event without its receive time, whole, in `body`.
         await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body)
-          values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(kyselyOf(old));
+          values (${r.event_id}, ${r.type}, ${r.reader_id}, ${r.session_id}, ${r.client_ts}, ${receivedTs}, ${r.article_id}, ${r.recomm_id}, ${r.dwell_ms}, ${r.revenue}, ${JSON.stringify(body)})`.execute(
+          kyselyOf(old),
+        );
       }
       // Ids with SQL and JSON metacharacters, and more rows than one rewrite batch (5,000).
-      const odd = ["x'); DROP TABLE events;--", 'a"b\\c', 'émoji 🎉', 'line\nbreak', ...Array.from({ length: 5050 }, (_, i) => `bulk-${i}`)];
-      const oddEvents: StoredEvent[] = odd.map((id) => ({ type: 'read', eventId: id, ...base, articleId: 'a', dwellMs: 5, scroll: 0.25, recommId: null }));
+      const odd = [
+        "x'); DROP TABLE events;--",
+        'a"b\\c',
+        'émoji 🎉',
+        'line\nbreak',
+        ...Array.from({ length: 5050 }, (_, i) => `bulk-${i}`),
+      ];
+      const oddEvents: StoredEvent[] = odd.map((id) => ({
+        type: 'read',
+        eventId: id,
+        ...base,
+        articleId: 'a',
+        dwellMs: 5,
+        scroll: 0.25,
+        recommId: null,
+      }));
       for (let i = 0; i < oddEvents.length; i += 500) {
         const rows = oddEvents.slice(i, i + 500).map((e) => {
           const { receivedTs, ...body } = e;
           return sql`(${e.eventId}, 'read', 'r', 's', ${e.clientTs}, ${receivedTs}, 'a', null, 5, null, ${JSON.stringify(body)})`;
         });
-        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) values ${sql.join(rows)}`.execute(kyselyOf(old));
+        await sql`insert into events (event_id, type, reader_id, session_id, client_ts, received_ts, article_id, recomm_id, dwell_ms, revenue, body) values ${sql.join(rows)}`.execute(
+          kyselyOf(old),
+        );
       }
       await old.close();
       const storage = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
       try {
         expect(await storage.getEvents(odd.slice(0, 4))).toHaveLength(4);
         expect(new Map((await storage.getEvents(odd)).map((e) => [e.eventId, e]))).toEqual(new Map(oddEvents.map((e) => [e.eventId, e])));
-        const left = await sql<{ n: number | string }>`select count(*) as n from events where extra like ${'{"type"%'}`.execute(kyselyOf(storage));
+        const left = await sql<{ n: number | string }>`select count(*) as n from events where extra like ${'{"type"%'}`.execute(
+          kyselyOf(storage),
+        );
         expect(Number(left.rows[0]!.n)).toBe(0); // no row left in the old format
         const back = await storage.getEvents(EVENTS.map((e) => e.eventId));
         expect(new Map(back.map((e) => [e.eventId, e]))).toEqual(new Map(EVENTS.map((e) => [e.eventId, e])));
@@ -153,8 +235,19 @@ for (const backend of BACKENDS) {
       const storage = await openStorage(url, { migrateTo: '0007_reader_days_by_day', sqlite: { synchronous: 'NORMAL' } });
       try {
         const back = await kyselyOf(storage).selectFrom('reader_days').selectAll().orderBy('reader_id').orderBy('day').execute();
-        expect(back.map((r) => ({ ...r, day: Number(r.day), impressions: Number(r.impressions), clicks: Number(r.clicks), reads: Number(r.reads), dwell_ms: Number(r.dwell_ms), page_views: Number(r.page_views), subscribed: Number(r.subscribed), revenue: Number(r.revenue) })))
-          .toEqual(rows);
+        expect(
+          back.map((r) => ({
+            ...r,
+            day: Number(r.day),
+            impressions: Number(r.impressions),
+            clicks: Number(r.clicks),
+            reads: Number(r.reads),
+            dwell_ms: Number(r.dwell_ms),
+            page_views: Number(r.page_views),
+            subscribed: Number(r.subscribed),
+            revenue: Number(r.revenue),
+          })),
+        ).toEqual(rows);
       } finally {
         await storage.close();
       }

@@ -8,7 +8,12 @@ const DIR = resolve('src/adapters/storage/migrations');
 /** Every module specifier a file imports or re-exports, statically or dynamically. */
 function specifiers(source: string): string[] {
   const out: string[] = [];
-  const patterns = [/\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g, /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g];
+  const patterns = [
+    /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+    /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
+  ];
   for (const p of patterns) for (const m of source.matchAll(p)) out.push(m[1]!);
   return out;
 }
@@ -28,14 +33,25 @@ describe('migrations are frozen', () => {
   });
 
   it('catches an import from outside (the check above fires)', () => {
-    expect(specifiers("import { eventExtra } from '../rows.js';\nimport type { X } from 'kysely';\nconst m = await import('node:fs');")).toEqual(['../rows.js', 'kysely', 'node:fs']);
+    expect(
+      specifiers("import { eventExtra } from '../rows.js';\nimport type { X } from 'kysely';\nconst m = await import('node:fs');"),
+    ).toEqual(['../rows.js', 'kysely', 'node:fs']);
   });
 
   it('keep the names databases have recorded, in order, for both dialects', async () => {
     const names = [
-      '0001_foundation', '0002_placements', '0003_deployments', '0004_fewer_serve_indexes', '0005_analysis_rollups',
-      '0006_event_extra', '0007_reader_days_by_day', '0008_ids_collate_c', '0009_serves_one_index', '0010_report_over_receive_time',
+      '0001_foundation',
+      '0002_placements',
+      '0003_deployments',
+      '0004_fewer_serve_indexes',
+      '0005_analysis_rollups',
+      '0006_event_extra',
+      '0007_reader_days_by_day',
+      '0008_ids_collate_c',
+      '0009_serves_one_index',
+      '0010_report_over_receive_time',
     ];
-    for (const dialect of ['sqlite', 'postgres'] as const) expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);
+    for (const dialect of ['sqlite', 'postgres'] as const)
+      expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);
   });
 });

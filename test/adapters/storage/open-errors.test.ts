@@ -20,24 +20,32 @@ async function cli(...args: string[]) {
 }
 
 /** An error the way the migrator wraps pg's (OpenedStorage.migrate, open.ts): the pg error is the cause. */
-const wrapped = (message: string, code: string) => new Error(`migration unknown failed: ${message}`, { cause: Object.assign(new Error(message), { code }) });
+const wrapped = (message: string, code: string) =>
+  new Error(`migration unknown failed: ${message}`, { cause: Object.assign(new Error(message), { code }) });
 
 describe('explainOpenError', () => {
   it('names a missing database, where it was looked for, and the createdb command', () => {
     const e = explainOpenError('postgres://ed@db.example:6543/news', wrapped('database "news" does not exist', '3D000'));
     expect(e).toBeInstanceOf(DomainError);
     expect(e).toMatchObject({ code: 'invalid_database_url', field: 'db' });
-    expect((e as Error).message).toBe('PostgreSQL database "news" does not exist on db.example:6543 (create it with: createdb -h db.example -p 6543 -U ed news)');
+    expect((e as Error).message).toBe(
+      'PostgreSQL database "news" does not exist on db.example:6543 (create it with: createdb -h db.example -p 6543 -U ed news)',
+    );
   });
 
   it('uses pg defaults for what the URL leaves out, and quotes a name the shell would split', () => {
     const e = explainOpenError("postgres:///it's%20news?host=/var/run/postgresql", wrapped('database does not exist', '3D000')) as Error;
-    expect(e.message).toBe(`PostgreSQL database "it's news" does not exist on /var/run/postgresql:5432 (create it with: createdb -h /var/run/postgresql -p 5432 'it'\\''s news')`);
+    expect(e.message).toBe(
+      `PostgreSQL database "it's news" does not exist on /var/run/postgresql:5432 (create it with: createdb -h /var/run/postgresql -p 5432 'it'\\''s news')`,
+    );
   });
 
   it('reports a refused login as a bad --db and an unreachable server as a failure, without the migration wording', () => {
     const login = explainOpenError('postgres://ed@h/db', wrapped('password authentication failed for user "ed"', '28P01'));
-    expect(login).toMatchObject({ code: 'invalid_database_url', message: 'PostgreSQL on h:5432 refused the login: password authentication failed for user "ed"' });
+    expect(login).toMatchObject({
+      code: 'invalid_database_url',
+      message: 'PostgreSQL on h:5432 refused the login: password authentication failed for user "ed"',
+    });
     const down = explainOpenError('postgres://ed@h:5999/db', wrapped('connect ECONNREFUSED 10.0.0.1:5999', 'ECONNREFUSED'));
     expect(down).not.toBeInstanceOf(DomainError);
     expect((down as Error).message).toBe('cannot reach PostgreSQL on h:5999: connect ECONNREFUSED 10.0.0.1:5999');
@@ -70,7 +78,10 @@ describe.skipIf(!PG_URL)('a PostgreSQL database that does not exist (real server
     u.pathname = `/${name}`;
     const where = `${u.hostname}:${u.port || 5432}`;
 
-    await expect(openStorage(u.toString())).rejects.toMatchObject({ code: 'invalid_database_url', message: expect.stringContaining(`"${name}" does not exist on ${where}`) });
+    await expect(openStorage(u.toString())).rejects.toMatchObject({
+      code: 'invalid_database_url',
+      message: expect.stringContaining(`"${name}" does not exist on ${where}`),
+    });
     const r = await cli('migrate', '--db', u.toString());
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([

@@ -25,8 +25,11 @@ describe('pgArray', () => {
       fc.array(fc.integer(), { maxLength: 20 }),
       fc.array(fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }), { maxLength: 20 }),
     );
-    fc.assert(fc.property(column, (values) => {
+    fc.assert(
+      fc.property(column, (values) => {
         expect(pgArray(values)).toBe(reference(values));
-      }), { numRuns: 5000, seed: 20261204 });
+      }),
+      { numRuns: 5000, seed: 20261204 },
+    );
   });
 });

@@ -7,7 +7,10 @@ import type { ServeRecord } from '../../../src/core/events/records.js';
 // Items in SlateItem's key order, as serving builds them; ids and reasons with quotes, escapes,
 // control characters, lone surrogates and non-BMP characters; scores of every kind JSON.stringify
 // treats specially (-0, NaN, ±Infinity, null).
-const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('read by readers of this article', 'a"b\\c\n', '\u2028', '\ud800', '😀'));
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.constantFrom('read by readers of this article', 'a"b\\c\n', '\u2028', '\ud800', '😀'),
+);
 const item: fc.Arbitrary<SlateItem> = fc
   .record({
     articleId: text,
@@ -38,16 +41,20 @@ describe('slateJson / decodeSlate', () => {
 
   it('stores a slate with positions out of order as JSON.stringify does, and reads it back', () => {
     fc.assert(
-      fc.property(fc.array(item, { minLength: 1, maxLength: 12 }).filter((s) => s.some((it, i) => it.position !== i + 1)), (slate) => {
-        expect(slateJson(slate)).toBe(JSON.stringify(slate));
-        expect(decodeSlate(slateJson(slate))).toEqual(viaJson(slate));
-      }),
+      fc.property(
+        fc.array(item, { minLength: 1, maxLength: 12 }).filter((s) => s.some((it, i) => it.position !== i + 1)),
+        (slate) => {
+          expect(slateJson(slate)).toBe(JSON.stringify(slate));
+          expect(decodeSlate(slateJson(slate))).toEqual(viaJson(slate));
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('reads slates stored before the compact form (arrays of objects) as they were written', () => {
-    const old = '[{"articleId":"a","position":1,"score":0.5,"reason":"r"},{"articleId":"b","position":2,"score":null,"reason":"editor\'s pick","team":"B"}]';
+    const old =
+      '[{"articleId":"a","position":1,"score":0.5,"reason":"r"},{"articleId":"b","position":2,"score":null,"reason":"editor\'s pick","team":"B"}]';
     expect(decodeSlate(old)).toEqual(JSON.parse(old));
     expect(decodeSlate('[]')).toEqual([]);
   });
@@ -65,7 +72,12 @@ describe('slateJson / decodeSlate', () => {
     expect(text).toBe(`[["a",0.5,"${r}"],["b",0.25],["c",null,null],["d",1,null,"A"],["e",2]]`);
     expect(decodeSlate(text)).toEqual(slate);
     // A five-item slate of one reason: well under half the object form.
-    const five = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ articleId: `2026-08-21-01${i}`, position: i + 1, score: 0.04985192593042502 / (i + 1), reason: r }));
+    const five = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({
+      articleId: `2026-08-21-01${i}`,
+      position: i + 1,
+      score: 0.04985192593042502 / (i + 1),
+      reason: r,
+    }));
     expect(slateJson(five).length).toBeLessThan(JSON.stringify(five).length / 2);
   });
 
@@ -78,9 +90,23 @@ describe('slateJson / decodeSlate', () => {
 describe('serve params', () => {
   it('are the row of serveToRow in SERVE_COLUMNS order, also when written into a shared array', () => {
     const rec = (i: number): ServeRecord => ({
-      recommId: `r${i}`, placement: 'read-next', experiment: i % 2 ? 'e' : null, phase: i % 2 ? 1 : null, arm: i % 2 ? 'b' : null, hashVersion: i % 2 ? 2 : null,
-      recommenderKind: 'co-read', recommenderVersion: '1', shadow: i % 3 === 0, readerId: `rd${i}`, sessionId: null, articleId: 'a1',
-      latencyMs: 0.25 * i, fallback: i % 4 === 0, fault: false, slate: [{ articleId: 'x', position: 1, score: 0.5, reason: 'why' }], servedTs: 1_700_000_000_000 + i,
+      recommId: `r${i}`,
+      placement: 'read-next',
+      experiment: i % 2 ? 'e' : null,
+      phase: i % 2 ? 1 : null,
+      arm: i % 2 ? 'b' : null,
+      hashVersion: i % 2 ? 2 : null,
+      recommenderKind: 'co-read',
+      recommenderVersion: '1',
+      shadow: i % 3 === 0,
+      readerId: `rd${i}`,
+      sessionId: null,
+      articleId: 'a1',
+      latencyMs: 0.25 * i,
+      fallback: i % 4 === 0,
+      fault: false,
+      slate: [{ articleId: 'x', position: 1, score: 0.5, reason: 'why' }],
+      servedTs: 1_700_000_000_000 + i,
     });
     const shared = new Array<unknown>(3 * SERVE_COLUMNS.length);
     let at = 0;

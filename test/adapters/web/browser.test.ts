@@ -10,8 +10,12 @@ import { CHROMIUM_ARGS, eventually, findChromium, liveApp, seedArticles, storedE
 // (collector, recommendations, SQLite in memory) on the system clock.
 
 const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER) throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('browser.test.ts skipped: no chromium binary (looked for /usr/bin/chromium, then chromium, chromium-browser, google-chrome on the PATH)');
+if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
+  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
+if (!CHROMIUM)
+  console.warn(
+    'browser.test.ts skipped: no chromium binary (looked for /usr/bin/chromium, then chromium, chromium-browser, google-chrome on the PATH)',
+  );
 
 type Impression = Extract<ReadingEvent, { type: 'impression' }>;
 type Click = Extract<ReadingEvent, { type: 'click' }>;
@@ -19,7 +23,10 @@ type Read = Extract<ReadingEvent, { type: 'read' }>;
 
 const SECTIONS = ['world', 'sport', 'culture'];
 /** Long enough that the read-next widget starts below the fold of a 1280x720 window. */
-const BODY = Array.from({ length: 14 }, (_, i) => `Paragraph ${i + 1}. ${'The council met again on Tuesday to discuss the harbour plans. '.repeat(4)}`).join('\n\n');
+const BODY = Array.from(
+  { length: 14 },
+  (_, i) => `Paragraph ${i + 1}. ${'The council met again on Tuesday to discuss the harbour plans. '.repeat(4)}`,
+).join('\n\n');
 
 let live: LiveApp;
 const dirs: string[] = [];
@@ -149,7 +156,9 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     // 3. Scrolled into view for more than a second: one impression.
     await page.locator('#read-next').scrollIntoViewIfNeeded();
     await page.waitForTimeout(1300);
-    const impression = await eventually('the impression', async () => (await fresh()).find((e): e is Impression => e.type === 'impression'));
+    const impression = await eventually('the impression', async () =>
+      (await fresh()).find((e): e is Impression => e.type === 'impression'),
+    );
 
     // 4. Click the second recommendation: the browser navigates to that article, the click still arrives.
     const target = slate[1]!;
@@ -158,7 +167,10 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     const click = await eventually('the click', async () => (await fresh()).find((e): e is Click => e.type === 'click'));
 
     expect(impression).toMatchObject({
-      recommId, placement: 'read-next', articleId: 'b3', shadow: false,
+      recommId,
+      placement: 'read-next',
+      articleId: 'b3',
+      shadow: false,
       items: slate.map((s) => ({ articleId: s.articleId, position: s.position, team: null })),
     });
     expect(impression.recommender).toMatchObject({ kind: expect.any(String), version: expect.any(String) });
@@ -167,7 +179,9 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     expect(click.position).toBe(2);
 
     // 5. Leaving the first article sent its read (pagehide); both page views arrived; one reader, one session.
-    const read = await eventually('the read of b3', async () => (await fresh()).find((e): e is Read => e.type === 'read' && e.articleId === 'b3'));
+    const read = await eventually('the read of b3', async () =>
+      (await fresh()).find((e): e is Read => e.type === 'read' && e.articleId === 'b3'),
+    );
     expect(read.dwellMs).toBeGreaterThan(2500);
     expect(read.scroll).toBeGreaterThan(0.5);
     expect(read.recommId).toBeNull();
@@ -205,10 +219,11 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     const { page } = await newPage();
     await page.addInitScript(recordBeacons);
     await page.goto(`${live.url}/`);
-    const beacons = async () => (await page.evaluate(() => (window as unknown as { __beacons: string[] }).__beacons)).map((b) => ({
-      bytes: Buffer.byteLength(b),
-      events: (JSON.parse(b) as { events: { type: string }[] }).events,
-    }));
+    const beacons = async () =>
+      (await page.evaluate(() => (window as unknown as { __beacons: string[] }).__beacons)).map((b) => ({
+        bytes: Buffer.byteLength(b),
+        events: (JSON.parse(b) as { events: { type: string }[] }).events,
+      }));
     await eventually('the home page view', async () => ((await beacons()).length > 0 ? true : undefined));
     const before = (await storedEvents(live.services)).length;
     await page.evaluate(() => ((window as unknown as { __beacons: string[] }).__beacons.length = 0));

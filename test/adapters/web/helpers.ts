@@ -27,12 +27,15 @@ export interface LiveApp {
 export async function liveApp(): Promise<LiveApp> {
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
   const services = await openServices(config, { clock: systemClock });
-  const app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Browser Times', sdkFile: await builtSdk() })]));
+  const app = await createApp(
+    appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Browser Times', sdkFile: await builtSdk() })]),
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('the app is not listening on a TCP port');
   return {
-    app, services,
+    app,
+    services,
     url: `http://127.0.0.1:${addr.port}`,
     async close() {
       await app.close();
@@ -50,10 +53,12 @@ export async function seedArticles(app: FastifyInstance, articles: readonly Reco
 /** Every stored reading event, oldest first (by client time). */
 export async function storedEvents(services: Services): Promise<ReadingEvent[]> {
   const rows = await kyselyOf(services.storage).selectFrom('events').selectAll().execute();
-  return rows.map((r) => {
-    const { receivedTs: _r, ...e } = rowToEvent(r);
-    return e as ReadingEvent;
-  }).sort((a, b) => a.clientTs - b.clientTs);
+  return rows
+    .map((r) => {
+      const { receivedTs: _r, ...e } = rowToEvent(r);
+      return e as ReadingEvent;
+    })
+    .sort((a, b) => a.clientTs - b.clientTs);
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
@@ -71,7 +76,9 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 export function findChromium(): string | undefined {
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
   try {
-    const p = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], { encoding: 'utf8' }).trim();
+    const p = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser || command -v google-chrome'], {
+      encoding: 'utf8',
+    }).trim();
     return p || undefined;
   } catch {
     return undefined;
@@ -79,6 +86,12 @@ export function findChromium(): string | undefined {
 }
 
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-  '--no-first-run', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
 ];

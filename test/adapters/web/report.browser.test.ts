@@ -17,7 +17,8 @@ import { CHROMIUM_ARGS, eventually, findChromium, seedArticles, storedEvents } f
 // reader who opened one article is 1, not 0. Real headless Chromium against the real app.
 
 const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER) throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
+if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
+  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
 if (!CHROMIUM) console.warn('report.browser.test.ts skipped: no chromium binary');
 
 let services: Services;
@@ -32,7 +33,9 @@ beforeAll(async () => {
   // Lag 0: the rollups may take the page view before its reader's exposure is written.
   const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent', rollupLagMs: 0 }, {});
   services = await openServices(config, { clock: systemClock });
-  app = await createApp(appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Report Times', sdkFile: await builtSdk() })]));
+  app = await createApp(
+    appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Report Times', sdkFile: await builtSdk() })]),
+  );
   await app.listen({ port: 0, host: '127.0.0.1' });
   const addr = app.server.address();
   if (addr === null || typeof addr !== 'object') throw new Error('not listening');
@@ -42,13 +45,30 @@ beforeAll(async () => {
     await services.close();
   };
   const now = Date.now();
-  await seedArticles(app, Array.from({ length: 8 }, (_, i) => ({
-    id: `p${i + 1}`, title: `Story ${i + 1}`, section: 'world', lead: `Lead ${i + 1}.`, body: 'Text.',
-    publishedAt: new Date(now - (i + 1) * 10 * 60_000).toISOString(),
-  })));
+  await seedArticles(
+    app,
+    Array.from({ length: 8 }, (_, i) => ({
+      id: `p${i + 1}`,
+      title: `Story ${i + 1}`,
+      section: 'world',
+      lead: `Lead ${i + 1}.`,
+      body: 'Text.',
+      publishedAt: new Date(now - (i + 1) * 10 * 60_000).toISOString(),
+    })),
+  );
   const created = await app.inject({
-    method: 'POST', url: '/v1/admin/experiments', headers: admin,
-    payload: { id: 'sdk-order', placement: 'read-next', layer: 'sdk', arms: [{ name: 'control', recommender: { kind: 'none', version: '1' } }, { name: 'b', recommender: { kind: 'latest', version: '1' } }] },
+    method: 'POST',
+    url: '/v1/admin/experiments',
+    headers: admin,
+    payload: {
+      id: 'sdk-order',
+      placement: 'read-next',
+      layer: 'sdk',
+      arms: [
+        { name: 'control', recommender: { kind: 'none', version: '1' } },
+        { name: 'b', recommender: { kind: 'latest', version: '1' } },
+      ],
+    },
   });
   expect(created.statusCode, created.body).toBe(201);
   expect((await app.inject({ method: 'POST', url: '/v1/admin/experiments/sdk-order/start', headers: admin })).statusCode).toBe(200);

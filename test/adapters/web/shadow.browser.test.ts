@@ -11,8 +11,12 @@ import { CHROMIUM_ARGS, eventually, findChromium, liveApp, seedArticles, storedE
 // is stored as a shadow `serve` record, and the browser only ever renders the live slate.
 
 const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER) throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('shadow.browser.test.ts skipped: no chromium binary (looked for /usr/bin/chromium, then chromium, chromium-browser, google-chrome on the PATH)');
+if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
+  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
+if (!CHROMIUM)
+  console.warn(
+    'shadow.browser.test.ts skipped: no chromium binary (looked for /usr/bin/chromium, then chromium, chromium-browser, google-chrome on the PATH)',
+  );
 
 type Impression = Extract<ReadingEvent, { type: 'impression' }>;
 interface Serve {
@@ -26,7 +30,10 @@ interface Serve {
 }
 
 const SECTIONS = ['world', 'sport', 'culture'];
-const BODY = Array.from({ length: 14 }, (_, i) => `Paragraph ${i + 1}. ${'The council met again on Tuesday to discuss the harbour plans. '.repeat(4)}`).join('\n\n');
+const BODY = Array.from(
+  { length: 14 },
+  (_, i) => `Paragraph ${i + 1}. ${'The council met again on Tuesday to discuss the harbour plans. '.repeat(4)}`,
+).join('\n\n');
 // Live: the latest articles of the current article's section (then the default fallbacks).
 // Shadow: the latest of all sections. On a culture article the two slates differ.
 const LIVE = { kind: 'latest', version: 'section', params: { sameSection: true } };
@@ -43,12 +50,24 @@ beforeAll(async () => {
   await seedArticles(
     live.app,
     Array.from({ length: 12 }, (_, i) => ({
-      id: `b${i + 1}`, title: `Story ${i + 1}`, section: SECTIONS[i % SECTIONS.length], lead: `Lead of story ${i + 1}.`, body: BODY,
+      id: `b${i + 1}`,
+      title: `Story ${i + 1}`,
+      section: SECTIONS[i % SECTIONS.length],
+      lead: `Lead of story ${i + 1}.`,
+      body: BODY,
       publishedAt: new Date(now - (i + 1) * 20 * 60_000).toISOString(),
     })),
   );
-  for (const [path, recommender] of [['live', LIVE], ['shadows', SHADOW]] as const) {
-    const res = await live.app.inject({ method: 'POST', url: `/v1/admin/deployments/read-next/${path}`, headers: admin, payload: { recommender } });
+  for (const [path, recommender] of [
+    ['live', LIVE],
+    ['shadows', SHADOW],
+  ] as const) {
+    const res = await live.app.inject({
+      method: 'POST',
+      url: `/v1/admin/deployments/read-next/${path}`,
+      headers: admin,
+      payload: { recommender },
+    });
     if (res.statusCode !== 200) throw new Error(`POST ${path}: ${res.statusCode} ${res.body}`);
   }
 });
@@ -62,7 +81,12 @@ afterAll(async () => {
 describe.skipIf(!CHROMIUM)('a shadow recommender in Chromium', () => {
   it('the widget renders the live slate, never the shadow one, while the shadow record is stored', { timeout: 60_000 }, async () => {
     dir = mkdtempSync(join(tmpdir(), 'readnext-chromium-'));
-    context = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM!, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 720 } });
+    context = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM!,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 720 },
+    });
     const page = context.pages()[0] ?? (await context.newPage());
     const log: string[] = [];
     page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
@@ -71,7 +95,9 @@ describe.skipIf(!CHROMIUM)('a shadow recommender in Chromium', () => {
     await page.goto(`${live.url}/articles/b3`);
     const links = page.locator('#read-next a.readnext-link');
     await links.first().waitFor({ state: 'visible', timeout: 10_000 });
-    const rendered = await links.evaluateAll((as) => as.map((a) => ({ articleId: a.getAttribute('data-article-id')!, recommId: a.getAttribute('data-recomm-id')! })));
+    const rendered = await links.evaluateAll((as) =>
+      as.map((a) => ({ articleId: a.getAttribute('data-article-id')!, recommId: a.getAttribute('data-recomm-id')! })),
+    );
     const recommId = rendered[0]!.recommId;
     expect(rendered.every((r) => r.recommId === recommId)).toBe(true);
 
@@ -85,7 +111,12 @@ describe.skipIf(!CHROMIUM)('a shadow recommender in Chromium', () => {
     const liveServe = serves.find((s) => !s.shadow)!;
     const shadowServe = serves.find((s) => s.shadow)!;
     expect(liveServe).toMatchObject({ recommenderKind: 'latest', recommenderVersion: 'section', articleId: 'b3' });
-    expect(shadowServe).toMatchObject({ recommenderKind: 'latest', recommenderVersion: 'global', articleId: 'b3', readerId: liveServe.readerId });
+    expect(shadowServe).toMatchObject({
+      recommenderKind: 'latest',
+      recommenderVersion: 'global',
+      articleId: 'b3',
+      readerId: liveServe.readerId,
+    });
     const readerId = await page.evaluate(() => localStorage.getItem('readnext_reader'));
     expect(liveServe.readerId).toBe(readerId);
 

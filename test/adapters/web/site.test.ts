@@ -14,9 +14,22 @@ import { builtSdk } from '../../helpers/sdk.js';
 const HOUR = 3_600_000;
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const article = (id: string, over: Partial<Article> = {}): Article => ({
-  id, url: `https://news.example/${id}`, title: `Title ${id}`, lead: `Lead ${id}`, body: `First paragraph of ${id}.\n\nSecond paragraph.`,
-  section: 'world', tags: [], author: 'Ada Reporter', publishedAt: T0 - HOUR, updatedAt: null, expiresAt: null, embargoUntil: null,
-  status: 'published', paywalled: false, language: 'en', ...over,
+  id,
+  url: `https://news.example/${id}`,
+  title: `Title ${id}`,
+  lead: `Lead ${id}`,
+  body: `First paragraph of ${id}.\n\nSecond paragraph.`,
+  section: 'world',
+  tags: [],
+  author: 'Ada Reporter',
+  publishedAt: T0 - HOUR,
+  updatedAt: null,
+  expiresAt: null,
+  embargoUntil: null,
+  status: 'published',
+  paywalled: false,
+  language: 'en',
+  ...over,
 });
 
 const catalog: Article[] = [
@@ -27,7 +40,14 @@ const catalog: Article[] = [
   article('w5', { publishedAt: T0 - 7 * HOUR }), // a fifth world article: beyond the per-section limit
   article('s1', { section: 'sport', publishedAt: T0 - 2 * HOUR }),
   article('s2', { section: 'sport', publishedAt: T0 - 4 * HOUR }),
-  article('x1', { section: 'culture', title: '<script>alert("x")</script> & "quotes"', lead: '<img src=x onerror=alert(1)>', author: '<b>Eve</b>', body: 'a <i>b</i>\n\n</p><script>c</script>', publishedAt: T0 - 8 * HOUR }),
+  article('x1', {
+    section: 'culture',
+    title: '<script>alert("x")</script> & "quotes"',
+    lead: '<img src=x onerror=alert(1)>',
+    author: '<b>Eve</b>',
+    body: 'a <i>b</i>\n\n</p><script>c</script>',
+    publishedAt: T0 - 8 * HOUR,
+  }),
   article('gone', { section: 'sport', status: 'retracted', publishedAt: T0 - 0.5 * HOUR }),
   article('off', { section: 'sport', status: 'unpublished', publishedAt: T0 - 0.6 * HOUR }),
   article('later', { section: 'world', embargoUntil: T0 + HOUR, publishedAt: T0 - 0.7 * HOUR }),
@@ -104,7 +124,9 @@ describe('home page', () => {
 
   it('names a sample file that exists in the repository and imports without a rejected row', () => {
     const file = SAMPLE_IMPORT_COMMAND.split(' ').find((w) => w.endsWith('.jsonl'))!;
-    const lines = readFileSync(join(REPO_ROOT, file), 'utf8').split('\n').filter((l) => l !== '');
+    const lines = readFileSync(join(REPO_ROOT, file), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     expect(lines.length).toBe(60);
     const parsed = lines.map((l) => parseArticleJson(JSON.parse(l)));
     expect(parsed.filter((p) => !p.ok)).toEqual([]);
@@ -126,7 +148,9 @@ describe('article page', () => {
     expect(body).toContain('<p class="lead">Lead w2</p>');
     expect(body).toContain('<p>First paragraph of w2.</p>');
     expect(body).toContain('<p>Second paragraph.</p>');
-    expect(body).toContain('<aside id="read-next" class="read-next" aria-label="Read next" data-placement="read-next" data-article="w2"></aside>');
+    expect(body).toContain(
+      '<aside id="read-next" class="read-next" aria-label="Read next" data-placement="read-next" data-article="w2"></aside>',
+    );
     expect(body).toContain("readnext.widget(el, { placement: 'read-next', article: article })");
     expect(body).toContain("readnext.init({ linkTemplate: '/articles/{id}' })");
     expect(body).toContain('readnext.pageView({ article: article })');
@@ -208,7 +232,9 @@ describe('/sdk.js', () => {
   it('is read from the build, never built by the server: a missing file is logged once and answers 503', async () => {
     const logged: string[] = [];
     const bare = Fastify();
-    await bare.register(demoSite({ articles: fakeArticles, sdkFile: join(REPO_ROOT, 'dist', 'no-such-sdk.js'), log: (l) => logged.push(l) }));
+    await bare.register(
+      demoSite({ articles: fakeArticles, sdkFile: join(REPO_ROOT, 'dist', 'no-such-sdk.js'), log: (l) => logged.push(l) }),
+    );
     const res = await bare.inject('/sdk.js');
     await bare.inject('/sdk.js');
     expect(res.statusCode).toBe(503);

@@ -30,7 +30,13 @@ export function wilson(k: number, n: number, z = 1.959964): [number, number] {
 
 const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
 
-interface Tally { splits: number; decided: number; untrustworthy: number; anyMetric: number; primaryRaw: number }
+interface Tally {
+  splits: number;
+  decided: number;
+  untrustworthy: number;
+  anyMetric: number;
+  primaryRaw: number;
+}
 
 /** `populations` × `splitsEach` random splits of `readers` readers into `arms` equal arms. */
 function run(seed: number, arms: number, readers: number, populations: number, splitsEach: number): Tally {
@@ -43,7 +49,12 @@ function run(seed: number, arms: number, readers: number, populations: number, s
     for (let s = 0; s < splitsEach; s++) {
       const acc = names.map(() => new ArmAccumulator());
       for (let r = 0; r < pop.size; r++) acc[rng.int(arms)]!.add(pop, r);
-      const a = analyseExperiment(METRICS, design, acc.map((x, i) => x.sums(names[i]!)), { engine: 'frequentist', alpha: ALPHA });
+      const a = analyseExperiment(
+        METRICS,
+        design,
+        acc.map((x, i) => x.sums(names[i]!)),
+        { engine: 'frequentist', alpha: ALPHA },
+      );
       t.splits++;
       if (a.decisions.some((d) => d.decision === 'ship' || d.decision === 'do_not_ship')) t.decided++;
       if (a.decisions.some((d) => d.decision === 'untrustworthy')) t.untrustworthy++;

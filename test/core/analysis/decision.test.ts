@@ -5,7 +5,12 @@ import { seededRng } from '../../../src/core/kernel/rng.js';
 import { holm } from '../../../src/core/stats/multiple-testing.js';
 import { ArmAccumulator, population } from './readers.js';
 
-interface Reader { reads: number; dwellMs: number; subscribed: number; pageViews: number }
+interface Reader {
+  reads: number;
+  dwellMs: number;
+  subscribed: number;
+  pageViews: number;
+}
 
 /** ArmSums of explicit readers (one session each, no widget events, no pre-period). */
 function arm(name: string, readers: readonly Reader[]): ArmSums {
@@ -15,7 +20,14 @@ function arm(name: string, readers: readonly Reader[]): ArmSums {
   let dwellReads = 0;
   let pvSessions = 0;
   for (const r of readers) {
-    const x: Partial<Record<Measure, number>> = { reads: r.reads, dwellMs: r.dwellMs, subscribed: r.subscribed, revenue: 9.99 * r.subscribed, pageViews: r.pageViews, sessions: 1 };
+    const x: Partial<Record<Measure, number>> = {
+      reads: r.reads,
+      dwellMs: r.dwellMs,
+      subscribed: r.subscribed,
+      revenue: 9.99 * r.subscribed,
+      pageViews: r.pageViews,
+      sessions: 1,
+    };
     for (const [k, v] of Object.entries(x) as [Measure, number][]) {
       sum[k] += v;
       sumSquares[k] += v * v;
@@ -24,9 +36,15 @@ function arm(name: string, readers: readonly Reader[]): ArmSums {
     pvSessions += r.pageViews;
   }
   return {
-    arm: name, n: readers.length, active: readers.filter((r) => r.pageViews > 0).length, sum, sumSquares,
+    arm: name,
+    n: readers.length,
+    active: readers.filter((r) => r.pageViews > 0).length,
+    sum,
+    sumSquares,
     crossProducts: { 'clicks*impressions': 0, 'pageViews*sessions': pvSessions, 'dwellMs*reads': dwellReads },
-    pre: { sum: zeros(), sumSquares: zeros() }, sumPostPre: zeros(), preCrossProducts: {},
+    pre: { sum: zeros(), sumSquares: zeros() },
+    sumPostPre: zeros(),
+    preCrossProducts: {},
   };
 }
 
@@ -34,22 +52,43 @@ function arm(name: string, readers: readonly Reader[]): ArmSums {
 const readers = (o: { more?: number; fewerSubs?: boolean; deeper?: number } = {}): Reader[] =>
   Array.from({ length: 2000 }, (_, i) => {
     const reads = (i % 7) + (o.more && i % o.more === 0 ? 1 : 0);
-    return { reads, dwellMs: reads * (20_000 + ((i * 37) % 20_000)) * (o.deeper ?? 1), subscribed: i % 10 === 3 && !(o.fewerSubs && i % 20 === 3) ? 1 : 0, pageViews: 1 + reads };
+    return {
+      reads,
+      dwellMs: reads * (20_000 + ((i * 37) % 20_000)) * (o.deeper ?? 1),
+      subscribed: i % 10 === 3 && !(o.fewerSubs && i % 20 === 3) ? 1 : 0,
+      pageViews: 1 + reads,
+    };
   });
 
-const two = [{ name: 'control', weight: 0.5 }, { name: 'b', weight: 0.5 }];
+const two = [
+  { name: 'control', weight: 0.5 },
+  { name: 'b', weight: 0.5 },
+];
 const opts = { engine: 'frequentist' as const, alpha: 0.05, cuped: false };
 
 describe('the decision per treatment arm', () => {
   it('ships when the primary improves and no guardrail is harmed, and says which guardrails were checked', () => {
     const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3 }))], opts);
-    expect(a.design).toEqual({ primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'], secondaryMetrics: ['ctr', 'pages_per_session', 'revenue_per_reader'], alpha: 0.05, adjustment: 'holm' });
+    expect(a.design).toEqual({
+      primaryMetric: 'articles_read',
+      guardrailMetrics: ['conversion', 'dwell_per_read'],
+      secondaryMetrics: ['ctr', 'pages_per_session', 'revenue_per_reader'],
+      alpha: 0.05,
+      adjustment: 'holm',
+    });
     expect(a.trust).toEqual([]);
     expect(a.decisions).toHaveLength(1);
     expect(a.decisions[0]!.decision).toBe('ship');
-    expect(a.decisions[0]!.sentence).toMatch(/^b raises articles read per reader by 11\.1% \[.*\] \(p = .*\) with no guardrail significantly harmed \(subscription conversion, mean dwell per read\): ship it$/);
+    expect(a.decisions[0]!.sentence).toMatch(
+      /^b raises articles read per reader by 11\.1% \[.*\] \(p = .*\) with no guardrail significantly harmed \(subscription conversion, mean dwell per read\): ship it$/,
+    );
     expect(a.metrics.map((m) => [m.metric, m.role])).toEqual([
-      ['ctr', 'secondary'], ['articles_read', 'primary'], ['pages_per_session', 'secondary'], ['dwell_per_read', 'guardrail'], ['conversion', 'guardrail'], ['revenue_per_reader', 'secondary'],
+      ['ctr', 'secondary'],
+      ['articles_read', 'primary'],
+      ['pages_per_session', 'secondary'],
+      ['dwell_per_read', 'guardrail'],
+      ['conversion', 'guardrail'],
+      ['revenue_per_reader', 'secondary'],
     ]);
   });
 
@@ -64,15 +103,20 @@ describe('the decision per treatment arm', () => {
     const worse = analyseExperiment(METRICS, two, [arm('control', readers({ more: 3 })), arm('b', readers())], opts).decisions[0]!;
     expect(worse).toMatchObject({ decision: 'do_not_ship' });
     expect(worse.sentence).toMatch(/^b lowers articles read per reader by .*: do not ship it$/);
-    const traded = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3, fewerSubs: true }))], opts).decisions[0]!;
+    const traded = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3, fewerSubs: true }))], opts)
+      .decisions[0]!;
     expect(traded.decision).toBe('do_not_ship');
-    expect(traded.sentence).toMatch(/^b raises articles read per reader by 11\.1% .* but b lowers subscription conversion by 50\.0% .*\(one-sided p = .*\): do not ship it as it is$/);
+    expect(traded.sentence).toMatch(
+      /^b raises articles read per reader by 11\.1% .* but b lowers subscription conversion by 50\.0% .*\(one-sided p = .*\): do not ship it as it is$/,
+    );
   });
 
   it('keeps running when the primary shows nothing, naming a harmed guardrail that would block shipping', () => {
     const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ fewerSubs: true }))], opts);
     expect(a.decisions[0]!.decision).toBe('keep_running');
-    expect(a.decisions[0]!.sentence).toMatch(/^no detectable effect on articles read per reader yet \(p = 1\.0\): .*; meanwhile b lowers subscription conversion by 50\.0% .*, which would block shipping$/);
+    expect(a.decisions[0]!.sentence).toMatch(
+      /^no detectable effect on articles read per reader yet \(p = 1\.0\): .*; meanwhile b lowers subscription conversion by 50\.0% .*, which would block shipping$/,
+    );
     const conv = a.metrics.find((m) => m.metric === 'conversion')!.comparisons[0]!;
     expect(conv.significant).toBe(true);
     expect(conv.harmPValue!).toBeLessThan(conv.pValue!); // one-sided in the direction of harm: half the two-sided p
@@ -84,19 +128,33 @@ describe('the decision per treatment arm', () => {
   });
 
   it('adjusts the primary with Holm over the treatment arms and the secondaries over metrics × arms', () => {
-    const three = [{ name: 'control', weight: 1 / 3 }, { name: 'b', weight: 1 / 3 }, { name: 'c', weight: 1 / 3 }];
-    const a = analyseExperiment(METRICS, three, [arm('control', readers()), arm('b', readers({ more: 40 })), arm('c', readers({ more: 25 }))], opts);
+    const three = [
+      { name: 'control', weight: 1 / 3 },
+      { name: 'b', weight: 1 / 3 },
+      { name: 'c', weight: 1 / 3 },
+    ];
+    const a = analyseExperiment(
+      METRICS,
+      three,
+      [arm('control', readers()), arm('b', readers({ more: 40 })), arm('c', readers({ more: 25 }))],
+      opts,
+    );
     const primary = a.metrics.find((m) => m.role === 'primary')!;
     const raw = primary.comparisons.map((c) => c.pValue!);
     expect(primary.comparisons.map((c) => c.adjustedPValue)).toEqual(holm(raw));
     const secondary = a.metrics.filter((m) => m.role === 'secondary');
-    expect(secondary.flatMap((m) => m.comparisons.map((c) => c.adjustedPValue))).toEqual(holm(secondary.flatMap((m) => m.comparisons.map(decisionPValue))));
+    expect(secondary.flatMap((m) => m.comparisons.map((c) => c.adjustedPValue))).toEqual(
+      holm(secondary.flatMap((m) => m.comparisons.map(decisionPValue))),
+    );
     // Each decision follows the adjusted p-value, not the raw one.
     primary.comparisons.forEach((c, i) => expect(a.decisions[i]!.decision === 'keep_running').toBe(!(c.adjustedPValue! < 0.05)));
   });
 
-  it('reads the Bayesian chance to win as p = 2·min(P, 1 − P), and a guardrail\'s harm as P', () => {
-    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3, fewerSubs: true }))], { ...opts, engine: 'bayesian' });
+  it("reads the Bayesian chance to win as p = 2·min(P, 1 − P), and a guardrail's harm as P", () => {
+    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3, fewerSubs: true }))], {
+      ...opts,
+      engine: 'bayesian',
+    });
     const p = a.metrics.find((m) => m.role === 'primary')!.comparisons[0]!;
     expect(p.pValue).toBeNull();
     expect(p.adjustedPValue).toBeCloseTo(2 * Math.min(p.chanceToWin!, 1 - p.chanceToWin!), 15);
@@ -105,11 +163,17 @@ describe('the decision per treatment arm', () => {
     expect(a.decisions[0]!.decision).toBe('do_not_ship');
   });
 
-  it('takes the experiment\'s primary and guardrails, and refuses ones it does not analyse', () => {
-    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ fewerSubs: true }))], { ...opts, primaryMetric: 'conversion', guardrailMetrics: ['articles_read'] });
+  it("takes the experiment's primary and guardrails, and refuses ones it does not analyse", () => {
+    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ fewerSubs: true }))], {
+      ...opts,
+      primaryMetric: 'conversion',
+      guardrailMetrics: ['articles_read'],
+    });
     expect(a.decisions[0]!.decision).toBe('do_not_ship');
     expect(a.metrics.find((m) => m.metric === 'dwell_per_read')!.role).toBe('secondary');
-    expect(() => analyseExperiment(METRICS.slice(0, 2), two, [], { ...opts, primaryMetric: 'conversion' })).toThrow(/primary metric "conversion"/);
+    expect(() => analyseExperiment(METRICS.slice(0, 2), two, [], { ...opts, primaryMetric: 'conversion' })).toThrow(
+      /primary metric "conversion"/,
+    );
   });
 });
 
@@ -118,7 +182,15 @@ describe('do not trust these results: SRM, one-sided data loss, a phase with cha
     const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3 }).slice(0, 1700))], opts);
     expect(a.srm.flag).toBe(true);
     expect(a.trust.map((t) => t.code)).toEqual(['srm']);
-    expect(a.decisions).toEqual([{ arm: 'b', decision: 'untrustworthy', sentence: expect.stringMatching(/^do not trust these results: sample ratio mismatch \(readers 2000 vs 1700 for weights 0\.5 vs 0\.5, p = .* < 0\.001\)$/) }]);
+    expect(a.decisions).toEqual([
+      {
+        arm: 'b',
+        decision: 'untrustworthy',
+        sentence: expect.stringMatching(
+          /^do not trust these results: sample ratio mismatch \(readers 2000 vs 1700 for weights 0\.5 vs 0\.5, p = .* < 0\.001\)$/,
+        ),
+      },
+    ]);
     for (const m of a.metrics) expect(m.comparisons[0]!.verdict).toBe('do not trust these results (sample ratio mismatch)');
   });
 
@@ -140,7 +212,9 @@ describe('do not trust these results: SRM, one-sided data loss, a phase with cha
     expect(q.arms[0]!.share! - q.arms[1]!.share!).toBeGreaterThan(0.15);
     expect(a.trust.map((t) => t.code)).toEqual(['data_loss']);
     expect(a.decisions[0]!.decision).toBe('untrustworthy');
-    expect(a.decisions[0]!.sentence).toMatch(/^do not trust these results: one-sided data loss: the share of exposed readers with a page view afterwards differs between arms \(control 9\d\.\d%, b 7\d\.\d%; p = .*\)/);
+    expect(a.decisions[0]!.sentence).toMatch(
+      /^do not trust these results: one-sided data loss: the share of exposed readers with a page view afterwards differs between arms \(control 9\d\.\d%, b 7\d\.\d%; p = .*\)/,
+    );
     expect(a.metrics.find((m) => m.role === 'primary')!.comparisons[0]!.verdict).toBe('do not trust these results (one-sided data loss)');
     // Without the check (the same sums with b's active share made equal to control's), the loss reads as a harmful treatment.
     const blind = [sums[0]!, { ...sums[1]!, active: Math.round(sums[1]!.n * (sums[0]!.active / sums[0]!.n)) }];
@@ -160,9 +234,15 @@ describe('do not trust these results: SRM, one-sided data loss, a phase with cha
   });
 
   it('a phase that changed weights without re-randomising is untrustworthy whatever SRM says', () => {
-    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3 }))], { ...opts, phaseProblem: 'phase 2 has weights 0.2,0.8 where phase 1 had 0.5,0.5, without re-randomising' });
+    const a = analyseExperiment(METRICS, two, [arm('control', readers()), arm('b', readers({ more: 3 }))], {
+      ...opts,
+      phaseProblem: 'phase 2 has weights 0.2,0.8 where phase 1 had 0.5,0.5, without re-randomising',
+    });
     expect(a.srm.flag).toBe(false);
-    expect(a.decisions[0]).toMatchObject({ decision: 'untrustworthy', sentence: 'do not trust these results: phase 2 has weights 0.2,0.8 where phase 1 had 0.5,0.5, without re-randomising' });
+    expect(a.decisions[0]).toMatchObject({
+      decision: 'untrustworthy',
+      sentence: 'do not trust these results: phase 2 has weights 0.2,0.8 where phase 1 had 0.5,0.5, without re-randomising',
+    });
     expect(a.metrics[0]!.comparisons[0]!.verdict).toBe('do not trust these results (weights changed without re-randomising)');
   });
 });

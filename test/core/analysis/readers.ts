@@ -132,10 +132,17 @@ export class ArmAccumulator {
     const sumPostPre = rec(this.pp);
     for (const k of ['sessions', 'impressions', 'clicks'] as const) sumPostPre[k] = 0;
     return {
-      arm, n: this.n, active: this.active, sum: rec(this.s), sumSquares: rec(this.q),
+      arm,
+      n: this.n,
+      active: this.active,
+      sum: rec(this.s),
+      sumSquares: rec(this.q),
       crossProducts: Object.fromEntries(RATIO_PAIRS.map(([a, b], i) => [`${a}*${b}`, this.cross[i]!])),
-      pre, sumPostPre,
-      preCrossProducts: Object.fromEntries(CUPED_RATIO_PAIRS.map(([a, b], i) => [`${a}*${b}`, { prePre: this.cpp[i]!, postPre: this.cop[i]!, prePost: this.cpo[i]! }])),
+      pre,
+      sumPostPre,
+      preCrossProducts: Object.fromEntries(
+        CUPED_RATIO_PAIRS.map(([a, b], i) => [`${a}*${b}`, { prePre: this.cpp[i]!, postPre: this.cop[i]!, prePost: this.cpo[i]! }]),
+      ),
     };
   }
 }

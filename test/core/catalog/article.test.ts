@@ -19,9 +19,21 @@ describe('parseArticleJson', () => {
 
   it('fills defaults for a minimal article', () => {
     expect(article(parseArticleJson(minimal))).toEqual({
-      id: 'a1', url: null, title: 'Hello', lead: null, body: null, section: null, tags: [], author: null,
-      publishedAt: at('2026-01-01T08:00:00Z'), updatedAt: null, expiresAt: null, embargoUntil: null,
-      status: 'published', paywalled: false, language: null,
+      id: 'a1',
+      url: null,
+      title: 'Hello',
+      lead: null,
+      body: null,
+      section: null,
+      tags: [],
+      author: null,
+      publishedAt: at('2026-01-01T08:00:00Z'),
+      updatedAt: null,
+      expiresAt: null,
+      embargoUntil: null,
+      status: 'published',
+      paywalled: false,
+      language: null,
     });
   });
 
@@ -42,8 +54,12 @@ describe('parseArticleJson', () => {
   });
 
   it('rejects a day that does not exist in every date field instead of rolling it over', () => {
-    for (const [field, value, days] of [['publishedAt', '2026-02-30T08:00:00Z', 'February 2026 has 28 days'], ['expiresAt', '2026-11-31T00:00:00+01:00', 'November 2026 has 30 days'],
-      ['updatedAt', '2025-02-29T12:00:00.000Z', 'February 2025 has 28 days'], ['embargoUntil', '2026-04-31T06:00Z', 'April 2026 has 30 days']] as const) {
+    for (const [field, value, days] of [
+      ['publishedAt', '2026-02-30T08:00:00Z', 'February 2026 has 28 days'],
+      ['expiresAt', '2026-11-31T00:00:00+01:00', 'November 2026 has 30 days'],
+      ['updatedAt', '2025-02-29T12:00:00.000Z', 'February 2025 has 28 days'],
+      ['embargoUntil', '2026-04-31T06:00Z', 'April 2026 has 30 days'],
+    ] as const) {
       const e = rejection(parseArticleJson({ ...minimal, [field]: value }));
       expect(e).toEqual({ field, reason: `"${value}": ${value.slice(0, 10)} does not exist: ${days}` });
     }
@@ -51,13 +67,16 @@ describe('parseArticleJson', () => {
   });
 
   it('accepts an offset zone and converts it to UTC', () => {
-    expect(article(parseArticleJson({ ...minimal, publishedAt: '2026-01-01T09:00:00+01:00' })).publishedAt).toBe(at('2026-01-01T08:00:00Z'));
+    expect(article(parseArticleJson({ ...minimal, publishedAt: '2026-01-01T09:00:00+01:00' })).publishedAt).toBe(
+      at('2026-01-01T08:00:00Z'),
+    );
   });
 
   it('rejects NUL and lone surrogates in text', () => {
     expect(rejection(parseArticleJson({ ...minimal, title: 'a\u0000b' }))).toEqual({ field: 'title', reason: 'contains a NUL character' });
     expect(rejection(parseArticleJson({ ...minimal, title: 'broken \uD83D pair' }))).toEqual({
-      field: 'title', reason: 'contains a lone UTF-16 surrogate',
+      field: 'title',
+      reason: 'contains a lone UTF-16 surrogate',
     });
     expect(rejection(parseArticleJson({ ...minimal, tags: ['ok', '\uDC00'] })).field).toBe('tags/1');
   });
@@ -67,7 +86,10 @@ describe('parseArticleJson', () => {
   });
 
   it('parses the JSON-lines fixture: good lines become articles, bad lines name their field', () => {
-    const results = fixture('articles.jsonl').split('\n').filter((l) => l.trim() !== '').map((l) => parseArticleJson(JSON.parse(l)));
+    const results = fixture('articles.jsonl')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => parseArticleJson(JSON.parse(l)));
     expect(results.map((r) => (r.ok ? r.article.id : `!${r.error.field}`))).toEqual(['jl-001', 'jl-002', '!headline', '!title', 'jl-005']);
     const [first, second, , , fifth] = results.map((r) => (r.ok ? r.article : undefined));
     expect(first?.tags).toEqual(['ferries', 'timetables']);

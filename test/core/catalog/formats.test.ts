@@ -31,16 +31,34 @@ describe('parseMindLine', () => {
   const row = (...cells: string[]) => cells.join('\t');
 
   it('parses the fixture, rejecting only the malformed entity line', () => {
-    expect(results.map((r) => (r.ok ? r.article.id : `!${r.error.field}`))).toEqual(['N1001', 'N1002', 'N1003', 'N1004', '!title_entities', 'N1006']);
+    expect(results.map((r) => (r.ok ? r.article.id : `!${r.error.field}`))).toEqual([
+      'N1001',
+      'N1002',
+      'N1003',
+      'N1004',
+      '!title_entities',
+      'N1006',
+    ]);
     expect(rejection(results[4]).reason).toMatch(/not valid JSON/);
   });
 
   it('maps columns: category to section, subcategory and entity labels to deduplicated tags', () => {
     expect(article(results[0])).toEqual({
-      id: 'N1001', url: 'https://example.com/mind/N1001.html', title: 'Harbor city opens floating solar farm',
-      lead: 'The Marlowe Bay project powers 4,000 homes, officials in Portvale said.', body: null, section: 'news',
-      tags: ['newsworld', 'Solar power', 'Portvale'], author: null, publishedAt: when, updatedAt: null, expiresAt: null,
-      embargoUntil: null, status: 'published', paywalled: false, language: 'en',
+      id: 'N1001',
+      url: 'https://example.com/mind/N1001.html',
+      title: 'Harbor city opens floating solar farm',
+      lead: 'The Marlowe Bay project powers 4,000 homes, officials in Portvale said.',
+      body: null,
+      section: 'news',
+      tags: ['newsworld', 'Solar power', 'Portvale'],
+      author: null,
+      publishedAt: when,
+      updatedAt: null,
+      expiresAt: null,
+      embargoUntil: null,
+      status: 'published',
+      paywalled: false,
+      language: 'en',
     });
   });
 
@@ -70,20 +88,27 @@ describe('parseMindLine', () => {
 
   it('rejects an empty id or title', () => {
     expect(rejection(parseMindLine(row('', 'news', 'world', 'T', '', ''), when))).toEqual({ field: 'id', reason: 'must not be empty' });
-    expect(rejection(parseMindLine(row('N1', 'news', 'world', '  ', '', ''), when))).toEqual({ field: 'title', reason: 'must not be empty' });
+    expect(rejection(parseMindLine(row('N1', 'news', 'world', '  ', '', ''), when))).toEqual({
+      field: 'title',
+      reason: 'must not be empty',
+    });
   });
 
   it('names the entity column that is malformed', () => {
     expect(rejection(parseMindLine(row('N1', 'a', 'b', 'T', 'A', 'u', '[]', '[{'), when)).field).toBe('abstract_entities');
     expect(rejection(parseMindLine(row('N1', 'a', 'b', 'T', 'A', 'u', '{"Label":"x"}', '[]'), when))).toEqual({
-      field: 'title_entities', reason: 'must be a JSON array of entities',
+      field: 'title_entities',
+      reason: 'must be a JSON array of entities',
     });
     expect(rejection(parseMindLine(row('N1', 'a', 'b', 'T', 'A', 'u', '[{"Type":"G"}]', '[]'), when)).field).toBe('title_entities/0');
   });
 
   it('strips a CRLF line ending and rejects NUL characters', () => {
     expect(article(parseMindLine(`${row('N1', 'a', 'b', 'T', 'A', 'u', '[]', '[]')}\r`, when)).tags).toEqual(['b']);
-    expect(rejection(parseMindLine(row('N1', 'a', 'b', 'T\u0000', 'A', 'u'), when))).toEqual({ field: 'title', reason: 'contains a NUL character' });
+    expect(rejection(parseMindLine(row('N1', 'a', 'b', 'T\u0000', 'A', 'u'), when))).toEqual({
+      field: 'title',
+      reason: 'contains a NUL character',
+    });
   });
 
   it('refuses a non-finite publishedAt (a caller bug, not a data problem)', () => {
@@ -101,7 +126,10 @@ describe('parseWikipediaCurrentEventsItem', () => {
     topics: ['Exploration of the Moon', 'Lunar Gateway'],
     text: 'The first module of a lunar space station is shipped to the launch site. Engineers begin final checks.',
     wiki_links: ['Lunar Gateway', 'Space station', 'Moon'],
-    sources: [{ name: 'Example Wire', url: 'https://wire.example.com/gateway' }, { name: 'Other', url: 'https://other.example.com/' }],
+    sources: [
+      { name: 'Example Wire', url: 'https://wire.example.com/gateway' },
+      { name: 'Other', url: 'https://other.example.com/' },
+    ],
     file: '2025-03-14-index.md',
     last_modified_at: '2026-07-03 22:41',
   };
@@ -154,7 +182,11 @@ describe('parseWikipediaCurrentEventsItem', () => {
   it('tolerates missing optional fields', () => {
     const { last_modified_at: _lm, sources: _s, wiki_links: _w, topics: _t, category: _c, ...bare } = item;
     expect(article(parseWikipediaCurrentEventsItem(bare))).toMatchObject({
-      updatedAt: null, url: null, author: null, tags: [], section: null,
+      updatedAt: null,
+      url: null,
+      author: null,
+      tags: [],
+      section: null,
     });
     expect(article(parseWikipediaCurrentEventsItem({ ...item, sources: [] }))).toMatchObject({ url: null, author: null });
   });
@@ -176,7 +208,9 @@ describe('parseWikipediaCurrentEventsItem', () => {
 
   describe('firstSentence', () => {
     it('does not stop at abbreviations, initials or lowercase continuations', () => {
-      expect(firstSentence('U.S. President Jane Roe signs the bill. It takes effect in May.')).toBe('U.S. President Jane Roe signs the bill');
+      expect(firstSentence('U.S. President Jane Roe signs the bill. It takes effect in May.')).toBe(
+        'U.S. President Jane Roe signs the bill',
+      );
       expect(firstSentence('Robert F. Kennedy Jr. speaks. Later more.')).toBe('Robert F. Kennedy Jr. speaks');
       expect(firstSentence('Gen. Smith resigns. A successor is named.')).toBe('Gen. Smith resigns');
       expect(firstSentence('Costs rise approx. five percent. Done.')).toBe('Costs rise approx. five percent');
@@ -310,7 +344,9 @@ describe('parseFeed: RSS 2.0', () => {
   });
 
   it('keeps a numeric-looking guid as text', () => {
-    const r = parseFeed(rss('<item><title>x</title><guid isPermaLink="false">000123</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>'));
+    const r = parseFeed(
+      rss('<item><title>x</title><guid isPermaLink="false">000123</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>'),
+    );
     expect(article(r.items[0]?.result)).toMatchObject({ id: '000123', url: null });
   });
 
@@ -322,23 +358,38 @@ describe('parseFeed: RSS 2.0', () => {
   });
 
   it('rejects a bad item but keeps the others', () => {
-    const r = parseFeed(rss([
-      '<item><title>bad date</title><guid>a</guid><pubDate>someday</pubDate></item>',
-      '<item><title>no id</title><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
-      '<item><guid>c</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
-      '<item><title>fine</title><guid>d</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
-    ].join('')));
-    expect(r.items.map((i) => (i.result.ok ? i.result.article.id : `!${i.result.error.field}`))).toEqual(['!pubDate', '!guid', '!title', 'd']);
+    const r = parseFeed(
+      rss(
+        [
+          '<item><title>bad date</title><guid>a</guid><pubDate>someday</pubDate></item>',
+          '<item><title>no id</title><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
+          '<item><guid>c</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
+          '<item><title>fine</title><guid>d</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
+        ].join(''),
+      ),
+    );
+    expect(r.items.map((i) => (i.result.ok ? i.result.article.id : `!${i.result.error.field}`))).toEqual([
+      '!pubDate',
+      '!guid',
+      '!title',
+      'd',
+    ]);
   });
 
   it('decodes numeric references and double-escaped entities in titles', () => {
-    const r = parseFeed(rss('<item><title>Fish &amp;amp; chips &#8211; caf&#xE9; &lt;b&gt;now&lt;/b&gt;</title><guid>g</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>'));
+    const r = parseFeed(
+      rss(
+        '<item><title>Fish &amp;amp; chips &#8211; caf&#xE9; &lt;b&gt;now&lt;/b&gt;</title><guid>g</guid><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>',
+      ),
+    );
     expect(article(r.items[0]?.result).title).toBe('Fish & chips – café now');
   });
 
   it('clips a very long description to the lead limit', () => {
     const long = 'word '.repeat(5000);
-    const r = parseFeed(rss(`<item><title>x</title><guid>g</guid><description>${long}</description><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>`));
+    const r = parseFeed(
+      rss(`<item><title>x</title><guid>g</guid><description>${long}</description><pubDate>Sun, 01 Mar 2026 18:00:00 GMT</pubDate></item>`),
+    );
     const lead = article(r.items[0]?.result).lead ?? '';
     expect(lead.length).toBeLessThanOrEqual(10_000);
     expect(lead.endsWith('word…')).toBe(true);
@@ -383,19 +434,27 @@ describe('parseFeed: Atom', () => {
   });
 
   it('rejects entries without dates or ids, naming the field', () => {
-    const r = parseFeed(atom([
-      '<entry><id>a</id><title>no dates</title></entry>',
-      '<entry><title>no id</title><updated>2026-01-01T00:00:00Z</updated></entry>',
-      '<entry><id>c</id><title>bad</title><published>tomorrow</published><updated>2026-01-01T00:00:00Z</updated></entry>',
-    ].join('')));
+    const r = parseFeed(
+      atom(
+        [
+          '<entry><id>a</id><title>no dates</title></entry>',
+          '<entry><title>no id</title><updated>2026-01-01T00:00:00Z</updated></entry>',
+          '<entry><id>c</id><title>bad</title><published>tomorrow</published><updated>2026-01-01T00:00:00Z</updated></entry>',
+        ].join(''),
+      ),
+    );
     expect(r.items.map((i) => (i.result.ok ? i.result.article.id : i.result.error.field))).toEqual(['published', 'id', 'published']);
   });
 
   it('reads a text title literally and a CDATA html title as markup', () => {
-    const r = parseFeed(atom([
-      '<entry><id>a</id><title>1 &lt; 2 &amp; 3</title><updated>2026-01-01T00:00:00Z</updated></entry>',
-      '<entry><id>b</id><title type="html"><![CDATA[<b>Bold</b> &amp; brave]]></title><updated>2026-01-01T00:00:00Z</updated></entry>',
-    ].join('')));
+    const r = parseFeed(
+      atom(
+        [
+          '<entry><id>a</id><title>1 &lt; 2 &amp; 3</title><updated>2026-01-01T00:00:00Z</updated></entry>',
+          '<entry><id>b</id><title type="html"><![CDATA[<b>Bold</b> &amp; brave]]></title><updated>2026-01-01T00:00:00Z</updated></entry>',
+        ].join(''),
+      ),
+    );
     expect(r.items.map((i) => article(i.result).title)).toEqual(['1 < 2 & 3', 'Bold & brave']);
   });
 });

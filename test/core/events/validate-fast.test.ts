@@ -20,7 +20,7 @@ const FIELDS: Record<string, string[]> = {
   read: ['articleId', 'dwellMs', 'scroll', 'recommId'],
   subscribe: ['plan', 'revenue', 'currency', 'articleId'],
 };
-const maybe = <T,>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 3 });
+const maybe = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined, freq: 3 });
 
 const event = fc
   .record({
@@ -38,7 +38,11 @@ const event = fc
     page: maybe(text),
     recommId: maybe(text),
     placement: maybe(text),
-    items: maybe(fc.array(fc.record({ articleId: text, position: fc.integer({ min: 0, max: 6 }), team: maybe(fc.oneof(text, fc.constant(null))) }), { maxLength: 3 })),
+    items: maybe(
+      fc.array(fc.record({ articleId: text, position: fc.integer({ min: 0, max: 6 }), team: maybe(fc.oneof(text, fc.constant(null))) }), {
+        maxLength: 3,
+      }),
+    ),
     position: maybe(fc.integer({ min: 0, max: 6 })),
     dwellMs: maybe(fc.integer({ min: -1, max: 10_000 })),
     scroll: maybe(fc.double({ min: 0, max: 1, noNaN: true })),
@@ -77,9 +81,21 @@ describe('validateEvent: the fast validators give the exact results', () => {
   });
 
   it('accepts 128 astral characters in an id (256 UTF-16 units): limits count code points', () => {
-    const e = { type: 'read', eventId: '😀'.repeat(128), readerId: 'r', sessionId: 's', timestamp: new Date(NOW).toISOString(), articleId: 'a', dwellMs: 1, scroll: 0.5 };
+    const e = {
+      type: 'read',
+      eventId: '😀'.repeat(128),
+      readerId: 'r',
+      sessionId: 's',
+      timestamp: new Date(NOW).toISOString(),
+      articleId: 'a',
+      dwellMs: 1,
+      scroll: 0.5,
+    };
     expect(validateEvent(e, ctx).ok).toBe(true);
-    expect(validateEvent({ ...e, eventId: '😀'.repeat(129) }, ctx)).toMatchObject({ ok: false, error: { code: 'invalid_field', field: 'eventId' } });
+    expect(validateEvent({ ...e, eventId: '😀'.repeat(129) }, ctx)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_field', field: 'eventId' },
+    });
   });
 });
 
@@ -110,7 +126,16 @@ describe('textChecked: skipping the NUL and lone-surrogate check', () => {
   });
 
   it('still rejects NUL and lone surrogates when the check runs', () => {
-    const e = { type: 'read', eventId: 'e', readerId: 'r\u0000', sessionId: 's', timestamp: new Date(NOW).toISOString(), articleId: 'a', dwellMs: 1, scroll: 0.5 };
+    const e = {
+      type: 'read',
+      eventId: 'e',
+      readerId: 'r\u0000',
+      sessionId: 's',
+      timestamp: new Date(NOW).toISOString(),
+      articleId: 'a',
+      dwellMs: 1,
+      scroll: 0.5,
+    };
     expect(validateEvent(e, ctx)).toMatchObject({ ok: false, error: { code: 'invalid_text', field: 'readerId' } });
     expect(validateEvent(e, { ...ctx, textChecked: true }).ok).toBe(true);
   });

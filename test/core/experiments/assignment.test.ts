@@ -5,7 +5,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assignArm, normaliseWeights, overlaps, parseExperiment, phaseSeed, type Experiment, type Phase } from '../../../src/core/experiments/experiment.js';
+import {
+  assignArm,
+  normaliseWeights,
+  overlaps,
+  parseExperiment,
+  phaseSeed,
+  type Experiment,
+  type Phase,
+} from '../../../src/core/experiments/experiment.js';
 import type { HashVersion } from '../../../src/core/experiments/hash.js';
 import { domainError } from '../../helpers/errors.js';
 
@@ -15,9 +23,23 @@ const T = Date.parse('2026-03-01T12:00:00Z');
 function running(weights: readonly number[], over: Partial<Experiment> = {}, coverage = 1): Experiment {
   const phase1: Phase = { phase: 1, startedTs: T, weights: [...weights], coverage, reRandomised: false };
   return {
-    id: 'exp', placement: 'read-next', kind: 'ab', description: null, layer: 'default', rangeStart: 0, rangeEnd: 1, coverage,
+    id: 'exp',
+    placement: 'read-next',
+    kind: 'ab',
+    description: null,
+    layer: 'default',
+    rangeStart: 0,
+    rangeEnd: 1,
+    coverage,
     arms: weights.map((w, i) => ({ name: `a${i}`, recommender: { kind: 'latest', version: '1' }, weight: w })),
-    hashVersion: 2, seed: 'exp', status: 'running', phase: 1, phases: [phase1], createdTs: T, startedTs: T, stoppedTs: null,
+    hashVersion: 2,
+    seed: 'exp',
+    status: 'running',
+    phase: 1,
+    phases: [phase1],
+    createdTs: T,
+    startedTs: T,
+    stoppedTs: null,
     ...over,
   };
 }
@@ -26,7 +48,9 @@ function running(weights: readonly number[], over: Partial<Experiment> = {}, cov
 function nextPhase(e: Experiment, weights: readonly number[], coverage = e.coverage, reRandomised = false): Experiment {
   const phase = e.phase + 1;
   return {
-    ...e, phase, coverage,
+    ...e,
+    phase,
+    coverage,
     arms: e.arms.map((a, i) => ({ ...a, weight: weights[i]! })),
     phases: [...e.phases, { phase, startedTs: T + phase, weights: [...weights], coverage, reRandomised }],
   };
@@ -44,15 +68,23 @@ const versionArb = fc.constantFrom<HashVersion>(1, 2);
 describe('determinism', () => {
   it('the same reader always gets the same arm within a phase, for any reader id (non-ASCII included), seed and hash version', () => {
     fc.assert(
-      fc.property(weightsArb, fc.double({ min: 0, max: 1, noNaN: true }), seedArb, versionArb, readerArb, fc.array(readerArb, { maxLength: 5 }), (w, cov, seed, v, reader, others) => {
-        const e = running(w, { seed, hashVersion: v }, cov);
-        const first = assignArm(e, reader);
-        // Other readers in between and a stored/reloaded copy (JSON, as the database holds it) change nothing.
-        for (const o of others) assignArm(e, o);
-        expect(assignArm(e, reader)).toEqual(first);
-        expect(assignArm(JSON.parse(JSON.stringify(e)) as Experiment, reader)).toEqual(first);
-        if (first) expect(first.name).toBe(e.arms[first.arm]!.name);
-      }),
+      fc.property(
+        weightsArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        seedArb,
+        versionArb,
+        readerArb,
+        fc.array(readerArb, { maxLength: 5 }),
+        (w, cov, seed, v, reader, others) => {
+          const e = running(w, { seed, hashVersion: v }, cov);
+          const first = assignArm(e, reader);
+          // Other readers in between and a stored/reloaded copy (JSON, as the database holds it) change nothing.
+          for (const o of others) assignArm(e, o);
+          expect(assignArm(e, reader)).toEqual(first);
+          expect(assignArm(JSON.parse(JSON.stringify(e)) as Experiment, reader)).toEqual(first);
+          if (first) expect(first.name).toBe(e.arms[first.arm]!.name);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -99,7 +131,9 @@ describe('the observed split over 20,000 readers', () => {
       const counts = [0, 0, 0];
       for (const r of readers) counts[assignArm(e, r)!.arm]!++;
       // v1 positions are multiples of 1/1000: one grid point is worth 1e-3 of share.
-      [0.5, 0.3, 0.2].forEach((p, i) => expect(Math.abs(counts[i]! / N - p)).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / N) + (hashVersion === 1 ? 1e-3 : 1e-4)));
+      [0.5, 0.3, 0.2].forEach((p, i) =>
+        expect(Math.abs(counts[i]! / N - p)).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / N) + (hashVersion === 1 ? 1e-3 : 1e-4)),
+      );
     }
   });
 });
@@ -116,12 +150,20 @@ describe('coverage', () => {
 
   it('lowering coverage never moves an assigned reader to another arm: they stay or leave', () => {
     fc.assert(
-      fc.property(weightsArb, fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), seedArb, versionArb, readerArb, (w, c1, c2, seed, v, r) => {
-        const [low, high] = c1 <= c2 ? [c1, c2] : [c2, c1];
-        const before = assignArm(running(w, { seed, hashVersion: v }, high), r);
-        const after = assignArm(running(w, { seed, hashVersion: v }, low), r);
-        if (after) expect(after).toEqual(before);
-      }),
+      fc.property(
+        weightsArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        seedArb,
+        versionArb,
+        readerArb,
+        (w, c1, c2, seed, v, r) => {
+          const [low, high] = c1 <= c2 ? [c1, c2] : [c2, c1];
+          const before = assignArm(running(w, { seed, hashVersion: v }, high), r);
+          const after = assignArm(running(w, { seed, hashVersion: v }, low), r);
+          if (after) expect(after).toEqual(before);
+        },
+      ),
       { numRuns: 1000 },
     );
   });
@@ -130,19 +172,24 @@ describe('coverage', () => {
 describe('layers (namespaces)', () => {
   it('two experiments with disjoint ranges of one layer never both assign a reader; together they cover the layer', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 999 }), fc.string({ minLength: 1, maxLength: 10 }), fc.array(readerArb, { minLength: 1, maxLength: 50 }), (cut, layer, readers) => {
-        const x = cut / 1000;
-        const a = running([0.5, 0.5], { id: 'a', seed: 'a', layer, rangeStart: 0, rangeEnd: x });
-        const b = running([0.5, 0.5], { id: 'b', seed: 'b', layer, rangeStart: x, rangeEnd: 1 });
-        expect(overlaps(a, b)).toBe(false);
-        for (const r of readers) {
-          const inA = assignArm(a, r) !== undefined;
-          const inB = assignArm(b, r) !== undefined;
-          expect(inA && inB).toBe(false);
-          // With coverage 1 every reader of the layer is in exactly one of the two slices.
-          expect(inA || inB).toBe(true);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 999 }),
+        fc.string({ minLength: 1, maxLength: 10 }),
+        fc.array(readerArb, { minLength: 1, maxLength: 50 }),
+        (cut, layer, readers) => {
+          const x = cut / 1000;
+          const a = running([0.5, 0.5], { id: 'a', seed: 'a', layer, rangeStart: 0, rangeEnd: x });
+          const b = running([0.5, 0.5], { id: 'b', seed: 'b', layer, rangeStart: x, rangeEnd: 1 });
+          expect(overlaps(a, b)).toBe(false);
+          for (const r of readers) {
+            const inA = assignArm(a, r) !== undefined;
+            const inB = assignArm(b, r) !== undefined;
+            expect(inA && inB).toBe(false);
+            // With coverage 1 every reader of the layer is in exactly one of the two slices.
+            expect(inA || inB).toBe(true);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -169,7 +216,9 @@ describe('layers (namespaces)', () => {
         fc.pre(a0 !== a1 && b0 !== b1);
         const a = s('L', Math.min(a0, a1) / 1000, Math.max(a0, a1) / 1000);
         const b = s('L', Math.min(b0, b1) / 1000, Math.max(b0, b1) / 1000);
-        const shared = Array.from({ length: 2000 }, (_, k) => k / 2000).some((m) => m >= a.rangeStart && m < a.rangeEnd && m >= b.rangeStart && m < b.rangeEnd);
+        const shared = Array.from({ length: 2000 }, (_, k) => k / 2000).some(
+          (m) => m >= a.rangeStart && m < a.rangeEnd && m >= b.rangeStart && m < b.rangeEnd,
+        );
         expect(overlaps(a, b)).toBe(shared);
         expect(overlaps(b, a)).toBe(shared);
       }),
@@ -180,17 +229,26 @@ describe('layers (namespaces)', () => {
 describe('phases', () => {
   it('a new phase with changed weights keeps the earlier arm of an exposed reader', () => {
     fc.assert(
-      fc.property(weightsArb, seedArb, readerArb, fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 5, maxLength: 5 }), (w1, seed, r, raw) => {
-        const e1 = running(w1, { seed });
-        const first = assignArm(e1, r)!;
-        const w2 = raw.slice(0, w1.length);
-        const s2 = w2.reduce((a, b) => a + b, 0);
-        const e2 = nextPhase(e1, w2.map((x) => x / s2));
-        expect(assignArm(e2, r, { arm: first.name, phase: 1 })).toEqual(first);
-        // Still kept two changes later, as long as no phase re-randomised.
-        const e3 = nextPhase(e2, w1, 0.5);
-        expect(assignArm(e3, r, { arm: first.name, phase: 1 })).toEqual(first);
-      }),
+      fc.property(
+        weightsArb,
+        seedArb,
+        readerArb,
+        fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 5, maxLength: 5 }),
+        (w1, seed, r, raw) => {
+          const e1 = running(w1, { seed });
+          const first = assignArm(e1, r)!;
+          const w2 = raw.slice(0, w1.length);
+          const s2 = w2.reduce((a, b) => a + b, 0);
+          const e2 = nextPhase(
+            e1,
+            w2.map((x) => x / s2),
+          );
+          expect(assignArm(e2, r, { arm: first.name, phase: 1 })).toEqual(first);
+          // Still kept two changes later, as long as no phase re-randomised.
+          const e3 = nextPhase(e2, w1, 0.5);
+          expect(assignArm(e3, r, { arm: first.name, phase: 1 })).toEqual(first);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -242,7 +300,6 @@ describe('phases', () => {
   });
 });
 
-
 describe('normaliseWeights', () => {
   it('normalises weights whose sum is within 0.001 of 1 (result sums to 1 within 1e-12, proportions kept)', () => {
     fc.assert(
@@ -258,19 +315,27 @@ describe('normaliseWeights', () => {
 
   it('rejects sums off by more than 0.001 with invalid_weights', () => {
     fc.assert(
-      fc.property(weightsArb, fc.oneof(fc.double({ min: -0.9, max: -0.0011, noNaN: true }), fc.double({ min: 0.0011, max: 0.9, noNaN: true })), (w, delta) => {
-        const off = w.map((x) => x * (1 + delta));
-        const err = domainError(() => normaliseWeights(off));
-        // A weight pushed above 1 is caught first, by the per-weight check.
-        expect(err.code).toBe(off.some((x) => x > 1) ? 'invalid_field' : 'invalid_weights');
-      }),
+      fc.property(
+        weightsArb,
+        fc.oneof(fc.double({ min: -0.9, max: -0.0011, noNaN: true }), fc.double({ min: 0.0011, max: 0.9, noNaN: true })),
+        (w, delta) => {
+          const off = w.map((x) => x * (1 + delta));
+          const err = domainError(() => normaliseWeights(off));
+          // A weight pushed above 1 is caught first, by the per-weight check.
+          expect(err.code).toBe(off.some((x) => x > 1) ? 'invalid_field' : 'invalid_weights');
+        },
+      ),
     );
     expect(domainError(() => normaliseWeights([0.5, 0.502])).code).toBe('invalid_weights');
     expect(domainError(() => normaliseWeights([0.3, 0.3, 0.3])).code).toBe('invalid_weights');
   });
 
   it('rejects a negative, non-finite or above-1 weight, naming it', () => {
-    for (const [w, field] of [[[0.5, -0.1, 0.6], 'arms/1/weight'], [[Number.NaN, 1], 'arms/0/weight'], [[1.5, -0.5], 'arms/0/weight']] as const) {
+    for (const [w, field] of [
+      [[0.5, -0.1, 0.6], 'arms/1/weight'],
+      [[Number.NaN, 1], 'arms/0/weight'],
+      [[1.5, -0.5], 'arms/0/weight'],
+    ] as const) {
       expect(domainError(() => normaliseWeights(w))).toMatchObject({ code: 'invalid_field', field });
     }
     expect(domainError(() => normaliseWeights([0.5, 0.6], 'weights'))).toMatchObject({ code: 'invalid_weights', field: 'weights' });
@@ -285,18 +350,43 @@ describe('parseExperiment', () => {
 
   it('fills the documented defaults: A/B, layer "default", the whole range, full coverage, equal weights, hash v2, seed = id, a draft', () => {
     expect(parseExperiment({ id: 'rn-1', placement: 'read-next', arms }, T)).toEqual({
-      id: 'rn-1', placement: 'read-next', kind: 'ab', description: null, layer: 'default', rangeStart: 0, rangeEnd: 1, coverage: 1,
+      id: 'rn-1',
+      placement: 'read-next',
+      kind: 'ab',
+      description: null,
+      layer: 'default',
+      rangeStart: 0,
+      rangeEnd: 1,
+      coverage: 1,
       arms: [
         { name: 'control', recommender: { kind: 'none', version: '1' }, weight: 0.5 },
         { name: 'treatment', recommender: { kind: 'co-read', version: '2', params: { minSupport: 3 } }, weight: 0.5 },
       ],
-      hashVersion: 2, seed: 'rn-1', status: 'draft', phase: 0, phases: [], createdTs: T, startedTs: null, stoppedTs: null,
-      primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'],
+      hashVersion: 2,
+      seed: 'rn-1',
+      status: 'draft',
+      phase: 0,
+      phases: [],
+      createdTs: T,
+      startedTs: null,
+      stoppedTs: null,
+      primaryMetric: 'articles_read',
+      guardrailMetrics: ['conversion', 'dwell_per_read'],
     });
   });
 
   it('normalises weights within tolerance', () => {
-    const e = parseExperiment({ id: 'rn-2', placement: 'read-next', arms: [{ ...arms[0], weight: 0.3 }, { ...arms[1], weight: 0.7004 }] }, T);
+    const e = parseExperiment(
+      {
+        id: 'rn-2',
+        placement: 'read-next',
+        arms: [
+          { ...arms[0], weight: 0.3 },
+          { ...arms[1], weight: 0.7004 },
+        ],
+      },
+      T,
+    );
     expect(e.arms.map((a) => a.weight).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
   });
 
@@ -313,14 +403,41 @@ describe('parseExperiment', () => {
     ['an empty range', { ...base, range: [0.5, 0.5] }, 'invalid_field', 'range'],
     ['coverage above 1', { ...base, coverage: 1.5 }, 'invalid_field', 'coverage'],
     ['a single arm', { ...base, arms: [arms[0]] }, 'invalid_field', 'arms'],
-    ['an interleaving with three arms', { ...base, kind: 'interleaving', arms: [...arms, { name: 'third', recommender: { kind: 'latest', version: '1' } }] }, 'invalid_field', 'arms'],
+    [
+      'an interleaving with three arms',
+      { ...base, kind: 'interleaving', arms: [...arms, { name: 'third', recommender: { kind: 'latest', version: '1' } }] },
+      'invalid_field',
+      'arms',
+    ],
     ['two arms with one name', { ...base, arms: [arms[0], { ...arms[1], name: 'control' }] }, 'invalid_field', 'arms/1/name'],
     ['a bad arm name', { ...base, arms: [arms[0], { ...arms[1], name: '-x' }] }, 'invalid_field', 'arms/1/name'],
     ['an unknown arm field', { ...base, arms: [{ ...arms[0], colour: 'red' }, arms[1]] }, 'unknown_field', 'arms/0/colour'],
     ['an arm without recommender', { ...base, arms: [{ name: 'control' }, arms[1]] }, 'invalid_field', 'arms/0/recommender'],
     ['an arm that is not an object', { ...base, arms: [arms[0], 'b'] }, 'invalid_field', 'arms/1'],
-    ['weights summing to 1.1', { ...base, arms: [{ ...arms[0], weight: 0.5 }, { ...arms[1], weight: 0.6 }] }, 'invalid_weights', 'arms'],
-    ['a weight above 1', { ...base, arms: [{ ...arms[0], weight: 1.5 }, { ...arms[1], weight: -0.5 }] }, 'invalid_field', 'arms/0/weight'],
+    [
+      'weights summing to 1.1',
+      {
+        ...base,
+        arms: [
+          { ...arms[0], weight: 0.5 },
+          { ...arms[1], weight: 0.6 },
+        ],
+      },
+      'invalid_weights',
+      'arms',
+    ],
+    [
+      'a weight above 1',
+      {
+        ...base,
+        arms: [
+          { ...arms[0], weight: 1.5 },
+          { ...arms[1], weight: -0.5 },
+        ],
+      },
+      'invalid_field',
+      'arms/0/weight',
+    ],
     ['hash version 3', { ...base, hashVersion: 3 }, 'invalid_field', 'hashVersion'],
     ['an empty seed', { ...base, seed: '' }, 'invalid_field', 'seed'],
   ] as const)('rejects %s', (_what, input, code, field) => {

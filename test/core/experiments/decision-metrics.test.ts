@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_GUARDRAIL_METRICS, DEFAULT_PRIMARY_METRIC, decisionMetrics, parseExperiment, unbalancedPhase, type Experiment, type Phase,
+  DEFAULT_GUARDRAIL_METRICS,
+  DEFAULT_PRIMARY_METRIC,
+  decisionMetrics,
+  parseExperiment,
+  unbalancedPhase,
+  type Experiment,
+  type Phase,
 } from '../../../src/core/experiments/experiment.js';
 import { domainError } from '../../helpers/errors.js';
 
@@ -11,18 +17,23 @@ const arms = [
 ];
 const base = { id: 'dm-1', placement: 'read-next', arms };
 
-
 describe('primaryMetric and guardrailMetrics of an experiment definition', () => {
   it('default to articles read, guarded by conversion and dwell per read', () => {
     expect(DEFAULT_PRIMARY_METRIC).toBe('articles_read');
     expect(DEFAULT_GUARDRAIL_METRICS).toEqual(['conversion', 'dwell_per_read']);
     expect(parseExperiment(base, T)).toMatchObject({ primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'] });
     // A primary that is a default guardrail is not guarded by itself.
-    expect(parseExperiment({ ...base, primaryMetric: 'conversion' }, T)).toMatchObject({ primaryMetric: 'conversion', guardrailMetrics: ['dwell_per_read'] });
+    expect(parseExperiment({ ...base, primaryMetric: 'conversion' }, T)).toMatchObject({
+      primaryMetric: 'conversion',
+      guardrailMetrics: ['dwell_per_read'],
+    });
   });
 
   it('are kept as given; an empty guardrail list is allowed', () => {
-    expect(parseExperiment({ ...base, primaryMetric: 'ctr', guardrailMetrics: ['articles_read', 'revenue_per_reader'] }, T)).toMatchObject({ primaryMetric: 'ctr', guardrailMetrics: ['articles_read', 'revenue_per_reader'] });
+    expect(parseExperiment({ ...base, primaryMetric: 'ctr', guardrailMetrics: ['articles_read', 'revenue_per_reader'] }, T)).toMatchObject({
+      primaryMetric: 'ctr',
+      guardrailMetrics: ['articles_read', 'revenue_per_reader'],
+    });
     expect(parseExperiment({ ...base, guardrailMetrics: [] }, T).guardrailMetrics).toEqual([]);
   });
 
@@ -41,18 +52,29 @@ describe('primaryMetric and guardrailMetrics of an experiment definition', () =>
 
   it('fall back to the defaults for definitions stored before they existed', () => {
     const { primaryMetric: _p, guardrailMetrics: _g, ...old } = parseExperiment(base, T);
-    expect(decisionMetrics(old as Pick<Experiment, 'primaryMetric'>)).toEqual({ primaryMetric: 'articles_read', guardrailMetrics: ['conversion', 'dwell_per_read'] });
+    expect(decisionMetrics(old as Pick<Experiment, 'primaryMetric'>)).toEqual({
+      primaryMetric: 'articles_read',
+      guardrailMetrics: ['conversion', 'dwell_per_read'],
+    });
     expect(decisionMetrics({ primaryMetric: 'ctr', guardrailMetrics: [] })).toEqual({ primaryMetric: 'ctr', guardrailMetrics: [] });
   });
 });
 
 describe('unbalancedPhase: weights changed without re-randomising', () => {
-  const phase = (n: number, weights: number[], reRandomised = false, coverage = 1): Phase => ({ phase: n, startedTs: T + n, weights, coverage, reRandomised });
+  const phase = (n: number, weights: number[], reRandomised = false, coverage = 1): Phase => ({
+    phase: n,
+    startedTs: T + n,
+    weights,
+    coverage,
+    reRandomised,
+  });
   const exp = (phases: Phase[]): Pick<Experiment, 'phases'> => ({ phases });
 
   it('explains the phase and says what to do instead', () => {
     const w = unbalancedPhase(exp([phase(1, [0.5, 0.5]), phase(2, [0.2, 0.8])]), 2)!;
-    expect(w).toMatch(/^phase 2 has weights 0\.2,0\.8 where phase 1 had 0\.5,0\.5, without re-randomising: readers exposed before kept their arm/);
+    expect(w).toMatch(
+      /^phase 2 has weights 0\.2,0\.8 where phase 1 had 0\.5,0\.5, without re-randomising: readers exposed before kept their arm/,
+    );
     expect(w).toMatch(/sample ratio mismatch by construction/);
     expect(w).toMatch(/--re-randomise, API "reRandomise": true\)$/);
   });

@@ -9,7 +9,9 @@ const v = JSON.parse(readFileSync(VECTORS, 'utf8'));
 
 describe('GrowthBook assignment golden cases', () => {
   it('has every group of the file (15 hash, 13 bucket-range, 13 choose, 16 namespace, 6 equal-weight cases)', () => {
-    expect([v.hash.length, v.getBucketRange.length, v.chooseVariation.length, v.inNamespace.length, v.getEqualWeights.length]).toEqual([15, 13, 13, 16, 6]);
+    expect([v.hash.length, v.getBucketRange.length, v.chooseVariation.length, v.inNamespace.length, v.getEqualWeights.length]).toEqual([
+      15, 13, 13, 16, 6,
+    ]);
   });
 
   it.each(v.hash as { seed: string; value: string; version: number; expected: number | null }[])('hash(%j)', (c) => {
@@ -17,7 +19,15 @@ describe('GrowthBook assignment golden cases', () => {
   });
 
   // Upstream compares ranges after rounding to 8 decimals; so do we (tolerance 1e-8).
-  it.each(v.getBucketRange as { name: string; num_variations: number; coverage: number; weights: number[] | null; expected: [number, number][] }[])('bucketRanges: $name', (c) => {
+  it.each(
+    v.getBucketRange as {
+      name: string;
+      num_variations: number;
+      coverage: number;
+      weights: number[] | null;
+      expected: [number, number][];
+    }[],
+  )('bucketRanges: $name', (c) => {
     const got = bucketRanges(c.num_variations, c.coverage, c.weights);
     expect(got.length).toBe(c.expected.length);
     got.forEach((r, i) => {
@@ -30,7 +40,9 @@ describe('GrowthBook assignment golden cases', () => {
     expect(chooseArm(c.n, c.ranges)).toBe(c.expected);
   });
 
-  it.each(v.inNamespace as { name: string; hash_value: string; namespace: { id: string; start: number; end: number }; expected: boolean }[])('inNamespace: $name', (c) => {
+  it.each(
+    v.inNamespace as { name: string; hash_value: string; namespace: { id: string; start: number; end: number }; expected: boolean }[],
+  )('inNamespace: $name', (c) => {
     expect(inNamespace(c.hash_value, c.namespace)).toBe(c.expected);
   });
 
@@ -55,7 +67,10 @@ describe('hashing beyond ASCII (our own cases)', () => {
   }
 
   it('matches a BigInt FNV-1a on code units for any string, including astral and lone surrogates', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => fnv1a32(s) === reference(s)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (s) => fnv1a32(s) === reference(s)),
+      { numRuns: 2000 },
+    );
   });
 
   it('hashes UTF-16 code units, not UTF-8 bytes', () => {

@@ -23,7 +23,11 @@ describe('teamDraft, worked by hand', () => {
     // picks (0,0): tie, heads → A takes a. (1,0): B has fewer → B takes b. (1,1): tie, heads → A's
     // best unused is c (b is taken). Two ties, so two tosses.
     const coin = scripted(true);
-    expect(teamDraft(['a', 'b', 'c'], ['b', 'd'], 3, coin)).toEqual([{ id: 'a', team: 0 }, { id: 'b', team: 1 }, { id: 'c', team: 0 }]);
+    expect(teamDraft(['a', 'b', 'c'], ['b', 'd'], 3, coin)).toEqual([
+      { id: 'a', team: 0 },
+      { id: 'b', team: 1 },
+      { id: 'c', team: 0 },
+    ]);
     expect(coin.tosses()).toBe(2);
   });
 
@@ -75,7 +79,7 @@ describe('teamDraft properties', () => {
     );
   });
 
-  it('every item comes from its team\'s list, and each team picks in its own rank order', () => {
+  it("every item comes from its team's list, and each team picks in its own rank order", () => {
     fc.assert(
       fc.property(args, ([a, b, k, coins]) => {
         const out = teamDraft(a, b, k, () => coins.next().value as boolean);
@@ -156,8 +160,23 @@ describe('analyseInterleaving', () => {
   it('one reader is one vote, however many clicks: per-reader preference disagrees with pooled clicks here', () => {
     // r1 clicked team A 10 times over many sessions; r2 and r3 each clicked B once; r4 tied 1–1.
     // Pooled clicks say A (11 vs 3), but readers say B, 2 to 1: preference (1 − 2)/3, p = 2·(1 + 3)/8 → 1.
-    const out = analyseInterleaving(new Map([['r1', { a: 10, b: 0 }], ['r2', { a: 0, b: 1 }], ['r3', { a: 0, b: 1 }], ['r4', { a: 1, b: 1 }]]));
-    expect(out).toEqual({ readersPreferringA: 1, readersPreferringB: 2, readersTied: 1, clicksA: 11, clicksB: 3, preference: -1 / 3, pValue: 1 });
+    const out = analyseInterleaving(
+      new Map([
+        ['r1', { a: 10, b: 0 }],
+        ['r2', { a: 0, b: 1 }],
+        ['r3', { a: 0, b: 1 }],
+        ['r4', { a: 1, b: 1 }],
+      ]),
+    );
+    expect(out).toEqual({
+      readersPreferringA: 1,
+      readersPreferringB: 2,
+      readersTied: 1,
+      clicksA: 11,
+      clicksB: 3,
+      preference: -1 / 3,
+      pValue: 1,
+    });
   });
 
   it('nine readers for A and one for B: preference 0.8 and the sign-test p of n = 10, 1 vs 9', () => {
@@ -172,6 +191,14 @@ describe('analyseInterleaving', () => {
   });
 
   it('nobody: preference 0, p = 1', () => {
-    expect(analyseInterleaving(new Map())).toEqual({ readersPreferringA: 0, readersPreferringB: 0, readersTied: 0, clicksA: 0, clicksB: 0, preference: 0, pValue: 1 });
+    expect(analyseInterleaving(new Map())).toEqual({
+      readersPreferringA: 0,
+      readersPreferringB: 0,
+      readersTied: 0,
+      clicksA: 0,
+      clicksB: 0,
+      preference: 0,
+      pValue: 1,
+    });
   });
 });

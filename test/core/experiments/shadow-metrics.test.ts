@@ -53,7 +53,14 @@ describe('rbo (extrapolated, Webber et al. 2010, eq. 32)', () => {
     fc.assert(
       fc.property(ids, fc.double({ min: 0.05, max: 0.99, noNaN: true }), (a, p) => {
         close(rbo(a, [...a], p), 1);
-        close(rbo(a, a.map((x) => `other:${x}`), p), 0);
+        close(
+          rbo(
+            a,
+            a.map((x) => `other:${x}`),
+            p,
+          ),
+          0,
+        );
       }),
     );
     close(rbo([], []), 1);
@@ -74,13 +81,13 @@ describe('rbo (extrapolated, Webber et al. 2010, eq. 32)', () => {
     close(rbo(['a', 'b', 'c', 'd'], ['b', 'a', 'e', 'f'], 0.9), 0.5085);
   });
 
-  it('the shadow report\'s case: A = [c1, s1, w2], B = [w2, w3, w4], p = 0.9 → 0.27', () => {
+  it("the shadow report's case: A = [c1, s1, w2], B = [w2, w3, w4], p = 0.9 → 0.27", () => {
     // X_1 = 0, X_2 = 0, X_3 = 1 (w2). Σ = (1/3)·0.729 = 0.243.
     // RBO_ext = (1/3)·0.729 + (0.1/0.9)·0.243 = 0.243 + 0.027 = 0.27
     close(rbo(['c1', 's1', 'w2'], ['w2', 'w3', 'w4']), 0.27);
   });
 
-  it('lists of different length are compared to the shorter one\'s depth', () => {
+  it("lists of different length are compared to the shorter one's depth", () => {
     // k = 1, X_1 = 1: (1)·p + ((1 − p)/p)·(1·p) = p + 1 − p = 1.
     close(rbo(['a', 'b', 'c'], ['a'], 0.9), 1);
     close(rbo(['a', 'b', 'c'], ['a', 'c', 'b', 'z'], 0.9), 0.955);
@@ -112,8 +119,18 @@ describe('percentile (nearest rank: the value at rank ⌈p/100 · n⌉ of the so
   });
 
   it('p99 of 1..100 is 99, of 1..1000 is 990; of fewer than 100 values it is the maximum', () => {
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).toBe(99);
-    expect(percentile(Array.from({ length: 1000 }, (_, i) => i + 1), 99)).toBe(990);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(99);
+    expect(
+      percentile(
+        Array.from({ length: 1000 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(990);
     expect(percentile([3, 1, 2], 99)).toBe(3);
   });
 
@@ -123,11 +140,16 @@ describe('percentile (nearest rank: the value at rank ⌈p/100 · n⌉ of the so
 
   it('always returns one of the values, monotone in p', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 50 }), fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (v, p, q) => {
-        const [lo, hi] = p <= q ? [p, q] : [q, p];
-        expect(v).toContain(percentile(v, lo));
-        expect(percentile(v, lo)).toBeLessThanOrEqual(percentile(v, hi));
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 50 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.integer({ min: 0, max: 100 }),
+        (v, p, q) => {
+          const [lo, hi] = p <= q ? [p, q] : [q, p];
+          expect(v).toContain(percentile(v, lo));
+          expect(percentile(v, lo)).toBeLessThanOrEqual(percentile(v, hi));
+        },
+      ),
     );
   });
 });

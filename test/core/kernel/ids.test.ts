@@ -40,7 +40,16 @@ describe('timeOrderedUuid (UUIDv7, RFC 9562)', () => {
 describe('uuidV7Millis', () => {
   it('reads back the time timeOrderedUuid wrote, and nothing from other strings', () => {
     expect(uuidV7Millis('017f22e2-79b0-7d0f-a765-00a0c91e6bf6')).toBe(0x017f22e279b0); // RFC 9562 A.6
-    for (const ms of [0, 1, Date.parse('2026-12-05T00:00:00Z'), 2 ** 48 - 1]) expect(uuidV7Millis(timeOrderedUuid(ms, randomUUID()))).toBe(ms);
-    for (const s of [randomUUID(), 'rc-1', '', '017f22e2-79b0-7d0f-a765-00a0c91e6bf', '017F22E2-79B0-7D0F-A765-00A0C91E6BF6', '017f22e2-79b0-7d0f-c765-00a0c91e6bf6']) expect(uuidV7Millis(s)).toBeUndefined();
+    for (const ms of [0, 1, Date.parse('2026-12-05T00:00:00Z'), 2 ** 48 - 1])
+      expect(uuidV7Millis(timeOrderedUuid(ms, randomUUID()))).toBe(ms);
+    for (const s of [
+      randomUUID(),
+      'rc-1',
+      '',
+      '017f22e2-79b0-7d0f-a765-00a0c91e6bf',
+      '017F22E2-79B0-7D0F-A765-00A0C91E6BF6',
+      '017f22e2-79b0-7d0f-c765-00a0c91e6bf6',
+    ])
+      expect(uuidV7Millis(s)).toBeUndefined();
   });
 });

@@ -44,7 +44,13 @@ function build(events: readonly Ev[], h: number, start?: number): DecayedSums {
 describe('DecayedSums', () => {
   it('hand-worked: 1 at 0 and 2 at h, read at 2h: 1·2^-2 + 2·2^-1 = 1.25', () => {
     const h = 30 * MIN;
-    const d = build([{ key: 'a', w: 1, t: 0 }, { key: 'a', w: 2, t: h }], h);
+    const d = build(
+      [
+        { key: 'a', w: 1, t: 0 },
+        { key: 'a', w: 2, t: h },
+      ],
+      h,
+    );
     expect(relErr(d.get('a', 2 * h), 1.25)).toBeLessThan(1e-12);
     // Before the events the value grows back: at 0 it is 1 + 2·2^1 = 5.
     expect(relErr(d.get('a', 0), 5)).toBeLessThan(1e-12);
@@ -159,32 +165,49 @@ describe('DecayedSums', () => {
   describe('property: get(key, t) equals the closed form', () => {
     const h = fc.integer({ min: MIN, max: 24 * HOUR });
     const event = (span: number) =>
-      fc.record({ key: fc.constantFrom('a', 'b', 'c'), w: fc.double({ min: 0.01, max: 100, noNaN: true }), u: fc.double({ min: 0, max: 1, noNaN: true }) }).map((e) => ({ ...e, span }));
+      fc
+        .record({
+          key: fc.constantFrom('a', 'b', 'c'),
+          w: fc.double({ min: 0.01, max: 100, noNaN: true }),
+          u: fc.double({ min: 0, max: 1, noNaN: true }),
+        })
+        .map((e) => ({ ...e, span }));
 
     it('across rebases (events over up to 400 half-lives, read at or after the last one): 1e-9 relative + n·2^-60', () => {
       fc.assert(
-        fc.property(h, fc.integer({ min: 1, max: 400 }), fc.array(event(0), { minLength: 1, maxLength: 60 }), fc.double({ min: 0, max: 30, noNaN: true }), (hl, spanHl, raw, after) => {
-          const events: Ev[] = raw.map((e) => ({ key: e.key, w: e.w, t: NOW + Math.round(e.u * spanHl * hl) }));
-          const d = build(events, hl, NOW);
-          const last = Math.max(...events.map((e) => e.t));
-          const t = last + Math.round(after * hl);
-          for (const key of ['a', 'b', 'c']) {
-            const want = closedForm(events, key, t, hl);
-            expect(Math.abs(d.get(key, t) - want)).toBeLessThanOrEqual(1e-9 * want + events.length * 2 ** -60);
-          }
-        }),
+        fc.property(
+          h,
+          fc.integer({ min: 1, max: 400 }),
+          fc.array(event(0), { minLength: 1, maxLength: 60 }),
+          fc.double({ min: 0, max: 30, noNaN: true }),
+          (hl, spanHl, raw, after) => {
+            const events: Ev[] = raw.map((e) => ({ key: e.key, w: e.w, t: NOW + Math.round(e.u * spanHl * hl) }));
+            const d = build(events, hl, NOW);
+            const last = Math.max(...events.map((e) => e.t));
+            const t = last + Math.round(after * hl);
+            for (const key of ['a', 'b', 'c']) {
+              const want = closedForm(events, key, t, hl);
+              expect(Math.abs(d.get(key, t) - want)).toBeLessThanOrEqual(1e-9 * want + events.length * 2 ** -60);
+            }
+          },
+        ),
         { seed: 424242, numRuns: 300 },
       );
     });
 
     it('without a rebase (under 200 half-lives from the frame), at any time before, during or after: 1e-9 relative', () => {
       fc.assert(
-        fc.property(h, fc.array(event(0), { minLength: 1, maxLength: 60 }), fc.double({ min: -50, max: 300, noNaN: true }), (hl, raw, at) => {
-          const events: Ev[] = raw.map((e) => ({ key: e.key, w: e.w, t: NOW + Math.round(e.u * 150 * hl) }));
-          const d = build(events, hl, NOW);
-          const t = NOW + Math.round(at * hl);
-          for (const key of ['a', 'b', 'c']) expect(relErr(d.get(key, t), closedForm(events, key, t, hl))).toBeLessThan(1e-9);
-        }),
+        fc.property(
+          h,
+          fc.array(event(0), { minLength: 1, maxLength: 60 }),
+          fc.double({ min: -50, max: 300, noNaN: true }),
+          (hl, raw, at) => {
+            const events: Ev[] = raw.map((e) => ({ key: e.key, w: e.w, t: NOW + Math.round(e.u * 150 * hl) }));
+            const d = build(events, hl, NOW);
+            const t = NOW + Math.round(at * hl);
+            for (const key of ['a', 'b', 'c']) expect(relErr(d.get(key, t), closedForm(events, key, t, hl))).toBeLessThan(1e-9);
+          },
+        ),
         { seed: 777, numRuns: 300 },
       );
     });
@@ -196,7 +219,14 @@ describe('DecayedSums', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: MIN, max: 24 * HOUR }),
-        fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c'), reader: fc.constantFrom('r1', 'r2'), late: fc.integer({ min: 0, max: 24 * HOUR }) }), { minLength: 1, maxLength: 40 }),
+        fc.array(
+          fc.record({
+            key: fc.constantFrom('a', 'b', 'c'),
+            reader: fc.constantFrom('r1', 'r2'),
+            late: fc.integer({ min: 0, max: 24 * HOUR }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
         fc.double({ min: 0, max: 10, noNaN: true }),
         (hl, raw, after) => {
           const co = new CoVisitation({ halfLifeMs: hl, windowMs: 6 * HOUR, lookback: 10, maxNeighbours: 300 });

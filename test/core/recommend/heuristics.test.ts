@@ -6,7 +6,8 @@ import { article, click, context, domainError, freshState, HOUR, MIN, NOW, read,
 // Scores are compared to hand-worked values at 1e-12 relative (toBeCloseTo(x, 12) is absolute
 // 0.5e-12; every score here is of order 1): the only arithmetic is a few pow() and divisions.
 const ids = (cs: readonly { articleId: string }[]) => cs.map((c) => c.articleId);
-const rec = (config: Omit<RecommenderConfig, 'version'>, state: ReturnType<typeof freshState>) => createRecommender({ version: '1', ...config }, state);
+const rec = (config: Omit<RecommenderConfig, 'version'>, state: ReturnType<typeof freshState>) =>
+  createRecommender({ version: '1', ...config }, state);
 
 describe('none', () => {
   it('recommends nothing', () => {
@@ -37,7 +38,7 @@ describe('latest', () => {
     expect(ids(rec({ kind: 'latest' }, state).recommend(context(state, { articleId: 'l1' }), 2))).toEqual(['l5', 'l2']);
   });
 
-  it('sameSection keeps to the current article\'s section', () => {
+  it("sameSection keeps to the current article's section", () => {
     const r = rec({ kind: 'latest', params: { sameSection: true } }, state);
     const out = r.recommend(context(state, { articleId: 'l1' }), 10);
     expect(ids(out)).toEqual(['l3', 'l4']);
@@ -56,7 +57,9 @@ describe('popular', () => {
   //   p4: 10 views now       -> 0 (views do not count: not ranked at all)
   const articles = ['p1', 'p2', 'p3', 'p4', 'cur'].map((id) => article(id, 'news', NOW - 5 * HOUR));
   const signals = [
-    read('r1', 'p1', NOW - 60 * MIN), read('r2', 'p1', NOW - 60 * MIN), read('r3', 'p1', NOW - 60 * MIN),
+    read('r1', 'p1', NOW - 60 * MIN),
+    read('r2', 'p1', NOW - 60 * MIN),
+    read('r3', 'p1', NOW - 60 * MIN),
     read('r4', 'p2', NOW),
     click('r5', 'p3', NOW - 30 * MIN),
     ...Array.from({ length: 10 }, (_, i) => view(`v${i}`, 'p4', NOW)),
@@ -101,7 +104,7 @@ describe('popular', () => {
     expect(late.recommend(context(after), 10)).toEqual(early.recommend(context(before), 10));
   });
 
-  it('re-ranks at most once per second of the caller\'s time (documented refresh)', () => {
+  it("re-ranks at most once per second of the caller's time (documented refresh)", () => {
     const state = freshState(articles, signals);
     const r = rec({ kind: 'popular' }, state);
     expect(ids(r.recommend(context(state, { now: NOW }), 1))).toEqual(['p2']);
@@ -141,7 +144,10 @@ describe('same-section', () => {
 
   it('follows its parameters: a 24 h freshness half-life', () => {
     // s1: 2^-0.5 · 2 ≈ 1.41421, s2: 2^-0.25 ≈ 0.84090, s3: 2^-1 · 6 = 3.
-    const out = rec({ kind: 'same-section', params: { freshnessHalfLifeHours: 24 } }, state).recommend(context(state, { articleId: 'cur' }), 2);
+    const out = rec({ kind: 'same-section', params: { freshnessHalfLifeHours: 24 } }, state).recommend(
+      context(state, { articleId: 'cur' }),
+      2,
+    );
     expect(ids(out)).toEqual(['s3', 's1']);
     expect(out[0]!.score).toBeCloseTo(3, 12);
     expect(out[1]!.score).toBeCloseTo(2 * 2 ** -0.5, 12);
@@ -168,8 +174,16 @@ describe('co-read', () => {
   const letters = ['a', 'b', 'c', 'd', 'x', 'y', 'z', 'w', 'q'];
   const articles = letters.map((id) => article(id, null, NOW - 2 * HOUR));
   const pairs: [string, string, string][] = [
-    ['r1', 'a', 'b'], ['r2', 'a', 'b'], ['r3', 'a', 'b'], ['r4', 'a', 'c'], ['r5', 'a', 'c'], ['r9', 'a', 'd'],
-    ['r6', 'b', 'x'], ['r7', 'b', 'y'], ['r8', 'b', 'z'], ['r10', 'b', 'w'],
+    ['r1', 'a', 'b'],
+    ['r2', 'a', 'b'],
+    ['r3', 'a', 'b'],
+    ['r4', 'a', 'c'],
+    ['r5', 'a', 'c'],
+    ['r9', 'a', 'd'],
+    ['r6', 'b', 'x'],
+    ['r7', 'b', 'y'],
+    ['r8', 'b', 'z'],
+    ['r10', 'b', 'w'],
   ];
   const signalsAt = (t: number) => pairs.flatMap(([r, first, second]) => [read(r, first, t), read(r, second, t)]);
   const scores = (out: readonly { articleId: string; score: number }[]) => Object.fromEntries(out.map((c) => [c.articleId, c.score]));
@@ -177,14 +191,17 @@ describe('co-read', () => {
   it('counts co-reads and reads as worked out above', () => {
     const state = freshState(articles, signalsAt(NOW));
     const co = state.coVisitation({ halfLifeMs: 1440 * MIN, windowMs: 360 * MIN, lookback: 10, maxNeighbours: 300 });
-    expect([co.co('a', 'b', NOW), co.co('b', 'a', NOW), co.co('a', 'c', NOW), co.co('a', 'd', NOW), co.co('a', 'x', NOW)]).toEqual([3, 3, 2, 1, 0]);
+    expect([co.co('a', 'b', NOW), co.co('b', 'a', NOW), co.co('a', 'c', NOW), co.co('a', 'd', NOW), co.co('a', 'x', NOW)]).toEqual([
+      3, 3, 2, 1, 0,
+    ]);
     expect([co.count('a', NOW), co.count('b', NOW), co.count('c', NOW), co.count('d', NOW)]).toEqual([6, 7, 2, 1]);
     expect(co.totalAt(NOW)).toBe(20);
   });
 
   it('normalises by Jaccard (default), lift or the raw count; minSupport 2 (default) drops d', () => {
     const state = freshState(articles, signalsAt(NOW));
-    const ask = (params: Record<string, unknown>) => rec({ kind: 'co-read', params }, state).recommend(context(state, { articleId: 'a', readerId: 'q' }), 10);
+    const ask = (params: Record<string, unknown>) =>
+      rec({ kind: 'co-read', params }, state).recommend(context(state, { articleId: 'a', readerId: 'q' }), 10);
 
     const jac = ask({});
     expect(ids(jac)).toEqual(['c', 'b']);
@@ -204,7 +221,8 @@ describe('co-read', () => {
 
   it('minSupport filters on the decayed co-read count', () => {
     const state = freshState(articles, signalsAt(NOW));
-    const ask = (params: Record<string, unknown>) => ids(rec({ kind: 'co-read', params }, state).recommend(context(state, { articleId: 'a' }), 10));
+    const ask = (params: Record<string, unknown>) =>
+      ids(rec({ kind: 'co-read', params }, state).recommend(context(state, { articleId: 'a' }), 10));
     expect(ask({ minSupport: 1 })).toEqual(['c', 'b', 'd']); // jaccard: 1/3, 0.3, 1/6
     expect(ask({ minSupport: 1, normalisation: 'lift' })).toEqual(['c', 'd', 'b']); // 10/3 = 10/3 (ties by id), 10/7
     expect(ask({ minSupport: 3 })).toEqual(['b']); // only C(a,b) = 3 reaches 3
@@ -214,7 +232,8 @@ describe('co-read', () => {
   it('decays co-reads: one half-life later counts halve, Jaccard and lift do not move', () => {
     // The same reads one half-life (60 min) before NOW: C(a,b) = 3 · 2^-1 = 1.5 < minSupport 2.
     const state = freshState(articles, signalsAt(NOW - 60 * MIN));
-    const ask = (params: Record<string, unknown>) => rec({ kind: 'co-read', params: { halfLifeMinutes: 60, ...params } }, state).recommend(context(state, { articleId: 'a' }), 10);
+    const ask = (params: Record<string, unknown>) =>
+      rec({ kind: 'co-read', params: { halfLifeMinutes: 60, ...params } }, state).recommend(context(state, { articleId: 'a' }), 10);
     expect(ask({})).toEqual([]); // nothing reaches 2
     expect(scores(ask({ minSupport: 1, normalisation: 'count' }))).toEqual({ b: 1.5, c: 1 });
     // Jaccard and lift are ratios of counts decayed by the same factor.
@@ -230,10 +249,14 @@ describe('co-read', () => {
     const params = { halfLifeMs: 43_200 * MIN, windowMs: 60 * MIN, lookback: 10, maxNeighbours: 300 };
     const T = NOW - 3 * HOUR;
     const state = freshState(articles, [
-      read('w1', 'a', T), read('w1', 'b', T + 60 * MIN), // exactly the window: pairs
-      read('w2', 'a', T), read('w2', 'c', T + 60 * MIN + 1), // 1 ms past the window: does not pair
-      read('w3', 'd', T + 30 * MIN), read('w3', 'x', T), // arrives out of order, 30 min apart: pairs
-      read('w4', 'y', T), read('w4', 'y', T + MIN), // a re-read does not pair with itself
+      read('w1', 'a', T),
+      read('w1', 'b', T + 60 * MIN), // exactly the window: pairs
+      read('w2', 'a', T),
+      read('w2', 'c', T + 60 * MIN + 1), // 1 ms past the window: does not pair
+      read('w3', 'd', T + 30 * MIN),
+      read('w3', 'x', T), // arrives out of order, 30 min apart: pairs
+      read('w4', 'y', T),
+      read('w4', 'y', T + MIN), // a re-read does not pair with itself
     ]);
     const co = state.coVisitation(params);
     // Each pair decays from the time of the later read: 2^(-(NOW - t)/h), h = 30 days.
@@ -247,7 +270,10 @@ describe('co-read', () => {
 
   it('pairs a new read with at most `lookback` previous reads of the reader', () => {
     const params = { halfLifeMs: 1440 * MIN, windowMs: 360 * MIN, lookback: 2, maxNeighbours: 300 };
-    const state = freshState(articles, ['a', 'b', 'c', 'd'].map((id, i) => read('lk', id, NOW - 10 * MIN + i * MIN)));
+    const state = freshState(
+      articles,
+      ['a', 'b', 'c', 'd'].map((id, i) => read('lk', id, NOW - 10 * MIN + i * MIN)),
+    );
     const co = state.coVisitation(params);
     // d pairs with the two reads before it (b, c), not with a; c still paired with a and b.
     expect(co.co('d', 'a', NOW)).toBe(0);
@@ -266,14 +292,20 @@ describe('co-read', () => {
     expect(co.totalAt(NOW + MIN)).toBeCloseTo(0.5, 12);
     // Lift scores stay finite with such a counter.
     const late = freshState(articles, [...signalsAt(NOW), read('r99', 'x', NOW - 18 * HOUR)]);
-    const lift = rec({ kind: 'co-read', params: { halfLifeMinutes: 1, normalisation: 'lift' } }, late).recommend(context(late, { articleId: 'a' }), 10);
+    const lift = rec({ kind: 'co-read', params: { halfLifeMinutes: 1, normalisation: 'lift' } }, late).recommend(
+      context(late, { articleId: 'a' }),
+      10,
+    );
     expect(ids(lift)).toEqual(['c', 'b']);
     expect(lift.every((c) => Number.isFinite(c.score))).toBe(true);
   });
 
   it('reuses a ranking without what cannot be shown, and still sees retractions, republications and lifted embargoes', () => {
     // Count normalisation: b 3, c 2, d 1 (see above). c expires under the 72 h TTL, d is embargoed for 30 s.
-    const state = freshState(articles.map((x) => ({ ...x })), signalsAt(NOW)); // copies: b is retracted below
+    const state = freshState(
+      articles.map((x) => ({ ...x })),
+      signalsAt(NOW),
+    ); // copies: b is retracted below
     state.upsertArticles([article('c', null, NOW - 100 * HOUR), article('d', null, NOW - 2 * HOUR, { embargoUntil: NOW + 30_000 })]);
     const r = rec({ kind: 'co-read', params: { normalisation: 'count', minSupport: 0 } }, state);
     const ask = (now: number) => ids(r.recommend(context(state, { articleId: 'a', now }), 10));
@@ -288,7 +320,7 @@ describe('co-read', () => {
     expect(ask(NOW + 61_000)).toEqual(['b', 'd']);
   });
 
-  it('seeds from the reader\'s most recent read when there is no current article', () => {
+  it("seeds from the reader's most recent read when there is no current article", () => {
     // h1 read z, then a: history = [a, z], newest first. The seed is a; a and z are already read.
     const state = freshState(articles, [...signalsAt(NOW), read('h1', 'z', NOW - 10 * MIN), read('h1', 'a', NOW - 5 * MIN)]);
     expect(state.history('h1')).toEqual(['a', 'z']);
@@ -308,15 +340,45 @@ describe('configuration errors name the field', () => {
     ['params not an object', { kind: 'latest', version: '1', params: [] as unknown as Record<string, unknown> }, 'invalid_field', 'params'],
     ['unknown param of none', { kind: 'none', version: '1', params: { k: 1 } }, 'unknown_field', 'params.k'],
     ['unknown param (typo)', { kind: 'popular', version: '1', params: { halfLifeMinute: 30 } }, 'unknown_field', 'params.halfLifeMinute'],
-    ['half-life below its minimum', { kind: 'popular', version: '1', params: { halfLifeMinutes: 0 } }, 'invalid_field', 'params.halfLifeMinutes'],
-    ['half-life above its maximum', { kind: 'co-read', version: '1', params: { halfLifeMinutes: 43_201 } }, 'invalid_field', 'params.halfLifeMinutes'],
+    [
+      'half-life below its minimum',
+      { kind: 'popular', version: '1', params: { halfLifeMinutes: 0 } },
+      'invalid_field',
+      'params.halfLifeMinutes',
+    ],
+    [
+      'half-life above its maximum',
+      { kind: 'co-read', version: '1', params: { halfLifeMinutes: 43_201 } },
+      'invalid_field',
+      'params.halfLifeMinutes',
+    ],
     ['weight not a number', { kind: 'popular', version: '1', params: { readWeight: '1' } }, 'invalid_field', 'params.readWeight'],
-    ['weight not finite', { kind: 'popular', version: '1', params: { clickWeight: Number.POSITIVE_INFINITY } }, 'invalid_field', 'params.clickWeight'],
+    [
+      'weight not finite',
+      { kind: 'popular', version: '1', params: { clickWeight: Number.POSITIVE_INFINITY } },
+      'invalid_field',
+      'params.clickWeight',
+    ],
     ['integer param given a fraction', { kind: 'co-read', version: '1', params: { lookback: 2.5 } }, 'invalid_field', 'params.lookback'],
-    ['maxNeighbours below its minimum', { kind: 'co-read', version: '1', params: { maxNeighbours: 9 } }, 'invalid_field', 'params.maxNeighbours'],
-    ['enum outside its values', { kind: 'co-read', version: '1', params: { normalisation: 'cosine' } }, 'invalid_field', 'params.normalisation'],
+    [
+      'maxNeighbours below its minimum',
+      { kind: 'co-read', version: '1', params: { maxNeighbours: 9 } },
+      'invalid_field',
+      'params.maxNeighbours',
+    ],
+    [
+      'enum outside its values',
+      { kind: 'co-read', version: '1', params: { normalisation: 'cosine' } },
+      'invalid_field',
+      'params.normalisation',
+    ],
     ['boolean given a string', { kind: 'latest', version: '1', params: { sameSection: 'yes' } }, 'invalid_field', 'params.sameSection'],
-    ['freshness half-life below 0.1 h', { kind: 'same-section', version: '1', params: { freshnessHalfLifeHours: 0.05 } }, 'invalid_field', 'params.freshnessHalfLifeHours'],
+    [
+      'freshness half-life below 0.1 h',
+      { kind: 'same-section', version: '1', params: { freshnessHalfLifeHours: 0.05 } },
+      'invalid_field',
+      'params.freshnessHalfLifeHours',
+    ],
   ];
   it.each(cases)('%s', (_name, config, code, field) => {
     const e = domainError(() => createRecommender(config, state));
@@ -325,7 +387,14 @@ describe('configuration errors name the field', () => {
   });
 
   it('accepts the bounds themselves', () => {
-    expect(() => createRecommender({ kind: 'co-read', version: '1', params: { halfLifeMinutes: 1, lookback: 100, maxNeighbours: 10, minSupport: 0 } }, state)).not.toThrow();
-    expect(() => createRecommender({ kind: 'same-section', version: '1', params: { freshnessHalfLifeHours: 0.1, halfLifeMinutes: 10_080 } }, state)).not.toThrow();
+    expect(() =>
+      createRecommender(
+        { kind: 'co-read', version: '1', params: { halfLifeMinutes: 1, lookback: 100, maxNeighbours: 10, minSupport: 0 } },
+        state,
+      ),
+    ).not.toThrow();
+    expect(() =>
+      createRecommender({ kind: 'same-section', version: '1', params: { freshnessHalfLifeHours: 0.1, halfLifeMinutes: 10_080 } }, state),
+    ).not.toThrow();
   });
 });

@@ -27,7 +27,8 @@ const SEED = 20260302;
 /** Uniform over eligible articles: a partial Fisher–Yates shuffle, the first `limit` of a random permutation. */
 function randomRecommender(rng: Rng, all: readonly string[]): Recommender {
   return {
-    kind: 'random', version: '1',
+    kind: 'random',
+    version: '1',
     recommend(ctx, limit) {
       const pool = all.filter((id) => ctx.eligible(id));
       const n = Math.min(limit, pool.length);
@@ -57,7 +58,11 @@ describe('offline sanity on clustered synthetic sessions', () => {
     const state = freshState(data.articles, train);
     const pairs = data.sessions
       .filter((s) => s.reads[0]!.ts >= cut)
-      .flatMap((s) => s.reads.slice(1).map((b, i) => ({ readerId: s.readerId, sessionId: s.sessionId, a: s.reads[i]!.articleId, b: b.articleId, now: s.reads[i]!.ts })));
+      .flatMap((s) =>
+        s.reads
+          .slice(1)
+          .map((b, i) => ({ readerId: s.readerId, sessionId: s.sessionId, a: s.reads[i]!.articleId, b: b.articleId, now: s.reads[i]!.ts })),
+      );
     expect(train.length).toBeGreaterThan(15_000);
     expect(pairs.length).toBeGreaterThan(1_500);
 
@@ -66,7 +71,14 @@ describe('offline sanity on clustered synthetic sessions', () => {
     const recall = (r: Recommender): number => {
       let hits = 0;
       for (const p of pairs) {
-        const slate = composeSlate(state, [r], { placement, articleId: p.a, readerId: p.readerId, sessionId: p.sessionId, k: K, now: p.now });
+        const slate = composeSlate(state, [r], {
+          placement,
+          articleId: p.a,
+          readerId: p.readerId,
+          sessionId: p.sessionId,
+          k: K,
+          now: p.now,
+        });
         expect(slate.faults).toEqual([]);
         if (slate.items.some((it) => it.articleId === p.b)) hits++;
       }
@@ -84,7 +96,12 @@ describe('offline sanity on clustered synthetic sessions', () => {
     let variance = 0;
     let reachable = 0;
     for (const p of pairs) {
-      const ok = eligibility(state, placement, { placement, articleId: p.a, readerId: p.readerId, sessionId: p.sessionId, k: K, now: p.now }, state.history(p.readerId));
+      const ok = eligibility(
+        state,
+        placement,
+        { placement, articleId: p.a, readerId: p.readerId, sessionId: p.sessionId, k: K, now: p.now },
+        state.history(p.readerId),
+      );
       const e = allIds.filter(ok).length;
       const q = ok(p.b) ? Math.min(1, K / e) : 0;
       if (ok(p.b)) reachable++;

@@ -10,7 +10,8 @@ const picks = defineKind({
   params: { n: { type: 'integer', default: 2, min: 1, max: 5, unit: 'items', doc: 'how many' } },
   prepare: async ({ version }) => [`${version}-a`, `${version}-b`, `${version}-c`],
   create: ({ kind, version, params }, _state, ids: string[]) => ({
-    kind, version,
+    kind,
+    version,
     recommend: (ctx, limit) => ids.slice(0, Math.min(limit, params.n)).map((articleId) => ({ articleId, score: 1, reason: 'picked' })),
   }),
 });
@@ -19,14 +20,26 @@ describe('RecommenderRegistry', () => {
   it('refuses a kind registered twice, and a name a deployment could not spell', () => {
     expect(() => builtinRegistry().register(BUILTIN_KINDS[0]!)).toThrow('recommender kind "none" is already registered');
     expect(() => new RecommenderRegistry().register({ ...picks, kind: 'Picks' })).toThrow(/a kind name is/);
-    expect(builtinRegistry().kinds().map((k) => k.kind)).toEqual(['none', 'latest', 'popular', 'same-section', 'co-read']);
+    expect(
+      builtinRegistry()
+        .kinds()
+        .map((k) => k.kind),
+    ).toEqual(['none', 'latest', 'popular', 'same-section', 'co-read']);
   });
 
   it('validates without any state: defaults applied, errors name the field', () => {
     const r = builtinRegistry();
-    expect(r.validate({ kind: 'popular', version: '2', params: { halfLifeMinutes: 20 } })).toEqual({ kind: 'popular', version: '2', params: { halfLifeMinutes: 20, readWeight: 1, clickWeight: 1 } });
+    expect(r.validate({ kind: 'popular', version: '2', params: { halfLifeMinutes: 20 } })).toEqual({
+      kind: 'popular',
+      version: '2',
+      params: { halfLifeMinutes: 20, readWeight: 1, clickWeight: 1 },
+    });
     const e = domainError(() => r.validate({ kind: 'picks', version: '1' }));
-    expect([e.code, e.field, e.message]).toEqual(['invalid_field', 'kind', 'unknown recommender kind "picks"; known: none, latest, popular, same-section, co-read']);
+    expect([e.code, e.field, e.message]).toEqual([
+      'invalid_field',
+      'kind',
+      'unknown recommender kind "picks"; known: none, latest, popular, same-section, co-read',
+    ]);
     expect(domainError(() => r.validate({ kind: 'latest', version: 'x'.repeat(65) })).field).toBe('version');
   });
 
@@ -40,7 +53,10 @@ describe('RecommenderRegistry', () => {
     const built = r.build(config, state, await r.prepare(config));
     expect(built.recommend({} as never, 10).map((c) => c.articleId)).toEqual(['7-a', '7-b']);
     expect(await r.prepare({ kind: 'latest', version: '1' })).toBeUndefined();
-    await expect(r.prepare({ kind: 'picks', version: '7', params: { n: 9 } })).rejects.toMatchObject({ code: 'invalid_field', field: 'params.n' });
+    await expect(r.prepare({ kind: 'picks', version: '7', params: { n: 9 } })).rejects.toMatchObject({
+      code: 'invalid_field',
+      field: 'params.n',
+    });
   });
 
   it('keys an artifact by kind, version and params with their defaults', () => {

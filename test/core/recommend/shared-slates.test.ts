@@ -18,7 +18,11 @@ const KINDS: RecommenderConfig[] = [
 ];
 
 /** What a reader sees of a slate (scores included: both paths rank at the same `now`). */
-const view_ = (s: ComposedSlate) => ({ items: s.items.map((i) => [i.articleId, i.position, i.score, i.reason, i.source]), fallback: s.fallback, faults: s.faults.length });
+const view_ = (s: ComposedSlate) => ({
+  items: s.items.map((i) => [i.articleId, i.position, i.score, i.reason, i.source]),
+  fallback: s.fallback,
+  faults: s.faults.length,
+});
 
 /**
  * 80 articles over the last 80 hours, a few unpublished, embargoed or with their own expiry; in
@@ -26,7 +30,8 @@ const view_ = (s: ComposedSlate) => ({ items: s.items.map((i) => [i.articleId, i
  * candidates out and a walk reaches composeSlate's limit of candidates per recommender.
  */
 function catalog(seed: number): Article[] {
-  const section = (i: number) => (seed % 2 === 0 ? SECTIONS[(i + seed) % SECTIONS.length]! : (i + seed) % 25 === 0 ? 'business' : (['world', 'sport'] as const)[i % 2]!);
+  const section = (i: number) =>
+    seed % 2 === 0 ? SECTIONS[(i + seed) % SECTIONS.length]! : (i + seed) % 25 === 0 ? 'business' : (['world', 'sport'] as const)[i % 2]!;
   return Array.from({ length: 80 }, (_, i) => {
     const h = (i * 7 + seed) % 80;
     const over: Partial<Article> = {};
@@ -38,7 +43,7 @@ function catalog(seed: number): Article[] {
 }
 
 describe('SharedSlates', () => {
-  it('property: gives composeSlate\'s slate for every reader, article, k, chain, cap, pins and blocked list', () => {
+  it("property: gives composeSlate's slate for every reader, article, k, chain, cap, pins and blocked list", () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 1000 }),
@@ -47,20 +52,45 @@ describe('SharedSlates', () => {
         fc.array(fc.integer({ min: 0, max: KINDS.length - 1 }), { minLength: 1, maxLength: 3 }),
         fc.record({
           cap: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
-          pins: fc.uniqueArray(fc.record({ slot: fc.integer({ min: 1, max: 6 }), articleId: fc.integer({ min: 0, max: 79 }).map((i) => `a${i}`) }), { selector: (p) => p.slot, maxLength: 2 }),
-          blocked: fc.uniqueArray(fc.integer({ min: 0, max: 79 }).map((i) => `a${i}`), { maxLength: 3 }),
+          pins: fc.uniqueArray(
+            fc.record({ slot: fc.integer({ min: 1, max: 6 }), articleId: fc.integer({ min: 0, max: 79 }).map((i) => `a${i}`) }),
+            { selector: (p) => p.slot, maxLength: 2 },
+          ),
+          blocked: fc.uniqueArray(
+            fc.integer({ min: 0, max: 79 }).map((i) => `a${i}`),
+            { maxLength: 3 },
+          ),
           ttlHours: fc.constantFrom(24, 72),
         }),
         // Requests: [reader or anonymous, article (80 = unknown, 81 = none), k]
-        fc.array(fc.tuple(fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }), fc.integer({ min: 0, max: 81 }), fc.integer({ min: 1, max: 8 })), { minLength: 1, maxLength: 12 }),
+        fc.array(
+          fc.tuple(
+            fc.option(fc.integer({ min: 0, max: 9 }), { nil: null }),
+            fc.integer({ min: 0, max: 81 }),
+            fc.integer({ min: 1, max: 8 }),
+          ),
+          { minLength: 1, maxLength: 12 },
+        ),
         (seed, reads, chainIdx, pc, requests) => {
           const signals = reads.map(([r, a], i) => (i % 3 === 0 ? view : read)(`r${r}`, `a${a}`, NOW - (reads.length - i) * MIN));
           const state = freshState(catalog(seed), signals);
-          const placement: PlacementConfig = barePlacement({ maxPerSection: pc.cap, pins: pc.pins, blocked: pc.blocked, ttlHours: pc.ttlHours });
+          const placement: PlacementConfig = barePlacement({
+            maxPerSection: pc.cap,
+            pins: pc.pins,
+            blocked: pc.blocked,
+            ttlHours: pc.ttlHours,
+          });
           const chain: Recommender[] = chainIdx.map((i) => createRecommender(KINDS[i]!, state));
           const shared = new SharedSlates(state);
           for (const [r, a, k] of requests) {
-            const req: SlateRequest = { placement, articleId: a === 81 ? null : a === 80 ? 'unknown' : `a${a}`, readerId: r === null ? null : `r${r}`, sessionId: null, k, now: NOW };
+            const req: SlateRequest = {
+              placement,
+              articleId: a === 81 ? null : a === 80 ? 'unknown' : `a${a}`,
+              readerId: r === null ? null : `r${r}`,
+              sessionId: null,
+              k,
+              now: NOW,
+            };
             const got = shared.compose(chain, req);
             expect(view_(got)).toEqual(view_(composeSlate(state, chain, req)));
             // An article handed along with an item is the catalog's current one.
@@ -77,14 +107,24 @@ describe('SharedSlates', () => {
   it('filters the shared ranking per reader: what one reader read is still shown to another', () => {
     const articles = [article('cur', 'world', NOW - HOUR), ...['x', 'y', 'z'].map((id, i) => article(id, 'world', NOW - (2 + i) * HOUR))];
     // Readers of "cur" also read x, y, z; r1 has read x.
-    const signals = ['u1', 'u2', 'r1'].flatMap((u, i) => [read(u, 'cur', NOW - 50 * MIN + i), read(u, 'x', NOW - 40 * MIN + i), read(u, 'y', NOW - 30 * MIN + i), read(u, 'z', NOW - 20 * MIN + i)]);
+    const signals = ['u1', 'u2', 'r1'].flatMap((u, i) => [
+      read(u, 'cur', NOW - 50 * MIN + i),
+      read(u, 'x', NOW - 40 * MIN + i),
+      read(u, 'y', NOW - 30 * MIN + i),
+      read(u, 'z', NOW - 20 * MIN + i),
+    ]);
     const state = freshState(articles, signals);
     const chain = [createRecommender({ kind: 'co-read', version: '1', params: { minSupport: 1 } }, state)];
     const shared = new SharedSlates(state);
     const placement = barePlacement(); // rankings are kept per placement config (a deploy makes a new one)
     const req = (readerId: string): SlateRequest => ({ placement, articleId: 'cur', readerId, sessionId: null, k: 3, now: NOW });
     expect(shared.compose(chain, req('r1')).items.map((i) => i.articleId)).toEqual([]);
-    expect(shared.compose(chain, req('new')).items.map((i) => i.articleId).sort()).toEqual(['x', 'y', 'z']);
+    expect(
+      shared
+        .compose(chain, req('new'))
+        .items.map((i) => i.articleId)
+        .sort(),
+    ).toEqual(['x', 'y', 'z']);
     expect(shared.counts).toMatchObject({ shared: 2, full: 0, rankings: 1 });
   });
 
@@ -93,7 +133,8 @@ describe('SharedSlates', () => {
     const chain = [createRecommender({ kind: 'latest', version: '1' }, state)];
     const shared = new SharedSlates(state);
     const placement = barePlacement();
-    const at = (now: number): string[] => shared.compose(chain, { placement, articleId: 'cur', readerId: null, sessionId: null, k: 5, now }).items.map((i) => i.articleId);
+    const at = (now: number): string[] =>
+      shared.compose(chain, { placement, articleId: 'cur', readerId: null, sessionId: null, k: 5, now }).items.map((i) => i.articleId);
     expect(at(NOW)).toEqual(['old']);
     // "old" expires 500 ms later: the ranking made at NOW still holds it, the request drops it.
     expect(at(NOW + 600)).toEqual([]);
@@ -109,11 +150,29 @@ describe('SharedSlates', () => {
 
   it('takes the full path for a recommender without a share key, and reports a throwing one as composeSlate does', () => {
     const state = freshState([article('cur', null, NOW - HOUR), article('a', null, NOW - 2 * HOUR)]);
-    const personal: Recommender = { kind: 'model', version: '1', recommend: (ctx) => (ctx.readerId === 'r1' ? [{ articleId: 'a', score: 1, reason: 'model' }] : []) };
-    const broken: Recommender = { kind: 'broken', version: '1', shareKey: () => '', recommend: () => { throw new Error('boom'); } };
+    const personal: Recommender = {
+      kind: 'model',
+      version: '1',
+      recommend: (ctx) => (ctx.readerId === 'r1' ? [{ articleId: 'a', score: 1, reason: 'model' }] : []),
+    };
+    const broken: Recommender = {
+      kind: 'broken',
+      version: '1',
+      shareKey: () => '',
+      recommend: () => {
+        throw new Error('boom');
+      },
+    };
     const latest = createRecommender({ kind: 'latest', version: '1' }, state);
     const shared = new SharedSlates(state);
-    const req = (readerId: string): SlateRequest => ({ placement: barePlacement(), articleId: 'cur', readerId, sessionId: null, k: 2, now: NOW });
+    const req = (readerId: string): SlateRequest => ({
+      placement: barePlacement(),
+      articleId: 'cur',
+      readerId,
+      sessionId: null,
+      k: 2,
+      now: NOW,
+    });
     expect(shared.compose([personal], req('r1')).items.map((i) => i.articleId)).toEqual(['a']);
     expect(shared.compose([personal], req('r2')).items).toEqual([]);
     const s = shared.compose([broken, latest], req('r1'));

@@ -10,20 +10,31 @@ import { article, barePlacement, domainError, freshState, HOUR, MIN, NOW, read }
 
 /** A recommender that returns a fixed list, best first, ignoring eligibility (composeSlate re-checks). */
 const fixed = (kind: string, list: readonly string[]): Recommender => ({
-  kind, version: '1',
+  kind,
+  version: '1',
   recommend: (_ctx, limit) => list.slice(0, limit).map((id, i) => ({ articleId: id, score: list.length - i, reason: kind })),
 });
 const throwing = (kind: string, thrown: unknown): Recommender => ({
-  kind, version: '1',
+  kind,
+  version: '1',
   recommend: () => {
     throw thrown;
   },
 });
-const request = (placement: PlacementConfig, over: Partial<SlateRequest> = {}): SlateRequest => ({ placement, articleId: 'cur', readerId: 'r1', sessionId: 's1', k: 5, now: NOW, ...over });
+const request = (placement: PlacementConfig, over: Partial<SlateRequest> = {}): SlateRequest => ({
+  placement,
+  articleId: 'cur',
+  readerId: 'r1',
+  sessionId: 's1',
+  k: 5,
+  now: NOW,
+  ...over,
+});
 const ids = (s: { items: { articleId: string }[] }) => s.items.map((i) => i.articleId);
 
 const fresh = NOW - 2 * HOUR;
-const ok = (n: number, section: string | null = null) => Array.from({ length: n }, (_, i) => article(`ok${i + 1}`, section, fresh - i * MIN));
+const ok = (n: number, section: string | null = null) =>
+  Array.from({ length: n }, (_, i) => article(`ok${i + 1}`, section, fresh - i * MIN));
 
 describe('composeSlate: eligibility', () => {
   const articles: Article[] = [
@@ -43,10 +54,28 @@ describe('composeSlate: eligibility', () => {
     article('blockedOne', null, fresh),
   ];
   const state = freshState(articles, [read('r1', 'readA', NOW - 10 * MIN)]);
-  const all = ['cur', 'ok1', 'readA', 'ttl', 'ttlEdge', 'ownExpiry', 'expired', 'embargoed', 'embargoLifted', 'future', 'publishedNow', 'unpublished', 'retracted', 'blockedOne', 'ghost', 'ok2', 'ok3'];
+  const all = [
+    'cur',
+    'ok1',
+    'readA',
+    'ttl',
+    'ttlEdge',
+    'ownExpiry',
+    'expired',
+    'embargoed',
+    'embargoLifted',
+    'future',
+    'publishedNow',
+    'unpublished',
+    'retracted',
+    'blockedOne',
+    'ghost',
+    'ok2',
+    'ok3',
+  ];
   const placement = barePlacement({ blocked: ['blockedOne'] });
 
-  it('keeps only eligible articles, in the recommender\'s order', () => {
+  it("keeps only eligible articles, in the recommender's order", () => {
     const slate = composeSlate(state, [fixed('stub', all)], request(placement, { k: 20 }));
     expect(ids(slate)).toEqual(['ok1', 'ownExpiry', 'embargoLifted', 'publishedNow', 'ok2', 'ok3']);
     expect(slate.fallback).toBe(false);
@@ -86,39 +115,73 @@ describe('composeSlate: pins, diversity, positions', () => {
   const articles = [
     article('cur', 'news', fresh),
     ...['c1', 'c2', 'c3', 'c4', 'c5', 'c6'].map((id) => article(id, null, fresh)),
-    article('p1', null, fresh), article('p2', null, fresh),
+    article('p1', null, fresh),
+    article('p2', null, fresh),
     article('pExpired', null, fresh, { expiresAt: NOW - MIN }),
     ...['pol1', 'pol2', 'pol3', 'pol4', 'polPin'].map((id) => article(id, 'politics', fresh)),
     ...['sp1', 'sp2'].map((id) => article(id, 'sport', fresh)),
-    article('nosec1', null, fresh), article('nosec2', null, fresh),
+    article('nosec1', null, fresh),
+    article('nosec2', null, fresh),
   ];
   const state = freshState(articles);
   const chain = [fixed('stub', ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'])];
 
   it('places pins at their 1-based slots and shifts the others down', () => {
-    const slate = composeSlate(state, chain, request(barePlacement({ pins: [{ slot: 3, articleId: 'p2' }, { slot: 1, articleId: 'p1' }] })));
+    const slate = composeSlate(
+      state,
+      chain,
+      request(
+        barePlacement({
+          pins: [
+            { slot: 3, articleId: 'p2' },
+            { slot: 1, articleId: 'p1' },
+          ],
+        }),
+      ),
+    );
     expect(ids(slate)).toEqual(['p1', 'c1', 'p2', 'c2', 'c3']);
     expect(slate.items.map((i) => i.source)).toEqual([-1, 0, -1, 0, 0]);
-    expect(slate.items[0]).toEqual({ articleId: 'p1', position: 1, score: null, reason: 'editor\'s pick', source: -1 });
+    expect(slate.items[0]).toEqual({ articleId: 'p1', position: 1, score: null, reason: "editor's pick", source: -1 });
   });
 
   it('skips an ineligible pin, and a pin past k', () => {
-    const pins = [{ slot: 2, articleId: 'pExpired' }, { slot: 4, articleId: 'p1' }, { slot: 6, articleId: 'p2' }];
+    const pins = [
+      { slot: 2, articleId: 'pExpired' },
+      { slot: 4, articleId: 'p1' },
+      { slot: 6, articleId: 'p2' },
+    ];
     expect(ids(composeSlate(state, chain, request(barePlacement({ pins }))))).toEqual(['c1', 'c2', 'c3', 'p1', 'c4']);
   });
 
   it('does not repeat a pinned article the recommender also returns', () => {
-    const slate = composeSlate(state, [fixed('stub', ['c1', 'p1', 'c2', 'c3', 'c4'])], request(barePlacement({ pins: [{ slot: 2, articleId: 'p1' }] })));
+    const slate = composeSlate(
+      state,
+      [fixed('stub', ['c1', 'p1', 'c2', 'c3', 'c4'])],
+      request(barePlacement({ pins: [{ slot: 2, articleId: 'p1' }] })),
+    );
     expect(ids(slate)).toEqual(['c1', 'p1', 'c2', 'c3', 'c4']);
   });
 
   it('shows a pin whose slot lies past the filled items right after them', () => {
     const slate = composeSlate(state, [fixed('stub', ['c1', 'c2'])], request(barePlacement({ pins: [{ slot: 5, articleId: 'p1' }] })));
-    expect(slate.items.map((i) => [i.articleId, i.position])).toEqual([['c1', 1], ['c2', 2], ['p1', 3]]);
+    expect(slate.items.map((i) => [i.articleId, i.position])).toEqual([
+      ['c1', 1],
+      ['c2', 2],
+      ['p1', 3],
+    ]);
   });
 
   it('shows an article pinned at two slots once (a config parsePlacementConfig accepts)', () => {
-    const placement = { ...parsePlacementConfig('read-next', { fallbacks: [], maxPerSection: null, pins: [{ slot: 1, articleId: 'p1' }, { slot: 2, articleId: 'p1' }] }) };
+    const placement = {
+      ...parsePlacementConfig('read-next', {
+        fallbacks: [],
+        maxPerSection: null,
+        pins: [
+          { slot: 1, articleId: 'p1' },
+          { slot: 2, articleId: 'p1' },
+        ],
+      }),
+    };
     const slate = composeSlate(state, chain, request(placement));
     expect(new Set(ids(slate)).size).toBe(slate.items.length);
     expect(ids(slate)).toEqual(['p1', 'c1', 'c2', 'c3', 'c4']);
@@ -128,7 +191,11 @@ describe('composeSlate: pins, diversity, positions', () => {
     const stub = fixed('stub', ['pol1', 'pol2', 'pol3', 'sp1', 'nosec1', 'pol4', 'sp2', 'nosec2']);
     const capped = composeSlate(state, [stub], request(barePlacement({ maxPerSection: 2 }), { k: 10 }));
     expect(ids(capped)).toEqual(['pol1', 'pol2', 'sp1', 'nosec1', 'sp2', 'nosec2']);
-    const withPin = composeSlate(state, [stub], request(barePlacement({ maxPerSection: 2, pins: [{ slot: 1, articleId: 'polPin' }] }), { k: 4 }));
+    const withPin = composeSlate(
+      state,
+      [stub],
+      request(barePlacement({ maxPerSection: 2, pins: [{ slot: 1, articleId: 'polPin' }] }), { k: 4 }),
+    );
     expect(ids(withPin)).toEqual(['polPin', 'pol1', 'pol2', 'sp1']);
     const uncapped = composeSlate(state, [stub], request(barePlacement({ maxPerSection: null }), { k: 4 }));
     expect(ids(uncapped)).toEqual(['pol1', 'pol2', 'pol3', 'sp1']);
@@ -144,12 +211,19 @@ describe('composeSlate: pins, diversity, positions', () => {
     fc.assert(
       fc.property(
         fc.array(fc.array(fc.constantFrom(...pool), { maxLength: 20 }), { minLength: 1, maxLength: 3 }),
-        fc.uniqueArray(fc.record({ slot: fc.integer({ min: 1, max: 12 }), articleId: fc.constantFrom(...pool) }), { selector: (p) => p.slot, maxLength: 4 }),
+        fc.uniqueArray(fc.record({ slot: fc.integer({ min: 1, max: 12 }), articleId: fc.constantFrom(...pool) }), {
+          selector: (p) => p.slot,
+          maxLength: 4,
+        }),
         fc.integer({ min: 1, max: 10 }),
         fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
         (lists, pins, k, cap) => {
           const placement = barePlacement({ pins, maxPerSection: cap });
-          const slate = composeSlate(state, lists.map((l, i) => fixed(`r${i}`, l)), request(placement, { k }));
+          const slate = composeSlate(
+            state,
+            lists.map((l, i) => fixed(`r${i}`, l)),
+            request(placement, { k }),
+          );
           const got = ids(slate);
           expect(slate.items.map((i) => i.position)).toEqual(got.map((_, i) => i + 1));
           expect(new Set(got).size).toBe(got.length);
@@ -183,7 +257,11 @@ describe('composeSlate: fallbacks and faults', () => {
   });
 
   it('the chain fills a short slate, in order, without duplicates, and sets fallback', () => {
-    const slate = composeSlate(state, [fixed('primary', ['c1', 'c2']), fixed('fb1', ['c2', 'f1']), fixed('fb2', ['f1', 'f2', 'f3', 'f4'])], request(barePlacement()));
+    const slate = composeSlate(
+      state,
+      [fixed('primary', ['c1', 'c2']), fixed('fb1', ['c2', 'f1']), fixed('fb2', ['f1', 'f2', 'f3', 'f4'])],
+      request(barePlacement()),
+    );
     expect(ids(slate)).toEqual(['c1', 'c2', 'f1', 'f2', 'f3']);
     expect(slate.items.map((i) => i.source)).toEqual([0, 0, 1, 2, 2]);
     expect(slate.fallback).toBe(true);
@@ -198,11 +276,17 @@ describe('composeSlate: fallbacks and faults', () => {
   });
 
   it('an unknown current article sets fallback even when the primary fills the slate', () => {
-    const slate = composeSlate(state, [fixed('primary', ['c1', 'c2', 'f1', 'f2', 'f3'])], request(barePlacement(), { articleId: 'not-in-catalog' }));
+    const slate = composeSlate(
+      state,
+      [fixed('primary', ['c1', 'c2', 'f1', 'f2', 'f3'])],
+      request(barePlacement(), { articleId: 'not-in-catalog' }),
+    );
     expect(ids(slate)).toHaveLength(5);
     expect(slate.fallback).toBe(true);
     // No current article at all (a section front) is not a fallback.
-    expect(composeSlate(state, [fixed('primary', ['c1', 'c2', 'f1', 'f2', 'f3'])], request(barePlacement(), { articleId: null })).fallback).toBe(false);
+    expect(
+      composeSlate(state, [fixed('primary', ['c1', 'c2', 'f1', 'f2', 'f3'])], request(barePlacement(), { articleId: null })).fallback,
+    ).toBe(false);
   });
 
   it('a recommender that throws is reported in faults and the next one fills the slate', () => {
@@ -252,7 +336,17 @@ describe('parsePlacementConfig', () => {
     ['a ttlHours over ten years', { ttlHours: 87_601 }, 'invalid_field', 'ttlHours'],
     ['a string ttlHours', { ttlHours: '72' }, 'invalid_field', 'ttlHours'],
     ['a zero maxPerSection', { maxPerSection: 0 }, 'invalid_field', 'maxPerSection'],
-    ['two pins at one slot', { pins: [{ slot: 2, articleId: 'a' }, { slot: 2, articleId: 'b' }] }, 'invalid_field', 'pins/1/slot'],
+    [
+      'two pins at one slot',
+      {
+        pins: [
+          { slot: 2, articleId: 'a' },
+          { slot: 2, articleId: 'b' },
+        ],
+      },
+      'invalid_field',
+      'pins/1/slot',
+    ],
     ['a pin at slot 0', { pins: [{ slot: 0, articleId: 'a' }] }, 'invalid_field', 'pins/0/slot'],
     ['an unknown field of a pin', { pins: [{ slot: 1, articleId: 'a', note: 'x' }] }, 'unknown_field', 'pins/0/note'],
     ['a pin with an empty article id', { pins: [{ slot: 1, articleId: '' }] }, 'invalid_field', 'pins/0/articleId'],
@@ -269,7 +363,14 @@ describe('parsePlacementConfig', () => {
   });
 
   it('accepts the bounds', () => {
-    const p = parsePlacementConfig('front_page-2', { maxK: 100, defaultK: 100, ttlHours: 87_600, maxPerSection: null, pins: [{ slot: 100, articleId: 'a' }], blocked: [] });
+    const p = parsePlacementConfig('front_page-2', {
+      maxK: 100,
+      defaultK: 100,
+      ttlHours: 87_600,
+      maxPerSection: null,
+      pins: [{ slot: 100, articleId: 'a' }],
+      blocked: [],
+    });
     expect([p.maxK, p.defaultK, p.ttlHours, p.maxPerSection]).toEqual([100, 100, 87_600, null]);
   });
 });

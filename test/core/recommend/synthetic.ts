@@ -23,7 +23,13 @@ export interface SyntheticOptions {
 }
 
 export const SYNTHETIC_DEFAULTS: Omit<SyntheticOptions, 'start'> = {
-  days: 5, articles: 300, clusters: 10, readers: 3000, maxSessionsPerReader: 3, inCluster: 0.85, zipfS: 1,
+  days: 5,
+  articles: 300,
+  clusters: 10,
+  readers: 3000,
+  maxSessionsPerReader: 3,
+  inCluster: 0.85,
+  zipfS: 1,
 };
 
 export interface SyntheticSession {
@@ -42,10 +48,18 @@ export interface SyntheticData {
 export function generateSessions(rng: Rng, opts: SyntheticOptions): SyntheticData {
   const window = { from: opts.start, to: opts.start + opts.days * DAY };
   const articles = syntheticArticles(rng, {
-    count: opts.articles, window, sections: Array.from({ length: opts.clusters }, (_, c) => `topic-${c}`), id: { prefix: 'art', width: 3 }, titles: 'id',
+    count: opts.articles,
+    window,
+    sections: Array.from({ length: opts.clusters }, (_, c) => `topic-${c}`),
+    id: { prefix: 'art', width: 3 },
+    titles: 'id',
   });
   const sessions = topicSessions(rng, articles, {
-    window, readers: opts.readers, maxSessionsPerReader: opts.maxSessionsPerReader, inTopic: opts.inCluster, zipfS: opts.zipfS,
+    window,
+    readers: opts.readers,
+    maxSessionsPerReader: opts.maxSessionsPerReader,
+    inTopic: opts.inCluster,
+    zipfS: opts.zipfS,
   });
   return { articles, sessions: sessions.map(({ topic, ...s }) => ({ ...s, cluster: topic })) };
 }

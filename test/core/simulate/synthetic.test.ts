@@ -3,15 +3,25 @@ import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
 import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../../src/core/kernel/time.js';
 import {
-  checkStoredEvent, EventTraffic, fillTemplate, headline, NEWS_SECTIONS, powerLawIndex, storedEvent, syntheticArticles, syntheticEventId,
-  topicSessions, VisitStream,
+  checkStoredEvent,
+  EventTraffic,
+  fillTemplate,
+  headline,
+  NEWS_SECTIONS,
+  powerLawIndex,
+  storedEvent,
+  syntheticArticles,
+  syntheticEventId,
+  topicSessions,
+  VisitStream,
 } from '../../../src/core/simulate/synthetic.js';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 const WINDOW = { from: T0, to: T0 + 2 * DAY_MS };
 const NOW = WINDOW.to;
 
-const articles = (seed: number, count = 200) => syntheticArticles(seededRng(seed), { count, window: WINDOW, sectionAssignment: 'weighted' });
+const articles = (seed: number, count = 200) =>
+  syntheticArticles(seededRng(seed), { count, window: WINDOW, sectionAssignment: 'weighted' });
 const visits = (seed: number, total = 5000, readers = 1000) => {
   const s = new VisitStream(seededRng(seed), articles(seed), { readers });
   return { stream: s, events: [...s.events(total, NOW)] };
@@ -44,7 +54,7 @@ describe('synthetic newsroom: a seed pins everything', () => {
     expect(topics(2)).not.toEqual(topics(1));
   });
 
-  it('headlines draw nothing from the caller\'s stream and depend only on id and section', () => {
+  it("headlines draw nothing from the caller's stream and depend only on id and section", () => {
     const byTitle = syntheticArticles(seededRng(3), { count: 50, window: WINDOW, titles: 'headline' });
     const byId = syntheticArticles(seededRng(3), { count: 50, window: WINDOW, titles: 'id' });
     expect(byTitle.map((a) => a.publishedAt)).toEqual(byId.map((a) => a.publishedAt));
@@ -113,7 +123,12 @@ describe('synthetic events are what the collector stores', () => {
     const b = { eventId: 'e1', readerId: 'r1', sessionId: 's1', clientTs: T0, receivedTs: T0 + 100 };
     const all: StoredEvent[] = [
       storedEvent.pageView(b, { articleId: 'a1' }),
-      storedEvent.impression(b, { recommId: 'rc1', placement: 'read-next', articleId: 'a1', items: [{ articleId: 'a2', position: 1, team: null }] }),
+      storedEvent.impression(b, {
+        recommId: 'rc1',
+        placement: 'read-next',
+        articleId: 'a1',
+        items: [{ articleId: 'a2', position: 1, team: null }],
+      }),
       storedEvent.click(b, { recommId: 'rc1', articleId: 'a2', position: 1 }),
       storedEvent.read(b, { articleId: 'a2', dwellMs: 1000, scroll: 0.5 }),
       storedEvent.subscribe(b, { plan: 'monthly', revenue: 9.99, currency: 'EUR' }),
@@ -148,7 +163,7 @@ describe('heavy-tailed readers', () => {
 });
 
 describe('topic sessions', () => {
-  it('most reads stay in the reader\'s topic, never before publication, no article twice in a session', () => {
+  it("most reads stay in the reader's topic, never before publication, no article twice in a session", () => {
     const rng = seededRng(10);
     const as = syntheticArticles(rng, { count: 90, window: WINDOW, sections: ['t0', 't1', 't2'] });
     const sessions = topicSessions(rng, as, { window: WINDOW, readers: 500 });

@@ -37,7 +37,21 @@ describe('checkActiveShare: Pearson chi-square of the active share across arms',
   });
 
   it('is not run without two arms with readers or without variation', () => {
-    for (const [a, n] of [[[5, 0], [10, 0]], [[0, 0], [10, 10]], [[10, 10], [10, 10]], [[3], [5]]]) {
+    for (const [a, n] of [
+      [
+        [5, 0],
+        [10, 0],
+      ],
+      [
+        [0, 0],
+        [10, 10],
+      ],
+      [
+        [10, 10],
+        [10, 10],
+      ],
+      [[3], [5]],
+    ]) {
       expect(checkActiveShare(a!, n!)).toEqual({ chi2: null, df: null, pValue: 1, flag: false });
     }
   });

@@ -25,7 +25,17 @@ import {
   statUnadjustedMean,
   welchTTest,
 } from '../../../src/core/stats/index.js';
-import { type VectorCase, armFromRow, armFromVector, expectFull, expectUpstream, loadVectors, num, roundingPlaces, worstFullPrecision } from './vectors.js';
+import {
+  type VectorCase,
+  armFromRow,
+  armFromVector,
+  expectFull,
+  expectUpstream,
+  loadVectors,
+  num,
+  roundingPlaces,
+  worstFullPrecision,
+} from './vectors.js';
 
 const cases = loadVectors();
 
@@ -73,8 +83,15 @@ function run(c: VectorCase): Record<string, Actual> {
     case 'frequentist_sequential': {
       const a = armFromVector(input.control);
       const b = armFromVector(input.treatment);
-      const options = { alpha: c.semantics.alpha, sides: SIDES[c.semantics.sides]!, difference: input.config.difference_type ?? 'relative' };
-      const r = c.group === 'frequentist_sequential' ? sequentialTest(a, b, { ...options, nStar: input.config.sequential_tuning_parameter ?? 5000 }) : welchTTest(a, b, options);
+      const options = {
+        alpha: c.semantics.alpha,
+        sides: SIDES[c.semantics.sides]!,
+        difference: input.config.difference_type ?? 'relative',
+      };
+      const r =
+        c.group === 'frequentist_sequential'
+          ? sequentialTest(a, b, { ...options, nStar: input.config.sequential_tuning_parameter ?? 5000 })
+          : welchTTest(a, b, options);
       return frequentistActual(r);
     }
     case 'bayesian': {
@@ -254,19 +271,25 @@ describe('upstream quirks we follow on purpose (semantics.note)', () => {
 
   it('gb.seq.one_sided_*: the one-sided p-value is a bisection iterate clamped to [1e-5, 0.4999]', () => {
     const a = byId('gb.seq.one_sided_greater.mean.absolute');
-    const greater = sequentialTest(armFromVector(a.input.control), armFromVector(a.input.treatment), { sides: 'greater', difference: 'absolute' });
+    const greater = sequentialTest(armFromVector(a.input.control), armFromVector(a.input.treatment), {
+      sides: 'greater',
+      difference: 'absolute',
+    });
     // Bit-for-bit the midpoint upstream returns after its last bracket update.
     expect(greater.pValue).toBe(a.gbstats_full_precision!.p_value);
     const b = byId('gb.seq.one_sided_less.mean.relative');
     expect(sequentialTest(armFromVector(b.input.control), armFromVector(b.input.treatment), { sides: 'less' }).pValue).toBe(0.4999);
   });
 
-  it('gb.e2e.freq.cuped_*: relative CUPED uses GrowthBook\'s simplified variance, not the textbook delta method', () => {
+  it("gb.e2e.freq.cuped_*: relative CUPED uses GrowthBook's simplified variance, not the textbook delta method", () => {
     for (const id of ['gb.e2e.freq.cuped_mean.relative', 'gb.e2e.freq.cuped_proportion.relative']) {
       const c = byId(id);
       const m = c.semantics.metric;
       const row = (name: string) => c.input.rows.find((r: any) => r.variation === name);
-      const r = welchTTest(armFromRow(row('zero'), m.statistic_type, m.main_metric_type), armFromRow(row('one'), m.statistic_type, m.main_metric_type));
+      const r = welchTTest(
+        armFromRow(row('zero'), m.statistic_type, m.main_metric_type),
+        armFromRow(row('one'), m.statistic_type, m.main_metric_type),
+      );
       const textbook = c.alternative_textbook_delta_method!;
       expect(Math.abs(r.pValue! - c.gbstats_full_precision!.p_value) / c.gbstats_full_precision!.p_value).toBeLessThan(1e-9);
       expect(Math.abs(r.pValue! - textbook.p_value) / textbook.p_value).toBeGreaterThan(1e-3);
@@ -297,7 +320,7 @@ describe('upstream quirks we follow on purpose (semantics.note)', () => {
     expect(r.pValue).not.toBeCloseTo(c.gbstats_full_precision!.python_check_srm, 10);
   });
 
-  it('gb.power.mid_experiment.frequentist: the scaling factor is upstream\'s bisection iterate, not the exact root', () => {
+  it("gb.power.mid_experiment.frequentist: the scaling factor is upstream's bisection iterate, not the exact root", () => {
     const c = byId('gb.power.mid_experiment.frequentist');
     const m = effectMoments(armFromVector(c.input.control), armFromVector(c.input.treatment), 'relative');
     const k = scalingFactor({ variance: m.se ** 2, pairwiseN: m.pairwiseN }, 0.05).scalingFactor!;

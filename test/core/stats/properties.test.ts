@@ -19,7 +19,8 @@ import {
 } from '../../../src/core/stats/index.js';
 
 /** An arm with mean mu and per-unit standard deviation sd over n units, as exact sums. */
-const arm = (n: number, mu: number, sd: number): SampleMeanStat => meanStat({ n, sum: n * mu, sumSquares: (n - 1) * sd * sd + n * mu * mu });
+const arm = (n: number, mu: number, sd: number): SampleMeanStat =>
+  meanStat({ n, sum: n * mu, sumSquares: (n - 1) * sd * sd + n * mu * mu });
 
 const armArb = fc.record({
   n: fc.integer({ min: 5, max: 100_000 }),
@@ -66,13 +67,22 @@ describe('frequentist tests', () => {
 
   it('p < alpha exactly when the interval excludes 0 (fixed horizon and confidence sequence)', () => {
     fc.assert(
-      fc.property(armArb, armArb, fc.constantFrom(0.01, 0.05, 0.1), fc.constantFrom('absolute' as const, 'relative' as const), (x, y, alpha, difference) => {
-        for (const r of [welchTTest(arm(x.n, x.mu, x.sd), arm(y.n, y.mu, y.sd), { alpha, difference }), sequentialTest(arm(x.n, x.mu, x.sd), arm(y.n, y.mu, y.sd), { alpha, difference })]) {
-          const excludes = r.ci[0] > 0 || r.ci[1] < 0;
-          // Skip the measure-zero boundary where rounding decides.
-          if (Math.abs(r.pValue! - alpha) > 1e-9) expect(r.pValue! < alpha).toBe(excludes);
-        }
-      }),
+      fc.property(
+        armArb,
+        armArb,
+        fc.constantFrom(0.01, 0.05, 0.1),
+        fc.constantFrom('absolute' as const, 'relative' as const),
+        (x, y, alpha, difference) => {
+          for (const r of [
+            welchTTest(arm(x.n, x.mu, x.sd), arm(y.n, y.mu, y.sd), { alpha, difference }),
+            sequentialTest(arm(x.n, x.mu, x.sd), arm(y.n, y.mu, y.sd), { alpha, difference }),
+          ]) {
+            const excludes = r.ci[0] > 0 || r.ci[1] < 0;
+            // Skip the measure-zero boundary where rounding decides.
+            if (Math.abs(r.pValue! - alpha) > 1e-9) expect(r.pValue! < alpha).toBe(excludes);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -153,15 +163,25 @@ describe('multiple testing', () => {
 describe('SRM', () => {
   it('an exact split gives χ² = 0, p = 1; weights only matter through their ratios', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 2, maxLength: 6 }), fc.integer({ min: 1, max: 1000 }), fc.double({ min: 0.01, max: 100, noNaN: true }), (w, unit, scale) => {
-        const observed = w.map((x) => x * unit);
-        const exact = checkSrm(observed, w);
-        expect(exact.chi2).toBeLessThan(1e-20); // 0 up to rounding of the expected counts
-        expect(exact.pValue).toBeCloseTo(1, 9);
-        expect(exact.df).toBe(w.length - 1);
-        const skewed = observed.map((o, i) => (i === 0 ? o + 7 : o));
-        expect(checkSrm(skewed, w.map((x) => x * scale)).pValue).toBeCloseTo(checkSrm(skewed, w).pValue, 10);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 10 }), { minLength: 2, maxLength: 6 }),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.double({ min: 0.01, max: 100, noNaN: true }),
+        (w, unit, scale) => {
+          const observed = w.map((x) => x * unit);
+          const exact = checkSrm(observed, w);
+          expect(exact.chi2).toBeLessThan(1e-20); // 0 up to rounding of the expected counts
+          expect(exact.pValue).toBeCloseTo(1, 9);
+          expect(exact.df).toBe(w.length - 1);
+          const skewed = observed.map((o, i) => (i === 0 ? o + 7 : o));
+          expect(
+            checkSrm(
+              skewed,
+              w.map((x) => x * scale),
+            ).pValue,
+          ).toBeCloseTo(checkSrm(skewed, w).pValue, 10);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -58,7 +58,13 @@ describe('moments of sufficient statistics', () => {
   it('CUPED: theta is pooled over both arms (arm membership ignored); adjusted variance matches numpy', () => {
     // Split the 8 units into two arms: the pooled theta must equal numpy's on all 8.
     const arm = (lo: number, hi: number) =>
-      cupedStat({ n: hi - lo, post: sumsOf(post.slice(lo, hi)), pre: sumsOf(pre.slice(lo, hi)), sumPostPre: dot(post.slice(lo, hi), pre.slice(lo, hi)), theta: null });
+      cupedStat({
+        n: hi - lo,
+        post: sumsOf(post.slice(lo, hi)),
+        pre: sumsOf(pre.slice(lo, hi)),
+        sumPostPre: dot(post.slice(lo, hi), pre.slice(lo, hi)),
+        theta: null,
+      });
     const theta = computeTheta(arm(0, 3), arm(3, 8));
     close(theta, 0.030429717169376532);
     const all = cupedStat({ n: 8, post: sumsOf(post), pre: sumsOf(pre), sumPostPre: dot(post, pre), theta });
@@ -68,12 +74,20 @@ describe('moments of sufficient statistics', () => {
   });
 
   it('theta is 0 (no adjustment) when the pre period has no variance', () => {
-    const flat = (n: number) => cupedStat({ n, post: sumsOf(post.slice(0, n)), pre: meanStat({ n, sum: n, sumSquares: n }), sumPostPre: sum(post.slice(0, n)), theta: null });
+    const flat = (n: number) =>
+      cupedStat({
+        n,
+        post: sumsOf(post.slice(0, n)),
+        pre: meanStat({ n, sum: n, sumSquares: n }),
+        sumPostPre: sum(post.slice(0, n)),
+        theta: null,
+      });
     expect(computeTheta(flat(4), flat(4))).toBe(0);
   });
 
   it('a quantile turns its CI back into a per-unit variance, floored at 1e-5 from n = 100', () => {
-    const q = (n: number, width: number) => quantileStat({ n, nStar: n, nu: 0.9, quantileHat: 1, quantileLower: 1 - width / 2, quantileUpper: 1 + width / 2 });
+    const q = (n: number, width: number) =>
+      quantileStat({ n, nStar: n, nu: 0.9, quantileHat: 1, quantileLower: 1 - width / 2, quantileUpper: 1 + width / 2 });
     close(statVariance(q(50, 0.392)), (50 - 1) * (0.392 / (2 * 1.959963984540054)) ** 2);
     expect(statVariance(q(1000, 0))).toBe(1e-5);
   });
@@ -99,11 +113,19 @@ describe('addStats pools without mutating (immutable add)', () => {
   it('refuses to pool a quantile or mismatched kinds', () => {
     const q = quantileStat({ n: 10, nStar: 10, nu: 0.5, quantileHat: 1, quantileLower: 0, quantileUpper: 2 });
     expect(() => addStats(q, q)).toThrow(RangeError);
-    expect(() => addStats(sumsOf(post) as never, ratioStat({ n: 8, numerator: sumsOf(m), denominator: sumsOf(d), sumProducts: 1 }) as never)).toThrow(RangeError);
+    expect(() =>
+      addStats(sumsOf(post) as never, ratioStat({ n: 8, numerator: sumsOf(m), denominator: sumsOf(d), sumProducts: 1 }) as never),
+    ).toThrow(RangeError);
   });
 
   it('is commutative and associative on sums (fast-check)', () => {
-    const stat = fc.record({ n: fc.integer({ min: 0, max: 1000 }), sum: fc.integer({ min: -1e6, max: 1e6 }), sumSquares: fc.integer({ min: 0, max: 1e9 }) }).map(meanStat);
+    const stat = fc
+      .record({
+        n: fc.integer({ min: 0, max: 1000 }),
+        sum: fc.integer({ min: -1e6, max: 1e6 }),
+        sumSquares: fc.integer({ min: 0, max: 1e9 }),
+      })
+      .map(meanStat);
     fc.assert(
       fc.property(stat, stat, stat, (x, y, z) => {
         expect(addStats(x, y)).toEqual(addStats(y, x));

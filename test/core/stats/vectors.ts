@@ -106,7 +106,14 @@ export function armFromVector(s: any): ArmStat {
         theta: s.theta,
       });
     case 'quantile':
-      return quantileStat({ n: s.n, nStar: s.n_star, nu: s.nu, quantileHat: s.quantile_hat, quantileLower: s.quantile_lower, quantileUpper: s.quantile_upper });
+      return quantileStat({
+        n: s.n,
+        nStar: s.n_star,
+        nu: s.nu,
+        quantileHat: s.quantile_hat,
+        quantileLower: s.quantile_lower,
+        quantileUpper: s.quantile_upper,
+      });
     default:
       throw new Error(`unknown vector statistic ${s.type}`);
   }
@@ -118,7 +125,9 @@ export function armFromVector(s: any): ArmStat {
  */
 export function armFromRow(row: any, statisticType: string, metricType: string): ArmStat {
   const main = (): MomentStat =>
-    metricType === 'binomial' ? proportionStat({ n: row.count, sum: row.main_sum }) : meanStat({ n: row.count, sum: row.main_sum, sumSquares: row.main_sum_squares });
+    metricType === 'binomial'
+      ? proportionStat({ n: row.count, sum: row.main_sum })
+      : meanStat({ n: row.count, sum: row.main_sum, sumSquares: row.main_sum_squares });
   switch (statisticType) {
     case 'mean':
       return main();

@@ -45,37 +45,42 @@ const replySchema = {
   },
 } as const;
 
-export const eventRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
-  app.post(
-    '/v1/events',
-    {
-      schema: {
-        tags: ['collector'],
-        summary: 'Store a batch of 1 to 1000 reading events',
-        description:
-          'Each event is validated on its own; the reply gives, per event, accepted / duplicate / conflict / rejected with a code and reason. ' +
-          'The reply is sent only once the accepted events are durably stored. `subscribe` events need the ingest key. ' +
-          'Bodies may be sent as application/json or text/plain (sendBeacon).',
-        body: documentedBody,
-        response: { 200: replySchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema },
+export const eventRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    app.post(
+      '/v1/events',
+      {
+        schema: {
+          tags: ['collector'],
+          summary: 'Store a batch of 1 to 1000 reading events',
+          description:
+            'Each event is validated on its own; the reply gives, per event, accepted / duplicate / conflict / rejected with a code and reason. ' +
+            'The reply is sent only once the accepted events are durably stored. `subscribe` events need the ingest key. ' +
+            'Bodies may be sent as application/json or text/plain (sendBeacon).',
+          body: documentedBody,
+          response: { 200: replySchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema },
+        },
+        // Documentation only, see documentedBody.
+        validatorCompiler: () => () => true,
       },
-      // Documentation only, see documentedBody.
-      validatorCompiler: () => () => true,
-    },
-    async (req) => {
-      const trusted = ingestTrust(deps.keys, req);
-      const body = req.body as unknown;
-      if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-        throw new DomainError('invalid_body', 'the body must be a JSON object {"events": [...]}', { field: 'events' });
-      }
-      const extra = Object.keys(body).find((k) => k !== 'events');
-      if (extra !== undefined) throw new DomainError('unknown_field', `unknown field "${extra}"; the body is {"events": [...]}`, { field: extra });
-      const events = (body as { events?: unknown }).events;
-      if (!Array.isArray(events)) throw new DomainError('missing_field', '"events" must be an array of events', { field: 'events' });
-      if (events.length < 1 || events.length > MAX_EVENTS_PER_BATCH) {
-        throw new DomainError('batch_size', `a batch holds 1 to ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`, { field: 'events' });
-      }
-      return deps.collector.ingest(events, trusted, req.jsonEscapeFree);
-    },
-  );
-};
+      async (req) => {
+        const trusted = ingestTrust(deps.keys, req);
+        const body = req.body as unknown;
+        if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+          throw new DomainError('invalid_body', 'the body must be a JSON object {"events": [...]}', { field: 'events' });
+        }
+        const extra = Object.keys(body).find((k) => k !== 'events');
+        if (extra !== undefined)
+          throw new DomainError('unknown_field', `unknown field "${extra}"; the body is {"events": [...]}`, { field: extra });
+        const events = (body as { events?: unknown }).events;
+        if (!Array.isArray(events)) throw new DomainError('missing_field', '"events" must be an array of events', { field: 'events' });
+        if (events.length < 1 || events.length > MAX_EVENTS_PER_BATCH) {
+          throw new DomainError('batch_size', `a batch holds 1 to ${MAX_EVENTS_PER_BATCH} events, got ${events.length}`, {
+            field: 'events',
+          });
+        }
+        return deps.collector.ingest(events, trusted, req.jsonEscapeFree);
+      },
+    );
+  };

@@ -33,48 +33,55 @@ const responseSchema = {
   },
 } as const;
 
-export const recommendationRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
-  // Encodes the response (the schema above documents it; the encoder is tested against it).
-  const encoder = new RecResponseEncoder();
-  app.get(
-    '/v1/recommendations',
-    {
-      schema: {
-        tags: ['serving'],
-        summary: 'What to read next',
-        description:
-          'A ranked slate for a placement. The response is never a 5xx because of a recommender: a fault falls back to the placement\'s fallback chain. ' +
-          'An unknown article still gets an answer (flagged `fallback`). `optout=1` (or a `DNT: 1` header) serves the live recommender without any reader state or experiment.',
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['placement'],
-          properties: {
-            placement: { type: 'string', minLength: 1, maxLength: 64 },
-            article: { type: 'string', minLength: 1, maxLength: 256 },
-            reader: id,
-            session: id,
-            k: { type: 'integer', minimum: 1, maximum: 100 },
-            optout: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+export const recommendationRoutes =
+  (deps: AppDeps): FastifyPluginAsync =>
+  async (app) => {
+    // Encodes the response (the schema above documents it; the encoder is tested against it).
+    const encoder = new RecResponseEncoder();
+    app.get(
+      '/v1/recommendations',
+      {
+        schema: {
+          tags: ['serving'],
+          summary: 'What to read next',
+          description:
+            "A ranked slate for a placement. The response is never a 5xx because of a recommender: a fault falls back to the placement's fallback chain. " +
+            'An unknown article still gets an answer (flagged `fallback`). `optout=1` (or a `DNT: 1` header) serves the live recommender without any reader state or experiment.',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['placement'],
+            properties: {
+              placement: { type: 'string', minLength: 1, maxLength: 64 },
+              article: { type: 'string', minLength: 1, maxLength: 256 },
+              reader: id,
+              session: id,
+              k: { type: 'integer', minimum: 1, maximum: 100 },
+              optout: { type: 'string', enum: ['0', '1', 'true', 'false'] },
+            },
           },
+          response: { 200: responseSchema, 400: errorBodySchema },
         },
-        response: { 200: responseSchema, 400: errorBodySchema },
       },
-    },
-    // Synchronous (recommend does no I/O) and answering with reply.send: no promise and no
-    // microtask hop per request. A DomainError thrown here reaches the error handler as usual.
-    (req, reply) => {
-      const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
-      const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
-      // Personalised (reader history, experiment arm): never cache in shared caches.
-      void reply.header('cache-control', 'private, no-store').type('application/json; charset=utf-8');
-      return reply.send(
-        encoder.encode(
-          deps.recommendations.recommend({
-            placement: q.placement, articleId: q.article ?? null, readerId: q.reader ?? null, sessionId: q.session ?? null, k: q.k, optOut,
-          }),
-        ),
-      );
-    },
-  );
-};
+      // Synchronous (recommend does no I/O) and answering with reply.send: no promise and no
+      // microtask hop per request. A DomainError thrown here reaches the error handler as usual.
+      (req, reply) => {
+        const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
+        const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
+        // Personalised (reader history, experiment arm): never cache in shared caches.
+        void reply.header('cache-control', 'private, no-store').type('application/json; charset=utf-8');
+        return reply.send(
+          encoder.encode(
+            deps.recommendations.recommend({
+              placement: q.placement,
+              articleId: q.article ?? null,
+              readerId: q.reader ?? null,
+              sessionId: q.session ?? null,
+              k: q.k,
+              optOut,
+            }),
+          ),
+        );
+      },
+    );
+  };

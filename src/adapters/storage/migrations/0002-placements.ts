@@ -12,7 +12,10 @@ export function placements(): Migration {
         .addColumn('updated_ts', 'bigint', (c) => c.notNull())
         .execute();
       // When a row was last written here (not the newsroom's updatedAt): serving nodes poll it to pick up imports made by other processes.
-      await db.schema.alterTable('articles').addColumn('stored_ts', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('articles')
+        .addColumn('stored_ts', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.createIndex('articles_stored').on('articles').columns(['stored_ts']).execute();
     },
   };

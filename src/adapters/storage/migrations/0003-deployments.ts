@@ -5,7 +5,9 @@ export function deployments(dialect: 'sqlite' | 'postgres'): Migration {
   return {
     async up(db: Kysely<unknown>) {
       const id = (t: ReturnType<Kysely<unknown>['schema']['createTable']>) =>
-        t.addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()));
+        t.addColumn('id', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        );
       // Every deployment a placement ever had, so any revision can be restored.
       await db.schema
         .createTable('placement_revisions')
@@ -41,7 +43,10 @@ export function deployments(dialect: 'sqlite' | 'postgres'): Migration {
         .addColumn('id', 'integer', (c) => c.primaryKey())
         .addColumn('version', 'bigint', (c) => c.notNull())
         .execute();
-      await db.insertInto('deploy_state' as never).values({ id: 1, version: 0 } as never).execute();
+      await db
+        .insertInto('deploy_state' as never)
+        .values({ id: 1, version: 0 } as never)
+        .execute();
       // Attribution joins (canary CTR, shadow and experiment analysis) look events up by recommId.
       await db.schema.createIndex('events_recomm').on('events').column('recomm_id').where('recomm_id', 'is not', null).execute();
       await db.schema.createIndex('serves_placement_time').on('serves').columns(['placement', 'served_ts']).execute();

@@ -30,7 +30,8 @@ export function analysisRollups(dialect: 'sqlite' | 'postgres'): Migration {
         .createTable('reader_days')
         .addColumn('reader_id', 'text', (c) => c.notNull())
         .addColumn('day', 'integer', (c) => c.notNull());
-      for (const c of cols.filter((x) => x !== 'sessions')) days = days.addColumn(c, c === 'revenue' ? 'double precision' : 'bigint', (x) => x.notNull().defaultTo(0));
+      for (const c of cols.filter((x) => x !== 'sessions'))
+        days = days.addColumn(c, c === 'revenue' ? 'double precision' : 'bigint', (x) => x.notNull().defaultTo(0));
       await days.addPrimaryKeyConstraint('reader_days_pk', ['reader_id', 'day']).execute();
       // The phases whose exposures take events, with their end (null: running); rewritten by each advance.
       await db.schema
@@ -47,7 +48,10 @@ export function analysisRollups(dialect: 'sqlite' | 'postgres'): Migration {
         .addColumn('cursor', 'bigint', (c) => c.notNull())
         .addColumn('through_ts', 'bigint', (c) => c.notNull())
         .execute();
-      await db.insertInto('rollup_state' as never).values({ id: 1, cursor: 0, through_ts: 0 } as never).execute();
+      await db
+        .insertInto('rollup_state' as never)
+        .values({ id: 1, cursor: 0, through_ts: 0 } as never)
+        .execute();
       // PostgreSQL reads the events to roll up by receive time (appends land at the right edge of
       // this index); SQLite uses the rowid, which a single writer hands out in commit order.
       if (dialect === 'postgres') await db.schema.createIndex('events_received').on('events').column('received_ts').execute();

@@ -12,10 +12,14 @@ export function bodyToExtra(dialect: 'sqlite' | 'postgres'): Migration {
       const pairs =
         dialect === 'postgres'
           ? (json: string) => sql`(select x ->> 0 as event_id, x ->> 1 as extra from json_array_elements(${json}::json) as x)`
-          : (json: string) => sql`(select json_extract(value, '$[0]') as event_id, json_extract(value, '$[1]') as extra from json_each(${json}))`;
+          : (json: string) =>
+              sql`(select json_extract(value, '$[0]') as event_id, json_extract(value, '$[1]') as extra from json_each(${json}))`;
       let last = '';
       for (;;) {
-        const { rows } = await sql<{ event_id: string; extra: string }>`select event_id, extra from events where event_id > ${last} order by event_id limit 5000`.execute(db);
+        const { rows } = await sql<{
+          event_id: string;
+          extra: string;
+        }>`select event_id, extra from events where event_id > ${last} order by event_id limit 5000`.execute(db);
         if (rows.length === 0) break;
         const json = JSON.stringify(rows.map((r) => [r.event_id, extraOf(JSON.parse(r.extra) as OldEvent)]));
         await sql`update events set extra = v.extra from ${pairs(json)} as v where events.event_id = v.event_id`.execute(db);
@@ -50,10 +54,17 @@ function extraOf(e: OldEvent): string | undefined {
       return object(field('plan', e.plan) + field('currency', e.currency));
     case 'impression': {
       let items = '';
-      for (const i of e.items!) items += `,{"articleId":${JSON.stringify(i.articleId)},"position":${JSON.stringify(i.position)}${field('team', i.team)}}`;
+      for (const i of e.items!)
+        items += `,{"articleId":${JSON.stringify(i.articleId)},"position":${JSON.stringify(i.position)}${field('team', i.team)}}`;
       return object(
-        field('placement', e.placement) + `,"items":[${items.slice(1)}]` + field('experiment', e.experiment) + field('phase', e.phase) +
-          field('arm', e.arm) + field('hashVersion', e.hashVersion) + field('recommender', e.recommender) + field('shadow', e.shadow),
+        field('placement', e.placement) +
+          `,"items":[${items.slice(1)}]` +
+          field('experiment', e.experiment) +
+          field('phase', e.phase) +
+          field('arm', e.arm) +
+          field('hashVersion', e.hashVersion) +
+          field('recommender', e.recommender) +
+          field('shadow', e.shadow),
       );
     }
     default:

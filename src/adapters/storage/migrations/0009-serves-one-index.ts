@@ -11,7 +11,12 @@ export function servesOneIndex(): Migration {
       // cost it nothing), and listServes by recommId reads the time a UUIDv7 recommId carries
       // and searches serves_placement_time around it (listServes, adapters/storage/records.ts).
       await db.schema.dropIndex('serves_recomm').execute();
-      await db.schema.createIndex('serves_experiment').on('serves').columns(['experiment', 'phase']).where(sql.ref('experiment'), 'is not', null).execute();
+      await db.schema
+        .createIndex('serves_experiment')
+        .on('serves')
+        .columns(['experiment', 'phase'])
+        .where(sql.ref('experiment'), 'is not', null)
+        .execute();
     },
   };
 }

@@ -13,10 +13,16 @@ export function reportOverReceiveTime(dialect: 'sqlite' | 'postgres'): Migration
       for (const c of ['session_id', 'article_id']) await sql.raw(`alter table exposures add column ${c} ${id}`).execute(db);
       await sql.raw(`alter table rollup_windows add column placement ${id}`).execute(db);
       await sql.raw(`alter table rollup_state add column currency text`).execute(db);
-      await db.schema.createTable('rollup_rates').addColumn('currency', 'text', (c) => c.primaryKey()).addColumn('rate', 'double precision', (c) => c.notNull()).execute();
+      await db.schema
+        .createTable('rollup_rates')
+        .addColumn('currency', 'text', (c) => c.primaryKey())
+        .addColumn('rate', 'double precision', (c) => c.notNull())
+        .execute();
       await sql
-        .raw(`create table exposure_unpriced (experiment ${id} not null, phase integer not null, reader_id ${id} not null, currency text not null,
-          events bigint not null, amount double precision not null, constraint exposure_unpriced_pk primary key (experiment, phase, reader_id, currency))`)
+        .raw(
+          `create table exposure_unpriced (experiment ${id} not null, phase integer not null, reader_id ${id} not null, currency text not null,
+          events bigint not null, amount double precision not null, constraint exposure_unpriced_pk primary key (experiment, phase, reader_id, currency))`,
+        )
         .execute(db);
       // A pass claims the new exposures (rolled = 2) before it rolls them up (adapters/storage/rollups.ts step 1).
       await db.schema.createIndex('exposures_claimed').on('exposures').column('reader_id').where(sql.ref('rolled'), '=', 2).execute();

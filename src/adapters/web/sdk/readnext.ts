@@ -563,10 +563,24 @@ function trackRead(opts: ReadOptions): void {
     measure();
     w.removeEventListener('scroll', onScroll);
     document.removeEventListener('visibilitychange', onVisibility);
-    const fields: Json = { articleId: article, dwellMs: Math.min(Math.round(dwell), 86_400_000), scroll: Math.round(deepest * 1000) / 1000 };
+    const fields: Json = {
+      articleId: article,
+      dwellMs: Math.min(Math.round(dwell), 86_400_000),
+      scroll: Math.round(deepest * 1000) / 1000,
+    };
     try {
-      const click = JSON.parse(storageGet('sessionStorage', CLICK_KEY) ?? 'null') as { recommId?: unknown; articleId?: unknown; t?: unknown } | null;
-      if (click && click.articleId === article && typeof click.recommId === 'string' && typeof click.t === 'number' && Date.now() - click.t < CLICK_ATTRIBUTION_MS) {
+      const click = JSON.parse(storageGet('sessionStorage', CLICK_KEY) ?? 'null') as {
+        recommId?: unknown;
+        articleId?: unknown;
+        t?: unknown;
+      } | null;
+      if (
+        click &&
+        click.articleId === article &&
+        typeof click.recommId === 'string' &&
+        typeof click.t === 'number' &&
+        Date.now() - click.t < CLICK_ATTRIBUTION_MS
+      ) {
         fields.recommId = click.recommId;
       }
     } catch {

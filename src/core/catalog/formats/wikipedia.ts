@@ -21,8 +21,37 @@ const GENERIC_TOPICS = new Set(['other', 'others', 'general', 'miscellaneous', '
 
 /** Words that end with a period without ending a sentence ("Gen. Smith", "Robert F. Kennedy Jr. says"). */
 const ABBREVIATIONS = new Set([
-  'mr', 'mrs', 'ms', 'dr', 'st', 'jr', 'sr', 'gen', 'lt', 'col', 'sgt', 'capt', 'adm', 'sen', 'rep', 'gov',
-  'pres', 'prof', 'rev', 'no', 'vs', 'inc', 'co', 'corp', 'ltd', 'mt', 'ft', 'approx', 'est', 'dept', 'univ',
+  'mr',
+  'mrs',
+  'ms',
+  'dr',
+  'st',
+  'jr',
+  'sr',
+  'gen',
+  'lt',
+  'col',
+  'sgt',
+  'capt',
+  'adm',
+  'sen',
+  'rep',
+  'gov',
+  'pres',
+  'prof',
+  'rev',
+  'no',
+  'vs',
+  'inc',
+  'co',
+  'corp',
+  'ltd',
+  'mt',
+  'ft',
+  'approx',
+  'est',
+  'dept',
+  'univ',
 ]);
 
 /**
@@ -69,7 +98,10 @@ export function parseWikipediaCurrentEventsItem(obj: unknown): ArticleParse {
   const source = firstSource(o);
   if ('field' in source) return { ok: false, error: source };
 
-  const generic = new Set([...GENERIC_TOPICS, ...[category, o.category_raw].filter((c) => typeof c === 'string').map((c) => c.trim().toLowerCase())]);
+  const generic = new Set([
+    ...GENERIC_TOPICS,
+    ...[category, o.category_raw].filter((c) => typeof c === 'string').map((c) => c.trim().toLowerCase()),
+  ]);
   const lastTopic = topics.at(-1);
   const titleFromTopic = lastTopic !== undefined && !generic.has(lastTopic.toLowerCase());
   const title = clipAtWord(titleFromTopic ? lastTopic : firstSentence(text.trim()), TITLE_MAX);
@@ -91,8 +123,11 @@ export function parseWikipediaCurrentEventsItem(obj: unknown): ArticleParse {
   if (parsed.ok) return parsed;
   // Point article-level rejections (lengths, mostly) back at the field the value came from.
   const from: Record<string, string> = {
-    title: titleFromTopic ? `topics/${topics.length - 1}` : 'text', lead: 'text',
-    section: 'category', url: 'sources/0/url', author: 'sources/0/name',
+    title: titleFromTopic ? `topics/${topics.length - 1}` : 'text',
+    lead: 'text',
+    section: 'category',
+    url: 'sources/0/url',
+    author: 'sources/0/name',
   };
   return fail(from[parsed.error.field] ?? parsed.error.field, parsed.error.reason);
 }

@@ -20,6 +20,10 @@ export const builtinRegistry = (): RecommenderRegistry => new RecommenderRegistr
  * @example
  * createRecommender({ kind: 'popular', version: '2', params: { halfLifeMinutes: 20 } }, state)
  */
-export function createRecommender(config: RecommenderConfig, state: FreshState, registry: RecommenderRegistry = builtinRegistry()): Recommender {
+export function createRecommender(
+  config: RecommenderConfig,
+  state: FreshState,
+  registry: RecommenderRegistry = builtinRegistry(),
+): Recommender {
   return registry.build(config, state);
 }

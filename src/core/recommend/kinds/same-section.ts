@@ -4,16 +4,24 @@ import { HOUR, MINUTE } from './take.js';
 
 export const sameSection = defineKind({
   kind: 'same-section',
-  doc: 'fresh and popular in the current article\'s section: 2^(-age/freshness half-life) x (1 + popularity)',
+  doc: "fresh and popular in the current article's section: 2^(-age/freshness half-life) x (1 + popularity)",
   params: {
     halfLifeMinutes: { type: 'number', default: 60, min: 1, max: 10_080, unit: 'minutes', doc: 'half-life of popularity' },
-    freshnessHalfLifeHours: { type: 'number', default: 12, min: 0.1, max: 720, unit: 'hours', doc: 'age at which an article\'s score halves' },
+    freshnessHalfLifeHours: {
+      type: 'number',
+      default: 12,
+      min: 0.1,
+      max: 720,
+      unit: 'hours',
+      doc: "age at which an article's score halves",
+    },
   },
   create({ kind, version, params: p }, state) {
     const pop = state.popularity(p.halfLifeMinutes * MINUTE, { read: 1, click: 1, view: 0 });
     const freshHl = p.freshnessHalfLifeHours * HOUR;
     return {
-      kind, version,
+      kind,
+      version,
       shareKey: (ctx) => `s:${ctx.article?.section ?? ''}`,
       recommend(ctx, limit) {
         const section = ctx.article?.section;

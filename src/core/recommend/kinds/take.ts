@@ -4,7 +4,13 @@ export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 
 /** Takes candidates from an ordered list of ids while they are eligible, up to `limit`. */
-export function take(ids: Iterable<string>, ctx: RecContext, limit: number, score: (id: string, i: number) => number, reason: string): Candidate[] {
+export function take(
+  ids: Iterable<string>,
+  ctx: RecContext,
+  limit: number,
+  score: (id: string, i: number) => number,
+  reason: string,
+): Candidate[] {
   const out: Candidate[] = [];
   let i = 0;
   for (const id of ids) {
