@@ -135,7 +135,7 @@ for (const backend of BACKENDS) {
         const rs = readers(arm);
         expect(rs.length).toBeGreaterThan(0);
         // Two reads each, slow clocks included.
-        expect(byArm('articles_read').get(arm)).toEqual({ arm, n: rs.length, value: 2 });
+        expect(byArm('articles_read').get(arm)).toEqual({ arm, n: rs.length, value: 2, se: 0 });
         // Two page views in one session each: the page that made the exposure counts.
         expect(byArm('pages_per_session').get(arm)).toMatchObject({ value: 2 });
         // Revenue: 10 EUR (reader 0), 10 USD = 5 EUR (reader 1); reader 2's 10 GBP has no rate and is never added.

@@ -5,7 +5,7 @@ import { checkActiveShare, DATA_LOSS_THRESHOLD, type ActiveShareResult } from '.
 import { normalQuantile } from '../stats/distributions.js';
 import { holm } from '../stats/multiple-testing.js';
 import { checkSrm, SRM_THRESHOLD, type SrmResult } from '../stats/srm.js';
-import { cupedRatioStat, cupedStat, meanStat, proportionStat, ratioStat, type ArmStat } from '../stats/statistics.js';
+import { cupedRatioStat, cupedStat, meanStat, proportionStat, ratioStat, statVariance, type ArmStat } from '../stats/statistics.js';
 import { MEASURES, PRE_MEASURES, type ArmSums, type Measure, type MetricDef } from './metrics.js';
 
 export interface ArmFigure {
@@ -13,6 +13,11 @@ export interface ArmFigure {
   n: number;
   /** The metric's value in this arm (mean, share, or Σnum/Σden). */
   value: number | null;
+  /**
+   * Standard error of `value` (unadjusted: sqrt(statVariance / n), the delta method for a ratio),
+   * so that a reader of the report can put an interval on one arm; null when the arm has no reader.
+   */
+  se: number | null;
 }
 
 /**
@@ -433,7 +438,12 @@ export function analyseExperiment(
       metric: m.id,
       name: m.name,
       role: r,
-      arms: ordered.map((s) => ({ arm: s.arm, n: s.n, value: s.n === 0 ? null : value(m, s) })),
+      arms: ordered.map((s) => ({
+        arm: s.arm,
+        n: s.n,
+        value: s.n === 0 ? null : value(m, s),
+        se: s.n === 0 ? null : Math.sqrt(statVariance(stat(m, s, false)) / s.n),
+      })),
       comparisons: comparisons.map((c, i) => {
         const t = treatments[i]!;
         const adjustedPValue = r === 'primary' ? primaryAdjusted[i]! : r === 'secondary' ? secondaryAdjusted[secondaryAt + i]! : null;

@@ -68,8 +68,8 @@ describe('GET /v1/admin/experiments/:id/report', () => {
     });
     const read1 = rep.metrics.find((m: { metric: string }) => m.metric === 'articles_read');
     expect(read1.arms).toEqual([
-      { arm: 'control', n: 40 - nB, value: 1 },
-      { arm: 'b', n: nB, value: 2 },
+      { arm: 'control', n: 40 - nB, value: 1, se: 0 },
+      { arm: 'b', n: nB, value: 2, se: 0 },
     ]);
     // Zero variance in both arms: the engine cannot analyse the pair and says so plainly.
     expect(read1.comparisons[0].verdict).toMatch(/no detectable effect yet/);

@@ -104,6 +104,6 @@ describe.skipIf(!CHROMIUM)('the report over what the SDK really sends', () => {
     const report = res.json() as { metrics: { metric: string; arms: { arm: string; n: number; value: number | null }[] }[] };
     const pps = report.metrics.find((m) => m.metric === 'pages_per_session')!;
     // 3. One page view in one session: 1 (it was 0 when the page view before the exposure was dropped).
-    expect(pps.arms.find((a) => a.arm === arm)).toEqual({ arm, n: 1, value: 1 });
+    expect(pps.arms.find((a) => a.arm === arm)).toEqual({ arm, n: 1, value: 1, se: 0 });
   });
 });

@@ -73,8 +73,9 @@ describe('analyseExperiment', () => {
     expect(r.srm.observed).toEqual([1000, 3]);
     expect(r.srm.flag).toBe(true);
     expect(r.metrics[0]!.arms).toEqual([
-      { arm: 'control', n: 1000, value: 0 },
-      { arm: 'b', n: 3, value: 2 },
+      { arm: 'control', n: 1000, value: 0, se: 0 },
+      // Values 1, 2, 3: sample variance 1, standard error 1/sqrt(3).
+      { arm: 'b', n: 3, value: 2, se: expect.closeTo(1 / Math.sqrt(3), 12) },
     ]);
     const none = analyseExperiment(
       [articlesRead],
