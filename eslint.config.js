@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const layer = (names) => names.flatMap((n) => [`**/${n}/**`, `../${n}/*`, `../../${n}/*`, `../../../${n}/*`]);
-const adapters = ['storage', 'http', 'cli', 'web'];
+const adapters = ['storage', 'http', 'cli', 'web', 'simclient'];
 const NODE_IO = ['node:*', 'fs', 'fs/*', 'http', 'https', 'net', 'child_process', 'os', 'path', 'crypto', 'process'];
 const DRIVERS_AND_FRAMEWORKS = ['better-sqlite3', 'pg', 'pg-cursor', 'kysely', 'fastify', '@fastify/*', 'commander'];
 

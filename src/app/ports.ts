@@ -199,7 +199,20 @@ export interface KeyStore {
   putKeyHashIfAbsent(role: KeyRole, hash: string, createdTs: number): Promise<string>;
 }
 
-export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore {
+/**
+ * Facts about the database itself, as text under a key (migration 0011): `clock` = `simulated` on a
+ * database a simulated clock has run on (main/sim-clock.ts).
+ *
+ * @example
+ * if ((await store.getMeta('clock')) === 'simulated') ...
+ */
+export interface MetaStore {
+  getMeta(key: string): Promise<string | undefined>;
+  /** Writes the value, replacing any earlier one. */
+  setMeta(key: string, value: string): Promise<void>;
+}
+
+export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

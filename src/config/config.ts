@@ -71,6 +71,12 @@ export interface Config {
   currency: string;
   /** Units of `currency` per unit of each other currency; revenue in a currency without one is reported apart, never added. */
   fxRates: Readonly<Record<string, number>>;
+  /**
+   * Run on a simulated clock (the simulated newsroom, `readnext simulate`): time moves only when
+   * POST /v1/admin/sim-clock sets it, and events are accepted at simulated times. Never the
+   * default; refused on a database that holds real events (main/sim-clock.ts).
+   */
+  simClock: boolean;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -116,6 +122,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   reportCatchUpMs: 5000,
   currency: 'EUR',
   fxRates: {},
+  simClock: false,
 });
 
 /** Environment variable for each setting; errors name it. The README's configuration table lists every one. */
@@ -151,6 +158,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   reportCatchUpMs: 'READNEXT_REPORT_CATCH_UP_MS',
   currency: 'READNEXT_CURRENCY',
   fxRates: 'READNEXT_FX_RATES',
+  simClock: 'READNEXT_SIM_CLOCK',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -226,6 +234,12 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   return v as T;
 }
 
+/** A switch: 1 or true turns it on, 0 or false off (any case); anything else is an error naming the variable. */
+function flag(name: string, raw: string): boolean {
+  const v = oneOf(name, raw.toLowerCase(), ['1', 'true', '0', 'false'] as const);
+  return v === '1' || v === 'true';
+}
+
 /**
  * Builds the configuration from the environment and overrides, then freezes it.
  *
@@ -276,6 +290,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('reportCatchUpMs')) c.reportCatchUpMs = int(ENV_NAMES.reportCatchUpMs, s('reportCatchUpMs')!, 0, 3_600_000);
   if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
   if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
+  if (s('simClock')) c.simClock = flag(ENV_NAMES.simClock, s('simClock')!);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
     throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });

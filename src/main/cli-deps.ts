@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { DeploymentAdmin } from '../app/deploy-admin.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { appRecommenders } from './recommenders.js';
+import { simulateDeps } from './simulate.js';
 
 // The server, the storage adapters and their drivers are imported by the commands that use them,
 // so `readnext --help` loads none of them (docs/adr/0003-compiled-entry-point.md).
@@ -18,7 +19,7 @@ export function cliDeps(io: {
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
 }): CliDeps {
-  const config = (over: { db?: string; host?: string; port?: number } = {}) => loadConfig(over, io.env);
+  const config = (over: { db?: string; host?: string; port?: number; simClock?: boolean } = {}) => loadConfig(over, io.env);
   const registry = appRecommenders();
   return {
     version: VERSION,
@@ -65,6 +66,7 @@ export function cliDeps(io: {
         return { deployments, records: storage, audit: storage, analysis: storage, rollup, close: () => storage.close() };
       },
     },
+    simulate: simulateDeps({ ...io, now: () => (io.clock ?? systemClock).now() }),
     async migrate(db) {
       const c = config({ db });
       const storage = await openDb(c);

@@ -22,6 +22,10 @@ export async function startServer(
   print: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
 ): Promise<RunningServer> {
   const services = await openServices(config, { log: print, background: true, warmInBackground: true });
+  if (services.simClock)
+    print(
+      'readnext: WARNING: running on a SIMULATED clock (--sim-clock / READNEXT_SIM_CLOCK=1): time moves only when POST /v1/admin/sim-clock sets it, and events are accepted at simulated times. Never for production.',
+    );
   for (const k of services.keyStates) {
     if (k.generated) print(`readnext: generated the ${k.role} key (shown once, stored hashed): ${k.generated}`);
   }

@@ -20,6 +20,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
 import type { RecommenderRegistry } from '../core/recommend/registry.js';
 import { appRecommenders } from './recommenders.js';
+import { checkClockMark, SimClock } from './sim-clock.js';
 import type { ArticleStore, EventStore } from '../app/ports.js';
 import { systemClock, VERSION } from './runtime.js';
 
@@ -31,12 +32,20 @@ export const nodeSecrets: Secrets = {
   sameHash: (a, b) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b)),
 };
 
-export function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<StorageHandle> {
+/** Opens (and migrates) the database; refuses simulated events on a real database and the reverse (checkClockMark). */
+export async function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<StorageHandle> {
   // A server checkpoints SQLite's WAL from a worker thread, off its event loop, every 200 ms: on one
   // core the checkpoint's CPU delays requests, and five small checkpoints a second delayed them less
   // than one big one (bench:serve p99 14 -> 7 ms; see RecordWriter).
   const sqlite = { synchronous: config.sqliteSynchronous, ...(opts.server ? { backgroundCheckpointMs: 200 } : {}) };
-  return openStorage(config.db, { sqlite, maxConnections: config.pgPoolSize });
+  const storage = await openStorage(config.db, { sqlite, maxConnections: config.pgPoolSize });
+  try {
+    await checkClockMark(storage, config.simClock);
+  } catch (e) {
+    await storage.close().catch(() => undefined);
+    throw e;
+  }
+  return storage;
 }
 
 export interface Services {
@@ -47,6 +56,8 @@ export interface Services {
   keys: ApiKeys;
   keyStates: KeyState[];
   clock: Clock;
+  /** The clock again when it is simulated (config.simClock): POST /v1/admin/sim-clock sets it. */
+  simClock: SimClock | undefined;
   state: FreshState;
   feed: FreshFeed;
   catalog: CatalogService;
@@ -95,7 +106,9 @@ export async function openServices(
     registry?: RecommenderRegistry;
   } = {},
 ): Promise<Services> {
-  const clock = opts.clock ?? systemClock;
+  const clock = opts.clock ?? (config.simClock ? new SimClock() : systemClock);
+  if (config.simClock && !(clock instanceof SimClock)) throw new Error('a simulated clock (config.simClock) must be a SimClock');
+  const simClock = config.simClock ? (clock as SimClock) : undefined;
   const log = opts.log ?? (() => undefined);
   const storage = await openDb(config, { server: opts.background === true });
   const state = new FreshState({
@@ -209,7 +222,10 @@ export async function openServices(
     storage,
     placements,
     clock,
-    { lagMs: config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money },
+    // On a simulated clock the receive time stands still between two settings, and the simulation
+    // sets it only once the events it sent are stored: no event can commit later with a receive time
+    // before the clock, so the rollups take everything received before it (lag 0, on both databases).
+    { lagMs: simClock ? 0 : config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money },
     log,
   );
   const keys = new ApiKeys(storage, nodeSecrets, clock);
@@ -233,6 +249,7 @@ export async function openServices(
     keys,
     keyStates,
     clock,
+    simClock,
     state,
     feed,
     catalog,
@@ -274,6 +291,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,
+    simClock: s.simClock,
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {

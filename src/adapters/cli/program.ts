@@ -5,6 +5,7 @@ import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerStats } from './stats.js';
+import { registerSimulate, type SimulateDeps } from './simulate.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 
 /** What the CLI needs from the composition root; the CLI itself never opens a database or a port. */
@@ -15,11 +16,12 @@ export interface CliDeps {
   err: (line: string) => void;
   isTty: boolean;
   /** Runs the server until a signal stops it. */
-  serve(opts: { db?: string; host?: string; port?: number }): Promise<void>;
+  serve(opts: { db?: string; host?: string; port?: number; simClock?: boolean }): Promise<void>;
   /** Opens (and migrates) the database: the configured one unless `db` is given. */
   openCatalog(db: string | undefined): Promise<{ store: ArticleStore; url: string; close(): Promise<void> }>;
   migrate(db: string | undefined): Promise<string>;
   deploy: DeployDeps;
+  simulate: SimulateDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -53,7 +55,8 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .option('--db <url>', 'database URL (sqlite:PATH, sqlite::memory:, postgres://...); default READNEXT_DB or sqlite:./data/readnext.db')
     .option('--host <host>', 'interface to listen on; default READNEXT_HOST or 127.0.0.1')
     .option('--port <port>', 'port; default READNEXT_PORT or 8080', port)
-    .action(async (o: { db?: string; host?: string; port?: number }) => deps.serve(o));
+    .option('--sim-clock', 'run on a simulated clock set through POST /v1/admin/sim-clock (simulations only; default READNEXT_SIM_CLOCK)')
+    .action(async (o: { db?: string; host?: string; port?: number; simClock?: boolean }) => deps.serve(o));
 
   program
     .command('migrate')
@@ -112,6 +115,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     });
 
   registerDeploy(program, deps.deploy);
+  registerSimulate(program, deps.simulate);
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {

@@ -21,6 +21,7 @@ import { adminRoutes } from './routes/admin.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { simClockRoutes } from './routes/sim-clock.js';
 import { rejectBadUrlText } from './url-text.js';
 
 declare module 'fastify' {
@@ -47,6 +48,8 @@ export interface AppDeps {
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;
+  /** Set when the server runs on a simulated clock (--sim-clock): the same clock, settable forward only (POST /v1/admin/sim-clock). */
+  simClock?: Clock & { set(ms: number): void };
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */
@@ -187,7 +190,22 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  app.get('/healthz', { schema: { tags: ['ops'], summary: 'The process is up' } }, async () => ({ status: 'ok' }));
+  // A simulated clock says so on every response, errors included (onRequest runs before any of them).
+  const clockKind = deps.simClock ? 'simulated' : 'real';
+  if (deps.simClock) {
+    app.addHook('onRequest', (_req, reply, done) => {
+      void reply.header('x-readnext-clock', 'simulated');
+      done();
+    });
+  }
+  app.get(
+    '/healthz',
+    { schema: { tags: ['ops'], summary: 'The process is up, and whether its clock is real or simulated' } },
+    async () => ({
+      status: 'ok',
+      clock: clockKind,
+    }),
+  );
   app.get(
     '/readyz',
     {
@@ -214,6 +232,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
   await app.register(deploymentRoutes(deps));
+  await app.register(simClockRoutes(deps));
   for (const p of deps.plugins ?? []) await app.register(p);
   return app;
 }

@@ -35,6 +35,7 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_recommender: 400,
   unknown_version: 404,
   missing_guardrails: 400,
+  not_simulated: 404,
   internal: 500,
 };
 

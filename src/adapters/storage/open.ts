@@ -7,6 +7,7 @@ import { placementStore } from './deployments.js';
 import type { Dialect } from './dialect.js';
 import { eventStore } from './events.js';
 import { keyStore } from './keys.js';
+import { metaStore } from './meta.js';
 import { migrationProvider } from './migrations/index.js';
 import { explainOpenError, PostgresDriver } from './postgres.js';
 import { recordStore } from './records.js';
@@ -61,6 +62,7 @@ function compose(d: Dialect): OpenedStorage {
     ...recordStore(d),
     ...analysisStore(d),
     ...keyStore(d),
+    ...metaStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

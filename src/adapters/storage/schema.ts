@@ -155,6 +155,12 @@ export interface ApiKeyRow {
   created_ts: number;
 }
 
+/** Migration 0011: facts about the database (MetaStore). */
+export interface MetaRow {
+  key: string;
+  value: string;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -204,6 +210,7 @@ export interface Database {
   exposures: ExposureRow;
   serves: ServeRow;
   api_keys: ApiKeyRow;
+  meta: MetaRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

@@ -38,6 +38,7 @@ export type ErrorCode =
   | 'unknown_recommender'
   | 'unknown_version'
   | 'missing_guardrails'
+  | 'not_simulated'
   | 'internal';
 
 export class DomainError extends Error {

@@ -9,6 +9,7 @@ import { readerDaysByDay } from './0007-reader-days-by-day.js';
 import { idsCollateC } from './0008-ids-collate-c.js';
 import { servesOneIndex } from './0009-serves-one-index.js';
 import { reportOverReceiveTime } from './0010-report-over-receive-time.js';
+import { meta } from './0011-meta.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0008_ids_collate_c': idsCollateC,
   '0009_serves_one_index': servesOneIndex,
   '0010_report_over_receive_time': reportOverReceiveTime,
+  '0011_meta': meta,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { InProcessTarget } from '../app/sim-platform.js';
+import type { SimTarget } from '../app/sim-control.js';
+import { HttpTarget } from '../adapters/simclient/http.js';
+import { loadConfig, type Config } from '../config/config.js';
+import type { RecommenderRegistry } from '../core/recommend/registry.js';
+import { openServices } from './services.js';
+import { SimClock } from './sim-clock.js';
+
+/**
+ * The platform in process, on a simulated clock set to `startTs`: the app services over a database
+ * of its own (default: a fresh SQLite file in a temporary directory, removed on close), with no
+ * background pollers (nothing else writes to it). The environment is not read: the simulation is
+ * the same wherever it runs; `config` overrides the defaults.
+ *
+ * @example
+ * const target = await openInProcessTarget({ startTs: Date.parse('2026-01-05T00:00:00Z') });
+ * try { ... } finally { await target.close(); }
+ */
+export async function openInProcessTarget(opts: {
+  db?: string;
+  startTs: number;
+  config?: Partial<Config>;
+  registry?: RecommenderRegistry;
+}): Promise<SimTarget> {
+  const dir = opts.db === undefined ? mkdtempSync(join(tmpdir(), 'readnext-sim-')) : undefined;
+  const remove = () => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const config = loadConfig(
+      {
+        db: dir ? `sqlite:${join(dir, 'sim.db')}` : opts.db,
+        // A throwaway file: a process crash loses it anyway, so no fsync per commit.
+        ...(dir ? { sqliteSynchronous: 'NORMAL' as const } : {}),
+        logLevel: 'silent',
+        ...opts.config,
+        simClock: true,
+      },
+      {},
+    );
+    const clock = new SimClock();
+    clock.set(opts.startTs);
+    const s = await openServices(config, { clock, registry: opts.registry });
+    return new InProcessTarget({
+      clock,
+      catalog: s.catalog,
+      recommendations: s.recommendations,
+      collector: s.collector,
+      deployments: s.deployments,
+      experiments: s.placements,
+      analysis: s.storage,
+      rollups: s.rollups,
+      recordWriter: s.recordWriter,
+      async close() {
+        try {
+          await s.close();
+        } finally {
+          remove();
+        }
+      },
+    });
+  } catch (e) {
+    remove();
+    throw e;
+  }
+}
+
+/** The platform over HTTP: a running `readnext serve --sim-clock` at `url`, driven with its admin and ingest keys. */
+export function httpTarget(opts: { url: string; adminKey: string; ingestKey: string }): SimTarget {
+  return new HttpTarget(opts);
+}
