@@ -32,17 +32,37 @@ export class HttpTarget implements SimTarget {
   private readonly base: string;
   /** The clock as last set here: a report waits until the server's rollups reach it. */
   private now: number | undefined;
+  private ready: Promise<void> | undefined;
 
   constructor(private readonly opts: HttpTargetOptions) {
     this.base = opts.url.replace(/\/+$/, '');
   }
 
+  /**
+   * Waits until the server has rebuilt its serving state (/readyz): until then it serves "latest"
+   * to everyone, outside any experiment, and a simulation would measure that.
+   */
+  waitUntilReady(timeoutMs = 120_000): Promise<void> {
+    return (this.ready ??= (async () => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await fetch(`${this.base}/readyz`);
+        await res.arrayBuffer();
+        if (res.ok) return;
+        if (Date.now() > deadline) throw new Error(`${this.base} is not ready after ${timeoutMs} ms (/readyz answered ${res.status})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })());
+  }
+
   async setTime(now: number): Promise<void> {
+    await this.waitUntilReady();
     await this.call('POST', '/v1/admin/sim-clock', { admin: true, body: { now: new Date(now).toISOString() } });
     this.now = now;
   }
 
   async publish(articles: readonly Article[]): Promise<void> {
+    await this.waitUntilReady();
     for (let i = 0; i < articles.length; i += ARTICLES_PER_REQUEST) {
       const body = { articles: articles.slice(i, i + ARTICLES_PER_REQUEST).map(articleToJson) };
       await this.call('POST', '/v1/admin/articles', { admin: true, body });
@@ -50,6 +70,7 @@ export class HttpTarget implements SimTarget {
   }
 
   async recommend(req: SimRecRequest): Promise<SimSlate> {
+    await this.waitUntilReady();
     const q = new URLSearchParams({ placement: req.placement, reader: req.readerId, session: req.sessionId, article: req.articleId });
     if (req.k !== undefined) q.set('k', String(req.k));
     return simSlate(await this.call<RecResponse>('GET', `/v1/recommendations?${q}`));
@@ -57,6 +78,7 @@ export class HttpTarget implements SimTarget {
 
   /** Batches of at most the server's MAX_EVENTS_PER_BATCH, a few in flight at once; resolves once all are stored. */
   async send(events: readonly WireEvent[]): Promise<void> {
+    await this.waitUntilReady();
     const offsets: number[] = [];
     for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) offsets.push(i);
     let next = 0;
@@ -76,6 +98,7 @@ export class HttpTarget implements SimTarget {
   }
 
   async deployLive(placement: string, live: RecommenderConfig): Promise<void> {
+    await this.waitUntilReady();
     const path = `/v1/admin/deployments/${encodeURIComponent(placement)}`;
     const exists = await this.call('GET', path, { admin: true, allow404: true });
     if (exists === undefined) await this.call('PUT', path, { admin: true, body: { live } });
@@ -83,6 +106,7 @@ export class HttpTarget implements SimTarget {
   }
 
   async startExperiment(experiment: unknown): Promise<string> {
+    await this.waitUntilReady();
     const e = await this.call<{ id: string }>('POST', '/v1/admin/experiments', { admin: true, body: experiment });
     await this.call('POST', `/v1/admin/experiments/${encodeURIComponent(e.id)}/start`, { admin: true, body: {} });
     return e.id;
