@@ -160,7 +160,13 @@ describe('a simulated clock and real events never share a database', () => {
         await simSvc.close();
         // 5. ... a real clock is refused on it, and a simulated one opens it again.
         await expect(openDb(config({ db: simDb.url }))).rejects.toThrow(/READNEXT_SIM_CLOCK: this database is simulated/);
-        await (await openDb(config({ db: simDb.url, simClock: true }))).close();
+        const again = await openDb(config({ db: simDb.url, simClock: true }));
+        expect(await again.getMeta('clock')).toBe('simulated');
+        // 6. The meta store replaces a value and knows no key it was not given.
+        await again.setMeta('note', 'a');
+        await again.setMeta('note', 'b');
+        expect([await again.getMeta('note'), await again.getMeta('nothing')]).toEqual(['b', undefined]);
+        await again.close();
       } finally {
         await realDb.cleanup();
         await simDb.cleanup();
