@@ -41,6 +41,7 @@ describe('loadConfig', () => {
     ['READNEXT_ROLLUP_SHARE', '0'],
     ['READNEXT_ROLLUP_SHARE', '1.5'],
     ['READNEXT_ROLLUP_SHARE', 'half'],
+    ['READNEXT_SIM_CLOCK', 'yes'],
   ])('rejects %s=%s naming the variable', (name, value) => {
     expect(() => loadConfig({}, { [name]: value })).toThrow(new RegExp(name));
   });
