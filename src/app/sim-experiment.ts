@@ -1,0 +1,277 @@
+/**
+ * The simulation's orchestrator: runs a world's readers through the platform (in process or over
+ * HTTP, a SimTarget) with an experiment running, takes the platform's report, and computes the
+ * ground truth the report is judged against (the same seeded readers through each arm alone).
+ * No I/O of its own: every effect goes through the target.
+ *
+ * Tested in test/app/sim-experiment.test.ts and, through the CLI, test/main/simulate-cli.test.ts.
+ */
+import { METRICS } from '../core/analysis/metrics.js';
+import { parseExperiment, type Experiment } from '../core/experiments/experiment.js';
+import type { Article } from '../core/catalog/article.js';
+import { DomainError } from '../core/kernel/errors.js';
+import { parseIsoWithZone } from '../core/kernel/time.js';
+import { runWorld, truthOf, type Tally } from '../core/simulate/run.js';
+import { DEFAULT_WORLD, type WorldSpec } from '../core/simulate/world.js';
+import type { Engine } from '../core/stats/compare.js';
+import { normalQuantile } from '../core/stats/distributions.js';
+import { frequentistDiff } from '../core/stats/effect.js';
+import type { Decision } from '../core/analysis/report.js';
+import type { ExperimentReport } from './analysis.js';
+import type { SimTarget } from './sim-control.js';
+
+/** The default world's start (Monday 2026-01-05 00:00 UTC), where the shipped worlds start too. */
+export const DEFAULT_SIM_START_TS: number = parseIsoWithZone(DEFAULT_WORLD.startDate)!;
+
+/** Where a run starts: `startTs` when given, else the world's start date (a fixed time, so a seed pins the whole run). */
+export function simStartTs(world: WorldSpec, startTs?: number): number {
+  return startTs ?? parseIsoWithZone(world.startDate)!;
+}
+
+export interface SimRunOptions {
+  world: WorldSpec;
+  /** The experiment JSON as `readnext experiment create` takes it; default the world's own. */
+  experiment?: unknown;
+  seed: number;
+  /** Default: the world's. */
+  readers?: number;
+  /** Default: the world's. */
+  days?: number;
+  /** Epoch ms; default the world's startDate. */
+  startTs?: number;
+  /** A real catalog instead of the world's generated articles (dates rebased by the world). */
+  catalog?: readonly Article[];
+  /** Called with the share of the run done, in [0, 1]. */
+  onProgress?(share: number): void;
+}
+
+export interface SimExperimentResult {
+  experimentId: string;
+  /** One per look, in time order; the last is the final report. */
+  reports: ExperimentReport[];
+  tally: Tally;
+}
+
+/** The experiment a run uses, validated, and checked against the world's placement. */
+function simExperiment(world: WorldSpec, input: unknown, startTs: number): { json: unknown; experiment: Experiment } {
+  const json = input ?? world.experiment;
+  const experiment = parseExperiment(json, startTs);
+  if (experiment.placement !== world.placement.name)
+    throw new DomainError(
+      'invalid_field',
+      `the experiment runs on placement "${experiment.placement}" but the world's widget is "${world.placement.name}"`,
+      { field: 'placement' },
+    );
+  return { json, experiment };
+}
+
+/**
+ * One simulated experiment, in this order:
+ *   1. the platform's clock is set to the start;
+ *   2. the experiment's first arm (its control) goes live on the placement, so readers outside the
+ *      experiment and the platform's fallback serve what the control serves;
+ *   3. the experiment is created and started;
+ *   4. the world runs; with `looks: 'daily'` a report is taken at the end of every simulated day;
+ *   5. the final report is taken (unless the last daily look already was at the end).
+ *
+ * @example const { reports } = await runSimExperiment(target, { world: DEFAULT_WORLD, seed: 1, readers: 500, days: 2 });
+ */
+export async function runSimExperiment(
+  target: SimTarget,
+  opts: SimRunOptions & { looks?: 'final' | 'daily'; engine?: Engine; alpha?: number },
+): Promise<SimExperimentResult> {
+  const startTs = simStartTs(opts.world, opts.startTs);
+  const { json, experiment } = simExperiment(opts.world, opts.experiment, startTs);
+  const look = { engine: opts.engine, alpha: opts.alpha };
+  await target.setTime(startTs);
+  await target.deployLive(experiment.placement, experiment.arms[0]!.recommender);
+  const experimentId = await target.startExperiment(json);
+  const reports: ExperimentReport[] = [];
+  const tally = await runWorld(opts.world, target, {
+    seed: opts.seed,
+    readers: opts.readers,
+    days: opts.days,
+    startTs,
+    catalog: opts.catalog ? [...opts.catalog] : undefined,
+    onProgress: opts.onProgress,
+    onDayEnd:
+      opts.looks === 'daily'
+        ? async () => {
+            reports.push(await target.report(experimentId, look));
+          }
+        : undefined,
+  });
+  // The final report, 1 ms after the run's end: the last minute's events are received at the end
+  // itself, and a report counts the events received before its time. It replaces a daily look
+  // taken at the end, which could not count them yet.
+  await target.setTime(tally.endTs + 1);
+  if (reports.at(-1)?.toTs === tally.endTs) reports.pop();
+  reports.push(await target.report(experimentId, look));
+  return { experimentId, reports, tally };
+}
+
+/** One arm's true value of every metric (METRICS ids and ad_revenue_per_reader). */
+export interface ArmTruth {
+  arm: string;
+  truth: Record<string, number>;
+}
+
+/**
+ * The ground truth by common random numbers: for each arm of the experiment, in order and one at a
+ * time, a fresh target (`open`), the arm's recommender live for everyone (no experiment), the same
+ * seeded readers; the truth is the world's own tally of what they did (truthOf). Readers behave
+ * identically under every arm up to the consequences of the slates they are shown, so differences
+ * between arms are the recommenders' effects and nothing else.
+ */
+export async function simGroundTruth(open: () => Promise<SimTarget>, opts: SimRunOptions): Promise<ArmTruth[]> {
+  const startTs = simStartTs(opts.world, opts.startTs);
+  const { experiment } = simExperiment(opts.world, opts.experiment, startTs);
+  const out: ArmTruth[] = [];
+  const arms = experiment.arms;
+  for (const [i, arm] of arms.entries()) {
+    const target = await open();
+    try {
+      await target.setTime(startTs);
+      await target.deployLive(experiment.placement, arm.recommender);
+      const tally = await runWorld(opts.world, target, {
+        seed: opts.seed,
+        readers: opts.readers,
+        days: opts.days,
+        startTs,
+        catalog: opts.catalog ? [...opts.catalog] : undefined,
+        onProgress: opts.onProgress ? (share: number) => opts.onProgress!((i + share) / arms.length) : undefined,
+      });
+      out.push({ arm: arm.name, truth: truthOf(tally) });
+    } finally {
+      await target.close();
+    }
+  }
+  return out;
+}
+
+/** One metric in one arm: what the platform measured, its interval, and the truth. */
+export interface SimMetricEntry {
+  metric: string;
+  arm: string;
+  /** The report's value of the metric in this arm; null when the arm has no exposed reader (or no denominator). */
+  estimate: number | null;
+  /** The arm's own (1 − alpha) interval: estimate ± z·se (ArmFigure.se); null with the estimate. */
+  ci: [number, number] | null;
+  truth: number | null;
+  /** Treatment arms: the difference against the control as the report computes it (relative). */
+  effect?: { estimate: number; ci: [number, number]; truth: number | null; covered: boolean | null };
+}
+
+/**
+ * The `readnext simulate --json` contract:
+ * `{"world","seed","readers","days","experiment","engine","alpha","metrics":[...],"truthOnly":[...],"verdict":{...}}`.
+ * - `metrics`: one entry per report metric per arm (SimMetricEntry);
+ * - `truthOnly`: the world's figures the platform does not measure (ad revenue per reader), per arm;
+ * - `verdict`: `decision` = the report's decision per treatment arm (ship, do_not_ship,
+ *   keep_running, untrustworthy); `pick` = the arm the newsroom ends up serving (the shipped arm
+ *   with the best estimate of the primary metric, else the control); `truthBest` = the arm with the
+ *   best true primary metric (ties, within 1e-9 relative, go to the earlier arm, so in a world
+ *   where nothing differs it is the control); `correct` = pick is truthBest.
+ */
+export interface SimulationJson {
+  world: string;
+  seed: number;
+  readers: number | null;
+  days: number | null;
+  experiment: string;
+  engine: Engine;
+  alpha: number;
+  metrics: SimMetricEntry[];
+  truthOnly: { metric: string; arm: string; truth: number }[];
+  verdict: { primaryMetric: string; decision: Record<string, Decision>; pick: string; truthBest: string; correct: boolean };
+}
+
+export function simulationJson(input: {
+  world: string;
+  seed: number;
+  readers?: number | null;
+  days?: number | null;
+  experimentId: string;
+  report: ExperimentReport;
+  truth: readonly ArmTruth[];
+}): SimulationJson {
+  const { report } = input;
+  const truthOf = new Map(input.truth.map((t) => [t.arm, t.truth]));
+  const trueValue = (arm: string, metric: string): number | null => {
+    const v = truthOf.get(arm)?.[metric];
+    return typeof v === 'number' && Number.isFinite(v) ? v : null;
+  };
+  // The arm's own interval: the report gives intervals for differences only, so this one is the
+  // normal interval around the arm's value with the figure's standard error (ArmFigure.se), at the
+  // report's level (alpha 0.05: 95%).
+  const z = normalQuantile(1 - report.alpha / 2);
+  const metrics: SimMetricEntry[] = [];
+  for (const m of report.metrics) {
+    const control = m.arms[0]?.arm;
+    for (const a of m.arms) {
+      const entry: SimMetricEntry = {
+        metric: m.metric,
+        arm: a.arm,
+        estimate: a.value,
+        ci: a.value === null || a.se === null ? null : [a.value - z * a.se, a.value + z * a.se],
+        truth: trueValue(a.arm, m.metric),
+      };
+      const c = m.comparisons.find((x) => x.arm === a.arm);
+      if (c && control !== undefined) {
+        const tc = trueValue(control, m.metric);
+        // The report's difference is relative to the control's (unadjusted) mean; the truth is the same ratio of the true values.
+        const truth = tc === null || entry.truth === null ? null : frequentistDiff(tc, entry.truth, true);
+        const ci: [number, number] = [c.ci[0], c.ci[1]];
+        entry.effect = { estimate: c.estimate, ci, truth, covered: truth === null ? null : ci[0] <= truth && truth <= ci[1] };
+      }
+      metrics.push(entry);
+    }
+  }
+  const reported = new Set(report.metrics.map((m) => m.metric));
+  const truthOnly = input.truth.flatMap((t) =>
+    Object.entries(t.truth)
+      .filter(([metric]) => !reported.has(metric))
+      .map(([metric, truth]) => ({ metric, arm: t.arm, truth })),
+  );
+  return {
+    world: input.world,
+    seed: input.seed,
+    readers: input.readers ?? null,
+    days: input.days ?? null,
+    experiment: input.experimentId,
+    engine: report.engine,
+    alpha: report.alpha,
+    metrics,
+    truthOnly,
+    verdict: verdictOf(report, input.truth),
+  };
+}
+
+function verdictOf(report: ExperimentReport, truth: readonly ArmTruth[]): SimulationJson['verdict'] {
+  const primaryMetric = report.design.primaryMetric;
+  const sign = METRICS.find((m) => m.id === primaryMetric)?.inverse ? -1 : 1;
+  const primary = report.metrics.find((m) => m.metric === primaryMetric);
+  const control = primary?.arms[0]?.arm ?? truth[0]?.arm ?? '';
+  const decision = Object.fromEntries(report.decisions.map((d) => [d.arm, d.decision]));
+  // The arm the newsroom serves after reading the report.
+  let pick = control;
+  let pickValue = Number.NEGATIVE_INFINITY;
+  for (const d of report.decisions) {
+    const v = primary?.arms.find((a) => a.arm === d.arm)?.value;
+    if (d.decision === 'ship' && v !== null && v !== undefined && sign * v > pickValue) {
+      pick = d.arm;
+      pickValue = sign * v;
+    }
+  }
+  let truthBest: string | null = null;
+  let best = 0;
+  for (const t of truth) {
+    const v = t.truth[primaryMetric];
+    if (v === undefined || !Number.isFinite(v)) continue;
+    if (truthBest === null || sign * v > best + 1e-9 * Math.max(1, Math.abs(best))) {
+      truthBest = t.arm;
+      best = sign * v;
+    }
+  }
+  return { primaryMetric, decision, pick, truthBest: truthBest ?? control, correct: pick === (truthBest ?? control) };
+}
