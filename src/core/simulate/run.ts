@@ -133,6 +133,26 @@ interface Step {
   recommId: string | null;
 }
 
+/** `toIso(ms)` for ms ≥ 0, with the day's "YYYY-MM-DDT" cached (a run formats a million timestamps). */
+function isoFormatter(): (ms: number) => string {
+  let day = -1;
+  let prefix = '';
+  const pad2 = (x: number) => (x < 10 ? `0${x}` : `${x}`);
+  return (ms) => {
+    const d = Math.floor(ms / DAY_MS);
+    if (d !== day) {
+      day = d;
+      prefix = toIso(d * DAY_MS).slice(0, 11);
+    }
+    const rest = ms - d * DAY_MS;
+    const h = Math.floor(rest / HOUR_MS);
+    const m = Math.floor((rest % HOUR_MS) / MINUTE_MS);
+    const sec = Math.floor((rest % MINUTE_MS) / 1000);
+    const milli = rest % 1000;
+    return `${prefix}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
+  };
+}
+
 const before = (x: Step, y: Step) => x.t - y.t || x.r - y.r || x.s - y.s || x.p - y.p;
 
 class StepHeap {
@@ -273,6 +293,7 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
   const halfLife = world.articles.freshnessHalfLifeHours * HOUR_MS;
   const recency = [ss.sources.home.recencyHours, ss.sources.social.recencyHours, ss.sources.search.recencyHours].map((h) => h * HOUR_MS);
   const evPrefix = `sim${seed.toString(36)}-`;
+  const iso = isoFormatter();
 
   const tally: Tally = {
     world: world.name,
@@ -480,18 +501,10 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
     const rng = seededRng(streamSeed(seed, STREAM.page, r, s, p));
     const sessionId = `${rd.id}-s${s}`;
     const idBase = `${evPrefix}${r}-${s}-${p}-`;
-    const base = (n: number, type: WireEvent['type'], ts: number): WireEvent => ({
-      type,
-      schemaVersion: 1,
-      eventId: `${idBase}${n}`,
-      readerId: rd.id,
-      sessionId,
-      timestamp: toIso(ts),
-    });
+    const readerId = rd.id;
 
     // 1. The page view and the widget's slate.
-    const pv = base(0, 'page_view', t);
-    pv.articleId = articleId;
+    const pv: WireEvent = { type: 'page_view', schemaVersion: 1, eventId: `${idBase}0`, readerId, sessionId, timestamp: iso(t), articleId };
     if (p === 0) pv.referrer = SOURCE_REFERRER[step.src]!;
     emit({ ts: t, r, s, p, n: 0, ev: pv });
     tally.recommendations++;
@@ -503,14 +516,22 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
     }
     const shown = slate.recommId ? slate.items.slice(0, k) : [];
     if (shown.length > 0) {
-      const imp = base(1, 'impression', t + IMPRESSION_AFTER_MS);
-      imp.recommId = slate.recommId;
-      imp.placement = placement;
-      imp.articleId = articleId;
-      imp.items = shown.map((id, i) => {
+      const items = shown.map((id, i) => {
         const team = slate.teams?.[i];
         return team === undefined || team === null ? { articleId: id, position: i + 1 } : { articleId: id, position: i + 1, team };
       });
+      const imp: WireEvent = {
+        type: 'impression',
+        schemaVersion: 1,
+        eventId: `${idBase}1`,
+        readerId,
+        sessionId,
+        timestamp: iso(t + IMPRESSION_AFTER_MS),
+        recommId: slate.recommId,
+        placement,
+        articleId,
+        items,
+      };
       if (slate.experiment) {
         imp.experiment = slate.experiment.id;
         imp.phase = slate.experiment.phase;
@@ -536,21 +557,38 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
     const dwellMs = Math.round(dwellS * 1000);
     const end = t + dwellMs;
     if (dwellS >= ss.readMinSeconds) {
-      const read = base(2, 'read', end);
-      read.articleId = articleId;
-      read.dwellMs = dwellMs;
-      read.scroll = Math.round(100 * (1 - 2 ** (-dwellS / ss.scroll.halfDepthSeconds)) * (0.8 + 0.2 * uScroll)) / 100;
-      if (step.recommId) read.recommId = step.recommId;
+      const scroll = Math.round(100 * (1 - 2 ** (-dwellS / ss.scroll.halfDepthSeconds)) * (0.8 + 0.2 * uScroll)) / 100;
+      const read: WireEvent = step.recommId
+        ? {
+            type: 'read',
+            schemaVersion: 1,
+            eventId: `${idBase}2`,
+            readerId,
+            sessionId,
+            timestamp: iso(end),
+            articleId,
+            dwellMs,
+            scroll,
+            recommId: step.recommId,
+          }
+        : { type: 'read', schemaVersion: 1, eventId: `${idBase}2`, readerId, sessionId, timestamp: iso(end), articleId, dwellMs, scroll };
       emit({ ts: end, r, s, p, n: 2, ev: read });
       const propensity = Math.min(rev.maxPropensity, rev.basePropensity + rev.propensityPerRead * rd.reads);
       rd.reads++;
       if (!rd.subscribed && uSubscribe < propensity) {
         rd.subscribed = true;
-        const sub = base(3, 'subscribe', end + SUBSCRIBE_AFTER_MS);
-        sub.plan = rev.subscription.plan;
-        sub.revenue = rev.subscription.price;
-        sub.currency = rev.currency;
-        sub.articleId = articleId;
+        const sub: WireEvent = {
+          type: 'subscribe',
+          schemaVersion: 1,
+          eventId: `${idBase}3`,
+          readerId,
+          sessionId,
+          timestamp: iso(end + SUBSCRIBE_AFTER_MS),
+          plan: rev.subscription.plan,
+          revenue: rev.subscription.price,
+          currency: rev.currency,
+          articleId,
+        };
         emit({ ts: end + SUBSCRIBE_AFTER_MS, r, s, p, n: 3, ev: sub });
       }
     }
@@ -575,11 +613,18 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
     }
     const canGoOn = p + 1 < ss.maxPages;
     if (clicked >= 0 && canGoOn && (uSubstitute >= cm.substitution || organic)) {
-      const click = base(4, 'click', end + CLICK_AFTER_MS);
-      click.recommId = slate.recommId;
-      click.articleId = shown[clicked]!;
-      click.position = clicked + 1;
-      click.placement = placement;
+      const click: WireEvent = {
+        type: 'click',
+        schemaVersion: 1,
+        eventId: `${idBase}4`,
+        readerId,
+        sessionId,
+        timestamp: iso(end + CLICK_AFTER_MS),
+        recommId: slate.recommId,
+        articleId: shown[clicked]!,
+        position: clicked + 1,
+        placement,
+      };
       emit({ ts: end + CLICK_AFTER_MS, r, s, p, n: 4, ev: click });
       heap.push({
         t: end + CLICK_OPENS_AFTER_MS,
