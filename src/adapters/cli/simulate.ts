@@ -78,12 +78,12 @@ function json(source: string, option: string, body: string): unknown {
   }
 }
 
-/** A world's validation error, as one line naming the file and the field (its JSON path). */
-function worldError(source: string, e: unknown): never {
+/** A world's or an experiment's validation error, as one line naming the option, the file and the field (its JSON path). */
+function fieldError(option: string, source: string, e: unknown): never {
   if (isDomainError(e)) {
     const field = e.field ?? '';
     const message = field && !e.message.includes(field) ? `${field}: ${e.message}` : e.message;
-    throw new DomainError(e.code, `--world ${source}: ${message}`, { field: field || '--world' });
+    throw new DomainError(e.code, `${option} ${source}: ${message}`, { field: field || option });
   }
   throw e;
 }
@@ -144,15 +144,21 @@ async function simulate(deps: SimulateDeps, o: SimulateOptions): Promise<void> {
         field: '--world',
       },
     );
+  const worldJson = json(file, '--world', await text(file, '--world'));
   let world: Awaited<ReturnType<typeof parseWorld>>;
   try {
-    world = parseWorld(json(file, '--world', await text(file, '--world')));
+    world = parseWorld(worldJson);
   } catch (e) {
-    worldError(file, e);
+    fieldError('--world', file, e);
   }
   const experiment = o.experiment === undefined ? undefined : json(o.experiment, '--experiment', await text(o.experiment, '--experiment'));
   const startTs = sim.simStartTs(world);
-  const arms = parseExperiment(experiment ?? world.experiment, startTs).arms.length;
+  let arms: number;
+  try {
+    arms = parseExperiment(experiment ?? world.experiment, startTs).arms.length;
+  } catch (e) {
+    fieldError('--experiment', o.experiment!, e);
+  }
   const catalog = o.catalog === undefined ? undefined : await readCatalog(deps, o.catalog);
   const run = { world, experiment, seed: o.seed, readers: o.readers, days: o.days, catalog };
 
