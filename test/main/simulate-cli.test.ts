@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
 import type { ExperimentReport } from '../../src/app/analysis.js';
@@ -108,6 +109,14 @@ describe('readnext simulate', () => {
     for (const m of j.metrics.filter((x) => x.effect)) expect(m.effect!.truth).toBeCloseTo(0, 12);
   }, 120_000);
 
+  it('--catalog: a real catalog through the importers, its rejected rows counted on stderr', async () => {
+    const src = fileURLToPath(new URL('../fixtures/articles.jsonl', import.meta.url));
+    const r = await cli('simulate', '--world', tiny, '--catalog', src, '--json');
+    expect(r.code).toBe(0);
+    expect(r.errLines).toEqual([`readnext: --catalog ${src}: 2 rows rejected, 3 articles used`]);
+    expect((JSON.parse(r.out) as SimulationJson).metrics).toHaveLength(12);
+  }, 60_000);
+
   it('bad input: exit code 2 and one line naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--world', file('bad.json', { readers: { count: -5 } })], /readers\.count/],
@@ -123,6 +132,7 @@ describe('readnext simulate', () => {
         ['--world', tiny, '--experiment', file('exp.json', { id: 'e', placement: 'read-next', arms: [] })],
         /^readnext: --experiment \S+exp\.json: arms must be/,
       ],
+      [['--world', tiny, '--catalog', join(dir.path, 'none.jsonl')], /^readnext: --catalog: cannot read \S+none\.jsonl: ENOENT$/],
       [['--world', tiny, '--server', 'http://127.0.0.1:9'], /--server needs --admin-key and --ingest-key/],
     ];
     for (const [args, line] of cases) {

@@ -201,7 +201,9 @@ async function simulate(deps: SimulateDeps, o: SimulateOptions): Promise<void> {
 /** Articles of a catalog file through the importers' parsers (format detected); rejected rows are counted on stderr. */
 async function readCatalog(deps: SimulateDeps, source: string): Promise<Article[]> {
   const { readArticles, resolveFormat } = await import('./import-articles.js');
-  const format = await resolveFormat(source, undefined);
+  const format = await resolveFormat(source, undefined).catch((e: unknown) => {
+    throw isDomainError(e) ? new DomainError(e.code, `--catalog: ${e.message}`, { field: '--catalog' }) : e;
+  });
   const articles: Article[] = [];
   let rejected = 0;
   for await (const r of readArticles(source, format, deps.now())) {
