@@ -2,7 +2,7 @@ import type { Article } from '../core/catalog/article.js';
 import type { StoredEvent } from '../core/events/schema.js';
 import type { Clock } from '../core/kernel/clock.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
-import { signalOf } from '../core/recommend/signals.js';
+import { impressionOf, signalOf } from '../core/recommend/signals.js';
 import type { CatalogListener } from './catalog.js';
 import type { ArticleStore, EventStore } from './ports.js';
 
@@ -125,6 +125,11 @@ export class FreshFeed implements CatalogListener {
     for (const e of events) {
       const s = signalOf(e as { type: string; readerId: string; clientTs: number; articleId?: string | null });
       if (s) this.state.add(s);
+      else if (e.type === 'impression') {
+        // For the impression features of learned rankers (CTR, shown without a click).
+        const i = impressionOf(e);
+        if (i) this.state.addImpression(i.readerId, i.articleIds, i.ts);
+      }
     }
   }
 

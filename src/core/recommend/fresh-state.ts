@@ -1,7 +1,7 @@
 import type { Article } from '../catalog/article.js';
 import { RecentMap } from '../kernel/recent-map.js';
 import { CatalogIndex } from './catalog-index.js';
-import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Signal } from './signals.js';
+import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Signal, type StateObserver } from './signals.js';
 
 /** Memory bounds of the fresh state. A server takes them from config (READNEXT_SIGNAL_CAPACITY, READNEXT_MAX_READERS, READNEXT_HISTORY_PER_READER). */
 export interface FreshStateOptions {
@@ -31,9 +31,17 @@ export class FreshState {
   private readonly histories: RecentMap<string, string[]>;
   private readonly popularities = new Map<string, Popularity>();
   private readonly coVisitations = new Map<string, CoVisitation>();
+  /**
+   * Shown items of impressions, one entry per item (the kind is unused), for observers created
+   * later: half the signals' capacity (17 bytes an entry). Kept even when no observer exists, so a
+   * model deployed later sees the same impressions as one deployed at start.
+   */
+  private readonly shownLog: SignalLog;
+  private readonly observers = new Map<string, StateObserver>();
 
   constructor(readonly options: FreshStateOptions = DEFAULT_FRESH_STATE) {
     this.log = new SignalLog(options.signalCapacity);
+    this.shownLog = new SignalLog(Math.max(2, Math.floor(options.signalCapacity / 2)));
     this.histories = new RecentMap(options.maxReaders);
   }
 
@@ -51,6 +59,34 @@ export class FreshState {
     if (s.kind !== 'click') this.remember(s.readerId, s.articleId);
     for (const p of this.popularities.values()) p.add(s);
     for (const c of this.coVisitations.values()) c.add(s);
+    for (const o of this.observers.values()) o.add(s);
+  }
+
+  /** Applies one impression (live, not shadow): the articles shown to the reader at `ts`. */
+  addImpression(readerId: string, articleIds: readonly string[], ts: number): void {
+    for (const articleId of articleIds) this.shownLog.push({ kind: 'view', readerId, articleId, ts });
+    for (const o of this.observers.values()) o.shown(readerId, articleIds, ts);
+  }
+
+  /**
+   * A derived state (a learned ranker's features) under `key`, created on first use and built from
+   * the retained signals and impressions merged in time order, then fed every later one.
+   */
+  observer<T extends StateObserver>(key: string, create: () => T): T {
+    let o = this.observers.get(key);
+    if (!o) {
+      const created = create();
+      const shown = this.shownLog[Symbol.iterator]();
+      let next = shown.next();
+      for (const s of this.log) {
+        for (; !next.done && next.value.ts <= s.ts; next = shown.next())
+          created.shown(next.value.readerId, [next.value.articleId], next.value.ts);
+        created.add(s);
+      }
+      for (; !next.done; next = shown.next()) created.shown(next.value.readerId, [next.value.articleId], next.value.ts);
+      this.observers.set(key, (o = created));
+    }
+    return o as T;
   }
 
   /** The reader's recently read or viewed articles, newest first. */

@@ -12,6 +12,13 @@ export interface Signal {
 
 const KINDS = ['read', 'click', 'view'] as const;
 
+/** A state derived from the reading signals and impressions, kept by FreshState.observer (a learned ranker's features). */
+export interface StateObserver {
+  add(s: Signal): void;
+  /** An impression: the articles shown to the reader at `ts`. */
+  shown(readerId: string, articleIds: readonly string[], ts: number): void;
+}
+
 /**
  * Recent signals in a bounded ring buffer, so that a counter created later (a recommender deployed
  * with a new half-life) can be built from the same history as the ones that existed at start.
@@ -227,4 +234,16 @@ export function signalOf(e: { type: string; readerId: string; clientTs: number; 
     default:
       return undefined;
   }
+}
+
+/** The shown items of a live impression (shadow impressions were never shown), if the event is one. */
+export function impressionOf(e: {
+  type: string;
+  readerId: string;
+  clientTs: number;
+  items?: readonly { articleId: string }[];
+  shadow?: boolean;
+}): { readerId: string; articleIds: string[]; ts: number } | undefined {
+  if (e.type !== 'impression' || e.shadow === true || !e.items || e.items.length === 0) return undefined;
+  return { readerId: e.readerId, articleIds: e.items.map((i) => i.articleId), ts: e.clientTs };
 }

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import type { Article } from '../../../src/core/catalog/article.js';
+import { seededRng } from '../../../src/core/kernel/rng.js';
+import { auc, buildExamples, positionWeights, splitAt, type TrainingEvent } from '../../../src/core/ml/examples.js';
+import { FEATURE_NAMES, FEATURE_SPEC, FeatureState, tokenize } from '../../../src/core/ml/features.js';
+import { CatalogIndex } from '../../../src/core/recommend/catalog-index.js';
+import { FreshState } from '../../../src/core/recommend/fresh-state.js';
+import { syntheticArticle } from '../../../src/core/simulate/synthetic.js';
+
+const T0 = Date.parse('2026-03-02T08:00:00Z');
+const MIN = 60_000;
+const col = (name: (typeof FEATURE_NAMES)[number]) => FEATURE_NAMES.indexOf(name);
+
+const SECTIONS = ['Sports', 'Business and economy', 'Law and crime'];
+const WORDS = ['election', 'striker', 'bank', 'court', 'goal', 'rates', 'verdict', 'league', 'market', 'judge'];
+
+function articles(idOnly: boolean): Article[] {
+  const rng = seededRng(3);
+  return Array.from({ length: 30 }, (_, i) => {
+    const id = `a${i}`;
+    if (idOnly) return { ...syntheticArticle(id, null, T0 - (30 - i) * 20 * MIN, id) };
+    const title = `${rng.pick(WORDS)} ${rng.pick(WORDS)} ${rng.pick(WORDS)}`;
+    return { ...syntheticArticle(id, SECTIONS[i % 3]!, T0 - (30 - i) * 20 * MIN, title), tags: [`t${i % 5}`], paywalled: i % 4 === 0 };
+  });
+}
+
+/** A small log in time order: sessions of reads, each read page showing 4 items, some clicked. */
+function log(seed: number, n = 400): TrainingEvent[] {
+  const rng = seededRng(seed);
+  const out: TrainingEvent[] = [];
+  let t = T0;
+  for (let i = 0; i < n; i++) {
+    t += 1 + rng.int(3 * MIN);
+    const readerId = `r${rng.int(15)}`;
+    const articleId = `a${rng.int(30)}`;
+    out.push({ type: 'read', readerId, clientTs: t, articleId });
+    const recommId = `rec${i}`;
+    const items = [0, 1, 2, 3].map((p) => ({
+      articleId: `a${(Number(articleId.slice(1)) + 1 + p * 3 + rng.int(3)) % 30}`,
+      position: p + 1,
+    }));
+    const unique = items.filter((x, j) => items.findIndex((z) => z.articleId === x.articleId) === j);
+    out.push({ type: 'impression', readerId, clientTs: t + 500, articleId, recommId, placement: 'read-next', items: unique });
+    if (rng.next() < 0.3) {
+      const c = unique[rng.int(unique.length)]!;
+      out.push({ type: 'click', readerId, clientTs: t + 1000, articleId: c.articleId, recommId });
+    }
+  }
+  return out;
+}
+
+describe('features', () => {
+  it('has about 25 named features and a version', () => {
+    expect(FEATURE_SPEC.names.length).toBe(25);
+    expect(new Set(FEATURE_SPEC.names).size).toBe(25);
+    expect(FEATURE_SPEC.version).toBe(1);
+  });
+
+  it("are causal: an impression's features are the same whatever happens after it", () => {
+    const catalog = new CatalogIndex(articles(false));
+    const events = log(11);
+    const full = buildExamples(events, catalog);
+    expect(full.n).toBeGreaterThan(1000);
+    for (const cut of [0.2, 0.5, 0.8]) {
+      const cutTs = events[Math.floor(events.length * cut)]!.clientTs;
+      const before = buildExamples(
+        events.filter((e) => e.clientTs < cutTs),
+        catalog,
+      );
+      // Every impression before the cut has the same rows, whatever came after it.
+      const rows = before.n;
+      expect(Array.from(full.X.subarray(0, rows * full.d))).toEqual(Array.from(before.X));
+      expect(Array.from(full.ts.subarray(0, rows))).toEqual(Array.from(before.ts));
+    }
+  });
+
+  it('computing features never changes the state', () => {
+    const catalog = new CatalogIndex(articles(false));
+    const fs = new FeatureState(catalog);
+    for (const e of log(5, 50))
+      if (e.type === 'read') fs.add({ kind: 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+    const q = { readerId: 'r1', articleId: 'a3', ts: T0 + 200 * MIN };
+    const a = fs.features(q, ['a1', 'a2', 'a4']);
+    fs.features({ ...q, readerId: 'r2' }, ['a1', 'a5']);
+    fs.candidates(q, () => true);
+    expect(Array.from(fs.features(q, ['a1', 'a2', 'a4']))).toEqual(Array.from(a));
+  });
+
+  it('counts impressions and clicks into CTR and shown-without-click', () => {
+    const fs = new FeatureState(new CatalogIndex(articles(false)));
+    fs.shown('r', ['a1', 'a2'], T0);
+    fs.shown('r', ['a1', 'a2'], T0 + 1000);
+    fs.add({ kind: 'click', readerId: 'r', articleId: 'a2', ts: T0 + 2000 });
+    const X = fs.features({ readerId: 'r', articleId: null, ts: T0 + 3000 }, ['a1', 'a2', 'a9']);
+    const d = FEATURE_NAMES.length;
+    const at = (row: number, name: (typeof FEATURE_NAMES)[number]) => X[row * d + col(name)]!;
+    expect(at(0, 'reader_shown')).toBe(2);
+    expect(at(1, 'reader_shown')).toBe(0); // clicked since
+    expect(at(0, 'ctr')).toBeLessThan(at(2, 'ctr')); // shown twice, never clicked: below the prior
+    expect(at(1, 'ctr')).toBeGreaterThan(at(2, 'ctr'));
+    expect(at(2, 'impressions')).toBe(0);
+    expect(at(0, 'has_context')).toBe(0);
+  });
+
+  it('degrade to neutral values on ID-only data', () => {
+    const catalog = new CatalogIndex(articles(true));
+    const set = buildExamples(log(7), catalog);
+    const neutral: [string, number][] = [
+      ['text_ctx', 0],
+      ['text_hist_max', 0],
+      ['text_known', 0],
+      ['same_section', -1],
+      ['reader_section_share', -1],
+      ['reader_topic_share', -1],
+      ['paywall', 0],
+    ];
+    for (const [name, v] of neutral) {
+      const c = FEATURE_NAMES.indexOf(name as (typeof FEATURE_NAMES)[number]);
+      for (let i = 0; i < set.n; i++) expect(set.X[i * set.d + c]).toBe(v);
+    }
+    // The co-read and popularity features still vary.
+    const co = new Set(Array.from({ length: set.n }, (_, i) => set.X[i * set.d + col('pop_long')]));
+    expect(co.size).toBeGreaterThan(10);
+  });
+
+  it('use title and lead when articles have text', () => {
+    const cat = new CatalogIndex([
+      { ...syntheticArticle('x', 'Sports', T0, 'Striker scores late goal in league final') },
+      { ...syntheticArticle('y', 'Sports', T0, 'League final: late goal decides it') },
+      { ...syntheticArticle('z', 'Business and economy', T0, 'Central bank raises rates') },
+    ]);
+    const fs = new FeatureState(cat);
+    const X = fs.features({ readerId: null, articleId: 'x', ts: T0 + MIN }, ['y', 'z']);
+    const d = FEATURE_NAMES.length;
+    expect(X[col('text_ctx')]).toBeGreaterThan(0.3);
+    expect(X[d + col('text_ctx')]).toBe(0);
+    expect(X[col('same_section')]).toBe(1);
+    expect(X[d + col('same_section')]).toBe(0);
+    expect(tokenize('The Striker’s GOAL, in 2026!')).toEqual(['striker', 'goal', '2026']);
+  });
+
+  it('proposes co-read, content, popular and latest candidates, eligible ones only, capped', () => {
+    const catalog = new CatalogIndex(articles(false));
+    const fs = new FeatureState(catalog);
+    for (const e of log(9, 200))
+      if (e.type === 'read') fs.add({ kind: 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+    const q = { readerId: 'r1', articleId: 'a3', ts: T0 + 1000 * MIN };
+    const all = fs.candidates(q, (id) => id !== 'a3');
+    expect(all.length).toBeGreaterThan(20);
+    expect(all).not.toContain('a3');
+    expect(new Set(all).size).toBe(all.length);
+    expect(fs.candidates(q, () => true, 5)).toHaveLength(5);
+    expect(fs.candidates(q, (id) => id === 'a7')).toEqual(['a7']);
+  });
+
+  it('are the same when FreshState builds the feature state later from its retained log', () => {
+    const catalog = articles(false);
+    const early = new FreshState({ signalCapacity: 10_000, maxReaders: 100, historyPerReader: 50 });
+    const late = new FreshState({ signalCapacity: 10_000, maxReaders: 100, historyPerReader: 50 });
+    early.upsertArticles(catalog);
+    late.upsertArticles(catalog);
+    const make = (s: FreshState) => () => new FeatureState(s.catalog);
+    const fe = early.observer('f', make(early));
+    for (const e of log(4, 100)) {
+      for (const s of [early, late]) {
+        if (e.type === 'impression')
+          s.addImpression(
+            e.readerId,
+            e.items!.map((i) => i.articleId),
+            e.clientTs,
+          );
+        else s.add({ kind: e.type === 'click' ? 'click' : 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+      }
+    }
+    const fl = late.observer('f', make(late));
+    expect(
+      late.observer('f', () => {
+        throw new Error('created twice');
+      }),
+    ).toBe(fl);
+    const q = { readerId: 'r2', articleId: 'a4', ts: T0 + 400 * MIN };
+    const ids = ['a1', 'a5', 'a6', 'a7', 'a8'];
+    expect(Array.from(fl.features(q, ids))).toEqual(Array.from(fe.features(q, ids)));
+  });
+});
+
+describe('examples', () => {
+  it('label the clicked candidates of each impression and weight clicks by position', () => {
+    const set = buildExamples(log(2), new CatalogIndex(articles(false)), { placement: 'read-next' });
+    const clicks = log(2).filter((e) => e.type === 'click').length;
+    expect(set.y.reduce((a, b) => a + b, 0)).toBe(clicks);
+    expect(set.impressions).toBe(400);
+    const { weights, propensity } = positionWeights(set);
+    expect(propensity[1]).toBe(1);
+    for (let i = 0; i < set.n; i++) expect(weights[i]).toBe(Math.fround(set.y[i] ? 1 / propensity[set.position[i]!]! : 1));
+    expect(buildExamples(log(2), new CatalogIndex(articles(false)), { placement: 'other' }).n).toBe(0);
+    const [a, b] = splitAt(set, set.ts[Math.floor(set.n / 2)]!);
+    expect(a.n + b.n).toBe(set.n);
+    expect(b.group[0]).toBe(0);
+    expect(a.impressions + b.impressions).toBe(set.impressions);
+  });
+
+  it('AUC matches hand-computed cases (ties count one half)', () => {
+    // scikit-learn's roc_auc_score docs example: 0.75.
+    expect(auc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBe(0.75);
+    expect(auc([0.5, 0.5], [0, 1])).toBe(0.5);
+    expect(auc([1, 2, 3], [0, 1, 1])).toBe(1);
+    expect(auc([1, 2], [1, 1])).toBeNaN();
+  });
+});
