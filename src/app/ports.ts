@@ -4,6 +4,8 @@ import type { StoredEvent } from '../core/events/schema.js';
 import type { ArmSums, RevenueCurrency } from '../core/analysis/metrics.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { PlacementConfig } from '../core/recommend/placement.js';
+import type { TrainingEvent } from '../core/ml/examples.js';
+import type { ModelRecord, ModelSummary } from '../core/ml/model.js';
 
 /**
  * The smallest store interfaces the use cases need, owned by the use cases. Adapters implement
@@ -212,7 +214,30 @@ export interface MetaStore {
   setMeta(key: string, value: string): Promise<void>;
 }
 
-export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore {
+/**
+ * The model registry (migration 0012): trained rankers with their feature spec, training window,
+ * seed, trees and offline metrics. Versions are given by the store, increasing, never reused.
+ *
+ * @example
+ * const version = await store.putModel({ placement: 'read-next', ...trained });
+ * const m = await store.getModel(version);
+ */
+export interface ModelStore {
+  /** Stores a model under a new version (above every version ever stored); returns the version. */
+  putModel(m: Omit<ModelRecord, 'version'>): Promise<number>;
+  getModel(version: number): Promise<ModelRecord | undefined>;
+  /** Models without their trees, newest first; of one placement when given. */
+  listModels(opts?: { placement?: string }): Promise<ModelSummary[]>;
+  /** Removes a model; false when there was none. */
+  deleteModel(version: number): Promise<boolean>;
+  /**
+   * Streams the events training replays (reads, page views, clicks, impressions) with a client
+   * time in [fromTs, toTs), in client-time order, in batches.
+   */
+  scanTrainingEvents(fromTs: number, toTs: number, onBatch: (events: TrainingEvent[]) => void): Promise<number>;
+}
+
+export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
@@ -264,4 +289,32 @@ export interface Secrets {
   hash(key: string): string;
   /** Constant-time comparison of two hashes. */
   sameHash(a: string, b: string): boolean;
+}
+
+/** One live (not shadow) impression as the offline lab reads it: who was shown which articles, and which of them they clicked. */
+export interface LabImpressionRow {
+  recommId: string;
+  readerId: string;
+  /** Client time, epoch ms. */
+  ts: number;
+  /** Shown articles in slot order. */
+  items: string[];
+  /** Articles clicked from this impression (clicks with its recommId). */
+  clicked: string[];
+}
+
+/**
+ * readnext's own events as the offline lab reads them (`readnext eval --format events`;
+ * src/adapters/storage/lab.ts). Everything is loaded at once: the lab runs offline.
+ *
+ * @example
+ * const [imps, reads] = await Promise.all([store.labImpressions(), store.labReads()]);
+ */
+export interface LabEventStore {
+  /** Every catalog article. */
+  labArticles(): Promise<Article[]>;
+  /** Live impressions (shadow ones left out) with their clicks, oldest first. */
+  labImpressions(): Promise<LabImpressionRow[]>;
+  /** Reads, oldest first (client time). */
+  labReads(): Promise<{ readerId: string; articleId: string; ts: number }[]>;
 }

@@ -6,6 +6,7 @@ import { DeploymentAdmin } from '../app/deploy-admin.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { appRecommenders } from './recommenders.js';
 import { simulateDeps } from './simulate.js';
+import { evalDeps } from './eval.js';
 
 // The server, the storage adapters and their drivers are imported by the commands that use them,
 // so `readnext --help` loads none of them (docs/adr/0003-compiled-entry-point.md).
@@ -67,6 +68,7 @@ export function cliDeps(io: {
       },
     },
     simulate: simulateDeps({ ...io, now: () => (io.clock ?? systemClock).now() }),
+    lab: evalDeps({ out: io.out, err: io.err, registry, config }),
     async migrate(db) {
       const c = config({ db });
       const storage = await openDb(c);

@@ -4,6 +4,7 @@ import type { ArticleStore } from '../../app/ports.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
+import { registerEval, type EvalDeps } from './eval.js';
 import { registerStats } from './stats.js';
 import { registerSimulate, type SimulateDeps } from './simulate.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
@@ -22,6 +23,7 @@ export interface CliDeps {
   migrate(db: string | undefined): Promise<string>;
   deploy: DeployDeps;
   simulate: SimulateDeps;
+  lab: EvalDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -116,6 +118,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
 
   registerDeploy(program, deps.deploy);
   registerSimulate(program, deps.simulate);
+  registerEval(program, deps.lab, (code) => (result.code = code));
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {

@@ -1,14 +1,16 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { DomainError } from '../../core/kernel/errors.js';
-import type { StorageHandle } from '../../app/ports.js';
+import type { LabEventStore, StorageHandle } from '../../app/ports.js';
 import { analysisStore } from './analysis.js';
 import { articleStore } from './articles.js';
 import { placementStore } from './deployments.js';
 import type { Dialect } from './dialect.js';
 import { eventStore } from './events.js';
 import { keyStore } from './keys.js';
+import { labEventStore } from './lab.js';
 import { metaStore } from './meta.js';
 import { migrationProvider } from './migrations/index.js';
+import { modelStore } from './models.js';
 import { explainOpenError, PostgresDriver } from './postgres.js';
 import { recordStore } from './records.js';
 import type { Database } from './schema.js';
@@ -42,7 +44,7 @@ export interface OpenOptions {
 }
 
 /** An opened database: the ports (StorageHandle), and its migrations. */
-export interface OpenedStorage extends StorageHandle {
+export interface OpenedStorage extends StorageHandle, LabEventStore {
   /** Applies the pending migrations, or those up to `to` (a migration's name: tests of a migration). */
   migrate(to?: string): Promise<void>;
 }
@@ -63,6 +65,8 @@ function compose(d: Dialect): OpenedStorage {
     ...analysisStore(d),
     ...keyStore(d),
     ...metaStore(d),
+    ...modelStore(d),
+    ...labEventStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRng } from '../../../src/core/kernel/rng.js';
-import {
-  addImpression,
-  auc,
-  EMPTY_TOTALS,
-  impressionMetrics,
-  means,
-  mrr,
-  ndcg,
-  rankScores,
-} from '../../../src/core/lab/metrics.js';
+import { addImpression, auc, EMPTY_TOTALS, impressionMetrics, means, mrr, ndcg, rankScores } from '../../../src/core/lab/metrics.js';
 
 // Hand-computed from MIND evaluate.py's definitions (see src/core/lab/metrics.ts); tolerance 1e-12.
 const L3 = 1 / Math.log2(3); // discount at rank 2
