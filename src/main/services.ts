@@ -122,7 +122,7 @@ export async function openServices(
   });
   const t0 = performance.now();
   const articles = await feed.loadCatalog();
-  const registry = opts.registry ?? appRecommenders();
+  const registry = opts.registry ?? appRecommenders(storage);
   const placements = new LivePlacements(storage, registry, state);
   // A write is served by this process before it returns (other processes poll the deploy version).
   const deployments = new DeploymentAdmin(storage, registry, clock, () => placements.refresh());

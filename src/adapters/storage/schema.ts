@@ -161,6 +161,20 @@ export interface MetaRow {
   value: string;
 }
 
+/** Migration 0012: the model registry (ModelStore); JSON in text columns. */
+export interface ModelRow {
+  version: Generated<number>;
+  placement: string;
+  created_ts: number;
+  since_ts: number;
+  until_ts: number;
+  seed: number;
+  feature_spec: string;
+  model: string;
+  metrics: string;
+  size_bytes: number;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -211,6 +225,7 @@ export interface Database {
   serves: ServeRow;
   api_keys: ApiKeyRow;
   meta: MetaRow;
+  models: ModelRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

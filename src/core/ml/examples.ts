@@ -50,51 +50,79 @@ const CLICK_WITHIN_MS = 30 * 60_000;
  * @example
  * const set = buildExamples(events, catalog, { placement: 'read-next', fromTs: since });
  */
-export function buildExamples(
-  events: Iterable<TrainingEvent>,
-  catalog: ArticleLookup,
-  opts: { placement?: string; fromTs?: number; params?: FeatureParams; maxReaders?: number } = {},
-): ExampleSet {
-  const state = new FeatureState(catalog, opts.params, opts.maxReaders);
-  const builder = new ExampleBuilder(FEATURE_NAMES.length);
-  const fromTs = opts.fromTs ?? -Infinity;
+export function buildExamples(events: Iterable<TrainingEvent>, catalog: ArticleLookup, opts: ExampleOptions = {}): ExampleSet {
+  const replay = new ExampleReplay(catalog, opts);
+  for (const e of events) replay.push(e);
+  return replay.done();
+}
+
+export interface ExampleOptions {
+  placement?: string;
+  fromTs?: number;
+  params?: FeatureParams;
+  maxReaders?: number;
+}
+
+/** buildExamples one event at a time (a stream of stored events). */
+export class ExampleReplay {
+  private readonly state: FeatureState;
+  private readonly builder = new ExampleBuilder(FEATURE_NAMES.length);
+  private readonly fromTs: number;
   /** Open impressions by recommId: their rows' articles, for the labels; dropped CLICK_WITHIN_MS after. */
-  const open = new Map<string, { ts: number; first: number; ids: string[] }>();
-  const queue: string[] = [];
-  let head = 0;
-  for (const e of events) {
-    for (; head < queue.length; head++) {
-      const o = open.get(queue[head]!);
+  private readonly open = new Map<string, { ts: number; first: number; ids: string[] }>();
+  private queue: string[] = [];
+  private head = 0;
+
+  constructor(
+    catalog: ArticleLookup,
+    private readonly opts: ExampleOptions = {},
+  ) {
+    this.state = new FeatureState(catalog, opts.params, opts.maxReaders);
+    this.fromTs = opts.fromTs ?? -Infinity;
+  }
+
+  push(e: TrainingEvent): void {
+    const { open, queue, state } = this;
+    for (; this.head < queue.length; this.head++) {
+      const o = open.get(queue[this.head]!);
       if (o && e.clientTs - o.ts <= CLICK_WITHIN_MS) break;
-      open.delete(queue[head]!);
+      open.delete(queue[this.head]!);
     }
-    if (head > 4096) {
-      queue.splice(0, head);
-      head = 0;
+    if (this.head > 4096) {
+      this.queue = queue.slice(this.head);
+      this.head = 0;
     }
     if (e.type === 'impression') {
-      if (e.shadow === true || !e.items || e.items.length === 0) continue;
+      if (e.shadow === true || !e.items || e.items.length === 0) return;
       const ids = e.items.map((i) => i.articleId);
-      if (e.clientTs >= fromTs && (opts.placement === undefined || e.placement === opts.placement)) {
-        const first = builder.add(state, { readerId: e.readerId, articleId: e.articleId, ts: e.clientTs }, e.items);
+      if (e.clientTs >= this.fromTs && (this.opts.placement === undefined || e.placement === this.opts.placement)) {
+        const first = this.builder.add(state, { readerId: e.readerId, articleId: e.articleId, ts: e.clientTs }, e.items);
         if (e.recommId) {
           open.set(e.recommId, { ts: e.clientTs, first, ids });
-          queue.push(e.recommId);
+          this.queue.push(e.recommId);
         }
       }
       state.shown(e.readerId, ids, e.clientTs);
-      continue;
+      return;
     }
     const s = signal(e);
-    if (!s) continue;
+    if (!s) return;
     if (s.kind === 'click' && e.recommId) {
       const o = open.get(e.recommId);
       const at = o ? o.ids.indexOf(s.articleId) : -1;
-      if (o && at >= 0) builder.label(o.first + at);
+      if (o && at >= 0) this.builder.label(o.first + at);
     }
     state.add(s);
   }
-  return builder.done();
+
+  /** Rows so far. */
+  get rows(): number {
+    return this.builder.rows;
+  }
+
+  done(): ExampleSet {
+    return this.builder.done();
+  }
 }
 
 function signal(e: TrainingEvent): Signal | undefined {
@@ -134,6 +162,10 @@ class ExampleBuilder {
     this.n += items.length;
     this.impressions++;
     return first;
+  }
+
+  get rows(): number {
+    return this.n;
   }
 
   label(row: number): void {
@@ -212,30 +244,4 @@ export function splitAt(set: ExampleSet, cutTs: number): [ExampleSet, ExampleSet
     };
   };
   return [part(0, k), part(k, set.n)];
-}
-
-/**
- * Area under the ROC curve: the probability that a random positive scores above a random
- * negative, ties counted one half (Mann–Whitney U / (n₊ n₋), with average ranks for ties).
- * NaN when there are no positives or no negatives.
- */
-export function auc(scores: ArrayLike<number>, y: ArrayLike<number>): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let pos = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]!] === scores[order[i]!]) j++;
-    const avg = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (!y[order[k]!]) continue;
-      pos++;
-      rankSum += avg;
-    }
-    i = j + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return Number.NaN;
-  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }

@@ -51,6 +51,7 @@ describe('migrations are frozen', () => {
       '0009_serves_one_index',
       '0010_report_over_receive_time',
       '0011_meta',
+      '0012_models',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

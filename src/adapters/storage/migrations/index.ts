@@ -10,6 +10,7 @@ import { idsCollateC } from './0008-ids-collate-c.js';
 import { servesOneIndex } from './0009-serves-one-index.js';
 import { reportOverReceiveTime } from './0010-report-over-receive-time.js';
 import { meta } from './0011-meta.js';
+import { models } from './0012-models.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0009_serves_one_index': servesOneIndex,
   '0010_report_over_receive_time': reportOverReceiveTime,
   '0011_meta': meta,
+  '0012_models': models,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
