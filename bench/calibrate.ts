@@ -278,7 +278,8 @@ type Task =
   | { kind: 'null'; world: string; seed: number; size: RunSize }
   | { kind: 'effect'; world: string; seed: number; size: RunSize }
   | { kind: 'truth'; world: string; seed: number; size: RunSize };
-type TaskResult = { ok: true; value: NullRun | EffectRun | TrueEffect } | { ok: false; error: string };
+/** A task's value, with the CPU time its worker spent on it (user + system, milliseconds). */
+type TaskResult = { ok: true; value: NullRun | EffectRun | TrueEffect; cpuMs: number } | { ok: false; error: string };
 
 async function runTask(t: Task, worlds: Map<string, WorldSpec>): Promise<NullRun | EffectRun | TrueEffect> {
   let world = worlds.get(t.world);
@@ -292,8 +293,12 @@ async function runTask(t: Task, worlds: Map<string, WorldSpec>): Promise<NullRun
 function serveTasks(): void {
   const worlds = new Map<string, WorldSpec>();
   process.on('message', (t: Task) => {
+    const cpu0 = process.cpuUsage();
     runTask(t, worlds).then(
-      (value) => process.send!({ ok: true, value } satisfies TaskResult),
+      (value) => {
+        const cpu = process.cpuUsage(cpu0);
+        process.send!({ ok: true, value, cpuMs: (cpu.user + cpu.system) / 1000 } satisfies TaskResult);
+      },
       (e: unknown) => process.send!({ ok: false, error: (e as Error).stack ?? String(e) } satisfies TaskResult),
     );
   });
@@ -314,7 +319,7 @@ class Pool {
   }
 
   /** Runs every task, `onResult` called as each ends (in completion order); rejects on the first failure. */
-  run<T>(tasks: readonly Task[], onResult: (value: T, task: Task) => void): Promise<void> {
+  run<T>(tasks: readonly Task[], onResult: (value: T, task: Task, cpuMs: number) => void): Promise<void> {
     let next = 0;
     let pending = tasks.length;
     return new Promise((resolveAll, reject) => {
@@ -324,7 +329,7 @@ class Pool {
         if (!t) return;
         child.once('message', (r: TaskResult) => {
           if (!r.ok) return reject(new Error(`seed ${t.seed} (${t.kind}, ${t.world}) failed in worker ${child.pid}:\n${r.error}`));
-          onResult(r.value as T, t);
+          onResult(r.value as T, t, r.cpuMs);
           if (--pending === 0) resolveAll();
           else give(child);
         });
@@ -411,11 +416,13 @@ async function main(argv: string[]): Promise<number> {
     if (only !== 'effect') {
       const started = performance.now();
       const results: NullRun[] = [];
+      let cpuMs = 0;
       const seeds = Array.from({ length: runs }, (_, i) => i + 1);
       await pool.run<NullRun>(
         seeds.map((seed) => ({ kind: 'null', world: 'null', seed, size })),
-        (r) => {
+        (r, _t, ms) => {
           results.push(r);
+          cpuMs += ms;
           if (results.length % 50 === 0 || results.length === runs) log(`null world: ${results.length}/${runs} runs`);
         },
       );
@@ -447,6 +454,8 @@ async function main(argv: string[]): Promise<number> {
         int(runs),
         fixed(s, 1),
         fixed(runs / s, 2),
+        fixed(cpuMs / 1000 / runs, 2),
+        fixed(cpuMs / 1000 / workers / 60, 1),
         int(nMean),
         events > 0 ? int(events / s) : 'n/a',
         `SRM flagged ${srm}, engine fell back ${errors}`,
@@ -457,6 +466,7 @@ async function main(argv: string[]): Promise<number> {
       const truthSize: RunSize = { readers: readers * truthFactor, days };
       let truth: TrueEffect | undefined;
       const results: EffectRun[] = [];
+      let cpuMs = 0;
       const seeds = Array.from({ length: runs }, (_, i) => i + 1);
       // The truth first, so that one worker computes it while the other starts on the runs.
       await pool.run<NullRun | EffectRun | TrueEffect>(
@@ -464,7 +474,8 @@ async function main(argv: string[]): Promise<number> {
           { kind: 'truth', world: 'small-effect', seed: 1_000_000, size: truthSize },
           ...seeds.map((seed): Task => ({ kind: 'effect', world: 'small-effect', seed, size })),
         ],
-        (r, t) => {
+        (r, t, ms) => {
+          cpuMs += ms;
           if (t.kind === 'truth') {
             truth = r as TrueEffect;
             log(`small-effect truth over ${int(truthSize.readers)} readers: ${fixed(truth.seconds, 1)} s`);
@@ -487,6 +498,8 @@ async function main(argv: string[]): Promise<number> {
         int(runs),
         fixed(s, 1),
         fixed(runs / s, 2),
+        fixed(cpuMs / 1000 / runs, 2),
+        fixed(cpuMs / 1000 / workers / 60, 1),
         int(nMean),
         events > 0 ? int(events / s) : 'n/a',
         `incl. the truth (${fixed(t.seconds, 1)} s)`,
@@ -511,7 +524,15 @@ async function main(argv: string[]): Promise<number> {
   console.log();
   console.log(formatTable(['standard errors', 'runs', 'mean z²', 'chi² 95% band', ''], zRows, [0]));
   console.log();
-  console.log(formatTable(['world', 'runs', 'seconds', 'runs/s', 'exposed/run', 'events/s', 'notes'], timings, [0, 6]));
+  console.log(
+    formatTable(
+      ['world', 'runs', 'seconds', 'runs/s', 'CPU s/run', 'idle-machine min', 'exposed/run', 'events/s', 'notes'],
+      timings,
+      [0, 8],
+    ),
+  );
+  // CPU time does not grow when other work shares the cores, so CPU / workers is what the runs would take on idle cores.
+  console.log(`idle-machine min: the workers' CPU time / ${workers}, what the runs take when nothing else competes for the cores`);
   const missed = figures.filter((f) => f.hits / f.runs < f.target[0] || f.hits / f.runs > f.target[1]);
   return missed.length === 0 ? 0 : 1;
 }
