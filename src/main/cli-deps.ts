@@ -69,6 +69,16 @@ export function cliDeps(io: {
     },
     simulate: simulateDeps({ ...io, now: () => (io.clock ?? systemClock).now() }),
     lab: evalDeps({ out: io.out, err: io.err, registry, config }),
+    models: {
+      out: io.out,
+      err: io.err,
+      isTty: io.isTty,
+      now: () => (io.clock ?? systemClock).now(),
+      async open(db) {
+        const storage = await openDb(config({ db }));
+        return { models: storage, articles: storage, close: () => storage.close() };
+      },
+    },
     async migrate(db) {
       const c = config({ db });
       const storage = await openDb(c);

@@ -15,6 +15,9 @@ import { trainModel } from '../../src/app/training.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
+import { runCli } from '../../src/adapters/cli/program.js';
+import { fixedClock } from '../../src/core/kernel/clock.js';
+import { cliDeps } from '../../src/main/cli-deps.js';
 import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { SimClock } from '../../src/main/sim-clock.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../helpers/app.js';
@@ -137,5 +140,76 @@ describe('the model kind', () => {
     // A version that is not a number is refused the same way.
     await services.deployments.setLive(PLACEMENT, { kind: 'model', version: 'latest' }, BY);
     expect((await recommend('sim-r000003', someArticle())).statusCode).toBe(200);
+  });
+});
+
+/** Runs `readnext ARGS` in process on the simulated database. */
+async function cli(...args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(
+    cliDeps({
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      isTty: false,
+      clock: fixedClock(start + 2 * DAY),
+      env: { READNEXT_DB: `sqlite:${join(dir, 'sim.db')}`, READNEXT_SIM_CLOCK: '1' },
+    }),
+    args,
+  );
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('readnext train and readnext model', () => {
+  it('trains from the stored events and lists, shows, compares and deletes models', async () => {
+    const t = await cli(
+      'train',
+      '--placement',
+      PLACEMENT,
+      '--since',
+      '2026-01-05T12:00:00Z',
+      '--until',
+      '2026-01-07',
+      '--seed',
+      '3',
+      '--rounds',
+      '5',
+    );
+    expect(t.err).toBe('');
+    expect(t.code).toBe(0);
+    const m = /^stored model (\d+) for placement "read-next": AUC 0\.\d{4} /.exec(t.out);
+    expect(m, t.out).not.toBeNull();
+    const v = Number(m![1]);
+    expect(t.out).toContain(`readnext deploy shadow add read-next model@${v}`);
+
+    const list = await cli('model', 'list', '--json');
+    expect(JSON.parse(list.out).map((x: { version: number }) => x.version)).toEqual([v, version]);
+    expect((await cli('model', 'list')).out.split('\n')).toHaveLength(2);
+    const show = await cli('model', 'show', String(v));
+    expect(show.code).toBe(0);
+    expect(show.out).toContain('features v1 (25), 5 trees');
+    expect(show.out).toContain('importance (share of split gain):');
+    const cmp = await cli('model', 'compare', String(version), String(v));
+    expect(cmp.code).toBe(0);
+    expect(cmp.out).toMatch(/test AUC\s+0\.\d{4}\s+0\.\d{4}/);
+
+    // Deployed models are not deleted; others are.
+    await services.deployments.addShadow(PLACEMENT, { kind: 'model', version: String(v) }, BY);
+    const refused = await cli('model', 'delete', String(v));
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(`model ${v} is deployed (read-next shadows)`);
+    await services.deployments.removeShadow(PLACEMENT, { kind: 'model', version: String(v) }, BY);
+    expect((await cli('model', 'delete', String(v))).out).toBe(`deleted model ${v}`);
+    expect((await cli('model', 'show', String(v))).err).toBe(`readnext: no model version ${v}`);
+  }, 60_000);
+
+  it('refuses bad options with one line and exit code 2', async () => {
+    expect((await cli('train')).err).toMatch(/--placement/);
+    const bad = await cli('train', '--placement', PLACEMENT, '--since', 'yesterday');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--since must be a day');
+    const empty = await cli('train', '--placement', 'nowhere', '--since', '2026-01-05', '--until', '2026-01-06');
+    expect(empty.code).toBe(2);
+    expect(empty.err).toContain('no impressions of placement "nowhere"');
   });
 });

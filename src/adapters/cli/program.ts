@@ -5,6 +5,7 @@ import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
+import { registerModel, type ModelDeps } from './model.js';
 import { registerStats } from './stats.js';
 import { registerSimulate, type SimulateDeps } from './simulate.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
@@ -24,6 +25,7 @@ export interface CliDeps {
   deploy: DeployDeps;
   simulate: SimulateDeps;
   lab: EvalDeps;
+  models: ModelDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -119,6 +121,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerDeploy(program, deps.deploy);
   registerSimulate(program, deps.simulate);
   registerEval(program, deps.lab, (code) => (result.code = code));
+  registerModel(program, deps.models);
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {
