@@ -8,7 +8,8 @@ import type { RecommenderRegistry } from '../core/recommend/registry.js';
  * registers its ScorerFactory here). Imported when `eval` runs, so `--help` loads none of them.
  */
 export async function extraLabScorers(): Promise<Map<string, ScorerFactory>> {
-  return new Map();
+  const { modelScorerFactory } = await import('../core/ml/lab-scorer.js');
+  return new Map([['model', modelScorerFactory]]);
 }
 
 /** Wires `readnext eval` (src/adapters/cli/eval.ts) to the registry, the extra scorers and the database. */

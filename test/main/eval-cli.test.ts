@@ -81,7 +81,7 @@ describe('readnext eval --format mind', () => {
     };
     expect(j).toMatchObject({ format: 'mind', protocol: 'static', seed: 1, test: { impressions: 81 }, predictions: null });
     expect(j.input).toEqual({ malformedLines: 5, duplicateImpressions: 2, unknownArticles: 3 });
-    expect(j.results.map((x) => x.recommender)).toEqual(['random', 'latest', 'popular', 'same-section', 'co-read']);
+    expect(j.results.map((x) => x.recommender)).toEqual(['random', 'latest', 'popular', 'same-section', 'co-read', 'model']);
     for (const x of j.results) {
       for (const m of [x.auc, x.mrr, x.ndcg5, x.ndcg10]) expect(m).toBeGreaterThan(0);
       expect(x.impressions).toBe(81);
