@@ -11,11 +11,14 @@ import { ModelRegistry, trainModel } from '../../src/app/training.js';
 import type { InProcessTarget } from '../../src/app/sim-platform.js';
 import { openStorage, type OpenedStorage } from '../../src/adapters/storage/open.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
+import type { TrainingEvent } from '../../src/core/ml/examples.js';
 import { FEATURE_SPEC } from '../../src/core/ml/features.js';
 import { loadRanker } from '../../src/core/ml/model.js';
 import { runWorld } from '../../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
 import { openInProcessTarget } from '../../src/main/sim-target.js';
+import { storedEvent } from '../../src/core/simulate/synthetic.js';
+import { BACKENDS, openBackend } from '../helpers/databases.js';
 
 const DAY = 86_400_000;
 const start = Date.parse(DEFAULT_WORLD.startDate);
@@ -96,5 +99,54 @@ describe('trainModel', () => {
     await expect(trainModel(deps(), { placement: 'read-next', sinceTs: end, untilTs: start, seed: 1 })).rejects.toMatchObject({
       code: 'invalid_field',
     });
+  });
+});
+
+describe.each(BACKENDS)('the model registry on $name', (backend) => {
+  it.skipIf(!backend.enabled)('stores, lists, reads and deletes models; versions are never reused', async () => {
+    const { storage: db, cleanup } = await openBackend(backend);
+    try {
+      const m = (await storage.getModel((await storage.listModels())[0]!.version))!;
+      const { version: _v, ...body } = m;
+      const v1 = await db.putModel(body);
+      const v2 = await db.putModel({ ...body, placement: 'sidebar', seed: 2 });
+      expect(v2).toBeGreaterThan(v1);
+      expect(await db.getModel(v1)).toEqual({ ...body, version: v1 });
+      const listed = await db.listModels();
+      expect(listed.map((x) => x.version)).toEqual([v2, v1]);
+      expect(listed[0]).toEqual({ ...(({ model: _m, ...rest }) => rest)(body), placement: 'sidebar', seed: 2, version: v2 });
+      expect((await db.listModels({ placement: 'sidebar' })).map((x) => x.version)).toEqual([v2]);
+      expect(await db.deleteModel(v2)).toBe(true);
+      expect(await db.deleteModel(v2)).toBe(false);
+      expect(await db.getModel(v2)).toBeUndefined();
+      expect(await db.putModel(body)).toBeGreaterThan(v2);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it.skipIf(!backend.enabled)('streams the events training reads, in client-time order, within the window', async () => {
+    const { storage: db, cleanup } = await openBackend(backend);
+    try {
+      const b = (id: string, ts: number) => ({ eventId: id, readerId: 'r', sessionId: 's', clientTs: ts, receivedTs: ts });
+      const items = [
+        { articleId: 'a2', position: 1, team: null },
+        { articleId: 'a3', position: 2, team: null },
+      ];
+      await db.appendEvents([
+        storedEvent.read(b('e3', start + 3000), { articleId: 'a2', dwellMs: 1000, scroll: 1 }),
+        storedEvent.impression(b('e1', start + 1000), { recommId: 'rc', placement: 'read-next', articleId: 'a1', items }),
+        storedEvent.click(b('e2', start + 2000), { recommId: 'rc', articleId: 'a2', position: 1 }),
+        storedEvent.pageView(b('e0', start), { articleId: 'a1' }),
+        storedEvent.read(b('e9', start + 9000), { articleId: 'a9', dwellMs: 1000, scroll: 1 }),
+      ]);
+      const got: TrainingEvent[] = [];
+      const n = await db.scanTrainingEvents(start, start + 9000, (batch) => got.push(...batch));
+      expect(n).toBe(4);
+      expect(got.map((e) => e.type)).toEqual(['page_view', 'impression', 'click', 'read']);
+      expect(got[1]!.items).toEqual(items);
+    } finally {
+      await cleanup();
+    }
   });
 });
