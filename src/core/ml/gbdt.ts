@@ -124,13 +124,16 @@ export interface GbdtData {
   w?: Float32Array;
 }
 
+/** Losses after a round, computed only when read (each is a pass over its rows). */
 export interface GbdtProgress {
-  trainLogLoss: number;
-  validLogLoss?: number;
+  /** Mean (unweighted) log loss on the training rows. */
+  readonly trainLogLoss: number;
+  /** Mean log loss on the validation rows, when a validation set was given. */
+  readonly validLogLoss?: number;
 }
 
 export interface GbdtTrainOptions {
-  /** Called after each round (1-based) with the losses so far. */
+  /** Called after each round (1-based), synchronously; `info` computes the losses when read. */
   onProgress?(round: number, rounds: number, info: GbdtProgress): void;
   /** Scored after every round, for its log loss (no early stopping). */
   valid?: { X: Float32Array; n: number; d: number; y: Uint8Array };
@@ -218,7 +221,9 @@ function sampleRows(n: number, k: number, rng: Rng): Int32Array {
 }
 
 interface Binned {
+  /** Row i's bins at [i·stride, i·stride + d); stride = d rounded up to a multiple of 4. */
   bins: Uint8Array;
+  stride: number;
   edges: Float64Array[];
   /** Non-missing bins per feature (edges.length + 1). */
   nonMissing: Int32Array;
@@ -241,42 +246,62 @@ function binFeatures(X: Float32Array, n: number, d: number, p: GbdtParams, rng: 
     edges.push(e);
     nonMissing[f] = e.length + 1;
   }
-  const bins = new Uint8Array(n * d);
-  for (let f = 0; f < d; f++) {
-    const e = edges[f]!;
-    for (let i = 0, o = f; i < n; i++, o += d) {
+  // A value's bin through a table per feature indexed by the top 16 bits of its float32 pattern made
+  // monotone (sign, exponent, 7 bits of mantissa): the table holds the bin of the cell's smallest
+  // value, and a few comparisons with the edges finish it. Row by row, as X and bins are row-major.
+  const tables = new Uint8Array(d << 16);
+  const probe = new Float32Array(1);
+  const probeBits = new Uint32Array(probe.buffer);
+  for (let c = 0; c < 1 << 16; c++) {
+    const key = c << 16;
+    probeBits[0] = key < 0 ? key ^ 0x80000000 : ~key;
+    const lowest = probe[0]!;
+    for (let f = 0; f < d; f++) tables[(f << 16) | c] = lowest !== lowest ? 0 : binOf(edges[f]!, lowest);
+  }
+  const bits = new Uint32Array(X.buffer, X.byteOffset, n * d);
+  const stride = (d + 3) & ~3;
+  const bins = new Uint8Array(n * stride);
+  for (let i = 0, o = 0; i < n; i++) {
+    const base = i * stride;
+    for (let f = 0; f < d; f++, o++) {
       const v = X[o]!;
       if (v !== v) {
-        bins[o] = MISSING_BIN;
+        bins[base + f] = MISSING_BIN;
         hasMissing[f] = 1;
-      } else bins[o] = binOf(e, v);
+        continue;
+      }
+      const u = bits[o]!;
+      const key = u >= 0x80000000 ? ~u >>> 0 : u | 0x80000000;
+      const e = edges[f]!;
+      let b = tables[(f << 16) | (key >>> 16)]!;
+      while (b < e.length && v > e[b]!) b++;
+      bins[base + f] = b;
     }
   }
-  return { bins, edges, nonMissing, hasMissing };
+  return { bins, stride, edges, nonMissing, hasMissing };
 }
 
 // ---- histograms and splits
 
 /**
- * hist[(f·256 + bin)·3 + {0,1,2}] = Σ g, Σ h, count over rows idx[start..end). The hot loop of
- * training: flat typed arrays only, no calls, rows in ascending order (a node's rows stay sorted).
+ * hist[(f·256 + bin)·3 + {0,1,2}] = Σ g, Σ h, count over the rows at positions [start, end). The
+ * hot loop of training: flat typed arrays only, no calls, and the node's rows lie next to each
+ * other in memory (the partition moves them), so it streams.
  */
 function buildHistogram(
   hist: Float64Array,
   bins: Uint8Array,
+  stride: number,
   d: number,
   g: Float32Array,
   h: Float32Array,
-  idx: Int32Array,
   start: number,
   end: number,
 ): void {
   hist.fill(0);
-  for (let i = start; i < end; i++) {
-    const r = idx[i]!;
-    const gi = g[r]!;
-    const hi = h[r]!;
-    const base = r * d;
+  for (let i = start, base = start * stride; i < end; i++, base += stride) {
+    const gi = g[i]!;
+    const hi = h[i]!;
     for (let f = 0, o = 0; f < d; f++, o += SLOTS) {
       const k = (o + bins[base + f]!) * 3;
       hist[k] = hist[k]! + gi;
@@ -390,14 +415,26 @@ interface OpenLeaf {
   split: Split | undefined;
 }
 
+/**
+ * Training state. Rows are kept in "positions": position i holds row idx[i], its bins at
+ * bins[i·stride ..] (words[i·stride/4 ..] as 32-bit words) and its g[i], h[i]. Every node's rows
+ * occupy a range of positions; a split moves them (a stable partition), so building a histogram
+ * reads memory in order, as LightGBM's and scikit-learn's ordered gradients do. The order carries
+ * over from round to round.
+ */
 interface Grower {
   bins: Uint8Array;
+  words: Uint32Array;
+  stride: number;
   binned: Binned;
   d: number;
   g: Float32Array;
   h: Float32Array;
   idx: Int32Array;
-  scratch: Int32Array;
+  sWords: Uint32Array;
+  sG: Float32Array;
+  sH: Float32Array;
+  sIdx: Int32Array;
   pool: Float64Array[];
   ctx: SplitContext;
   p: GbdtParams;
@@ -408,27 +445,60 @@ function takeHist(gr: Grower): Float64Array {
 }
 
 /**
- * Stable partition of idx[start..end) by the split: left rows first, both halves keeping their
- * ascending order. Returns the first right position.
+ * Stable partition of the positions [start, end) by the split: the left rows first, then the right
+ * ones, each in their previous order; bins, g, h and idx move together. Returns the first right
+ * position.
  */
 function partition(gr: Grower, start: number, end: number, s: Split): number {
-  const { bins, d, idx, scratch } = gr;
-  const f = s.feature;
-  const bin = s.bin;
-  const nanLeft = s.missingLeft;
+  return partitionBy(gr, start, end, s.feature, s.bin, s.missingLeft, undefined);
+}
+
+/** partition's loop; with `keep`, rows go left where keep[position] = 1 instead (subsampling). */
+function partitionBy(
+  gr: Grower,
+  start: number,
+  end: number,
+  f: number,
+  bin: number,
+  nanLeft: boolean,
+  keep: Uint8Array | undefined,
+): number {
+  const { bins, words, g, h, idx, sWords, sG, sH, sIdx } = gr;
+  const stride = gr.stride;
+  const w = stride >>> 2;
   let l = start;
   let r = 0;
   for (let i = start; i < end; i++) {
-    const row = idx[i]!;
-    const b = bins[row * d + f]!;
-    if (b === MISSING_BIN ? nanLeft : b <= bin) idx[l++] = row;
-    else scratch[r++] = row;
+    let left: boolean;
+    if (keep) left = keep[i] === 1;
+    else {
+      const b = bins[i * stride + f]!;
+      left = b === MISSING_BIN ? nanLeft : b <= bin;
+    }
+    if (left) {
+      if (l !== i) {
+        for (let k = 0, a = l * w, c = i * w; k < w; k++) words[a + k] = words[c + k]!;
+        g[l] = g[i]!;
+        h[l] = h[i]!;
+        idx[l] = idx[i]!;
+      }
+      l++;
+    } else {
+      for (let k = 0, a = r * w, c = i * w; k < w; k++) sWords[a + k] = words[c + k]!;
+      sG[r] = g[i]!;
+      sH[r] = h[i]!;
+      sIdx[r] = idx[i]!;
+      r++;
+    }
   }
-  idx.set(scratch.subarray(0, r), l);
+  words.set(sWords.subarray(0, r * w), l * w);
+  g.set(sG.subarray(0, r), l);
+  h.set(sH.subarray(0, r), l);
+  idx.set(sIdx.subarray(0, r), l);
   return l;
 }
 
-/** Leaf-wise growth of one tree over rows idx[0..m); leaves' rows end up as ranges of idx. */
+/** Leaf-wise growth of one tree over positions [0, m); each leaf ends up with a range of positions. */
 function growTree(gr: Grower, m: number, allowed: Uint8Array): { tree: GbdtTree; binThreshold: number[]; leaves: OpenLeaf[] } {
   const { p, ctx } = gr;
   const tree: GbdtTree = { feature: [], threshold: [], left: [], right: [], value: [], missingLeft: [], gain: [], count: [] };
@@ -451,15 +521,14 @@ function growTree(gr: Grower, m: number, allowed: Uint8Array): { tree: GbdtTree;
   let G = 0;
   let H = 0;
   for (let i = 0; i < m; i++) {
-    const r = gr.idx[i]!;
-    G += gr.g[r]!;
-    H += gr.h[r]!;
+    G += gr.g[i]!;
+    H += gr.h[i]!;
   }
   const root: OpenLeaf = { node: addNode(G, H, m), start: 0, end: m, depth: 0, g: G, h: H, hist: undefined, split: undefined };
   const leaves: OpenLeaf[] = [root];
   if (splittable(0, m, H)) {
     root.hist = takeHist(gr);
-    buildHistogram(root.hist, gr.bins, gr.d, gr.g, gr.h, gr.idx, 0, m);
+    buildHistogram(root.hist, gr.bins, gr.stride, gr.d, gr.g, gr.h, 0, m);
     root.split = bestSplit(root.hist, G, H, m, allowed, ctx);
   }
   while (leaves.length < p.maxLeaves) {
@@ -502,7 +571,7 @@ function growTree(gr: Grower, m: number, allowed: Uint8Array): { tree: GbdtTree;
     if (canL || canR) {
       const [small, large] = nl <= nr ? [left, right] : [right, left];
       small.hist = takeHist(gr);
-      buildHistogram(small.hist, gr.bins, gr.d, gr.g, gr.h, gr.idx, small.start, small.end);
+      buildHistogram(small.hist, gr.bins, gr.stride, gr.d, gr.g, gr.h, small.start, small.end);
       subtractHistogram(parentHist, small.hist);
       large.hist = parentHist;
       if (canL) left.split = bestSplit(left.hist!, left.g, left.h, nl, allowed, ctx);
@@ -575,14 +644,21 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
   const raw = new Float64Array(n).fill(baseScore);
   const g = new Float32Array(n);
   const h = new Float32Array(n);
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
   const gr: Grower = {
     bins: binned.bins,
+    words: new Uint32Array(binned.bins.buffer, binned.bins.byteOffset, binned.bins.length >>> 2),
+    stride: binned.stride,
     binned,
     d,
     g,
     h,
-    idx: new Int32Array(n),
-    scratch: new Int32Array(n),
+    idx,
+    sWords: new Uint32Array(binned.bins.length >>> 2),
+    sG: new Float32Array(n),
+    sH: new Float32Array(n),
+    sIdx: new Int32Array(n),
     pool: [],
     ctx: {
       d,
@@ -596,22 +672,35 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
   };
   const validRaw = valid ? new Float64Array(valid.n).fill(baseScore) : undefined;
   const allowed = new Uint8Array(d).fill(1);
+  const keep = p.subsample < 1 ? new Uint8Array(n) : undefined;
+  const keepRow = p.subsample < 1 ? new Uint8Array(n) : undefined;
   const trees: GbdtTree[] = [];
-  let info: GbdtProgress = { trainLogLoss: meanLogLoss(raw, y, n) };
+  const info: GbdtProgress = {
+    get trainLogLoss() {
+      return meanLogLoss(raw, y, n);
+    },
+    get validLogLoss() {
+      return valid && validRaw ? meanLogLoss(validRaw, valid.y, valid.n) : undefined;
+    },
+  };
 
   for (let round = 1; round <= p.rounds; round++) {
     // 3. gradients and hessians of the logistic loss at the current scores
     for (let i = 0; i < n; i++) {
-      const pr = sigmoid(raw[i]!);
-      const wi = w ? w[i]! : 1;
-      g[i] = wi * (pr - (y[i] === 1 ? 1 : 0));
+      const row = idx[i]!;
+      const pr = sigmoid(raw[row]!);
+      const wi = w ? w[row]! : 1;
+      g[i] = wi * (pr - (y[row] === 1 ? 1 : 0));
       h[i] = wi * pr * (1 - pr);
     }
     // 4. rows and features of this tree (seeded draws only when subsampling)
-    let m = 0;
-    if (p.subsample < 1) {
-      for (let i = 0; i < n; i++) if (rng.next() < p.subsample) gr.idx[m++] = i;
-    } else for (; m < n; m++) gr.idx[m] = m;
+    let m = n;
+    if (keep && keepRow) {
+      // draws in row order, so the sample does not depend on the positions
+      for (let i = 0; i < n; i++) keepRow[i] = rng.next() < p.subsample ? 1 : 0;
+      for (let i = 0; i < n; i++) keep[i] = keepRow[idx[i]!]!;
+      m = partitionBy(gr, 0, n, 0, 0, false, keep);
+    }
     if (p.colsample < 1) {
       const k = Math.max(1, Math.round(p.colsample * d));
       allowed.fill(0);
@@ -621,24 +710,21 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
     // 5. the tree, then every row's score
     const { tree, binThreshold, leaves } = growTree(gr, m, allowed);
     trees.push(tree);
-    if (m === n) {
-      for (const l of leaves) {
-        const v = tree.value[l.node]!;
-        for (let i = l.start; i < l.end; i++) {
-          const r = gr.idx[i]!;
-          raw[r] = raw[r]! + v;
-        }
+    for (const l of leaves) {
+      const v = tree.value[l.node]!;
+      for (let i = l.start; i < l.end; i++) {
+        const r = idx[i]!;
+        raw[r] = raw[r]! + v;
       }
-    } else {
-      for (let r = 0; r < n; r++) raw[r] = raw[r]! + binnedTreeValue(tree, binThreshold, binned.bins, r * d);
     }
+    for (let i = m; i < n; i++) raw[idx[i]!] = raw[idx[i]!]! + binnedTreeValue(tree, binThreshold, gr.bins, i * gr.stride);
     if (valid && validRaw) {
       for (let r = 0; r < valid.n; r++) validRaw[r] = validRaw[r]! + treeValue(tree, valid.X, r * d);
     }
-    info = { trainLogLoss: meanLogLoss(raw, y, n) };
-    if (valid && validRaw) info.validLogLoss = meanLogLoss(validRaw, valid.y, valid.n);
     opts.onProgress?.(round, p.rounds, info);
   }
+  const metrics: GbdtModel['metrics'] = { trainLogLoss: info.trainLogLoss };
+  if (valid) metrics.validLogLoss = info.validLogLoss;
   return {
     format: 'readnext-gbdt',
     version: 1,
@@ -647,7 +733,7 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
     params: p,
     binEdges: binned.edges.map((e) => Array.from(e)),
     trees,
-    metrics: info,
+    metrics,
   };
 }
 
