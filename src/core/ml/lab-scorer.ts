@@ -19,17 +19,58 @@ import type { LabImpression, LabScorer, ScorerFactory } from '../lab/types.js';
 import { CatalogIndex } from '../recommend/catalog-index.js';
 import { FEATURE_NAMES, FeatureState } from './features.js';
 import { compileModel, trainGbdt, type GbdtParams, type GbdtScorer } from './gbdt.js';
+import { auc } from './metrics.js';
 
 export interface LabModelConfig {
-  /** Boosting rounds (default 200, the GBDT's). */
+  /** Boosting rounds (default: chosen on a time-ordered validation slice). */
   rounds?: number;
   learningRate?: number;
   maxLeaves?: number;
+  minSamplesLeaf?: number;
+  l2?: number;
   /** Most training rows; non-clicks are sampled down past it (default 1,000,000). */
   maxExamples?: number;
 }
 
-const KEYS = new Set(['rounds', 'learningRate', 'maxLeaves', 'maxExamples']);
+const KEYS = new Set(['rounds', 'learningRate', 'maxLeaves', 'minSamplesLeaf', 'l2', 'maxExamples']);
+
+/**
+ * Small-data defaults of the lab's model (a simulated or sampled log has tens to a few thousand
+ * clicks, not the 10^4+ the GBDT's own defaults assume): 15 leaves of at least 50 rows, λ = 10,
+ * rate 0.05. Rounds: unless given, chosen on a time-ordered validation slice (see `chooseRounds`).
+ */
+export const LAB_MODEL_DEFAULTS: Readonly<Pick<GbdtParams, 'learningRate' | 'maxLeaves' | 'minSamplesLeaf' | 'l2'>> = Object.freeze({
+  learningRate: 0.05,
+  maxLeaves: 15,
+  minSamplesLeaf: 50,
+  l2: 10,
+});
+/** Most rounds tried by the validation, and the step between the counts compared. */
+const MAX_ROUNDS = 300;
+const ROUND_STEP = 10;
+
+/**
+ * Early stopping on time: trains on the earliest 80 % of the rows (they are in time order) and
+ * returns the round count, a multiple of ROUND_STEP, whose AUC on the latest 20 % is highest
+ * (the smallest such count; at least ROUND_STEP). Falls back to 100 when the slice lacks a class.
+ */
+function chooseRounds(X: Float32Array, y: Uint8Array, d: number, params: Partial<GbdtParams>): number {
+  const n = y.length;
+  const cut = Math.floor(n * 0.8);
+  const yv = y.subarray(cut);
+  const yt = y.subarray(0, cut);
+  if (!yt.includes(1) || !yt.includes(0) || !yv.includes(1) || !yv.includes(0)) return 100;
+  const model = trainGbdt({ X: X.subarray(0, cut * d), n: cut, d, y: yt }, { ...params, rounds: MAX_ROUNDS });
+  const Xv = X.subarray(cut * d);
+  let best = ROUND_STEP;
+  let bestAuc = -Infinity;
+  for (let r = ROUND_STEP; r <= model.trees.length; r += ROUND_STEP) {
+    const s = compileModel({ ...model, trees: model.trees.slice(0, r) });
+    const a = auc(s.predictRawBatch(Xv, yv.length, new Float64Array(yv.length)), yv);
+    if (a > bestAuc + 1e-9) [best, bestAuc] = [r, a];
+  }
+  return best;
+}
 
 function readConfig(config: Record<string, unknown>): LabModelConfig {
   for (const [k, v] of Object.entries(config)) {
@@ -116,11 +157,14 @@ export function modelLabScorer(config: Record<string, unknown>, ctx: { articles:
       if (!labels.includes(1) || !labels.includes(0)) return; // nothing to learn: every score 0
       const X = new Float32Array(rows.length * d);
       rows.forEach((r, i) => X.set(r, i * d));
-      const params: Partial<GbdtParams> = { seed: ctx.seed };
-      if (c.rounds !== undefined) params.rounds = Math.round(c.rounds);
+      const y = Uint8Array.from(labels);
+      const params: Partial<GbdtParams> = { ...LAB_MODEL_DEFAULTS, seed: ctx.seed };
       if (c.learningRate !== undefined) params.learningRate = c.learningRate;
       if (c.maxLeaves !== undefined) params.maxLeaves = Math.round(c.maxLeaves);
-      scorer = compileModel(trainGbdt({ X, n: labels.length, d, y: Uint8Array.from(labels) }, params));
+      if (c.minSamplesLeaf !== undefined) params.minSamplesLeaf = Math.round(c.minSamplesLeaf);
+      if (c.l2 !== undefined) params.l2 = c.l2;
+      params.rounds = c.rounds !== undefined ? Math.round(c.rounds) : chooseRounds(X, y, d, params);
+      scorer = compileModel(trainGbdt({ X, n: labels.length, d, y }, params));
     },
     score(imp) {
       enter(imp);
