@@ -445,6 +445,11 @@ async function main(argv: string[]): Promise<number> {
         },
       );
       zRow('null, frequentist (truth 0)', results, 0);
+      const up = results.filter((r) => r.significant && r.estimate > 0).length;
+      console.log(
+        `null world: frequentist false positives ${up} with a positive estimate, ${results.filter((r) => r.significant).length - up} negative; ` +
+          `mean estimate ${(100 * (results.reduce((a, r) => a + r.estimate, 0) / results.length)).toFixed(3)}%\n`,
+      );
       const srm = results.filter((r) => r.srm).length;
       const errors = results.filter((r) => r.errors > 0).length;
       const nMean = results.reduce((a, r) => a + r.n.reduce((x, y) => x + y, 0), 0) / results.length;

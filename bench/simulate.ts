@@ -283,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
   if (!argv.includes('--no-inprocess')) {
     const f = await inProcess(world, log);
     console.log(
-      `(a) in process: ${int(READERS)} readers x ${DAYS} days, seed ${SEED}, ${int(f.exposed)} exposed readers, SQLite file (synchronous=NORMAL, ${filesystemType(tmpdir())})`,
+      `(a) in process: ${int(READERS)} readers x ${DAYS} days, seed ${SEED}, ${int(f.exposed)} exposed readers, ${IN_PROCESS_DB ?? `SQLite file (synchronous=NORMAL, ${filesystemType(tmpdir())})`}`,
     );
     console.log(formatTable(['part', 'seconds', 'share', ''], splitRows(f), [0, 3]));
     const verdict = f.wallS <= TARGET_SECONDS ? 'within' : 'OVER';
