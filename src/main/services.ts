@@ -99,6 +99,8 @@ export async function openServices(
     clock?: Clock;
     log?: (msg: string) => void;
     background?: boolean;
+    /** SQLite: checkpoint the WAL from a worker thread, as a server does (implied by `background`). */
+    checkpointInBackground?: boolean;
     warmInBackground?: boolean;
     /** The store the replay reads (tests wrap it to hold the replay; default the storage). */
     replayStore?: (storage: StorageHandle) => EventStore & ArticleStore;
@@ -110,7 +112,7 @@ export async function openServices(
   if (config.simClock && !(clock instanceof SimClock)) throw new Error('a simulated clock (config.simClock) must be a SimClock');
   const simClock = config.simClock ? (clock as SimClock) : undefined;
   const log = opts.log ?? (() => undefined);
-  const storage = await openDb(config, { server: opts.background === true });
+  const storage = await openDb(config, { server: opts.background === true || opts.checkpointInBackground === true });
   const state = new FreshState({
     signalCapacity: config.signalCapacity,
     maxReaders: config.maxReaders,
