@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
 import type { EvalResultJson } from '../../src/adapters/cli/eval.js';
@@ -8,8 +7,9 @@ import { fixedClock } from '../../src/core/kernel/clock.js';
 import { parseBehaviors } from '../../src/core/lab/mind.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
 import { tempDir } from '../helpers/databases.js';
+import { mindLabDir } from '../helpers/mind-lab.js';
 
-const F = fileURLToPath(new URL('../fixtures/mind-lab/', import.meta.url));
+const F = mindLabDir();
 const dir = tempDir();
 afterAll(() => dir.remove());
 

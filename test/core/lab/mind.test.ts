@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mindLabDir } from '../../helpers/mind-lab.js';
 import { describe, expect, it } from 'vitest';
 import { loadMindLogs, parseBehaviorLine, parseBehaviors, parseMindTime, parseNews } from '../../../src/core/lab/mind.js';
 
-const fixture = (f: string) => ({ name: f, text: readFileSync(new URL(`../../fixtures/mind-lab/${f}`, import.meta.url), 'utf8') });
+const fixture = (f: string) => ({ name: f, text: readFileSync(join(mindLabDir(), f), 'utf8') });
 
 describe('parseMindTime: M/D/YYYY h:mm:ss AM|PM, read as UTC', () => {
   it.each([
@@ -111,7 +113,7 @@ describe('parseNews: messy rows still load', () => {
   });
 });
 
-describe('loadMindLogs on the fixtures (test/fixtures/mind-lab)', () => {
+describe('loadMindLogs on the fixtures (test/helpers/mind-lab.ts)', () => {
   const logs = loadMindLogs({
     trainNews: fixture('train/news.tsv'),
     trainBehaviors: fixture('train/behaviors.tsv'),

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mindLabDir } from '../../helpers/mind-lab.js';
 import { describe, expect, it } from 'vitest';
 import { builtinRegistry } from '../../../src/core/recommend/kinds/index.js';
 import { heuristicScorer, labScorers, parseScorerSpec } from '../../../src/core/lab/heuristic.js';
@@ -6,7 +8,7 @@ import { loadMindLogs } from '../../../src/core/lab/mind.js';
 import { predictionsText, randomScorer, runProtocol } from '../../../src/core/lab/protocols.js';
 import type { LabImpression, LabScorer } from '../../../src/core/lab/types.js';
 
-const fixture = (f: string) => ({ name: f, text: readFileSync(new URL(`../../fixtures/mind-lab/${f}`, import.meta.url), 'utf8') });
+const fixture = (f: string) => ({ name: f, text: readFileSync(join(mindLabDir(), f), 'utf8') });
 const logs = loadMindLogs({
   trainNews: fixture('train/news.tsv'),
   trainBehaviors: fixture('train/behaviors.tsv'),
