@@ -9,6 +9,7 @@ import type { RecommenderRegistry } from '../recommend/registry.js';
 import type { RecContext, RecommenderConfig } from '../recommend/types.js';
 import { inTimeOrder, randomScorer } from './protocols.js';
 import type { LabImpression, LabScorer, ScorerFactory } from './types.js';
+import { impressionFeeder } from './feed.js';
 
 /** The placement name recommenders see in the lab. */
 export const LAB_PLACEMENT = 'lab';
@@ -43,23 +44,11 @@ export function heuristicScorer(
   const state = new FreshState();
   // Built before any signal, so its counters see every signal as it arrives.
   const recommender = registry.build(config, state);
-  const readFromHistory = new Map<string, Set<string>>();
-
-  const enter = (imp: LabImpression): void => {
-    const fresh: Article[] = [];
-    for (const id of [...imp.history, ...imp.candidates.map((c) => c.articleId)]) {
-      if (state.catalog.get(id) !== undefined || fresh.some((a) => a.id === id)) continue;
-      fresh.push(articles.get(id) ?? stub(id, imp.ts));
-    }
-    if (fresh.length > 0) state.upsertArticles(fresh);
-    let read = readFromHistory.get(imp.readerId);
-    if (read === undefined) readFromHistory.set(imp.readerId, (read = new Set()));
-    for (const id of imp.history) {
-      if (read.has(id)) continue;
-      read.add(id);
-      state.add({ kind: 'read', readerId: imp.readerId, articleId: id, ts: imp.ts });
-    }
-  };
+  const enter = impressionFeeder(articles, {
+    knows: (id) => state.catalog.get(id) !== undefined,
+    upsert: (fresh) => state.upsertArticles(fresh),
+    read: (readerId, articleId, ts) => state.add({ kind: 'read', readerId, articleId, ts }),
+  });
   const clicks = (imp: LabImpression): void => {
     for (const c of imp.candidates)
       if (c.clicked === true) state.add({ kind: 'read', readerId: imp.readerId, articleId: c.articleId, ts: imp.ts });
@@ -98,26 +87,6 @@ export function heuristicScorer(
       return imp.candidates.map((c) => score.get(c.articleId) ?? 0);
     },
     observe: clicks,
-  };
-}
-
-function stub(id: string, ts: number): Article {
-  return {
-    id,
-    url: null,
-    title: '',
-    lead: null,
-    body: null,
-    section: null,
-    tags: [],
-    author: null,
-    publishedAt: ts,
-    updatedAt: null,
-    expiresAt: null,
-    embargoUntil: null,
-    status: 'published',
-    paywalled: false,
-    language: null,
   };
 }
 

@@ -15,6 +15,7 @@
  */
 import type { Article } from '../catalog/article.js';
 import { seededRng } from '../kernel/rng.js';
+import { impressionFeeder } from '../lab/feed.js';
 import type { LabImpression, LabScorer, ScorerFactory } from '../lab/types.js';
 import { CatalogIndex } from '../recommend/catalog-index.js';
 import { FEATURE_NAMES, FeatureState } from './features.js';
@@ -89,25 +90,14 @@ export function modelLabScorer(config: Record<string, unknown>, ctx: { articles:
   const c = readConfig(config);
   const catalog = new CatalogIndex();
   const state = new FeatureState(catalog);
-  const readers = new Map<string, Set<string>>();
   const d = FEATURE_NAMES.length;
   let scorer: GbdtScorer | undefined;
 
-  const enter = (imp: LabImpression): void => {
-    const fresh: Article[] = [];
-    for (const id of [...imp.history, ...imp.candidates.map((x) => x.articleId)]) {
-      if (catalog.get(id) !== undefined || fresh.some((a) => a.id === id)) continue;
-      fresh.push(ctx.articles.get(id) ?? stub(id, imp.ts));
-    }
-    if (fresh.length > 0) catalog.upsert(fresh);
-    let read = readers.get(imp.readerId);
-    if (read === undefined) readers.set(imp.readerId, (read = new Set()));
-    for (const id of imp.history) {
-      if (read.has(id)) continue;
-      read.add(id);
-      state.add({ kind: 'read', readerId: imp.readerId, articleId: id, ts: imp.ts });
-    }
-  };
+  const enter = impressionFeeder(ctx.articles, {
+    knows: (id) => catalog.get(id) !== undefined,
+    upsert: (fresh) => catalog.upsert(fresh),
+    read: (readerId, articleId, ts) => state.add({ kind: 'read', readerId, articleId, ts }),
+  });
   const features = (imp: LabImpression): Float32Array =>
     state.features(
       { readerId: imp.readerId, articleId: state.history(imp.readerId)[0] ?? null, ts: imp.ts },
@@ -178,23 +168,3 @@ export function modelLabScorer(config: Record<string, unknown>, ctx: { articles:
 
 /** `readnext eval --recommender model[:{"rounds":100}]`. */
 export const modelScorerFactory: ScorerFactory = (config, ctx) => modelLabScorer(config, ctx);
-
-function stub(id: string, ts: number): Article {
-  return {
-    id,
-    url: null,
-    title: '',
-    lead: null,
-    body: null,
-    section: null,
-    tags: [],
-    author: null,
-    publishedAt: ts,
-    updatedAt: null,
-    expiresAt: null,
-    embargoUntil: null,
-    status: 'published',
-    paywalled: false,
-    language: null,
-  };
-}
