@@ -66,6 +66,7 @@ import {
   type CpuUsage,
   type ProfileSummary,
   type WrkResult,
+  profileTables,
 } from './lib.js';
 
 // ---- settings
@@ -817,34 +818,10 @@ function printBackend(r: BackendResult): void {
     console.log(
       `  CPU profile of the server (${fixed(p.totalMs / 1000)} s sampled, warm-up and start-up included), saved as ${r.profile.savedAs}`,
     );
-    console.log(
-      indent(
-        formatTable(
-          ['self time by module', 'ms', '%'],
-          p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)]),
-        ),
-        4,
-      ),
-    );
-    console.log(
-      indent(
-        formatTable(
-          ['function', 'where', 'ms', '%'],
-          p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]),
-          [0, 1],
-        ),
-        4,
-      ),
-    );
+    console.log(profileTables(p));
   }
   for (const e of r.errors) console.log(`  ERROR        ${e}`);
 }
-
-const indent = (s: string, n: number) =>
-  s
-    .split('\n')
-    .map((l) => ' '.repeat(n) + l)
-    .join('\n');
 
 function printSummary(results: BackendResult[], skipped: { kind: keyof typeof TARGETS; label: string; why: string }[]): void {
   const rows: string[][] = results.map((r) => {

@@ -756,6 +756,27 @@ export const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).to
 export const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 
 /** A plain-text table; columns after the first are right-aligned unless `left` names them. */
+/** Every line of `text` indented by `n` spaces. */
+export const indent = (text: string, n: number): string =>
+  text
+    .split('\n')
+    .map((l) => ' '.repeat(n) + l)
+    .join('\n');
+
+/** A CPU profile summary as two indented tables: self time by module (top 12), then by function. */
+export function profileTables(p: ProfileSummary): string {
+  const modules = formatTable(
+    ['self time by module', 'ms', '%'],
+    p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)]),
+  );
+  const functions = formatTable(
+    ['function', 'where', 'ms', '%'],
+    p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]),
+    [0, 1],
+  );
+  return `${indent(modules, 4)}\n${indent(functions, 4)}`;
+}
+
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], left: readonly number[] = [0]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>

@@ -63,6 +63,7 @@ import {
   type ProfileSummary,
   type ServerHandle,
   type WrkResult,
+  profileTables,
 } from './lib.js';
 
 // ---- settings
@@ -476,12 +477,6 @@ function printSide(s: Side): void {
   for (const e of s.errors) console.log(`  ERROR        ${e}`);
 }
 
-const indent = (text: string, n: number) =>
-  text
-    .split('\n')
-    .map((l) => ' '.repeat(n) + l)
-    .join('\n');
-
 // ---- main
 
 async function main(argv: string[]): Promise<number> {
@@ -705,25 +700,7 @@ async function main(argv: string[]): Promise<number> {
   if (prof) {
     const p = prof.summary;
     console.log(`  CPU profile of the measured run only (${fixed(p.totalMs / 1000)} s sampled), whole profile saved as ${prof.savedAs}`);
-    console.log(
-      indent(
-        formatTable(
-          ['self time by module', 'ms', '%'],
-          p.modules.slice(0, 12).map((m) => [m.module, int(m.selfMs), fixed(m.pct)]),
-        ),
-        4,
-      ),
-    );
-    console.log(
-      indent(
-        formatTable(
-          ['function', 'where', 'ms', '%'],
-          p.functions.map((f) => [f.name, f.where, int(f.selfMs), fixed(f.pct)]),
-          [0, 1],
-        ),
-        4,
-      ),
-    );
+    console.log(profileTables(p));
   }
 
   const b = bare.run?.wrk;
