@@ -18,7 +18,10 @@ import { normalQuantile } from '../core/stats/distributions.js';
 import { frequentistDiff } from '../core/stats/effect.js';
 import type { Decision } from '../core/analysis/report.js';
 import type { ExperimentReport } from './analysis.js';
-import type { SimTarget } from './sim-control.js';
+import type { SimTarget, SimTrainedModel } from './sim-control.js';
+import type { RecommenderConfig } from '../core/recommend/types.js';
+import { LAB_MODEL_DEFAULTS } from '../core/ml/lab-scorer.js';
+import type { GbdtParams } from '../core/ml/gbdt.js';
 
 /** The default world's start (Monday 2026-01-05 00:00 UTC), where the shipped worlds start too. */
 export const DEFAULT_SIM_START_TS: number = parseIsoWithZone(DEFAULT_WORLD.startDate)!;
@@ -41,15 +44,46 @@ export interface SimRunOptions {
   startTs?: number;
   /** A real catalog instead of the world's generated articles (dates rebased by the world). */
   catalog?: readonly Article[];
+  /**
+   * Simulated days before the experiment starts (default 0): the readers come and read while the
+   * warm-up recommender (the control, or the first arm that is not a model to train) is live for
+   * everyone, and the platform logs them. The experiment then starts at startTs + warmupDays and
+   * runs `days` more days; what the report and the truth count begins there (each reader's first
+   * widget request from then on). A `model` arm whose version is TRAINED gets the ranker trained on
+   * the warm-up's logs at that moment.
+   */
+  warmupDays?: number;
+  /** The boosting parameters of that training (default SIM_TRAINING_GBDT) and its seed (default the run's). */
+  training?: { gbdt?: Partial<GbdtParams>; seed?: number };
   /** Called with the share of the run done, in [0, 1]. */
   onProgress?(share: number): void;
 }
+
+/**
+ * The version that stands for "the model trained in this run": an experiment arm
+ * `{"kind":"model","version":"trained"}` is served by the ranker the simulation trains on the
+ * warm-up's logs when the experiment starts (its registry version replaces this word).
+ */
+export const TRAINED = 'trained';
+
+/**
+ * How the simulation trains: the lab's small-data trees (15 leaves of >= 50 rows, lambda 10, rate 0.05;
+ * core/ml/lab-scorer.ts) with 100 rounds. A simulated warm-up logs thousands of clicks, not the
+ * 10^4+ the GBDT's own defaults (200 rounds of 31 leaves) are sized for, and those overfit them.
+ */
+export const SIM_TRAINING_GBDT: Readonly<Partial<GbdtParams>> = Object.freeze({ ...LAB_MODEL_DEFAULTS, rounds: 100 });
+
+const SIM_DAY_MS = 86_400_000;
+
+const isTrained = (r: RecommenderConfig): boolean => r.kind === 'model' && r.version === TRAINED;
 
 export interface SimExperimentResult {
   experimentId: string;
   /** One per look, in time order; the last is the final report. */
   reports: ExperimentReport[];
   tally: Tally;
+  /** The model trained on the warm-up's logs (an arm's version TRAINED), else null. */
+  model: SimTrainedModel | null;
 }
 
 /** The experiment a run uses, validated, and checked against the world's placement. */
@@ -63,6 +97,63 @@ function simExperiment(world: WorldSpec, input: unknown, startTs: number): { jso
       { field: 'placement' },
     );
   return { json, experiment };
+}
+
+/** When the experiment starts, what serves before it, and the checks a warm-up needs. */
+function phases(
+  opts: SimRunOptions,
+  experiment: Experiment,
+  startTs: number,
+): { expStart: number; warmup: RecommenderConfig; train: boolean } {
+  const warmupDays = opts.warmupDays ?? 0;
+  if (!Number.isInteger(warmupDays) || warmupDays < 0)
+    throw new DomainError('invalid_field', `warmupDays must be a whole number of days >= 0, got ${warmupDays}`, { field: 'warmupDays' });
+  const train = experiment.arms.some((a) => isTrained(a.recommender));
+  if (train && warmupDays === 0)
+    throw new DomainError(
+      'invalid_field',
+      `an arm serves the model trained in this run (version "${TRAINED}"): it needs warm-up days to learn from (--warmup-days)`,
+      { field: 'warmupDays' },
+    );
+  const warmup = experiment.arms.find((a) => !isTrained(a.recommender))?.recommender;
+  if (!warmup)
+    throw new DomainError('invalid_field', `every arm is a model to train: one arm must be a recommender that serves the warm-up`, {
+      field: 'arms',
+    });
+  return { expStart: startTs + warmupDays * SIM_DAY_MS, warmup, train };
+}
+
+/** Trains the run's model on the warm-up's logs [startTs, expStart) (the target must be able to). */
+async function trainOnWarmup(
+  target: SimTarget,
+  opts: SimRunOptions,
+  placement: string,
+  startTs: number,
+  expStart: number,
+): Promise<SimTrainedModel> {
+  if (!target.train)
+    throw new DomainError(
+      'invalid_state',
+      `this platform cannot train here (over HTTP): train with \`readnext train --db\` on the server's database and name its version instead of "${TRAINED}"`,
+    );
+  return target.train(placement, {
+    sinceTs: startTs,
+    untilTs: expStart,
+    seed: opts.training?.seed ?? opts.seed,
+    gbdt: opts.training?.gbdt ?? SIM_TRAINING_GBDT,
+  });
+}
+
+/** `r` with the trained model's version in place of TRAINED. */
+const resolved = (r: RecommenderConfig, model: SimTrainedModel | null): RecommenderConfig =>
+  isTrained(r) && model ? { ...r, version: model.version } : r;
+
+/** The experiment JSON with the trained model's version in every TRAINED arm. */
+function withModel(json: unknown, model: SimTrainedModel | null): unknown {
+  if (!model) return json;
+  const copy = structuredClone(json) as { arms: { recommender: RecommenderConfig }[] };
+  for (const arm of copy.arms) arm.recommender = resolved(arm.recommender, model);
+  return copy;
 }
 
 /**
@@ -81,25 +172,35 @@ export async function runSimExperiment(
   opts: SimRunOptions & { looks?: 'final' | 'daily'; engine?: Engine; alpha?: number },
 ): Promise<SimExperimentResult> {
   const startTs = simStartTs(opts.world, opts.startTs);
-  const { json, experiment } = simExperiment(opts.world, opts.experiment, startTs);
+  const warmupDays = opts.warmupDays ?? 0;
+  const first = simExperiment(opts.world, opts.experiment, startTs + warmupDays * SIM_DAY_MS);
+  const { expStart, warmup, train } = phases(opts, first.experiment, startTs);
+  const placement = first.experiment.placement;
   const look = { engine: opts.engine, alpha: opts.alpha };
+  let experimentId = '';
+  let model: SimTrainedModel | null = null;
+  /** Steps 2-3 (after the warm-up's training, when there is one). */
+  const begin = async () => {
+    if (train) model = await trainOnWarmup(target, opts, placement, startTs, expStart);
+    await target.deployLive(placement, resolved(first.experiment.arms[0]!.recommender, model));
+    experimentId = await target.startExperiment(withModel(first.json, model));
+  };
   await target.setTime(startTs);
-  await target.deployLive(experiment.placement, experiment.arms[0]!.recommender);
-  const experimentId = await target.startExperiment(json);
+  if (warmupDays === 0) await begin();
+  else await target.deployLive(placement, warmup);
   const reports: ExperimentReport[] = [];
   const tally = await runWorld(opts.world, target, {
     seed: opts.seed,
     readers: opts.readers,
-    days: opts.days,
+    days: (opts.days ?? opts.world.days) + warmupDays,
     startTs,
+    measureFrom: expStart,
     catalog: opts.catalog ? [...opts.catalog] : undefined,
     onProgress: opts.onProgress,
-    onDayEnd:
-      opts.looks === 'daily'
-        ? async () => {
-            reports.push(await target.report(experimentId, look));
-          }
-        : undefined,
+    onDayEnd: async (day) => {
+      if (day === warmupDays && warmupDays > 0) await begin();
+      else if (day > warmupDays && opts.looks === 'daily') reports.push(await target.report(experimentId, look));
+    },
   });
   // The final report, 1 ms after the run's end: the last minute's events are received at the end
   // itself, and a report counts the events received before its time. It replaces a daily look
@@ -107,7 +208,7 @@ export async function runSimExperiment(
   await target.setTime(tally.endTs + 1);
   if (reports.at(-1)?.toTs === tally.endTs) reports.pop();
   reports.push(await target.report(experimentId, look));
-  return { experimentId, reports, tally };
+  return { experimentId, reports, tally, model };
 }
 
 /** One arm's true value of every metric (METRICS ids and ad_revenue_per_reader). */
@@ -125,21 +226,32 @@ export interface ArmTruth {
  */
 export async function simGroundTruth(open: () => Promise<SimTarget>, opts: SimRunOptions): Promise<ArmTruth[]> {
   const startTs = simStartTs(opts.world, opts.startTs);
-  const { experiment } = simExperiment(opts.world, opts.experiment, startTs);
+  const warmupDays = opts.warmupDays ?? 0;
+  const { experiment } = simExperiment(opts.world, opts.experiment, startTs + warmupDays * SIM_DAY_MS);
+  const { expStart, warmup } = phases(opts, experiment, startTs);
   const out: ArmTruth[] = [];
   const arms = experiment.arms;
   for (const [i, arm] of arms.entries()) {
     const target = await open();
     try {
+      // The warm-up is the experiment run's (same readers, same recommender, nothing exposed yet),
+      // so a model trained on it here is the one the experiment served (training is seeded).
+      const switchTo = async () => {
+        const model = isTrained(arm.recommender) ? await trainOnWarmup(target, opts, experiment.placement, startTs, expStart) : null;
+        await target.deployLive(experiment.placement, resolved(arm.recommender, model));
+      };
       await target.setTime(startTs);
-      await target.deployLive(experiment.placement, arm.recommender);
+      if (warmupDays === 0) await switchTo();
+      else await target.deployLive(experiment.placement, warmup);
       const tally = await runWorld(opts.world, target, {
         seed: opts.seed,
         readers: opts.readers,
-        days: opts.days,
+        days: (opts.days ?? opts.world.days) + warmupDays,
         startTs,
+        measureFrom: expStart,
         catalog: opts.catalog ? [...opts.catalog] : undefined,
         onProgress: opts.onProgress ? (share: number) => opts.onProgress!((i + share) / arms.length) : undefined,
+        onDayEnd: warmupDays > 0 ? async (day) => (day === warmupDays ? switchTo() : undefined) : undefined,
       });
       out.push({ arm: arm.name, truth: truthOf(tally) });
     } finally {
@@ -164,7 +276,7 @@ export interface SimMetricEntry {
 
 /**
  * The `readnext simulate --json` contract:
- * `{"world","seed","readers","days","experiment","engine","alpha","metrics":[...],"truthOnly":[...],"verdict":{...}}`.
+ * `{"world","seed","readers","days","warmupDays","model","experiment","engine","alpha","metrics":[...],"truthOnly":[...],"verdict":{...}}`.
  * - `metrics`: one entry per report metric per arm (SimMetricEntry);
  * - `truthOnly`: the world's figures the platform does not measure (ad revenue per reader), per arm;
  * - `verdict`: `decision` = the report's decision per treatment arm (ship, do_not_ship,
@@ -178,6 +290,10 @@ export interface SimulationJson {
   seed: number;
   readers: number | null;
   days: number | null;
+  /** Days simulated before the experiment started (0: it started with the run). */
+  warmupDays: number;
+  /** The model trained on the warm-up's logs for a TRAINED arm, else null. */
+  model: SimTrainedModel | null;
   experiment: string;
   engine: Engine;
   alpha: number;
@@ -191,6 +307,8 @@ export function simulationJson(input: {
   seed: number;
   readers?: number | null;
   days?: number | null;
+  warmupDays?: number;
+  model?: SimTrainedModel | null;
   experimentId: string;
   report: ExperimentReport;
   truth: readonly ArmTruth[];
@@ -238,6 +356,8 @@ export function simulationJson(input: {
     seed: input.seed,
     readers: input.readers ?? null,
     days: input.days ?? null,
+    warmupDays: input.warmupDays ?? 0,
+    model: input.model ?? null,
     experiment: input.experimentId,
     engine: report.engine,
     alpha: report.alpha,

@@ -11,7 +11,8 @@ import type { Actor, AnalysisStore } from './ports.js';
 import type { RecordWriter } from './record-writer.js';
 import type { AnalysisRollups } from './rollups.js';
 import type { RecommendationService, RecResponse } from './serving.js';
-import type { SimTarget } from './sim-control.js';
+import type { SimTarget, SimTrainedModel, SimTrainOptions } from './sim-control.js';
+import { trainModel, type TrainingDeps } from './training.js';
 
 /** A clock the simulation sets (main/sim-clock.ts SimClock): forward only, an error otherwise. */
 export interface SettableClock extends Clock {
@@ -32,6 +33,8 @@ export interface InProcessServices {
   rollups: Pick<AnalysisRollups, 'catchUp' | 'money'>;
   /** Serve and exposure records wait here (about 10 ms) before they are written: flushed before a report. */
   recordWriter: Pick<RecordWriter, 'flush'>;
+  /** The model registry and the catalog, for training on the stored events (absent: the target cannot train). */
+  training?: TrainingDeps;
   close(): Promise<void>;
 }
 
@@ -119,6 +122,26 @@ export class InProcessTarget implements SimTarget {
       ...opts,
       rollups: { catchUp: () => rollups.catchUp(), money: rollups.money },
     });
+  }
+
+  async train(placement: string, opts: SimTrainOptions): Promise<SimTrainedModel> {
+    if (!this.s.training) throw new Error('this in-process target was opened without the model registry: it cannot train');
+    // Every event sent so far is stored (send resolves after the commit); the records too, for the replay.
+    await this.s.recordWriter.flush();
+    const m = await trainModel(this.s.training, {
+      placement,
+      sinceTs: opts.sinceTs,
+      untilTs: opts.untilTs,
+      seed: opts.seed,
+      warmupMs: 0,
+      gbdt: opts.gbdt,
+    });
+    return {
+      version: String(m.version),
+      auc: m.metrics.auc,
+      trainExamples: m.metrics.trainExamples,
+      trainClickRate: m.metrics.trainClickRate,
+    };
   }
 
   close(): Promise<void> {

@@ -56,6 +56,7 @@ export async function openInProcessTarget(opts: {
       analysis: s.storage,
       rollups: s.rollups,
       recordWriter: s.recordWriter,
+      training: { models: s.storage, articles: s.storage, clock, timer: () => performance.now() },
       async close() {
         try {
           await s.close();

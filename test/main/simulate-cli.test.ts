@@ -63,6 +63,8 @@ describe('readnext simulate', () => {
       seed: 3,
       readers: 300,
       days: 1,
+      warmupDays: 0,
+      model: null,
       experiment: 'default-latest-vs-co-read',
       engine: 'frequentist',
     });
@@ -109,6 +111,15 @@ describe('readnext simulate', () => {
     for (const m of j.metrics.filter((x) => x.effect)) expect(m.effect!.truth).toBeCloseTo(0, 12);
   }, 120_000);
 
+  it('--warmup-days: the experiment starts after them, and says so', async () => {
+    const r = await cli('simulate', '--world', tiny, '--warmup-days', '1', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as SimulationJson;
+    expect(j).toMatchObject({ days: 1, warmupDays: 1, model: null });
+    const table = await cli('simulate', '--world', tiny, '--warmup-days', '1');
+    expect(table.out).toMatch(/^world tiny, seed 1, 300 readers, 1 day after 1 warm-up day; experiment /);
+  }, 120_000);
+
   it('--catalog: a real catalog through the importers, its rejected rows counted on stderr', async () => {
     const src = fileURLToPath(new URL('../fixtures/articles.jsonl', import.meta.url));
     const r = await cli('simulate', '--world', tiny, '--catalog', src, '--json');
@@ -134,6 +145,11 @@ describe('readnext simulate', () => {
       ],
       [['--world', tiny, '--catalog', join(dir.path, 'none.jsonl')], /^readnext: --catalog: cannot read \S+none\.jsonl: ENOENT$/],
       [['--world', tiny, '--server', 'http://127.0.0.1:9'], /--server needs --admin-key and --ingest-key/],
+      [['--world', tiny, '--warmup-days', '-1'], /--warmup-days must be an integer of at least 0/],
+      [
+        ['--world', tiny, '--experiment', fileURLToPath(new URL('../../worlds/experiments/model-vs-co-read.json', import.meta.url))],
+        /^readnext: an arm serves the model trained in this run \(version "trained"\): it needs warm-up days .*\(--warmup-days\)$/,
+      ],
     ];
     for (const [args, line] of cases) {
       const r = await cli('simulate', ...args);

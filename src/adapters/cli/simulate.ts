@@ -37,6 +37,7 @@ interface SimulateOptions {
   experiment?: string;
   readers?: number;
   days?: number;
+  warmupDays: number;
   seed: number;
   db?: string;
   json?: boolean;
@@ -97,6 +98,12 @@ export function registerSimulate(program: Command, deps: SimulateDeps): void {
     .option('--experiment <file>', "experiment JSON (as `experiment create` takes it); default the world's")
     .option('--readers <n>', "readers in the population; default the world's", integer('--readers', 1))
     .option('--days <d>', "simulated days; default the world's", integer('--days', 1))
+    .option(
+      '--warmup-days <d>',
+      'simulated days before the experiment starts, the control live for everyone and logged; an arm {"kind":"model","version":"trained"} gets the model trained on them',
+      integer('--warmup-days', 0),
+      0,
+    )
     .option('--seed <s>', 'random seed: the same seed gives the same run', integer('--seed', 0), 1)
     .option(
       '--catalog <file>',
@@ -155,12 +162,12 @@ async function simulate(deps: SimulateDeps, o: SimulateOptions): Promise<void> {
   const startTs = sim.simStartTs(world);
   let arms: number;
   try {
-    arms = parseExperiment(experiment ?? world.experiment, startTs).arms.length;
+    arms = parseExperiment(experiment ?? world.experiment, startTs + o.warmupDays * 86_400_000).arms.length;
   } catch (e) {
     fieldError('--experiment', o.experiment!, e);
   }
   const catalog = o.catalog === undefined ? undefined : await readCatalog(deps, o.catalog);
-  const run = { world, experiment, seed: o.seed, readers: o.readers, days: o.days, catalog };
+  const run = { world, experiment, seed: o.seed, readers: o.readers, days: o.days, warmupDays: o.warmupDays, catalog };
 
   // 2. The experiment on the chosen platform, then the truth (fresh in-process targets, one per arm).
   const progress = await bar(deps.isTty, 1 + arms);
@@ -190,6 +197,8 @@ async function simulate(deps: SimulateDeps, o: SimulateOptions): Promise<void> {
     seed: o.seed,
     readers: o.readers ?? world.readers.count,
     days: o.days ?? world.days,
+    warmupDays: o.warmupDays,
+    model: result.model,
     experimentId: result.experimentId,
     report: result.reports.at(-1)!,
     truth,
@@ -249,8 +258,15 @@ export function table(j: SimulationJson): string[] {
   for (const t of j.truthOnly) rows.push([t.metric, t.arm, '-', '-', num(t.truth), '', '', '', '']);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const v = j.verdict;
+  const warmup = j.warmupDays > 0 ? ` after ${j.warmupDays} warm-up day${j.warmupDays === 1 ? '' : 's'}` : '';
+  const model = j.model
+    ? [
+        `model ${j.model.version} trained on the warm-up's logs: ${j.model.trainExamples} examples (click rate ${num(j.model.trainClickRate, 3)}), AUC ${num(j.model.auc)} on their latest 20%`,
+      ]
+    : [];
   return [
-    `world ${j.world}, seed ${j.seed}${j.readers === null ? '' : `, ${j.readers} readers`}${j.days === null ? '' : `, ${j.days} day${j.days === 1 ? '' : 's'}`}; experiment ${j.experiment}, ${j.engine} engine, alpha ${j.alpha}`,
+    `world ${j.world}, seed ${j.seed}${j.readers === null ? '' : `, ${j.readers} readers`}${j.days === null ? '' : `, ${j.days} day${j.days === 1 ? '' : 's'}`}${warmup}; experiment ${j.experiment}, ${j.engine} engine, alpha ${j.alpha}`,
+    ...model,
     ...rows.map((r) =>
       r
         .map((c, i) => c.padEnd(widths[i]!))

@@ -111,6 +111,13 @@ const clipQuality = (q: number) => Math.min(1, Math.max(0.05, q));
  * sections by share, a topic per article (Zipf within its section), quality normal(mean, sd)
  * clipped to [0.05, 1]. Ids `sim-a000000` on; titles from the section's headline templates.
  */
+/** A section's name as a tag prefix: `Business and economy` -> `business-and-economy`. */
+const topicSlug = (section: string): string =>
+  section
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
 export function generateArticles(world: WorldSpec, topics: Topics, seed: number, from: number, to: number): SimArticle[] {
   const rng = seededRng(streamSeed(seed, STREAM.articles));
   const a = world.articles;
@@ -124,7 +131,13 @@ export function generateArticles(world: WorldSpec, topics: Topics, seed: number,
     const quality = clipQuality(a.quality.mean + a.quality.sd * normal(rng));
     const id = syntheticId(out.length, { prefix: 'sim-a', width: 6 });
     const section = a.sections[sec]!.name;
-    out.push({ article: syntheticArticle(id, section, Math.floor(t), headline(id, section)), topic, quality });
+    // The newsroom tags each article with its topic, as a CMS does (`politics-2`): what readers
+    // care about is observable, their interest in it is what a recommender must learn.
+    const article = {
+      ...syntheticArticle(id, section, Math.floor(t), headline(id, section)),
+      tags: [`${topicSlug(section)}-${topic - bs.first + 1}`],
+    };
+    out.push({ article, topic, quality });
   }
   return out;
 }
