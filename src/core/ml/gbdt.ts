@@ -764,65 +764,110 @@ function treeValue(tree: GbdtTree, x: ArrayLike<number>, offset: number): number
 
 // ---- scoring
 
-/** A model compiled to typed arrays: scoring allocates nothing. */
+/**
+ * A model compiled to typed arrays: scoring allocates nothing.
+ *
+ * @example
+ * const s = compileModel(model);
+ * const raw = s.predictRawBatch(X, n, new Float64Array(n));
+ * // a cascade: every row's first 20 trees, then the rest for rows 3 and 7 only (their sums equal raw's)
+ * const part = new Float64Array(n).fill(s.baseScore);
+ * s.addTrees(X, null, n, part, 0, 20);
+ * s.addTrees(X, [3, 7], 2, part, 20, s.trees);
+ */
 export interface GbdtScorer {
   readonly d: number;
+  /** The model's initial raw score (every row's sum starts from it). */
+  readonly baseScore: number;
+  /** Number of trees. */
+  readonly trees: number;
   /** Raw score (log-odds) of the row x[offset .. offset + d). */
   predictRaw(x: ArrayLike<number>, offset?: number): number;
   /** P(y = 1) of the row x[offset .. offset + d). */
   predictProba(x: ArrayLike<number>, offset?: number): number;
   /** Raw scores of n rows of the row-major X into out. */
   predictRawBatch(X: ArrayLike<number>, n: number, out: Float64Array): Float64Array;
+  /**
+   * Adds the values of trees [from, to) to out[r] for the rows r = rows[0 .. m) of the row-major X
+   * (rows null: r = 0 .. m−1). Starting from out[r] = baseScore and adding consecutive tree ranges
+   * up to `trees` gives predictRaw's sum exactly (same terms, same order).
+   */
+  addTrees(X: ArrayLike<number>, rows: ArrayLike<number> | null, m: number, out: Float64Array, from: number, to: number): Float64Array;
 }
 
+/**
+ * A model compiled to typed arrays: scoring allocates nothing. All trees' nodes sit in one set of
+ * arrays, tree after tree, each tree breadth-first with the two children of a node side by side
+ * (right = left + 1), so a step is `child + (x > threshold)` with no unpredictable branch, and one
+ * tree (~60 nodes) stays in cache while a batch of rows walks it. A missing value (NaN) goes to
+ * the side the tree recorded. Every row sums base + tree 0 + tree 1 + ... in tree order, whichever
+ * method computes it, so batch, cascade and single-row scores are the same doubles
+ * (test/core/ml/gbdt.test.ts).
+ */
 class CompiledGbdt implements GbdtScorer {
   readonly d: number;
-  private readonly base: number;
+  readonly baseScore: number;
+  readonly trees: number;
   private readonly roots: Int32Array;
+  /** Split feature; -1 on leaves. */
   private readonly feature: Int32Array;
   private readonly threshold: Float64Array;
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
+  /** The left child (the right one is next to it). */
+  private readonly child: Int32Array;
+  /** 0 when NaN goes left, 1 when it goes right. */
+  private readonly missingStep: Uint8Array;
+  /** Leaf values. */
   private readonly value: Float64Array;
-  private readonly missingLeft: Uint8Array;
 
   constructor(model: GbdtModel) {
     checkModel(model);
     this.d = model.d;
-    this.base = model.baseScore;
+    this.baseScore = model.baseScore;
+    this.trees = model.trees.length;
     const total = model.trees.reduce((s, t) => s + t.feature.length, 0);
-    this.roots = new Int32Array(model.trees.length);
+    this.roots = new Int32Array(this.trees);
     this.feature = new Int32Array(total);
     this.threshold = new Float64Array(total);
-    this.left = new Int32Array(total);
-    this.right = new Int32Array(total);
+    this.child = new Int32Array(total);
+    this.missingStep = new Uint8Array(total);
     this.value = new Float64Array(total);
-    this.missingLeft = new Uint8Array(total);
     let at = 0;
     model.trees.forEach((t, ti) => {
-      this.roots[ti] = at;
-      for (let i = 0; i < t.feature.length; i++) {
-        const f = t.feature[i]!;
-        this.feature[at + i] = f;
-        this.threshold[at + i] = t.threshold[i]!;
-        this.left[at + i] = f < 0 ? -1 : at + t.left[i]!;
-        this.right[at + i] = f < 0 ? -1 : at + t.right[i]!;
-        this.value[at + i] = t.value[i]!;
-        this.missingLeft[at + i] = t.missingLeft[i] ? 1 : 0;
+      // Breadth-first: a node's place, then its children's two places side by side.
+      const place = new Int32Array(t.feature.length);
+      const queue = [0];
+      place[0] = at;
+      let next = at + 1;
+      for (let q = 0; q < queue.length; q++) {
+        const i = queue[q]!;
+        if (t.feature[i]! < 0) continue;
+        place[t.left[i]!] = next++;
+        place[t.right[i]!] = next++;
+        queue.push(t.left[i]!, t.right[i]!);
       }
-      at += t.feature.length;
+      this.roots[ti] = at;
+      for (const i of queue) {
+        const k = place[i]!;
+        const f = t.feature[i]!;
+        this.feature[k] = f;
+        this.threshold[k] = t.threshold[i]!;
+        this.child[k] = f < 0 ? -1 : place[t.left[i]!]!;
+        this.missingStep[k] = t.missingLeft[i] ? 0 : 1;
+        this.value[k] = t.value[i]!;
+      }
+      at = next;
     });
   }
 
   predictRaw(x: ArrayLike<number>, offset = 0): number {
-    const { roots, feature, threshold, left, right, value, missingLeft } = this;
-    let s = this.base;
+    const { roots, feature, threshold, child, missingStep, value } = this;
+    let s = this.baseScore;
     for (let t = 0; t < roots.length; t++) {
       let node = roots[t]!;
       let f = feature[node]!;
       while (f >= 0) {
         const v = x[offset + f]!;
-        node = (v !== v ? missingLeft[node] === 1 : v <= threshold[node]!) ? left[node]! : right[node]!;
+        node = child[node]! + (v !== v ? missingStep[node]! : +(v > threshold[node]!));
         f = feature[node]!;
       }
       s += value[node]!;
@@ -835,7 +880,29 @@ class CompiledGbdt implements GbdtScorer {
   }
 
   predictRawBatch(X: ArrayLike<number>, n: number, out: Float64Array): Float64Array {
-    for (let i = 0; i < n; i++) out[i] = this.predictRaw(X, i * this.d);
+    out.fill(this.baseScore, 0, n);
+    return this.addTrees(X, null, n, out, 0, this.trees);
+  }
+
+  addTrees(X: ArrayLike<number>, rows: ArrayLike<number> | null, m: number, out: Float64Array, from: number, to: number): Float64Array {
+    const { roots, feature, threshold, child, missingStep, value, d } = this;
+    const end = Math.min(to, roots.length);
+    // Trees outside, rows inside: one tree's nodes stay in cache while every row walks it.
+    for (let t = Math.max(0, from); t < end; t++) {
+      const root = roots[t]!;
+      for (let j = 0; j < m; j++) {
+        const r = rows === null ? j : rows[j]!;
+        const o = r * d;
+        let node = root;
+        let f = feature[node]!;
+        while (f >= 0) {
+          const v = X[o + f]!;
+          node = child[node]! + (v !== v ? missingStep[node]! : +(v > threshold[node]!));
+          f = feature[node]!;
+        }
+        out[r]! += value[node]!;
+      }
+    }
     return out;
   }
 }

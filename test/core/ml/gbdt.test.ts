@@ -168,6 +168,40 @@ describe('trainGbdt', () => {
     }
   });
 
+  it('scores as the JSON trees do, in batches, single rows and cascades of tree ranges (NaN included)', () => {
+    const data = loadCsv('test.csv');
+    const model = trainGbdt(loadCsv('train.csv'), { rounds: 30, maxLeaves: 31 });
+    // The reference: walk each JSON tree (x <= threshold goes left, NaN by missingLeft), sum in tree order.
+    const walk = (t: GbdtTree, o: number): number => {
+      let node = 0;
+      while (t.feature[node]! >= 0) {
+        const v = data.X[o + t.feature[node]!]!;
+        node = (Number.isNaN(v) ? t.missingLeft[node] : v <= t.threshold[node]!) ? t.left[node]! : t.right[node]!;
+      }
+      return t.value[node]!;
+    };
+    const reference = (o: number): number => model.trees.reduce((s, t) => s + walk(t, o), model.baseScore);
+    const scorer = compileModel(model);
+    expect(scorer.trees).toBe(30);
+    const batch = scorer.predictRawBatch(data.X, data.n, new Float64Array(data.n));
+    // Cascade: every row's first 7 trees, then the rest for every third row in two ranges.
+    const part = new Float64Array(data.n).fill(scorer.baseScore);
+    scorer.addTrees(data.X, null, data.n, part, 0, 7);
+    const rows = Int32Array.from({ length: Math.ceil(data.n / 3) }, (_, j) => 3 * j);
+    scorer.addTrees(data.X, rows, rows.length, part, 7, 19);
+    scorer.addTrees(data.X, rows, rows.length, part, 19, scorer.trees);
+    let missing = 0;
+    for (let i = 0; i < data.n; i++) {
+      const o = i * data.d;
+      for (let j = 0; j < data.d; j++) if (Number.isNaN(data.X[o + j])) missing++;
+      const r = reference(o);
+      expect(batch[i]).toBe(r);
+      expect(scorer.predictRaw(data.X, o)).toBe(r);
+      if (i % 3 === 0) expect(part[i]).toBe(r);
+    }
+    expect(missing).toBeGreaterThan(0);
+  });
+
   it('keeps to maxLeaves, maxDepth and minSamplesLeaf', () => {
     const data = loadCsv('test.csv');
     const model = trainGbdt(data, { rounds: 10, maxLeaves: 12, maxDepth: 3, minSamplesLeaf: 100 });
