@@ -7,6 +7,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import { appRecommenders } from './recommenders.js';
 import { simulateDeps } from './simulate.js';
 import { evalDeps } from './eval.js';
+import { simulatedNow } from './sim-clock.js';
 
 // The server, the storage adapters and their drivers are imported by the commands that use them,
 // so `readnext --help` loads none of them (docs/adr/0003-compiled-entry-point.md).
@@ -22,6 +23,16 @@ export function cliDeps(io: {
 }): CliDeps {
   const config = (over: { db?: string; host?: string; port?: number; simClock?: boolean } = {}) => loadConfig(over, io.env);
   const registry = appRecommenders();
+  // On a simulated database (READNEXT_SIM_CLOCK=1) the deploy and model commands act at the time its
+  // server's simulated clock was last set (read at each open; main/sim-clock.ts settableSimClock),
+  // else at the clock's time.
+  let simNow: number | undefined;
+  const clock: Clock = { now: () => simNow ?? (io.clock ?? systemClock).now() };
+  const open = async (c: Readonly<Config>) => {
+    const storage = await openDb(c);
+    if (c.simClock) simNow = await simulatedNow(storage);
+    return storage;
+  };
   return {
     version: VERSION,
     clock: io.clock ?? systemClock,
@@ -50,7 +61,7 @@ export function cliDeps(io: {
     deploy: {
       registry,
       actor: `cli:${userInfo().username}`,
-      now: () => (io.clock ?? systemClock).now(),
+      now: clock.now,
       out: io.out,
       readStdin: async () => {
         const chunks: Buffer[] = [];
@@ -59,9 +70,9 @@ export function cliDeps(io: {
       },
       async open(db) {
         const c = config({ db });
-        const storage = await openDb(c);
+        const storage = await open(c);
         // The admin side only: validating a deployment needs the registry, not the serving state.
-        const deployments = new DeploymentAdmin(storage, registry, io.clock ?? systemClock);
+        const deployments = new DeploymentAdmin(storage, registry, clock);
         await deployments.init();
         const rollup = { lagMs: c.rollupLagMs, money: { currency: c.currency, rates: c.fxRates } };
         return { deployments, records: storage, audit: storage, analysis: storage, rollup, close: () => storage.close() };
@@ -73,9 +84,9 @@ export function cliDeps(io: {
       out: io.out,
       err: io.err,
       isTty: io.isTty,
-      now: () => (io.clock ?? systemClock).now(),
+      now: clock.now,
       async open(db) {
-        const storage = await openDb(config({ db }));
+        const storage = await open(config({ db }));
         return { models: storage, articles: storage, close: () => storage.close() };
       },
     },

@@ -20,7 +20,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
 import type { RecommenderRegistry } from '../core/recommend/registry.js';
 import { appRecommenders } from './recommenders.js';
-import { checkClockMark, SimClock } from './sim-clock.js';
+import { checkClockMark, settableSimClock, SimClock } from './sim-clock.js';
 import type { ArticleStore, EventStore } from '../app/ports.js';
 import { systemClock, VERSION } from './runtime.js';
 
@@ -293,7 +293,8 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     recordWriter: s.recordWriter,
     keys: s.keys,
     clock: s.clock,
-    simClock: s.simClock,
+    // Each setting is kept in the database too, for the CLI on it (settableSimClock).
+    simClock: s.simClock && settableSimClock(s.simClock, s.storage),
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {

@@ -73,9 +73,6 @@ export function registerModel(program: Command, deps: ModelDeps): void {
     .option('--db <url>', 'database URL')
     .action(
       async (o: { placement: string; since?: number; until?: number; seed: number; rounds?: number; json?: boolean; db?: string }) => {
-        const until = o.until ?? deps.now();
-        const since = o.since ?? until - 7 * DAY_MS;
-        if (!(until > since)) throw new DomainError('invalid_field', '--until must be after --since', { field: 'until' });
         const [{ trainModel }, { default: cliProgress }] = await Promise.all([import('../../app/training.js'), import('cli-progress')]);
         const bar = deps.isTty
           ? new cliProgress.SingleBar(
@@ -83,8 +80,12 @@ export function registerModel(program: Command, deps: ModelDeps): void {
               cliProgress.Presets.shades_classic,
             )
           : undefined;
-        bar?.start(100, 0, { stage: 'replaying events', detail: '' });
         const m = await withStore(deps, o.db, async (s) => {
+          // Now once the database is open: on a simulated one, its simulated time (main/cli-deps.ts).
+          const until = o.until ?? deps.now();
+          const since = o.since ?? until - 7 * DAY_MS;
+          if (!(until > since)) throw new DomainError('invalid_field', '--until must be after --since', { field: 'until' });
+          bar?.start(100, 0, { stage: 'replaying events', detail: '' });
           try {
             return await trainModel(
               { models: s.models, articles: s.articles, clock: { now: deps.now }, timer: () => performance.now() },

@@ -48,8 +48,11 @@ export interface AppDeps {
   recordWriter: RecordWriter;
   keys: ApiKeys;
   clock: Clock;
-  /** Set when the server runs on a simulated clock (--sim-clock): the same clock, settable forward only (POST /v1/admin/sim-clock). */
-  simClock?: Clock & { set(ms: number): void };
+  /**
+   * Set when the server runs on a simulated clock (--sim-clock): the same clock, settable forward only
+   * (POST /v1/admin/sim-clock answers once `set` resolved).
+   */
+  simClock?: Clock & { set(ms: number): void | Promise<void> };
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */

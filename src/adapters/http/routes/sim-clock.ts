@@ -47,7 +47,7 @@ export const simClockRoutes =
           throw new DomainError('invalid_field', `now must be an ISO 8601 time with a zone, got ${JSON.stringify(raw).slice(0, 80)}`, {
             field: 'now',
           });
-        clock.set(ms);
+        await clock.set(ms);
         return { now: new Date(clock.now()).toISOString() };
       },
     );
