@@ -81,6 +81,8 @@ export interface ArticleLookup {
   /** Newest publication first. */
   latest(): readonly Article[];
   latestInSection(section: string): readonly Article[];
+  /** Newest first, only articles published at or after `horizon` or carrying their own expiry (CatalogIndex.recent). */
+  recent?(horizon: number, section?: string | null): Iterable<Article>;
 }
 
 /** One request or logged impression: who, on which article page, when (epoch ms). */
@@ -119,9 +121,9 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
-/** A unit-length sparse TF-IDF vector: terms and weights. */
+/** A unit-length sparse TF-IDF vector: term numbers (ascending) and weights. */
 interface TextVector {
-  terms: string[];
+  terms: Int32Array;
   weights: Float64Array;
 }
 
@@ -129,10 +131,12 @@ interface TextVector {
  * TF-IDF over title and lead, fitted incrementally: an article is vectorised the first time it is
  * asked for, with the document frequencies of the articles vectorised before it
  * (idf = ln((1 + N) / (1 + df)) + 1, tf = raw count), then kept. Articles without text get none.
+ * Terms are numbered in order of first sight, so a cosine merges integers, not strings.
  */
 class TextIndex {
   private readonly vectors = new Map<string, TextVector | null>();
   private readonly df = new Map<string, number>();
+  private readonly termIds = new Map<string, number>();
   private docs = 0;
 
   constructor(private readonly catalog: ArticleLookup) {}
@@ -150,11 +154,15 @@ class TextIndex {
     const tf = new Map<string, number>();
     for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
     this.docs++;
-    for (const t of tf.keys()) this.df.set(t, (this.df.get(t) ?? 0) + 1);
-    const terms = [...tf.keys()].sort();
-    const weights = new Float64Array(terms.length);
+    for (const t of tf.keys()) {
+      this.df.set(t, (this.df.get(t) ?? 0) + 1);
+      if (!this.termIds.has(t)) this.termIds.set(t, this.termIds.size);
+    }
+    const words = [...tf.keys()].sort((x, y) => this.termIds.get(x)! - this.termIds.get(y)!);
+    const terms = Int32Array.from(words, (t) => this.termIds.get(t)!);
+    const weights = new Float64Array(words.length);
     let norm = 0;
-    terms.forEach((t, i) => {
+    words.forEach((t, i) => {
       const w = tf.get(t)! * (Math.log((1 + this.docs) / (1 + this.df.get(t)!)) + 1);
       weights[i] = w;
       norm += w * w;
@@ -167,14 +175,16 @@ class TextIndex {
   }
 }
 
-/** Cosine of two unit vectors with sorted terms. */
+/** Cosine of two unit vectors with ascending term numbers. */
 function cosine(a: TextVector, b: TextVector): number {
+  const at = a.terms;
+  const bt = b.terms;
   let i = 0;
   let j = 0;
   let s = 0;
-  while (i < a.terms.length && j < b.terms.length) {
-    const x = a.terms[i]!;
-    const y = b.terms[j]!;
+  while (i < at.length && j < bt.length) {
+    const x = at[i]!;
+    const y = bt[j]!;
     if (x === y) s += a.weights[i++]! * b.weights[j++]!;
     else if (x < y) i++;
     else j++;
@@ -198,6 +208,16 @@ interface ReaderProfile {
 }
 
 const RECENT_READS = 20;
+/** Most entries one candidate source scans (of the catalog, newest first, or of the popularity ranking). */
+const SCAN = 1000;
+/** What candidates() knows of an id during a request. */
+const REFUSED = 0;
+const OPEN = 1;
+const TAKEN = 2;
+/** A seed's ranked co-read neighbours are reused this long (caller's time) while reads arrive. */
+const NEIGHBOURS_MAX_AGE_MS = 1000;
+/** Seeds whose ranked neighbours are kept (RecentMap). */
+const NEIGHBOUR_SEEDS_KEPT = 20_000;
 const HISTORY_SEEDS = 5;
 const SHOWN_KEPT = 200;
 
@@ -244,6 +264,12 @@ export class FeatureState {
   private readonly text: TextIndex;
   private rankOf = new Map<string, number>();
   private rankedList: readonly string[] | undefined;
+  // Scratch of candidates(), reused by every call (it runs to completion, never reentered).
+  private readonly verdict = new Map<string, number>();
+  private readonly pickIds: string[] = [];
+  private readonly pickScores: number[] = [];
+  private readonly pickOrder: number[] = [];
+  private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
 
   constructor(
     readonly catalog: ArticleLookup,
@@ -324,65 +350,123 @@ export class FeatureState {
   }
 
   /**
-   * Candidates for a request, best sources first, each once, at most `cap`: co-read neighbours of
-   * the current article and of the reader's last reads, content neighbours of the current article
-   * (with text), popular overall, latest overall and in the current article's section. `eligible`
-   * filters them (serving: the request's eligibility).
+   * Candidates for a request, best sources first, each once, at most `cap`: the best co-read
+   * neighbours of the current article (60) and of the reader's last 3 reads (20 each), the current
+   * article's content neighbours (30, with text), popular overall (50) and in its section (20),
+   * latest overall (30) and in its section (20). Each source picks among the articles `eligible`
+   * accepts (serving: the request's eligibility) that no earlier source took, so eligibility is
+   * checked before any similarity is computed. `horizon` (serving: now − TTL), when given and the
+   * catalog has `recent`, limits the content and latest scans to articles that can still be
+   * eligible. Work is bounded: at most SCAN articles per scan of the catalog or popularity ranking.
    */
-  candidates(q: FeatureQuery, eligible: (id: string) => boolean, cap = 200): string[] {
+  candidates(q: FeatureQuery, eligible: (id: string) => boolean, cap = 200, horizon?: number): string[] {
     const out: string[] = [];
-    const seen = new Set<string>();
-    const take = (id: string): boolean => {
-      if (out.length >= cap) return false;
-      if (!seen.has(id)) {
-        seen.add(id);
-        if (eligible(id)) out.push(id);
-      }
-      return true;
+    // What is known of an id in this request (REFUSED, OPEN: eligible, TAKEN), so eligibility is asked once per id.
+    const verdict = this.verdict;
+    verdict.clear();
+    const open = (id: string): boolean => {
+      let v = verdict.get(id);
+      if (v === undefined) verdict.set(id, (v = eligible(id) ? OPEN : REFUSED));
+      return v === OPEN;
     };
-    const neighbours = (seed: string, n: number) => {
-      const row = [...this.co.neighbours(seed, q.ts)].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-      for (let i = 0; i < row.length && i < n; i++) if (!take(row[i]![0])) return;
+    const take = (id: string): void => {
+      out.push(id);
+      verdict.set(id, TAKEN);
+    };
+    const ids = this.pickIds;
+    const scores = this.pickScores;
+    // Takes the best n picked (score descending, then id), then resets the pick.
+    const takeBest = (n: number): void => {
+      const order = this.pickOrder;
+      order.length = 0;
+      for (let i = 0; i < ids.length; i++) order.push(i);
+      order.sort((a, b) => scores[b]! - scores[a]! || (ids[a]! < ids[b]! ? -1 : 1));
+      for (let i = 0; i < order.length && i < n && out.length < cap; i++) take(ids[order[i]!]!);
+      ids.length = 0;
+      scores.length = 0;
+    };
+    const neighbours = (seed: string, n: number): void => {
+      const ranked = this.rankedNeighbours(seed, q.ts);
+      for (let i = 0, taken = 0; i < ranked.length && taken < n && out.length < cap; i++) {
+        if (open(ranked[i]!)) {
+          take(ranked[i]!);
+          taken++;
+        }
+      }
     };
     if (q.articleId !== null) neighbours(q.articleId, 60);
     const history = q.history ?? this.history(q.readerId);
-    for (const h of history.slice(0, 3)) neighbours(h, 20);
+    for (let i = 0; i < history.length && i < 3 && out.length < cap; i++) neighbours(history[i]!, 20);
+    const recent = (section: string | null): Iterable<Article> =>
+      horizon !== undefined && this.catalog.recent
+        ? this.catalog.recent(horizon, section)
+        : section === null
+          ? this.catalog.latest()
+          : this.catalog.latestInSection(section);
     const ctx = q.articleId === null ? undefined : this.catalog.get(q.articleId);
-    const cv = q.articleId === null ? null : this.text.vector(q.articleId);
+    const cv = q.articleId === null || out.length >= cap ? null : this.text.vector(q.articleId);
     if (cv !== null) {
-      const scored: [string, number][] = [];
       let scanned = 0;
-      for (const a of this.catalog.latest()) {
+      for (const a of recent(null)) {
         if (a.publishedAt > q.ts) continue;
-        if (++scanned > 1000) break;
-        if (a.id === q.articleId) continue;
+        if (++scanned > SCAN) break;
+        if (a.id === q.articleId || !open(a.id)) continue;
         const v = this.text.vector(a.id);
-        if (v !== null) scored.push([a.id, cosine(cv, v)]);
+        const sim = v === null ? 0 : cosine(cv, v);
+        if (sim > 0) {
+          ids.push(a.id);
+          scores.push(sim);
+        }
       }
-      scored.sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
-      for (let i = 0; i < scored.length && i < 30 && scored[i]![1] > 0; i++) take(scored[i]![0]);
+      takeBest(30);
     }
     const ranking = this.popLong.ranking(q.ts);
-    for (let i = 0; i < ranking.length && i < 50; i++) take(ranking[i]!);
-    if (ctx?.section) {
-      for (let i = 0, n = 0; i < ranking.length && i < 1000 && n < 20; i++) {
-        if (this.catalog.get(ranking[i]!)?.section !== ctx.section) continue;
+    for (let i = 0, n = 0; i < ranking.length && i < SCAN && n < 50 && out.length < cap; i++) {
+      if (open(ranking[i]!)) {
         take(ranking[i]!);
         n++;
       }
     }
-    const latest = (list: readonly Article[], n: number) => {
+    if (ctx?.section) {
+      for (let i = 0, n = 0; i < ranking.length && i < SCAN && n < 20 && out.length < cap; i++) {
+        const id = ranking[i]!;
+        const v = verdict.get(id);
+        if (v === REFUSED || v === TAKEN || this.catalog.get(id)?.section !== ctx.section) continue;
+        if (open(id)) {
+          take(id);
+          n++;
+        }
+      }
+    }
+    const latest = (section: string | null, n: number): void => {
+      let scanned = 0;
       let taken = 0;
-      for (const a of list) {
-        if (taken >= n || out.length >= cap) break;
+      for (const a of recent(section)) {
+        if (taken >= n || out.length >= cap || ++scanned > SCAN) break;
         if (a.publishedAt > q.ts) continue;
-        take(a.id);
-        taken++;
+        if (open(a.id)) {
+          take(a.id);
+          taken++;
+        }
       }
     };
-    latest(this.catalog.latest(), 30);
-    if (ctx?.section) latest(this.catalog.latestInSection(ctx.section), 20);
+    latest(null, 30);
+    if (ctx?.section) latest(ctx.section, 20);
     return out;
+  }
+
+  /**
+   * A seed's co-read neighbours, strongest first (ties by id). Every count decays at the same rate,
+   * so the order only changes when reads arrive: ranked once, then reused while no read came or
+   * for up to NEIGHBOURS_MAX_AGE_MS of the caller's time while reads flow in (as the co-read kind).
+   */
+  private rankedNeighbours(seed: string, ts: number): readonly string[] {
+    const hit = this.neighbourCache.get(seed);
+    if (hit !== undefined && (hit.version === this.co.version || (ts >= hit.at && ts - hit.at < NEIGHBOURS_MAX_AGE_MS))) return hit.ranked;
+    const row = [...this.co.neighbours(seed, ts)].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1));
+    const ranked = row.map((r) => r[0]);
+    this.neighbourCache.set(seed, { at: ts, version: this.co.version, ranked });
+    return ranked;
   }
 
   /**

@@ -153,6 +153,26 @@ describe('features', () => {
     expect(fs.candidates(q, (id) => id === 'a7')).toEqual(['a7']);
   });
 
+  it('asks eligibility once per id; a horizon (content and latest scans stop there) changes nothing eligibility accepts', () => {
+    const catalog = new CatalogIndex(articles(false));
+    const fs = new FeatureState(catalog);
+    for (const e of log(9, 200))
+      if (e.type === 'read') fs.add({ kind: 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+    const q = { readerId: 'r1', articleId: 'a25', ts: T0 + 1000 * MIN };
+    // Eligible: published in the last 5 hours (a horizon as a TTL would set it), not the current article.
+    const horizon = T0 - 5 * 60 * MIN;
+    const asked: string[] = [];
+    const eligible = (id: string) => {
+      asked.push(id);
+      return id !== 'a25' && catalog.get(id)!.publishedAt >= horizon;
+    };
+    const all = fs.candidates(q, eligible);
+    expect(new Set(asked).size).toBe(asked.length);
+    expect(all.length).toBeGreaterThan(5);
+    expect(all.every((id) => catalog.get(id)!.publishedAt >= horizon)).toBe(true);
+    expect(fs.candidates(q, eligible, 200, horizon)).toEqual(all);
+  });
+
   it('are the same when FreshState builds the feature state later from its retained log', () => {
     const catalog = articles(false);
     const early = new FreshState({ signalCapacity: 10_000, maxReaders: 100, historyPerReader: 50 });
