@@ -81,6 +81,8 @@ export interface ArticleLookup {
   /** Newest publication first. */
   latest(): readonly Article[];
   latestInSection(section: string): readonly Article[];
+  /** Moves on every change (CatalogIndex.version); without it, lists filtered by a horizon are not kept. */
+  readonly version?: number;
   /** Newest first, only articles published at or after `horizon` or carrying their own expiry (CatalogIndex.recent). */
   recent?(horizon: number, section?: string | null): Iterable<Article>;
 }
@@ -218,6 +220,8 @@ const TAKEN = 2;
 const NEIGHBOURS_MAX_AGE_MS = 1000;
 /** Seeds whose ranked neighbours are kept (RecentMap). */
 const NEIGHBOUR_SEEDS_KEPT = 20_000;
+/** A list filtered by a horizon is filtered again once the horizon moved this far. */
+const LIVE_MAX_AGE_MS = 60_000;
 const HISTORY_SEEDS = 5;
 const SHOWN_KEPT = 200;
 
@@ -269,6 +273,7 @@ export class FeatureState {
   private readonly pickIds: string[] = [];
   private readonly pickScores: number[] = [];
   private readonly pickOrder: number[] = [];
+  private readonly liveLists = new WeakMap<readonly string[], { horizon: number; version: number | undefined; ids: readonly string[] }>();
   private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
 
   constructor(
@@ -386,7 +391,7 @@ export class FeatureState {
       scores.length = 0;
     };
     const neighbours = (seed: string, n: number): void => {
-      const ranked = this.rankedNeighbours(seed, q.ts);
+      const ranked = this.live(this.rankedNeighbours(seed, q.ts), horizon);
       for (let i = 0, taken = 0; i < ranked.length && taken < n && out.length < cap; i++) {
         if (open(ranked[i]!)) {
           take(ranked[i]!);
@@ -420,7 +425,7 @@ export class FeatureState {
       }
       takeBest(30);
     }
-    const ranking = this.popLong.ranking(q.ts);
+    const ranking = this.live(this.popLong.ranking(q.ts), horizon);
     for (let i = 0, n = 0; i < ranking.length && i < SCAN && n < 50 && out.length < cap; i++) {
       if (open(ranking[i]!)) {
         take(ranking[i]!);
@@ -460,6 +465,32 @@ export class FeatureState {
    * so the order only changes when reads arrive: ranked once, then reused while no read came or
    * for up to NEIGHBOURS_MAX_AGE_MS of the caller's time while reads flow in (as the co-read kind).
    */
+  /**
+   * `list` without the articles no request at `horizon` or later can show: unknown to the catalog,
+   * or published before the horizon without an expiry of their own (isShowable's TTL rule). Kept
+   * per list while the catalog does not change and the horizon moved less than LIVE_MAX_AGE_MS
+   * (an entry that expired since is only checked again by eligibility); no horizon, no filter.
+   */
+  private live(list: readonly string[], horizon: number | undefined): readonly string[] {
+    if (horizon === undefined) return list;
+    const version = this.catalog.version;
+    const hit = this.liveLists.get(list);
+    if (
+      hit !== undefined &&
+      hit.version === version &&
+      version !== undefined &&
+      horizon >= hit.horizon &&
+      horizon - hit.horizon < LIVE_MAX_AGE_MS
+    )
+      return hit.ids;
+    const ids = list.filter((id) => {
+      const a = this.catalog.get(id);
+      return a !== undefined && (a.expiresAt !== null || a.publishedAt >= horizon);
+    });
+    this.liveLists.set(list, { horizon, version, ids });
+    return ids;
+  }
+
   private rankedNeighbours(seed: string, ts: number): readonly string[] {
     const hit = this.neighbourCache.get(seed);
     if (hit !== undefined && (hit.version === this.co.version || (ts >= hit.at && ts - hit.at < NEIGHBOURS_MAX_AGE_MS))) return hit.ranked;
@@ -487,6 +518,9 @@ export class FeatureState {
     const ctxCount = ctxId === null ? 0 : this.co.count(ctxId, t);
     const seedCounts = seeds.map((h) => this.co.count(h, t));
     const popTotal = this.popTotal.at(t);
+    // Decayed sums are frame values × one factor per time (the same product DecayedSums.get computes).
+    const impressionFactor = this.impressions.factor(t);
+    const clickFactor = this.clicks.factor(t);
     const imps = this.impressionTotal.at(t);
     const globalCtr = imps > 0 ? Math.min(1, this.clickTotal.at(t) / imps) : 0.05;
     const ranking = this.popLong.ranking(t);
@@ -504,25 +538,26 @@ export class FeatureState {
       // 0-1: co-read with the current article.
       let jac = 0;
       let c = 0;
+      let nb = -1; // the candidate's decayed read count, read when first needed
       if (ctxId !== null) {
         c = this.co.co(ctxId, id, t);
-        const nb = this.co.count(id, t);
-        jac = c > 0 ? c / Math.max(ctxCount + nb - c, 1e-12) : 0;
+        if (c > 0) {
+          nb = this.co.count(id, t);
+          jac = c / Math.max(ctxCount + nb - c, 1e-12);
+        }
       }
       X[o] = jac;
       X[o + 1] = Math.log1p(c);
       // 2-3: co-read with the reader's last reads.
       let hmax = 0;
       let hsum = 0;
-      if (seeds.length > 0) {
-        const nb = this.co.count(id, t);
-        for (let s = 0; s < seeds.length; s++) {
-          const cs = this.co.co(seeds[s]!, id, t);
-          if (cs <= 0) continue;
-          const j = cs / Math.max(seedCounts[s]! + nb - cs, 1e-12);
-          hsum += j;
-          if (j > hmax) hmax = j;
-        }
+      for (let s = 0; s < seeds.length; s++) {
+        const cs = this.co.co(seeds[s]!, id, t);
+        if (cs <= 0) continue;
+        if (nb < 0) nb = this.co.count(id, t);
+        const j = cs / Math.max(seedCounts[s]! + nb - cs, 1e-12);
+        hsum += j;
+        if (j > hmax) hmax = j;
       }
       X[o + 2] = hmax;
       X[o + 3] = hsum;
@@ -561,8 +596,8 @@ export class FeatureState {
       X[o + 14] = Math.log1p(this.rankOf.get(id) ?? ranking.length);
       X[o + 15] = popTotal > 0 ? pl / popTotal : 0;
       // 16-18: click-through from impressions (Beta prior centred on the global CTR).
-      const im = this.impressions.get(id, t);
-      const cl = this.clicks.get(id, t);
+      const im = this.impressions.raw(id) * impressionFactor;
+      const cl = this.clicks.raw(id) * clickFactor;
       const m = this.params.priorImpressions;
       X[o + 16] = (cl + m * globalCtr) / (im + m);
       X[o + 17] = Math.log1p(im);
