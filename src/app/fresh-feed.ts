@@ -13,7 +13,10 @@ export interface FreshFeedOptions {
   catalogPollMs: number;
 }
 
-/** How far a replay has got (for the log): signals applied, and the share of the replay window they cover. */
+/**
+ * How far a replay has got (for the log): signals applied (live impressions included), and the
+ * share of the replay window they cover.
+ */
 export interface ReplayProgress {
   signals: number;
   /** 0..1: the client time reached, as a share of the window from `now - replayMs` to the replay's start. */
@@ -22,8 +25,9 @@ export interface ReplayProgress {
 
 /**
  * Keeps the serving state fresh: 1. at start, loads the catalog and replays the recent reading
- * signals from storage; 2. then applies every event this process stores, right after its commit;
- * 3. polls the catalog for rows other processes wrote (a CLI import, another server's admin call).
+ * signals and live impressions from storage; 2. then applies every event this process stores,
+ * right after its commit; 3. polls the catalog for rows other processes wrote (a CLI import,
+ * another server's admin call).
  *
  * The replay may run while the server takes events (`replay`): the scan reads a snapshot pinned
  * before the first event is taken, and the events stored meanwhile wait in a buffer, applied once
@@ -53,10 +57,10 @@ export class FreshFeed implements CatalogListener {
   }
 
   /**
-   * Replays the signals of the last `replayMs`. `pinned` resolves once the scan's snapshot is
-   * fixed: from then on events may be stored (they are buffered until `done`). `done` resolves
-   * with the signals replayed and the buffered events applied after them. `progress` hears each
-   * batch.
+   * Replays the signals and live impressions of the last `replayMs`. `pinned` resolves once the
+   * scan's snapshot is fixed: from then on events may be stored (they are buffered until `done`).
+   * `done` resolves with the signals replayed and the buffered events applied after them.
+   * `progress` hears each batch.
    */
   replay(progress: (p: ReplayProgress) => void = () => undefined): {
     pinned: Promise<void>;
@@ -74,9 +78,14 @@ export class FreshFeed implements CatalogListener {
           from,
           (rows) => {
             if (this.stopped) throw new Error('the replay was stopped');
+            // In the scan's order, as the collector applies stored events (`apply`): an impression's
+            // items feed the learned rankers' impression features (CTR, shown without a click).
             for (const r of rows) {
-              const s = signalOf(r);
-              if (s) this.state.add(s);
+              if (r.type === 'impression') this.state.addImpression(r.readerId, r.articleIds, r.clientTs);
+              else {
+                const s = signalOf(r);
+                if (s) this.state.add(s);
+              }
             }
             applied += rows.length;
             const last = rows[rows.length - 1];

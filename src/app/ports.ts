@@ -28,23 +28,26 @@ export interface EventStore {
   getEvents(eventIds: readonly string[]): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
   /**
-   * Streams the reading signals (read, click, article page_view) with a client time at or after
-   * `sinceTs`, oldest first, to rebuild the fresh serving state at start. The scan reads one
-   * snapshot of the events, fixed before `pinned` is called (and before the first batch): an event
-   * stored after `pinned` is not in it, so a server may take events while it scans, and count each
-   * once. The scan lets other queries and the event loop run while it goes on, and reads the rows
-   * only once a promise returned by `pinned` has resolved (tests hold a scan there). A throw from
-   * `onBatch` ends the scan with that error.
+   * Streams the reading signals (read, click, article page_view) and the live impressions (not
+   * shadow, of any placement) with a client time at or after `sinceTs`, oldest first (ties in
+   * commit order on SQLite, in receive order on PostgreSQL), to rebuild the fresh serving state at
+   * start. The scan reads one snapshot of the events, fixed before `pinned` is called (and before
+   * the first batch): an event stored after `pinned` is not in it, so a server may take events
+   * while it scans, and count each once. The scan lets other queries and the event loop run while
+   * it goes on, and reads the rows only once a promise returned by `pinned` has resolved (tests hold
+   * a scan there). A throw from `onBatch` ends the scan with that error.
    */
   scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned?: () => void | Promise<void>): Promise<number>;
 }
 
-export interface SignalRow {
-  type: 'read' | 'click' | 'page_view';
-  readerId: string;
-  articleId: string;
-  clientTs: number;
-}
+/**
+ * One row of the startup replay (EventStore.scanSignals): a reading signal, or a live impression
+ * with the ids of its shown items in the event's order (what FreshFeed applies from a stored event:
+ * core/recommend/signals.ts signalOf, impressionOf).
+ */
+export type SignalRow =
+  | { type: 'read' | 'click' | 'page_view'; readerId: string; articleId: string; clientTs: number }
+  | { type: 'impression'; readerId: string; articleIds: string[]; clientTs: number };
 
 export interface StoredPlacement {
   name: string;

@@ -57,16 +57,33 @@ async function streamSignals(db: Kysely<Database>, sinceTs: number, onBatch: (ro
   const BATCH = 10_000;
   let batch: SignalRow[] = [];
   let n = 0;
+  // An impression's third column is its `extra` (shadows are left out in the database, before the
+  // sort: SHADOW_MARK); any other row's is its article. Ties in client time: receive time first.
+  // LIKE rather than strpos or instr: the same on both databases.
   const rows = db
     .selectFrom('events')
-    .select(['type', 'reader_id', 'article_id', 'client_ts'])
+    .select((eb) => [
+      'type',
+      'reader_id',
+      eb.case().when('type', '=', 'impression').then(eb.ref('extra')).else(eb.ref('article_id')).end().as('x'),
+      'client_ts',
+    ])
     .where('client_ts', '>=', sinceTs)
-    .where('article_id', 'is not', null)
-    .where('type', 'in', ['read', 'click', 'page_view'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('type', 'in', ['read', 'click', 'page_view']), eb('article_id', 'is not', null)]),
+        eb.and([eb('type', '=', 'impression'), eb('extra', 'not like', `%${SHADOW_MARK}%`)]),
+      ]),
+    )
     .orderBy('client_ts')
+    .orderBy('received_ts')
     .stream(BATCH);
   for await (const r of rows) {
-    batch.push({ type: r.type as SignalRow['type'], readerId: r.reader_id, articleId: r.article_id!, clientTs: Number(r.client_ts) });
+    if (r.type === 'impression') {
+      const articleIds = impressionIds(r.x);
+      if (articleIds === undefined) continue;
+      batch.push({ type: 'impression', readerId: r.reader_id, articleIds, clientTs: Number(r.client_ts) });
+    } else batch.push({ type: r.type as 'read', readerId: r.reader_id, articleId: r.x!, clientTs: Number(r.client_ts) });
     if (batch.length >= BATCH) {
       onBatch(batch);
       n += batch.length;
@@ -75,4 +92,45 @@ async function streamSignals(db: Kysely<Database>, sinceTs: number, onBatch: (ro
   }
   if (batch.length > 0) onBatch(batch);
   return n + batch.length;
+}
+
+/**
+ * What marks a shadow impression in its `extra` (rows.ts eventExtra writes `"shadow":true` only
+ * then, and no string value can hold it: a quote inside one is escaped). The scans drop rows holding
+ * it in the database, before the sort.
+ */
+export const SHADOW_MARK = '"shadow":true';
+
+const ARTICLE_ID = '"articleId":"';
+
+/**
+ * The shown article ids of a live impression, from its stored `extra` (rows.ts eventExtra), in the
+ * event's order; undefined for a shadow impression or one without items: what FreshFeed takes from
+ * a stored event (core/recommend/signals.ts impressionOf). Cheap: an `extra` without a backslash
+ * has no quote inside a string, so each `"articleId":"` starts an id that runs to the next quote;
+ * anything else (an escape, another layout) goes through JSON.parse. sqlite.ts's scanner holds a
+ * copy in JavaScript (test/adapters/storage/scan-impressions.test.ts runs both on the same rows).
+ *
+ * @example
+ * impressionIds('{"placement":"p","items":[{"articleId":"a","position":1}]}') // ['a']
+ */
+export function impressionIds(extra: string | null): string[] | undefined {
+  if (extra === null) return undefined;
+  if (!extra.includes('\\')) {
+    let at = extra.indexOf(ARTICLE_ID);
+    if (at >= 0) {
+      if (extra.includes(SHADOW_MARK)) return undefined;
+      const out: string[] = [];
+      while (at >= 0) {
+        const start = at + ARTICLE_ID.length;
+        const end = extra.indexOf('"', start);
+        out.push(extra.slice(start, end));
+        at = extra.indexOf(ARTICLE_ID, end);
+      }
+      return out;
+    }
+  }
+  const x = JSON.parse(extra) as { items?: { articleId: string }[]; shadow?: boolean };
+  if (x.shadow === true || !Array.isArray(x.items) || x.items.length === 0) return undefined;
+  return x.items.map((i) => i.articleId);
 }

@@ -10,6 +10,7 @@ import { errorCode, type AtomicStep, type Dialect, type Flow } from './dialect.j
 import { EVENT_COLUMNS, pushEventParams, putServeParams, sameEvent, SERVE_COLUMNS, serveParams } from './rows.js';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { Database, EventRow } from './schema.js';
+import { impressionIds, SHADOW_MARK } from './events.js';
 
 /**
  * How SQLite wants its work sized. Writes are serial (one writer, and better-sqlite3 runs each
@@ -74,9 +75,15 @@ const timer = setInterval(() => {
 parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); db.close(); parentPort.close(); } });
 `;
 
-/** The reading signals the serving state is rebuilt from (EventStore.scanSignals), oldest first. */
+/**
+ * The reading signals and live impressions the serving state is rebuilt from (EventStore.scanSignals),
+ * oldest first, ties in commit order (rowid). The third column is an impression's `extra` (its items,
+ * read by impressionIds; shadows are left out before the sort: SHADOW_MARK), any other row's article.
+ */
 const SIGNALS_SQL =
-  "SELECT type, reader_id, article_id, client_ts FROM events WHERE client_ts >= ? AND article_id IS NOT NULL AND type IN ('read', 'click', 'page_view') ORDER BY client_ts";
+  "SELECT type, reader_id, CASE type WHEN 'impression' THEN extra ELSE article_id END, client_ts FROM events " +
+  `WHERE client_ts >= ? AND (type IN ('read', 'click', 'page_view') AND article_id IS NOT NULL OR type = 'impression' AND instr(extra, '${SHADOW_MARK}') = 0) ` +
+  'ORDER BY client_ts, rowid';
 /** Rows per batch of the signal scan, and batches the scanner may send ahead of the main thread. */
 const SCAN_BATCH = 10_000;
 const SCAN_AHEAD = 4;
@@ -87,9 +94,11 @@ const SCAN_AHEAD = 4;
  * events, all in SQLite) then run off the event loop while the server's connection writes.
  * `taken[0]` counts the batches the main thread has applied: the worker stays SCAN_AHEAD ahead at
  * most; `taken[1]` becomes 1 once the caller's `pinned` has resolved. The sort runs in memory
- * (`temp_store = MEMORY`, about 60 bytes a signal): sorting 2.25M signals through temporary files
- * kept the disk so busy that the server's fsync'ed event commits waited up to 2.4 s (bench:startup,
- * SQLite, 3M events: slowest acknowledgement before ready 2.39 s with files, 0.09 s in memory).
+ * (`temp_store = MEMORY`, about 60 bytes a signal, plus its `extra` for an impression): sorting
+ * 2.25M signals through temporary files kept the disk so busy that the server's fsync'ed event
+ * commits waited up to 2.4 s (bench:startup, SQLite, 3M events: slowest acknowledgement before
+ * ready 2.39 s with files, 0.09 s in memory). The scanner reads each impression's ids from its
+ * `extra` (impressionIds) so the main thread gets them ready to apply.
  */
 const SCANNER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -110,7 +119,30 @@ const send = () => {
   sent++;
   batch = [];
 };
+// A copy of impressionIds (events.ts), which the worker cannot import.
+const MARK = '"articleId":"';
+const impressionIds = (extra) => {
+  if (extra === null) return undefined;
+  if (!extra.includes('\\\\')) {
+    let at = extra.indexOf(MARK);
+    if (at >= 0) {
+      if (extra.includes(workerData.shadowMark)) return undefined;
+      const out = [];
+      while (at >= 0) {
+        const start = at + MARK.length;
+        const end = extra.indexOf('"', start);
+        out.push(extra.slice(start, end));
+        at = extra.indexOf(MARK, end);
+      }
+      return out;
+    }
+  }
+  const x = JSON.parse(extra);
+  if (x.shadow === true || !Array.isArray(x.items) || x.items.length === 0) return undefined;
+  return x.items.map((i) => i.articleId);
+};
 for (const r of db.prepare(workerData.sql).raw().iterate(workerData.since)) {
+  if (r[0] === 'impression' && (r[2] = impressionIds(r[2])) === undefined) continue;
   batch.push(r);
   if (batch.length >= workerData.batch) send();
 }
@@ -120,12 +152,11 @@ db.close();
 parentPort.postMessage({ done: true });
 `;
 
-const toSignal = (r: unknown[]): SignalRow => ({
-  type: r[0] as SignalRow['type'],
-  readerId: r[1] as string,
-  articleId: r[2] as string,
-  clientTs: Number(r[3]),
-});
+/** A scanned row, its third column already an impression's article ids (the scanner's impressionIds). */
+const toSignal = (r: unknown[]): SignalRow =>
+  r[0] === 'impression'
+    ? { type: 'impression', readerId: r[1] as string, articleIds: r[2] as string[], clientTs: Number(r[3]) }
+    : { type: r[0] as 'read', readerId: r[1] as string, articleId: r[2] as string, clientTs: Number(r[3]) };
 
 /**
  * SQLite through better-sqlite3, in WAL mode. better-sqlite3 is synchronous, so a write
@@ -284,7 +315,11 @@ export class SqliteDriver implements Dialect {
   ): Promise<number> {
     if (this.path === undefined) {
       // Read at once (the snapshot), delivered after `pinned`.
-      const rows = (this.raw.prepare(SIGNALS_SQL).raw().all(sinceTs) as unknown[][]).map(toSignal);
+      const rows: SignalRow[] = [];
+      for (const r of this.raw.prepare(SIGNALS_SQL).raw().all(sinceTs) as unknown[][]) {
+        if (r[0] === 'impression' && (r[2] = impressionIds(r[2] as string)) === undefined) continue;
+        rows.push(toSignal(r));
+      }
       await pinned();
       for (let i = 0; i < rows.length; i += SCAN_BATCH) onBatch(rows.slice(i, i + SCAN_BATCH));
       return rows.length;
@@ -297,6 +332,7 @@ export class SqliteDriver implements Dialect {
         path: this.path,
         sql: SIGNALS_SQL,
         since: sinceTs,
+        shadowMark: SHADOW_MARK,
         batch: SCAN_BATCH,
         ahead: SCAN_AHEAD,
         taken: taken.buffer,
