@@ -116,10 +116,11 @@ describe('the model against the heuristics on simulated logs (replay protocol)',
     expect(counted).toBeGreaterThan(0);
     expect(margins.length).toBe(8);
     // The bounded run (a few dozen counted impressions) is too small to separate the scorers
-    // (intervals about ±0.13 AUC): it prints the margins. READNEXT_MODEL_WINS_ASSERT=1 with a large
-    // run (15,000 readers, 5 days: docs/lab.md) checks the win: every margin above zero.
+    // (intervals about ±0.15 to ±0.4 AUC): it prints the margins. READNEXT_MODEL_WINS_ASSERT=1 with a
+    // large run (15,000 readers, 5 days: docs/lab.md) checks the win: every margin's 95 % interval
+    // above zero.
     if (process.env.READNEXT_MODEL_WINS_ASSERT === '1')
-      for (const m of margins) expect(m.diff, `${m.metric} vs ${m.heuristic}`).toBeGreaterThan(0);
+      for (const m of margins) expect(m.diff - m.half, `${m.metric} vs ${m.heuristic}`).toBeGreaterThan(0);
   });
 
   it('tie world: the same pipeline claims no significant win for the model', { timeout: 600_000 }, async () => {
