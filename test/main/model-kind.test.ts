@@ -187,7 +187,7 @@ describe('readnext train and readnext model', () => {
     expect((await cli('model', 'list')).out.split('\n')).toHaveLength(2);
     const show = await cli('model', 'show', String(v));
     expect(show.code).toBe(0);
-    expect(show.out).toContain('features v1 (25), 5 trees');
+    expect(show.out).toContain('features v2 (25), 5 trees');
     expect(show.out).toContain('importance (share of split gain):');
     const cmp = await cli('model', 'compare', String(version), String(v));
     expect(cmp.code).toBe(0);

@@ -51,7 +51,8 @@ export const FEATURE_NAMES = [
   'newer_than_ctx_hours', // candidate's publication − the current article's, hours (0 unknown)
 ] as const;
 
-export const FEATURE_SPEC: FeatureSpec = Object.freeze({ version: 1, names: FEATURE_NAMES });
+// v2: TF-IDF fitted on the catalog in publication order (v1 fitted it in the order articles were first looked at).
+export const FEATURE_SPEC: FeatureSpec = Object.freeze({ version: 2, names: FEATURE_NAMES });
 
 /** What the features are computed with; stored with every model, so serving computes them as training did. */
 export interface FeatureParams {
@@ -123,73 +124,242 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
-/** A unit-length sparse TF-IDF vector: term numbers (ascending) and weights. */
+/**
+ * A unit-length sparse TF-IDF vector: its terms ordered by (hash, string) and their weights. The
+ * order depends on the terms only, so a cosine sums its products in the same order in every state.
+ */
 interface TextVector {
-  terms: Int32Array;
+  hashes: Int32Array;
+  terms: readonly string[];
   weights: Float64Array;
 }
 
+/** An article with text as the index holds it: its distinct terms in vector order, their counts and document lists. */
+interface TextDoc {
+  publishedAt: number;
+  title: string;
+  lead: string | null;
+  hashes: Int32Array;
+  terms: string[];
+  tf: Float64Array;
+  /** Per term, the publication times of the catalog's documents carrying it, ascending (shared by term). */
+  dates: number[][];
+}
+
+/** FNV-1a, 32 bits, over UTF-16 code units: orders a vector's terms the same way in every state. */
+function termHash(t: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/** How many of the ascending `xs` are at most `x`. */
+function countAtMost(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Catalog changes of at most this many articles are inserted one by one; more, and the lists are sorted again. */
+const BULK = 64;
+
 /**
- * TF-IDF over title and lead, fitted incrementally: an article is vectorised the first time it is
- * asked for, with the document frequencies of the articles vectorised before it
- * (idf = ln((1 + N) / (1 + df)) + 1, tf = raw count), then kept. Articles without text get none.
- * Terms are numbered in order of first sight, so a cosine merges integers, not strings.
+ * TF-IDF over title and lead, fitted on the catalog in publication order: the vector of article a
+ * uses the documents (catalog articles with text) published at or before a, so it depends only on
+ * the catalog as it stands, never on which articles earlier requests or replays looked at
+ * (training and serving compute the same vector for the same catalog; issue 17):
+ *
+ *   N = documents published ≤ a.publishedAt, df(t) = those of them carrying t,
+ *   idf(t) = ln((1 + N) / (1 + df(t))) + 1, w(t) = tf(t) · idf(t) (tf = raw count), then w / |w|.
+ *
+ * The catalog is followed by its `version` (or the identity of `latest()` when it has none): on a
+ * change, the articles added, removed or whose text or date changed are found by merging the old
+ * and new `latest()` lists, and the kept vectors of articles published at or after the earliest
+ * change are dropped (they are recomputed when next asked for). Articles without text get none.
+ * Tested in test/core/ml/features.test.ts ("text vectors depend on the catalog only").
  */
 class TextIndex {
+  private readonly docs = new Map<string, TextDoc>();
+  /** Per term, the publication times of the documents carrying it, ascending. */
+  private readonly termDates = new Map<string, number[]>();
+  /** Publication times of every document, ascending. */
+  private readonly allDates: number[] = [];
   private readonly vectors = new Map<string, TextVector | null>();
-  private readonly df = new Map<string, number>();
-  private readonly termIds = new Map<string, number>();
-  private docs = 0;
+  private synced: readonly Article[] = [];
+  private syncedVersion: number | undefined = undefined;
+  private started = false;
+  /** The latest publication time among the kept vectors (and kept nulls). */
+  private newestKept = -Infinity;
 
   constructor(private readonly catalog: ArticleLookup) {}
+
+  /** Follows the catalog; called before vectors are asked for. */
+  sync(): void {
+    const version = this.catalog.version;
+    if (this.started && version !== undefined && version === this.syncedVersion) return;
+    const next = this.catalog.latest();
+    this.syncedVersion = version;
+    this.started = true;
+    const prev = this.synced;
+    if (next === prev) return;
+    this.synced = next;
+    // Both lists are newest first, ties by id: one merge finds what left, came or changed.
+    const gone: Article[] = [];
+    const came: Article[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < prev.length || j < next.length) {
+      const p = prev[i];
+      const q = next[j];
+      if (p === q) {
+        i++;
+        j++;
+      } else if (p !== undefined && q !== undefined && p.id === q.id) {
+        if (p.title !== q.title || p.lead !== q.lead || p.publishedAt !== q.publishedAt) {
+          gone.push(p);
+          came.push(q);
+        }
+        i++;
+        j++;
+      } else if (
+        q === undefined ||
+        (p !== undefined && (p.publishedAt > q.publishedAt || (p.publishedAt === q.publishedAt && p.id < q.id)))
+      ) {
+        gone.push(p!);
+        i++;
+      } else {
+        came.push(q);
+        j++;
+      }
+    }
+    if (gone.length === 0 && came.length === 0) return;
+    let earliest = Infinity;
+    const drop = (id: string): void => {
+      const doc = this.docs.get(id);
+      if (doc === undefined) return;
+      this.docs.delete(id);
+      earliest = Math.min(earliest, doc.publishedAt);
+      this.unlist(this.allDates, doc.publishedAt);
+      doc.terms.forEach((t, k) => {
+        const dates = doc.dates[k]!;
+        this.unlist(dates, doc.publishedAt);
+        if (dates.length === 0) this.termDates.delete(t);
+      });
+    };
+    for (const a of gone) drop(a.id);
+    const bulk = came.length > BULK;
+    const touched = new Set<number[]>();
+    for (const a of came) {
+      drop(a.id); // only when the lists were not in the expected order
+      earliest = Math.min(earliest, a.publishedAt);
+      this.vectors.delete(a.id);
+      const doc = this.document(a);
+      if (doc === undefined) continue;
+      this.docs.set(a.id, doc);
+      this.enlist(this.allDates, a.publishedAt, bulk, touched);
+      for (const dates of doc.dates) this.enlist(dates, a.publishedAt, bulk, touched);
+    }
+    for (const dates of touched) dates.sort((x, y) => x - y);
+    // Arrivals are mostly the newest articles: then no kept vector is affected.
+    if (earliest > this.newestKept) return;
+    for (const id of this.vectors.keys()) {
+      const a = this.catalog.get(id);
+      if (a === undefined || a.publishedAt >= earliest) this.vectors.delete(id);
+    }
+    this.newestKept = -Infinity;
+    for (const id of this.vectors.keys()) this.newestKept = Math.max(this.newestKept, this.catalog.get(id)!.publishedAt);
+  }
 
   vector(id: string): TextVector | null {
     const known = this.vectors.get(id);
     if (known !== undefined) return known;
-    const a = this.catalog.get(id);
-    if (a === undefined) return null; // not cached: it may be published later
-    const tokens = tokenize(`${a.title} ${a.lead ?? ''}`).filter((t) => t !== a.id.toLowerCase());
-    if (tokens.length === 0) {
-      this.vectors.set(id, null);
+    const doc = this.docs.get(id);
+    if (doc === undefined) {
+      const a = this.catalog.get(id);
+      if (a !== undefined) {
+        this.vectors.set(id, null); // no text; unknown ones are not kept
+        this.newestKept = Math.max(this.newestKept, a.publishedAt);
+      }
       return null;
     }
-    const tf = new Map<string, number>();
-    for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
-    this.docs++;
-    for (const t of tf.keys()) {
-      this.df.set(t, (this.df.get(t) ?? 0) + 1);
-      if (!this.termIds.has(t)) this.termIds.set(t, this.termIds.size);
-    }
-    const words = [...tf.keys()].sort((x, y) => this.termIds.get(x)! - this.termIds.get(y)!);
-    const terms = Int32Array.from(words, (t) => this.termIds.get(t)!);
-    const weights = new Float64Array(words.length);
+    const at = doc.publishedAt;
+    const n = countAtMost(this.allDates, at);
+    const weights = new Float64Array(doc.terms.length);
     let norm = 0;
-    words.forEach((t, i) => {
-      const w = tf.get(t)! * (Math.log((1 + this.docs) / (1 + this.df.get(t)!)) + 1);
-      weights[i] = w;
+    for (let k = 0; k < weights.length; k++) {
+      const w = doc.tf[k]! * (Math.log((1 + n) / (1 + countAtMost(doc.dates[k]!, at))) + 1);
+      weights[k] = w;
       norm += w * w;
-    });
+    }
     norm = Math.sqrt(norm);
-    for (let i = 0; i < weights.length; i++) weights[i]! /= norm;
-    const v = { terms, weights };
+    for (let k = 0; k < weights.length; k++) weights[k]! /= norm;
+    const v = { hashes: doc.hashes, terms: doc.terms, weights };
     this.vectors.set(id, v);
+    this.newestKept = Math.max(this.newestKept, at);
     return v;
+  }
+
+  /** The article's distinct terms in vector order with their counts; undefined without text. */
+  private document(a: Article): TextDoc | undefined {
+    const own = a.id.toLowerCase();
+    const tf = new Map<string, number>();
+    for (const t of tokenize(`${a.title} ${a.lead ?? ''}`)) if (t !== own) tf.set(t, (tf.get(t) ?? 0) + 1);
+    if (tf.size === 0) return undefined;
+    const terms = [...tf.keys()].map((t) => ({ t, h: termHash(t) }));
+    terms.sort((x, y) => x.h - y.h || (x.t < y.t ? -1 : 1));
+    const dates = terms.map(({ t }) => {
+      let list = this.termDates.get(t);
+      if (list === undefined) this.termDates.set(t, (list = []));
+      return list;
+    });
+    return {
+      publishedAt: a.publishedAt,
+      title: a.title,
+      lead: a.lead,
+      hashes: Int32Array.from(terms, (x) => x.h),
+      terms: terms.map((x) => x.t),
+      tf: Float64Array.from(terms, (x) => tf.get(x.t)!),
+      dates,
+    };
+  }
+
+  private enlist(dates: number[], at: number, bulk: boolean, touched: Set<number[]>): void {
+    if (bulk) {
+      dates.push(at);
+      touched.add(dates);
+    } else dates.splice(countAtMost(dates, at), 0, at);
+  }
+
+  private unlist(dates: number[], at: number): void {
+    const k = countAtMost(dates, at) - 1;
+    if (k >= 0 && dates[k] === at) dates.splice(k, 1);
   }
 }
 
-/** Cosine of two unit vectors with ascending term numbers. */
+/** Cosine of two unit vectors in (hash, term) order. */
 function cosine(a: TextVector, b: TextVector): number {
-  const at = a.terms;
-  const bt = b.terms;
+  const ah = a.hashes;
+  const bh = b.hashes;
   let i = 0;
   let j = 0;
   let s = 0;
-  while (i < at.length && j < bt.length) {
-    const x = at[i]!;
-    const y = bt[j]!;
-    if (x === y) s += a.weights[i++]! * b.weights[j++]!;
-    else if (x < y) i++;
-    else j++;
+  while (i < ah.length && j < bh.length) {
+    const x = ah[i]!;
+    const y = bh[j]!;
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      const u = a.terms[i]!;
+      const w = b.terms[j]!;
+      if (u === w) s += a.weights[i++]! * b.weights[j++]!;
+      else if (u < w) i++;
+      else j++;
+    }
   }
   return s;
 }
@@ -369,6 +539,7 @@ export class FeatureState {
     // What is known of an id in this request (REFUSED, OPEN: eligible, TAKEN), so eligibility is asked once per id.
     const verdict = this.verdict;
     verdict.clear();
+    this.text.sync();
     const open = (id: string): boolean => {
       let v = verdict.get(id);
       if (v === undefined) verdict.set(id, (v = eligible(id) ? OPEN : REFUSED));
@@ -510,6 +681,7 @@ export class FeatureState {
     const t = q.ts;
     const ctxId = q.articleId;
     const ctx = ctxId === null ? undefined : this.catalog.get(ctxId);
+    this.text.sync();
     const profile = q.readerId === null ? undefined : this.readers.peek(q.readerId);
     const history = q.history ?? this.history(q.readerId);
     const seeds = history.slice(0, HISTORY_SEEDS);

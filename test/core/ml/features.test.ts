@@ -53,7 +53,7 @@ describe('features', () => {
   it('has about 25 named features and a version', () => {
     expect(FEATURE_SPEC.names.length).toBe(25);
     expect(new Set(FEATURE_SPEC.names).size).toBe(25);
-    expect(FEATURE_SPEC.version).toBe(1);
+    expect(FEATURE_SPEC.version).toBe(2);
   });
 
   it("are causal: an impression's features are the same whatever happens after it", () => {
@@ -137,6 +137,52 @@ describe('features', () => {
     expect(X[col('same_section')]).toBe(1);
     expect(X[d + col('same_section')]).toBe(0);
     expect(tokenize('The Striker’s GOAL, in 2026!')).toEqual(['striker', 'goal', '2026']);
+  });
+
+  it('text vectors depend on the catalog only: the same rows whatever was asked before, or when the catalog grew', () => {
+    const bits = (X: Float32Array) => Array.from(new Uint32Array(X.buffer, X.byteOffset, X.length));
+    const all = articles(false);
+    const events = log(6, 200);
+    const feed = (fs: FeatureState) => {
+      for (const e of events)
+        if (e.type === 'read') fs.add({ kind: 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+    };
+    // 1. One state queried for every article in catalog order, one in reverse, one not before the final queries.
+    const states = [0, 1, 2].map(() => new FeatureState(new CatalogIndex(all)));
+    const ids = all.map((a) => a.id);
+    const ts = T0 + 300 * MIN;
+    for (const id of ids) states[0]!.features({ readerId: null, articleId: id, ts }, ids);
+    for (const id of [...ids].reverse()) states[1]!.candidates({ readerId: 'r1', articleId: id, ts }, () => true);
+    // 2. A catalog that grows as articles are published (serving), with one article arriving late, backdated.
+    const grown = new CatalogIndex();
+    const live = new FeatureState(grown);
+    const late = all[12]!;
+    for (const a of all) {
+      if (a === late) continue;
+      grown.upsert([a]);
+      live.features({ readerId: null, articleId: a.id, ts: a.publishedAt }, ids);
+    }
+    grown.upsert([late]);
+    for (const fs of [...states, live]) feed(fs);
+    const queries = [
+      { readerId: 'r1', articleId: 'a3', ts: T0 + 400 * MIN },
+      { readerId: 'r4', articleId: 'a20', ts: T0 + 400 * MIN },
+      { readerId: 'r7', articleId: null, ts: T0 + 400 * MIN },
+    ];
+    for (const q of queries) {
+      const want = bits(states[2]!.features(q, ids));
+      expect(bits(states[0]!.features(q, ids))).toEqual(want);
+      expect(bits(states[1]!.features(q, ids))).toEqual(want);
+      expect(bits(live.features(q, ids))).toEqual(want);
+    }
+    const X = states[2]!.features(queries[0]!, ids);
+    expect(new Set(ids.map((_, i) => X[i * FEATURE_NAMES.length + col('text_ctx')])).size).toBeGreaterThan(3);
+    // 3. Editing a title changes that article's vector and the vectors of later ones, as a fresh state computes them.
+    grown.upsert([{ ...all[5]!, title: 'court verdict judge striker' }]);
+    const fresh = new FeatureState(new CatalogIndex(grown.latest()));
+    feed(fresh);
+    for (const q of queries) expect(bits(live.features(q, ids))).toEqual(bits(fresh.features(q, ids)));
+    expect(bits(live.features(queries[0]!, ids))).not.toEqual(bits(states[2]!.features(queries[0]!, ids)));
   });
 
   it('proposes co-read, content, popular and latest candidates, eligible ones only, capped', () => {
