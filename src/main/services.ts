@@ -181,7 +181,7 @@ export async function openServices(
     log(`${status} (${articles} articles loaded; events are stored meanwhile, recommendations served by "latest" until ready)`);
   let nextTenth = 1;
   const replay = feed.replay((p) => {
-    status = `rebuilding the serving state: ${count(p.signals)} signals replayed (${Math.floor(p.share * 100)}% of the replay window)`;
+    status = `rebuilding the serving state: ${count(p.signals)} reading signals and impressions replayed (${Math.floor(p.share * 100)}% of the replay window)`;
     if (opts.warmInBackground && p.share * 10 >= nextTenth && p.share < 1) {
       nextTenth = Math.floor(p.share * 10) + 1;
       log(status);
@@ -201,7 +201,7 @@ export async function openServices(
     const s = ((performance.now() - t0) / 1000).toFixed(1);
     if (opts.warmInBackground)
       log(
-        `serving state ready in ${s} s: ${articles} articles, ${count(signals)} signals replayed, ${buffered} events stored meanwhile applied after them, exposures of ${running} running experiments loaded`,
+        `serving state ready in ${s} s: ${articles} articles, ${count(signals)} reading signals and impressions replayed, ${buffered} events stored meanwhile applied after them, exposures of ${running} running experiments loaded`,
       );
   })();
   let failed: string | undefined;

@@ -131,9 +131,11 @@ for (const backend of BACKENDS) {
       await services.warmedUp;
       expect(scanned).toBe(6);
       expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
-      expect(logs.some((l) => l.startsWith('serving state ready') && l.includes('6 signals replayed, 4 events stored meanwhile'))).toBe(
-        true,
-      );
+      expect(
+        logs.some(
+          (l) => l.startsWith('serving state ready') && l.includes('6 reading signals and impressions replayed, 4 events stored meanwhile'),
+        ),
+      ).toBe(true);
 
       // 7. Counted once: the same counts as a state rebuilt from the database from scratch.
       const warm = counts(services, now);
