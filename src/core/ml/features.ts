@@ -11,7 +11,6 @@
  */
 import type { Article } from '../catalog/article.js';
 import { RecentMap } from '../kernel/recent-map.js';
-import { DecayedSums } from '../recommend/decay.js';
 import { CoVisitation, Popularity, type CoVisitationParams, type Signal } from '../recommend/signals.js';
 
 const MINUTE = 60_000;
@@ -165,6 +164,15 @@ function countAtMost(xs: readonly number[], x: number): number {
   return lo;
 }
 
+/** The cosines of one article's vector with others, as far as asked (a row of TextIndex's similarity cache). */
+interface SimilarityRow {
+  v: TextVector;
+  sims: Map<string, number>;
+}
+/** Articles whose similarity rows are kept (RecentMap), and most cosines one row keeps (then it starts again). */
+const SIMILARITY_ROWS = 1000;
+const SIMILARITY_ROW_MAX = 1000;
+
 /** Catalog changes of at most this many articles are inserted one by one; more, and the lists are sorted again. */
 const BULK = 64;
 
@@ -190,6 +198,8 @@ class TextIndex {
   /** Publication times of every document, ascending. */
   private readonly allDates: number[] = [];
   private readonly vectors = new Map<string, TextVector | null>();
+  /** Cosines by article pair: they depend on the catalog only, so they are kept until its text changes. */
+  private rows = new RecentMap<string, SimilarityRow>(SIMILARITY_ROWS);
   private synced: readonly Article[] = [];
   private syncedVersion: number | undefined = undefined;
   private started = false;
@@ -238,6 +248,7 @@ class TextIndex {
       }
     }
     if (gone.length === 0 && came.length === 0) return;
+    this.rows = new RecentMap(SIMILARITY_ROWS);
     let earliest = Infinity;
     const drop = (id: string): void => {
       const doc = this.docs.get(id);
@@ -302,6 +313,28 @@ class TextIndex {
     this.vectors.set(id, v);
     this.newestKept = Math.max(this.newestKept, at);
     return v;
+  }
+
+  /** The similarity row of `id` (null without text): pass it to `similarity`. */
+  row(id: string): SimilarityRow | null {
+    let row = this.rows.get(id);
+    if (row !== undefined) return row;
+    const v = this.vector(id);
+    if (v === null) return null;
+    this.rows.set(id, (row = { v, sims: new Map() }));
+    return row;
+  }
+
+  /** cosine(row's vector, vector of `id`), 0 when `id` has no text; the same double as computing it (kept per pair). */
+  similarity(row: SimilarityRow, id: string): number {
+    let s = row.sims.get(id);
+    if (s === undefined) {
+      const w = this.vector(id);
+      s = w === null ? 0 : cosine(row.v, w);
+      if (row.sims.size >= SIMILARITY_ROW_MAX) row.sims.clear();
+      row.sims.set(id, s);
+    }
+    return s;
   }
 
   /** The article's distinct terms in vector order with their counts; undefined without text. */
@@ -413,9 +446,62 @@ class DecayedTotal {
 }
 
 /**
+ * The frame of a decayed counter whose per-article values sit in ArticleStats fields: DecayedSums'
+ * arithmetic (../recommend/decay.ts) step for step, so the values are the same doubles, and a
+ * feature row reads one object instead of one Map per counter.
+ */
+class DecayFrame {
+  ref = 0;
+  constructor(readonly halfLifeMs: number) {}
+  /** 2^((t − ref) / h), the frame weight of a unit event at t; moves the frame first (scaling every value by `rescale`) past 2^200. */
+  weight(t: number, rescale: (f: number) => void): number {
+    let x = (t - this.ref) / this.halfLifeMs;
+    if (x > REBASE_AT) {
+      rescale(2 ** (-(t - this.ref) / this.halfLifeMs));
+      this.ref = t;
+      x = 0;
+    }
+    return 2 ** x;
+  }
+  /** Scale from frame values to values at t. */
+  factor(t: number): number {
+    return 2 ** (-(t - this.ref) / this.halfLifeMs);
+  }
+}
+const REBASE_AT = 200;
+/** Rescaled values below this are dropped (as DecayedSums drops them). */
+const NEGLIGIBLE = 2 ** -60;
+
+/** What the state knows of one article, in one object (frame values of the decayed counters). */
+class ArticleStats {
+  /** The catalog's article as of `catalogVersion` (refetched when the catalog moved or has no version). */
+  article: Article | undefined = undefined;
+  catalogVersion: number | undefined = undefined;
+  /** First time any event named the article; NaN never. */
+  firstSeen = NaN;
+  /** Reads and clicks, 1 h and 24 h half-lives (popShort, popLong). */
+  short = 0;
+  long = 0;
+  /** Reads only (co-read item count N). */
+  reads = 0;
+  /** Whether a read of it was ever observed: without one no co-read pair holds it, so its co-read features are 0. */
+  everRead = false;
+  impressions = 0;
+  clicks = 0;
+  /** Place in the popularity ranking stamped `rankStamp`. */
+  rank = 0;
+  rankStamp = 0;
+}
+
+/**
  * The reading state features are computed from: it observes reads, page views and clicks (`add`)
  * and impressions (`shown`) in time order, and computes the feature rows of (reader, current
  * article, candidates) at a time. FreshState feeds one on the serving path (`FreshState.observer`).
+ *
+ * Serving cost (issue 17): a row reads one ArticleStats per candidate (its decayed counters as
+ * frame values, one factor per counter per request), skips the co-read lookups of candidates never
+ * read, and takes text cosines from TextIndex's per-pair cache. None of these changes a value:
+ * the rows are the same doubles as computing every lookup afresh (test: "keeps decayed counts …").
  *
  * @example
  * const fs = new FeatureState(catalog);
@@ -426,18 +512,21 @@ class DecayedTotal {
 export class FeatureState {
   readonly spec = FEATURE_SPEC;
   private readonly co: CoVisitation;
-  private readonly popShort: Popularity;
+  /** Ranking only: the scores are ArticleStats.long. */
   private readonly popLong: Popularity;
   private readonly popTotal: DecayedTotal;
-  private readonly impressions: DecayedSums;
-  private readonly clicks: DecayedSums;
   private readonly impressionTotal: DecayedTotal;
   private readonly clickTotal: DecayedTotal;
-  private readonly firstSeen = new Map<string, number>();
+  private readonly stats = new Map<string, ArticleStats>();
+  private readonly shortFrame: DecayFrame;
+  private readonly longFrame: DecayFrame;
+  private readonly readFrame: DecayFrame;
+  private readonly impressionFrame: DecayFrame;
+  private readonly clickFrame: DecayFrame;
   private readonly readers: RecentMap<string, ReaderProfile>;
   private readonly text: TextIndex;
-  private rankOf = new Map<string, number>();
   private rankedList: readonly string[] | undefined;
+  private rankStamp = 0;
   // Scratch of candidates(), reused by every call (it runs to completion, never reentered).
   private readonly verdict = new Map<string, number>();
   private readonly pickIds: string[] = [];
@@ -453,12 +542,15 @@ export class FeatureState {
   ) {
     this.co = new CoVisitation(params.coRead, maxReaders);
     const w = { read: 1, click: 1, view: 0 };
-    this.popShort = new Popularity(params.popShortHalfLifeMs, w);
+    this.shortFrame = new DecayFrame(params.popShortHalfLifeMs);
+    this.longFrame = new DecayFrame(params.popLongHalfLifeMs);
+    // The co-read item counts N (CoVisitation's), mirrored here so a row reads them from ArticleStats.
+    this.readFrame = new DecayFrame(params.coRead.halfLifeMs);
+    this.impressionFrame = new DecayFrame(params.ctrHalfLifeMs);
+    this.clickFrame = new DecayFrame(params.ctrHalfLifeMs);
     // Ranks are refreshed each minute of the caller's time: a replay of days would otherwise sort the catalog per impression.
     this.popLong = new Popularity(params.popLongHalfLifeMs, w, MINUTE);
     this.popTotal = new DecayedTotal(params.popLongHalfLifeMs);
-    this.impressions = new DecayedSums(params.ctrHalfLifeMs);
-    this.clicks = new DecayedSums(params.ctrHalfLifeMs);
     this.impressionTotal = new DecayedTotal(params.ctrHalfLifeMs);
     this.clickTotal = new DecayedTotal(params.ctrHalfLifeMs);
     this.readers = new RecentMap(Math.max(2, maxReaders));
@@ -471,14 +563,26 @@ export class FeatureState {
 
   /** A read, a recommendation click or an article page view. */
   add(s: Signal): void {
-    this.see(s.articleId, s.ts);
+    const st = this.see(s.articleId, s.ts);
     this.co.add(s);
-    this.popShort.add(s);
     this.popLong.add(s);
-    if (s.kind !== 'view') this.popTotal.add(1, s.ts);
+    if (s.kind !== 'view') {
+      this.popTotal.add(1, s.ts);
+      // The weight first: moving a frame rescales st's value too.
+      const ws = this.shortFrame.weight(s.ts, (f) => this.rescale(f, 'short'));
+      st.short += ws;
+      const wl = this.longFrame.weight(s.ts, (f) => this.rescale(f, 'long'));
+      st.long += wl;
+    }
+    if (s.kind === 'read') {
+      const w = this.readFrame.weight(s.ts, (f) => this.rescale(f, 'reads'));
+      st.reads += w;
+      st.everRead = true;
+    }
     const p = this.profile(s.readerId);
     if (s.kind === 'click') {
-      this.clicks.add(s.articleId, 1, s.ts);
+      const w = this.clickFrame.weight(s.ts, (f) => this.rescale(f, 'clicks'));
+      st.clicks += w;
       this.clickTotal.add(1, s.ts);
       p.shown.delete(s.articleId);
       return;
@@ -509,8 +613,9 @@ export class FeatureState {
   shown(readerId: string, articleIds: readonly string[], ts: number): void {
     const p = this.profile(readerId);
     for (const id of articleIds) {
-      this.see(id, ts);
-      this.impressions.add(id, 1, ts);
+      const st = this.see(id, ts);
+      const w = this.impressionFrame.weight(ts, (f) => this.rescale(f, 'impressions'));
+      st.impressions += w;
       this.impressionTotal.add(1, ts);
       p.shown.set(id, (p.shown.get(id) ?? 0) + 1);
       if (p.shown.size > SHOWN_KEPT) p.shown.delete(p.shown.keys().next().value!);
@@ -580,15 +685,14 @@ export class FeatureState {
           ? this.catalog.latest()
           : this.catalog.latestInSection(section);
     const ctx = q.articleId === null ? undefined : this.catalog.get(q.articleId);
-    const cv = q.articleId === null || out.length >= cap ? null : this.text.vector(q.articleId);
+    const cv = q.articleId === null || out.length >= cap ? null : this.text.row(q.articleId);
     if (cv !== null) {
       let scanned = 0;
       for (const a of recent(null)) {
         if (a.publishedAt > q.ts) continue;
         if (++scanned > SCAN) break;
         if (a.id === q.articleId || !open(a.id)) continue;
-        const v = this.text.vector(a.id);
-        const sim = v === null ? 0 : cosine(cv, v);
+        const sim = this.text.similarity(cv, a.id);
         if (sim > 0) {
           ids.push(a.id);
           scores.push(sim);
@@ -685,36 +789,52 @@ export class FeatureState {
     const profile = q.readerId === null ? undefined : this.readers.peek(q.readerId);
     const history = q.history ?? this.history(q.readerId);
     const seeds = history.slice(0, HISTORY_SEEDS);
-    const ctxVec = ctxId === null ? null : this.text.vector(ctxId);
-    const seedVecs = seeds.map((h) => this.text.vector(h)).filter((v): v is TextVector => v !== null);
+    const ctxRow = ctxId === null ? null : this.text.row(ctxId);
+    const seedRows = seeds.map((h) => this.text.row(h)).filter((r): r is SimilarityRow => r !== null);
     const ctxCount = ctxId === null ? 0 : this.co.count(ctxId, t);
     const seedCounts = seeds.map((h) => this.co.count(h, t));
     const popTotal = this.popTotal.at(t);
     // Decayed sums are frame values × one factor per time (the same product DecayedSums.get computes).
-    const impressionFactor = this.impressions.factor(t);
-    const clickFactor = this.clicks.factor(t);
+    const shortFactor = this.shortFrame.factor(t);
+    const longFactor = this.longFrame.factor(t);
+    const readFactor = this.readFrame.factor(t);
+    const impressionFactor = this.impressionFrame.factor(t);
+    const clickFactor = this.clickFrame.factor(t);
+    const version = this.catalog.version;
     const imps = this.impressionTotal.at(t);
     const globalCtr = imps > 0 ? Math.min(1, this.clickTotal.at(t) / imps) : 0.05;
     const ranking = this.popLong.ranking(t);
     if (ranking !== this.rankedList) {
-      this.rankOf = new Map(ranking.map((id, i) => [id, i]));
+      const stamp = ++this.rankStamp;
+      for (let i = 0; i < ranking.length; i++) {
+        const st = this.statsOf(ranking[i]!);
+        st.rank = i;
+        st.rankStamp = stamp;
+      }
       this.rankedList = ranking;
     }
+    const stamp = this.rankStamp;
     const depth = profile ? sessionDepth(profile, t, this.params.sessionGapMs) : 0;
     const sectionCount = profile ? profile.sections.size : 0;
 
     for (let i = 0; i < candidates.length; i++) {
       const id = candidates[i]!;
-      const a = this.catalog.get(id);
+      const st = this.statsOf(id);
+      if (st.catalogVersion !== version || version === undefined) {
+        st.article = this.catalog.get(id);
+        st.catalogVersion = version;
+      }
+      const a = st.article;
       const o = (offset + i) * d;
       // 0-1: co-read with the current article.
       let jac = 0;
       let c = 0;
       let nb = -1; // the candidate's decayed read count, read when first needed
-      if (ctxId !== null) {
+      const coRead = st.everRead;
+      if (ctxId !== null && coRead) {
         c = this.co.co(ctxId, id, t);
         if (c > 0) {
-          nb = this.co.count(id, t);
+          nb = st.reads * readFactor;
           jac = c / Math.max(ctxCount + nb - c, 1e-12);
         }
       }
@@ -723,10 +843,10 @@ export class FeatureState {
       // 2-3: co-read with the reader's last reads.
       let hmax = 0;
       let hsum = 0;
-      for (let s = 0; s < seeds.length; s++) {
+      for (let s = 0; coRead && s < seeds.length; s++) {
         const cs = this.co.co(seeds[s]!, id, t);
         if (cs <= 0) continue;
-        if (nb < 0) nb = this.co.count(id, t);
+        if (nb < 0) nb = st.reads * readFactor;
         const j = cs / Math.max(seedCounts[s]! + nb - cs, 1e-12);
         hsum += j;
         if (j > hmax) hmax = j;
@@ -738,12 +858,12 @@ export class FeatureState {
       let tc = 0;
       let th = 0;
       if (v !== null) {
-        if (ctxVec !== null) tc = cosine(ctxVec, v);
-        for (const sv of seedVecs) th = Math.max(th, cosine(sv, v));
+        if (ctxRow !== null) tc = this.text.similarity(ctxRow, id);
+        for (let s = 0; s < seedRows.length; s++) th = Math.max(th, this.text.similarity(seedRows[s]!, id));
       }
       X[o + 4] = tc;
       X[o + 5] = th;
-      X[o + 6] = v !== null && (ctxVec !== null || seedVecs.length > 0) ? 1 : 0;
+      X[o + 6] = v !== null && (ctxRow !== null || seedRows.length > 0) ? 1 : 0;
       // 7-9: sections and topics.
       const section = a?.section ?? null;
       X[o + 7] = section === null || !ctx?.section ? -1 : section === ctx.section ? 1 : 0;
@@ -759,17 +879,17 @@ export class FeatureState {
       X[o + 9] = topic;
       // 10-11: age.
       X[o + 10] = a ? Math.max(0, t - a.publishedAt) / HOUR : -1;
-      const first = this.firstSeen.get(id);
-      X[o + 11] = first === undefined ? 0 : Math.max(0, t - first) / HOUR;
+      const first = st.firstSeen;
+      X[o + 11] = first !== first ? 0 : Math.max(0, t - first) / HOUR;
       // 12-15: popularity.
-      const pl = this.popLong.score(id, t);
-      X[o + 12] = Math.log1p(this.popShort.score(id, t));
+      const pl = st.long * longFactor;
+      X[o + 12] = Math.log1p(st.short * shortFactor);
       X[o + 13] = Math.log1p(pl);
-      X[o + 14] = Math.log1p(this.rankOf.get(id) ?? ranking.length);
+      X[o + 14] = Math.log1p(st.rankStamp === stamp ? st.rank : ranking.length);
       X[o + 15] = popTotal > 0 ? pl / popTotal : 0;
       // 16-18: click-through from impressions (Beta prior centred on the global CTR).
-      const im = this.impressions.raw(id) * impressionFactor;
-      const cl = this.clicks.raw(id) * clickFactor;
+      const im = st.impressions * impressionFactor;
+      const cl = st.clicks * clickFactor;
       const m = this.params.priorImpressions;
       X[o + 16] = (cl + m * globalCtr) / (im + m);
       X[o + 17] = Math.log1p(im);
@@ -786,9 +906,24 @@ export class FeatureState {
     return X;
   }
 
-  private see(id: string, ts: number): void {
-    const f = this.firstSeen.get(id);
-    if (f === undefined || ts < f) this.firstSeen.set(id, ts);
+  private see(id: string, ts: number): ArticleStats {
+    const st = this.statsOf(id);
+    if (!(ts >= st.firstSeen)) st.firstSeen = ts;
+    return st;
+  }
+
+  private statsOf(id: string): ArticleStats {
+    let st = this.stats.get(id);
+    if (st === undefined) this.stats.set(id, (st = new ArticleStats()));
+    return st;
+  }
+
+  /** A frame moved: every article's value of that counter × f, negligible ones dropped (DecayedSums.rebase). */
+  private rescale(f: number, field: 'short' | 'long' | 'reads' | 'impressions' | 'clicks'): void {
+    for (const st of this.stats.values()) {
+      const v = st[field] * f;
+      st[field] = v < NEGLIGIBLE ? 0 : v;
+    }
   }
 
   private profile(readerId: string): ReaderProfile {

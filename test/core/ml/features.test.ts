@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Article } from '../../../src/core/catalog/article.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
 import { buildExamples, positionWeights, splitAt, type TrainingEvent } from '../../../src/core/ml/examples.js';
-import { FEATURE_NAMES, FEATURE_SPEC, FeatureState, tokenize } from '../../../src/core/ml/features.js';
+import { DEFAULT_FEATURE_PARAMS, FEATURE_NAMES, FEATURE_SPEC, FeatureState, tokenize } from '../../../src/core/ml/features.js';
+import { DecayedSums } from '../../../src/core/recommend/decay.js';
 import { CatalogIndex } from '../../../src/core/recommend/catalog-index.js';
 import { FreshState } from '../../../src/core/recommend/fresh-state.js';
 import { syntheticArticle } from '../../../src/core/simulate/synthetic.js';
@@ -183,6 +184,42 @@ describe('features', () => {
     feed(fresh);
     for (const q of queries) expect(bits(live.features(q, ids))).toEqual(bits(fresh.features(q, ids)));
     expect(bits(live.features(queries[0]!, ids))).not.toEqual(bits(states[2]!.features(queries[0]!, ids)));
+  });
+
+  it('keeps decayed counts per article as DecayedSums computes them, bit for bit, across frame moves', () => {
+    const fs = new FeatureState(new CatalogIndex(articles(false)));
+    const short = new DecayedSums(DEFAULT_FEATURE_PARAMS.popShortHalfLifeMs);
+    const long = new DecayedSums(DEFAULT_FEATURE_PARAMS.popLongHalfLifeMs);
+    const imps = new DecayedSums(DEFAULT_FEATURE_PARAMS.ctrHalfLifeMs);
+    const clicks = new DecayedSums(DEFAULT_FEATURE_PARAMS.ctrHalfLifeMs);
+    const rng = seededRng(8);
+    const ids = articles(false).map((a) => a.id);
+    let t = T0;
+    // 20 days of events: more than 200 half-lives of 1 h, so the 1 h frame moves (DecayedSums.rebase) several times.
+    for (let i = 0; i < 3000; i++) {
+      t += rng.int(20 * MIN);
+      const id = ids[rng.int(8)]!;
+      const k = rng.next();
+      if (k < 0.5) {
+        fs.add({ kind: 'read', readerId: `r${rng.int(9)}`, articleId: id, ts: t });
+        for (const s of [short, long]) s.add(id, 1, t);
+      } else if (k < 0.6) {
+        fs.add({ kind: 'click', readerId: `r${rng.int(9)}`, articleId: id, ts: t });
+        for (const s of [short, long, clicks]) s.add(id, 1, t);
+      } else {
+        fs.shown(`r${rng.int(9)}`, [id], t);
+        imps.add(id, 1, t);
+      }
+    }
+    const X = fs.features({ readerId: null, articleId: null, ts: t + MIN }, ids);
+    const d = FEATURE_NAMES.length;
+    ids.forEach((id, i) => {
+      expect(X[i * d + col('pop_short')]).toBe(Math.fround(Math.log1p(short.get(id, t + MIN))));
+      expect(X[i * d + col('pop_long')]).toBe(Math.fround(Math.log1p(long.get(id, t + MIN))));
+      expect(X[i * d + col('impressions')]).toBe(Math.fround(Math.log1p(imps.get(id, t + MIN))));
+      expect(X[i * d + col('clicks')]).toBe(Math.fround(Math.log1p(clicks.get(id, t + MIN))));
+    });
+    expect(X[col('pop_short')]).toBeGreaterThan(0);
   });
 
   it('proposes co-read, content, popular and latest candidates, eligible ones only, capped', () => {
