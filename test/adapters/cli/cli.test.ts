@@ -11,6 +11,7 @@ import { cliDeps } from '../../../src/main/cli-deps.js';
 import { tempDir } from '../../helpers/databases.js';
 import { sharedFile, WIKIPEDIA_ITEMS } from '../../helpers/shared-data.js';
 import { syntheticWikipediaItems, toJsonLines } from '../../helpers/synthetic-news.js';
+import { mindNewsFile } from '../../helpers/mind-news.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const WIKI = sharedFile(WIKIPEDIA_ITEMS, 'the real-data twin of the Wikipedia import test (cli.test.ts)');
@@ -69,7 +70,7 @@ describe('readnext import articles', () => {
   it('imports Atom and MIND with their quirks (empty abstracts, missing entities)', async () => {
     const db = freshDb();
     expect((await cli('import', 'articles', join(FIXTURES, 'feed.atom.xml'), '--db', db)).code).toBe(0);
-    const mind = await cli('import', 'articles', join(FIXTURES, 'mind_news.tsv'), '--db', db);
+    const mind = await cli('import', 'articles', mindNewsFile(), '--db', db);
     expect(mind.code).toBe(1); // the fixture has one line with broken entity JSON
     expect(mind.err).toMatch(/mind_news\.tsv:5: title_entities/);
     await withDb(db, async (s) => {

@@ -8,6 +8,7 @@ import { clipAtWord, firstSentence, parseWikipediaCurrentEventsItem } from '../.
 import { DomainError } from '../../../src/core/kernel/errors.js';
 import { sharedFile, WIKIPEDIA_ITEMS } from '../../helpers/shared-data.js';
 import { syntheticWikipediaItems, toJsonLines } from '../../helpers/synthetic-news.js';
+import { MIND_NEWS_TSV } from '../../helpers/mind-news.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/${name}`, import.meta.url), 'utf8');
 const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '');
@@ -27,7 +28,7 @@ function rejection(parse: ArticleParse | undefined) {
 // ---------------------------------------------------------------------------------------------
 describe('parseMindLine', () => {
   const when = at('2019-11-10T09:00:00Z');
-  const results = lines(fixture('mind_news.tsv')).map((l) => parseMindLine(l, when));
+  const results = lines(MIND_NEWS_TSV).map((l) => parseMindLine(l, when));
   const row = (...cells: string[]) => cells.join('\t');
 
   it('parses the fixture, rejecting only the malformed entity line', () => {
@@ -515,7 +516,7 @@ describe('detectFormat', () => {
     expect(detectFormat(fixture('feed.rss.xml'))).toBe('rss');
     expect(detectFormat(fixture('feed.atom.xml'))).toBe('rss');
     expect(detectFormat(fixture('articles.jsonl'))).toBe('jsonl');
-    expect(detectFormat(fixture('mind_news.tsv'))).toBe('mind');
+    expect(detectFormat(MIND_NEWS_TSV)).toBe('mind');
   });
 
   it('detects XML by its start, after a BOM or whitespace', () => {
