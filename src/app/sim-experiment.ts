@@ -10,7 +10,7 @@ import { METRICS } from '../core/analysis/metrics.js';
 import { parseExperiment, type Experiment } from '../core/experiments/experiment.js';
 import type { Article } from '../core/catalog/article.js';
 import { DomainError } from '../core/kernel/errors.js';
-import { parseIsoWithZone } from '../core/kernel/time.js';
+import { DAY_MS, parseIsoWithZone } from '../core/kernel/time.js';
 import { runWorld, truthOf, type Tally } from '../core/simulate/run.js';
 import { DEFAULT_WORLD, type WorldSpec } from '../core/simulate/world.js';
 import type { Engine } from '../core/stats/compare.js';
@@ -73,8 +73,6 @@ export const TRAINED = 'trained';
  */
 export const SIM_TRAINING_GBDT: Readonly<Partial<GbdtParams>> = Object.freeze({ ...LAB_MODEL_DEFAULTS, rounds: 100 });
 
-const SIM_DAY_MS = 86_400_000;
-
 const isTrained = (r: RecommenderConfig): boolean => r.kind === 'model' && r.version === TRAINED;
 
 export interface SimExperimentResult {
@@ -99,15 +97,27 @@ function simExperiment(world: WorldSpec, input: unknown, startTs: number): { jso
   return { json, experiment };
 }
 
-/** When the experiment starts, what serves before it, and the checks a warm-up needs. */
-function phases(
-  opts: SimRunOptions,
-  experiment: Experiment,
-  startTs: number,
-): { expStart: number; warmup: RecommenderConfig; train: boolean } {
+/** A run's phases: when the experiment starts, what serves before it, whether a model is trained then. */
+interface SimPlan {
+  startTs: number;
+  warmupDays: number;
+  /** startTs + warmupDays. */
+  expStart: number;
+  json: unknown;
+  experiment: Experiment;
+  /** The warm-up's recommender: the control, or the first arm that is not a model to train. */
+  warmup: RecommenderConfig;
+  train: boolean;
+}
+
+/** The run's plan, with the checks a warm-up needs (the experiment validated at its own start). */
+function simPlan(opts: SimRunOptions): SimPlan {
+  const startTs = simStartTs(opts.world, opts.startTs);
   const warmupDays = opts.warmupDays ?? 0;
   if (!Number.isInteger(warmupDays) || warmupDays < 0)
     throw new DomainError('invalid_field', `warmupDays must be a whole number of days >= 0, got ${warmupDays}`, { field: 'warmupDays' });
+  const expStart = startTs + warmupDays * DAY_MS;
+  const { json, experiment } = simExperiment(opts.world, opts.experiment, expStart);
   const train = experiment.arms.some((a) => isTrained(a.recommender));
   if (train && warmupDays === 0)
     throw new DomainError(
@@ -120,7 +130,37 @@ function phases(
     throw new DomainError('invalid_field', `every arm is a model to train: one arm must be a recommender that serves the warm-up`, {
       field: 'arms',
     });
-  return { expStart: startTs + warmupDays * SIM_DAY_MS, warmup, train };
+  return { startTs, warmupDays, expStart, json, experiment, warmup, train };
+}
+
+/**
+ * Runs the world through the plan's phases: the clock at the start; the warm-up recommender live
+ * (when there is a warm-up); at the experiment's start `begin` (at once without a warm-up, else at
+ * the end of the last warm-up day); then `afterDay` at the end of each experiment day.
+ */
+async function runPlanned(
+  target: SimTarget,
+  opts: SimRunOptions,
+  plan: SimPlan,
+  hooks: { begin(): Promise<void>; afterDay?(): Promise<void>; onProgress?(share: number): void },
+): Promise<Tally> {
+  const { startTs, warmupDays } = plan;
+  await target.setTime(startTs);
+  if (warmupDays === 0) await hooks.begin();
+  else await target.deployLive(plan.experiment.placement, plan.warmup);
+  return runWorld(opts.world, target, {
+    seed: opts.seed,
+    readers: opts.readers,
+    days: (opts.days ?? opts.world.days) + warmupDays,
+    startTs,
+    measureFrom: plan.expStart,
+    catalog: opts.catalog ? [...opts.catalog] : undefined,
+    onProgress: hooks.onProgress,
+    onDayEnd: async (day) => {
+      if (day === warmupDays && warmupDays > 0) await hooks.begin();
+      else if (day > warmupDays) await hooks.afterDay?.();
+    },
+  });
 }
 
 /** Trains the run's model on the warm-up's logs [startTs, expStart) (the target must be able to). */
@@ -171,36 +211,22 @@ export async function runSimExperiment(
   target: SimTarget,
   opts: SimRunOptions & { looks?: 'final' | 'daily'; engine?: Engine; alpha?: number },
 ): Promise<SimExperimentResult> {
-  const startTs = simStartTs(opts.world, opts.startTs);
-  const warmupDays = opts.warmupDays ?? 0;
-  const first = simExperiment(opts.world, opts.experiment, startTs + warmupDays * SIM_DAY_MS);
-  const { expStart, warmup, train } = phases(opts, first.experiment, startTs);
-  const placement = first.experiment.placement;
+  const plan = simPlan(opts);
+  const { experiment } = plan;
+  const placement = experiment.placement;
   const look = { engine: opts.engine, alpha: opts.alpha };
   let experimentId = '';
   let model: SimTrainedModel | null = null;
-  /** Steps 2-3 (after the warm-up's training, when there is one). */
-  const begin = async () => {
-    if (train) model = await trainOnWarmup(target, opts, placement, startTs, expStart);
-    await target.deployLive(placement, resolved(first.experiment.arms[0]!.recommender, model));
-    experimentId = await target.startExperiment(withModel(first.json, model));
-  };
-  await target.setTime(startTs);
-  if (warmupDays === 0) await begin();
-  else await target.deployLive(placement, warmup);
   const reports: ExperimentReport[] = [];
-  const tally = await runWorld(opts.world, target, {
-    seed: opts.seed,
-    readers: opts.readers,
-    days: (opts.days ?? opts.world.days) + warmupDays,
-    startTs,
-    measureFrom: expStart,
-    catalog: opts.catalog ? [...opts.catalog] : undefined,
-    onProgress: opts.onProgress,
-    onDayEnd: async (day) => {
-      if (day === warmupDays && warmupDays > 0) await begin();
-      else if (day > warmupDays && opts.looks === 'daily') reports.push(await target.report(experimentId, look));
+  const tally = await runPlanned(target, opts, plan, {
+    // Steps 2-3, after the warm-up's training when there is one.
+    begin: async () => {
+      if (plan.train) model = await trainOnWarmup(target, opts, placement, plan.startTs, plan.expStart);
+      await target.deployLive(placement, resolved(experiment.arms[0]!.recommender, model));
+      experimentId = await target.startExperiment(withModel(plan.json, model));
     },
+    afterDay: opts.looks === 'daily' ? async () => void reports.push(await target.report(experimentId, look)) : undefined,
+    onProgress: opts.onProgress,
   });
   // The final report, 1 ms after the run's end: the last minute's events are received at the end
   // itself, and a report counts the events received before its time. It replaces a daily look
@@ -225,10 +251,8 @@ export interface ArmTruth {
  * between arms are the recommenders' effects and nothing else.
  */
 export async function simGroundTruth(open: () => Promise<SimTarget>, opts: SimRunOptions): Promise<ArmTruth[]> {
-  const startTs = simStartTs(opts.world, opts.startTs);
-  const warmupDays = opts.warmupDays ?? 0;
-  const { experiment } = simExperiment(opts.world, opts.experiment, startTs + warmupDays * SIM_DAY_MS);
-  const { expStart, warmup } = phases(opts, experiment, startTs);
+  const plan = simPlan(opts);
+  const { experiment } = plan;
   const out: ArmTruth[] = [];
   const arms = experiment.arms;
   for (const [i, arm] of arms.entries()) {
@@ -236,22 +260,14 @@ export async function simGroundTruth(open: () => Promise<SimTarget>, opts: SimRu
     try {
       // The warm-up is the experiment run's (same readers, same recommender, nothing exposed yet),
       // so a model trained on it here is the one the experiment served (training is seeded).
-      const switchTo = async () => {
-        const model = isTrained(arm.recommender) ? await trainOnWarmup(target, opts, experiment.placement, startTs, expStart) : null;
-        await target.deployLive(experiment.placement, resolved(arm.recommender, model));
-      };
-      await target.setTime(startTs);
-      if (warmupDays === 0) await switchTo();
-      else await target.deployLive(experiment.placement, warmup);
-      const tally = await runWorld(opts.world, target, {
-        seed: opts.seed,
-        readers: opts.readers,
-        days: (opts.days ?? opts.world.days) + warmupDays,
-        startTs,
-        measureFrom: expStart,
-        catalog: opts.catalog ? [...opts.catalog] : undefined,
+      const tally = await runPlanned(target, opts, plan, {
+        begin: async () => {
+          const model = isTrained(arm.recommender)
+            ? await trainOnWarmup(target, opts, experiment.placement, plan.startTs, plan.expStart)
+            : null;
+          await target.deployLive(experiment.placement, resolved(arm.recommender, model));
+        },
         onProgress: opts.onProgress ? (share: number) => opts.onProgress!((i + share) / arms.length) : undefined,
-        onDayEnd: warmupDays > 0 ? async (day) => (day === warmupDays ? switchTo() : undefined) : undefined,
       });
       out.push({ arm: arm.name, truth: truthOf(tally) });
     } finally {

@@ -6,6 +6,7 @@ import type { SimSlate } from '../../src/core/simulate/platform.js';
 import { truthOf } from '../../src/core/simulate/run.js';
 import { DEFAULT_WORLD, parseWorld, type WorldSpec } from '../../src/core/simulate/world.js';
 import { openInProcessTarget } from '../../src/main/sim-target.js';
+import { forwardingTarget } from '../helpers/sim-forward.js';
 
 const SMALL = { readers: 400, days: 2 };
 const start = Date.parse(DEFAULT_WORLD.startDate);
@@ -13,20 +14,13 @@ const start = Date.parse(DEFAULT_WORLD.startDate);
 /** The target, recording each reader's arm at their first widget request (the exposure). */
 function recordingArms(t: SimTarget): { target: SimTarget; arms: Map<string, string | null> } {
   const arms = new Map<string, string | null>();
-  const target: SimTarget = {
-    setTime: (now) => t.setTime(now),
-    publish: (a) => t.publish(a),
-    send: (e) => t.send(e),
-    deployLive: (p, live) => t.deployLive(p, live),
-    startExperiment: (e) => t.startExperiment(e),
-    report: (id, o) => t.report(id, o),
-    close: () => t.close(),
+  const target = forwardingTarget(t, {
     async recommend(req): Promise<SimSlate> {
       const slate = await t.recommend(req);
       if (!arms.has(req.readerId)) arms.set(req.readerId, slate.experiment?.arm ?? null);
       return slate;
     },
-  };
+  });
   return { target, arms };
 }
 

@@ -10,6 +10,7 @@ import type { SimTarget } from '../../src/app/sim-control.js';
 import { runSimExperiment, simGroundTruth, TRAINED } from '../../src/app/sim-experiment.js';
 import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
 import { openInProcessTarget } from '../../src/main/sim-target.js';
+import { forwardingTarget } from '../helpers/sim-forward.js';
 
 const DAY = 86_400_000;
 const start = Date.parse(DEFAULT_WORLD.startDate);
@@ -85,16 +86,6 @@ describe('a model arm trained on the warm-up', () => {
   it('needs warm-up days, and a platform that can train', async () => {
     await expect(run((t) => runSimExperiment(t, { ...opts, warmupDays: 0 }))).rejects.toMatchObject({ field: 'warmupDays' });
     // Over HTTP there is no train(): the same calls without it.
-    const withoutTrain = (t: SimTarget): SimTarget => ({
-      setTime: (n) => t.setTime(n),
-      publish: (a) => t.publish(a),
-      recommend: (q) => t.recommend(q),
-      send: (e) => t.send(e),
-      deployLive: (p, l) => t.deployLive(p, l),
-      startExperiment: (e) => t.startExperiment(e),
-      report: (id, o) => t.report(id, o),
-      close: () => t.close(),
-    });
-    await expect(run((t) => runSimExperiment(withoutTrain(t), opts))).rejects.toMatchObject({ code: 'invalid_state' });
+    await expect(run((t) => runSimExperiment(forwardingTarget(t), opts))).rejects.toMatchObject({ code: 'invalid_state' });
   }, 120_000);
 });

@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Article } from '../../core/catalog/article.js';
 import { DomainError, isDomainError } from '../../core/kernel/errors.js';
+import { DAY_MS } from '../../core/kernel/time.js';
 import type { Engine } from '../../core/stats/compare.js';
 import type { SimTarget } from '../../app/sim-control.js';
 import type { SimulationJson } from '../../app/sim-experiment.js';
@@ -162,7 +163,7 @@ async function simulate(deps: SimulateDeps, o: SimulateOptions): Promise<void> {
   const startTs = sim.simStartTs(world);
   let arms: number;
   try {
-    arms = parseExperiment(experiment ?? world.experiment, startTs + o.warmupDays * 86_400_000).arms.length;
+    arms = parseExperiment(experiment ?? world.experiment, startTs + o.warmupDays * DAY_MS).arms.length;
   } catch (e) {
     fieldError('--experiment', o.experiment!, e);
   }
