@@ -5,28 +5,13 @@ import { fixedClock } from '../../src/core/kernel/clock.js';
 import { openServices } from '../../src/main/services.js';
 import { tempDir } from '../helpers/databases.js';
 import { read, T0 } from '../helpers/events.js';
+import { syntheticArticle } from '../../src/core/simulate/synthetic.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
 const HOUR = 3_600_000;
 
-const articles = ['a', 'b', 'c', 'd'].map((id, i) => ({
-  id,
-  url: null,
-  title: id.toUpperCase(),
-  lead: null,
-  body: null,
-  section: i % 2 ? 'x' : 'y',
-  tags: [],
-  author: null,
-  publishedAt: T0 - (i + 1) * HOUR,
-  updatedAt: null,
-  expiresAt: null,
-  embargoUntil: null,
-  status: 'published' as const,
-  paywalled: false,
-  language: null,
-}));
+const articles = ['a', 'b', 'c', 'd'].map((id, i) => syntheticArticle(id, i % 2 ? 'x' : 'y', T0 - (i + 1) * HOUR, id.toUpperCase()));
 
 describe('fresh serving state', () => {
   it('is rebuilt from stored articles and events at start', async () => {

@@ -9,6 +9,7 @@ import { appDeps, openServices, type Services } from '../../src/main/services.js
 import { BACKENDS } from '../helpers/databases.js';
 import { T0 } from '../helpers/events.js';
 import { builtSdk } from '../helpers/sdk.js';
+import { syntheticArticle } from '../../src/core/simulate/synthetic.js';
 
 // Issue 13, item 1: one bad record must never sink a batch of others. On PostgreSQL a NUL in text
 // failed the record writer's whole batch, and the readers in it were never written again.
@@ -17,23 +18,7 @@ const HOUR = 3_600_000;
 const ADMIN = 'isolation-admin-key-0123456789abcdef';
 const admin = { authorization: `Bearer ${ADMIN}` };
 const actor = { actor: 'test', reason: 'issue 13' };
-const articles = ['a', 'b', 'c'].map((id, i) => ({
-  id,
-  url: null,
-  title: id.toUpperCase(),
-  lead: null,
-  body: null,
-  section: 'news',
-  tags: [],
-  author: null,
-  publishedAt: T0 - (i + 1) * HOUR,
-  updatedAt: null,
-  expiresAt: null,
-  embargoUntil: null,
-  status: 'published' as const,
-  paywalled: false,
-  language: null,
-}));
+const articles = ['a', 'b', 'c'].map((id, i) => syntheticArticle(id, 'news', T0 - (i + 1) * HOUR, id.toUpperCase()));
 const readers = Array.from({ length: 100 }, (_, i) => `reader-${String(i).padStart(3, '0')}`);
 
 for (const backend of BACKENDS) {

@@ -7,6 +7,7 @@ import type { FreshState } from '../../src/core/recommend/fresh-state.js';
 import { openServices } from '../../src/main/services.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { click, impression, pageView, read, T0 } from '../helpers/events.js';
+import { syntheticArticle } from '../../src/core/simulate/synthetic.js';
 
 // Issue 17: a learned ranker's impression features (ctr, impressions, reader_shown) come from the
 // live impressions the serving state saw. After a restart the state is rebuilt from stored events
@@ -21,23 +22,14 @@ afterAll(async () => {
 });
 
 const IDS = ['a', 'b', 'c', 'd', 'e', 'f'];
-const articles = IDS.map((id, i) => ({
-  id,
-  url: null,
-  title: `Story ${id} about ${i % 2 === 0 ? 'rain and floods' : 'elections and votes'}`,
-  lead: null,
-  body: null,
-  section: i % 2 === 0 ? 'weather' : 'politics',
-  tags: [],
-  author: null,
-  publishedAt: T0 - (i + 10) * HOUR,
-  updatedAt: null,
-  expiresAt: null,
-  embargoUntil: null,
-  status: 'published' as const,
-  paywalled: false,
-  language: null,
-}));
+const articles = IDS.map((id, i) =>
+  syntheticArticle(
+    id,
+    i % 2 === 0 ? 'weather' : 'politics',
+    T0 - (i + 10) * HOUR,
+    `Story ${id} about ${i % 2 === 0 ? 'rain and floods' : 'elections and votes'}`,
+  ),
+);
 
 /** The model kind's observer key (kinds/model.ts), and the feature state it creates. */
 const MODEL_KEY = `features:v${FEATURE_SPEC.version}:${JSON.stringify(DEFAULT_FEATURE_PARAMS)}`;

@@ -6,6 +6,7 @@ import { fixedClock } from '../../src/core/kernel/clock.js';
 import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { read, T0 } from '../helpers/events.js';
+import { syntheticArticle } from '../../src/core/simulate/synthetic.js';
 
 // A server listens before its serving state is rebuilt (src/main/services.ts, FreshFeed.replay).
 // The replay is held by a gate between pinning its snapshot and reading it, so the order is fixed:
@@ -17,23 +18,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
 
-const articles = ['a', 'b', 'c', 'd'].map((id, i) => ({
-  id,
-  url: null,
-  title: id.toUpperCase(),
-  lead: null,
-  body: null,
-  section: 'news',
-  tags: [],
-  author: null,
-  publishedAt: T0 - (i + 1) * HOUR,
-  updatedAt: null,
-  expiresAt: null,
-  embargoUntil: null,
-  status: 'published' as const,
-  paywalled: false,
-  language: null,
-}));
+const articles = ['a', 'b', 'c', 'd'].map((id, i) => syntheticArticle(id, 'news', T0 - (i + 1) * HOUR, id.toUpperCase()));
 const actor = { actor: 'test', reason: 'warm start' };
 const POPULAR = { read: 1, click: 1, view: 0 };
 
