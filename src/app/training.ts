@@ -10,6 +10,8 @@ import type { RecommenderConfig } from '../core/recommend/types.js';
 import type { ArticleStore, ModelStore, PlacementStore } from './ports.js';
 
 const DAY_MS = 86_400_000;
+/** scikit-learn's early_stopping='auto' threshold (HistGradientBoostingClassifier). */
+const EARLY_STOPPING_MIN_EXAMPLES = 10_000;
 
 export interface TrainOptions {
   placement: string;
@@ -22,6 +24,13 @@ export interface TrainOptions {
   /** Share of the examples, the latest ones, kept for the offline evaluation (default 0.2). */
   testShare?: number;
   gbdt?: Partial<GbdtParams>;
+  /**
+   * Early stopping: the latest `validationShare` (default 0.1) of the training slice is held out
+   * and boosting stops once its log loss has not improved for `rounds` rounds (default 10), the
+   * trees kept up to the best round. `auto` (the default) as scikit-learn's HistGradientBoosting:
+   * on when the training slice has more than 10,000 examples; `off` trains every round on it all.
+   */
+  earlyStopping?: 'auto' | 'off' | { rounds?: number; validationShare?: number };
   features?: FeatureParams;
   /** Progress: events replayed, then boosting rounds. */
   onProgress?(p: { stage: 'events'; events: number; share: number } | { stage: 'train'; round: number; rounds: number }): void;
@@ -89,13 +98,28 @@ export async function trainModel(deps: TrainingDeps, opts: TrainOptions): Promis
       'invalid_state',
       `the training slice has ${clicks(train)} clicks in ${train.n} examples: it needs clicks and non-clicks`,
     );
-  // 3. Train.
-  const { weights, propensity } = positionWeights(train);
+  // 3. Train (on the earlier part of the slice when the later one validates for early stopping).
+  const es = opts.earlyStopping ?? 'auto';
+  const stopping = es === 'off' ? undefined : es === 'auto' ? (train.n > EARLY_STOPPING_MIN_EXAMPLES ? {} : undefined) : es;
+  let fit = train;
+  let valid: ExampleSet | undefined;
+  if (stopping) {
+    const share = stopping.validationShare ?? 0.1;
+    if (!(share > 0 && share < 1))
+      throw new DomainError('invalid_field', 'the validation share must be in (0, 1)', { field: 'validationShare' });
+    [fit, valid] = splitAt(train, train.ts[Math.min(train.n - 1, Math.floor(train.n * (1 - share)))]!);
+    // Too few to validate on (one impression holds the whole tail): train on everything.
+    if (valid.n === 0 || fit.n === 0 || clicks(fit) === 0) [fit, valid] = [train, undefined];
+  }
+  const { weights, propensity } = positionWeights(fit);
   const t0 = deps.timer();
   const model = trainGbdt(
-    { X: train.X, n: train.n, d: train.d, y: train.y, w: weights },
+    { X: fit.X, n: fit.n, d: fit.d, y: fit.y, w: weights },
     { ...opts.gbdt, seed: opts.seed },
-    { onProgress: (round, rounds) => opts.onProgress?.({ stage: 'train', round, rounds }) },
+    {
+      onProgress: (round, rounds) => opts.onProgress?.({ stage: 'train', round, rounds }),
+      ...(valid ? { valid, earlyStopping: { rounds: stopping?.rounds ?? 10 } } : {}),
+    },
   );
   const trainSeconds = (deps.timer() - t0) / 1000;
   // 4. Evaluate on the later slice.
@@ -122,6 +146,8 @@ export async function trainModel(deps: TrainingDeps, opts: TrainOptions): Promis
     propensity: propensity.slice(1),
     trainSeconds,
     testFromTs: cutTs,
+    trees: model.trees.length,
+    earlyStopping: valid ? { validationExamples: valid.n, bestRound: model.metrics?.bestRound ?? model.trees.length } : null,
   };
   // 5. Store.
   const json = JSON.stringify(model);

@@ -92,6 +92,26 @@ describe('trainModel', () => {
     await expect(registry.delete(b.version)).rejects.toMatchObject({ code: 'not_found' });
   }, 120_000);
 
+  it('stops early on the latest share of the training slice when asked, and says so in the metrics', async () => {
+    const opts = { placement: 'read-next', sinceTs: start + DAY / 2, untilTs: end, seed: 7, gbdt: { rounds: 200, learningRate: 0.5 } };
+    const off = await trainModel(deps(), { ...opts, earlyStopping: 'off' });
+    expect(off.model.trees).toHaveLength(200);
+    expect(off.metrics.earlyStopping).toBeNull();
+    const on = await trainModel(deps(), { ...opts, earlyStopping: { rounds: 5, validationShare: 0.2 } });
+    const es = on.metrics.earlyStopping!;
+    // A rate of 0.5 over-fits these few thousand examples within 200 rounds: it stops well before them.
+    expect(es.bestRound).toBe(on.model.trees.length);
+    expect(on.model.trees.length).toBeLessThan(200);
+    expect(on.metrics.trees).toBe(on.model.trees.length);
+    expect(es.validationExamples).toBeGreaterThan(0.15 * on.metrics.trainExamples);
+    expect(es.validationExamples).toBeLessThan(0.25 * on.metrics.trainExamples);
+    // 'auto' leaves a slice of at most 10,000 examples alone (scikit-learn's threshold).
+    expect(on.metrics.trainExamples).toBeLessThanOrEqual(10_000);
+    const auto = await trainModel(deps(), { ...opts, gbdt: { rounds: 20 } });
+    expect(auto.metrics.earlyStopping).toBeNull();
+    expect(auto.model.trees).toHaveLength(20);
+  }, 120_000);
+
   it('refuses a window without impressions of the placement', async () => {
     await expect(trainModel(deps(), { placement: 'nowhere', sinceTs: start, untilTs: end, seed: 1 })).rejects.toMatchObject({
       code: 'invalid_state',

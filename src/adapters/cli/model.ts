@@ -68,11 +68,25 @@ export function registerModel(program: Command, deps: ModelDeps): void {
     .option('--since <date>', 'first day or time of the training window (default: 7 days before --until)', date('--since'))
     .option('--until <date>', 'end of the training window, excluded (default: now)', date('--until'))
     .option('--seed <n>', 'seed of the trees (default 1)', integer('--seed', 0), 1)
-    .option('--rounds <n>', 'boosting rounds (default 200)', integer('--rounds', 1))
+    .option('--rounds <n>', 'boosting rounds at most (default 200)', integer('--rounds', 1))
+    .option(
+      '--early-stopping <rounds>',
+      'stop once the latest 10% of the training slice has not improved for this many rounds; 0 = off (default 10, on above 10,000 examples)',
+      integer('--early-stopping', 0),
+    )
     .option('--json', "print the stored model's summary as JSON")
     .option('--db <url>', 'database URL')
     .action(
-      async (o: { placement: string; since?: number; until?: number; seed: number; rounds?: number; json?: boolean; db?: string }) => {
+      async (o: {
+        placement: string;
+        since?: number;
+        until?: number;
+        seed: number;
+        rounds?: number;
+        earlyStopping?: number;
+        json?: boolean;
+        db?: string;
+      }) => {
         const [{ trainModel }, { default: cliProgress }] = await Promise.all([import('../../app/training.js'), import('cli-progress')]);
         const bar = deps.isTty
           ? new cliProgress.SingleBar(
@@ -95,6 +109,7 @@ export function registerModel(program: Command, deps: ModelDeps): void {
                 untilTs: until,
                 seed: o.seed,
                 ...(o.rounds === undefined ? {} : { gbdt: { rounds: o.rounds } }),
+                ...(o.earlyStopping === undefined ? {} : { earlyStopping: o.earlyStopping === 0 ? 'off' : { rounds: o.earlyStopping } }),
                 onProgress: (p) => {
                   if (!bar) return;
                   if (p.stage === 'events')
@@ -118,7 +133,8 @@ export function registerModel(program: Command, deps: ModelDeps): void {
         }
         deps.out(
           `stored model ${m.version} for placement "${m.placement}": AUC ${fixed(m.metrics.auc)} on the later ${m.metrics.testImpressions} impressions ` +
-            `(trained on ${m.metrics.trainExamples} examples of ${m.metrics.trainImpressions} impressions in ${m.metrics.trainSeconds.toFixed(1)} s); ` +
+            `(trained on ${m.metrics.trainExamples} examples of ${m.metrics.trainImpressions} impressions in ${m.metrics.trainSeconds.toFixed(1)} s, ` +
+            `${m.model.trees.length} trees${m.metrics.earlyStopping ? `: early stopping at round ${m.metrics.earlyStopping.bestRound} on the latest ${m.metrics.earlyStopping.validationExamples} examples` : ''}); ` +
             `deploy it with: readnext deploy shadow add ${m.placement} model@${m.version}`,
         );
       },

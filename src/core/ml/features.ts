@@ -793,6 +793,9 @@ export class FeatureState {
     const seedRows = seeds.map((h) => this.text.row(h)).filter((r): r is SimilarityRow => r !== null);
     const ctxCount = ctxId === null ? 0 : this.co.count(ctxId, t);
     const seedCounts = seeds.map((h) => this.co.count(h, t));
+    // Co-read rows looked up once per request (CoVisitation.row: the same doubles as co()).
+    const ctxCo = ctxId === null ? null : this.co.row(ctxId, t);
+    const seedCo = seeds.map((h) => this.co.row(h, t));
     const popTotal = this.popTotal.at(t);
     // Decayed sums are frame values × one factor per time (the same product DecayedSums.get computes).
     const shortFactor = this.shortFrame.factor(t);
@@ -831,8 +834,9 @@ export class FeatureState {
       let c = 0;
       let nb = -1; // the candidate's decayed read count, read when first needed
       const coRead = st.everRead;
-      if (ctxId !== null && coRead) {
-        c = this.co.co(ctxId, id, t);
+      if (ctxCo !== null && coRead) {
+        const raw = ctxCo.values.get(id);
+        c = raw === undefined ? 0 : raw * ctxCo.factor;
         if (c > 0) {
           nb = st.reads * readFactor;
           jac = c / Math.max(ctxCount + nb - c, 1e-12);
@@ -844,7 +848,10 @@ export class FeatureState {
       let hmax = 0;
       let hsum = 0;
       for (let s = 0; coRead && s < seeds.length; s++) {
-        const cs = this.co.co(seeds[s]!, id, t);
+        const row = seedCo[s]!;
+        const raw = row === null ? undefined : row.values.get(id);
+        if (raw === undefined) continue;
+        const cs = raw * row!.factor;
         if (cs <= 0) continue;
         if (nb < 0) nb = st.reads * readFactor;
         const j = cs / Math.max(seedCounts[s]! + nb - cs, 1e-12);

@@ -65,7 +65,7 @@ export interface GbdtParams {
 /**
  * Defaults chosen for the read-next ranker (about 25 features, 10^5..10^6 impressions, ~5% clicks):
  * 200 rounds at rate 0.1 (LightGBM's usual pairing; ranking quality flattens around there on the
- * simulated logs), 31 leaves (LightGBM's and scikit-learn's default), depth at most 8 (a guard
+ * simulated logs; an upper bound where the training use case stops early, app/training.ts), 31 leaves (LightGBM's and scikit-learn's default), depth at most 8 (a guard
  * against long chains on small data; 31 leaves rarely need more), 20 rows per leaf, λ = 1 (steadies
  * leaves made mostly of non-clicks, whose hessians are small), 255 bins, no subsampling.
  */
@@ -113,7 +113,7 @@ export interface GbdtModel {
   binEdges?: number[][];
   trees: GbdtTree[];
   /** Figures of the last round: training log loss and, when a validation set was given, its log loss. */
-  metrics?: { trainLogLoss: number; validLogLoss?: number };
+  metrics?: { trainLogLoss: number; validLogLoss?: number; bestRound?: number };
 }
 
 export interface GbdtData {
@@ -138,8 +138,14 @@ export interface GbdtProgress {
 export interface GbdtTrainOptions {
   /** Called after each round (1-based), synchronously; `info` computes the losses when read. */
   onProgress?(round: number, rounds: number, info: GbdtProgress): void;
-  /** Scored after every round, for its log loss (no early stopping). */
+  /** Scored after every round, for its log loss (and early stopping when asked). */
   valid?: { X: Float32Array; n: number; d: number; y: Uint8Array };
+  /**
+   * Stop when the validation log loss has not improved by more than `tolerance` (default 1e-7) for
+   * `rounds` rounds, and keep the trees up to the best round (scikit-learn's HistGradientBoosting
+   * early stopping on the loss: n_iter_no_change, tol; LightGBM's early_stopping_round). Needs `valid`.
+   */
+  earlyStopping?: { rounds: number; tolerance?: number };
 }
 
 /** NaN's bin: the last one of 256, whatever maxBins is. */
@@ -627,6 +633,9 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
   if (w && w.length < n) throw new RangeError(`gbdt: w holds ${w.length} weights, fewer than n = ${n}`);
   const valid = opts.valid;
   if (valid && (valid.d !== d || valid.X.length < valid.n * d)) throw new RangeError(`gbdt: the validation set must have d = ${d}`);
+  const stop = opts.earlyStopping;
+  if (stop && (!valid || valid.n < 1 || !(Number.isInteger(stop.rounds) && stop.rounds >= 1)))
+    throw new RangeError('gbdt: early stopping needs a validation set and rounds >= 1');
   const rng = seededRng(p.seed);
 
   // 1. bins, once
@@ -687,6 +696,9 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
     },
   };
 
+  let bestLoss = Infinity;
+  let bestRound = 0;
+  let bestTrainLoss = NaN;
   for (let round = 1; round <= p.rounds; round++) {
     // 3. gradients and hessians of the logistic loss at the current scores
     for (let i = 0; i < n; i++) {
@@ -725,9 +737,20 @@ export function trainGbdt(data: GbdtData, params: Partial<GbdtParams> = {}, opts
       for (let r = 0; r < valid.n; r++) validRaw[r] = validRaw[r]! + treeValue(tree, valid.X, r * d);
     }
     opts.onProgress?.(round, p.rounds, info);
+    if (stop) {
+      const loss = info.validLogLoss!;
+      if (loss < bestLoss - (stop.tolerance ?? 1e-7)) {
+        bestLoss = loss;
+        bestRound = round;
+        bestTrainLoss = info.trainLogLoss;
+      } else if (round - bestRound >= stop.rounds) break;
+    }
   }
-  const metrics: GbdtModel['metrics'] = { trainLogLoss: info.trainLogLoss };
-  if (valid) metrics.validLogLoss = info.validLogLoss;
+  // Back to the best round (its losses were recorded when it was reached).
+  if (stop) trees.length = bestRound;
+  const metrics: GbdtModel['metrics'] = { trainLogLoss: stop ? bestTrainLoss : info.trainLogLoss };
+  if (valid) metrics.validLogLoss = stop ? bestLoss : info.validLogLoss;
+  if (stop) metrics.bestRound = bestRound;
   return {
     format: 'readnext-gbdt',
     version: 1,

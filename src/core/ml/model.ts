@@ -28,6 +28,13 @@ export interface ModelMetrics {
   trainSeconds: number;
   /** Start of the test slice, epoch ms. */
   testFromTs: number;
+  /** Trees kept (absent on models stored before early stopping: every round's). */
+  trees?: number;
+  /**
+   * Early stopping, when it ran: the latest examples of the training slice held out to validate
+   * each round (trainExamples counts them too), and the round of their best log loss.
+   */
+  earlyStopping?: { validationExamples: number; bestRound: number } | null;
 }
 
 /** A stored model: its version (given by the registry), placement, features, window, seed, trees and metrics. */

@@ -51,6 +51,11 @@ export class DecayedSums {
     return 2 ** (-(t - this.ref) / this.halfLifeMs);
   }
 
+  /** The frame values by key (decayed value at t = frame value × factor(t)); read-only view. */
+  get values(): ReadonlyMap<string, number> {
+    return this.sums;
+  }
+
   entries(): IterableIterator<[string, number]> {
     return this.sums.entries();
   }

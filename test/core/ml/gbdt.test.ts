@@ -255,6 +255,45 @@ describe('trainGbdt', () => {
     expect(losses[4]).toBeLessThan(losses[0]!);
   });
 
+  it('stops early at the best validation round, keeping the trees of an unstopped run up to it', () => {
+    // Labels that are pure noise: every tree after the first few fits noise, so the validation loss turns up.
+    const rng = seededRng(5);
+    const make = (n: number): GbdtData => {
+      const X = new Float32Array(n * 4);
+      const y = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < 4; j++) X[i * 4 + j] = rng.next();
+        y[i] = rng.next() < 0.2 ? 1 : 0;
+      }
+      return { X, n, d: 4, y };
+    };
+    const train = make(2000);
+    const valid = make(2000);
+    const params = { rounds: 60, learningRate: 0.3, minSamplesLeaf: 5 };
+    const losses: number[] = [];
+    const full = trainGbdt(train, params, { valid, onProgress: (_r, _n, info) => losses.push(info.validLogLoss!) });
+    const stopped = trainGbdt(train, params, { valid, earlyStopping: { rounds: 5 } });
+    // The best round is the first minimum of the unstopped run's validation losses (tolerance 1e-7).
+    let best = 0;
+    for (let r = 1; r < losses.length; r++) if (losses[r]! < losses[best]! - 1e-7) best = r;
+    const firstStall = losses.findIndex((_, r) => r >= best + 5);
+    expect(firstStall).toBeGreaterThan(0);
+    expect(stopped.metrics!.bestRound).toBe(best + 1);
+    expect(stopped.trees).toHaveLength(best + 1);
+    expect(stopped.trees.length).toBeLessThan(60);
+    expect(stopped.trees).toEqual(full.trees.slice(0, best + 1));
+    // Its validation loss is the best round's, recomputed from the kept trees (same terms: exact up to 1e-12).
+    expect(stopped.metrics!.validLogLoss).toBe(losses[best]);
+    const s = compileModel(stopped);
+    expect(
+      logLoss(
+        Array.from({ length: valid.n }, (_, i) => s.predictProba(valid.X, i * 4)),
+        valid.y,
+      ),
+    ).toBeCloseTo(losses[best]!, 12);
+    expect(() => trainGbdt(train, params, { earlyStopping: { rounds: 5 } })).toThrow(/validation set/);
+  });
+
   it('rejects bad parameters and bad models', () => {
     expect(resolveGbdtParams({})).toEqual(DEFAULT_GBDT_PARAMS);
     expect(() => resolveGbdtParams({ maxBins: 256 })).toThrow(/maxBins/);
