@@ -12,7 +12,9 @@
  *   2. the reader reads for the page's dwell; a `read` at t + dwell when it reaches readMinSeconds;
  *      a non-subscriber may subscribe right after a read (propensity rising with reads);
  *   3. a widget click: each shown slot i is clicked with probability baseRate × positionBias[i] ×
- *      relevance^wr × freshness^wf × quality^wq, the first such slot (top down) being the click; a
+ *      relevance^wr × freshness^wf × quality^wq (× the factor of any drift under way on the
+ *      article's section), the first such slot (top down) being the click (with clicks "noise":
+ *      probability noiseRate for every slot, the click uniform among the slots drawn); a
  *      substituting click (share `substitution`) is only made by a reader who would have read on
  *      anyway; the click at t + dwell + 0.5 s opens the clicked article at t + dwell + 1 s;
  *   4. otherwise the reader reads on organically (continueProbability) after a pause, or leaves.
@@ -293,6 +295,20 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
   const halfLife = world.articles.freshnessHalfLifeHours * HOUR_MS;
   const recency = [ss.sources.home.recencyHours, ss.sources.social.recencyHours, ss.sources.search.recencyHours].map((h) => h * HOUR_MS);
   const evPrefix = `sim${seed.toString(36)}-`;
+  const noise = world.clicks === 'noise';
+  // Injected drifts: from the start of day `fromDay` on, clicks on the section's articles × factor.
+  // The section is the world's (topics.sectionOf), so a rebased catalog's articles drift by the section they were mapped to.
+  const sectionIndex = new Map(world.articles.sections.map((sec, i) => [sec.name, i]));
+  const drifts = world.drift.map((d) => ({
+    from: startTs + (d.fromDay - 1) * DAY_MS,
+    section: sectionIndex.get(d.section)!,
+    factor: d.clickFactor,
+  }));
+  const driftFactor = (x: SimArticle, t: number): number => {
+    let f = 1;
+    for (const d of drifts) if (t >= d.from && topics.sectionOf[x.topic] === d.section) f *= d.factor;
+    return f;
+  };
   const iso = isoFormatter();
 
   const tally: Tally = {
@@ -596,20 +612,35 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
     // 3. A widget click: one uniform per slot, drawn whatever was shown.
     const organic = uContinue < ss.continueProbability;
     let clicked = -1;
-    for (let i = 0; i < k; i++) {
-      const u = rng.next();
-      if (clicked >= 0 || i >= shown.length) continue;
-      const ai = shelf.byId.get(shown[i]!);
-      if (ai === undefined) continue;
-      const x = arts[ai]!;
-      const fresh = 2 ** (-Math.max(0, t - x.article.publishedAt) / halfLife);
-      const prob =
-        cm.baseRate *
-        cm.positionBias[i]! *
-        relevance(rd, x) ** cm.relevanceWeight *
-        fresh ** cm.freshnessWeight *
-        x.quality ** cm.qualityWeight;
-      if (u < prob) clicked = i;
+    if (noise) {
+      // Pure noise: every shown slot fires with the same probability; of the slots fired, the one
+      // with the smallest u / prob is the click (uniform among them, the u's being i.i.d.).
+      let best = Infinity;
+      for (let i = 0; i < k; i++) {
+        const u = rng.next();
+        if (i >= shown.length) continue;
+        const ai = shelf.byId.get(shown[i]!);
+        if (ai === undefined) continue;
+        const prob = cm.noiseRate * (drifts.length > 0 ? driftFactor(arts[ai]!, t) : 1);
+        if (u < prob && u / prob < best) [clicked, best] = [i, u / prob];
+      }
+    } else {
+      for (let i = 0; i < k; i++) {
+        const u = rng.next();
+        if (clicked >= 0 || i >= shown.length) continue;
+        const ai = shelf.byId.get(shown[i]!);
+        if (ai === undefined) continue;
+        const x = arts[ai]!;
+        const fresh = 2 ** (-Math.max(0, t - x.article.publishedAt) / halfLife);
+        let prob =
+          cm.baseRate *
+          cm.positionBias[i]! *
+          relevance(rd, x) ** cm.relevanceWeight *
+          fresh ** cm.freshnessWeight *
+          x.quality ** cm.qualityWeight;
+        if (drifts.length > 0) prob *= driftFactor(x, t);
+        if (u < prob) clicked = i;
+      }
     }
     const canGoOn = p + 1 < ss.maxPages;
     if (clicked >= 0 && canGoOn && (uSubstitute >= cm.substitution || organic)) {

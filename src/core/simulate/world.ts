@@ -32,6 +32,20 @@ export interface SectionSpec {
   topics: number;
 }
 
+/**
+ * An injected drift: from the start of simulated day `fromDay` (1-based: day 1 starts at the run's
+ * start) on, every widget click probability on an article of `section` is multiplied by
+ * `clickFactor` (0.5: that section's widget CTR halves). Drifts on the same section multiply.
+ */
+export interface DriftSpec {
+  /** First simulated day of the drift, integer 1..world.days. */
+  fromDay: number;
+  /** A section of articles.sections (its exact name). */
+  section: string;
+  /** Multiplier of the click probability, [0, 10]. */
+  clickFactor: number;
+}
+
 export interface WorldSpec {
   /** A short name, shown in reports. */
   name: string;
@@ -114,7 +128,20 @@ export interface WorldSpec {
      * never adds a page).
      */
     substitution: number;
+    /**
+     * Click probability per shown slot when `clicks` is "noise", whatever the article, the reader
+     * and the slot, [0, 1]. The default gives a widget CTR near the default world's `latest` (about 1%).
+     */
+    noiseRate: number;
   };
+  /**
+   * How widget clicks are drawn: "model" (the click model above) or "noise" (each shown slot with
+   * probability clickModel.noiseRate, a click's slot uniform among those drawn: clicks carry no
+   * information about the article, the reader or the position, so no recommender beats random).
+   */
+  clicks: 'model' | 'noise';
+  /** Injected drifts (none by default). */
+  drift: DriftSpec[];
   revenue: {
     /** Display-ad revenue per 1,000 page views (RPM), in `currency`, [0, 1000]. Tallied by the simulator only. */
     adRpm: number;
@@ -132,6 +159,9 @@ export interface WorldSpec {
   /** The world's default experiment: the JSON `readnext experiment create` takes (placement = placement.name). */
   experiment: Record<string, unknown>;
 }
+
+/** clickModel.noiseRate's default: measured to give the default world's `latest` widget CTR (about 1%; docs/simulation.md). */
+const NOISE_RATE = 0.0035;
 
 /**
  * A mid-size newspaper (see docs/simulation.md for the sources and the assumptions): about 10
@@ -191,7 +221,10 @@ export const DEFAULT_WORLD: WorldSpec = deepFreeze({
     freshnessWeight: 0.5,
     qualityWeight: 1,
     substitution: 0.5,
+    noiseRate: NOISE_RATE,
   },
+  clicks: 'model',
+  drift: [],
   revenue: {
     adRpm: 8,
     currency: 'EUR',
@@ -327,7 +360,10 @@ const SPEC = obj({
     freshnessWeight: num(0, 10),
     qualityWeight: num(0, 10),
     substitution: num(0, 1),
+    noiseRate: num(0, 1),
   }),
+  clicks: (v, path) => (v === 'model' || v === 'noise' ? v : fail(path, 'must be "model" or "noise"')),
+  drift: list(obj({ fromDay: num(1, 366, { integer: true }), section: str(256), clickFactor: num(0, 10) }, true), 0, 100),
   revenue: obj({
     adRpm: num(0, 1000),
     currency: str(3, /^[A-Z]{3}$/, 'an ISO 4217 code such as "EUR"'),
@@ -382,6 +418,12 @@ export function parseWorld(json: unknown, opts: { registry?: RecommenderRegistry
   w.articles.sections.forEach((sec, i) => {
     if (names.has(sec.name)) fail(`articles.sections[${i}].name`, `"${sec.name}" is listed twice`);
     names.add(sec.name);
+  });
+
+  w.drift.forEach((d, i) => {
+    if (d.fromDay > w.days) fail(`drift[${i}].fromDay`, `must be within the world's ${w.days} days, got ${d.fromDay}`);
+    if (!names.has(d.section))
+      fail(`drift[${i}].section`, `"${d.section}" is not a section of articles.sections (${[...names].map((n) => `"${n}"`).join(', ')})`);
   });
 
   const start = parseIsoWithZone(w.startDate)!;
