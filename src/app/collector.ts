@@ -28,7 +28,7 @@ export class Collector {
   private readonly committer: GroupCommitter<StoredEvent, AppendOutcome>;
 
   constructor(
-    store: EventStore,
+    private readonly store: EventStore,
     private readonly clock: Clock,
     private readonly window: TimestampWindow,
     maxEventsPerCommit = 20_000,
@@ -97,7 +97,28 @@ export class Collector {
         results[i] = { index: i, eventId, status: o };
       }
     }
+    await this.countNotStored(receivedTs, results, duplicates + conflicts + rejected);
     return { accepted, duplicates, conflicts, rejected, results };
+  }
+
+  /**
+   * Adds the batch's rejections (per code), duplicates and conflicts to the store's daily counts
+   * (EventStore.countRejections, read by the data report), under the UTC day of receipt. Telemetry:
+   * a failure to count is not the client's, so it never fails the batch, whose events are stored.
+   */
+  private async countNotStored(receivedTs: number, results: readonly EventResult[], notStored: number): Promise<void> {
+    if (notStored === 0 || !this.store.countRejections) return;
+    const byReason = new Map<string, number>();
+    for (const r of results) {
+      const reason = r.status === 'rejected' ? r.code : r.status === 'accepted' ? undefined : r.status;
+      if (reason !== undefined) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    }
+    const day = new Date(receivedTs).toISOString().slice(0, 10);
+    try {
+      await this.store.countRejections([...byReason].map(([reason, count]) => ({ day, reason, count })));
+    } catch {
+      // Counted as lost: the reply still tells the client what happened to each event.
+    }
   }
 
   get backlog(): number {

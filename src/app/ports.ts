@@ -38,6 +38,21 @@ export interface EventStore {
    * a scan there). A throw from `onBatch` ends the scan with that error.
    */
   scanSignals(sinceTs: number, onBatch: (rows: SignalRow[]) => void, pinned?: () => void | Promise<void>): Promise<number>;
+  /**
+   * Adds to the counts of events the collector did not store (migration 0013), per UTC day of
+   * receipt and reason. A store without it keeps no counts (the data report then shows none).
+   *
+   * @example
+   * await store.countRejections?.([{ day: '2026-03-01', reason: 'invalid_field', count: 2 }])
+   */
+  countRejections?(counts: readonly RejectionCount[]): Promise<void>;
+}
+
+/** Events not stored on one UTC day (YYYY-MM-DD, of receipt) for one reason: a rejection code, or `duplicate` / `conflict`. */
+export interface RejectionCount {
+  day: string;
+  reason: string;
+  count: number;
 }
 
 /**
@@ -240,7 +255,56 @@ export interface ModelStore {
   scanTrainingEvents(fromTs: number, toTs: number, onBatch: (events: TrainingEvent[]) => void): Promise<number>;
 }
 
-export interface Storage extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore {
+/** Event counts of a window for the data report's quality part (DataReportStore.eventQuality). */
+export interface EventQualityCounts {
+  /** Events with a client time in the window, per type. */
+  byType: Record<string, number>;
+  /** Events naming an article (article_id set), and those whose article the catalog does not hold. */
+  withArticle: number;
+  unknownArticle: number;
+  /** Impressions, and those whose recommId no serve record (served up to SERVE_LOOKBACK before the window) holds. */
+  impressions: number;
+  impressionsWithoutServe: number;
+  /** Clicks, and those whose recommId no impression (up to the same look-back before the window) carries. */
+  clicks: number;
+  clicksWithoutImpression: number;
+  /** Events beyond the first with the same reader, type, article and client time (under other event ids). */
+  sameContentRepeats: number;
+}
+
+/**
+ * The aggregates of the data report (app/data-report.ts), pushed down as SQL: each returns counts,
+ * never events. Windows are client times [sinceTs, untilTs), epoch ms; `day` is the UTC day number
+ * floor(clientTs / 86,400,000).
+ *
+ * @example
+ * const q = await store.eventQuality(since, until);
+ * q.unknownArticle / q.withArticle // share of events naming an article the catalog lacks
+ */
+export interface DataReportStore {
+  /** The stored rejection counts (EventStore.countRejections) of the days fromDay..toDay (YYYY-MM-DD, both included). */
+  rejectionCounts(fromDay: string, toDay: string): Promise<RejectionCount[]>;
+  eventQuality(sinceTs: number, untilTs: number): Promise<EventQualityCounts>;
+  /**
+   * The given quantiles (each in (0, 1]) of |clientTs − receivedTs| over the window's events, in
+   * milliseconds: the value at rank ⌈q·n⌉ of the sorted differences; `n` events.
+   */
+  clockSkew(sinceTs: number, untilTs: number, quantiles: readonly number[]): Promise<{ n: number; values: number[] }>;
+  /** Catalog articles, those without text (no lead and no body, or only blanks) and those without a section. */
+  catalogGaps(): Promise<{ articles: number; withoutText: number; withoutSection: number }>;
+  /**
+   * Per day (of the impression) and placement: live (not shadow) impressions, and the clicks that
+   * carry their recommId.
+   */
+  dailyPlacementCtr(sinceTs: number, untilTs: number): Promise<{ day: number; placement: string; impressions: number; clicks: number }[]>;
+  /** Per day and section (null: no section, or an article the catalog lacks): reads. */
+  dailyReadSections(sinceTs: number, untilTs: number): Promise<{ day: number; section: string | null; reads: number }[]>;
+  /** Per day: how many readers read exactly `reads` articles that day (a histogram per day). */
+  dailyReadsPerReader(sinceTs: number, untilTs: number): Promise<{ day: number; reads: number; readers: number }[]>;
+}
+
+export interface Storage
+  extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore, DataReportStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

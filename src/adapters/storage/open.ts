@@ -2,6 +2,7 @@ import { Migrator, sql, type Kysely } from 'kysely';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { LabEventStore, StorageHandle } from '../../app/ports.js';
 import { analysisStore } from './analysis.js';
+import { dataReportStore } from './data-report.js';
 import { articleStore } from './articles.js';
 import { placementStore } from './deployments.js';
 import type { Dialect } from './dialect.js';
@@ -67,6 +68,7 @@ function compose(d: Dialect): OpenedStorage {
     ...metaStore(d),
     ...modelStore(d),
     ...labEventStore(d),
+    ...dataReportStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

@@ -175,6 +175,14 @@ export interface ModelRow {
   size_bytes: number;
 }
 
+/** Migration 0013: events the collector did not store, per UTC day of receipt (YYYY-MM-DD) and reason. */
+export interface EventRejectionRow {
+  day: string;
+  /** A validator's rejection code, or `duplicate` / `conflict`. */
+  reason: string;
+  count: number;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -226,6 +234,7 @@ export interface Database {
   api_keys: ApiKeyRow;
   meta: MetaRow;
   models: ModelRow;
+  event_rejections: EventRejectionRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

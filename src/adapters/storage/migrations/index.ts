@@ -11,6 +11,7 @@ import { servesOneIndex } from './0009-serves-one-index.js';
 import { reportOverReceiveTime } from './0010-report-over-receive-time.js';
 import { meta } from './0011-meta.js';
 import { models } from './0012-models.js';
+import { eventRejections } from './0013-event-rejections.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0010_report_over_receive_time': reportOverReceiveTime,
   '0011_meta': meta,
   '0012_models': models,
+  '0013_event_rejections': eventRejections,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
