@@ -133,6 +133,14 @@ export class DeploymentAdmin {
     return this.patch(name, { shadows }, by, 'remove shadow', current.revision);
   }
 
+  /**
+   * Sets the placement's logged exploration (issue 18), or stops it (null): checked as any
+   * deployment change ({share, pool}, placement.ts) and audited.
+   */
+  setExploration(name: string, exploration: unknown, by: Actor): Promise<Deployment> {
+    return this.patch(name, { exploration } as Partial<PlacementConfig>, by, exploration === null ? 'stop exploration' : 'set exploration');
+  }
+
   /** Starts a canary now (its guardrails count from now, and the time seeds its reader split). */
   startCanary(name: string, canary: CanaryInput, by: Actor): Promise<Deployment> {
     return this.patch(name, { canary: { ...canary, startedTs: this.clock.now() } }, by, 'start canary');

@@ -157,6 +157,11 @@ export interface RecordStore {
   ): Promise<{ arm: string | null; responses: number; impressions: number; clicks: number }[]>;
   /** Articles read or viewed in the given sessions since a time (the "next reads" of shadow reports). */
   sessionReads(sessionIds: readonly string[], sinceTs: number): Promise<{ sessionId: string; articleId: string; clientTs: number }[]>;
+  /**
+   * Whether each response was shown (an impression names its recommId) and which articles were
+   * clicked on it (click events naming the recommId): off-policy evaluation's outcomes.
+   */
+  engagementOfServes(recommIds: readonly string[]): Promise<Map<string, { impressed: boolean; clicked: Set<string> }>>;
   /** Clicks on the responses of an experiment with the team of the clicked slot, per reader. */
   interleavingClicks(experiment: string, phase: number): Promise<{ readerId: string; team: string | null }[]>;
 }

@@ -4,6 +4,7 @@ import { assignArm } from '../core/experiments/experiment.js';
 import { hash } from '../core/experiments/hash.js';
 import { teamDraft } from '../core/experiments/interleaving.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
+import { exploreSlate, isExplored, type ServeExploration } from '../core/recommend/explore.js';
 import { SharedSlates } from '../core/recommend/shared-slates.js';
 import type { ComposedSlate, SlateRequest } from '../core/recommend/slate.js';
 import type { Recommender } from '../core/recommend/types.js';
@@ -178,6 +179,7 @@ export class RecommendationService {
     const chain = stopgap ? [stopgap] : placement.chain;
     let slate: ComposedSlate;
     let teams: (string | undefined)[] = [];
+    let exploration: ServeExploration | null = null;
     let servedBy: Recommender;
     if (variant.kind === 'interleave') {
       // Team-draft between the two arms; the coin is seeded by the recommId, so a slate can be replayed.
@@ -206,7 +208,15 @@ export class RecommendationService {
       // pins (an experiment's control arm would otherwise not be the status quo).
       // The live recommender heads the placement's own chain: no new array per request.
       const served = servedBy === chain[0] ? chain : [servedBy, ...chain.slice(1)];
-      slate = servedBy.kind === 'none' ? { items: [], fallback: false, faults: [] } : this.slates.compose(served, slateReq);
+      const ex = placement.config.exploration;
+      if (servedBy.kind === 'none') slate = { items: [], fallback: false, faults: [] };
+      else if (ex !== null && variant.kind === 'live' && !stopgap) {
+        // Logged exploration (explore.ts): the chain's best `pool` items, shown in order or at random.
+        const full = this.slates.compose(served, { ...slateReq, k: Math.max(k, ex.pool) + placement.config.pins.length });
+        const e = exploreSlate(full, k, ex, recommId, isExplored(req.placement, recommId, ex.share));
+        slate = e.slate;
+        exploration = e.log;
+      } else slate = this.slates.compose(served, slateReq);
       if (stopgap) slate = { ...slate, fallback: true };
     }
 
@@ -270,6 +280,7 @@ export class RecommendationService {
       fault: slate.faults.length > 0,
       slate: recorded,
       servedTs: now,
+      exploration,
     });
     // 6. Shadows: same request, after the response; logged, never shown.
     if (placement.shadows.length > 0 && !stopgap) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));

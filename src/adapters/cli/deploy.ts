@@ -8,6 +8,7 @@ import { unbalancedPhase } from '../../core/experiments/experiment.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../core/kernel/time.js';
 import { kindsMarkdown, type RecommenderRegistry } from '../../core/recommend/registry.js';
+import { DEFAULT_EXPLORATION_POOL } from '../../core/recommend/placement.js';
 import type { RecommenderConfig } from '../../core/recommend/types.js';
 import type { RevenueCurrency } from '../../core/analysis/metrics.js';
 
@@ -58,6 +59,9 @@ const summary = (p: Deployment) =>
   (p.config.shadows.length ? `, shadows ${p.config.shadows.map((s) => `${s.kind}@${s.version}`).join(' ')}` : '') +
   (p.config.canary
     ? `, canary ${p.config.canary.recommender.kind}@${p.config.canary.recommender.version} on ${p.config.canary.percent}%`
+    : '') +
+  (p.config.exploration
+    ? `, exploring ${+(p.config.exploration.share * 100).toFixed(2)}% of live slates (pool ${p.config.exploration.pool})`
     : '') +
   (p.experiments.length ? `, experiments ${p.experiments.map((e) => e.experiment.id).join(' ')}` : '');
 
@@ -144,6 +148,27 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
         }),
       );
   }
+  deploy
+    .command('explore')
+    .argument('<placement>')
+    .option('--share <x>', 'share of live slates drawn at random from the pool, (0, 0.5]', number('--share'))
+    .option('--pool <n>', `items the random slates draw from (default ${DEFAULT_EXPLORATION_POOL})`, number('--pool'))
+    .option('--off', 'stop exploring')
+    .option('--why <reason>', 'why (kept in the audit log)')
+    .option('--db <url>', 'database URL')
+    .description(
+      'logged exploration: a share of live slates drawn at random from the live best items, with their propensities (for `readnext ope`)',
+    )
+    .action(async (placement: string, o: { share?: number; pool?: number; off?: boolean; why?: string; db?: string }) =>
+      withD(o.db, async ({ deployments }) => {
+        if (o.off === true && (o.share !== undefined || o.pool !== undefined))
+          throw new DomainError('invalid_field', '--off takes no --share or --pool', { field: 'off' });
+        if (o.off !== true && o.share === undefined)
+          throw new DomainError('missing_field', '--share is required (or --off)', { field: 'share' });
+        const ex = o.off === true ? null : { share: o.share, pool: o.pool ?? DEFAULT_EXPLORATION_POOL };
+        deps.out(summary(await deployments.setExploration(placement, ex, by(o.why))));
+      }),
+    );
   const canary = deploy
     .command('canary')
     .description('a new recommender on a share of readers, rolled back automatically on a guardrail breach');
@@ -365,6 +390,54 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
             field: 'since',
           });
         print(await shadowReport(records, placement, since));
+      }),
+    );
+
+  program
+    .command('ope')
+    .description("off-policy evaluation: a candidate's clicks per slate estimated from the placement's logged exploration")
+    .requiredOption('--placement <name>', 'the placement whose explored traffic is the log')
+    .requiredOption('--candidate <recommender>', 'KIND@VERSION: live or a shadow on the placement in the window')
+    .option('--since <iso>', 'from this time (default: the last 7 days)')
+    .option('--until <iso>', 'to this time, excluded (default: now)')
+    .option('--json', 'print the report as JSON')
+    .option('--db <url>', 'database URL')
+    .action(async (o: { placement: string; candidate: string; since?: string; until?: string; json?: boolean; db?: string }) =>
+      withD(o.db, async ({ records }) => {
+        const time = (v: string | undefined, field: 'since' | 'until', fallback: number): number => {
+          if (v === undefined) return fallback;
+          const t = parseIsoWithZone(v);
+          if (t === undefined)
+            throw new DomainError('invalid_field', `--${field} "${v}" is not an ISO 8601 time with a zone, on a day that exists`, {
+              field,
+            });
+          return t;
+        };
+        const until = time(o.until, 'until', deps.now());
+        const since = time(o.since, 'since', until - 7 * 86_400_000);
+        const c = recommender(o.candidate, undefined);
+        const { offPolicyEstimate } = await import('../../app/ope.js');
+        const r = await offPolicyEstimate(records, { placement: o.placement, candidate: c, sinceTs: since, untilTs: until });
+        if (o.json) return print(r);
+        deps.out(
+          `${r.placement}: ${r.rounds} logged slates of ${r.slateSize} items shown (${r.explored} explored); ` +
+            `live ${r.live.recommender} earned ${r.live.clicksPerSlate.toFixed(4)} clicks per slate [${r.live.ci.map((x) => x.toFixed(4)).join(', ')}]`,
+        );
+        for (const [name, e] of Object.entries(r.estimates)) {
+          if (!e.ok) deps.out(`  ${name.padEnd(6)} refused: ${e.reason}`);
+          else {
+            const x = e.estimate;
+            deps.out(
+              `  ${name.padEnd(6)} ${r.candidate}: ${x.perSlate.value.toFixed(4)} clicks per slate [${x.perSlate.ci.map((v) => v.toFixed(4)).join(', ')}], ` +
+                `${x.perItem.value.toFixed(4)} per item; n ${x.n}, ESS ${x.ess.toFixed(0)}, support ${(100 * x.support).toFixed(1)}%`,
+            );
+          }
+        }
+        if (Object.values(r.estimates).every((e) => !e.ok))
+          throw new DomainError(
+            'invalid_state',
+            `no estimator could evaluate ${r.candidate}: ${Object.values(r.estimates).map((e) => (e.ok ? '' : e.reason))[1]}`,
+          );
       }),
     );
 

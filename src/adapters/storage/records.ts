@@ -146,6 +146,25 @@ export function recordStore(d: Dialect): RecordStore {
       return out.sort((a, b) => a.clientTs - b.clientTs);
     },
 
+    async engagementOfServes(recommIds) {
+      const out = new Map<string, { impressed: boolean; clicked: Set<string> }>();
+      for (const ids of chunks([...new Set(recommIds)])) {
+        const rows = await db
+          .selectFrom('events')
+          .select(['recomm_id', 'type', 'article_id'])
+          .where('recomm_id', 'in', ids)
+          .where('type', 'in', ['impression', 'click'])
+          .execute();
+        for (const r of rows) {
+          let e = out.get(r.recomm_id!);
+          if (e === undefined) out.set(r.recomm_id!, (e = { impressed: false, clicked: new Set() }));
+          if (r.type === 'impression') e.impressed = true;
+          else if (r.article_id !== null) e.clicked.add(r.article_id);
+        }
+      }
+      return out;
+    },
+
     async interleavingClicks(experiment, phase) {
       const rows = await db
         .selectFrom('serves as s')

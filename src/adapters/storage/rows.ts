@@ -1,5 +1,6 @@
 import type { Article, ArticleStatus } from '../../core/catalog/article.js';
 import type { ExposureRecord, ServeRecord, SlateItem } from '../../core/events/records.js';
+import type { ServeExploration } from '../../core/recommend/explore.js';
 import { eventJson, type StoredEvent } from '../../core/events/schema.js';
 import { isPlainJsonString } from '../../core/kernel/strings.js';
 import type { Insertable } from 'kysely';
@@ -322,6 +323,7 @@ export const SERVE_COLUMNS = [
   'fault',
   'slate',
   'served_ts',
+  'exploration',
 ] as const satisfies readonly (keyof Omit<ServeRow, 'id'>)[];
 
 /**
@@ -346,6 +348,7 @@ export function putServeParams(out: unknown[], at: number, s: ServeRecord): numb
   out[at++] = s.fault ? 1 : 0;
   out[at++] = slateJson(s.slate);
   out[at++] = s.servedTs;
+  out[at++] = s.exploration ? JSON.stringify(s.exploration) : null;
   return at;
 }
 
@@ -445,11 +448,12 @@ export function serveToRow(s: ServeRecord): Omit<ServeRow, 'id'> {
     fault: s.fault ? 1 : 0,
     slate: slateJson(s.slate),
     served_ts: s.servedTs,
+    exploration: s.exploration ? JSON.stringify(s.exploration) : null,
   };
 }
 
 export function rowToServe(r: Omit<ServeRow, 'id'>): ServeRecord {
-  return {
+  const s: ServeRecord = {
     recommId: r.recomm_id,
     placement: r.placement,
     experiment: r.experiment,
@@ -468,4 +472,6 @@ export function rowToServe(r: Omit<ServeRow, 'id'>): ServeRecord {
     slate: decodeSlate(r.slate),
     servedTs: num(r.served_ts),
   };
+  if (r.exploration != null) s.exploration = JSON.parse(r.exploration) as ServeExploration;
+  return s;
 }

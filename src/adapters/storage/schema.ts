@@ -147,6 +147,8 @@ export interface ServeRow {
   /** JSON text, compact (`[[id, score, reason], [id, score], ...]`) or, in older rows, an array of objects: rows.ts reads both. */
   slate: string;
   served_ts: number;
+  /** JSON of the logged exploration (core/recommend/explore.ts ServeExploration); null without. */
+  exploration: string | null;
 }
 
 export interface ApiKeyRow {

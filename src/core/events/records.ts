@@ -1,3 +1,5 @@
+import type { ServeExploration } from '../recommend/explore.js';
+
 /**
  * Server-side records. `exposure`: a reader assigned to an experiment arm, written once per reader,
  * experiment and phase when the server assigns them, so that an arm that shows nothing (the status
@@ -44,4 +46,6 @@ export interface ServeRecord {
   fault: boolean;
   slate: SlateItem[];
   servedTs: number;
+  /** The placement's logged exploration on this request (issue 18); null or absent when it had none. */
+  exploration?: ServeExploration | null;
 }

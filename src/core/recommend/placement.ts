@@ -27,6 +27,23 @@ export interface PlacementConfig {
   shadows: RecommenderConfig[];
   /** A new recommender on a share of traffic, rolled back automatically when a guardrail breaks. */
   canary: Canary | null;
+  /** Logged exploration on live traffic (off: null): the propensities off-policy evaluation needs. */
+  exploration: Exploration | null;
+}
+
+/**
+ * Logged exploration (issue 18). On a share of the live recommender's requests, chosen by a hash of
+ * the request's recommId (reproducible), the slate is a uniformly random arrangement of the live
+ * chain's best `pool` eligible items (composed with every rule, pins kept at their slots) instead
+ * of its first ones; every request of the placement then logs, per item, the exact marginal
+ * probability that the logging policy put it at its position (explore.ts). Experiments and the
+ * canary are never explored: their arms are measured as they are.
+ */
+export interface Exploration {
+  /** Share of live requests explored, (0, 0.5]. */
+  share: number;
+  /** Items the random slate draws from: the live chain's first `pool` (>= the slate size; capped by what is eligible). */
+  pool: number;
 }
 
 export interface Guardrails {
@@ -69,6 +86,7 @@ export const DEFAULT_PLACEMENT: PlacementConfig = Object.freeze({
   blocked: [],
   shadows: [],
   canary: null,
+  exploration: null,
 }) as PlacementConfig;
 
 function recommenderConfig(v: unknown, field: string): RecommenderConfig {
@@ -114,7 +132,20 @@ export function parsePlacementConfig(name: string, input: unknown, now = 0): Pla
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     throw new DomainError('invalid_body', 'a placement config must be a JSON object');
   const o = input as Record<string, unknown>;
-  const known = ['name', 'live', 'fallbacks', 'defaultK', 'maxK', 'ttlHours', 'maxPerSection', 'pins', 'blocked', 'shadows', 'canary'];
+  const known = [
+    'name',
+    'live',
+    'fallbacks',
+    'defaultK',
+    'maxK',
+    'ttlHours',
+    'maxPerSection',
+    'pins',
+    'blocked',
+    'shadows',
+    'canary',
+    'exploration',
+  ];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new DomainError('unknown_field', `unknown field "${k}"`, { field: k });
   if (o.name !== undefined && o.name !== name)
     throw new DomainError('invalid_field', `"name" (${String(o.name)}) differs from the path (${name})`, { field: 'name' });
@@ -163,7 +194,24 @@ export function parsePlacementConfig(name: string, input: unknown, now = 0): Pla
     shadows = o.shadows.map((f, i) => recommenderConfig(f, `shadows/${i}`));
   }
   const canary = o.canary === undefined || o.canary === null ? null : parseCanary(o.canary, now);
-  return { name, live, fallbacks, defaultK, maxK, ttlHours, maxPerSection, pins, blocked, shadows, canary };
+  const exploration = o.exploration === undefined || o.exploration === null ? null : parseExploration(o.exploration);
+  return { name, live, fallbacks, defaultK, maxK, ttlHours, maxPerSection, pins, blocked, shadows, canary, exploration };
+}
+
+/** Exploration pool when none is given: twice the usual slate of 5. */
+export const DEFAULT_EXPLORATION_POOL = 10;
+
+function parseExploration(v: unknown): Exploration {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new DomainError('invalid_field', 'exploration must be an object {share, pool}', { field: 'exploration' });
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (k !== 'share' && k !== 'pool')
+      throw new DomainError('unknown_field', `unknown field "exploration.${k}"`, { field: `exploration.${k}` });
+  if (typeof o.share !== 'number' || !(o.share > 0 && o.share <= 0.5))
+    throw new DomainError('invalid_field', 'exploration.share must be a number in (0, 0.5]', { field: 'exploration.share' });
+  const pool = o.pool === undefined ? DEFAULT_EXPLORATION_POOL : int(o.pool, 'exploration.pool', 2, 100);
+  return { share: o.share, pool };
 }
 
 const fractionIn = (v: unknown, field: string, min: number, max: number, unit = ''): number => {

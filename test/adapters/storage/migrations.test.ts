@@ -52,6 +52,8 @@ describe('migrations are frozen', () => {
       '0010_report_over_receive_time',
       '0011_meta',
       '0012_models',
+      '0013_event_rejections',
+      '0014_serve_exploration',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

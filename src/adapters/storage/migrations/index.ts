@@ -12,6 +12,7 @@ import { reportOverReceiveTime } from './0010-report-over-receive-time.js';
 import { meta } from './0011-meta.js';
 import { models } from './0012-models.js';
 import { eventRejections } from './0013-event-rejections.js';
+import { serveExploration } from './0014-serve-exploration.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -38,6 +39,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0011_meta': meta,
   '0012_models': models,
   '0013_event_rejections': eventRejections,
+  '0014_serve_exploration': serveExploration,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
