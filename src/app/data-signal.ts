@@ -6,6 +6,7 @@
  * test/app/data-signal.test.ts (a pure-noise world gives no signal, the default world does).
  */
 import type { Article } from '../core/catalog/article.js';
+import { DomainError } from '../core/kernel/errors.js';
 import { seededRng, type Rng } from '../core/kernel/rng.js';
 import { impressionsFromEvents, type ReadRow } from '../core/lab/events.js';
 import { labScorers } from '../core/lab/heuristic.js';
@@ -44,6 +45,8 @@ export interface DataSignalOptions {
   testShare?: number;
   /** Bootstrap resamples (default 2000). */
   resamples?: number;
+  /** Most impressions used, the window's latest (default 100,000): the lab holds them in memory and refits on them six times. */
+  maxImpressions?: number;
 }
 
 /** One metric's lift of the best recommender over random on the test part, paired per impression. */
@@ -76,6 +79,8 @@ export interface DataSignal {
   window: {
     sinceTs: number | null;
     untilTs: number | null;
+    /** Live impressions of the placement in the window; the latest `maxImpressions` of them are used. */
+    impressions: number;
     /** Impressions from this time on are the test part (null: too few impressions to split). */
     splitTs: number | null;
     train: { impressions: number; clicks: number };
@@ -199,8 +204,9 @@ const fmt = (x: number) => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3));
 
 /**
  * Is there anything to learn on the window? In order:
- *   1. load the window's live impressions of the placement (with every read, for histories) and
- *      split them in time: the latest `testShare` (0.3) is the test part;
+ *   1. load the window's live impressions of the placement (with every read, for histories), keep
+ *      the latest `maxImpressions` (100,000), and split them in time: the latest `testShare` (0.3)
+ *      is the test part;
  *   2. choose the best recommender: every built-in heuristic and the learned ranker (the lab's
  *      `model`, core/ml/lab-scorer.ts) fitted on the training part's earlier 80% and scored on its
  *      latest 20% (the validation slice; replay protocol); the highest mean AUC wins. Choosing on
@@ -215,12 +221,15 @@ const fmt = (x: number) => (x >= 0 ? `+${x.toFixed(3)}` : x.toFixed(3));
  *      "more data would still help" when it exceeds twice that error;
  *   5. the verdict: "no detectable signal" when the AUC lift's interval contains zero (or fewer
  *      than 30 test impressions count), else the lift.
+ * Throws DomainError invalid_field (field `until`) when until is not after since.
  *
  * @example
  * const s = await dataSignal({ events: storage }, { placement: 'read-next', sinceTs, untilTs, seed: 1 });
  * s.verdict // 'signal: model beats a random ranking by +0.120 AUC (95% CI +0.080 to +0.160) …'
  */
 export async function dataSignal(deps: DataSignalDeps, o: DataSignalOptions): Promise<DataSignal> {
+  if (o.sinceTs !== undefined && o.untilTs !== undefined && !(o.untilTs > o.sinceTs))
+    throw new DomainError('invalid_field', 'the signal window is empty: until must be after since', { field: 'until' });
   const resamples = o.resamples ?? 2000;
   const testShare = o.testShare ?? 0.3;
   // 1. The window, split in time.
@@ -232,7 +241,8 @@ export async function dataSignal(deps: DataSignalDeps, o: DataSignalOptions): Pr
       (o.sinceTs === undefined || r.ts >= o.sinceTs) &&
       (o.untilTs === undefined || r.ts < o.untilTs),
   );
-  const log = impressionsFromEvents(inWindow, reads);
+  const all = impressionsFromEvents(inWindow, reads);
+  const log = all.slice(Math.max(0, all.length - (o.maxImpressions ?? 100_000)));
   const [train, test, splitTs] = splitLatest(log, testShare);
 
   const scorers = labScorers(deps.registry ?? builtinRegistry(), new Map([['model', (c, ctx) => modelLabScorer(c, ctx)]]));
@@ -302,6 +312,7 @@ export async function dataSignal(deps: DataSignalDeps, o: DataSignalOptions): Pr
     window: {
       sinceTs: o.sinceTs ?? null,
       untilTs: o.untilTs ?? null,
+      impressions: inWindow.length,
       splitTs,
       train: { impressions: train.length, clicks: clicksOf(train) },
       test: { impressions: test.length, clicks: clicksOf(test) },

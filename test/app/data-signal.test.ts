@@ -77,6 +77,23 @@ describe('pairedBootstrap', () => {
 });
 
 describe('dataSignal', () => {
+  const empty = { labArticles: async () => [], labImpressions: async () => [], labReads: async () => [] };
+
+  it('refuses a window whose until is not after since, naming the field', async () => {
+    await expect(dataSignal({ events: empty }, { placement: 'read-next', sinceTs: 10, untilTs: 10, seed: 1 })).rejects.toMatchObject({
+      code: 'invalid_field',
+      field: 'until',
+    });
+  });
+
+  it('says there is too little to tell on an empty window', async () => {
+    const s = await dataSignal({ events: empty }, { placement: 'read-next', seed: 1 });
+    expect(s.lift.auc).toBeNull();
+    expect(s.learningCurve.map((p) => p.auc)).toEqual([null, null, null, null]);
+    expect(s.moreData.helps).toBeNull();
+    expect(s.verdict).toMatch(/^no detectable signal: too few test impressions/);
+  });
+
   it('finds no detectable signal when clicks are pure noise', async () => {
     const world = parseWorld({ ...worldFile('noise'), readers: { visitsPerWeek: { median: 7 } }, clickModel: { noiseRate: 0.05 } });
     const s = await signalOf('noise', world, 5);
