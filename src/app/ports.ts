@@ -366,6 +366,8 @@ export interface Secrets {
 /** One live (not shadow) impression as the offline lab reads it: who was shown which articles, and which of them they clicked. */
 export interface LabImpressionRow {
   recommId: string;
+  /** The placement the impression was shown on. */
+  placement: string;
   readerId: string;
   /** Client time, epoch ms. */
   ts: number;

@@ -36,6 +36,7 @@ export function labEventStore(d: Dialect): LabEventStore {
         if (e.type !== 'impression' || e.shadow || byRecomm.has(e.recommId)) continue;
         const imp: LabImpressionRow = {
           recommId: e.recommId,
+          placement: e.placement,
           readerId: e.readerId,
           ts: e.clientTs,
           items: [...e.items].sort((a, b) => a.position - b.position).map((i) => i.articleId),
