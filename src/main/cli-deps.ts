@@ -90,6 +90,14 @@ export function cliDeps(io: {
         return { models: storage, articles: storage, close: () => storage.close() };
       },
     },
+    data: {
+      out: io.out,
+      now: clock.now,
+      async open(db) {
+        const storage = await open(config({ db }));
+        return { store: storage, models: storage, articles: storage, close: () => storage.close() };
+      },
+    },
     async migrate(db) {
       const c = config({ db });
       const storage = await openDb(c);

@@ -295,6 +295,15 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     clock: s.clock,
     // Each setting is kept in the database too, for the CLI on it (settableSimClock).
     simClock: s.simClock && settableSimClock(s.simClock, s.storage),
+    // Imported on the first report: the feature replay and the trees are this route's alone.
+    async dataReport(q) {
+      const { dataReport, reportWindow } = await import('../app/data-report.js');
+      const now = s.clock.now();
+      return dataReport(
+        { store: s.storage, models: s.storage, articles: s.storage },
+        { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) },
+      );
+    },
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {

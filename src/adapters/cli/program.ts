@@ -3,6 +3,7 @@ import type { ImportSummary } from '../../app/catalog.js';
 import type { ArticleStore } from '../../app/ports.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { isDomainError } from '../../core/kernel/errors.js';
+import { registerData, type DataDeps } from './data.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
 import { registerModel, type ModelDeps } from './model.js';
@@ -26,6 +27,7 @@ export interface CliDeps {
   simulate: SimulateDeps;
   lab: EvalDeps;
   models: ModelDeps;
+  data: DataDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -122,6 +124,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerSimulate(program, deps.simulate);
   registerEval(program, deps.lab, (code) => (result.code = code));
   registerModel(program, deps.models);
+  registerData(program, deps.data);
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {

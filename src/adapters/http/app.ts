@@ -8,6 +8,7 @@ import type { Collector } from '../../app/collector.js';
 import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
 import type { CanaryGuard } from '../../app/canary.js';
+import type { DataReport } from '../../app/data-report.js';
 import type { DeploymentAdmin } from '../../app/deploy-admin.js';
 import type { LivePlacements } from '../../app/live-placements.js';
 import type { AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
@@ -53,6 +54,11 @@ export interface AppDeps {
    * (POST /v1/admin/sim-clock answers once `set` resolved).
    */
   simClock?: Clock & { set(ms: number): void | Promise<void> };
+  /**
+   * The data report of GET /v1/admin/data/report (app/data-report.ts) over the raw query values; it
+   * parses them (DomainError invalid_field naming since or until). Unset: that route answers 404.
+   */
+  dataReport?: (q: { since?: string; until?: string; placement?: string }) => Promise<DataReport>;
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */

@@ -195,4 +195,33 @@ export const adminRoutes =
         return { items: items.map((e) => ({ ...e, exposedAt: new Date(e.exposedTs).toISOString() })) };
       },
     );
+
+    app.get(
+      '/v1/admin/data/report',
+      {
+        schema: {
+          tags: ['data'],
+          security,
+          summary: 'The data report: quality and stability of the stored events (src/app/data-report.ts)',
+          description:
+            'since / until: a UTC day (2026-03-01) or an ISO 8601 time with a zone; until is excluded and defaults to now, since to 14 days before until. ' +
+            'placement: the placement of the feature drift and model decay (default: the one with most impressions).',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              since: { type: 'string', maxLength: 64 },
+              until: { type: 'string', maxLength: 64 },
+              placement: { type: 'string', minLength: 1, maxLength: 128 },
+            },
+          },
+          response: errors,
+        },
+      },
+      async (req) => {
+        if (!deps.dataReport) throw new DomainError('not_found', 'this server has no data report');
+        const q = req.query as { since?: string; until?: string; placement?: string };
+        return deps.dataReport(q);
+      },
+    );
   };
