@@ -1,10 +1,11 @@
 /**
- * The data report (issue 18, item 3): is the data good (quality), does it carry signal (signal, to
- * come) and is it stable (stability)? Every figure over events comes from SQL aggregates through
- * DataReportStore; the feature drift and the model decay replay the window's events through the
- * training replay (core/ml/examples.ts) as app/training.ts does, keeping a sample of the rows.
+ * The data report (issue 18, item 3): is the data good (quality), does it carry signal (signal,
+ * app/data-signal.ts) and is it stable (stability)? Every figure over events comes from SQL
+ * aggregates through DataReportStore; the feature drift and the model decay replay the window's
+ * events through the training replay (core/ml/examples.ts) as app/training.ts does, keeping a sample of the rows.
  * Tests: test/app/data-report.test.ts.
  */
+import { dataSignal, type DataSignal, type SignalEventStore } from './data-signal.js';
 import { DomainError } from '../core/kernel/errors.js';
 import { DAY_MS, isCalendarDay, isoDayProblem, parseIsoWithZone } from '../core/kernel/time.js';
 import { ExampleReplay, type ExampleSet } from '../core/ml/examples.js';
@@ -185,10 +186,11 @@ export interface DataReport {
   generatedTs: number;
   quality: QualityReport;
   /**
-   * The signal part (offline lift of the best recommender over random with an interval, learning
-   * curve): built by a later change of issue 18; null until then.
+   * The signal part (app/data-signal.ts): the offline lift of the best recommender over random
+   * with an interval, and the learning curve; null when the deps give no lab event store or the
+   * window has no placement with impressions.
    */
-  signal: null;
+  signal: DataSignal | null;
   stability: StabilityReport;
   /** Every threshold crossed, in day order. */
   alerts: DataAlert[];
@@ -198,6 +200,8 @@ export interface DataReportDeps {
   store: DataReportStore;
   models: Pick<ModelStore, 'listModels' | 'getModel' | 'scanTrainingEvents'>;
   articles: Pick<ArticleStore, 'articlesStoredSince'>;
+  /** The stored events as the offline lab reads them: the signal part runs when given. */
+  lab?: SignalEventStore;
 }
 
 export interface DataReportOptions {
@@ -325,7 +329,7 @@ export async function dataReport(deps: DataReportDeps, opts: DataReportOptions):
     window: { sinceTs, untilTs, placement: opts.placement ?? null },
     generatedTs: opts.now,
     quality,
-    signal: null,
+    signal: deps.lab && placement !== undefined ? await dataSignal({ events: deps.lab }, { placement, sinceTs, untilTs, seed: 1 }) : null,
     stability: {
       days,
       comparisons,

@@ -95,7 +95,7 @@ export function cliDeps(io: {
       now: clock.now,
       async open(db) {
         const storage = await open(config({ db }));
-        return { store: storage, models: storage, articles: storage, close: () => storage.close() };
+        return { store: storage, models: storage, articles: storage, lab: storage, close: () => storage.close() };
       },
     },
     async migrate(db) {

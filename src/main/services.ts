@@ -14,7 +14,7 @@ import type { Secrets, StorageHandle } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
 import type { AppDeps } from '../adapters/http/app.js';
-import { openStorage } from '../adapters/storage/open.js';
+import { openStorage, type OpenedStorage } from '../adapters/storage/open.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
@@ -33,7 +33,7 @@ export const nodeSecrets: Secrets = {
 };
 
 /** Opens (and migrates) the database; refuses simulated events on a real database and the reverse (checkClockMark). */
-export async function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<StorageHandle> {
+export async function openDb(config: Readonly<Config>, opts: { server?: boolean } = {}): Promise<OpenedStorage> {
   // A server checkpoints SQLite's WAL from a worker thread, off its event loop, every 200 ms: on one
   // core the checkpoint's CPU delays requests, and five small checkpoints a second delayed them less
   // than one big one (bench:serve p99 14 -> 7 ms; see RecordWriter).
@@ -50,7 +50,7 @@ export async function openDb(config: Readonly<Config>, opts: { server?: boolean 
 
 export interface Services {
   config: Readonly<Config>;
-  storage: StorageHandle;
+  storage: OpenedStorage;
   collector: Collector;
   recordWriter: RecordWriter;
   keys: ApiKeys;
@@ -300,7 +300,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
       const { dataReport, reportWindow } = await import('../app/data-report.js');
       const now = s.clock.now();
       return dataReport(
-        { store: s.storage, models: s.storage, articles: s.storage },
+        { store: s.storage, models: s.storage, articles: s.storage, lab: s.storage },
         { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) },
       );
     },

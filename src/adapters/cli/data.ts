@@ -90,7 +90,23 @@ export function reportText(r: DataReport): string[] {
     );
   } else out.push(`  model decay: ${s.modelNote ?? 'n/a'}`);
 
-  out.push('', 'signal: not in this report yet');
+  const g = r.signal;
+  if (g === null) out.push('', 'signal: n/a (no placement with impressions in the window)');
+  else {
+    out.push('', `signal (${g.window.test.impressions} test impressions of ${g.placement}, the latest 30%)`);
+    const lift = (name: string, m: { best: number; random: number; lift: number; low: number; high: number } | null) =>
+      m &&
+      out.push(
+        `  ${name.padEnd(8)} ${g.lift.best}: ${fixed(m.best)} vs random ${fixed(m.random)}, lift ${fixed(m.lift)} [${fixed(m.low)}, ${fixed(m.high)}]`,
+      );
+    lift('AUC', g.lift.auc);
+    lift('nDCG@10', g.lift.ndcg10);
+    out.push(
+      `  learning curve (AUC by share of the training part): ${g.learningCurve.map((p) => `${p.share * 100}% ${fixed(p.auc)}`).join(', ')}`,
+    );
+    out.push(`  ${g.moreData.sentence}`);
+    out.push(`  verdict: ${g.verdict}`);
+  }
   out.push('', `alerts: ${r.alerts.length}`);
   for (const a of r.alerts) out.push(`  ${a.day}  ${a.check}${a.subject ? ` ${a.subject}` : ''}: ${a.message}`);
   return out;
