@@ -6,7 +6,7 @@ import type { SimTarget } from '../app/sim-control.js';
 import { HttpTarget } from '../adapters/simclient/http.js';
 import { loadConfig, type Config } from '../config/config.js';
 import type { RecommenderRegistry } from '../core/recommend/registry.js';
-import { openServices } from './services.js';
+import { openServices, type Services } from './services.js';
 import { SimClock } from './sim-clock.js';
 
 /**
@@ -46,29 +46,34 @@ export async function openInProcessTarget(opts: {
     // Checkpoints off the commit path, as a server does: in process, each simulated minute is a
     // small commit, and WAL checkpoints inside them took about half the storage time (bench:simulate).
     const s = await openServices(config, { clock, registry: opts.registry, checkpointInBackground: true });
-    return new InProcessTarget({
-      clock,
-      catalog: s.catalog,
-      recommendations: s.recommendations,
-      collector: s.collector,
-      deployments: s.deployments,
-      experiments: s.placements,
-      analysis: s.storage,
-      rollups: s.rollups,
-      recordWriter: s.recordWriter,
-      training: { models: s.storage, articles: s.storage, clock, timer: () => performance.now() },
-      async close() {
-        try {
-          await s.close();
-        } finally {
-          remove();
-        }
-      },
+    return targetOf(s, clock, async () => {
+      try {
+        await s.close();
+      } finally {
+        remove();
+      }
     });
   } catch (e) {
     remove();
     throw e;
   }
+}
+
+/** The simulation's view of opened services on a simulated clock (tests drive their own services with it). */
+export function targetOf(s: Services, clock: SimClock, close: () => Promise<void>): InProcessTarget {
+  return new InProcessTarget({
+    clock,
+    catalog: s.catalog,
+    recommendations: s.recommendations,
+    collector: s.collector,
+    deployments: s.deployments,
+    experiments: s.placements,
+    analysis: s.storage,
+    rollups: s.rollups,
+    recordWriter: s.recordWriter,
+    training: { models: s.storage, articles: s.storage, clock, timer: () => performance.now() },
+    close,
+  });
 }
 
 /** The platform over HTTP: a running `readnext serve --sim-clock` at `url`, driven with its admin and ingest keys. */

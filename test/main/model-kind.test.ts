@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/adapters/http/app.js';
-import { InProcessTarget } from '../../src/app/sim-platform.js';
 import { trainModel } from '../../src/app/training.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/core/simulate/run.js';
@@ -20,6 +19,7 @@ import { fixedClock } from '../../src/core/kernel/clock.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
 import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { SimClock } from '../../src/main/sim-clock.js';
+import { targetOf } from '../../src/main/sim-target.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -52,18 +52,7 @@ beforeAll(async () => {
   services = await openServices(config, { clock });
   await services.warmedUp;
   const s = services;
-  const target = new InProcessTarget({
-    clock,
-    catalog: s.catalog,
-    recommendations: s.recommendations,
-    collector: s.collector,
-    deployments: s.deployments,
-    experiments: s.placements,
-    analysis: s.storage,
-    rollups: s.rollups,
-    recordWriter: s.recordWriter,
-    close: async () => undefined,
-  });
+  const target = targetOf(s, clock, async () => undefined);
   await target.deployLive(PLACEMENT, { kind: 'popular', version: '1' });
   await runWorld(DEFAULT_WORLD, target, { seed: 5, readers: 500, days: 2 });
   const m = await trainModel(

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
 import { offPolicyEstimate } from '../../src/app/ope.js';
-import { InProcessTarget } from '../../src/app/sim-platform.js';
 import { loadConfig } from '../../src/config/config.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 import { runWorld } from '../../src/core/simulate/run.js';
@@ -18,6 +17,7 @@ import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
 import { openServices, type Services } from '../../src/main/services.js';
 import { SimClock } from '../../src/main/sim-clock.js';
+import { targetOf } from '../../src/main/sim-target.js';
 import { ADMIN_KEY, INGEST_KEY } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -38,18 +38,7 @@ beforeAll(async () => {
   services = await openServices(config, { clock });
   await services.warmedUp;
   const s = services;
-  const target = new InProcessTarget({
-    clock,
-    catalog: s.catalog,
-    recommendations: s.recommendations,
-    collector: s.collector,
-    deployments: s.deployments,
-    experiments: s.placements,
-    analysis: s.storage,
-    rollups: s.rollups,
-    recordWriter: s.recordWriter,
-    close: async () => undefined,
-  });
+  const target = targetOf(s, clock, async () => undefined);
   await target.deployLive(PLACEMENT, { kind: 'co-read', version: '1' });
   await s.deployments.setExploration(PLACEMENT, { share: 0.2, pool: 10 }, BY);
   await s.deployments.addShadow(PLACEMENT, { kind: 'popular', version: '1' }, BY);
