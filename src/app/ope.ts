@@ -62,6 +62,26 @@ export interface OpeReport {
  * slate of the candidate: the estimators' own support checks (checkSupport) then speak per estimator.
  */
 export async function offPolicyEstimate(records: RecordStore, req: OpeRequest): Promise<OpeReport> {
+  const { logged, name, kept, K } = await loggedRounds(records, req);
+  return estimateRounds(req, logged, name, kept, K);
+}
+
+/** One logged request as the estimators see it, with its recommId, the candidate's scores and the live clicks. */
+export interface LoggedDraft {
+  recommId: string;
+  round: LoggedRound;
+  scores: (number | null)[] | null;
+  live: number;
+}
+
+/**
+ * The logged rounds of a window (see offPolicyEstimate): the live serve records with exploration,
+ * and the rounds kept (shown, with the candidate's slate, of the modal size K).
+ */
+export async function loggedRounds(
+  records: RecordStore,
+  req: OpeRequest,
+): Promise<{ logged: ServeRecord[]; name: string; kept: LoggedDraft[]; K: number }> {
   const serves = (await records.servesSince(req.placement, req.sinceTs, MAX_SERVES)).filter((s) => s.servedTs < req.untilTs);
   const logged = serves.filter((s) => !s.shadow && s.exploration);
   const name = `${req.candidate.kind}@${req.candidate.version}`;
@@ -82,8 +102,7 @@ export async function offPolicyEstimate(records: RecordStore, req: OpeRequest): 
       { field: 'candidate' },
     );
   const engagement = await records.engagementOfServes(logged.map((s) => s.recommId));
-  type Draft = { round: LoggedRound; scores: (number | null)[] | null; live: number };
-  const drafts: Draft[] = [];
+  const drafts: LoggedDraft[] = [];
   for (const s of logged) {
     const e = engagement.get(s.recommId);
     if (!e?.impressed) continue;
@@ -103,6 +122,7 @@ export async function offPolicyEstimate(records: RecordStore, req: OpeRequest): 
     } else if (isLive(s)) candidate = ex.pool.slice(0, shown.length);
     else continue;
     drafts.push({
+      recommId: s.recommId,
       round: { shown, clicks, pool: ex.pool, epsilon: ex.share, explored: ex.explored, candidate },
       scores,
       live: clicks.reduce((a, b) => a + b, 0),
@@ -113,6 +133,10 @@ export async function offPolicyEstimate(records: RecordStore, req: OpeRequest): 
   for (const d of drafts) sizes.set(d.round.shown.length, (sizes.get(d.round.shown.length) ?? 0) + 1);
   const K = [...sizes].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0] ?? 0;
   const kept = drafts.filter((d) => d.round.shown.length === K && K > 0);
+  return { logged, name, kept, K };
+}
+
+function estimateRounds(req: OpeRequest, logged: ServeRecord[], name: string, kept: LoggedDraft[], K: number): OpeReport {
   const rounds = kept.map((d) => d.round);
   const liveClicks = kept.map((d) => d.live);
   const n = rounds.length;

@@ -180,6 +180,7 @@ export class RecommendationService {
     let slate: ComposedSlate;
     let teams: (string | undefined)[] = [];
     let exploration: ServeExploration | null = null;
+    let shadowSlates: { slate: ComposedSlate; latencyMs: number }[] | undefined;
     let servedBy: Recommender;
     if (variant.kind === 'interleave') {
       // Team-draft between the two arms; the coin is seeded by the recommId, so a slate can be replayed.
@@ -211,9 +212,15 @@ export class RecommendationService {
       const ex = placement.config.exploration;
       if (servedBy.kind === 'none') slate = { items: [], fallback: false, faults: [] };
       else if (ex !== null && variant.kind === 'live' && !stopgap) {
-        // Logged exploration (explore.ts): the chain's best `pool` items, shown in order or at random.
+        // Logged exploration (explore.ts): the chain's best `pool` items and the shadows' choices,
+        // shown in order or at random. The shadows are composed now (and logged later from these).
         const full = this.slates.compose(served, { ...slateReq, k: Math.max(k, ex.pool) + placement.config.pins.length });
-        const e = exploreSlate(full, k, ex, recommId, isExplored(req.placement, recommId, ex.share));
+        shadowSlates = placement.shadows.map((sh) => {
+          const t0 = this.timer();
+          return { slate: this.slates.compose([sh], slateReq), latencyMs: this.timer() - t0 };
+        });
+        const extra = shadowSlates.flatMap((x) => x.slate.items.filter((i) => i.source !== -1));
+        const e = exploreSlate(full, k, ex, recommId, isExplored(req.placement, recommId, ex.share), extra);
         slate = e.slate;
         exploration = e.log;
       } else slate = this.slates.compose(served, slateReq);
@@ -283,7 +290,8 @@ export class RecommendationService {
       exploration,
     });
     // 6. Shadows: same request, after the response; logged, never shown.
-    if (placement.shadows.length > 0 && !stopgap) this.later(() => this.runShadows(placement, slateReq, recommId, attribution));
+    if (placement.shadows.length > 0 && !stopgap)
+      this.later(() => this.runShadows(placement, slateReq, recommId, attribution, shadowSlates));
     return {
       recommId,
       placement: req.placement,
@@ -319,11 +327,14 @@ export class RecommendationService {
     slateReq: SlateRequest,
     recommId: string,
     attribution: { experiment: string | null; phase: number | null; arm: string | null; hashVersion: number | null },
+    composed?: readonly { slate: ComposedSlate; latencyMs: number }[],
   ): void {
-    for (const shadow of p.shadows) {
+    for (const [i, shadow] of p.shadows.entries()) {
       const t0 = this.timer();
-      // The shadow alone, without fallbacks: we measure what it would have shown.
-      const s = this.slates.compose([shadow], slateReq);
+      // The shadow alone, without fallbacks: we measure what it would have shown (composed before
+      // the response when the placement explores: its items join the exploration pool).
+      const pre = composed?.[i];
+      const s = pre?.slate ?? this.slates.compose([shadow], slateReq);
       this.counters.shadowRuns++;
       if (s.faults.length > 0) this.counters.shadowFaults++;
       this.records.serve({
@@ -336,7 +347,7 @@ export class RecommendationService {
         readerId: slateReq.readerId,
         sessionId: slateReq.sessionId,
         articleId: slateReq.articleId,
-        latencyMs: this.timer() - t0,
+        latencyMs: pre?.latencyMs ?? this.timer() - t0,
         fallback: false,
         fault: s.faults.length > 0,
         slate: s.items.map((it) => ({ articleId: it.articleId, position: it.position, score: it.score, reason: it.reason })),

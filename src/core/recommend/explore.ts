@@ -24,9 +24,11 @@ export function isExplored(placement: string, recommId: string, share: number): 
  * The slate of a placement that explores, from `full`: the live chain's slate composed with the
  * pool's size (every rule applied, pins at their slots). `k` is the request's slate size.
  *
- * The logging policy is a mixture: with probability ε (the share) a uniformly random ordered
- * choice of min(m, n) of the n pool items fills the m free (unpinned) slots; otherwise the pool's
- * first m in order (the slate without exploration, up to the chain's asking for a few more
+ * The pool is the live chain's best items, then the items of the shadows' slates on the same
+ * request (`extra`) that are not among them, so a shadow candidate's choices can be evaluated
+ * off-policy (each has a positive propensity). The logging policy is a mixture: with probability
+ * ε (the share) a uniformly random ordered choice of min(m, n) of the n pool items fills the m free
+ * (unpinned) slots; otherwise the pool's first m in order (the slate without exploration, up to the chain's asking for a few more
  * items). So the marginal probability that pool item a sits at free slot j is exactly
  *
  *   π0(a, j) = (1 − ε)·1[a = pool_j] + ε / n,
@@ -41,9 +43,17 @@ export function exploreSlate(
   exploration: Exploration,
   recommId: string,
   explored: boolean,
+  extra: readonly SlateEntry[] = [],
 ): { slate: ComposedSlate; log: ServeExploration } {
   const pinned = full.items.filter((i) => i.source === -1);
   const pool = full.items.filter((i) => i.source !== -1);
+  // The shadows' items join the pool after the live ones (their choices need support to be evaluated).
+  const inPool = new Set([...full.items.map((i) => i.articleId)]);
+  for (const e of extra)
+    if (!inPool.has(e.articleId)) {
+      inPool.add(e.articleId);
+      pool.push({ ...e, source: 0 });
+    }
   const pinSlots = new Set(pinned.filter((p) => p.position <= k).map((p) => p.position));
   const free = Math.min(k - pinSlots.size, pool.length);
   const n = pool.length;

@@ -74,6 +74,15 @@ export interface WorldRunOptions {
   onDayEnd?: (day: number, now: number) => Promise<void>;
   /** Share of simulated time done, [0, 1], about every simulated hour. */
   onProgress?: (share: number) => void;
+  /**
+   * The world's truth about each widget slate served: the probability that this reader, on this
+   * page, would click article `articleId` at 0-based `slot` if it were the first slot to fire
+   * (step 3 below: slots fire independently, the first one top down is the click), and the
+   * probability that a fired click is then made (substitution, last page). A slate b's expected
+   * clicks are (1 − Π_i (1 − clickProbability(b_i, i))) × emitProbability: off-policy
+   * evaluation's estimand on the logged requests (scripts/ope-coverage.ts). Draws nothing.
+   */
+  onSlate?: (s: { recommId: string; clickProbability(articleId: string, slot: number): number; emitProbability: number }) => void;
 }
 
 /** What one reader did from the first exposure on, counted as the platform's report counts it. */
@@ -529,6 +538,30 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
       rd.tally.exposedTs = clock;
       if (rd.heldRecv >= clock) for (const x of rd.held) count(rd, x);
       rd.held = [];
+    }
+    if (opts.onSlate && slate.recommId) {
+      const at = t;
+      opts.onSlate({
+        recommId: slate.recommId,
+        clickProbability: (id, slot) => {
+          const ai = shelf.byId.get(id);
+          if (ai === undefined || slot >= k) return 0;
+          const x = arts[ai]!;
+          const drift = drifts.length > 0 ? driftFactor(x, at) : 1;
+          if (noise) return cm.noiseRate * drift;
+          const fresh = 2 ** (-Math.max(0, at - x.article.publishedAt) / halfLife);
+          return Math.min(
+            1,
+            cm.baseRate *
+              cm.positionBias[slot]! *
+              relevance(rd, x) ** cm.relevanceWeight *
+              fresh ** cm.freshnessWeight *
+              x.quality ** cm.qualityWeight *
+              drift,
+          );
+        },
+        emitProbability: p + 1 < ss.maxPages ? 1 - cm.substitution * (1 - ss.continueProbability) : 0,
+      });
     }
     const shown = slate.recommId ? slate.items.slice(0, k) : [];
     if (shown.length > 0) {

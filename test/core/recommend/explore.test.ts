@@ -63,6 +63,14 @@ describe('exploreSlate', () => {
       }
   });
 
+  it("puts the shadows' choices in the pool after the live items, once each", () => {
+    const ex = { share: 0.1, pool: 4 };
+    const out = exploreSlate(full(['a', 'b', 'c', 'd']), 3, ex, 'y', false, [entry('c', 1), entry('x', 2), entry('y', 3), entry('x', 1)]);
+    expect(out.log.pool).toEqual(['a', 'b', 'c', 'd', 'x', 'y']);
+    expect(out.slate.items.map((i) => i.articleId)).toEqual(['a', 'b', 'c']);
+    for (const p of out.log.propensities) expect(p).toBeCloseTo(0.9 + 0.1 / 6, 15);
+  });
+
   it('keeps pins at their slots (propensity 1) and closes up a short pool', () => {
     const ex = { share: 0.5, pool: 10 };
     const out = exploreSlate(full(['a', 'b', 'c'], [{ slot: 2, id: 'P' }]), 5, ex, 'x', true);
