@@ -22,13 +22,10 @@ import { join } from 'node:path';
 import { loggedRounds, offPolicyEstimate } from '../src/app/ope.js';
 import { SIM_TRAINING_GBDT } from '../src/app/sim-experiment.js';
 import { trainModel } from '../src/app/training.js';
-import { loadConfig } from '../src/config/config.js';
 import type { OpeEstimatorName } from '../src/core/ope/estimators.js';
 import { runWorld } from '../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../src/core/simulate/world.js';
-import { openServices } from '../src/main/services.js';
-import { SimClock } from '../src/main/sim-clock.js';
-import { targetOf } from '../src/main/sim-target.js';
+import { openSimServices } from '../src/main/sim-target.js';
 import { wilsonInterval } from './calibrate.js';
 import { envNumber, fixed, int, machineInfo, runBench } from './lib.js';
 
@@ -56,13 +53,16 @@ async function oneRun(seed: number, cells: Map<string, Cell>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'readnext-ope-'));
   const start = Date.parse(DEFAULT_WORLD.startDate);
   try {
-    const config = loadConfig({ db: `sqlite:${join(dir, 'sim.db')}`, sqliteSynchronous: 'NORMAL', simClock: true, logLevel: 'silent' }, {});
-    const clock = new SimClock();
-    clock.set(start);
-    const s = await openServices(config, { clock, checkpointInBackground: true });
+    const {
+      services: s,
+      clock,
+      target,
+    } = await openSimServices({
+      db: `sqlite:${join(dir, 'sim.db')}`,
+      startTs: start,
+      config: { sqliteSynchronous: 'NORMAL' },
+    });
     try {
-      await s.warmedUp;
-      const target = targetOf(s, clock, async () => undefined);
       await target.deployLive(PLACEMENT, { kind: 'co-read', version: '1' });
       await s.deployments.setExploration(PLACEMENT, { share: SHARE, pool: POOL }, BY);
       await s.deployments.addShadow(PLACEMENT, { kind: 'popular', version: '1' }, BY);

@@ -30,22 +30,13 @@ export async function openInProcessTarget(opts: {
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const config = loadConfig(
-      {
-        db: dir ? `sqlite:${join(dir, 'sim.db')}` : opts.db,
-        // A throwaway file: a process crash loses it anyway, so no fsync per commit.
-        ...(dir ? { sqliteSynchronous: 'NORMAL' as const } : {}),
-        logLevel: 'silent',
-        ...opts.config,
-        simClock: true,
-      },
-      {},
-    );
-    const clock = new SimClock();
-    clock.set(opts.startTs);
-    // Checkpoints off the commit path, as a server does: in process, each simulated minute is a
-    // small commit, and WAL checkpoints inside them took about half the storage time (bench:simulate).
-    const s = await openServices(config, { clock, registry: opts.registry, checkpointInBackground: true });
+    const { services: s, clock } = await openSimServices({
+      db: dir ? `sqlite:${join(dir, 'sim.db')}` : opts.db!,
+      startTs: opts.startTs,
+      // A throwaway file: a process crash loses it anyway, so no fsync per commit.
+      config: { ...(dir ? { sqliteSynchronous: 'NORMAL' as const } : {}), ...opts.config },
+      ...(opts.registry ? { registry: opts.registry } : {}),
+    });
     return targetOf(s, clock, async () => {
       try {
         await s.close();
@@ -57,6 +48,26 @@ export async function openInProcessTarget(opts: {
     remove();
     throw e;
   }
+}
+
+/**
+ * App services over `db` on a simulated clock set to `startTs`, with the simulation's target on
+ * them (closing the target does nothing: close the services). The environment is not read;
+ * `config` overrides the defaults. Tests and calibrations that also need the services use it.
+ */
+export async function openSimServices(opts: {
+  db: string;
+  startTs: number;
+  config?: Partial<Config>;
+  registry?: RecommenderRegistry;
+}): Promise<{ services: Services; clock: SimClock; target: InProcessTarget }> {
+  const config = loadConfig({ db: opts.db, logLevel: 'silent', ...opts.config, simClock: true }, {});
+  const clock = new SimClock();
+  clock.set(opts.startTs);
+  // Checkpoints off the commit path, as a server does: in process, each simulated minute is a
+  // small commit, and WAL checkpoints inside them took about half the storage time (bench:simulate).
+  const services = await openServices(config, { clock, registry: opts.registry, checkpointInBackground: true });
+  return { services, clock, target: targetOf(services, clock, async () => undefined) };
 }
 
 /** The simulation's view of opened services on a simulated clock (tests drive their own services with it). */

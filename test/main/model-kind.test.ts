@@ -11,15 +11,13 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/adapters/http/app.js';
 import { trainModel } from '../../src/app/training.js';
-import { loadConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
 import { runCli } from '../../src/adapters/cli/program.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
-import { appDeps, openServices, type Services } from '../../src/main/services.js';
-import { SimClock } from '../../src/main/sim-clock.js';
-import { targetOf } from '../../src/main/sim-target.js';
+import { appDeps, type Services } from '../../src/main/services.js';
+import { openSimServices } from '../../src/main/sim-target.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -36,23 +34,14 @@ const recommend = (reader: string, article: string) =>
   app.inject({ method: 'GET', url: `/v1/recommendations?placement=${PLACEMENT}&article=${article}&reader=${reader}&k=4` });
 
 beforeAll(async () => {
-  const config = loadConfig(
-    {
-      db: `sqlite:${join(dir, 'sim.db')}`,
-      sqliteSynchronous: 'NORMAL',
-      simClock: true,
-      logLevel: 'silent',
-      adminKey: ADMIN_KEY,
-      ingestKey: INGEST_KEY,
-    },
-    {},
-  );
-  const clock = new SimClock();
-  clock.set(start);
-  services = await openServices(config, { clock });
-  await services.warmedUp;
+  const opened = await openSimServices({
+    db: `sqlite:${join(dir, 'sim.db')}`,
+    startTs: start,
+    config: { sqliteSynchronous: 'NORMAL', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY },
+  });
+  services = opened.services;
+  const { clock, target } = opened;
   const s = services;
-  const target = targetOf(s, clock, async () => undefined);
   await target.deployLive(PLACEMENT, { kind: 'popular', version: '1' });
   await runWorld(DEFAULT_WORLD, target, { seed: 5, readers: 500, days: 2 });
   const m = await trainModel(

@@ -10,14 +10,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
 import { offPolicyEstimate } from '../../src/app/ope.js';
-import { loadConfig } from '../../src/config/config.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
 import { runWorld } from '../../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../../src/core/simulate/world.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
-import { openServices, type Services } from '../../src/main/services.js';
-import { SimClock } from '../../src/main/sim-clock.js';
-import { targetOf } from '../../src/main/sim-target.js';
+import type { Services } from '../../src/main/services.js';
+import { openSimServices } from '../../src/main/sim-target.js';
 import { ADMIN_KEY, INGEST_KEY } from '../helpers/app.js';
 
 const DAY = 86_400_000;
@@ -29,16 +27,14 @@ const db = `sqlite:${join(dir, 'sim.db')}`;
 let services: Services;
 
 beforeAll(async () => {
-  const config = loadConfig(
-    { db, sqliteSynchronous: 'NORMAL', simClock: true, logLevel: 'silent', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY },
-    {},
-  );
-  const clock = new SimClock();
-  clock.set(start);
-  services = await openServices(config, { clock });
-  await services.warmedUp;
+  const opened = await openSimServices({
+    db,
+    startTs: start,
+    config: { sqliteSynchronous: 'NORMAL', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY },
+  });
+  services = opened.services;
   const s = services;
-  const target = targetOf(s, clock, async () => undefined);
+  const target = opened.target;
   await target.deployLive(PLACEMENT, { kind: 'co-read', version: '1' });
   await s.deployments.setExploration(PLACEMENT, { share: 0.2, pool: 10 }, BY);
   await s.deployments.addShadow(PLACEMENT, { kind: 'popular', version: '1' }, BY);
