@@ -116,9 +116,11 @@ export async function loggedRounds(
     let scores: (number | null)[] | null = null;
     const shadow = shadows.get(s.recommId);
     if (shadow) {
-      const kept = shadow.slate.filter((it) => !s.slate.some((x) => x.articleId === it.articleId && !pool.has(x.articleId)));
-      candidate = kept.slice(0, shown.length).map((it) => it.articleId);
-      scores = kept.slice(0, shown.length).map((it) => it.score);
+      // The logged slate's pins (shown, outside the pool) are pins of the shadow's slate too.
+      const pins = new Set(s.slate.filter((it) => !pool.has(it.articleId)).map((it) => it.articleId));
+      const kept = shadow.slate.filter((it) => !pins.has(it.articleId)).slice(0, shown.length);
+      candidate = kept.map((it) => it.articleId);
+      scores = kept.map((it) => it.score);
     } else if (isLive(s)) candidate = ex.pool.slice(0, shown.length);
     else continue;
     drafts.push({
