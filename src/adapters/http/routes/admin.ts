@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { articleToJson, parseArticleJson, type Article } from '../../../core/catalog/article.js';
 import { DomainError } from '../../../core/kernel/errors.js';
+import { parseIsoWithZone } from '../../../core/kernel/time.js';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
@@ -222,6 +223,75 @@ export const adminRoutes =
         if (!deps.dataReport) throw new DomainError('not_found', 'this server has no data report');
         const q = req.query as { since?: string; until?: string; placement?: string };
         return deps.dataReport(q);
+      },
+    );
+
+    app.get(
+      '/v1/admin/ope',
+      {
+        schema: {
+          tags: ['data'],
+          security,
+          summary:
+            "Off-policy evaluation: a candidate's clicks per slate estimated from the placement's logged exploration (src/app/ope.ts)",
+          description:
+            'The body of `readnext ope --json`. candidate: KIND@VERSION, live or a shadow on the placement in the window. ' +
+            'since / until: ISO 8601 times with a zone; until is excluded and defaults to now, since to 7 days before until. ' +
+            'Refusals answer 409 invalid_state with the reason: no explored traffic in the window (field placement), a candidate ' +
+            'the logs never showed, or one no estimator can evaluate (too little support, too small an effective sample size; field candidate). ' +
+            'An estimator that alone refuses is reported in the body (estimates.NAME.ok false, with its code and reason).',
+          querystring: {
+            type: 'object',
+            required: ['placement', 'candidate'],
+            additionalProperties: false,
+            properties: {
+              placement: { type: 'string', minLength: 1, maxLength: 128 },
+              candidate: { type: 'string', minLength: 1, maxLength: 200 },
+              since: { type: 'string', maxLength: 64 },
+              until: { type: 'string', maxLength: 64 },
+            },
+          },
+          response: { ...errors, 409: errorBodySchema },
+        },
+      },
+      async (req) => {
+        const q = req.query as { placement: string; candidate: string; since?: string; until?: string };
+        const m = /^([a-z][a-z0-9-]*)@([^\s@]{1,64})$/.exec(q.candidate);
+        if (!m)
+          throw new DomainError('invalid_field', `"candidate" (${q.candidate}) must be KIND@VERSION, e.g. co-read@2`, {
+            field: 'candidate',
+          });
+        const time = (v: string | undefined, field: 'since' | 'until', fallback: number): number => {
+          if (v === undefined) return fallback;
+          const t = parseIsoWithZone(v);
+          if (t === undefined)
+            throw new DomainError('invalid_field', `"${field}" (${v}) is not an ISO 8601 time with a zone, on a day that exists`, {
+              field,
+            });
+          return t;
+        };
+        const untilTs = time(q.until, 'until', deps.clock.now());
+        const sinceTs = time(q.since, 'since', untilTs - 7 * 86_400_000);
+        if (untilTs <= sinceTs)
+          throw new DomainError('invalid_field', 'the window is empty: until must be after since', { field: 'until' });
+        // The serve records buffered in this process are part of the log.
+        await deps.recordWriter.flush();
+        const { offPolicyEstimate } = await import('../../../app/ope.js');
+        const r = await offPolicyEstimate(deps.records, {
+          placement: q.placement,
+          candidate: { kind: m[1]!, version: m[2]! },
+          sinceTs,
+          untilTs,
+        });
+        const refused = Object.entries(r.estimates).filter(([, e]) => !e.ok) as [string, { code: string; reason: string }][];
+        if (refused.length === Object.keys(r.estimates).length)
+          throw new DomainError(
+            'invalid_state',
+            `no estimator could evaluate ${r.candidate} on ${r.rounds} logged slates (${r.explored} explored): ` +
+              refused.map(([name, e]) => `${name} ${e.code}: ${e.reason}`).join('; '),
+            { field: 'candidate' },
+          );
+        return r;
       },
     );
   };
