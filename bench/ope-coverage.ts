@@ -10,7 +10,7 @@
  * their reasons counted), coverage of the truth by the 95% interval with its Wilson interval,
  * mean bias (estimate − truth, and relative), mean interval width.
  *
- *   npm run calibrate:ope   (env OPE_RUNS, OPE_READERS, OPE_DAYS, OPE_SHARE, OPE_POOL, OPE_SEED)
+ *   npm run calibrate:ope   (env OPE_RUNS, OPE_READERS, OPE_DAYS, OPE_SHARE, OPE_POOL, OPE_SEED, OPE_VERBOSE)
  *
  * The learned ranker is a candidate too: each run warms up for a day with co-read live and
  * exploring, trains a model on it (app/training.ts, the lab's small-data trees, seed = the run's)
@@ -35,6 +35,8 @@ const DAYS = Math.round(envNumber('OPE_DAYS', 2, 1));
 const SHARE = envNumber('OPE_SHARE', 0.05, 0);
 const POOL = Math.round(envNumber('OPE_POOL', 30, 2));
 const SEED = Math.round(envNumber('OPE_SEED', 1, 0));
+/** OPE_VERBOSE=1: one line per run and candidate on stderr (rounds, explored, each estimator's ESS or refusal). */
+const VERBOSE = process.env.OPE_VERBOSE === '1';
 const DAY = 86_400_000;
 const PLACEMENT = DEFAULT_WORLD.placement.name;
 const BY = { actor: 'calibrate:ope', reason: null };
@@ -114,6 +116,16 @@ async function oneRun(seed: number, cells: Map<string, Cell>): Promise<void> {
         const trueValue = n > 0 ? sum / n : NaN;
         const report = await offPolicyEstimate(s.storage, req);
         const label = candidate.kind === 'model' ? 'model (trained on day 1)' : `${candidate.kind}@${candidate.version}`;
+        if (VERBOSE) {
+          const ess = (name: OpeEstimatorName): string => {
+            const e = report.estimates[name];
+            return e.ok ? `ess ${fixed(e.estimate.ess, 0)}` : e.code;
+          };
+          console.error(
+            `  seed ${seed} ${label}: ${int(report.rounds)} rounds, ${int(report.explored)} explored; truth ${fixed(trueValue, 5)}; ` +
+              ESTIMATORS.map((name) => `${name} ${ess(name)}`).join(', '),
+          );
+        }
         for (const name of ESTIMATORS) {
           const key = `${label}\t${name}`;
           let c = cells.get(key);
