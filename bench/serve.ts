@@ -4,7 +4,7 @@
  * section-cap filters, one `serve` record per response) next to a bare Fastify route returning a
  * response of the same shape and size, in the same run, with the same wrk settings.
  *
- *   npm run bench:serve [-- --profile] [-- --model]
+ *   npm run bench:serve [-- --profile] [-- --model] [-- --explore [SHARE]]
  *
  * Data: the real items of ../shared/data/wikipedia-current-events (imported with --rebase-dates,
  * so the newest is published now) plus BENCH_EVENTS (default 1,000,000) synthetic reads, page
@@ -27,8 +27,23 @@
  * fallbacks are the requests for unknown articles (the serving stats' fallback count equals them
  * and its fault count is 0).
  *
+ * --explore [SHARE] (issue 18; SHARE in (0, 0.5], default 0.05) measures what logged exploration
+ * costs. After setup (and --model's deploy), the database is copied; on the copy the placement
+ * explores SHARE of its live slates (`readnext deploy explore read-next --share SHARE`, audited like
+ * any change). Two readnext servers then run one after the other with the same settings and the
+ * same request sequence: first on the original without exploration, then on the copy with it (each
+ * with its own sample, warm-up and measured run; neither sees the other's serve records). Printed:
+ * req/s and latency of both, their ratio, and the target row "SHARE exploration within 5% of the
+ * throughput without it" (req/s exploring ≥ 0.95 × without). Checked, exit 1 if not: with
+ * exploration off no serve record of the measured run carries exploration (serves.exploration,
+ * migration 0014); with it, the share of explored records among those logging exploration is
+ * SHARE within 4 binomial standard errors (whether a request explores is a hash of its recommId).
+ * The run without exploration comes first and is the one compared with the bare route. Combines
+ * with --model (the model's slates explored) and --profile (a profile per server).
+ *
  * Exit status: 0 whatever the figures; 1 when a server fails, wrk fails, a reply is not 2xx,
- * serve records are missing, or (--model) a reply was not the model's.
+ * serve records are missing, (--model) a reply was not the model's, or (--explore) the explored
+ * share of the serve records is off.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -98,6 +113,10 @@ const TARGET_P99_MS = 10;
 const MODEL_TARGET_P99_MS = 20;
 const MODEL_IMPRESSIONS = envNumber('BENCH_MODEL_IMPRESSIONS', 50_000, 1000);
 const MODEL_SEED = 1;
+/** --explore without SHARE: issue 18's 5% of slates. */
+const DEFAULT_EXPLORE_SHARE = 0.05;
+/** --explore: req/s exploring ≥ this × req/s without exploration (issue 18: within 5%). */
+const EXPLORE_TARGET_RATIO = 0.95;
 /** --model: share of the impressions' filler slots from the current article's section (bench/impressions.ts). */
 const SAME_SECTION = 0.5;
 const DATA = resolve(REPO_ROOT, '../shared/data/wikipedia-current-events/items.jsonl');
@@ -662,16 +681,29 @@ async function main(argv: string[]): Promise<number> {
     await bareServer(argv.slice(1));
     return 0;
   }
-  for (const a of argv) {
-    if (!['--profile', '--model', '--help', '-h'].includes(a)) {
-      console.error(`unknown argument ${a}; usage: npm run bench:serve [-- --profile] [-- --model]`);
+  const usage = 'usage: npm run bench:serve [-- --profile] [-- --model] [-- --explore [SHARE]]';
+  let explore: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--explore') {
+      // An optional SHARE follows: the next argument when it is not a flag.
+      const next = argv[i + 1];
+      explore = DEFAULT_EXPLORE_SHARE;
+      if (next !== undefined && !next.startsWith('--')) {
+        explore = Number(next);
+        i++;
+        if (next.trim() === '' || !(explore > 0 && explore <= 0.5)) {
+          console.error(`--explore SHARE must be a number in (0, 0.5] (the placement's exploration share), not "${next}"; ${usage}`);
+          return 2;
+        }
+      }
+    } else if (!['--profile', '--model', '--help', '-h'].includes(a)) {
+      console.error(`unknown argument ${a}; ${usage}`);
       return 2;
     }
   }
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(
-      'usage: npm run bench:serve [-- --profile] [-- --model]   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_EVENTS, BENCH_MODEL_IMPRESSIONS)',
-    );
+    console.log(`${usage}   (env BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_EVENTS, BENCH_MODEL_IMPRESSIONS)`);
     return 0;
   }
   if (!Number.isInteger(SECONDS) || !Number.isInteger(WARMUP_SECONDS))
@@ -696,7 +728,10 @@ async function main(argv: string[]): Promise<number> {
     .version;
   const loadBefore = loadAverage();
 
-  console.log(`readnext serving benchmark${withModel ? ' (--model: a learned ranker live on the placement)' : ''}`);
+  console.log(
+    `readnext serving benchmark${withModel ? ' (--model: a learned ranker live on the placement)' : ''}` +
+      `${explore === undefined ? '' : ` (--explore: the placement with and without ${fixed(100 * explore, 1)}% logged exploration)`}`,
+  );
   console.log(
     `machine   ${machine.nproc} CPUs (${machine.cpuModel}), ${fixed(machine.memGiB)} GiB RAM, Linux ${machine.kernel}, node ${machine.node}, ${wrkVersion.replace(/ Copyright.*/, '')}, fastify ${fastifyVersion}`,
   );
@@ -809,145 +844,40 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  // 3. readnext
-  const rn: Side = {
-    label: `readnext GET ${firstPath} (placement ${PLACEMENT}: ${model ? `model ${model.version}` : 'co-read'}, fallbacks same-section -> popular -> latest, filters, serve records)`,
-    errors: [],
-  };
-  const profDir = join(dir, 'prof');
-  let sample: SampleCheck | undefined;
-  let stats: { requests: number; fallbacks: number; faults: number } | undefined;
-  let rows: ServeRows | undefined;
-  let prof: { summary: ProfileSummary; savedAs: string } | undefined;
-  let server: ServerHandle | undefined;
-  let warmRequests = 0;
-  progress(`readnext: starting the server (replays ${int(st.events)} events)`);
-  const t0 = performance.now();
-  try {
-    server = await startServer({
-      db: s.db,
-      port: await freePort(),
-      ...(pin ? { cpu: SERVER_CPU } : {}),
-      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-key-${tag}`, READNEXT_LOG_LEVEL: 'warn' },
-      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
-      readyTimeoutMs: READY_TIMEOUT_MS,
-    });
-    rn.readyS = seconds(t0);
-  } catch (e) {
-    rn.errors.push((e as Error).message);
-  }
-  if (server) {
-    try {
-      progress('readnext: sample requests and serve records');
-      sample = await sampleCheck(server, s.db, samplePaths, adminKey, primaryKind);
-      rn.errors.push(...sample.errors);
-      if (WARMUP_SECONDS > 0) {
-        progress(`readnext: warm-up, ${WARMUP_SECONDS} s`);
-        warmRequests = (await load(`${server.url}${firstPath}`, warmPath, WARMUP_SECONDS, server.pid, pin)).wrk.requests;
-        rn.warmupRequests = warmRequests;
-      }
-      progress(`readnext: measured run, ${SECONDS} s`);
-      rn.run = await load(`${server.url}${firstPath}`, measuredPath, SECONDS, server.pid, pin);
-      const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
-      if (sres.ok) stats = (await sres.json()) as typeof stats;
-      else rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
-    } catch (e) {
-      rn.errors.push((e as Error).message);
-    } finally {
-      progress('readnext: stopping the server (SIGTERM: flushes the serve records)');
-      const stop = await server.stop(STOP_TIMEOUT_MS);
-      if (stop.killed) rn.errors.push(`the server did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM and was killed`);
-      else if (stop.code !== 0) rn.errors.push(`the server exited with code ${stop.code} signal ${stop.signal}:\n${server.output()}`);
-    }
-    rows = await serveRows(s.db, measuredPrefix);
-    if (profile) {
-      const p = mainThreadProfile(profDir);
-      if (p && rn.run) {
-        const outDir = join(REPO_ROOT, '.bench');
-        mkdirSync(outDir, { recursive: true });
-        const savedAs = join(outDir, `serve-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
-        copyFileSync(p, savedAs);
-        prof = { summary: summarizeCpuProfile(p, 25, { fromUs: rn.run.fromUs, toUs: rn.run.toUs }), savedAs };
-      } else if (!p) rn.errors.push('no CPU profile was written');
-    }
+  // 3. readnext: once, or with --explore twice on copies of the same data, without exploration then with it
+  const runs: ReadnextRun[] = [];
+  const common = { s, model, adminKey, tag, pin, profile, primaryKind, samplePaths, warmPath, measuredPath, measuredPrefix, firstPath };
+  if (explore === undefined) runs.push(await readnextRun({ ...common, db: s.db, name: 'readnext' }));
+  else {
+    // Copied before either server starts: both runs begin from the same bytes, and neither sees the other's serve records.
+    const dbOn = copyDatabase(s.db, join(dir, 'serve-explore.db'));
+    progress(`exploring ${fixed(100 * explore, 1)}% of the slates on the copy: readnext deploy explore ${PLACEMENT} --share ${explore}`);
+    const dep = await runCommand([
+      process.execPath,
+      join(REPO_ROOT, 'bin/readnext.mjs'),
+      'deploy',
+      'explore',
+      PLACEMENT,
+      '--share',
+      String(explore),
+      '--why',
+      'bench:serve --explore',
+      '--db',
+      dbOn,
+    ]);
+    if (dep.code !== 0) throw new Error(`readnext deploy explore failed (code ${dep.code}):\n${dep.stdout}${dep.stderr}`);
+    console.log(
+      `explore   on a copy of the database: readnext deploy explore ${PLACEMENT} --share ${explore} -> ${dep.stdout.trim().split('\n')[0]}`,
+    );
+    runs.push(await readnextRun({ ...common, db: s.db, name: 'readnext without exploration', explore: 0 }));
+    runs.push(await readnextRun({ ...common, db: dbOn, name: `readnext exploring ${fixed(100 * explore, 1)}%`, explore }));
   }
 
-  // 4. serve records: one per response, none lost
-  let recordsLine = 'n/a';
-  let recordsOk = false;
-  if (rows && rn.run) {
-    const w = rn.run.wrk;
-    const inFlight = rows.measured - w.requests;
-    // wrk stops with up to one request in flight per connection: served and recorded, but not counted by wrk.
-    recordsOk = inFlight >= 0 && inFlight <= CONNECTIONS && (stats === undefined || rows.total === stats.requests);
-    recordsLine = `${int(rows.measured)} serve rows for ${int(w.requests)} wrk requests (+${inFlight} in flight when wrk stopped)`;
-    if (!recordsOk) {
-      rn.errors.push(
-        `serve records: ${int(rows.measured)} rows for the measured run's ${int(w.requests)} completed requests (at most ${CONNECTIONS} more in flight allowed); ` +
-          `${int(rows.total)} rows in all for ${stats ? int(stats.requests) : '?'} requests served by the process`,
-      );
-    }
-  } else if (rn.run) {
-    rn.errors.push('serve records could not be counted');
-  }
-
-  // 4b. --model: every reply the model's; faults none; fallbacks only for articles the catalog lacks
-  let modelLine = 'n/a';
-  let modelOk = false;
-  if (model && server) {
-    const mr = await modelRows(s.db);
-    const kinds = [...mr.byKind].map(([k, n]) => `${k} ${int(n)}`).join(', ');
-    const notModel = mr.rows - (mr.byKind.get('model') ?? 0);
-    const problems: string[] = [];
-    if (mr.rows === 0) problems.push('no serve records');
-    if (notModel > 0) problems.push(`${int(notModel)} serve records of another kind (${kinds})`);
-    if (mr.faults > 0) problems.push(`${int(mr.faults)} serve records with a fault`);
-    if (mr.fallbacksKnownArticle > 0) problems.push(`${int(mr.fallbacksKnownArticle)} fallbacks for an article of the catalog`);
-    if (!stats) problems.push('no serving stats');
-    else {
-      if (stats.faults > 0) problems.push(`the serving stats count ${int(stats.faults)} faults`);
-      if (stats.fallbacks !== mr.fallbacks)
-        problems.push(`the serving stats count ${int(stats.fallbacks)} fallbacks, the serve records ${int(mr.fallbacks)}`);
-    }
-    if (sample && sample.notPrimaryKnown > 0)
-      problems.push(`${sample.notPrimaryKnown} sample replies for a known article were not the model's whole slate`);
-    modelOk = problems.length === 0;
-    modelLine = `${int(mr.rows)} serve records: ${kinds}; faults ${int(mr.faults)}; fallbacks ${int(mr.fallbacks)}, ${int(mr.fallbacksKnownArticle)} of them for a known article`;
-    rn.errors.push(...problems.map((p) => `--model: ${p}`));
-  }
-
-  // 5. report
+  // 4. report
   printSide(bare);
-  printSide(rn);
-  if (sample) {
-    console.log(
-      `  sample       ${sample.requests} requests before the load: ${sample.nonEmpty} non-empty, ${sample.primary} served by ${primaryKind} without fallback, ${sample.fallback} with fallback;` +
-        ` already-read / current-article filter checked on ${sample.itemsChecked} items: ${sample.filterViolations} violations; /v1/admin/serves?limit=5 listed ${sample.servesListed}`,
-    );
-    console.log(`               e.g. ${sample.example.length > 400 ? `${sample.example.slice(0, 400)}…` : sample.example}`);
-  }
-  if (rows) {
-    console.log(
-      `  serve rows   after SIGTERM: ${int(rows.total)} in all${stats ? ` (the process counted ${int(stats.requests)} responses, ${int(stats.fallbacks)} with fallback, ${int(stats.faults)} faults)` : ''}; ` +
-        `measured run: ${recordsLine}`,
-    );
-    console.log(
-      `               in-process slate time of the measured run (serve.latency_ms): p50 ${fixed(rows.latencyP50, 3)} ms, p99 ${fixed(rows.latencyP99, 3)} ms, max ${fixed(rows.latencyMax, 1)} ms;` +
-        ` fallback ${fixed((100 * rows.measuredFallback) / Math.max(1, rows.measured))}%, faults ${rows.measuredFault}`,
-    );
-  }
-  if (model)
-    console.log(
-      `  model        ${modelLine}${stats ? `; serving stats: faults ${int(stats.faults)}, fallbacks ${int(stats.fallbacks)}` : ''}`,
-    );
-  if (prof) {
-    const p = prof.summary;
-    console.log(`  CPU profile of the measured run only (${fixed(p.totalMs / 1000)} s sampled), whole profile saved as ${prof.savedAs}`);
-    console.log(profileTables(p));
-  }
+  for (const run of runs) printRun(run, model);
 
   const b = bare.run?.wrk;
-  const r = rn.run?.wrk;
   const line = (label: string, w: WrkResult | undefined): string[] =>
     w
       ? [
@@ -962,49 +892,75 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `\nSummary (wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s; ${pin ? `server on core ${SERVER_CPU}, wrk on core ${CLIENT_CPU}` : 'not pinned'}; ${int(st.events)} events, ${int(s.articles)} articles)`,
   );
+  const routeLabel = (run: ReadnextRun) =>
+    `readnext /v1/recommendations${model ? ` (model ${model.version})` : ''}${run.explore === undefined ? '' : run.explore > 0 ? `, exploring ${fixed(100 * run.explore, 1)}%` : ', no exploration'}`;
   console.log(
     formatTable(
       ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors'],
-      [line('bare Fastify', b), line(`readnext /v1/recommendations${model ? ` (model ${model.version})` : ''}`, r)],
+      [line('bare Fastify', b), ...runs.map((run) => line(routeLabel(run), run.side.run?.wrk))],
     ),
   );
+  // The ratio to bare: of the run without exploration (the only one without --explore).
+  const r = runs[0]!.side.run?.wrk;
   const ratio = b && r ? reqPerSec(r) / reqPerSec(b) : NaN;
-  const p99 = r ? r.latencyMs.p99 : NaN;
-  const noisy = [bare.run?.cpu, rn.run?.cpu].some((c) => c !== undefined && otherWorkPct(c) > NOISY_OTHER_CPU);
-  console.log('');
-  console.log(
-    formatTable(
-      ['target', 'measured', 'result'],
-      [
-        model
-          ? [
-              'readnext req/s against bare (reported, no target)',
-              `${fixed(ratio, 2)} × (${b ? fixed(reqPerSec(b)) : 'n/a'} bare)`,
-              Number.isFinite(ratio) ? 'REPORTED' : 'FAILED',
-            ]
-          : [
-              `readnext req/s ≥ ${TARGET_RATIO} × bare`,
-              `${fixed(ratio, 2)} ×`,
-              Number.isFinite(ratio) ? (ratio >= TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED',
-            ],
-        [
-          `readnext p99 ≤ ${targetP99Ms} ms at ${CONNECTIONS} connections`,
-          `${fixed(p99, 2)} ms`,
-          Number.isFinite(p99) ? (p99 <= targetP99Ms ? 'PASS' : 'BELOW') : 'FAILED',
+  const noisy = [bare.run?.cpu, ...runs.map((run) => run.side.run?.cpu)].some((c) => c !== undefined && otherWorkPct(c) > NOISY_OTHER_CPU);
+  const targets: string[][] = [
+    model
+      ? [
+          `readnext${explore === undefined ? '' : ' (no exploration)'} req/s against bare (reported, no target)`,
+          `${fixed(ratio, 2)} × (${b ? fixed(reqPerSec(b)) : 'n/a'} bare)`,
+          Number.isFinite(ratio) ? 'REPORTED' : 'FAILED',
+        ]
+      : [
+          `readnext${explore === undefined ? '' : ' (no exploration)'} req/s ≥ ${TARGET_RATIO} × bare`,
+          `${fixed(ratio, 2)} ×`,
+          Number.isFinite(ratio) ? (ratio >= TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED',
         ],
-        ['one serve record per response', recordsLine, rows && rn.run ? (recordsOk ? 'OK' : 'MISSING') : 'FAILED'],
-        ...(model ? [[`served by model ${model.version}, no fault or fallback`, modelLine, modelOk ? 'OK' : 'NOT']] : []),
-      ],
-      [0, 1],
-    ),
-  );
+  ];
+  if (explore !== undefined) {
+    const off = runs[0]!.side.run?.wrk;
+    const on = runs[1]!.side.run?.wrk;
+    const er = off && on ? reqPerSec(on) / reqPerSec(off) : NaN;
+    targets.push([
+      `${fixed(100 * explore, 1)}% exploration: req/s within ${fixed(100 * (1 - EXPLORE_TARGET_RATIO), 0)}% of the throughput without it`,
+      off && on ? `${fixed(er, 3)} × (${fixed(reqPerSec(on))} / ${fixed(reqPerSec(off))} req/s)` : 'n/a',
+      Number.isFinite(er) ? (er >= EXPLORE_TARGET_RATIO ? 'PASS' : 'BELOW') : 'FAILED',
+    ]);
+  }
+  for (const run of runs) {
+    const w = run.side.run?.wrk;
+    const p99 = w ? w.latencyMs.p99 : NaN;
+    const of = runs.length > 1 ? ` (${run.explore ? 'exploring' : 'no exploration'})` : '';
+    targets.push([
+      `readnext p99 ≤ ${targetP99Ms} ms at ${CONNECTIONS} connections${of}`,
+      `${fixed(p99, 2)} ms`,
+      Number.isFinite(p99) ? (p99 <= targetP99Ms ? 'PASS' : 'BELOW') : 'FAILED',
+    ]);
+  }
+  for (const run of runs) {
+    const of = runs.length > 1 ? ` (${run.explore ? 'exploring' : 'no exploration'})` : '';
+    targets.push([
+      `one serve record per response${of}`,
+      run.recordsLine,
+      run.rows && run.side.run ? (run.recordsOk ? 'OK' : 'MISSING') : 'FAILED',
+    ]);
+    if (run.exploreLine !== undefined)
+      targets.push([
+        run.explore ? `about ${fixed(100 * run.explore, 1)}% of the serve records explored${of}` : `no serve record explored${of}`,
+        run.exploreLine,
+        run.exploreOk ? 'OK' : 'NOT',
+      ]);
+    if (model) targets.push([`served by model ${model.version}, no fault or fallback${of}`, run.modelLine, run.modelOk ? 'OK' : 'NOT']);
+  }
+  console.log('');
+  console.log(formatTable(['target', 'measured', 'result'], targets, [0, 1]));
   if (noisy)
     console.log(
       `WARNING: other work kept more than ${NOISY_OTHER_CPU}% of a core busy during a measured run: the figures are noisy (see CPU lines)`,
     );
 
   // Failures (not throughput): a server failing, non-2xx replies, missing serve records.
-  for (const side of [bare, rn]) {
+  for (const side of [bare, ...runs.map((run) => run.side)]) {
     if (!side.run) errors.push(`${side.label}: no measured run`);
     else if ((side.run.wrk.counters.non2xx ?? 0) > 0) errors.push(`${side.label}: ${side.run.wrk.counters.non2xx} non-2xx replies`);
     errors.push(...side.errors.map((e) => `${side.label}: ${e.split('\n')[0]}`));
@@ -1014,6 +970,239 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** A copy of a SQLite database (closed: its WAL, if one is left, copied beside it). */
+function copyDatabase(db: string, to: string): string {
+  const from = db.replace(/^sqlite:/, '');
+  copyFileSync(from, to);
+  if (existsSync(`${from}-wal`)) copyFileSync(`${from}-wal`, `${to}-wal`);
+  return `sqlite:${to}`;
+}
+
+// ---- one readnext server run: start, sample, warm up, measure, stop, count the serve records
+
+interface ReadnextRun {
+  side: Side;
+  /** --explore: the placement's exploration share in this run (0: off); undefined without --explore. */
+  explore?: number;
+  sample?: SampleCheck;
+  stats?: { requests: number; fallbacks: number; faults: number };
+  rows?: ServeRows;
+  recordsLine: string;
+  recordsOk: boolean;
+  modelLine: string;
+  modelOk: boolean;
+  exploreLine?: string;
+  exploreOk?: boolean;
+  prof?: { summary: ProfileSummary; savedAs: string };
+}
+
+async function readnextRun(o: {
+  s: Setup;
+  model: ModelSetup | undefined;
+  db: string;
+  name: string;
+  explore?: number;
+  adminKey: string;
+  tag: string;
+  pin: boolean;
+  profile: boolean;
+  primaryKind: string;
+  samplePaths: readonly string[];
+  warmPath: string;
+  measuredPath: string;
+  /** The measured run's requests carry sessions `${measuredPrefix}-N`. */
+  measuredPrefix: string;
+  firstPath: string;
+}): Promise<ReadnextRun> {
+  const { s, model, db, pin, profile, adminKey, firstPath } = o;
+  const explore = o.explore;
+  const run: ReadnextRun = {
+    side: {
+      label: `${o.name} GET ${firstPath} (placement ${PLACEMENT}: ${model ? `model ${model.version}` : 'co-read'}, fallbacks same-section -> popular -> latest, filters, serve records${explore ? `, ${fixed(100 * explore, 1)}% of slates explored` : ''})`,
+      errors: [],
+    },
+    ...(explore === undefined ? {} : { explore }),
+    recordsLine: 'n/a',
+    recordsOk: false,
+    modelLine: 'n/a',
+    modelOk: false,
+  };
+  const rn = run.side;
+  const profDir = join(dirOf(db), `prof-${explore ? 'explore' : 'plain'}`);
+  let server: ServerHandle | undefined;
+  progress(`${o.name}: starting the server (replays ${int(s.stats.events)} events)`);
+  const t0 = performance.now();
+  try {
+    server = await startServer({
+      db,
+      port: await freePort(),
+      ...(pin ? { cpu: SERVER_CPU } : {}),
+      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-key-${o.tag}`, READNEXT_LOG_LEVEL: 'warn' },
+      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+      readyTimeoutMs: READY_TIMEOUT_MS,
+    });
+    rn.readyS = seconds(t0);
+  } catch (e) {
+    rn.errors.push((e as Error).message);
+  }
+  if (!server) return run;
+  try {
+    progress(`${o.name}: sample requests and serve records`);
+    run.sample = await sampleCheck(server, db, o.samplePaths, adminKey, o.primaryKind);
+    rn.errors.push(...run.sample.errors);
+    if (WARMUP_SECONDS > 0) {
+      progress(`${o.name}: warm-up, ${WARMUP_SECONDS} s`);
+      rn.warmupRequests = (await load(`${server.url}${firstPath}`, o.warmPath, WARMUP_SECONDS, server.pid, pin)).wrk.requests;
+    }
+    progress(`${o.name}: measured run, ${SECONDS} s`);
+    rn.run = await load(`${server.url}${firstPath}`, o.measuredPath, SECONDS, server.pid, pin);
+    const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
+    if (sres.ok) run.stats = (await sres.json()) as ReadnextRun['stats'];
+    else rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
+  } catch (e) {
+    rn.errors.push((e as Error).message);
+  } finally {
+    progress(`${o.name}: stopping the server (SIGTERM: flushes the serve records)`);
+    const stop = await server.stop(STOP_TIMEOUT_MS);
+    if (stop.killed) rn.errors.push(`the server did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM and was killed`);
+    else if (stop.code !== 0) rn.errors.push(`the server exited with code ${stop.code} signal ${stop.signal}:\n${server.output()}`);
+  }
+  const measuredPrefix = o.measuredPrefix;
+  const rows = (run.rows = await serveRows(db, measuredPrefix));
+  if (profile) {
+    const p = mainThreadProfile(profDir);
+    if (p && rn.run) {
+      const outDir = join(REPO_ROOT, '.bench');
+      mkdirSync(outDir, { recursive: true });
+      const savedAs = join(outDir, `serve-${explore ? 'explore-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+      copyFileSync(p, savedAs);
+      run.prof = { summary: summarizeCpuProfile(p, 25, { fromUs: rn.run.fromUs, toUs: rn.run.toUs }), savedAs };
+    } else if (!p) rn.errors.push('no CPU profile was written');
+  }
+
+  // Serve records: one per response, none lost.
+  const stats = run.stats;
+  if (rn.run) {
+    const w = rn.run.wrk;
+    const inFlight = rows.measured - w.requests;
+    // wrk stops with up to one request in flight per connection: served and recorded, but not counted by wrk.
+    run.recordsOk = inFlight >= 0 && inFlight <= CONNECTIONS && (stats === undefined || rows.total === stats.requests);
+    run.recordsLine = `${int(rows.measured)} serve rows for ${int(w.requests)} wrk requests (+${inFlight} in flight when wrk stopped)`;
+    if (!run.recordsOk) {
+      rn.errors.push(
+        `serve records: ${int(rows.measured)} rows for the measured run's ${int(w.requests)} completed requests (at most ${CONNECTIONS} more in flight allowed); ` +
+          `${int(rows.total)} rows in all for ${stats ? int(stats.requests) : '?'} requests served by the process`,
+      );
+    }
+  } else rn.errors.push('serve records could not be counted');
+
+  // --explore: about `explore` of the measured run's live slates explored (a binomial share, within
+  // 4 standard errors), and none when off.
+  if (explore !== undefined) {
+    const ex = await exploreRows(db, measuredPrefix);
+    // Of the slates that log exploration (every live slate of the placement; not an experiment's, a canary's or a stopgap's).
+    const share = ex.explored / Math.max(1, ex.logged);
+    const problems: string[] = [];
+    if (explore === 0) {
+      if (ex.logged > 0) problems.push(`${int(ex.logged)} serve records carry exploration with exploration off`);
+      run.exploreLine = `${int(ex.logged)} of ${int(ex.rows)} measured serve records carry exploration, ${int(ex.explored)} explored`;
+    } else {
+      const se = Math.sqrt((explore * (1 - explore)) / Math.max(1, ex.logged));
+      if (ex.logged === 0) problems.push('no measured serve record logs exploration');
+      if (Math.abs(share - explore) > 4 * se)
+        problems.push(
+          `${fixed(100 * share, 2)}% of the measured serve records explored, not ${fixed(100 * explore, 1)}% ± ${fixed(400 * se, 2)}%`,
+        );
+      run.exploreLine =
+        `${int(ex.explored)} of the ${int(ex.logged)} measured serve records logging exploration explored (${fixed(100 * share, 2)}%, ±${fixed(400 * se, 2)}% allowed); ` +
+        `${int(ex.rows - ex.logged)} of ${int(ex.rows)} log none`;
+    }
+    run.exploreOk = problems.length === 0;
+    rn.errors.push(...problems.map((p) => `--explore: ${p}`));
+  }
+
+  // --model: every reply the model's; faults none; fallbacks only for articles the catalog lacks.
+  if (model) {
+    const mr = await modelRows(db);
+    const kinds = [...mr.byKind].map(([k, n]) => `${k} ${int(n)}`).join(', ');
+    const notModel = mr.rows - (mr.byKind.get('model') ?? 0);
+    const problems: string[] = [];
+    if (mr.rows === 0) problems.push('no serve records');
+    if (notModel > 0) problems.push(`${int(notModel)} serve records of another kind (${kinds})`);
+    if (mr.faults > 0) problems.push(`${int(mr.faults)} serve records with a fault`);
+    if (mr.fallbacksKnownArticle > 0) problems.push(`${int(mr.fallbacksKnownArticle)} fallbacks for an article of the catalog`);
+    if (!stats) problems.push('no serving stats');
+    else {
+      if (stats.faults > 0) problems.push(`the serving stats count ${int(stats.faults)} faults`);
+      if (stats.fallbacks !== mr.fallbacks)
+        problems.push(`the serving stats count ${int(stats.fallbacks)} fallbacks, the serve records ${int(mr.fallbacks)}`);
+    }
+    if (run.sample && run.sample.notPrimaryKnown > 0)
+      problems.push(`${run.sample.notPrimaryKnown} sample replies for a known article were not the model's whole slate`);
+    run.modelOk = problems.length === 0;
+    run.modelLine = `${int(mr.rows)} serve records: ${kinds}; faults ${int(mr.faults)}; fallbacks ${int(mr.fallbacks)}, ${int(mr.fallbacksKnownArticle)} of them for a known article`;
+    rn.errors.push(...problems.map((p) => `--model: ${p}`));
+  }
+  return run;
+}
+
+const dirOf = (db: string) => db.replace(/^sqlite:/, '').replace(/\/[^/]*$/, '');
+
+function printRun(run: ReadnextRun, model: ModelSetup | undefined): void {
+  printSide(run.side);
+  const { sample, rows, stats, prof } = run;
+  if (sample) {
+    console.log(
+      `  sample       ${sample.requests} requests before the load: ${sample.nonEmpty} non-empty, ${sample.primary} served by ${model ? 'model' : 'co-read'} without fallback, ${sample.fallback} with fallback;` +
+        ` already-read / current-article filter checked on ${sample.itemsChecked} items: ${sample.filterViolations} violations; /v1/admin/serves?limit=5 listed ${sample.servesListed}`,
+    );
+    console.log(`               e.g. ${sample.example.length > 400 ? `${sample.example.slice(0, 400)}…` : sample.example}`);
+  }
+  if (rows) {
+    console.log(
+      `  serve rows   after SIGTERM: ${int(rows.total)} in all${stats ? ` (the process counted ${int(stats.requests)} responses, ${int(stats.fallbacks)} with fallback, ${int(stats.faults)} faults)` : ''}; ` +
+        `measured run: ${run.recordsLine}`,
+    );
+    console.log(
+      `               in-process slate time of the measured run (serve.latency_ms): p50 ${fixed(rows.latencyP50, 3)} ms, p99 ${fixed(rows.latencyP99, 3)} ms, max ${fixed(rows.latencyMax, 1)} ms;` +
+        ` fallback ${fixed((100 * rows.measuredFallback) / Math.max(1, rows.measured))}%, faults ${rows.measuredFault}`,
+    );
+  }
+  if (run.exploreLine !== undefined) console.log(`  exploration  ${run.exploreLine}`);
+  if (model)
+    console.log(
+      `  model        ${run.modelLine}${stats ? `; serving stats: faults ${int(stats.faults)}, fallbacks ${int(stats.fallbacks)}` : ''}`,
+    );
+  if (prof) {
+    const p = prof.summary;
+    console.log(`  CPU profile of the measured run only (${fixed(p.totalMs / 1000)} s sampled), whole profile saved as ${prof.savedAs}`);
+    console.log(profileTables(p));
+  }
+}
+
+/** --explore: the measured run's live serve records, those logging exploration, and those explored (serves.exploration, migration 0014). */
+async function exploreRows(db: string, measuredPrefix: string): Promise<{ rows: number; logged: number; explored: number }> {
+  const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
+  try {
+    const rows = await kyselyOf(storage)
+      .selectFrom('serves')
+      .select(['exploration'])
+      .where('session_id', 'like', `${measuredPrefix}-%`)
+      .where('shadow', '=', 0)
+      .execute();
+    let logged = 0;
+    let explored = 0;
+    for (const r of rows) {
+      if (r.exploration === null) continue;
+      logged++;
+      if ((JSON.parse(r.exploration) as { explored: boolean }).explored) explored++;
+    }
+    return { rows: rows.length, logged, explored };
+  } finally {
+    await storage.close();
+  }
 }
 
 await runBench(main);
