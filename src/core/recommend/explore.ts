@@ -89,8 +89,11 @@ export function exploreSlate(
   }
   // Positions count the items shown (a short slate closes up, as composeSlate numbers them).
   items.forEach((it, i) => (it.position = i + 1));
+  // Fallback as composeSlate says it, of the items shown: the pool may reach into the fallbacks
+  // for items the shown slate does not use (a primary's fault still counts).
+  const fallback = items.some((it) => it.source > 0) || full.faults.some((f) => f.index === 0);
   return {
-    slate: { items, fallback: full.fallback, faults: full.faults },
+    slate: { items, fallback, faults: full.faults },
     log: { share: eps, explored, pool: pool.map((p) => p.articleId), propensities },
   };
 }

@@ -32,6 +32,24 @@ describe('exploreSlate', () => {
       expect(a.log.propensities[i]).toBeCloseTo((it.articleId === pool[i] ? 0.95 : 0) + 0.005, 15);
   });
 
+  it('says fallback only when a shown item came from a fallback (the pool may reach into them unseen)', () => {
+    const ex = { share: 0.05, pool: 10 };
+    // The primary found 5, the fallbacks filled the pool's other 5: the composed pool is a fallback one.
+    const f = full(pool);
+    f.items.forEach((it, i) => (it.source = i < 5 ? 0 : 1));
+    f.fallback = true;
+    expect(exploreSlate(f, 5, ex, 'r1', false).slate.fallback).toBe(false);
+    const shown = (recommId: string) => exploreSlate(f, 5, ex, recommId, true).slate;
+    // Some explored arrangement shows a fallback's item: then it says so.
+    const ids = Array.from({ length: 50 }, (_, i) => `x${i}`);
+    const explored = ids.map(shown);
+    expect(explored.some((s) => s.fallback)).toBe(true);
+    for (const s of explored) expect(s.fallback).toBe(s.items.some((it) => it.source > 0));
+    // A fault of the primary is a fallback whatever is shown.
+    const faulty = { ...full(pool), faults: [{ index: 0, kind: 'co-read', message: 'boom' }] } as ComposedSlate;
+    expect(exploreSlate(faulty, 5, ex, 'r1', false).slate.fallback).toBe(true);
+  });
+
   it('logs the exact marginal P(item at slot): frequencies over 40,000 requests agree within 4 standard errors', () => {
     // The logging policy's marginal for pool item a at slot j is (1 − ε)·1[a = pool_j] + ε / n
     // (explore.ts). Counted over many recommIds, each (item, slot) frequency is a binomial share:
