@@ -25,19 +25,40 @@ import {
 } from '../core/stats/drift.js';
 import type { ArticleStore, DataReportStore, ModelStore } from './ports.js';
 
-// Thresholds. Each check compares a day with the day before (CTR, section mix, reader activity) or
+// Thresholds. Each check compares a day with a reference: the days before it (CTR of a placement
+// and of each section in it, CTR_REFERENCE_DAYS), the day before (section mix, reader activity), or
 // the window's last half with its first (features), and alerts when its threshold is crossed.
 
 /**
- * CTR: alert when the pooled two-proportion z-test of a placement's CTR against the day before has
- * p below this AND the CTR moved by at least CTR_MIN_RELATIVE_CHANGE. 0.001 as SRM's threshold: the
- * check runs every day on every placement, so at 0.05 a stable placement would alert every 20 days.
+ * CTR: alert when the pooled two-proportion z-test of a placement's CTR against its reference days
+ * has p below this AND the CTR moved by at least CTR_MIN_RELATIVE_CHANGE. 0.001 as SRM's threshold:
+ * the check runs every day on every placement, so at 0.05 a stable placement would alert every 20
+ * days. The section CTR check splits it over the sections compared that day (Bonferroni).
  */
 export const CTR_ALPHA = 0.001;
-/** CTR: the smallest relative move (|ctr_d / ctr_(d−1) − 1|) worth an alert; at large volumes p alone flags trivia. */
+/** CTR: the smallest relative move (|ctr_d / ctr_ref − 1|) worth an alert; at large volumes p alone flags trivia. */
 export const CTR_MIN_RELATIVE_CHANGE = 0.1;
-/** CTR: days with fewer impressions of the placement are not compared (the test has no power there). */
+/**
+ * CTR: a day with fewer impressions of the placement (of the section's shown items, for the section
+ * check), or a reference with fewer in all, is not compared (the test has no power there).
+ */
 export const CTR_MIN_IMPRESSIONS = 1000;
+/**
+ * CTR: the reference of a day is the days before it since the series' last alert (that day
+ * included), at most this many, pooled. More days give the test more power than the day before
+ * alone (the variance term 1/n_ref + 1/n_day falls from 2/n to 8/(7n) at equal volumes); starting
+ * again at the flagged day makes a lasting shift alert once, on its first day, and not again once
+ * the reference has caught up with it.
+ */
+export const CTR_REFERENCE_DAYS = 7;
+/**
+ * Section CTR: a section whose expected clicks on the day (its impressions × the pooled CTR of the
+ * day and its reference) are below this is not compared: the normal approximation of the z-test
+ * wants about 5 expected in each cell of the 2×2 table (Agresti 2013, sec. 3.1 and 3.5), and a
+ * widget's per-item CTR is low (0.3% in the simulator's default world), so 1,000 impressions of a
+ * small section may expect only 3 clicks.
+ */
+export const CTR_MIN_EXPECTED_CLICKS = 5;
 /**
  * Section mix of reads and reader activity: alert when the PSI against the day before is above
  * PSI_SIGNIFICANT (0.2, Siddiqi 2006); 0.1 to 0.2 is reported as moderate, without an alert.
@@ -84,7 +105,7 @@ export const DEFAULT_REPORT_DAYS = 14;
 /** Quantiles of the clock skew. */
 const SKEW_QUANTILES = [0.5, 0.99];
 
-export type CheckName = 'ctr' | 'section_mix' | 'reader_activity' | 'feature_psi' | 'feature_ks' | 'model_decay';
+export type CheckName = 'ctr' | 'section_ctr' | 'section_mix' | 'reader_activity' | 'feature_psi' | 'feature_ks' | 'model_decay';
 
 /** A threshold crossed: on which day (UTC, YYYY-MM-DD), by which check, on what, with the figure and its threshold. */
 export interface DataAlert {
@@ -92,6 +113,8 @@ export interface DataAlert {
   check: CheckName;
   /** The placement, the feature or the model the check is about ('' for the section mix and reader activity). */
   subject: string;
+  /** The section of the article shown, for section_ctr (its subject is the placement). */
+  section?: string;
   /** The figure the threshold applies to: `psi`, `p` (with the relative change), `ks_d`, `auc_drop`. */
   figure: string;
   value: number;
@@ -127,7 +150,13 @@ export interface QualityReport {
 export interface DayFigures {
   day: string;
   /** Per placement: live impressions, clicks carrying their recommId, CTR (null without impressions). */
-  ctr: Record<string, { impressions: number; clicks: number; ctr: number | null }>;
+  ctr: Record<string, CtrCount>;
+  /**
+   * Per placement, then per section of the article shown ('(none)': no section or an article the
+   * catalog lacks): impressions counted per shown item, clicks carrying their recommId by the
+   * clicked article's section, CTR per shown item. Empty when the caller gave no such rows.
+   */
+  sectionCtr: Record<string, Record<string, CtrCount>>;
   /** Reads per section ('(none)': no section or an article the catalog lacks). */
   sections: Record<string, number>;
   reads: number;
@@ -138,15 +167,27 @@ export interface DayFigures {
   activity: Record<string, number>;
 }
 
-/** One comparison of a day with the day before (every one made, alert or not). */
+export interface CtrCount {
+  impressions: number;
+  clicks: number;
+  ctr: number | null;
+}
+
+/** One comparison of a day with its reference (every one made, alert or not). */
 export interface DayComparison {
   day: string;
-  check: 'ctr' | 'section_mix' | 'reader_activity';
+  check: 'ctr' | 'section_ctr' | 'section_mix' | 'reader_activity';
   subject: string;
+  /** The section of the article shown, for section_ctr. */
+  section?: string;
   /** PSI (section mix, reader activity) or the p-value of the two-proportion test (CTR). */
   value: number;
   /** CTR: relative change; PSI: its level. */
   detail: number | PsiLevel;
+  /** CTR: the first reference day (YYYY-MM-DD; the reference runs to the day before `day`). */
+  referenceFrom?: string;
+  /** CTR: the p-value under which it alerts (CTR_ALPHA, divided by the sections compared that day for section_ctr). */
+  threshold?: number;
   alert: boolean;
 }
 
@@ -254,8 +295,8 @@ const NO_SECTION = '(none)';
  * Builds the data report of a window:
  *   1. quality: SQL counts of the window (rejections by day, duplicates, unknown articles, orphan
  *      impressions and clicks, clock skew, catalog gaps);
- *   2. stability per day: CTR per placement, section mix of reads, reads per reader, each compared
- *      with the day before (stabilityChecks);
+ *   2. stability per day: CTR per placement and per section shown in it, section mix of reads, reads
+ *      per reader, each compared with its reference days (stabilityChecks);
  *   3. feature drift: the placement's examples replayed, first half against last half (PSI, KS);
  *   4. model decay: the newest model of the placement, its stored AUC against its AUC on the last half.
  * Refuses (DomainError invalid_field) an empty window or one longer than MAX_REPORT_DAYS.
@@ -308,12 +349,13 @@ export async function dataReport(deps: DataReportDeps, opts: DataReportOptions):
   };
 
   // 2. Per day.
-  const [ctrRows, sectionRows, activityRows] = [
+  const [ctrRows, sectionRows, activityRows, sectionCtrRows] = [
     await store.dailyPlacementCtr(sinceTs, untilTs),
     await store.dailyReadSections(sinceTs, untilTs),
     await store.dailyReadsPerReader(sinceTs, untilTs),
+    await store.dailySectionCtr(sinceTs, untilTs),
   ];
-  const days = dailyFigures(firstDay, lastDay, ctrRows, sectionRows, activityRows);
+  const days = dailyFigures(firstDay, lastDay, ctrRows, sectionRows, activityRows, sectionCtrRows);
   const { comparisons, alerts } = stabilityChecks(days);
 
   // 3-4. Features and model decay, on one placement.
@@ -342,18 +384,32 @@ export async function dataReport(deps: DataReportDeps, opts: DataReportOptions):
   };
 }
 
-/** The per-day figures from the store's per-day rows, one entry per UTC day firstDay..lastDay (days without events included). */
+/**
+ * The per-day figures from the store's per-day rows, one entry per UTC day firstDay..lastDay (days
+ * without events included). `sectionCtrRows` (DataReportStore.dailySectionCtr) may be left out:
+ * the days then have no section CTR, and stabilityChecks makes no section_ctr comparison.
+ */
 export function dailyFigures(
   firstDay: number,
   lastDay: number,
   ctrRows: readonly { day: number; placement: string; impressions: number; clicks: number }[],
   sectionRows: readonly { day: number; section: string | null; reads: number }[],
   activityRows: readonly { day: number; reads: number; readers: number }[],
+  sectionCtrRows: readonly { day: number; placement: string; section: string | null; impressions: number; clicks: number }[] = [],
 ): DayFigures[] {
   const out: DayFigures[] = [];
   const at = new Map<number, DayFigures>();
   for (let d = firstDay; d <= lastDay; d++) {
-    const f: DayFigures = { day: isoDay(d), ctr: {}, sections: {}, reads: 0, activeReaders: 0, readsPerReader: null, activity: {} };
+    const f: DayFigures = {
+      day: isoDay(d),
+      ctr: {},
+      sectionCtr: {},
+      sections: {},
+      reads: 0,
+      activeReaders: 0,
+      readsPerReader: null,
+      activity: {},
+    };
     for (const b of ACTIVITY_BINS) f.activity[b.label] = 0;
     out.push(f);
     at.set(d, f);
@@ -361,6 +417,16 @@ export function dailyFigures(
   for (const r of ctrRows) {
     const f = at.get(r.day);
     if (f) f.ctr[r.placement] = { impressions: r.impressions, clicks: r.clicks, ctr: r.impressions > 0 ? r.clicks / r.impressions : null };
+  }
+  for (const r of sectionCtrRows) {
+    const f = at.get(r.day);
+    if (!f) continue;
+    const s = r.section === null || r.section.trim() === '' ? NO_SECTION : r.section;
+    const bySection = (f.sectionCtr[r.placement] ??= {});
+    const c = (bySection[s] ??= { impressions: 0, clicks: 0, ctr: null });
+    c.impressions += r.impressions;
+    c.clicks += r.clicks;
+    c.ctr = c.impressions > 0 ? c.clicks / c.impressions : null;
   }
   for (const r of sectionRows) {
     const f = at.get(r.day);
@@ -381,36 +447,119 @@ export function dailyFigures(
 }
 
 /**
- * Compares each day with the day before, check by check, and lists the alerts:
- *   - CTR of each placement: two-proportion z-test (twoProportionTest), alert when p < CTR_ALPHA and
- *     the relative move is at least CTR_MIN_RELATIVE_CHANGE; days under CTR_MIN_IMPRESSIONS skipped;
+ * Compares each day with its reference, check by check, and lists the alerts:
+ *   - CTR of each placement ('ctr') and of each section of the articles shown in it ('section_ctr',
+ *     impressions counted per shown item): the pooled two-proportion z-test (twoProportionTest;
+ *     Agresti, "Categorical Data Analysis", 3rd ed., 2013, sec. 3.1.3) of the day's x clicks in n
+ *     impressions against the reference's x_r in n_r:
+ *
+ *       p̂ = (x_r + x) / (n_r + n),  z = (x/n − x_r/n_r) / √(p̂(1 − p̂)(1/n_r + 1/n)),  p = 2(1 − Φ(|z|))
+ *
+ *     The reference of a series (a placement; a placement and section) is its days before the day
+ *     since its last alert, that day included, at most CTR_REFERENCE_DAYS, counts pooled: a lasting
+ *     shift alerts on its first day, then becomes the reference. 'ctr' alerts when p < CTR_ALPHA and
+ *     |x/n ÷ x_r/n_r − 1| ≥ CTR_MIN_RELATIVE_CHANGE. 'section_ctr' tests the m sections of a
+ *     placement compared that day at CTR_ALPHA / m each (Bonferroni: a stable placement alerts on
+ *     one of its sections on a given day with probability at most CTR_ALPHA), with the same floor on
+ *     the relative change. Not compared: a day under CTR_MIN_IMPRESSIONS, or a reference under it in
+ *     all; for a section, also a day expecting fewer than CTR_MIN_EXPECTED_CLICKS clicks (n·p̂).
  *   - section mix of reads and reader activity (ACTIVITY_BINS): PSI with the day before as reference,
  *     alert above MIX_PSI_ALERT; pairs too small for the threshold (MAX_NULL_PSI) skipped.
- * Pure, so its false-alarm rate can be measured on many synthetic logs (test/app/data-report.test.ts).
+ * Pure, so its false-alarm rate can be measured on many synthetic logs (test/app/data-report.test.ts)
+ * and on simulated worlds (test/app/drift-world.test.ts).
  */
 export function stabilityChecks(days: readonly DayFigures[]): { comparisons: DayComparison[]; alerts: DataAlert[] } {
   const comparisons: DayComparison[] = [];
   const alerts: DataAlert[] = [];
+  /** Per CTR series (check, placement, section), the index of the day of its last alert. */
+  const lastAlert = new Map<string, number>();
+  /** The pooled reference of day i of a series, and the index of its first day. */
+  const reference = (key: string, i: number, at: (f: DayFigures) => CtrCount | undefined) => {
+    const from = Math.max(lastAlert.get(key) ?? 0, i - CTR_REFERENCE_DAYS);
+    let impressions = 0;
+    let clicks = 0;
+    for (let j = from; j < i; j++) {
+      const c = at(days[j]!);
+      impressions += c?.impressions ?? 0;
+      clicks += c?.clicks ?? 0;
+    }
+    return { from, impressions, clicks };
+  };
+  const ctrTest = (ref: { impressions: number; clicks: number }, c: CtrCount) => {
+    const t = twoProportionTest(ref.clicks, ref.impressions, c.clicks, c.impressions);
+    return { ...t, rel: t.p1 > 0 ? t.p2 / t.p1 - 1 : 0 };
+  };
   for (let i = 1; i < days.length; i++) {
     const prev = days[i - 1]!;
     const cur = days[i]!;
     for (const [placement, c] of Object.entries(cur.ctr)) {
-      const p = prev.ctr[placement];
-      if (!p || p.impressions < CTR_MIN_IMPRESSIONS || c.impressions < CTR_MIN_IMPRESSIONS) continue;
-      const t = twoProportionTest(p.clicks, p.impressions, c.clicks, c.impressions);
-      const rel = t.p1 > 0 ? t.p2 / t.p1 - 1 : 0;
-      const alert = t.pValue < CTR_ALPHA && Math.abs(rel) >= CTR_MIN_RELATIVE_CHANGE;
-      comparisons.push({ day: cur.day, check: 'ctr', subject: placement, value: t.pValue, detail: rel, alert });
-      if (alert)
+      const key = `ctr\t${placement}`;
+      const ref = reference(key, i, (f) => f.ctr[placement]);
+      if (ref.impressions < CTR_MIN_IMPRESSIONS || c.impressions < CTR_MIN_IMPRESSIONS) continue;
+      const t = ctrTest(ref, c);
+      const alert = t.pValue < CTR_ALPHA && Math.abs(t.rel) >= CTR_MIN_RELATIVE_CHANGE;
+      const referenceFrom = days[ref.from]!.day;
+      comparisons.push({
+        day: cur.day,
+        check: 'ctr',
+        subject: placement,
+        value: t.pValue,
+        detail: t.rel,
+        referenceFrom,
+        threshold: CTR_ALPHA,
+        alert,
+      });
+      if (!alert) continue;
+      lastAlert.set(key, i);
+      alerts.push({
+        day: cur.day,
+        check: 'ctr',
+        subject: placement,
+        figure: 'p',
+        value: t.pValue,
+        threshold: CTR_ALPHA,
+        message: `CTR of ${placement} moved ${(t.rel * 100).toFixed(1)}% (${pct(t.p1)} since ${referenceFrom} → ${pct(t.p2)}), two-proportion p = ${t.pValue.toExponential(2)} < ${CTR_ALPHA}`,
+      });
+    }
+    for (const [placement, bySection] of Object.entries(cur.sectionCtr)) {
+      // The sections compared today, then each at CTR_ALPHA / m.
+      const tested = [];
+      for (const [section, c] of Object.entries(bySection)) {
+        const key = `section_ctr\t${placement}\t${section}`;
+        const ref = reference(key, i, (f) => f.sectionCtr[placement]?.[section]);
+        if (ref.impressions < CTR_MIN_IMPRESSIONS || c.impressions < CTR_MIN_IMPRESSIONS) continue;
+        const pooled = (ref.clicks + c.clicks) / (ref.impressions + c.impressions);
+        if (c.impressions * pooled < CTR_MIN_EXPECTED_CLICKS) continue;
+        tested.push({ key, section, ref, t: ctrTest(ref, c) });
+      }
+      const threshold = CTR_ALPHA / Math.max(1, tested.length);
+      for (const { key, section, ref, t } of tested) {
+        const alert = t.pValue < threshold && Math.abs(t.rel) >= CTR_MIN_RELATIVE_CHANGE;
+        const referenceFrom = days[ref.from]!.day;
+        comparisons.push({
+          day: cur.day,
+          check: 'section_ctr',
+          subject: placement,
+          section,
+          value: t.pValue,
+          detail: t.rel,
+          referenceFrom,
+          threshold,
+          alert,
+        });
+        if (!alert) continue;
+        lastAlert.set(key, i);
         alerts.push({
           day: cur.day,
-          check: 'ctr',
+          check: 'section_ctr',
           subject: placement,
+          section,
           figure: 'p',
           value: t.pValue,
-          threshold: CTR_ALPHA,
-          message: `CTR of ${placement} moved ${(rel * 100).toFixed(1)}% (${pct(t.p1)} → ${pct(t.p2)}), two-proportion p = ${t.pValue.toExponential(2)} < ${CTR_ALPHA}`,
+          threshold,
+          message: `CTR of ${section} articles in ${placement} moved ${(t.rel * 100).toFixed(1)}% (${pct(t.p1)} since ${referenceFrom} → ${pct(t.p2)}), two-proportion p = ${t.pValue.toExponential(2)} < ${CTR_ALPHA}/${tested.length} sections`,
         });
+      }
     }
     const mix = (check: 'section_mix' | 'reader_activity', a: Record<string, number>, b: Record<string, number>, what: string) => {
       const r = psiCategorical(a, b);

@@ -302,6 +302,15 @@ export interface DataReportStore {
    * carry their recommId.
    */
   dailyPlacementCtr(sinceTs: number, untilTs: number): Promise<{ day: number; placement: string; impressions: number; clicks: number }[]>;
+  /**
+   * Per day (of the impression), placement and section (null: no section, or an article the catalog
+   * lacks): live impressions counted per shown item (a slate of 4 counts 4, each by its article's
+   * section), and the clicks carrying their recommId, by the clicked article's section.
+   */
+  dailySectionCtr(
+    sinceTs: number,
+    untilTs: number,
+  ): Promise<{ day: number; placement: string; section: string | null; impressions: number; clicks: number }[]>;
   /** Per day and section (null: no section, or an article the catalog lacks): reads. */
   dailyReadSections(sinceTs: number, untilTs: number): Promise<{ day: number; section: string | null; reads: number }[]>;
   /** Per day: how many readers read exactly `reads` articles that day (a histogram per day). */

@@ -8,6 +8,7 @@ import { Collector } from '../../src/app/collector.js';
 import {
   ACTIVITY_BINS,
   CTR_ALPHA,
+  CTR_REFERENCE_DAYS,
   dataReport,
   MIX_PSI_ALERT,
   stabilityChecks,
@@ -173,6 +174,14 @@ for (const backend of BACKENDS) {
         expect(report.signal).toBeNull();
       });
 
+      it('counts the CTR per section of the shown items, clicks by the clicked article', async () => {
+        // e1 shows a1 (world) and a3 (sport), e2 shows a1; e3 clicks a1 under e1's recommId; e4's recommId has no impression.
+        expect(await db.storage.dailySectionCtr(S + 2 * DAY, S + 3 * DAY)).toEqual([
+          { day: (S + 2 * DAY) / DAY, placement: 'read-next', section: 'sport', impressions: 1, clicks: 0 },
+          { day: (S + 2 * DAY) / DAY, placement: 'read-next', section: 'world', impressions: 2, clicks: 1 },
+        ]);
+      });
+
       it('refuses an empty or too long window', async () => {
         await expect(dataReport(deps(db.storage), { sinceTs: S, untilTs: S, now: S })).rejects.toMatchObject({ code: 'invalid_field' });
         await expect(dataReport(deps(db.storage), { sinceTs: S, untilTs: S + 100 * DAY, now: S })).rejects.toMatchObject({
@@ -225,6 +234,22 @@ for (const backend of BACKENDS) {
         expect(ctr[0]!.value).toBeLessThan(CTR_ALPHA);
       });
 
+      it('alerts on the section CTR of sport on day 8 and on no other section or day', () => {
+        const d1 = withShift.stability.days[0]!.sectionCtr['read-next']!;
+        expect(d1.sport!.impressions + d1.world!.impressions).toBe(8000);
+        expect(d1.sport!.clicks + d1.world!.clicks).toBe(withShift.stability.days[0]!.ctr['read-next']!.clicks);
+        const alerts = withShift.alerts.filter((a) => a.check === 'section_ctr');
+        expect(alerts.map((a) => [a.day, a.subject, a.section])).toEqual([['2026-03-08', 'read-next', 'sport']]);
+        // Two sections compared each day: Bonferroni halves CTR_ALPHA.
+        expect(alerts[0]!.threshold).toBe(CTR_ALPHA / 2);
+        const cmp = withShift.stability.comparisons.filter((c) => c.check === 'section_ctr');
+        expect(cmp).toHaveLength(2 * 13);
+        // After the alert, sport's reference restarts on day 8: day 9 compares with day 8 alone.
+        expect(cmp.find((c) => c.day === '2026-03-09' && c.section === 'sport')!.referenceFrom).toBe('2026-03-08');
+        expect(cmp.find((c) => c.day === '2026-03-09' && c.section === 'world')!.referenceFrom).toBe('2026-03-02');
+        expect(without.alerts.filter((a) => a.check === 'section_ctr')).toEqual([]);
+      });
+
       it('raises no day-to-day alert on the log without the shift, nor on the section mix or activity of either', () => {
         // Stable 14-day log: 13 comparisons per check, 0 alerts of ctr, section_mix, reader_activity.
         const daily = (r: DataReport) =>
@@ -271,13 +296,77 @@ for (const backend of BACKENDS) {
   });
 }
 
+describe('stabilityChecks CTR against the reference days', () => {
+  const day = (d: string, ctr: Record<string, [number, number]>, sections: Record<string, [number, number]>): DayFigures => ({
+    day: d,
+    ctr: Object.fromEntries(Object.entries(ctr).map(([k, [n, x]]) => [k, { impressions: n, clicks: x, ctr: x / n }])),
+    sectionCtr: { p: Object.fromEntries(Object.entries(sections).map(([k, [n, x]]) => [k, { impressions: n, clicks: x, ctr: x / n }])) },
+    sections: {},
+    reads: 0,
+    activeReaders: 0,
+    readsPerReader: null,
+    activity: {},
+  });
+  const before = { A: [4000, 80], B: [4000, 80], C: [4000, 80], D: [500, 10], E: [1500, 3] } as Record<string, [number, number]>;
+  const days = [
+    day('d1', { p: [10_000, 1000] }, before),
+    day('d2', { p: [10_000, 1000] }, before),
+    day('d3', { p: [10_000, 1000] }, before),
+    day('d4', { p: [10_000, 800] }, { A: [4000, 40], B: [4000, 80], C: [4000, 47], D: [500, 0], E: [1500, 3] }),
+    day('d5', { p: [10_000, 800] }, { A: [4000, 40], B: [4000, 80], C: [4000, 47], D: [500, 0], E: [1500, 3] }),
+  ];
+  const r = stabilityChecks(days);
+  const on = (d: string, section: string) => r.comparisons.find((c) => c.check === 'section_ctr' && c.day === d && c.section === section);
+
+  it('tests each section against its pooled reference days, Bonferroni over the sections compared that day', () => {
+    // d4, section A: reference d1..d3 pooled, 240 clicks of 12,000 (2%), against 40 of 4,000 (1%):
+    // p̂ = 280/16,000 = 0.0175, SE = √(0.0175 · 0.9825 · (1/12,000 + 1/4,000)) = 0.0023940,
+    // z = (0.01 − 0.02)/0.0023940 = −4.1771, p = 2(1 − Φ(4.1771)) = 2.952e-5.
+    // C: 47 of 4,000 (1.175%): p̂ = 287/16,000, z = −3.4046, p = 6.626e-4: below CTR_ALPHA alone, not
+    // below CTR_ALPHA/3. Compared on d4: A, B, C (m = 3). D has 500 impressions (< 1,000); E expects
+    // 1,500 × 12/6,000 = 3 clicks (< 5): neither is compared.
+    expect(on('d4', 'A')).toMatchObject({ referenceFrom: 'd1', threshold: CTR_ALPHA / 3, alert: true, detail: -0.5 });
+    expect(on('d4', 'A')!.value).toBeCloseTo(2.952e-5, 8);
+    expect(on('d4', 'C')).toMatchObject({ threshold: CTR_ALPHA / 3, alert: false });
+    expect(on('d4', 'C')!.value).toBeCloseTo(6.626e-4, 7);
+    expect(on('d4', 'B')).toMatchObject({ value: 1, alert: false });
+    expect(on('d4', 'D')).toBeUndefined();
+    expect(on('d4', 'E')).toBeUndefined();
+    expect(r.alerts.filter((a) => a.check === 'section_ctr').map((a) => [a.day, a.subject, a.section])).toEqual([['d4', 'p', 'A']]);
+  });
+
+  it('restarts a series reference at its alert, so a lasting shift alerts once', () => {
+    // d5: A's reference is d4 alone (40 of 4,000 against 40 of 4,000: p = 1); B's is d1..d4.
+    expect(on('d5', 'A')).toMatchObject({ referenceFrom: 'd4', value: 1, alert: false });
+    expect(on('d5', 'B')).toMatchObject({ referenceFrom: 'd1', alert: false });
+    // The placement's CTR the same way: d4, 800 of 10,000 against 3,000 of 30,000, z = −5.907; d5 against d4 alone.
+    const ctr = r.comparisons.filter((c) => c.check === 'ctr');
+    expect(ctr.map((c) => [c.day, c.referenceFrom, c.alert])).toEqual([
+      ['d2', 'd1', false],
+      ['d3', 'd1', false],
+      ['d4', 'd1', true],
+      ['d5', 'd4', false],
+    ]);
+    expect(ctr[2]!.value).toBeCloseTo(3.482e-9, 12);
+  });
+
+  it('takes at most CTR_REFERENCE_DAYS days of reference', () => {
+    const long = Array.from({ length: 10 }, (_, i) => day(`d${i + 1}`, { p: [10_000, 1000] }, { B: [4000, 80] }));
+    const c = stabilityChecks(long).comparisons.filter((x) => x.check === 'section_ctr');
+    expect(CTR_REFERENCE_DAYS).toBe(7);
+    expect(c.map((x) => x.referenceFrom)).toEqual(['d1', 'd1', 'd1', 'd1', 'd1', 'd1', 'd1', 'd2', 'd3']);
+  });
+});
+
 /**
  * False alarms of the day-to-day checks, measured on 300 stable synthetic 14-day logs of daily
  * aggregates (13 comparisons each, 3,900 per check), drawn like the log above: 8,000 impressions a
  * day at CTR 0.1, 2,000 reads a day in two equal sections, 800 readers with multinomial activity.
- * Measured (seed 5): CTR 4 of 3,900 (0.10% per comparison, the nominal CTR_ALPHA: at 8,000
- * impressions a 10% move is z ≈ 2.1, so the size floor does not bite and p < 0.001 decides; about
- * 1.3% of stable 14-day logs get one CTR alert per placement); section mix 0 and reader activity 0
+ * Measured (seed 5): CTR 6 of 3,900 (0.15% per comparison against the nominal CTR_ALPHA, 3.9
+ * expected; P(≥ 6) ≈ 0.2 under the nominal rate. 4 of 3,900 when the reference was the day before
+ * alone, before the reference became the days since the last alert, at most CTR_REFERENCE_DAYS. At
+ * 8,000 impressions a 10% move is z ≈ 2.1, so the size floor does not bite and p < 0.001 decides;
+ * about 1.3% of stable 14-day logs get one CTR alert per placement); section mix 0 and reader activity 0
  * of 3,900 (PSI's null mean here is about 0.001 and 0.005 against the 0.2 threshold). The stable
  * database log above: 0 of 13 comparisons per day-to-day check, and 0 feature alerts (25 features,
  * PSI and KS; with a day of warm-up before the window; without it, pop_share's cold start alerts).
@@ -307,6 +396,7 @@ describe('stabilityChecks false alarms', () => {
         days.push({
           day: `d${d}`,
           ctr: { p: { impressions: 8000, clicks, ctr: clicks / 8000 } },
+          sectionCtr: {},
           sections: { world, sport: 2000 - world },
           reads: 2000,
           activeReaders: perReader.filter((r) => r > 0).length,

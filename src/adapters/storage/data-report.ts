@@ -135,6 +135,37 @@ export function dataReportStore(d: Dialect): DataReportStore & Required<Pick<Eve
       }));
     },
 
+    async dailySectionCtr(sinceTs, untilTs) {
+      // Live impressions of the window, each shown item (JSON array `items` of `extra`) with its
+      // article's section, and each click carrying an impression's recommId with the clicked
+      // article's section; both dated by the impression, then per day, placement and section.
+      const day = sql`i.client_ts / ${sql.lit(DAY_MS)}`;
+      const placement = placementOf(sql.ref('i.extra'));
+      const live = sql`i.type = 'impression' and i.client_ts >= ${sinceTs} and i.client_ts < ${untilTs}
+        and i.extra not like ${`%${SHADOW_MARK}%`}`;
+      const items = pg
+        ? sql`events i cross join lateral json_array_elements(i.extra::json -> 'items') as j(v)
+              left join articles a on a.id = (j.v ->> 'articleId')`
+        : sql`events i, json_each(i.extra, '$.items') as j left join articles a on a.id = json_extract(j.value, '$.articleId')`;
+      const r = await sql<{ day: unknown; placement: string | null; section: string | null; impressions: unknown; clicks: unknown }>`
+        select day, placement, section, sum(n) as impressions, sum(c) as clicks from (
+          select ${day} as day, ${placement} as placement, a.section as section, 1 as n, 0 as c
+          from ${items} where ${live}
+          union all
+          select ${day} as day, ${placement} as placement, a.section as section, 0 as n, 1 as c
+          from events i join events k on k.recomm_id = i.recomm_id and k.type = 'click'
+            left join articles a on a.id = k.article_id
+          where ${live}
+        ) as x group by day, placement, section order by day, placement, section`.execute(db);
+      return r.rows.map((x) => ({
+        day: Number(x.day),
+        placement: x.placement ?? '',
+        section: x.section,
+        impressions: Number(x.impressions ?? 0),
+        clicks: Number(x.clicks ?? 0),
+      }));
+    },
+
     async dailyReadSections(sinceTs, untilTs) {
       const r = await sql<{ day: unknown; section: string | null; reads: unknown }>`
         select e.client_ts / ${sql.lit(DAY_MS)} as day, a.section as section, count(*) as reads
