@@ -260,6 +260,24 @@ export interface ModelStore {
   scanTrainingEvents(fromTs: number, toTs: number, onBatch: (events: TrainingEvent[]) => void): Promise<number>;
 }
 
+/** One stored revision of a named ROI scenario (issue 19): the document analysed, the measurements used, the result. */
+export interface RoiRevision<D = unknown, S = unknown, R = unknown> {
+  id: number;
+  name: string;
+  createdTs: number;
+  document: D;
+  sources: S;
+  result: R;
+}
+
+/** The ROI's revisions, never updated (app/roi.ts). */
+export interface RoiStore {
+  /** Stores a revision; returns its id (above every id stored before). */
+  addRoiRevision(r: Omit<RoiRevision, 'id'>): Promise<number>;
+  /** The revisions of `name`, oldest first; of every name when none is given. */
+  listRoiRevisions(name?: string): Promise<RoiRevision[]>;
+}
+
 /** Event counts of a window for the data report's quality part (DataReportStore.eventQuality). */
 export interface EventQualityCounts {
   /** Events with a client time in the window, per type. */
@@ -318,7 +336,7 @@ export interface DataReportStore {
 }
 
 export interface Storage
-  extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore, DataReportStore {
+  extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore, DataReportStore, RoiStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

@@ -98,6 +98,26 @@ export function cliDeps(io: {
         return { store: storage, models: storage, articles: storage, lab: storage, close: () => storage.close() };
       },
     },
+    roi: {
+      async open(db) {
+        const c = config({ db });
+        const storage = await open(c);
+        const deployments = new DeploymentAdmin(storage, registry, clock);
+        await deployments.init();
+        const { experimentReport } = await import('../app/analysis.js');
+        const rollup = { lagMs: c.rollupLagMs, money: { currency: c.currency, rates: c.fxRates } };
+        return {
+          sources: {
+            experimentReport: async (id: string) => experimentReport(await deployments.experiments(), storage, clock, id, { rollup }),
+            records: storage,
+            models: storage,
+            now: clock.now(),
+          },
+          store: storage,
+          close: () => storage.close(),
+        };
+      },
+    },
     async migrate(db) {
       const c = config({ db });
       const storage = await openDb(c);

@@ -277,6 +277,35 @@ export async function openServices(
   };
 }
 
+/** The admin API's ROI (app/roi.ts, imported on first use): measurements from this server's experiments, logs and models. */
+function roiApi(s: Services): NonNullable<AppDeps['roi']> {
+  const sources = async () => {
+    const [{ experimentReport }, roi] = await Promise.all([import('../app/analysis.js'), import('../app/roi.js')]);
+    await s.recordWriter.flush();
+    const rollups = reportRollups(s.rollups, s.config.reportCatchUpMs);
+    const deps = {
+      experimentReport: (id: string) => experimentReport(s.placements, s.storage, s.clock, id, { rollups }),
+      records: s.storage,
+      models: s.storage,
+      now: s.clock.now(),
+    };
+    return { roi, deps };
+  };
+  return {
+    async analyse(doc) {
+      const { roi, deps } = await sources();
+      // `measured_by` applies on update only; {"dist":"measured"} inputs always.
+      return roi.analyseScenario(doc, await roi.measurementsOf(doc, deps, { measuredBy: false }));
+    },
+    async update(doc, name) {
+      const { roi, deps } = await sources();
+      const { revision, previous } = await roi.updateScenario(doc, { ...deps, store: s.storage }, name === undefined ? {} : { name });
+      return { revision: revision.id, name: revision.name, previous: previous?.id ?? null, result: revision.result };
+    },
+    revisions: (name) => s.storage.listRoiRevisions(name),
+  };
+}
+
 /** The HTTP app's dependencies from the services (shared by the server and the tests). */
 export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps {
   return {
@@ -304,6 +333,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
         { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) },
       );
     },
+    roi: roiApi(s),
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {

@@ -8,6 +8,7 @@ import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
 import { registerModel, type ModelDeps } from './model.js';
 import { registerStats } from './stats.js';
+import { registerRoi, type RoiDeps } from './roi.js';
 import { registerSimulate, type SimulateDeps } from './simulate.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 
@@ -28,6 +29,7 @@ export interface CliDeps {
   lab: EvalDeps;
   models: ModelDeps;
   data: DataDeps;
+  roi: Pick<RoiDeps, 'open'>;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -125,6 +127,14 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerEval(program, deps.lab, (code) => (result.code = code));
   registerModel(program, deps.models);
   registerData(program, deps.data);
+  registerRoi(program, {
+    out: deps.out,
+    open: (db) => deps.roi.open(db),
+    fail: (code, line) => {
+      deps.err(line);
+      result.code = code;
+    },
+  });
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {

@@ -11,7 +11,8 @@ import type { CanaryGuard } from '../../app/canary.js';
 import type { DataReport } from '../../app/data-report.js';
 import type { DeploymentAdmin } from '../../app/deploy-admin.js';
 import type { LivePlacements } from '../../app/live-placements.js';
-import type { AnalysisStore, PlacementStore, RecordStore } from '../../app/ports.js';
+import type { AnalysisStore, PlacementStore, RecordStore, RoiRevision } from '../../app/ports.js';
+import type { RoiResult } from '../../app/roi.js';
 import type { RecommendationService } from '../../app/serving.js';
 import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
@@ -59,6 +60,15 @@ export interface AppDeps {
    * parses them (DomainError invalid_field naming since or until). Unset: that route answers 404.
    */
   dataReport?: (q: { since?: string; until?: string; placement?: string }) => Promise<DataReport>;
+  /**
+   * ROI under uncertainty (app/roi.ts) for POST /v1/admin/roi, /v1/admin/roi/update and GET
+   * /v1/admin/roi/revisions. Unset: those routes answer 404.
+   */
+  roi?: {
+    analyse(doc: unknown): Promise<RoiResult>;
+    update(doc: unknown, name?: string): Promise<{ revision: number; name: string; previous: number | null; result: RoiResult }>;
+    revisions(name?: string): Promise<RoiRevision[]>;
+  };
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */

@@ -12,6 +12,7 @@ import { labEventStore } from './lab.js';
 import { metaStore } from './meta.js';
 import { migrationProvider } from './migrations/index.js';
 import { modelStore } from './models.js';
+import { roiStore } from './roi.js';
 import { explainOpenError, PostgresDriver } from './postgres.js';
 import { recordStore } from './records.js';
 import type { Database } from './schema.js';
@@ -69,6 +70,7 @@ function compose(d: Dialect): OpenedStorage {
     ...modelStore(d),
     ...labEventStore(d),
     ...dataReportStore(d),
+    ...roiStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

@@ -185,6 +185,16 @@ export interface EventRejectionRow {
   count: number;
 }
 
+/** Migration 0015: the ROI's revisions (RoiStore); JSON in text columns. */
+export interface RoiRevisionRow {
+  id: Generated<number>;
+  name: string;
+  created_ts: number;
+  document: string;
+  sources: string;
+  result: string;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -237,6 +247,7 @@ export interface Database {
   meta: MetaRow;
   models: ModelRow;
   event_rejections: EventRejectionRow;
+  roi_revisions: RoiRevisionRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

@@ -54,6 +54,7 @@ describe('migrations are frozen', () => {
       '0012_models',
       '0013_event_rejections',
       '0014_serve_exploration',
+      '0015_roi_revisions',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

@@ -226,6 +226,67 @@ export const adminRoutes =
       },
     );
 
+    const roiOf = (): NonNullable<AppDeps['roi']> => {
+      if (!deps.roi) throw new DomainError('not_found', 'this server has no ROI');
+      return deps.roi;
+    };
+    const roiDoc = { type: 'object', description: 'a scenario document (`readnext roi init` prints the template)' } as const;
+
+    app.post(
+      '/v1/admin/roi',
+      {
+        schema: {
+          tags: ['roi'],
+          security,
+          summary:
+            "ROI under uncertainty of a scenario document: per option mean, quantiles, P(>0), P(best); EVPI; every input's EVPPI (src/app/roi.ts)",
+          description:
+            'The body of `readnext roi --input FILE --json`. {"dist":"measured"} inputs are resolved from this server\'s experiments, logs and models; ' +
+            '`measured_by` applies on POST /v1/admin/roi/update only. An invalid document answers 400 naming the field.',
+          body: roiDoc,
+          response: errors,
+        },
+      },
+      async (req) => roiOf().analyse(req.body),
+    );
+
+    app.post(
+      '/v1/admin/roi/update',
+      {
+        schema: {
+          tags: ['roi'],
+          security,
+          summary: 'Replace the priors of measured inputs by their posteriors, recompute, and store the revision (`readnext roi update`)',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          },
+          body: roiDoc,
+          response: errors,
+        },
+      },
+      async (req) => roiOf().update(req.body, (req.query as { name?: string }).name),
+    );
+
+    app.get(
+      '/v1/admin/roi/revisions',
+      {
+        schema: {
+          tags: ['roi'],
+          security,
+          summary: 'The stored ROI revisions, oldest first: how the uncertainty and the decision moved',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          },
+          response: errors,
+        },
+      },
+      async (req) => ({ revisions: await roiOf().revisions((req.query as { name?: string }).name) }),
+    );
+
     app.get(
       '/v1/admin/ope',
       {

@@ -13,6 +13,7 @@ import { meta } from './0011-meta.js';
 import { models } from './0012-models.js';
 import { eventRejections } from './0013-event-rejections.js';
 import { serveExploration } from './0014-serve-exploration.js';
+import { roiRevisions } from './0015-roi-revisions.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0012_models': models,
   '0013_event_rejections': eventRejections,
   '0014_serve_exploration': serveExploration,
+  '0015_roi_revisions': roiRevisions,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
