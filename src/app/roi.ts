@@ -24,7 +24,7 @@
 import { DomainError } from '../core/kernel/errors.js';
 import { seededRng } from '../core/kernel/rng.js';
 import { parseScenario, sampleScenario, type ScenarioSamples } from '../core/roi/scenario.js';
-import { evpi, evppiAll, summarize } from '../core/roi/voi.js';
+import { evpi, evppiAll, evsi, optimalTestSize, summarize, type TestSizeRow } from '../core/roi/voi.js';
 import { normalPdf } from '../core/stats/distributions.js';
 import type { ExperimentReport } from './analysis.js';
 import { offPolicyEstimate } from './ope.js';
@@ -34,7 +34,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
 /** Keys of the document this layer reads and removes before core/roi parses it. */
-const DOC_META = ['description', 'currency', 'name'] as const;
+const DOC_META = ['description', 'currency', 'name', 'planned_test'] as const;
 const PARAM_META = ['description', 'unit', 'measured_by'] as const;
 
 /** A measured quantity: its estimate and standard error (a normal likelihood), and what it came from. */
@@ -82,6 +82,8 @@ export interface RoiResult {
   /** Every input's mean and 5%–95% interval in the (posterior) sample. */
   inputs: Record<string, { mean: number; sd: number; p5: number; p95: number }>;
   updates: InputUpdate[];
+  /** The document's planned test, when it has one: EVSI by size and the best size (n = 0: no test pays). */
+  planned_test: PlannedTestResult | null;
 }
 
 /** A document made ready for core/roi: the core document, the derived inputs, and each input's measurement source. */
@@ -91,6 +93,36 @@ export interface PreparedScenario {
   measuredBy: Map<string, string>;
   currency: string | null;
   name: string | null;
+  plannedTest: PlannedTestSpec | null;
+}
+
+/**
+ * A planned A/B test of an uplift input (`planned_test` in the document): its EVSI by test size and
+ * the size that maximises EVSI minus the test's cost (core/roi/voi.ts evsi, optimalTestSize).
+ */
+export interface PlannedTestSpec {
+  /** The uplift input the test measures (a parameter or a derived input). */
+  input: string;
+  /** Per-reader standard deviation of the metric on the input's scale (for a relative uplift in articles read: their coefficient of variation). */
+  sd_per_reader: number;
+  /** Readers entering the test per day, both arms. */
+  readers_per_day: number;
+  /** Expected loss per reader in the test (the worse arm's shortfall), in the document's currency. */
+  loss_per_reader: number;
+  /** Value lost per day the decision waits, in the document's currency (default 0). */
+  delay_cost_per_day: number;
+  /** Cost of running any test (default 0). */
+  fixed_cost: number;
+  /** Largest test size considered, readers per arm (default 10,000,000). */
+  max_readers_per_arm: number;
+}
+
+export interface PlannedTestResult {
+  input: string;
+  /** EVPPI of the input: what a test of infinite size would be worth. */
+  evppi: number;
+  table: TestSizeRow[];
+  best: TestSizeRow;
 }
 
 const invalid = (field: string, message: string): DomainError => new DomainError('invalid_field', `${field}: ${message}`, { field });
@@ -103,6 +135,7 @@ export function prepareScenario(doc: unknown): PreparedScenario {
   if (!isObj(doc)) throw invalid('document', 'must be a JSON object');
   const core: Obj = {};
   for (const [k, v] of Object.entries(doc)) if (!(DOC_META as readonly string[]).includes(k)) core[k] = v;
+  const plannedTest = doc.planned_test === undefined ? null : parsePlannedTest(doc.planned_test);
   const currency = doc.currency === undefined ? null : doc.currency;
   if (currency !== null && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)))
     throw invalid('currency', 'must be an ISO 4217 code such as "EUR"');
@@ -156,7 +189,34 @@ export function prepareScenario(doc: unknown): PreparedScenario {
       core.options = options;
     }
   }
-  return { core, derived, measuredBy, currency: currency as string | null, name: name as string | null };
+  if (plannedTest !== null) {
+    const params = isObj(doc.parameters) ? doc.parameters : {};
+    if (!(plannedTest.input in params)) throw invalid('planned_test.input', `"${plannedTest.input}" is not an input of the document`);
+  }
+  return { core, derived, measuredBy, currency: currency as string | null, name: name as string | null, plannedTest };
+}
+
+function parsePlannedTest(x: Json): PlannedTestSpec {
+  if (!isObj(x)) throw invalid('planned_test', 'must be an object');
+  const known = ['input', 'sd_per_reader', 'readers_per_day', 'loss_per_reader', 'delay_cost_per_day', 'fixed_cost', 'max_readers_per_arm'];
+  for (const k of Object.keys(x))
+    if (!known.includes(k)) throw invalid(`planned_test.${k}`, `unknown field (allowed: ${known.join(', ')})`);
+  if (typeof x.input !== 'string') throw invalid('planned_test.input', 'must name an input');
+  const num = (k: string, ok: (v: number) => boolean, what: string, fallback?: number): number => {
+    const v = x[k];
+    if (v === undefined && fallback !== undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw invalid(`planned_test.${k}`, `must be ${what}`);
+    return v;
+  };
+  return {
+    input: x.input,
+    sd_per_reader: num('sd_per_reader', (v) => v > 0, 'a number > 0'),
+    readers_per_day: num('readers_per_day', (v) => v > 0, 'a number > 0'),
+    loss_per_reader: num('loss_per_reader', (v) => v >= 0, 'a number >= 0'),
+    delay_cost_per_day: num('delay_cost_per_day', (v) => v >= 0, 'a number >= 0', 0),
+    fixed_cost: num('fixed_cost', (v) => v >= 0, 'a number >= 0', 0),
+    max_readers_per_arm: num('max_readers_per_arm', (v) => Number.isInteger(v) && v >= 100, 'an integer >= 100', 10_000_000),
+  };
 }
 
 const derivedOption = (p: string): string => `\u0000derived:${p}`;
@@ -320,6 +380,25 @@ export function analyseScenario(doc: unknown, measurements: ReadonlyMap<string, 
     evppiValue[name] = r?.value ?? 0;
     evppiSe[name] = r?.se ?? 0;
   }
+  let planned: PlannedTestResult | null = null;
+  const t = prepared.plannedTest;
+  if (t !== null) {
+    const u = s.inputs.get(t.input)!;
+    // Common random numbers: the same seeded test noise for every size (EVSI smooth in n).
+    const at = (n: number) =>
+      evsi(u, s.options, { nPerArm: n, sdPerReader: t.sd_per_reader }, seededRng(seed ^ 0x7e57), { inputName: t.input });
+    const r = optimalTestSize(
+      at,
+      {
+        lossPerReader: t.loss_per_reader,
+        delayCostPerDay: t.delay_cost_per_day,
+        readersPerDay: t.readers_per_day,
+        fixedCost: t.fixed_cost,
+      },
+      { min: 100, max: t.max_readers_per_arm, perDecade: 4 },
+    );
+    planned = { input: t.input, evppi: evppiValue[t.input] ?? 0, table: r.table, best: r.best };
+  }
   const ranking = Object.keys(evppiValue).sort((a, b) => evppiValue[b]! - evppiValue[a]! || (a < b ? -1 : 1));
   return {
     options: sum.options,
@@ -334,6 +413,7 @@ export function analyseScenario(doc: unknown, measurements: ReadonlyMap<string, 
     currency: prepared.currency,
     inputs,
     updates,
+    planned_test: planned,
   };
 }
 

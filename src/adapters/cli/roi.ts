@@ -71,6 +71,15 @@ export function roiText(r: RoiResult): string[] {
       ? `lift this uncertainty first: ${top[0]}`
       : "no single input's uncertainty is worth lifting (every EVPPI is within 2 standard errors of 0)",
   );
+  const t = r.planned_test;
+  if (t) {
+    const b = t.best;
+    lines.push(
+      b.n === 0
+        ? `a planned A/B test of ${t.input} does not pay at any size up to ${t.table.at(-1)!.n.toLocaleString('en-US')} readers per arm (EVPPI ${money(t.evppi, c)})`
+        : `a planned A/B test of ${t.input} pays best with ${b.n.toLocaleString('en-US')} readers per arm: EVSI ${money(b.evsi, c)} ± ${money(b.evsi_se, c)} for a cost of ${money(b.cost, c)} (net ${money(b.net, c)}; EVPPI ${money(t.evppi, c)})`,
+    );
+  }
   for (const u of r.updates)
     lines.push(
       `updated ${u.parameter} from ${u.source} (${u.method}${u.ess !== undefined ? `, ESS ${Math.round(u.ess)}` : ''}): prior ${u.prior.mean.toPrecision(3)} ± ${u.prior.sd.toPrecision(3)} -> posterior ${u.posterior.mean.toPrecision(3)} ± ${u.posterior.sd.toPrecision(3)}`,

@@ -23,6 +23,13 @@
  * systems at swissinfo.ch", RecSys; Beel et al. 2013): the template makes that factor an input, so
  * the value of measuring it (EVPPI) is computed like any other.
  *
+ * `planned_test` asks what an A/B test of the model against the heuristic is worth by its size
+ * (EVSI, Strong et al. 2015) and which size pays best: its metric is the relative uplift in
+ * articles read per reader, whose per-reader standard deviation on that scale is the coefficient of
+ * variation of articles read per reader (about 1.5 on news sites: most readers read one or two, a
+ * few read dozens); a reader on the worse arm costs `loss_per_reader`, and waiting costs
+ * `delay_cost_per_day` (the decision's value deferred).
+ *
  * The ranges are illustrative defaults for a national daily with tens of millions of page views a month,
  * not data: edit them. `measured_by` names what readnext measures that can replace a prior
  * (`readnext roi update`).
@@ -159,6 +166,15 @@ export function newspaperTemplate(): Record<string, unknown> {
         description: 'retraining, monitoring, drift and incidents',
       },
       model_months_to_prod: { dist: 'triangular', min: 3, mode: 6, max: 12, unit: 'months', description: 'before the model earns' },
+    },
+    planned_test: {
+      input: 'model_online_lift',
+      sd_per_reader: 1.5,
+      readers_per_day: 20_000,
+      loss_per_reader: 0.002,
+      delay_cost_per_day: 100,
+      fixed_cost: 2_000,
+      max_readers_per_arm: 2_000_000,
     },
     options: {
       status_quo: '0',

@@ -112,6 +112,28 @@ describe('readnext roi --input FILE --json (the contract)', () => {
   });
 });
 
+describe('a planned test', () => {
+  it('gives EVSI by size, rising toward the EVPPI, and the size of the best net value', async () => {
+    const doc = {
+      ...CONTRACT,
+      samples: 50000,
+      planned_test: { input: 'p1', sd_per_reader: 10, readers_per_day: 1000, loss_per_reader: 0.00001, max_readers_per_arm: 100000 },
+    };
+    const j = JSON.parse((await cli('roi', '--input', file(doc), '--json')).out);
+    const t = j.planned_test;
+    expect(t.input).toBe('p1');
+    expect(t.table[0].n).toBe(0);
+    const evsis = t.table.map((r: { evsi: number }) => r.evsi);
+    // EVSI grows with n (common random numbers), and stays below EVPPI(p1) within its standard error.
+    for (let i = 1; i < evsis.length; i++) expect(evsis[i]).toBeGreaterThanOrEqual(evsis[i - 1] - 1e-3);
+    expect(evsis.at(-1)).toBeLessThan(t.evppi + 3 * j.evppi_se.p1);
+    expect(t.best.net).toBe(Math.max(...t.table.map((r: { net: number }) => r.net)));
+    const bad = await cli('roi', '--input', file({ ...doc, planned_test: { ...doc.planned_test, input: 'p9' } }));
+    expect(bad.code).toBe(2);
+    expect(bad.err[0]).toContain('planned_test.input');
+  });
+});
+
 describe('readnext roi init', () => {
   it('prints the newspaper template, which analyses as it is: three options, the transfer factor an input', async () => {
     const init = await cli('roi', 'init');
