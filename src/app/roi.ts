@@ -64,6 +64,10 @@ export interface OptionFigures {
   quantiles: { p5: number; p25: number; p50: number; p75: number; p95: number };
   p_positive: number;
   p_best: number;
+  /** Monte Carlo standard errors of the quantiles, P(> 0) and P(best) (monteCarloErrors). */
+  quantiles_se: { p5: number; p25: number; p50: number; p75: number; p95: number };
+  p_positive_se: number;
+  p_best_se: number;
 }
 
 /** The analysis: the CLI contract's fields first (snake_case), then what the dashboard and people read. */
@@ -301,6 +305,44 @@ function resample(
   return { s: { ...s, inputs, options }, ess };
 }
 
+const QUANTILES = [
+  ['p5', 0.05],
+  ['p25', 0.25],
+  ['p50', 0.5],
+  ['p75', 0.75],
+  ['p95', 0.95],
+] as const;
+
+/**
+ * Monte Carlo standard errors of each option's figures over n independent samples:
+ *   - a share p (P(> 0), P(best)): √(p(1 − p)/n), binomial;
+ *   - the q-quantile: √(q(1 − q)/n) / f(x_q) (the asymptotic variance of a sample quantile, e.g.
+ *     Serfling 1980, §2.3.3), with the density's inverse 1/f(x_q) estimated by the difference
+ *     quotient (x_(q+h) − x_(q−h)) / 2h of the sorted sample, h = √(q(1 − q)/n) (the
+ *     Siddiqui–Bloch–Gastwirth estimator, bandwidth of order n^(−1/2)); 0 for a constant option.
+ * (After sampling-importance-resampling the samples hold repeats: these then understate the error.)
+ */
+function monteCarloErrors(
+  options: Record<string, Omit<OptionFigures, 'quantiles_se' | 'p_positive_se' | 'p_best_se'>>,
+  samples: ReadonlyMap<string, Float64Array>,
+): Record<string, OptionFigures> {
+  const out: Record<string, OptionFigures> = {};
+  for (const [name, o] of Object.entries(options)) {
+    const x = Float64Array.from(samples.get(name)!).sort();
+    const n = x.length;
+    const share = (p: number): number => Math.sqrt((p * (1 - p)) / n);
+    const qse = {} as OptionFigures['quantiles_se'];
+    for (const [k, q] of QUANTILES) {
+      const h = Math.sqrt((q * (1 - q)) / n);
+      const lo = quantile(x, Math.max(0, q - h));
+      const hi = quantile(x, Math.min(1, q + h));
+      qse[k] = ((hi - lo) / (Math.min(1, q + h) - Math.max(0, q - h))) * share(q);
+    }
+    out[name] = { ...o, quantiles_se: qse, p_positive_se: share(o.p_positive), p_best_se: share(o.p_best) };
+  }
+  return out;
+}
+
 /**
  * Analyses a document: samples it (measured inputs resolved by `measurements`, keyed by parameter),
  * applies SIR updates for the measurements of non-normal inputs, and computes the options' figures,
@@ -401,7 +443,7 @@ export function analyseScenario(doc: unknown, measurements: ReadonlyMap<string, 
   }
   const ranking = Object.keys(evppiValue).sort((a, b) => evppiValue[b]! - evppiValue[a]! || (a < b ? -1 : 1));
   return {
-    options: sum.options,
+    options: monteCarloErrors(sum.options, s.options),
     best: sum.best,
     evpi: e.value,
     evpi_se: e.se,

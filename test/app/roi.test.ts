@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { analyseScenario, prepareScenario, type Measurement } from '../../src/app/roi.js';
+import { normalPdf } from '../../src/core/stats/distributions.js';
 
 const m = (mean: number, sd: number): Measurement => ({ source: 'experiment:e:articles_read', mean, sd, detail: 'test' });
 
@@ -48,6 +49,24 @@ describe('roi updates', () => {
     expect(Math.abs(u.posterior.sd - s1)).toBeLessThan(4 * (s1 / Math.sqrt(2 * ess)));
     // The joint sample moved with it: p is u.
     expect(r.inputs.p!.mean).toBeCloseTo(r.inputs.u!.mean, 12);
+  });
+
+  it('gives Monte Carlo errors of quantiles and shares: the closed forms for a normal option within 20% (quantiles) and exactly (shares)', () => {
+    // b ~ N(0, 2²): SE of the q-quantile √(q(1 − q)/n)·σ/φ(z_q) (Serfling 1980 §2.3.3); the estimate
+    // uses a difference quotient over about 2√(n·q(1 − q)) order statistics: a few percent of noise.
+    const n = 200000;
+    const r = analyseScenario({ samples: n, seed: 5, parameters: { p: { dist: 'normal', mean: 0, sd: 2 } }, options: { a: '0', b: 'p' } });
+    const b = r.options.b!;
+    for (const [k, q, z] of [
+      ['p5', 0.05, -1.6448536269514722],
+      ['p50', 0.5, 0],
+      ['p95', 0.95, 1.6448536269514722],
+    ] as const) {
+      const exact = (Math.sqrt((q * (1 - q)) / n) * 2) / normalPdf(z);
+      expect(Math.abs(b.quantiles_se[k] / exact - 1)).toBeLessThan(0.2);
+    }
+    expect(b.p_positive_se).toBeCloseTo(Math.sqrt((b.p_positive * (1 - b.p_positive)) / n), 15);
+    expect(r.options.a!.quantiles_se.p50).toBe(0);
   });
 
   it('a measured input is the measurement; an update of an unknown input is refused naming it', () => {
