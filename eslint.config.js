@@ -137,6 +137,26 @@ export default tseslint.config(
       ],
     },
   },
+  // The dashboard runs in an admin's browser (tsconfig.browser.json): Preact and uPlot, the admin API's
+  // types (src/api, src/app, src/core type imports) and pure core code such as the ROI template; no Node.
+  {
+    files: ['src/adapters/web/dashboard/**/*.{ts,tsx}'],
+    rules: {
+      ...restrict(
+        [...adapters.filter((x) => x !== 'web'), 'main', 'config'],
+        'the dashboard calls the admin API; it imports no other adapter, config or main code.',
+        { regex: '^(?!preact($|/)|uplot($|/)|\\.)' },
+        'the dashboard bundles only preact and uplot.',
+      ),
+      'no-restricted-globals': [
+        'error',
+        ...['process', 'Buffer', 'require', 'global', '__dirname', '__filename', 'setImmediate'].map((name) => ({
+          name,
+          message: 'the dashboard runs in a browser: no Node globals.',
+        })),
+      ],
+    },
+  },
   {
     files: ['src/config/**/*.ts'],
     rules: { ...restrict(['app', 'adapters', 'main', 'api', ...adapters], 'config imports only core.'), 'no-restricted-properties': 'off' },

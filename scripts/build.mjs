@@ -1,7 +1,8 @@
 // Builds what production runs: the `readnext` command bundled from src/ (dist/main/cli.mjs plus the
 // chunks it imports on demand, Node ESM, npm packages left as imports) and the browser SDK
-// (dist/sdk.js, a minified IIFE; the server only reads it). esbuild does both in a fraction of a
-// second; `npm install` runs this (the `prepare` script) and bin/readnext.mjs runs it again, in a
+// (dist/sdk.js, a minified IIFE; the server only reads it), both with esbuild in a fraction of a
+// second; and the dashboard (src/adapters/web/dashboard, a Preact app) with Vite to dist/dashboard/.
+// Together about a second; `npm install` runs this (the `prepare` script) and bin/readnext.mjs runs it again, in a
 // checkout, whenever a file under src/ is newer than the bundle. Why compiled code at all, and why
 // split: docs/adr/0003-compiled-entry-point.md.
 //
@@ -13,6 +14,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_BUNDLE = join(ROOT, 'dist', 'main', 'cli.mjs');
 export const SDK_BUNDLE = join(ROOT, 'dist', 'sdk.js');
+export const DASHBOARD_DIR = join(ROOT, 'dist', 'dashboard');
+/** Written last by each dashboard build: its time is what the dashboard's staleness is judged by. */
+export const DASHBOARD_INDEX = join(DASHBOARD_DIR, 'index.html');
 const SRC = join(ROOT, 'src');
 const CHUNK = /^chunk-[A-Z0-9]+\.mjs(\.map)?$/;
 /** Chunks of earlier builds are deleted only when this old: a process started from one may still import it. */
@@ -44,6 +48,10 @@ function stale(file, newest) {
  * tests) each leave whole files, and a process never finds an entry whose chunks are not there.
  */
 export async function build() {
+  await Promise.all([buildBundles(), buildDashboard()]);
+}
+
+async function buildBundles() {
   const { build: esbuild } = await import('esbuild');
   const tmp = `.tmp-${process.pid}-${Date.now()}`;
   const outdir = dirname(CLI_BUNDLE);
@@ -96,6 +104,52 @@ export async function build() {
 }
 
 /**
+ * Builds the dashboard with Vite (no config file: everything is here) to dist/dashboard/: index.html
+ * and assets/ with content-hashed names. Like the bundles, nothing is emptied and every file goes
+ * through a temporary name, index.html last, so that a server reading the folder during a build
+ * never finds an index naming assets that are not there; assets of earlier builds go after an hour.
+ */
+export async function buildDashboard() {
+  const { build: vite } = await import('vite');
+  const out = await vite({
+    configFile: false,
+    root: join(SRC, 'adapters', 'web', 'dashboard'),
+    base: '/dashboard/',
+    publicDir: false,
+    logLevel: 'warn',
+    clearScreen: false,
+    oxc: { jsx: { runtime: 'automatic', importSource: 'preact', development: false } },
+    // A production build even when NODE_ENV says otherwise (vitest sets it to "test").
+    mode: 'production',
+    define: { 'process.env.NODE_ENV': JSON.stringify('production') },
+    build: {
+      outDir: DASHBOARD_DIR,
+      write: false,
+      emptyOutDir: false,
+      modulePreload: { polyfill: false },
+      minify: true,
+      reportCompressedSize: false,
+    },
+  });
+  const files = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output);
+  const index = (f) => f.fileName === 'index.html';
+  const tmp = `.tmp-${process.pid}-${Date.now()}`;
+  const current = new Set(files.map((f) => f.fileName));
+  for (const f of files.sort((a, b) => Number(index(a)) - Number(index(b)))) {
+    const path = join(DASHBOARD_DIR, f.fileName);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path + tmp, f.type === 'chunk' ? f.code : f.source);
+    renameSync(path + tmp, path);
+  }
+  const assets = join(DASHBOARD_DIR, 'assets');
+  const now = Date.now();
+  for (const name of existsSync(assets) ? readdirSync(assets) : []) {
+    const p = join(assets, name);
+    if (!current.has(`assets/${name}`) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > OLD_CHUNK_MS) rmSync(p, { force: true });
+  }
+}
+
+/**
  * The CLI bundle's path. In a checkout (src/ is there) it is built first when missing or older than
  * a source file: one stat per source file, a few milliseconds. An installed package (no src/) and a
  * production start (NODE_ENV=production or READNEXT_NO_REBUILD=1) skip that walk and run what was
@@ -108,7 +162,11 @@ export async function ensureBuilt({ env = process.env } = {}) {
     return CLI_BUNDLE;
   }
   const newest = newestSource();
-  if (stale(CLI_BUNDLE, newest) || stale(SDK_BUNDLE, newest)) await build();
+  const bundles = stale(CLI_BUNDLE, newest) || stale(SDK_BUNDLE, newest);
+  const dashboard = stale(DASHBOARD_INDEX, newest);
+  if (bundles && dashboard) await build();
+  else if (bundles) await buildBundles();
+  else if (dashboard) await buildDashboard();
   return CLI_BUNDLE;
 }
 

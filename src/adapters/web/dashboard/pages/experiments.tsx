@@ -1,0 +1,203 @@
+import type { ExperimentReport } from '../../../../app/analysis.js';
+import { api } from '../api.js';
+import { Axis, domainOf, IntervalBar } from '../charts.js';
+import { fmt, pct, useLoad } from '../use-load.js';
+
+/** GET /v1/admin/experiments: the fields the list shows. */
+interface ExperimentItem {
+  id: string;
+  name?: string;
+  placement: string;
+  status: string;
+  kind: string;
+  phase: number;
+  arms: { name: string; weight: number }[];
+  startedAt: string | null;
+  stoppedAt: string | null;
+}
+
+/** The two-sided normal quantile for a 95% interval on one arm's value (value ± 1.96·se). */
+const Z95 = 1.959963984540054;
+
+export function Experiments({ rest }: { rest: string[] }) {
+  const list = useLoad(() => api<{ items: ExperimentItem[] }>('GET', '/v1/admin/experiments'), []);
+  const selected = rest[0];
+  return (
+    <>
+      {list.error && <p role="alert">{list.error}</p>}
+      {list.data?.items.length === 0 && <p>No experiment yet. Create one with the admin API or `readnext experiment create`.</p>}
+      {list.data && list.data.items.length > 0 && (
+        <div class="scroll">
+          <table>
+            <caption class="sr-only">Experiments</caption>
+            <thead>
+              <tr>
+                <th scope="col">Experiment</th>
+                <th scope="col">Placement</th>
+                <th scope="col">Status</th>
+                <th scope="col">Arms (weights)</th>
+                <th scope="col">Started (UTC)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((e) => (
+                <tr key={e.id} aria-current={e.id === selected ? 'true' : undefined}>
+                  <td>
+                    <a href={`#/experiments/${encodeURIComponent(e.id)}`}>{e.id}</a>
+                  </td>
+                  <td>{e.placement}</td>
+                  <td>
+                    {e.status}
+                    {e.phase > 1 ? ` (phase ${e.phase})` : ''}
+                  </td>
+                  <td>{e.arms.map((a) => `${a.name} ${fmt(a.weight)}`).join(', ')}</td>
+                  <td>{e.startedAt ? e.startedAt.slice(0, 16).replace('T', ' ') : '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {selected && <Report id={selected} />}
+    </>
+  );
+}
+
+function Report({ id }: { id: string }) {
+  const r = useLoad(() => api<ExperimentReport>('GET', `/v1/admin/experiments/${encodeURIComponent(id)}/report`), [id]);
+  return (
+    <section aria-labelledby="report-h" aria-busy={r.loading}>
+      <h2 id="report-h">
+        Report: <code>{id}</code>
+      </h2>
+      {r.loading && <p class="muted">Computing the report…</p>}
+      {r.error && <p role="alert">{r.error}</p>}
+      {r.data && <ReportBody r={r.data} />}
+    </section>
+  );
+}
+
+function ReportBody({ r }: { r: ExperimentReport }) {
+  return (
+    <>
+      <p class="muted">
+        Phase {r.phase}, {r.engine} engine, α = {r.alpha}
+        {r.cuped ? ', CUPED' : ''}; data through {new Date(r.dataThroughTs).toISOString().slice(0, 16).replace('T', ' ')} UTC.
+      </p>
+      {r.srm.flag && (
+        <p role="alert" class="warning">
+          Sample ratio mismatch: the arms got {r.srm.observed.join(' / ')} readers against weights {r.srm.weights.join(' / ')} (p ={' '}
+          {r.srm.pValue.toExponential(2)}). Assignment or logging is broken; do not trust these results.
+        </p>
+      )}
+      {r.trust
+        .filter((t) => t.code !== 'srm')
+        .map((t) => (
+          <p key={t.code} role="alert" class="warning">
+            {t.message}
+          </p>
+        ))}
+      <h3>Verdict</h3>
+      <ul class="verdicts">
+        {r.decisions.map((d) => (
+          <li key={d.arm} class={`decision ${d.decision}`}>
+            <strong>{d.arm}:</strong> {d.sentence}
+          </li>
+        ))}
+      </ul>
+      {r.metrics.map((m) => {
+        const armIntervals = m.arms.filter((a) => a.value !== null && a.se !== null);
+        const armDomain = domainOf(armIntervals.flatMap((a) => [a.value! - Z95 * a.se!, a.value! + Z95 * a.se!]));
+        const cmpDomain = domainOf(m.comparisons.flatMap((c) => [c.ci[0], c.ci[1]]));
+        return (
+          <section key={m.metric} class="card metric" aria-labelledby={`m-${m.metric}`}>
+            <h3 id={`m-${m.metric}`}>
+              {m.name} <span class="muted">({m.role})</span>
+            </h3>
+            <div class="scroll">
+              <table>
+                <caption class="sr-only">{m.name} per arm, with 95% intervals</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Arm</th>
+                    <th scope="col">Readers</th>
+                    <th scope="col">Value (95% interval)</th>
+                    <th scope="col" class="chart-col">
+                      Interval
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {m.arms.map((a) => {
+                    const lo = a.value !== null && a.se !== null ? a.value - Z95 * a.se : null;
+                    const hi = a.value !== null && a.se !== null ? a.value + Z95 * a.se : null;
+                    return (
+                      <tr key={a.arm}>
+                        <th scope="row">{a.arm}</th>
+                        <td>{fmt(a.n, 0)}</td>
+                        <td>
+                          {fmt(a.value, 4)} ({fmt(lo, 4)} to {fmt(hi, 4)})
+                        </td>
+                        <td class="chart-col">
+                          {lo !== null && hi !== null && (
+                            <IntervalBar
+                              lo={lo}
+                              est={a.value!}
+                              hi={hi}
+                              domain={armDomain}
+                              label={`${a.arm}: ${fmt(a.value, 4)}, 95% interval ${fmt(lo, 4)} to ${fmt(hi, 4)}`}
+                            />
+                          )}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+              <table>
+                <caption class="sr-only">{m.name}: each treatment against the control (relative difference)</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Against control</th>
+                    <th scope="col">Change ({Math.round((1 - r.alpha) * 100)}% interval)</th>
+                    <th scope="col" class="chart-col">
+                      Interval
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {m.comparisons.map((c) => (
+                    <tr key={c.arm}>
+                      <th scope="row">{c.arm}</th>
+                      <td>
+                        {pct(c.estimate)} ({pct(c.ci[0])} to {pct(c.ci[1])})
+                        {c.pValue !== null && <span class="muted"> p = {fmt(c.adjustedPValue ?? c.pValue, 4)}</span>}
+                        {c.chanceToWin !== null && <span class="muted"> chance to win {pct(c.chanceToWin)}</span>}
+                      </td>
+                      <td class="chart-col">
+                        <IntervalBar
+                          lo={c.ci[0]}
+                          est={c.estimate}
+                          hi={c.ci[1]}
+                          domain={cmpDomain}
+                          tone={c.significant ? (c.estimate > 0 ? 'good' : 'bad') : 'none'}
+                          label={`${c.arm} against control: ${pct(c.estimate)}, interval ${pct(c.ci[0])} to ${pct(c.ci[1])}`}
+                        />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {m.comparisons.length > 0 && <Axis domain={cmpDomain} format={(v) => pct(v, 0)} />}
+            </div>
+            {m.comparisons.map((c) => (
+              <p key={c.arm} class="verdict">
+                {c.verdict}
+              </p>
+            ))}
+          </section>
+        );
+      })}
+    </>
+  );
+}
