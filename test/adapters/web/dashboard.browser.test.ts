@@ -1,0 +1,201 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboard } from '../../../scripts/build.mjs';
+import { admin, ADMIN_KEY } from '../../helpers/app.js';
+import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from './helpers.js';
+
+// The dashboard (src/adapters/web/dashboard, built by scripts/build.mjs) in a real headless Chromium
+// against the real app: sign-in with the admin key (session cookie + CSRF token, routes/dashboard.ts),
+// Deployments with a rollback through the UI, Experiments with a report, ROI on the template.
+// Screenshots of every page are kept in a temporary folder printed at the end (test artefacts).
+
+const CHROMIUM = findChromium();
+if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
+  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
+if (!CHROMIUM) console.warn('dashboard.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
+
+let live: LiveApp;
+let context: BrowserContext;
+const profile = mkdtempSync(join(tmpdir(), 'readnext-dashboard-chromium-'));
+const shots = mkdtempSync(join(tmpdir(), 'readnext-dashboard-shots-'));
+
+beforeAll(async () => {
+  if (!CHROMIUM) return;
+  await buildDashboard(); // the sources as they are now, whatever dist/ holds
+  live = await liveApp();
+  const now = Date.now();
+  await seedArticles(
+    live.app,
+    Array.from({ length: 8 }, (_, i) => ({
+      id: `d${i + 1}`,
+      title: `Story ${i + 1}`,
+      section: i % 2 ? 'world' : 'sport',
+      publishedAt: new Date(now - (i + 1) * 600_000).toISOString(),
+    })),
+  );
+  // Revision 2 of read-next adds a shadow, so that there is a revision to roll back to.
+  const shadow = await live.app.inject({
+    method: 'POST',
+    url: '/v1/admin/deployments/read-next/shadows',
+    headers: admin,
+    payload: { recommender: { kind: 'popular', version: '1' }, reason: 'shadow for the dashboard test' },
+  });
+  expect(shadow.statusCode).toBe(200);
+  // A running A/B experiment with a few exposed readers.
+  const exp = await live.app.inject({
+    method: 'POST',
+    url: '/v1/admin/experiments',
+    headers: admin,
+    payload: {
+      id: 'dash-ab',
+      placement: 'read-next',
+      arms: [
+        { name: 'control', recommender: { kind: 'co-read', version: '1' }, weight: 0.5 },
+        { name: 'latest', recommender: { kind: 'latest', version: '1' }, weight: 0.5 },
+      ],
+    },
+  });
+  expect(exp.statusCode, exp.body).toBe(201);
+  expect((await live.app.inject({ method: 'POST', url: '/v1/admin/experiments/dash-ab/start', headers: admin })).statusCode).toBe(200);
+  for (let i = 0; i < 20; i++)
+    await live.app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&article=d1&reader=r${i}&session=s${i}` });
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close().catch(() => undefined);
+  await live?.close();
+  rmSync(profile, { recursive: true, force: true });
+  if (CHROMIUM) console.log(`dashboard screenshots: ${shots}`);
+});
+
+/** Console errors, page errors, failed requests and error answers, less those a step expects. */
+function watch(page: Page) {
+  const problems: string[] = [];
+  const expected: RegExp[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`answer: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  return {
+    expect: (re: RegExp) => expected.push(re),
+    /** The problems no expectation explains. Chromium logs every 4xx answer as a console error too. */
+    unexpected: () =>
+      problems.filter((p) => !expected.some((re) => re.test(p)) && !/^console: Failed to load resource: .* status of 401/.test(p)),
+  };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
+  it(
+    'signs in, shows and rolls back deployments, shows an experiment report and the ROI of the template',
+    { timeout: 90_000 },
+    async () => {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const w = watch(page);
+      // The unauthenticated start (GET session -> 401) and one wrong key (POST session -> 401) are expected.
+      w.expect(/^answer: 401 (GET|POST) \/v1\/dashboard\/session$/);
+
+      // 1. An unauthenticated visitor sees only the sign-in form; the time until it can be typed in is the first page's "interactive".
+      const t0 = Date.now();
+      await page.goto(`${live.url}/dashboard/`);
+      const key = page.getByLabel('Admin key');
+      await key.waitFor({ state: 'visible' });
+      await key.focus();
+      const interactiveMs = Date.now() - t0;
+      const nav = await page.evaluate(() => {
+        const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+        return { domContentLoaded: Math.round(n.domContentLoadedEventEnd), load: Math.round(n.loadEventEnd) };
+      });
+      console.log(
+        `dashboard: sign-in form interactive ${interactiveMs} ms after goto (DOMContentLoaded ${nav.domContentLoaded} ms, load ${nav.load} ms)`,
+      );
+      expect(interactiveMs).toBeLessThan(3000); // the issue's target is 1 s; the bound leaves room for a loaded shared machine
+      expect(await page.getByRole('navigation').count()).toBe(0);
+      await expect.poll(() => page.evaluate(() => document.body.innerText)).not.toMatch(/co-read/);
+      await shot(page, '1-sign-in');
+
+      // 2. A wrong key is refused; the admin key signs in (HttpOnly cookie: the page cannot read it) and lands on Deployments.
+      await key.fill('not-the-key');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+      await key.fill(ADMIN_KEY);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
+      expect(await page.evaluate(() => document.cookie)).toBe('');
+      const card = page.getByRole('region', { name: /Placement read-next/ });
+      await expect.poll(() => card.getByTestId('live').textContent()).toBe('co-read@1');
+      expect(await card.textContent()).toContain('popular@1'); // the shadow
+      await page.getByRole('cell', { name: 'add shadow' }).first().waitFor(); // the audit log
+      await shot(page, '2-deployments');
+
+      // 3. Roll back to revision 1 through the confirm step, which says what will change; the server then serves revision 3.
+      await card.getByRole('button', { name: 'Roll back…' }).click();
+      await card.getByLabel('Revision to restore').selectOption('1');
+      const confirm = card.getByRole('region', { name: 'What will change' });
+      await expect.poll(() => confirm.textContent()).toContain('shadows: popular@1 → none');
+      await card.getByLabel('Reason (kept in the audit log)').fill('dashboard test');
+      await confirm.getByRole('button', { name: 'Confirm rollback to revision 1' }).click();
+      await card.getByRole('status').filter({ hasText: 'revision 3 restores revision 1' }).waitFor();
+      const after = JSON.parse((await live.app.inject({ method: 'GET', url: '/v1/admin/deployments/read-next', headers: admin })).body) as {
+        revision: number;
+        shadows: unknown[];
+      };
+      expect(after).toMatchObject({ revision: 3, shadows: [] });
+      const audit = JSON.parse((await live.app.inject({ method: 'GET', url: '/v1/admin/audit?limit=1', headers: admin })).body) as {
+        items: { action: string; reason: string }[];
+      };
+      expect(audit.items[0]).toMatchObject({ reason: 'dashboard test' });
+
+      // 4. Experiments: the list, then the report of dash-ab with per-arm interval bars and the verdict.
+      await page.getByRole('link', { name: 'Experiments' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Experiments' }).waitFor();
+      await page.getByRole('link', { name: 'dash-ab' }).click();
+      await page.getByRole('heading', { name: 'Verdict' }).waitFor({ timeout: 20_000 });
+      expect(await page.locator('.decision').count()).toBe(1);
+      await shot(page, '3-experiments');
+
+      // 5. ROI: run the template; three options, each with its quantile band, P(best), and the EVPPI ranking.
+      await page.getByRole('link', { name: 'ROI' }).click();
+      await page.getByRole('heading', { level: 1, name: 'ROI' }).waitFor();
+      await page.getByRole('button', { name: 'Run the analysis' }).click();
+      await page.getByRole('heading', { name: 'Net value of each option' }).waitFor({ timeout: 30_000 });
+      const options = await page.locator('table.options tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-option')));
+      expect(options).toEqual(['status_quo', 'heuristic', 'model']);
+      expect(await page.locator('table.options svg.band').count()).toBe(3);
+      expect(await page.locator('ol.evppi li').count()).toBeGreaterThan(3);
+      await shot(page, '4-roi');
+
+      // 6. Readable at phone width: no page scrolls sideways.
+      await page.setViewportSize({ width: 390, height: 844 });
+      for (const p of ['deployments', 'experiments/dash-ab', 'roi']) {
+        await page.goto(`${live.url}/dashboard/#/${p}`);
+        await page.locator('main h1').waitFor();
+        await page.waitForTimeout(200);
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(390);
+      }
+      await shot(page, '5-roi-390px');
+
+      // 7. Signing out goes back to the form; the admin API then refuses the browser.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('Admin key').waitFor();
+      w.expect(/^answer: 401 GET \/v1\/admin\/deployments$/);
+      const status = await page.evaluate(async () => (await fetch('/v1/admin/deployments', { credentials: 'same-origin' })).status);
+      expect(status).toBe(401);
+      expect(w.unexpected()).toEqual([]);
+    },
+  );
+});
