@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { performance } from 'node:perf_hooks';
 import { reportRollups } from '../app/analysis.js';
@@ -306,6 +307,9 @@ function roiApi(s: Services): NonNullable<AppDeps['roi']> {
   };
 }
 
+/** The dashboard's build (the front end's Vite output). Relative to src/main/ and, bundled, to dist/main/: the same depth. */
+export const DASHBOARD_DIR: string = fileURLToPath(new URL('../../dist/dashboard', import.meta.url));
+
 /** The HTTP app's dependencies from the services (shared by the server and the tests). */
 export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps {
   return {
@@ -334,6 +338,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
       );
     },
     roi: roiApi(s),
+    dashboard: { dir: DASHBOARD_DIR },
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
     options: {

@@ -18,8 +18,10 @@ import type { RecordWriter } from '../../app/record-writer.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { jsonTextIsEscapeFree } from '../../core/events/validate.js';
 import { DomainError } from '../../core/kernel/errors.js';
+import { sessionAuth } from './auth.js';
 import { clientErrorHandler, errorHandler, type ErrorLog } from './errors.js';
 import { adminRoutes } from './routes/admin.js';
+import { dashboardRoutes, dashboardSessions, type DashboardOptions } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { recommendationRoutes } from './routes/recommendations.js';
@@ -69,6 +71,11 @@ export interface AppDeps {
     update(doc: unknown, name?: string): Promise<{ revision: number; name: string; previous: number | null; result: RoiResult }>;
     revisions(name?: string): Promise<RoiRevision[]>;
   };
+  /**
+   * The dashboard (routes/dashboard.ts): sign-in sessions, accepted on /v1/admin/* in place of the
+   * admin key, and the built SPA under /dashboard/. Unset: neither.
+   */
+  dashboard?: DashboardOptions;
   /** Cheap database round trip for /readyz. */
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */
@@ -247,11 +254,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // Before the admin routes: their requireAdmin admits what this hook admitted.
+  const dashboard = deps.dashboard && dashboardSessions(deps.clock, deps.dashboard);
+  if (dashboard) app.addHook('onRequest', sessionAuth(dashboard.sessions));
+
   await app.register(eventRoutes(deps));
   await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
   await app.register(deploymentRoutes(deps));
   await app.register(simClockRoutes(deps));
+  if (dashboard) await app.register(dashboardRoutes({ keys: deps.keys, ...dashboard, options: deps.dashboard! }));
   for (const p of deps.plugins ?? []) await app.register(p);
   return app;
 }

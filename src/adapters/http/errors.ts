@@ -24,6 +24,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   conflict: 409,
+  rate_limited: 429,
   invalid_config: 500,
   invalid_database_url: 500,
   import_failed: 500,

@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'conflict'
+  | 'rate_limited'
   | 'invalid_config'
   | 'invalid_database_url'
   | 'import_failed'
