@@ -335,8 +335,33 @@ export interface DataReportStore {
   dailyReadsPerReader(sinceTs: number, untilTs: number): Promise<{ day: number; reads: number; readers: number }[]>;
 }
 
+/**
+ * The Overview's daily KPIs (app/kpis.ts) as SQL aggregates over client times [sinceTs, untilTs),
+ * epoch ms; `day` is the UTC day number floor(clientTs / 86,400,000), as in DataReportStore.
+ */
+export interface KpiStore {
+  /** Per day with an event: page views, reads, readers with any event, readers with a read. */
+  dailyTraffic(
+    sinceTs: number,
+    untilTs: number,
+  ): Promise<{ day: number; pageViews: number; reads: number; readers: number; readingReaders: number }[]>;
+  /** Per day and currency (of the event; '?' when absent): subscribe events and the sum of their revenue, unconverted. */
+  dailyRevenue(sinceTs: number, untilTs: number): Promise<{ day: number; currency: string; events: number; amount: number }[]>;
+}
+
 export interface Storage
-  extends EventStore, ArticleStore, RecordStore, KeyStore, PlacementStore, AnalysisStore, MetaStore, ModelStore, DataReportStore, RoiStore {
+  extends
+    EventStore,
+    ArticleStore,
+    RecordStore,
+    KeyStore,
+    PlacementStore,
+    AnalysisStore,
+    MetaStore,
+    ModelStore,
+    DataReportStore,
+    RoiStore,
+    KpiStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;

@@ -337,6 +337,10 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
         { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) },
       );
     },
+    async kpis(q) {
+      const [{ kpis }, { reportWindow }] = await Promise.all([import('../app/kpis.js'), import('../app/data-report.js')]);
+      return kpis(s.storage, { ...reportWindow(q, s.clock.now()), money: { currency: s.config.currency, rates: s.config.fxRates } });
+    },
     roi: roiApi(s),
     dashboard: { dir: DASHBOARD_DIR },
     ping: () => s.storage.ping(),

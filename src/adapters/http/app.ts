@@ -9,6 +9,7 @@ import type { ApiKeys } from '../../app/keys.js';
 import type { CatalogService } from '../../app/catalog.js';
 import type { CanaryGuard } from '../../app/canary.js';
 import type { DataReport } from '../../app/data-report.js';
+import type { KpiReport } from '../../app/kpis.js';
 import type { DeploymentAdmin } from '../../app/deploy-admin.js';
 import type { LivePlacements } from '../../app/live-placements.js';
 import type { AnalysisStore, PlacementStore, RecordStore, RoiRevision } from '../../app/ports.js';
@@ -62,6 +63,8 @@ export interface AppDeps {
    * parses them (DomainError invalid_field naming since or until). Unset: that route answers 404.
    */
   dataReport?: (q: { since?: string; until?: string; placement?: string }) => Promise<DataReport>;
+  /** The Overview's daily KPIs of GET /v1/admin/kpis (app/kpis.ts) over the raw since / until, parsed as dataReport's. Unset: 404. */
+  kpis?: (q: { since?: string; until?: string }) => Promise<KpiReport>;
   /**
    * ROI under uncertainty (app/roi.ts) for POST /v1/admin/roi, /v1/admin/roi/update and GET
    * /v1/admin/roi/revisions. Unset: those routes answer 404.

@@ -8,6 +8,7 @@ import { placementStore } from './deployments.js';
 import type { Dialect } from './dialect.js';
 import { eventStore } from './events.js';
 import { keyStore } from './keys.js';
+import { kpiStore } from './kpis.js';
 import { labEventStore } from './lab.js';
 import { metaStore } from './meta.js';
 import { migrationProvider } from './migrations/index.js';
@@ -71,6 +72,7 @@ function compose(d: Dialect): OpenedStorage {
     ...labEventStore(d),
     ...dataReportStore(d),
     ...roiStore(d),
+    ...kpiStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

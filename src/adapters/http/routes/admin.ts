@@ -226,6 +226,29 @@ export const adminRoutes =
       },
     );
 
+    app.get(
+      '/v1/admin/kpis',
+      {
+        schema: {
+          tags: ['data'],
+          security,
+          summary: "The Overview's KPIs per UTC day: page views, reads, readers, widget CTR per placement, revenue (src/app/kpis.ts)",
+          description:
+            'since / until: a UTC day (2026-03-01) or an ISO 8601 time with a zone, over client times; until is excluded and defaults to now, since to 14 days before until; at most 92 days.',
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { since: { type: 'string', maxLength: 64 }, until: { type: 'string', maxLength: 64 } },
+          },
+          response: errors,
+        },
+      },
+      async (req) => {
+        if (!deps.kpis) throw new DomainError('not_found', 'this server has no KPIs');
+        return deps.kpis(req.query as { since?: string; until?: string });
+      },
+    );
+
     const roiOf = (): NonNullable<AppDeps['roi']> => {
       if (!deps.roi) throw new DomainError('not_found', 'this server has no ROI');
       return deps.roi;
