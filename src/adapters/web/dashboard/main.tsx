@@ -7,13 +7,17 @@ import { checkSession, describeError, signOut, whenSignedOut } from './api.js';
 import { Deployments } from './pages/deployments.js';
 import { Experiments } from './pages/experiments.js';
 import { Roi } from './pages/roi.js';
+import { Data } from './pages/data.js';
+import { Shadow } from './pages/shadow.js';
 import { SignIn } from './pages/sign-in.js';
 import './style.css';
 
 const PAGES = [
   { path: 'deployments', title: 'Deployments', Page: Deployments },
   { path: 'experiments', title: 'Experiments', Page: Experiments },
+  { path: 'shadow', title: 'Shadow and off-policy', Page: Shadow },
   { path: 'roi', title: 'ROI', Page: Roi },
+  { path: 'data', title: 'Data', Page: Data },
 ] as const;
 
 type Route = { page: (typeof PAGES)[number]; rest: string[] };
