@@ -1,7 +1,8 @@
 /**
  * The Overview's KPIs (app/kpis.ts) on real databases (SQLite always, PostgreSQL when
- * READNEXT_TEST_PG is set): a hand-built log of 19 events over three days, every figure counted by
- * hand in the comments. Revenue sums are compared within 1e-9 (floating point); counts exactly.
+ * READNEXT_TEST_PG is set): a hand-built log of 25 events (22 in the window) over three days,
+ * every figure counted by hand in the comments. Revenue sums are compared within 1e-9 (floating
+ * point); counts exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kpis, type KpiReport } from '../../src/app/kpis.js';

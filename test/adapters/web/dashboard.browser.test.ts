@@ -128,12 +128,14 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       await expect.poll(() => page.evaluate(() => document.body.innerText)).not.toMatch(/co-read/);
       await shot(page, '1-sign-in');
 
-      // 2. A wrong key is refused; the admin key signs in (HttpOnly cookie: the page cannot read it) and lands on Deployments.
+      // 2. A wrong key is refused; the admin key signs in (HttpOnly cookie: the page cannot read it) and lands on the Overview.
       await key.fill('not-the-key');
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
       await key.fill(ADMIN_KEY);
       await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+      await page.getByRole('link', { name: 'Deployments' }).click();
       await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
       expect(await page.evaluate(() => document.cookie)).toBe('');
       const card = page.getByRole('region', { name: /Placement read-next/ });

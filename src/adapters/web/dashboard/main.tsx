@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { checkSession, describeError, signOut, whenSignedOut } from './api.js';
 import { Deployments } from './pages/deployments.js';
 import { Experiments } from './pages/experiments.js';
+import { Overview } from './pages/overview.js';
 import { Roi } from './pages/roi.js';
 import { Data } from './pages/data.js';
 import { Shadow } from './pages/shadow.js';
@@ -13,6 +14,7 @@ import { SignIn } from './pages/sign-in.js';
 import './style.css';
 
 const PAGES = [
+  { path: 'overview', title: 'Overview', Page: Overview },
   { path: 'deployments', title: 'Deployments', Page: Deployments },
   { path: 'experiments', title: 'Experiments', Page: Experiments },
   { path: 'shadow', title: 'Shadow and off-policy', Page: Shadow },

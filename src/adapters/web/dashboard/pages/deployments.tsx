@@ -1,11 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { PlacementConfig } from '../../../../core/recommend/placement.js';
-import type { RecommenderConfig } from '../../../../core/recommend/types.js';
 import { api, describeError } from '../api.js';
+import { fetchDeployments, PlacementFacts, rec, type Deployment } from '../placements.js';
 import { fmt, pct, useLoad } from '../use-load.js';
 
-/** GET /v1/admin/deployments: each placement's config, its revision and the experiments on it. */
-type Deployment = PlacementConfig & { revision: number; experiments: string[] };
 interface AuditEntry {
   id: number;
   at: string;
@@ -21,8 +19,6 @@ interface Revision {
   reason: string | null;
   config: PlacementConfig;
 }
-
-const rec = (r: RecommenderConfig | null | undefined): string => (r ? `${r.kind}@${r.version}` : 'none');
 
 /** The fields a rollback changes, as "field: now → then" lines (the fields people steer by first). */
 export function changes(now: PlacementConfig, then: PlacementConfig): string[] {
@@ -42,7 +38,7 @@ export function changes(now: PlacementConfig, then: PlacementConfig): string[] {
 }
 
 export function Deployments(_: { rest: string[] }) {
-  const deployments = useLoad(() => api<{ version: number; items: Deployment[] }>('GET', '/v1/admin/deployments'), []);
+  const deployments = useLoad(fetchDeployments, []);
   const audit = useLoad(() => api<{ items: AuditEntry[] }>('GET', '/v1/admin/audit?limit=50'), []);
   const reload = () => {
     deployments.reload();
@@ -97,20 +93,7 @@ function PlacementCard({ d, onChanged }: { d: Deployment; onChanged: () => void 
       <h2 id={`p-${d.name}`}>
         Placement <code>{d.name}</code> <span class="muted">revision {d.revision}</span>
       </h2>
-      <dl class="facts">
-        <dt>Live</dt>
-        <dd data-testid="live">{rec(d.live)}</dd>
-        <dt>Shadows</dt>
-        <dd>{d.shadows.length ? d.shadows.map(rec).join(', ') : 'none'}</dd>
-        <dt>Canary</dt>
-        <dd>{d.canary ? `${rec(d.canary.recommender)} on ${fmt(d.canary.percent)}% of readers` : 'none'}</dd>
-        <dt>Exploration</dt>
-        <dd>{d.exploration ? `${pct(d.exploration.share)} of slates` : 'none'}</dd>
-        <dt>Experiments</dt>
-        <dd>{d.experiments.length ? d.experiments.join(', ') : 'none'}</dd>
-        <dt>Fallbacks</dt>
-        <dd>{d.fallbacks.map(rec).join(', ') || 'none'}</dd>
-      </dl>
+      <PlacementFacts d={d} />
       <Rollback d={d} onChanged={onChanged} />
     </section>
   );
