@@ -1,7 +1,7 @@
 import { rebaseDates, type Article, type ArticleParse } from '../core/catalog/article.js';
 import type { ArticleStatus } from '../core/catalog/article.js';
 import type { Clock } from '../core/kernel/clock.js';
-import type { ArticleStore } from './ports.js';
+import type { ArticleFilter, ArticleStore } from './ports.js';
 
 /** One parsed input record with where it came from, for error reports ("file:line"). */
 export interface SourcedParse {
@@ -108,8 +108,10 @@ export class CatalogService {
     return this.store.getArticle(id);
   }
 
-  async list(q: { limit: number; offset: number; section?: string }): Promise<{ total: number; items: Article[] }> {
-    const [items, total] = await Promise.all([this.store.listArticles(q), this.store.countArticles()]);
+  /** A page of the articles matching the filter, and how many match. */
+  async list(q: { limit: number; offset: number } & ArticleFilter): Promise<{ total: number; items: Article[] }> {
+    const filter = { section: q.section, q: q.q };
+    const [items, total] = await Promise.all([this.store.listArticles(q), this.store.countArticles(filter)]);
     return { total, items };
   }
 }

@@ -123,6 +123,12 @@ export interface PlacementStore {
   listAudit(opts: { limit: number; target?: string }): Promise<AuditEntry[]>;
 }
 
+/** Which articles a listing holds: one section, and a text the title contains (case-insensitive, ASCII letters only on SQLite). */
+export interface ArticleFilter {
+  section?: string;
+  q?: string;
+}
+
 export interface ArticleStore {
   /** Inserts or replaces articles by id; idempotent. Returns how many ids were new. `storedTs` stamps the rows for articlesStoredSince. */
   upsertArticles(articles: readonly Article[], storedTs: number): Promise<{ inserted: number; updated: number }>;
@@ -131,9 +137,10 @@ export interface ArticleStore {
   /** Articles written (upserted or status changed) at or after `sinceTs`, in any order. */
   articlesStoredSince(sinceTs: number): Promise<Article[]>;
   deleteArticle(id: string): Promise<boolean>;
-  countArticles(): Promise<number>;
+  /** How many articles match the filter (all of them without one). */
+  countArticles(filter?: ArticleFilter): Promise<number>;
   /** Newest first by publication time. */
-  listArticles(opts: { limit: number; offset: number; section?: string }): Promise<Article[]>;
+  listArticles(opts: { limit: number; offset: number } & ArticleFilter): Promise<Article[]>;
 }
 
 export interface RecordStore {

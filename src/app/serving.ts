@@ -6,7 +6,7 @@ import { teamDraft } from '../core/experiments/interleaving.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
 import { exploreSlate, isExplored, type ServeExploration } from '../core/recommend/explore.js';
 import { SharedSlates } from '../core/recommend/shared-slates.js';
-import type { ComposedSlate, SlateRequest } from '../core/recommend/slate.js';
+import { composeSlate, type ComposedSlate, type SlateRequest } from '../core/recommend/slate.js';
 import type { Recommender } from '../core/recommend/types.js';
 import type { LiveExperiment, LivePlacement, LivePlacements } from './live-placements.js';
 import type { RecordWriter } from './record-writer.js';
@@ -43,6 +43,32 @@ export interface RecResponse {
   recommender: { kind: string; version: string };
   fallback: boolean;
   items: RecItem[];
+}
+
+/** One deployed recommender's slate in a preview (RecommendationService.preview). */
+export interface PreviewSlate {
+  role: 'live' | 'shadow' | 'canary' | 'arm';
+  /** The experiment and arm of an `arm` slate; null otherwise. */
+  experiment: string | null;
+  arm: string | null;
+  recommender: { kind: string; version: string };
+  /** Something other than the recommender filled the slate (a fallback), or the article is unknown. */
+  fallback: boolean;
+  /** Recommenders that threw while composing it. */
+  faults: { kind: string; message: string }[];
+  items: (RecItem & { score: number | null })[];
+}
+
+export interface PreviewResponse {
+  placement: string;
+  articleId: string | null;
+  readerId: string | null;
+  k: number;
+  /** The placement's deployment revision the slates come from. */
+  revision: number;
+  /** While warming up, readers get the stopgap instead of these slates. */
+  warming: boolean;
+  slates: PreviewSlate[];
 }
 
 export interface ServingCounters {
@@ -302,6 +328,87 @@ export class RecommendationService {
       recommender: { kind: servedBy.kind, version: servedBy.version },
       fallback: slate.fallback,
       items,
+    };
+  }
+
+  /**
+   * What every recommender deployed on the placement would show for this request, side by side:
+   * the live one, each shadow, the canary, each arm of each running experiment. Each is composed
+   * as serving composes it: the live one, the canary and the arms with the placement's fallback
+   * chain (so the live slate is the one /v1/recommendations answers a reader who is in no
+   * experiment, canary or exploration; a placement that explores shows it unexplored), a shadow
+   * alone; `none` shows nothing, as served. Interleaving experiments show each arm (the team-draft
+   * merge depends on the response id). Read only: no serve or exposure record, no counter, no
+   * shared ranking made or used (composeSlate directly: SharedSlates' result without its cache),
+   * no assignment remembered.
+   */
+  preview(req: Omit<RecRequest, 'optOut' | 'sessionId'>): PreviewResponse {
+    const placement = this.placements.get(req.placement);
+    if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
+    const k = req.k ?? placement.config.defaultK;
+    if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
+      throw new DomainError(
+        'invalid_field',
+        `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`,
+        { field: 'k' },
+      );
+    }
+    const slateReq: SlateRequest = {
+      placement: placement.config,
+      articleId: req.articleId,
+      readerId: req.readerId,
+      sessionId: null,
+      k,
+      now: this.clock.now(),
+    };
+    const fallbacks = placement.chain.slice(1);
+    const one = (
+      role: PreviewSlate['role'],
+      r: Recommender,
+      alone: boolean,
+      experiment: string | null = null,
+      arm: string | null = null,
+    ) => {
+      const s: ComposedSlate =
+        r.kind === 'none'
+          ? { items: [], fallback: false, faults: [] }
+          : composeSlate(this.state, alone ? [r] : [r, ...fallbacks], slateReq);
+      return {
+        role,
+        experiment,
+        arm,
+        recommender: { kind: r.kind, version: r.version },
+        fallback: s.fallback,
+        faults: s.faults.map((f) => ({ kind: f.kind, message: f.message })),
+        items: s.items.map((it) => {
+          const a = it.article ?? this.state.catalog.get(it.articleId);
+          return {
+            articleId: it.articleId,
+            title: a?.title ?? '',
+            url: a?.url ?? null,
+            position: it.position,
+            reason: it.reason,
+            score: it.score,
+          };
+        }),
+      };
+    };
+    const slates: PreviewSlate[] = [
+      one('live', placement.chain[0]!, false),
+      ...placement.shadows.map((sh) => one('shadow', sh, true)),
+      ...(placement.canary ? [one('canary', placement.canary, false)] : []),
+      ...placement.experiments.flatMap((e) =>
+        e.arms.map((r, i) => one('arm', r, false, e.experiment.id, e.experiment.arms[i]?.name ?? String(i))),
+      ),
+    ];
+    return {
+      placement: req.placement,
+      articleId: req.articleId,
+      readerId: req.readerId,
+      k,
+      revision: placement.revision,
+      warming: this.warming,
+      slates,
     };
   }
 

@@ -25,6 +25,7 @@ import { adminRoutes } from './routes/admin.js';
 import { dashboardRoutes, dashboardSessions, type DashboardOptions } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
+import { previewRoutes } from './routes/preview.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 import { simClockRoutes } from './routes/sim-clock.js';
 import { rejectBadUrlText } from './url-text.js';
@@ -265,6 +266,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
   await app.register(deploymentRoutes(deps));
+  await app.register(previewRoutes(deps));
   await app.register(simClockRoutes(deps));
   if (dashboard) await app.register(dashboardRoutes({ keys: deps.keys, ...dashboard, options: deps.dashboard! }));
   for (const p of deps.plugins ?? []) await app.register(p);

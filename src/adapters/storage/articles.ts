@@ -1,7 +1,25 @@
 import type { Article } from '../../core/catalog/article.js';
-import type { ArticleStore } from '../../app/ports.js';
+import { sql, type SelectQueryBuilder } from 'kysely';
+import type { ArticleFilter, ArticleStore } from '../../app/ports.js';
 import { chunks, type Dialect } from './dialect.js';
 import { articleToRow, rowToArticle } from './rows.js';
+import type { Database } from './schema.js';
+
+/** `text` as a LIKE pattern matching itself anywhere: its wildcards (% and _) and the escape character (a backslash) escaped. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+}
+
+/**
+ * The filter on an articles query. The title test folds both sides with the database's lower():
+ * case-insensitive for ASCII letters on both databases (SQLite's lower() folds nothing else;
+ * PostgreSQL's folds by its locale), and an exact-case match always matches.
+ */
+function filtered<O>(q: SelectQueryBuilder<Database, 'articles', O>, f: ArticleFilter): SelectQueryBuilder<Database, 'articles', O> {
+  if (f.section !== undefined) q = q.where('section', '=', f.section);
+  if (f.q !== undefined && f.q !== '') q = q.where(sql<boolean>`lower(title) like lower(${containsPattern(f.q)}) escape '\\'`);
+  return q;
+}
 
 export function articleStore(d: Dialect): ArticleStore {
   const { db } = d;
@@ -59,17 +77,16 @@ export function articleStore(d: Dialect): ArticleStore {
       return rows.map(rowToArticle);
     },
 
-    async countArticles() {
-      const r = await db
-        .selectFrom('articles')
-        .select((eb) => eb.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow();
+    async countArticles(filter = {}) {
+      const r = await filtered(
+        db.selectFrom('articles').select((eb) => eb.fn.countAll().as('n')),
+        filter,
+      ).executeTakeFirstOrThrow();
       return Number(r.n);
     },
 
     async listArticles(opts) {
-      let q = db.selectFrom('articles').selectAll();
-      if (opts.section !== undefined) q = q.where('section', '=', opts.section);
+      const q = filtered(db.selectFrom('articles').selectAll(), opts);
       const rows = await q.orderBy('published_ts', 'desc').orderBy('id').limit(opts.limit).offset(opts.offset).execute();
       return rows.map(rowToArticle);
     },

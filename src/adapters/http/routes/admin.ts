@@ -89,7 +89,7 @@ export const adminRoutes =
         schema: {
           tags: ['catalog'],
           security,
-          summary: 'List articles, newest first',
+          summary: 'List articles, newest first; `q`: the title contains it (case-insensitive), `total` counts the matches',
           querystring: {
             type: 'object',
             additionalProperties: false,
@@ -97,13 +97,14 @@ export const adminRoutes =
               limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
               offset: { type: 'integer', minimum: 0, default: 0 },
               section: { type: 'string', maxLength: 200 },
+              q: { type: 'string', maxLength: 200 },
             },
           },
           response: errors,
         },
       },
       async (req) => {
-        const q = req.query as { limit: number; offset: number; section?: string };
+        const q = req.query as { limit: number; offset: number; section?: string; q?: string };
         const { total, items } = await deps.catalog.list(q);
         return { total, items: items.map(articleToJson) };
       },
