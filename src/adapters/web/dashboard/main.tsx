@@ -10,6 +10,7 @@ import { Overview } from './pages/overview.js';
 import { Roi } from './pages/roi.js';
 import { Data } from './pages/data.js';
 import { Shadow } from './pages/shadow.js';
+import { Catalog } from './pages/catalog.js';
 import { SignIn } from './pages/sign-in.js';
 import './style.css';
 
@@ -20,6 +21,7 @@ const PAGES = [
   { path: 'shadow', title: 'Shadow and off-policy', Page: Shadow },
   { path: 'roi', title: 'ROI', Page: Roi },
   { path: 'data', title: 'Data', Page: Data },
+  { path: 'catalog', title: 'Catalog', Page: Catalog },
 ] as const;
 
 type Route = { page: (typeof PAGES)[number]; rest: string[] };
