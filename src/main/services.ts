@@ -11,6 +11,7 @@ import { FreshFeed } from '../app/fresh-feed.js';
 import { ApiKeys, type KeyState } from '../app/keys.js';
 import { DeploymentAdmin } from '../app/deploy-admin.js';
 import { LivePlacements } from '../app/live-placements.js';
+import { ModelAdmin } from '../app/model-admin.js';
 import type { Secrets, StorageHandle } from '../app/ports.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
@@ -342,6 +343,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
       return kpis(s.storage, { ...reportWindow(q, s.clock.now()), money: { currency: s.config.currency, rates: s.config.fxRates } });
     },
     roi: roiApi(s),
+    models: new ModelAdmin({ store: s.storage, articles: s.storage, clock: s.clock, timer: () => performance.now() }),
     dashboard: { dir: DASHBOARD_DIR },
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),

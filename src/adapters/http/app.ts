@@ -10,6 +10,7 @@ import type { CatalogService } from '../../app/catalog.js';
 import type { CanaryGuard } from '../../app/canary.js';
 import type { DataReport } from '../../app/data-report.js';
 import type { KpiReport } from '../../app/kpis.js';
+import type { ModelAdmin } from '../../app/model-admin.js';
 import type { DeploymentAdmin } from '../../app/deploy-admin.js';
 import type { LivePlacements } from '../../app/live-placements.js';
 import type { AnalysisStore, PlacementStore, RecordStore, RoiRevision } from '../../app/ports.js';
@@ -26,6 +27,7 @@ import { dashboardRoutes, dashboardSessions, type DashboardOptions } from './rou
 import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { previewRoutes } from './routes/preview.js';
+import { modelRoutes } from './routes/models.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 import { simClockRoutes } from './routes/sim-clock.js';
 import { rejectBadUrlText } from './url-text.js';
@@ -75,6 +77,8 @@ export interface AppDeps {
     update(doc: unknown, name?: string): Promise<{ revision: number; name: string; previous: number | null; result: RoiResult }>;
     revisions(name?: string): Promise<RoiRevision[]>;
   };
+  /** The model registry and training of /v1/admin/models (routes/models.ts). Unset: those routes answer 404. */
+  models?: ModelAdmin;
   /**
    * The dashboard (routes/dashboard.ts): sign-in sessions, accepted on /v1/admin/* in place of the
    * admin key, and the built SPA under /dashboard/. Unset: neither.
@@ -267,6 +271,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(adminRoutes(deps));
   await app.register(deploymentRoutes(deps));
   await app.register(previewRoutes(deps));
+  await app.register(modelRoutes(deps));
   await app.register(simClockRoutes(deps));
   if (dashboard) await app.register(dashboardRoutes({ keys: deps.keys, ...dashboard, options: deps.dashboard! }));
   for (const p of deps.plugins ?? []) await app.register(p);
