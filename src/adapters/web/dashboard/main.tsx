@@ -6,6 +6,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { checkSession, describeError, signOut, whenSignedOut } from './api.js';
 import { Deployments } from './pages/deployments.js';
 import { Experiments } from './pages/experiments.js';
+import { Models } from './pages/models.js';
 import { Overview } from './pages/overview.js';
 import { Roi } from './pages/roi.js';
 import { Data } from './pages/data.js';
@@ -19,6 +20,7 @@ const PAGES = [
   { path: 'deployments', title: 'Deployments', Page: Deployments },
   { path: 'experiments', title: 'Experiments', Page: Experiments },
   { path: 'shadow', title: 'Shadow and off-policy', Page: Shadow },
+  { path: 'models', title: 'Models', Page: Models },
   { path: 'roi', title: 'ROI', Page: Roi },
   { path: 'data', title: 'Data', Page: Data },
   { path: 'catalog', title: 'Catalog', Page: Catalog },
