@@ -627,3 +627,47 @@ describe('bad input: 4xx with a stable code', () => {
     expect(nowhere.json().error).toMatchObject({ code: 'unknown_placement', field: 'placement' });
   });
 });
+
+describe('exploration share', () => {
+  it('PUT /deployments/:p/exploration sets {share, pool}, audited with its reason; null stops it; bad shares are 400 naming the field', async () => {
+    await placement('explored', { live: { kind: 'latest', version: '1' } });
+    const set = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', {
+      exploration: { share: 0.05, pool: 10 },
+      reason: 'log propensities for OPE',
+    });
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ revision: 2, exploration: { share: 0.05, pool: 10 } });
+    const audit = (await adminCall('GET', '/v1/admin/audit?target=placement:explored&limit=1')).json().items;
+    expect(audit[0]).toMatchObject({ action: 'set exploration', reason: 'log propensities for OPE' });
+
+    const bad = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', { exploration: { share: 0.9 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'invalid_field', field: 'exploration.share' });
+    const missing = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', {});
+    expect(missing.statusCode).toBe(400);
+
+    const stop = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', { exploration: null });
+    expect(stop.statusCode, stop.body).toBe(200);
+    expect(stop.json()).toMatchObject({ revision: 3, exploration: null });
+  });
+});
+
+describe('reasons on DELETE', () => {
+  it('removing a shadow and stopping a canary take the reason from a JSON body too', async () => {
+    const r = { kind: 'popular', version: '1' };
+    const guardrails = { maxErrorRate: 0.01, maxP99LatencyMs: 250, minCtrRatio: 0.9 };
+    await placement('unsteered', { live: { kind: 'latest', version: '1' }, shadows: [r] });
+    expect((await adminCall('POST', '/v1/admin/deployments/unsteered/canary', { recommender: r, percent: 5, guardrails })).statusCode).toBe(
+      200,
+    );
+    const unshadow = await adminCall('DELETE', '/v1/admin/deployments/unsteered/shadows/popular/1', { reason: 'shadow seen enough: café' });
+    expect(unshadow.statusCode, unshadow.body).toBe(200);
+    const stop = await adminCall('DELETE', '/v1/admin/deployments/unsteered/canary', { reason: 'canary done' });
+    expect(stop.json()).toMatchObject({ shadows: [], canary: null });
+    const audit = (await adminCall('GET', '/v1/admin/audit?target=placement:unsteered&limit=2')).json().items;
+    expect(audit.map((a: { action: string; reason: string }) => [a.action, a.reason])).toEqual([
+      ['stop canary', 'canary done'],
+      ['remove shadow', 'shadow seen enough: café'],
+    ]);
+  });
+});

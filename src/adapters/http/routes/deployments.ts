@@ -39,6 +39,9 @@ function actor(req: FastifyRequest, bodyReason?: unknown): Actor {
   return { actor: typeof a === 'string' && a.trim() !== '' ? a.slice(0, 200) : 'admin-api', reason: why };
 }
 
+/** A DELETE's optional JSON body `{reason}` (the dashboard sends it there: a header cannot carry every character). */
+const bodyReason = (req: FastifyRequest): unknown => (req.body as { reason?: unknown } | null | undefined)?.reason;
+
 export const deploymentJson = (p: Deployment) => ({
   ...p.config,
   revision: p.revision,
@@ -150,7 +153,7 @@ export const deploymentRoutes =
       { schema: { tags: ['deploy'], security, summary: 'Remove a shadow', response: errors } },
       async (req) => {
         const { placement, kind, version } = req.params as { placement: string; kind: string; version: string };
-        return deploymentJson(await d.removeShadow(placement, { kind, version }, actor(req)));
+        return deploymentJson(await d.removeShadow(placement, { kind, version }, actor(req, bodyReason(req))));
       },
     );
 
@@ -183,7 +186,32 @@ export const deploymentRoutes =
       { schema: { tags: ['deploy'], security, params: placementParam, summary: 'Stop the canary', response: errors } },
       async (req) => {
         const { placement } = req.params as { placement: string };
-        return deploymentJson(await d.stopCanary(placement, actor(req)));
+        return deploymentJson(await d.stopCanary(placement, actor(req, bodyReason(req))));
+      },
+    );
+
+    app.put(
+      '/v1/admin/deployments/:placement/exploration',
+      {
+        schema: {
+          tags: ['deploy'],
+          security,
+          params: placementParam,
+          response: errors,
+          summary: 'Set the logged exploration {share, pool} on live slates, or stop it with {"exploration": null}',
+          body: {
+            type: 'object',
+            required: ['exploration'],
+            additionalProperties: false,
+            // The shape of {share, pool} is checked by parsePlacementConfig (the field names itself).
+            properties: { exploration: { type: ['object', 'null'] }, reason },
+          },
+        },
+      },
+      async (req) => {
+        const { placement } = req.params as { placement: string };
+        const b = req.body as { exploration: unknown; reason?: string };
+        return deploymentJson(await d.setExploration(placement, b.exploration, actor(req, b.reason)));
       },
     );
 
