@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { PlacementConfig } from '../../../../core/recommend/placement.js';
 import { api, describeError } from '../api.js';
 import { fetchDeployments, PlacementFacts, rec, type Deployment } from '../placements.js';
+import { PlacementChanges } from './deployment-forms.js';
 import { fmt, pct, useLoad } from '../use-load.js';
 
 interface AuditEntry {
@@ -50,7 +51,7 @@ export function Deployments(_: { rest: string[] }) {
       {deployments.loading && !deployments.data && <p class="muted">Loading deployments…</p>}
       {deployments.data?.items.length === 0 && <p>No placement is deployed.</p>}
       {deployments.data?.items.map((d) => (
-        <PlacementCard key={d.name} d={d} onChanged={reload} />
+        <PlacementCard key={d.name} d={d} all={deployments.data!.items} onChanged={reload} />
       ))}
       <section aria-labelledby="audit-h">
         <h2 id="audit-h">Audit log</h2>
@@ -87,13 +88,14 @@ export function Deployments(_: { rest: string[] }) {
   );
 }
 
-function PlacementCard({ d, onChanged }: { d: Deployment; onChanged: () => void }) {
+function PlacementCard({ d, all, onChanged }: { d: Deployment; all: readonly Deployment[]; onChanged: () => void }) {
   return (
     <section class="card" aria-labelledby={`p-${d.name}`}>
       <h2 id={`p-${d.name}`}>
         Placement <code>{d.name}</code> <span class="muted">revision {d.revision}</span>
       </h2>
       <PlacementFacts d={d} />
+      <PlacementChanges d={d} all={all} onChanged={onChanged} />
       <Rollback d={d} onChanged={onChanged} />
     </section>
   );
