@@ -2,6 +2,7 @@ import type { ExperimentReport } from '../../../../app/analysis.js';
 import { api } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
 import { fmt, pct, useLoad } from '../use-load.js';
+import { CreateExperiment, StartStop } from './experiment-form.js';
 
 /** GET /v1/admin/experiments: the fields the list shows. */
 interface ExperimentItem {
@@ -22,10 +23,17 @@ const Z95 = 1.959963984540054;
 export function Experiments({ rest }: { rest: string[] }) {
   const list = useLoad(() => api<{ items: ExperimentItem[] }>('GET', '/v1/admin/experiments'), []);
   const selected = rest[0];
+  const item = list.data?.items.find((e) => e.id === selected);
   return (
     <>
+      <CreateExperiment
+        onCreated={(id) => {
+          location.hash = `#/experiments/${encodeURIComponent(id)}`;
+          list.reload();
+        }}
+      />
       {list.error && <p role="alert">{list.error}</p>}
-      {list.data?.items.length === 0 && <p>No experiment yet. Create one with the admin API or `readnext experiment create`.</p>}
+      {list.data?.items.length === 0 && <p>No experiment yet.</p>}
       {list.data && list.data.items.length > 0 && (
         <div class="scroll">
           <table>
@@ -58,21 +66,104 @@ export function Experiments({ rest }: { rest: string[] }) {
           </table>
         </div>
       )}
-      {selected && <Report id={selected} />}
+      {selected && list.data && !item && <p role="alert">No experiment "{selected}".</p>}
+      {item && <Experiment key={`${item.id} ${item.status}`} e={item} onChanged={list.reload} />}
     </>
+  );
+}
+
+/** One experiment: start or stop it; once started, its report (and for interleaving, the team preference). */
+function Experiment({ e, onChanged }: { e: ExperimentItem; onChanged: () => void }) {
+  return (
+    <section aria-labelledby="report-h">
+      <h2 id="report-h">
+        {e.status === 'draft' ? 'Draft' : 'Report'}: <code>{e.id}</code>
+      </h2>
+      <StartStop e={e} onChanged={onChanged} />
+      {e.status === 'draft' ? (
+        <p class="muted">A draft has no data: start it to assign readers.</p>
+      ) : // Interleaving serves both teams to every reader: its result is the preference, not a per-arm report.
+      e.kind === 'interleaving' ? (
+        <Interleaving id={e.id} />
+      ) : (
+        <Report id={e.id} />
+      )}
+    </section>
   );
 }
 
 function Report({ id }: { id: string }) {
   const r = useLoad(() => api<ExperimentReport>('GET', `/v1/admin/experiments/${encodeURIComponent(id)}/report`), [id]);
   return (
-    <section aria-labelledby="report-h" aria-busy={r.loading}>
-      <h2 id="report-h">
-        Report: <code>{id}</code>
-      </h2>
+    <div aria-busy={r.loading}>
       {r.loading && <p class="muted">Computing the report…</p>}
       {r.error && <p role="alert">{r.error}</p>}
       {r.data && <ReportBody r={r.data} />}
+    </div>
+  );
+}
+
+/** GET /v1/admin/experiments/:id/interleaving (app/reports.ts interleavingReport). */
+interface InterleavingAnswer {
+  teams: [string, string];
+  readersPreferringA: number;
+  readersPreferringB: number;
+  readersTied: number;
+  clicksA: number;
+  clicksB: number;
+  preference: number;
+  pValue: number;
+}
+
+/** Two colours of the Okabe-Ito set (distinguishable with the common colour-vision deficiencies), and grey for ties. */
+const TEAM_COLOURS = ['#0072b2', '#d55e00', '#8c959f'];
+
+/**
+ * The team preference: each reader who clicked is one vote for the team with more of their clicks
+ * (ties apart), drawn as one bar split by vote; the sign test's two-sided p-value says whether the
+ * split differs from 50/50 (core/experiments/interleaving.ts signTest).
+ */
+function Interleaving({ id }: { id: string }) {
+  const r = useLoad(() => api<InterleavingAnswer>('GET', `/v1/admin/experiments/${encodeURIComponent(id)}/interleaving`), [id]);
+  const d = r.data;
+  const votes = d ? d.readersPreferringA + d.readersPreferringB + d.readersTied : 0;
+  const parts = d
+    ? [
+        { label: `prefer ${d.teams[0]}`, n: d.readersPreferringA },
+        { label: `prefer ${d.teams[1]}`, n: d.readersPreferringB },
+        { label: 'tied', n: d.readersTied },
+      ]
+    : [];
+  return (
+    <section class="card preference" aria-labelledby="pref-h" aria-busy={r.loading}>
+      <h3 id="pref-h">Interleaving preference</h3>
+      {r.error && <p role="alert">{r.error}</p>}
+      {d && votes === 0 && <p>No reader has clicked an interleaved slate yet.</p>}
+      {d && votes > 0 && (
+        <>
+          <div
+            class="bar"
+            role="img"
+            aria-label={`Readers: ${parts.map((p) => `${p.n} ${p.label}`).join(', ')}; preference ${fmt(d.preference, 3)}, sign test p = ${fmt(d.pValue, 4)}`}
+          >
+            {parts.map((p, i) => (
+              <span key={p.label} style={{ width: `${(p.n / votes) * 100}%`, background: TEAM_COLOURS[i] }} />
+            ))}
+          </div>
+          <ul class="legend">
+            {parts.map((p, i) => (
+              <li key={p.label}>
+                <span class="swatch" style={{ background: TEAM_COLOURS[i] }} aria-hidden="true" /> {fmt(p.n, 0)} readers {p.label}
+              </li>
+            ))}
+          </ul>
+          <p data-testid="preference">
+            Preference for <strong>{d.teams[0]}</strong>: {fmt(d.preference, 3)} (from −1, every reader prefers {d.teams[1]}, to +1); clicks{' '}
+            {fmt(d.clicksA, 0)} against {fmt(d.clicksB, 0)}. Sign test over readers (ties left out): p = {fmt(d.pValue, 4)}
+            {d.pValue < 0.05 ? ', a significant preference at α = 0.05.' : ', no significant preference at α = 0.05.'}
+          </p>
+        </>
+      )}
     </section>
   );
 }
