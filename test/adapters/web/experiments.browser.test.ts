@@ -262,6 +262,22 @@ describe.skipIf(!CHROMIUM)('the Experiments page in Chromium', () => {
     expect(await axeViolations(page)).toEqual([]);
     await shot(page, '2-report');
 
+    // The same look with the sequential engine: an always-valid interval, wider than the fixed-horizon one.
+    const width = async () => {
+      const t = (await ctrCard.locator('table').nth(1).locator('tbody td').first().textContent()) ?? '';
+      const m = /\((-?[\d.]+)% to (-?[\d.]+)%\)/.exec(t);
+      expect(m, t).not.toBeNull();
+      return Number(m![2]) - Number(m![1]);
+    };
+    const fixed = await width();
+    await page.getByLabel('Engine').selectOption('sequential');
+    await page.getByText('sequential engine').waitFor();
+    const sequential = await width();
+    console.log(
+      `CTR latest vs control, interval width: fixed-horizon ${fixed.toFixed(1)} points, sequential ${sequential.toFixed(1)} points`,
+    );
+    expect(sequential).toBeGreaterThan(fixed);
+
     // 7. The interleaving experiment: the team preference with its sign test (10 against 2: p = 2·79/4096).
     await page.getByRole('link', { name: 'il-teams' }).click();
     const pref = page.getByTestId('preference');

@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks';
 import type { ExperimentReport } from '../../../../app/analysis.js';
 import { api } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
@@ -92,10 +93,29 @@ function Experiment({ e, onChanged }: { e: ExperimentItem; onChanged: () => void
   );
 }
 
+/** The report's engines (GET .../report?engine=): sequential intervals stay valid however often the report is looked at. */
+const ENGINES = [
+  { id: 'frequentist', label: 'Frequentist (fixed horizon: valid at the planned end only)' },
+  { id: 'sequential', label: 'Sequential (always-valid confidence sequence: look any time)' },
+  { id: 'bayesian', label: 'Bayesian (chance to win)' },
+];
+
 function Report({ id }: { id: string }) {
-  const r = useLoad(() => api<ExperimentReport>('GET', `/v1/admin/experiments/${encodeURIComponent(id)}/report`), [id]);
+  const [engine, setEngine] = useState('frequentist');
+  const r = useLoad(
+    () => api<ExperimentReport>('GET', `/v1/admin/experiments/${encodeURIComponent(id)}/report?engine=${engine}`),
+    [id, engine],
+  );
   return (
     <div aria-busy={r.loading}>
+      <label for="r-engine">Engine</label>
+      <select id="r-engine" value={engine} onChange={(e) => setEngine(e.currentTarget.value)}>
+        {ENGINES.map((x) => (
+          <option key={x.id} value={x.id}>
+            {x.label}
+          </option>
+        ))}
+      </select>
       {r.loading && <p class="muted">Computing the report…</p>}
       {r.error && <p role="alert">{r.error}</p>}
       {r.data && <ReportBody r={r.data} />}
