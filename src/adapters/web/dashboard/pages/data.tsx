@@ -10,6 +10,7 @@ import type { DataSignal, MetricLift } from '../../../../app/data-signal.js';
 import { api } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
 import { fmt, pct, useLoad } from '../use-load.js';
+import { DayWindowFields, lastDays, type DayWindow } from './day-window.js';
 import {
   CTR_ALPHA,
   CTR_MIN_IMPRESSIONS,
@@ -22,8 +23,6 @@ import {
   PSI_MODERATE,
 } from './thresholds.js';
 
-const DAY_MS = 86_400_000;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const time = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 /** The two-sided normal quantile of a 95% interval. */
 const Z95 = 1.959963984540054;
@@ -38,17 +37,12 @@ const CHECKS: Record<string, string> = {
   model_decay: 'Model decay',
 };
 
-interface ReportWindow {
-  since: string;
-  until: string;
+interface ReportWindow extends DayWindow {
   placement: string;
 }
 
 /** The default window: the 14 UTC days up to and including today (until is tomorrow's midnight, excluded). */
-function defaultWindow(): ReportWindow {
-  const tomorrow = (Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS;
-  return { since: isoDay(tomorrow - 14 * DAY_MS), until: isoDay(tomorrow), placement: '' };
-}
+const defaultWindow = (): ReportWindow => ({ ...lastDays(14), placement: '' });
 
 const query = (w: ReportWindow) =>
   new URLSearchParams({ since: w.since, until: w.until, ...(w.placement ? { placement: w.placement } : {}) }).toString();
@@ -69,26 +63,7 @@ export function Data(_: { rest: string[] }) {
           else setApplied(form);
         }}
       >
-        <div>
-          <label for="data-since">Since (UTC day)</label>
-          <input
-            id="data-since"
-            type="date"
-            required
-            value={form.since}
-            onInput={(e) => setForm({ ...form, since: e.currentTarget.value })}
-          />
-        </div>
-        <div>
-          <label for="data-until">Until (UTC day, excluded)</label>
-          <input
-            id="data-until"
-            type="date"
-            required
-            value={form.until}
-            onInput={(e) => setForm({ ...form, until: e.currentTarget.value })}
-          />
-        </div>
+        <DayWindowFields idPrefix="data" form={form} setForm={setForm} />
         <div>
           <label for="data-placement">Placement of the drift and decay</label>
           <select id="data-placement" value={form.placement} onChange={(e) => setForm({ ...form, placement: e.currentTarget.value })}>

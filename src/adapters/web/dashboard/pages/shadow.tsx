@@ -12,10 +12,9 @@ import type { RecommenderConfig } from '../../../../core/recommend/types.js';
 import { api, ApiError } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
 import { fmt, pct, useLoad } from '../use-load.js';
+import { DAY_MS, DayWindowFields, lastDays, type DayWindow } from './day-window.js';
 
-const DAY_MS = 86_400_000;
 const rec = (r: RecommenderConfig) => `${r.kind}@${r.version}`;
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The windows of the shadow report (its `since`; it reads at most `limit` serve records). */
 const SINCE = [
@@ -182,10 +181,8 @@ function SideRow({ s, role }: { s: RecommenderSideReport; role: string }) {
   );
 }
 
-interface OpeForm {
+interface OpeForm extends DayWindow {
   candidate: string;
-  since: string;
-  until: string;
 }
 
 type OpeState =
@@ -202,12 +199,7 @@ const ESTIMATORS: Record<string, string> = {
 /** Off-policy estimates of a candidate (the live recommender or a shadow of the placement) on a window of days. */
 function Ope({ d }: { d: PlacementConfig }) {
   const candidates = [rec(d.live), ...d.shadows.map(rec).filter((c) => c !== rec(d.live))];
-  const tomorrow = (Math.floor(Date.now() / DAY_MS) + 1) * DAY_MS;
-  const [form, setForm] = useState<OpeForm>({
-    candidate: candidates[1] ?? candidates[0]!,
-    since: isoDay(tomorrow - 7 * DAY_MS),
-    until: isoDay(tomorrow),
-  });
+  const [form, setForm] = useState<OpeForm>({ candidate: candidates[1] ?? candidates[0]!, ...lastDays(7) });
   const [out, setOut] = useState<OpeState>({ state: 'idle' });
   const run = async () => {
     setOut({ state: 'loading' });
@@ -254,26 +246,7 @@ function Ope({ d }: { d: PlacementConfig }) {
             ))}
           </select>
         </div>
-        <div>
-          <label for="ope-since">Since (UTC day)</label>
-          <input
-            id="ope-since"
-            type="date"
-            required
-            value={form.since}
-            onInput={(e) => setForm({ ...form, since: e.currentTarget.value })}
-          />
-        </div>
-        <div>
-          <label for="ope-until">Until (UTC day, excluded)</label>
-          <input
-            id="ope-until"
-            type="date"
-            required
-            value={form.until}
-            onInput={(e) => setForm({ ...form, until: e.currentTarget.value })}
-          />
-        </div>
+        <DayWindowFields idPrefix="ope" form={form} setForm={setForm} />
         <div style={{ alignSelf: 'flex-end' }}>
           <button type="submit" disabled={out.state === 'loading'}>
             Estimate
