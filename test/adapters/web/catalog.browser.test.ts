@@ -1,26 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../../scripts/build.mjs';
-import { admin, ADMIN_KEY } from '../../helpers/app.js';
-import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { admin } from '../../helpers/app.js';
+import { dashboardSuite, PHONE } from './dashboard-browser.js';
+import { seedArticles } from './helpers.js';
 
 // The dashboard's Catalog page (issue 20, page 8) in a real headless Chromium against the real app:
 // search the articles by title, choose one, and see the live and shadow slates side by side (GET
 // /v1/admin/preview), the live one equal to what /v1/recommendations serves; nothing is recorded.
 // Screenshots are kept in a temporary folder printed at the end (test artefacts).
-
-const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
-  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('catalog.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
-
-let live: LiveApp;
-let context: BrowserContext;
-const profile = mkdtempSync(join(tmpdir(), 'readnext-catalog-chromium-'));
-const shots = mkdtempSync(join(tmpdir(), 'readnext-catalog-shots-'));
 
 const TITLES = [
   ['h1', 'Harbour bridge reopens after repairs', 'world'],
@@ -33,10 +19,7 @@ const TITLES = [
   ['c2', 'Museum opens late on Fridays', 'culture'],
 ] as const;
 
-beforeAll(async () => {
-  if (!CHROMIUM) return;
-  await buildDashboard(); // the sources as they are now, whatever dist/ holds
-  live = await liveApp();
+const suite = dashboardSuite('catalog.browser.test.ts', async (live) => {
   const now = Date.now();
   await seedArticles(
     live.app,
@@ -50,52 +33,16 @@ beforeAll(async () => {
     payload: { recommender: { kind: 'latest', version: 'everything' }, reason: 'shadow for the catalog test' },
   });
   expect(shadow.statusCode, shadow.body).toBe(200);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await live?.close();
-  rmSync(profile, { recursive: true, force: true });
-  if (CHROMIUM) console.log(`catalog screenshots: ${shots}`);
 });
 
-/** Console errors, page errors, failed requests and error answers (the unauthenticated start's 401 aside). */
-function watch(page: Page): () => string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`answer: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  return () =>
-    problems.filter(
-      (p) => !/^answer: 401 GET \/v1\/dashboard\/session$/.test(p) && !/^console: Failed to load resource: .* status of 401/.test(p),
-    );
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-
 const serveCount = async () =>
-  (await live.app.inject({ method: 'GET', url: '/v1/admin/serves?limit=1000', headers: admin })).json().items.length as number;
+  (await suite.live.app.inject({ method: 'GET', url: '/v1/admin/serves?limit=1000', headers: admin })).json().items.length as number;
 
-describe.skipIf(!CHROMIUM)('the Catalog page in Chromium', () => {
+describe.skipIf(!suite.chromium)('the Catalog page in Chromium', () => {
   it('finds an article by title and shows the live and shadow slates side by side', { timeout: 90_000 }, async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const problems = watch(page);
+    const { live, browser } = suite;
     const servesBefore = await serveCount();
-
-    await page.goto(`${live.url}/dashboard/#/catalog`);
-    await page.getByLabel('Admin key').fill(ADMIN_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { page, w } = await suite.signedIn('#/catalog');
     await page.getByRole('heading', { level: 1, name: 'Catalog' }).waitFor();
     const table = page.getByRole('table');
     await expect.poll(() => table.getByRole('row').count()).toBe(TITLES.length + 1);
@@ -108,7 +55,7 @@ describe.skipIf(!CHROMIUM)('the Catalog page in Chromium', () => {
     await page.getByLabel('Section').fill('world');
     await page.getByRole('button', { name: 'Search' }).click();
     await expect.poll(() => table.getByRole('row').count()).toBe(2);
-    await shot(page, '1-catalog-search');
+    await browser.shot(page, '1-catalog-search');
 
     // Choose it: the live and shadow slates side by side.
     await page.getByRole('link', { name: 'Harbour bridge reopens after repairs' }).click();
@@ -130,7 +77,7 @@ describe.skipIf(!CHROMIUM)('the Catalog page in Chromium', () => {
     const [a, b] = [await liveSlate.boundingBox(), await shadowSlate.boundingBox()];
     expect(a!.y).toBe(b!.y);
     expect(b!.x).toBeGreaterThan(a!.x);
-    await shot(page, '2-catalog-slates');
+    await browser.shot(page, '2-catalog-slates');
 
     // With a reader id: still answered, and the preview recorded nothing (the one served request above did).
     await page.getByLabel('Reader id (optional)').fill('catalog-reader');
@@ -139,10 +86,10 @@ describe.skipIf(!CHROMIUM)('the Catalog page in Chromium', () => {
     expect(await serveCount()).toBe(servesBefore + 2); // live + shadow records of the /v1/recommendations call
 
     // Phone width: still readable (the cards stack).
-    await page.setViewportSize({ width: 390, height: 800 });
-    await shot(page, '3-catalog-phone');
+    await page.setViewportSize(PHONE);
+    await browser.shot(page, '3-catalog-phone');
     const [a2, b2] = [await liveSlate.boundingBox(), await shadowSlate.boundingBox()];
     expect(b2!.y).toBeGreaterThan(a2!.y);
-    expect(problems()).toEqual([]);
+    expect(w.unexpected()).toEqual([]);
   });
 });

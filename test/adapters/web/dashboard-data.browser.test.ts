@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../../scripts/build.mjs';
-import { admin, ADMIN_KEY } from '../../helpers/app.js';
-import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { admin } from '../../helpers/app.js';
+import { dashboardSuite, expectNoSideScroll, PHONE, storyArticles } from './dashboard-browser.js';
+import { seedArticles } from './helpers.js';
 
 // The dashboard's Data page (GET /v1/admin/data/report) and Shadow and off-policy page
 // (GET /v1/admin/shadow-report, GET /v1/admin/ope) in a real headless Chromium against the real app.
@@ -13,41 +9,20 @@ import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from
 // in shadow; READERS requests are answered and their impressions, some clicks and reads, and one
 // invalid event are ingested. Screenshots are kept in a temporary folder printed at the end.
 
-const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
-  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('dashboard-data.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
-
 const READERS = 300;
 /** Every CLICK_EVERY-th request's reader clicks its first item, then reads it. */
 const CLICK_EVERY = 4;
 
-let live: LiveApp;
-let context: BrowserContext;
 let stored = 0;
-const profile = mkdtempSync(join(tmpdir(), 'readnext-dashboard-data-chromium-'));
-const shots = mkdtempSync(join(tmpdir(), 'readnext-dashboard-data-shots-'));
 
 async function call(method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) {
-  const res = await live.app.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
+  const res = await suite.live.app.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
   expect(res.statusCode, `${method} ${url}: ${res.body}`).toBeLessThan(300);
   return res.json() as Record<string, unknown>;
 }
 
-beforeAll(async () => {
-  if (!CHROMIUM) return;
-  await buildDashboard();
-  live = await liveApp();
-  const now = Date.now();
-  await seedArticles(
-    live.app,
-    Array.from({ length: 16 }, (_, i) => ({
-      id: `d${i + 1}`,
-      title: `Story ${i + 1}`,
-      section: ['sport', 'world', 'culture'][i % 3],
-      publishedAt: new Date(now - (i + 1) * 600_000).toISOString(),
-    })),
-  );
+const suite = dashboardSuite('dashboard-data.browser.test.ts', 120_000, async (live) => {
+  await seedArticles(live.app, storyArticles(16, 'd', ['sport', 'world', 'culture']));
   // Exploration on half the slates (the propensities OPE needs), and a shadow.
   const { revision: _r, experiments: _e, ...config } = await call('GET', '/v1/admin/deployments/read-next');
   await call('PUT', '/v1/admin/deployments/read-next', { ...config, exploration: { share: 0.5, pool: 8 } });
@@ -58,7 +33,9 @@ beforeAll(async () => {
   for (let i = 0; i < READERS; i++) {
     const article = `d${(i % 16) + 1}`;
     const common = { readerId: `r${i}`, sessionId: `s${i}` };
-    const res = await live.app.inject({ url: `/v1/recommendations?placement=read-next&article=${article}&reader=r${i}&session=s${i}&k=4` });
+    const res = await live.app.inject({
+      url: `/v1/recommendations?placement=read-next&article=${article}&reader=r${i}&session=s${i}&k=4`,
+    });
     expect(res.statusCode, res.body).toBe(200);
     const body = res.json() as { recommId: string; items: { articleId: string }[] };
     const t = Date.now();
@@ -111,51 +88,12 @@ beforeAll(async () => {
     stored += (res.json() as { accepted: number }).accepted;
   }
   expect(stored).toBe(events.length - 1);
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-  });
-}, 120_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await live?.close();
-  rmSync(profile, { recursive: true, force: true });
-  if (CHROMIUM) console.log(`dashboard data/shadow screenshots: ${shots}`);
 });
 
-/** Console errors, page errors, failed requests and error answers, less those a step expects. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  const expected: RegExp[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`answer: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  return {
-    expect: (re: RegExp) => expected.push(re),
-    unexpected: () =>
-      problems.filter((p) => !expected.some((re) => re.test(p)) && !/^console: Failed to load resource: .* status of (401|409)/.test(p)),
-  };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-
-describe.skipIf(!CHROMIUM)('the Data and Shadow pages in Chromium', () => {
+describe.skipIf(!suite.chromium)('the Data and Shadow pages in Chromium', () => {
   it('shows the data report and the shadow and off-policy figures of the seeded app', { timeout: 120_000 }, async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const w = watch(page);
-    w.expect(/^answer: 401 GET \/v1\/dashboard\/session$/);
-    await page.goto(`${live.url}/dashboard/`);
-    await page.getByLabel('Admin key').fill(ADMIN_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('navigation', { name: 'Dashboard pages' }).waitFor(); // signed in, on whichever page comes first
+    const { live, browser } = suite;
+    const { page, w } = await suite.signedIn('', '401|409'); // on whichever page comes first
 
     // 1. Data: the report of the default window (the last 14 UTC days, today included).
     await page.getByRole('link', { name: 'Data' }).click();
@@ -172,7 +110,7 @@ describe.skipIf(!CHROMIUM)('the Data and Shadow pages in Chromium', () => {
     await page.getByRole('heading', { name: /^(Alerts|\d+ alerts?)$/ }).waitFor();
     await page.getByRole('heading', { name: 'Feature drift' }).waitFor();
     await page.getByRole('heading', { name: 'Signal' }).waitFor();
-    await shot(page, '1-data');
+    await browser.shot(page, '1-data');
 
     // A window without events: the report says so, with no impression.
     await page.getByLabel('Since (UTC day)').fill('2026-01-01');
@@ -212,7 +150,7 @@ describe.skipIf(!CHROMIUM)('the Data and Shadow pages in Chromium', () => {
     expect(await page.locator('table.ope tr.live-row').textContent()).toContain('Live co-read@1 (measured)');
     expect(await page.locator('table.ope tr[data-estimator="dr"]').textContent()).toMatch(/refused \(missing_reward\)/);
     expect(await page.locator('table.ope svg.interval').count()).toBeGreaterThanOrEqual(2);
-    await shot(page, '2-shadow-ope');
+    await browser.shot(page, '2-shadow-ope');
 
     // The shadow as candidate: popular@1 never picks from co-read's exploration pool (0% support),
     // so the API refuses with 409; the page shows that refusal as its message, not as an error.
@@ -224,16 +162,15 @@ describe.skipIf(!CHROMIUM)('the Data and Shadow pages in Chromium', () => {
     expect(await refused.textContent()).toMatch(/^No estimate: no estimator could evaluate popular@1 on 300 logged slates .*low_support/);
     expect(await page.locator('table.ope').count()).toBe(0);
     expect(await page.getByRole('alert').count()).toBe(0);
-    await shot(page, '3-shadow-ope-popular');
+    await browser.shot(page, '3-shadow-ope-popular');
 
     // 3. Readable at phone width.
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     for (const p of ['data', 'shadow']) {
       await page.goto(`${live.url}/dashboard/#/${p}`);
       await page.locator('main h2').first().waitFor({ timeout: 60_000 });
-      await page.waitForTimeout(300);
-      expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(390);
-      await shot(page, `4-${p}-390px`);
+      await expectNoSideScroll(page, p);
+      await browser.shot(page, `4-${p}-390px`);
     }
     expect(w.unexpected()).toEqual([]);
   });

@@ -1,41 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../../scripts/build.mjs';
+import { describe, expect, it } from 'vitest';
 import { admin, ADMIN_KEY } from '../../helpers/app.js';
-import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from './helpers.js';
+import { dashboardSuite, expectNoSideScroll, PHONE, startedExperiment, storyArticles, watch } from './dashboard-browser.js';
+import { seedArticles } from './helpers.js';
 
 // The dashboard (src/adapters/web/dashboard, built by scripts/build.mjs) in a real headless Chromium
 // against the real app: sign-in with the admin key (session cookie + CSRF token, routes/dashboard.ts),
 // Deployments with a rollback through the UI, Experiments with a report, ROI on the template.
 // Screenshots of every page are kept in a temporary folder printed at the end (test artefacts).
 
-const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
-  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('dashboard.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
-
-let live: LiveApp;
-let context: BrowserContext;
-const profile = mkdtempSync(join(tmpdir(), 'readnext-dashboard-chromium-'));
-const shots = mkdtempSync(join(tmpdir(), 'readnext-dashboard-shots-'));
-
-beforeAll(async () => {
-  if (!CHROMIUM) return;
-  await buildDashboard(); // the sources as they are now, whatever dist/ holds
-  live = await liveApp();
-  const now = Date.now();
-  await seedArticles(
-    live.app,
-    Array.from({ length: 8 }, (_, i) => ({
-      id: `d${i + 1}`,
-      title: `Story ${i + 1}`,
-      section: i % 2 ? 'world' : 'sport',
-      publishedAt: new Date(now - (i + 1) * 600_000).toISOString(),
-    })),
-  );
+const suite = dashboardSuite('dashboard.browser.test.ts', async (live) => {
+  await seedArticles(live.app, storyArticles(8, 'd'));
   // Revision 2 of read-next adds a shadow, so that there is a revision to roll back to.
   const shadow = await live.app.inject({
     method: 'POST',
@@ -45,66 +19,27 @@ beforeAll(async () => {
   });
   expect(shadow.statusCode).toBe(200);
   // A running A/B experiment with a few exposed readers.
-  const exp = await live.app.inject({
-    method: 'POST',
-    url: '/v1/admin/experiments',
-    headers: admin,
-    payload: {
+  await startedExperiment(
+    live.app,
+    {
       id: 'dash-ab',
       placement: 'read-next',
       arms: [
-        { name: 'control', recommender: { kind: 'co-read', version: '1' }, weight: 0.5 },
-        { name: 'latest', recommender: { kind: 'latest', version: '1' }, weight: 0.5 },
+        ['control', 'co-read'],
+        ['latest', 'latest'],
       ],
     },
-  });
-  expect(exp.statusCode, exp.body).toBe(201);
-  expect((await live.app.inject({ method: 'POST', url: '/v1/admin/experiments/dash-ab/start', headers: admin })).statusCode).toBe(200);
-  for (let i = 0; i < 20; i++)
-    await live.app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&article=d1&reader=r${i}&session=s${i}` });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await live?.close();
-  rmSync(profile, { recursive: true, force: true });
-  if (CHROMIUM) console.log(`dashboard screenshots: ${shots}`);
+    { article: 'd1', readers: 20, sessionPrefix: 's' },
+  );
 });
 
-/** Console errors, page errors, failed requests and error answers, less those a step expects. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  const expected: RegExp[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`answer: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  return {
-    expect: (re: RegExp) => expected.push(re),
-    /** The problems no expectation explains. Chromium logs every 4xx answer as a console error too. */
-    unexpected: () =>
-      problems.filter((p) => !expected.some((re) => re.test(p)) && !/^console: Failed to load resource: .* status of 401/.test(p)),
-  };
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-
-describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
+describe.skipIf(!suite.chromium)('the dashboard in Chromium', () => {
   it(
     'signs in, shows and rolls back deployments, shows an experiment report and the ROI of the template',
     { timeout: 90_000 },
     async () => {
-      const page = context.pages()[0] ?? (await context.newPage());
+      const { live, browser } = suite;
+      const page = await browser.firstPage();
       const w = watch(page);
       // The unauthenticated start (GET session -> 401) and one wrong key (POST session -> 401) are expected.
       w.expect(/^answer: 401 (GET|POST) \/v1\/dashboard\/session$/);
@@ -126,7 +61,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       expect(interactiveMs).toBeLessThan(3000); // the issue's target is 1 s; the bound leaves room for a loaded shared machine
       expect(await page.getByRole('navigation').count()).toBe(0);
       await expect.poll(() => page.evaluate(() => document.body.innerText)).not.toMatch(/co-read/);
-      await shot(page, '1-sign-in');
+      await browser.shot(page, '1-sign-in');
 
       // 2. A wrong key is refused; the admin key signs in (HttpOnly cookie: the page cannot read it) and lands on the Overview.
       await key.fill('not-the-key');
@@ -142,7 +77,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       await expect.poll(() => card.getByTestId('live').textContent()).toBe('co-read@1');
       expect(await card.textContent()).toContain('popular@1'); // the shadow
       await page.getByRole('cell', { name: 'add shadow' }).first().waitFor(); // the audit log
-      await shot(page, '2-deployments');
+      await browser.shot(page, '2-deployments');
 
       // 3. Roll back to revision 1 through the confirm step, which says what will change; the server then serves revision 3.
       await card.getByRole('button', { name: 'Roll back…' }).click();
@@ -168,7 +103,7 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       await page.getByRole('link', { name: 'dash-ab' }).click();
       await page.getByRole('heading', { name: 'Verdict' }).waitFor({ timeout: 20_000 });
       expect(await page.locator('.decision').count()).toBe(1);
-      await shot(page, '3-experiments');
+      await browser.shot(page, '3-experiments');
 
       // 5. ROI: run the template; three options, each with its quantile band, P(best), and the EVPPI ranking.
       await page.getByRole('link', { name: 'ROI' }).click();
@@ -179,17 +114,16 @@ describe.skipIf(!CHROMIUM)('the dashboard in Chromium', () => {
       expect(options).toEqual(['status_quo', 'heuristic', 'model']);
       expect(await page.locator('table.options svg.band').count()).toBe(3);
       expect(await page.locator('ol.evppi li').count()).toBeGreaterThan(3);
-      await shot(page, '4-roi');
+      await browser.shot(page, '4-roi');
 
       // 6. Readable at phone width: no page scrolls sideways.
-      await page.setViewportSize({ width: 390, height: 844 });
+      await page.setViewportSize(PHONE);
       for (const p of ['deployments', 'experiments/dash-ab', 'roi']) {
         await page.goto(`${live.url}/dashboard/#/${p}`);
         await page.locator('main h1').waitFor();
-        await page.waitForTimeout(200);
-        expect(await page.evaluate(() => document.documentElement.scrollWidth), p).toBeLessThanOrEqual(390);
+        await expectNoSideScroll(page, p, 200);
       }
-      await shot(page, '5-roi-390px');
+      await browser.shot(page, '5-roi-390px');
 
       // 7. Signing out goes back to the form; the admin API then refuses the browser.
       await page.getByRole('button', { name: 'Sign out' }).click();

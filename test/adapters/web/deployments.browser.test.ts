@@ -1,42 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../../scripts/build.mjs';
-import { admin, ADMIN_KEY } from '../../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { admin } from '../../helpers/app.js';
 import { axeViolations } from './a11y.js';
-import { CHROMIUM_ARGS, findChromium, liveApp, seedArticles, type LiveApp } from './helpers.js';
+import { dashboardSuite, SESSION_401, signIn, startedExperiment, storyArticles, watch } from './dashboard-browser.js';
+import { seedArticles } from './helpers.js';
 
 // The Deployments page steering a placement in a real headless Chromium against the real app: the
 // live recommender changed in the UI is what /v1/recommendations serves next; a shadow added in the
 // UI is in GET /v1/admin/deployments; a bad kind shows the server's 400 in the form. Then the
 // accessibility check (axe-core, ./a11y.ts) on the sign-in page and on every page the navigation lists.
 
-const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
-  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('deployments.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
-
-let live: LiveApp;
-let context: BrowserContext;
-const profile = mkdtempSync(join(tmpdir(), 'readnext-steer-chromium-'));
-const shots = mkdtempSync(join(tmpdir(), 'readnext-steer-shots-'));
-
-beforeAll(async () => {
-  if (!CHROMIUM) return;
-  await buildDashboard();
-  live = await liveApp();
-  const now = Date.now();
-  await seedArticles(
-    live.app,
-    Array.from({ length: 8 }, (_, i) => ({
-      id: `s${i + 1}`,
-      title: `Story ${i + 1}`,
-      section: i % 2 ? 'world' : 'sport',
-      publishedAt: new Date(now - (i + 1) * 600_000).toISOString(),
-    })),
-  );
+const suite = dashboardSuite('deployments.browser.test.ts', async (live) => {
+  await seedArticles(live.app, storyArticles(8, 's'));
   // An experiment on another placement, so that the Experiments page has a report to check too.
   const front = await live.app.inject({
     method: 'PUT',
@@ -45,61 +19,23 @@ beforeAll(async () => {
     payload: { live: { kind: 'latest', version: '1' } },
   });
   expect(front.statusCode, front.body).toBe(200);
-  const exp = await live.app.inject({
-    method: 'POST',
-    url: '/v1/admin/experiments',
-    headers: admin,
-    payload: {
+  await startedExperiment(
+    live.app,
+    {
       id: 'a11y-ab',
       placement: 'front',
       arms: [
-        { name: 'control', recommender: { kind: 'latest', version: '1' }, weight: 0.5 },
-        { name: 'popular', recommender: { kind: 'popular', version: '1' }, weight: 0.5 },
+        ['control', 'latest'],
+        ['popular', 'popular'],
       ],
     },
-  });
-  expect(exp.statusCode, exp.body).toBe(201);
-  expect((await live.app.inject({ method: 'POST', url: '/v1/admin/experiments/a11y-ab/start', headers: admin })).statusCode).toBe(200);
-  for (let i = 0; i < 10; i++)
-    await live.app.inject({ method: 'GET', url: `/v1/recommendations?placement=front&article=s1&reader=r${i}&session=x${i}` });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await live?.close();
-  rmSync(profile, { recursive: true, force: true });
-  if (CHROMIUM) console.log(`deployments screenshots: ${shots}`);
+    { article: 's1', readers: 10, sessionPrefix: 'x' },
+  );
 });
-
-/** Console errors, page errors, failed requests and error answers, less those a step expects. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  const expected: RegExp[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`answer: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
-  });
-  return {
-    expect: (re: RegExp) => expected.push(re),
-    /** Chromium logs every 4xx answer as a console error too: those are judged by their `answer:` line. */
-    unexpected: () =>
-      problems.filter((p) => !expected.some((re) => re.test(p)) && !/^console: Failed to load resource: .* status of 4\d\d/.test(p)),
-  };
-}
 
 /** What /v1/recommendations serves read-next now: the recommender's kind@version (no experiment runs there). */
 async function served(): Promise<string> {
-  const res = await live.app.inject({
+  const res = await suite.live.app.inject({
     method: 'GET',
     url: '/v1/recommendations?placement=read-next&article=s1&reader=steer&session=steer',
   });
@@ -109,19 +45,13 @@ async function served(): Promise<string> {
   return `${r.recommender.kind}@${r.recommender.version}`;
 }
 
-async function signIn(page: Page): Promise<void> {
-  await page.goto(`${live.url}/dashboard/#/deployments`);
-  await page.getByLabel('Admin key').fill(ADMIN_KEY);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation').waitFor();
-}
-
-describe.skipIf(!CHROMIUM)('steering deployments in Chromium', () => {
+describe.skipIf(!suite.chromium)('steering deployments in Chromium', () => {
   it('changes the live recommender and adds a shadow through confirmed forms', { timeout: 90_000 }, async () => {
-    const page = await context.newPage();
-    const w = watch(page);
-    w.expect(/^answer: 401 GET \/v1\/dashboard\/session$/);
-    await signIn(page);
+    const { live, browser } = suite;
+    const page = await browser.context.newPage();
+    const w = watch(page, '4\\d\\d');
+    w.expect(SESSION_401);
+    await signIn(page, live.url, '#/deployments');
     await page.goto(`${live.url}/dashboard/#/deployments`);
     await page.getByRole('heading', { level: 1, name: 'Deployments' }).waitFor();
     const card = page.getByRole('region', { name: /Placement read-next/ });
@@ -146,7 +76,7 @@ describe.skipIf(!CHROMIUM)('steering deployments in Chromium', () => {
     const confirm = liveForm.getByRole('region', { name: 'What will change' });
     expect(await confirm.textContent()).toContain('live: co-read@1 → latest@1');
     await confirm.getByLabel('Reason (kept in the audit log)').fill('latest is better at night');
-    await page.screenshot({ path: join(shots, '1-confirm-live.png'), fullPage: true });
+    await browser.shot(page, '1-confirm-live');
     await confirm.getByRole('button', { name: 'Confirm the new live recommender' }).click();
     await card.getByRole('status').filter({ hasText: 'live: co-read@1 → latest@1' }).waitFor();
     await expect.poll(() => card.getByTestId('live').textContent()).toBe('latest@1');
@@ -189,7 +119,7 @@ describe.skipIf(!CHROMIUM)('steering deployments in Chromium', () => {
     );
     await canary.getByRole('button', { name: 'Confirm the canary' }).click();
     await card.getByRole('status').filter({ hasText: 'canary: none' }).waitFor();
-    await page.screenshot({ path: join(shots, '2-steered.png'), fullPage: true });
+    await browser.shot(page, '2-steered');
     const after = JSON.parse((await live.app.inject({ method: 'GET', url: '/v1/admin/deployments/read-next', headers: admin })).body) as {
       exploration: unknown;
       canary: { percent: number } | null;
@@ -210,15 +140,16 @@ describe.skipIf(!CHROMIUM)('steering deployments in Chromium', () => {
   });
 
   it('has no serious or critical accessibility violation on any page (axe-core)', { timeout: 120_000 }, async () => {
-    const page = await context.newPage();
-    const w = watch(page);
-    w.expect(/^answer: 401 GET \/v1\/dashboard\/session$/);
+    const { live, browser } = suite;
+    const page = await browser.context.newPage();
+    const w = watch(page, '4\\d\\d');
+    w.expect(SESSION_401);
     const found: Record<string, string[]> = {};
-    await context.clearCookies();
+    await browser.context.clearCookies();
     await page.goto(`${live.url}/dashboard/`);
     await page.getByLabel('Admin key').waitFor();
     found['sign-in'] = await axeViolations(page);
-    await signIn(page);
+    await signIn(page, live.url, '#/deployments');
     const paths = await page
       .getByRole('navigation', { name: 'Dashboard pages' })
       .getByRole('link')
@@ -241,7 +172,7 @@ describe.skipIf(!CHROMIUM)('steering deployments in Chromium', () => {
         await card.getByRole('region', { name: 'What will change' }).waitFor();
       }
       found[p] = await axeViolations(page);
-      await page.screenshot({ path: join(shots, `a11y-${p.replaceAll('/', '-')}.png`), fullPage: true });
+      await browser.shot(page, `a11y-${p.replaceAll('/', '-')}`);
     }
     console.log(`axe-core: ${Object.keys(found).length} pages checked: ${Object.keys(found).join(', ')}`);
     expect(Object.fromEntries(Object.entries(found).filter(([, v]) => v.length > 0))).toEqual({});

@@ -1,32 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDashboard } from '../../../scripts/build.mjs';
-import { ADMIN_KEY, INGEST_KEY } from '../../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { INGEST_KEY } from '../../helpers/app.js';
 import { click, impression, pageView, read, subscribe } from '../../helpers/events.js';
-import { CHROMIUM_ARGS, findChromium, liveApp, type LiveApp } from './helpers.js';
+import { dashboardSuite, expectNoSideScroll, PHONE } from './dashboard-browser.js';
 
 // The dashboard's Overview (pages/overview.tsx) in a real headless Chromium against the real app:
 // after signing in it is the first page; it shows the KPIs of GET /v1/admin/kpis for a few posted
 // events (totals counted by hand below), four uPlot charts, the table per day, and what serves
 // read-next. Screenshots at 1280 px and 390 px are kept in a temporary folder printed at the end.
 
-const CHROMIUM = findChromium();
-if (!CHROMIUM && process.env.READNEXT_REQUIRE_BROWSER)
-  throw new Error('READNEXT_REQUIRE_BROWSER is set (CI) but no chromium binary was found');
-if (!CHROMIUM) console.warn('overview.browser.test.ts skipped: no chromium binary (see test/adapters/web/helpers.ts findChromium)');
-
-let live: LiveApp;
-let context: BrowserContext;
-const profile = mkdtempSync(join(tmpdir(), 'readnext-overview-chromium-'));
-const shots = mkdtempSync(join(tmpdir(), 'readnext-overview-shots-'));
-
-beforeAll(async () => {
-  if (!CHROMIUM) return;
-  await buildDashboard();
-  live = await liveApp();
+const suite = dashboardSuite('overview.browser.test.ts', async (live) => {
   const now = Date.now();
   const early = now - 23 * 3_600_000; // within the collector's 24 h; often the day before
   const late = now - 60_000;
@@ -50,38 +32,12 @@ beforeAll(async () => {
   await post([subscribe(late, { readerId: 'r3' }), subscribe(late, { readerId: 'r2', revenue: 5, currency: 'USD' })], {
     'x-readnext-ingest-key': INGEST_KEY,
   });
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1280, height: 800 },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await context?.close().catch(() => undefined);
-  await live?.close();
-  rmSync(profile, { recursive: true, force: true });
-  if (CHROMIUM) console.log(`overview screenshots: ${shots}`);
 });
 
-describe.skipIf(!CHROMIUM)('the Overview in Chromium', () => {
+describe.skipIf(!suite.chromium)('the Overview in Chromium', () => {
   it('is the first page after signing in, with the KPIs, the charts and what serves each placement', { timeout: 60_000 }, async () => {
-    const page = context.pages()[0] ?? (await context.newPage());
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`failed: ${r.url()}`));
-    page.on('response', (r) => {
-      const path = new URL(r.url()).pathname;
-      if (r.status() >= 400 && !(r.status() === 401 && path === '/v1/dashboard/session')) problems.push(`answer: ${r.status()} ${path}`);
-    });
-
-    await page.goto(`${live.url}/dashboard/`);
-    await page.getByLabel('Admin key').fill(ADMIN_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    const { browser } = suite;
+    const { page, w } = await suite.signedIn();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     expect(await page.getByRole('link', { name: 'Overview' }).getAttribute('aria-current')).toBe('page');
 
@@ -100,12 +56,11 @@ describe.skipIf(!CHROMIUM)('the Overview in Chromium', () => {
     expect(pageViews.reduce((a, b) => a + b, 0)).toBe(3);
     const serving = page.getByRole('region', { name: /read-next/ });
     await expect.poll(() => serving.getByTestId('live').textContent()).toBe('co-read@1');
-    await page.screenshot({ path: join(shots, 'overview-1280.png'), fullPage: true });
+    await browser.shot(page, 'overview-1280');
 
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.waitForTimeout(300);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await page.screenshot({ path: join(shots, 'overview-390.png'), fullPage: true });
-    expect(problems).toEqual([]);
+    await page.setViewportSize(PHONE);
+    await expectNoSideScroll(page);
+    await browser.shot(page, 'overview-390');
+    expect(w.unexpected()).toEqual([]);
   });
 });
