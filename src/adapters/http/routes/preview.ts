@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
+import { slateItemProperties, slateQueryProperties } from './recommendations.js';
 
-const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const nullableString = { type: ['string', 'null'] } as const;
 
 const slateSchema = {
@@ -19,14 +19,7 @@ const slateSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: {
-          articleId: { type: 'string' },
-          title: { type: 'string' },
-          url: nullableString,
-          position: { type: 'integer' },
-          reason: { type: 'string' },
-          score: { type: ['number', 'null'] },
-        },
+        properties: { ...slateItemProperties, score: { type: ['number', 'null'] } },
       },
     },
   },
@@ -52,12 +45,7 @@ export const previewRoutes =
             type: 'object',
             additionalProperties: false,
             required: ['placement'],
-            properties: {
-              placement: { type: 'string', minLength: 1, maxLength: 64 },
-              article: { type: 'string', minLength: 1, maxLength: 256 },
-              reader: id,
-              k: { type: 'integer', minimum: 1, maximum: 100 },
-            },
+            properties: slateQueryProperties,
           },
           response: {
             200: {

@@ -5,6 +5,23 @@ import { RecResponseEncoder } from '../rec-json.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 128 } as const;
 
+/** The request of a slate, as /v1/recommendations and the admin preview (routes/preview.ts) take it. */
+export const slateQueryProperties = {
+  placement: { type: 'string', minLength: 1, maxLength: 64 },
+  article: { type: 'string', minLength: 1, maxLength: 256 },
+  reader: id,
+  k: { type: 'integer', minimum: 1, maximum: 100 },
+} as const;
+
+/** A slate item as both routes answer it (the preview adds `score`, this route `team`). */
+export const slateItemProperties = {
+  articleId: { type: 'string' },
+  title: { type: 'string' },
+  url: { type: ['string', 'null'] },
+  position: { type: 'integer' },
+  reason: { type: 'string' },
+} as const;
+
 const responseSchema = {
   type: 'object',
   properties: {
@@ -20,14 +37,7 @@ const responseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: {
-          articleId: { type: 'string' },
-          title: { type: 'string' },
-          url: { type: ['string', 'null'] },
-          position: { type: 'integer' },
-          reason: { type: 'string' },
-          team: { type: ['string', 'null'] },
-        },
+        properties: { ...slateItemProperties, team: { type: ['string', 'null'] } },
       },
     },
   },
@@ -52,11 +62,8 @@ export const recommendationRoutes =
             additionalProperties: false,
             required: ['placement'],
             properties: {
-              placement: { type: 'string', minLength: 1, maxLength: 64 },
-              article: { type: 'string', minLength: 1, maxLength: 256 },
-              reader: id,
+              ...slateQueryProperties,
               session: id,
-              k: { type: 'integer', minimum: 1, maximum: 100 },
               optout: { type: 'string', enum: ['0', '1', 'true', 'false'] },
             },
           },
