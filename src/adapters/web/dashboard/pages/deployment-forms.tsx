@@ -9,6 +9,7 @@ import { api, describeError } from '../api.js';
 import { rec, type Deployment } from '../placements.js';
 import { fmt, pct } from '../use-load.js';
 import './deployment-forms.css';
+import { TextField } from '../field.js';
 
 /** The reason, when given, travels in the body (every change route reads `reason` there). */
 type Why = { reason?: string };
@@ -128,36 +129,6 @@ function Change(props: {
   );
 }
 
-/** A labelled text field. */
-function Field(props: {
-  id: string;
-  label: string;
-  value: string;
-  set: (v: string) => void;
-  hint?: string;
-  list?: string;
-  inputMode?: 'decimal';
-}) {
-  return (
-    <>
-      <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={props.value}
-        list={props.list}
-        inputMode={props.inputMode}
-        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
-        onInput={(e) => props.set(e.currentTarget.value)}
-      />
-      {props.hint && (
-        <p id={`${props.id}-hint`} class="muted">
-          {props.hint}
-        </p>
-      )}
-    </>
-  );
-}
-
 const KIND_HINT = 'kind@version, e.g. popular@1; the server refuses a kind it does not serve';
 
 /** Every recommender this placement names now (live, shadows, canary, fallbacks), offered as suggestions. */
@@ -216,7 +187,7 @@ export function PlacementChanges({ d, all, onChanged }: { d: Deployment; all: re
           };
         }}
       >
-        <Field id={`${id}-live-r`} label="New live recommender" value={live} set={setLive} list={list} hint={KIND_HINT} />
+        <TextField id={`${id}-live-r`} label="New live recommender" value={live} set={setLive} list={list} hint={KIND_HINT} />
       </Change>
 
       <Change
@@ -235,7 +206,7 @@ export function PlacementChanges({ d, all, onChanged }: { d: Deployment; all: re
           };
         }}
       >
-        <Field id={`${id}-shadow-r`} label="Shadow recommender" value={shadow} set={setShadow} list={list} hint={KIND_HINT} />
+        <TextField id={`${id}-shadow-r`} label="Shadow recommender" value={shadow} set={setShadow} list={list} hint={KIND_HINT} />
       </Change>
 
       {d.shadows.length > 0 && (
@@ -303,11 +274,17 @@ export function PlacementChanges({ d, all, onChanged }: { d: Deployment; all: re
             };
           }}
         >
-          <Field id={`${id}-canary-r`} label="Canary recommender" value={canary} set={setCanary} list={list} hint={KIND_HINT} />
-          <Field id={`${id}-canary-p`} label="Share of readers (%)" value={percent} set={setPercent} inputMode="decimal" />
-          <Field id={`${id}-canary-e`} label="Largest error rate (0 to 1)" value={maxErrorRate} set={setMaxErrorRate} inputMode="decimal" />
-          <Field id={`${id}-canary-l`} label="Largest p99 latency (ms)" value={maxP99} set={setMaxP99} inputMode="decimal" />
-          <Field
+          <TextField id={`${id}-canary-r`} label="Canary recommender" value={canary} set={setCanary} list={list} hint={KIND_HINT} />
+          <TextField id={`${id}-canary-p`} label="Share of readers (%)" value={percent} set={setPercent} inputMode="decimal" />
+          <TextField
+            id={`${id}-canary-e`}
+            label="Largest error rate (0 to 1)"
+            value={maxErrorRate}
+            set={setMaxErrorRate}
+            inputMode="decimal"
+          />
+          <TextField id={`${id}-canary-l`} label="Largest p99 latency (ms)" value={maxP99} set={setMaxP99} inputMode="decimal" />
+          <TextField
             id={`${id}-canary-c`}
             label="Smallest CTR ratio, canary / live (0 to 1)"
             value={minCtrRatio}
@@ -331,7 +308,7 @@ export function PlacementChanges({ d, all, onChanged }: { d: Deployment; all: re
           };
         }}
       >
-        <Field
+        <TextField
           id={`${id}-explore-s`}
           label="Share of live slates explored (%)"
           value={share}
@@ -339,7 +316,7 @@ export function PlacementChanges({ d, all, onChanged }: { d: Deployment; all: re
           inputMode="decimal"
           hint="Above 0 and at most 50%: these slates are drawn at random from the live recommender's best items, with their propensities logged for off-policy evaluation"
         />
-        <Field id={`${id}-explore-p`} label="Pool: best items drawn from (2 to 100)" value={pool} set={setPool} inputMode="decimal" />
+        <TextField id={`${id}-explore-p`} label="Pool: best items drawn from (2 to 100)" value={pool} set={setPool} inputMode="decimal" />
       </Change>
       {d.exploration && (
         <Change

@@ -10,6 +10,7 @@ import { fetchDeployments } from '../placements.js';
 import { useLoad } from '../use-load.js';
 import { parseRecommender } from './deployment-forms.js';
 import './experiment-form.css';
+import { TextField } from '../field.js';
 
 /** The defaults of parseExperiment (DEFAULT_PRIMARY_METRIC, DEFAULT_GUARDRAIL_METRICS), preselected. */
 const DEFAULT_PRIMARY = 'articles_read';
@@ -64,7 +65,7 @@ export function experimentBody(f: {
   return body;
 }
 
-/** A labelled input. */
+/** A labelled input in its own grid cell. */
 function Input(p: {
   id: string;
   label: string;
@@ -76,20 +77,7 @@ function Input(p: {
 }) {
   return (
     <div class="field">
-      <label for={p.id}>{p.label}</label>
-      <input
-        id={p.id}
-        value={p.value}
-        inputMode={p.inputMode}
-        list={p.list}
-        aria-describedby={p.hint ? `${p.id}-hint` : undefined}
-        onInput={(e) => p.set(e.currentTarget.value)}
-      />
-      {p.hint && (
-        <p id={`${p.id}-hint`} class="muted">
-          {p.hint}
-        </p>
-      )}
+      <TextField {...p} />
     </div>
   );
 }
