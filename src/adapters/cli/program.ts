@@ -55,7 +55,10 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .version(deps.version)
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => deps.out(s.trimEnd()), writeErr: () => undefined });
+    .configureOutput({ writeOut: (s) => deps.out(s.trimEnd()), writeErr: () => undefined })
+    // A command's options are its own only before its subcommands (commander otherwise reads them
+    // after too): `roi --input` and `roi update --input` both exist. The program has no option but --version.
+    .enablePositionalOptions();
 
   program
     .command('serve')

@@ -129,9 +129,6 @@ export function registerRoi(program: Command, deps: RoiDeps): Command {
     return parseJson(text);
   };
 
-  // Commander reads a command's options after its subcommands too unless every level is positional
-  // (the program has no options of its own but --version, which stays first).
-  program.enablePositionalOptions();
   const roi = program
     .command('roi')
     // `roi --input` and `roi update --input` both: options before a subcommand are roi's, after it the subcommand's.
