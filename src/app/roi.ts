@@ -24,7 +24,7 @@
 import { DomainError } from '../core/kernel/errors.js';
 import { seededRng } from '../core/kernel/rng.js';
 import { parseScenario, sampleScenario, type ScenarioSamples } from '../core/roi/scenario.js';
-import { evpi, evppiAll, evsi, optimalTestSize, summarize, type TestSizeRow } from '../core/roi/voi.js';
+import { evpi, evppiAll, evsi, optimalTestSize, quantileSorted, summarize, type TestSizeRow } from '../core/roi/voi.js';
 import { normalPdf } from '../core/stats/distributions.js';
 import type { ExperimentReport } from './analysis.js';
 import { offPolicyEstimate } from './ope.js';
@@ -254,14 +254,6 @@ function moments(x: Float64Array): { mean: number; sd: number } {
   return { mean: m, sd: Math.sqrt(v / Math.max(1, x.length - 1)) };
 }
 
-function quantile(sorted: Float64Array, p: number): number {
-  // numpy's default (linear, type 7).
-  const h = (sorted.length - 1) * p;
-  const lo = Math.floor(h);
-  const hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
 /**
  * Sampling-importance-resampling of the joint sample on one input's column: weights φ((x − θ_i)/s),
  * systematic resampling (Kitagawa 1996) with a seeded offset. Returns the resampled samples and the
@@ -334,8 +326,8 @@ function monteCarloErrors(
     const qse = {} as OptionFigures['quantiles_se'];
     for (const [k, q] of QUANTILES) {
       const h = Math.sqrt((q * (1 - q)) / n);
-      const lo = quantile(x, Math.max(0, q - h));
-      const hi = quantile(x, Math.min(1, q + h));
+      const lo = quantileSorted(x, Math.max(0, q - h));
+      const hi = quantileSorted(x, Math.min(1, q + h));
       qse[k] = ((hi - lo) / (Math.min(1, q + h) - Math.max(0, q - h))) * share(q);
     }
     out[name] = { ...o, quantiles_se: qse, p_positive_se: share(o.p_positive), p_best_se: share(o.p_best) };
@@ -412,7 +404,7 @@ export function analyseScenario(doc: unknown, measurements: ReadonlyMap<string, 
   for (const [name, x] of s.inputs) {
     const mo = moments(x);
     const sorted = Float64Array.from(x).sort();
-    inputs[name] = { mean: mo.mean, sd: mo.sd, p5: quantile(sorted, 0.05), p95: quantile(sorted, 0.95) };
+    inputs[name] = { mean: mo.mean, sd: mo.sd, p5: quantileSorted(sorted, 0.05), p95: quantileSorted(sorted, 0.95) };
     if (mo.sd > 0) varying.set(name, x);
   }
   // Every input's EVPPI (Strong, Oakley & Brennan 2014, core/roi/voi.ts); a constant's is 0.
