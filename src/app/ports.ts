@@ -221,6 +221,30 @@ export interface AnalysisStore {
     experiment: string,
     phase: number,
   ): Promise<{ arm: string; responses: number; faults: number; latencySum: number; latencySumSquares: number; latencyMax: number }[]>;
+  /**
+   * Stores a phase's per-arm sums as they stood at `ts` (migration 0016; the rollups take one now
+   * and then, app/rollups.ts): the rollups keep running totals only, so the experiment's timeline
+   * (app/timeline.ts) reads these. A snapshot already stored at the same time stands.
+   */
+  saveExperimentSnapshot(s: ExperimentSnapshot): Promise<void>;
+  /** A phase's snapshots, oldest first. */
+  listExperimentSnapshots(experiment: string, phase: number): Promise<ExperimentSnapshot[]>;
+  /** The time of the latest snapshot of every phase that has one. */
+  latestExperimentSnapshots(): Promise<{ experiment: string; phase: number; ts: number }[]>;
+}
+
+/**
+ * An experiment phase's per-arm sums (AnalysisStore.armSums, without a revenue cap) with every
+ * event received before `ts` rolled up: its data-through time.
+ *
+ * @example
+ * await store.saveExperimentSnapshot({ experiment: 'e1', phase: 1, ts: progress.throughTs, sums: await store.armSums('e1', 1) });
+ */
+export interface ExperimentSnapshot {
+  experiment: string;
+  phase: number;
+  ts: number;
+  sums: ArmSums[];
 }
 
 export type KeyRole = 'admin' | 'ingest';

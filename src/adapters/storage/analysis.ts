@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { AnalysisStore } from '../../app/ports.js';
+import type { ArmSums } from '../../core/analysis/metrics.js';
 import type { Dialect } from './dialect.js';
 import { armSumsFromRows, armSumsQuery, rollupFlow, unpricedQuery } from './rollups.js';
 
@@ -56,6 +57,40 @@ export function analysisStore(d: Dialect): AnalysisStore {
         latencySumSquares: Number(r.latency_sq ?? 0),
         latencyMax: Number(r.latency_max ?? 0),
       }));
+    },
+
+    async saveExperimentSnapshot(x) {
+      await db
+        .insertInto('experiment_snapshots')
+        .values({ experiment: x.experiment, phase: x.phase, ts: x.ts, sums: JSON.stringify(x.sums) })
+        // Two processes may catch up to the same time: the first snapshot stands.
+        .onConflict((oc) => oc.columns(['experiment', 'phase', 'ts']).doNothing())
+        .execute();
+    },
+
+    async listExperimentSnapshots(experiment, phase) {
+      const rows = await db
+        .selectFrom('experiment_snapshots')
+        .selectAll()
+        .where('experiment', '=', experiment)
+        .where('phase', '=', phase)
+        .orderBy('ts', 'asc')
+        .execute();
+      return rows.map((r) => ({
+        experiment: r.experiment,
+        phase: Number(r.phase),
+        ts: Number(r.ts),
+        sums: JSON.parse(r.sums) as ArmSums[],
+      }));
+    },
+
+    async latestExperimentSnapshots() {
+      const rows = await db
+        .selectFrom('experiment_snapshots')
+        .select((eb) => ['experiment', 'phase', eb.fn.max('ts').as('ts')])
+        .groupBy(['experiment', 'phase'])
+        .execute();
+      return rows.map((r) => ({ experiment: r.experiment, phase: Number(r.phase), ts: Number(r.ts) }));
     },
   };
 }

@@ -195,6 +195,14 @@ export interface RoiRevisionRow {
   result: string;
 }
 
+/** Migration 0016: a phase's per-arm sums as of a data-through time (AnalysisStore snapshots); ArmSums[] as JSON. */
+export interface ExperimentSnapshotRow {
+  experiment: string;
+  phase: number;
+  ts: number;
+  sums: string;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -248,6 +256,7 @@ export interface Database {
   models: ModelRow;
   event_rejections: EventRejectionRow;
   roi_revisions: RoiRevisionRow;
+  experiment_snapshots: ExperimentSnapshotRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

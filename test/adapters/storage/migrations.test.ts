@@ -55,6 +55,7 @@ describe('migrations are frozen', () => {
       '0013_event_rejections',
       '0014_serve_exploration',
       '0015_roi_revisions',
+      '0016_experiment_snapshots',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

@@ -14,6 +14,7 @@ import { models } from './0012-models.js';
 import { eventRejections } from './0013-event-rejections.js';
 import { serveExploration } from './0014-serve-exploration.js';
 import { roiRevisions } from './0015-roi-revisions.js';
+import { experimentSnapshots } from './0016-experiment-snapshots.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0013_event_rejections': eventRejections,
   '0014_serve_exploration': serveExploration,
   '0015_roi_revisions': roiRevisions,
+  '0016_experiment_snapshots': experimentSnapshots,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
