@@ -27,7 +27,16 @@ export interface RollupOptions {
   monotonic?: () => number;
   /** Waits between passes (default setTimeout, or setImmediate for 0 ms). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Take a snapshot of a running phase's per-arm sums after a chain that caught up, once the last
+   * one (or the phase's start) is at least this old in data-through time (milliseconds;
+   * READNEXT_SNAPSHOT_EVERY_MS). Unset: no snapshots (see snapshotWindows).
+   */
+  snapshotEveryMs?: number;
 }
+
+/** What the rollups read and write to take the experiments' snapshots (AnalysisStore). */
+export type SnapshotStore = Pick<AnalysisStore, 'armSums' | 'saveExperimentSnapshot' | 'latestExperimentSnapshots'>;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
@@ -58,6 +67,35 @@ export function rollupWindows(experiments: readonly Experiment[]): RollupWindow[
 }
 
 /**
+ * The phases to snapshot, and at which data-through time, after a chain that has every event
+ * received before `throughTs` rolled up (`latest`: the latest snapshot's time per
+ * "experiment phase"):
+ * - a running phase (no end yet), when `throughTs` is at least `everyMs` past its latest snapshot,
+ *   or past its start when it has none: at `throughTs`, so snapshots come about every `everyMs`
+ *   while the rollups are looked at, and none before the phase has `everyMs` of data;
+ * - an ended phase (a next phase started, or the experiment stopped), once: at its end, when the
+ *   data is through the end and its latest snapshot is before it (its sums no longer change).
+ */
+export function snapshotWindows(
+  windows: readonly RollupWindow[],
+  latest: ReadonlyMap<string, number>,
+  throughTs: number,
+  everyMs: number,
+): { experiment: string; phase: number; ts: number }[] {
+  const out: { experiment: string; phase: number; ts: number }[] = [];
+  for (const w of windows) {
+    const last = latest.get(`${w.experiment} ${w.phase}`);
+    if (w.toTs === null) {
+      if (throughTs - Math.max(last ?? w.fromTs, w.fromTs) >= everyMs)
+        out.push({ experiment: w.experiment, phase: w.phase, ts: throughTs });
+    } else if (throughTs >= w.toTs && (last === undefined || last < w.toTs)) {
+      out.push({ experiment: w.experiment, phase: w.phase, ts: w.toTs });
+    }
+  }
+  return out;
+}
+
+/**
  * Keeps the per-exposure rollups of the experiment report up to date, off the ingestion path: a
  * pass every interval, and a catch-up before each report. Passes of one process never overlap;
  * passes of several processes are serialised by the database.
@@ -73,8 +111,12 @@ export class AnalysisRollups {
   /** Events of the next pass (adapted to the pass time when `adaptive` is set). */
   private batch: number;
 
+  /**
+   * `store` takes the snapshots too when it has their methods (SnapshotStore) and
+   * `opts.snapshotEveryMs` is set.
+   */
   constructor(
-    private readonly store: Pick<AnalysisStore, 'advanceRollups'>,
+    private readonly store: Pick<AnalysisStore, 'advanceRollups'> & Partial<SnapshotStore>,
     private readonly deployments: Pick<ExperimentView, 'listExperiments'>,
     private readonly clock: Clock,
     private readonly opts: RollupOptions,
@@ -143,10 +185,34 @@ export class AnalysisRollups {
       total.events += p.events;
       total.throughTs = p.throughTs;
       total.caughtUp = p.caughtUp;
+      // Within the chain, so that no other chain's pass moves the sums past throughTs meanwhile.
+      if (p.caughtUp) await this.snapshot(windows, p.throughTs);
       // Stopping: the pass committed with its cursor, so what is left waits for the next start.
       if (p.caughtUp || this.stopping || (background && this.yieldToForeground) || now() - began >= maxMs) return total;
       await sleep(maxShare >= 1 ? 0 : (took * (1 - maxShare)) / maxShare);
       if (background && this.yieldToForeground) return total;
+    }
+  }
+
+  /** The snapshots due after a chain that caught up (snapshotWindows); a failure is logged and never fails the chain. */
+  private async snapshot(windows: readonly RollupWindow[], throughTs: number): Promise<void> {
+    const everyMs = this.opts.snapshotEveryMs;
+    const { armSums, saveExperimentSnapshot, latestExperimentSnapshots } = this.store;
+    if (everyMs === undefined || !armSums || !saveExperimentSnapshot || !latestExperimentSnapshots || windows.length === 0) return;
+    let latest: Map<string, number>;
+    try {
+      latest = new Map((await latestExperimentSnapshots.call(this.store)).map((x) => [`${x.experiment} ${x.phase}`, x.ts]));
+    } catch (e) {
+      this.log(`experiment snapshots failed: ${(e as Error).message}`);
+      return;
+    }
+    for (const due of snapshotWindows(windows, latest, throughTs, everyMs)) {
+      try {
+        const sums = await armSums.call(this.store, due.experiment, due.phase);
+        await saveExperimentSnapshot.call(this.store, { ...due, sums });
+      } catch (e) {
+        this.log(`experiment snapshot of ${due.experiment} phase ${due.phase} failed: ${(e as Error).message}`);
+      }
     }
   }
 

@@ -67,6 +67,8 @@ export interface Config {
   rollupShare: number | undefined;
   /** Longest time a report served over HTTP spends catching the rollups up before it answers, stating how far its data goes, milliseconds. */
   reportCatchUpMs: number;
+  /** How often, in data-through time, a running experiment phase's sums are kept for its timeline (a snapshot), milliseconds. */
+  snapshotEveryMs: number;
   /** The currency experiment reports give revenue in (ISO 4217). */
   currency: string;
   /** Units of `currency` per unit of each other currency; revenue in a currency without one is reported apart, never added. */
@@ -120,6 +122,9 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   // 5 seconds: under sustained peak ingestion the rollups can be minutes behind (their background
   // share, READNEXT_ROLLUP_SHARE), and a report should answer within a request's patience.
   reportCatchUpMs: 5000,
+  // 1 hour: a timeline point per hour of data is enough to follow an experiment that runs for days,
+  // and about one point per simulated day in a simulation that looks once a day.
+  snapshotEveryMs: 3_600_000,
   currency: 'EUR',
   fxRates: {},
   simClock: false,
@@ -156,6 +161,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   rollupLagMs: 'READNEXT_ROLLUP_LAG_MS',
   rollupShare: 'READNEXT_ROLLUP_SHARE',
   reportCatchUpMs: 'READNEXT_REPORT_CATCH_UP_MS',
+  snapshotEveryMs: 'READNEXT_SNAPSHOT_EVERY_MS',
   currency: 'READNEXT_CURRENCY',
   fxRates: 'READNEXT_FX_RATES',
   simClock: 'READNEXT_SIM_CLOCK',
@@ -288,6 +294,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('rollupLagMs')) c.rollupLagMs = int(ENV_NAMES.rollupLagMs, s('rollupLagMs')!, 0, 3_600_000);
   if (s('rollupShare')) c.rollupShare = share(ENV_NAMES.rollupShare, s('rollupShare')!);
   if (s('reportCatchUpMs')) c.reportCatchUpMs = int(ENV_NAMES.reportCatchUpMs, s('reportCatchUpMs')!, 0, 3_600_000);
+  if (s('snapshotEveryMs')) c.snapshotEveryMs = int(ENV_NAMES.snapshotEveryMs, s('snapshotEveryMs')!, 1000, 30 * 86_400_000);
   if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
   if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
   if (s('simClock')) c.simClock = flag(ENV_NAMES.simClock, s('simClock')!);

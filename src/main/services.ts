@@ -229,7 +229,13 @@ export async function openServices(
     // On a simulated clock the receive time stands still between two settings, and the simulation
     // sets it only once the events it sent are stored: no event can commit later with a receive time
     // before the clock, so the rollups take everything received before it (lag 0, on both databases).
-    { lagMs: simClock ? 0 : config.rollupLagMs, batchEvents: rollupTuning.batchEvents, adaptive: rollupTuning.adaptive, money },
+    {
+      lagMs: simClock ? 0 : config.rollupLagMs,
+      batchEvents: rollupTuning.batchEvents,
+      adaptive: rollupTuning.adaptive,
+      money,
+      snapshotEveryMs: config.snapshotEveryMs,
+    },
     log,
   );
   const keys = new ApiKeys(storage, nodeSecrets, clock);

@@ -96,6 +96,7 @@ describe('tuning knobs', () => {
     ['READNEXT_MAX_READERS', 'maxReaders', 500_000, '2000000', 2_000_000, ['1', '-5', 'all']],
     ['READNEXT_HISTORY_PER_READER', 'historyPerReader', 50, '200', 200, ['0', '1001', '50 reads']],
     ['READNEXT_REPORT_CATCH_UP_MS', 'reportCatchUpMs', 5000, '0', 0, ['-1', '3600001', '5s']],
+    ['READNEXT_SNAPSHOT_EVERY_MS', 'snapshotEveryMs', 3_600_000, '1000', 1000, ['999', '2592000001', '1h']],
   ] as const)('%s (%s): default %d, reads a valid value, refuses others naming the variable', (name, key, def, raw, value, bad) => {
     expect(DEFAULTS[key]).toBe(def);
     expect(loadConfig({}, {})[key]).toBe(def);
