@@ -3,6 +3,7 @@ import type { CanaryInput, Deployment } from '../../../app/deploy-admin.js';
 import type { Actor } from '../../../app/ports.js';
 import { experimentReport } from '../../../app/analysis.js';
 import { interleavingReport, shadowReport } from '../../../app/reports.js';
+import { experimentTimeline } from '../../../app/timeline.js';
 import { unbalancedPhase, type Experiment } from '../../../core/experiments/experiment.js';
 import { DomainError } from '../../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../../core/kernel/time.js';
@@ -352,6 +353,36 @@ export const deploymentRoutes =
         await deps.recordWriter.flush();
         return experimentReport(live, deps.analysis, deps.clock, id, {
           ...(req.query as { phase?: number; engine?: 'frequentist'; alpha?: number; revenueCap?: number; cuped?: boolean }),
+          rollups: deps.rollups,
+        });
+      },
+    );
+
+    app.get(
+      '/v1/admin/experiments/:id/timeline',
+      {
+        schema: {
+          tags: ['experiments'],
+          security,
+          params: idParam,
+          response: errors,
+          summary: "A metric's relative effect per treatment arm over time, with its always-valid confidence sequence (sequential engine)",
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              phase: { type: 'integer', minimum: 1 },
+              metric: { type: 'string', minLength: 1, maxLength: 64 },
+              alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+            },
+          },
+        },
+      },
+      async (req) => {
+        const { id } = req.params as { id: string };
+        await deps.recordWriter.flush();
+        return experimentTimeline(live, deps.analysis, deps.clock, id, {
+          ...(req.query as { phase?: number; metric?: string; alpha?: number }),
           rollups: deps.rollups,
         });
       },
