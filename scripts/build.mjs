@@ -58,7 +58,9 @@ async function buildBundles() {
   mkdirSync(outdir, { recursive: true });
   const [cli, sdk] = await Promise.all([
     esbuild({
-      entryPoints: { cli: join(SRC, 'main', 'cli.ts') },
+      // The worker thread of the server's heavy jobs (src/main/jobs.ts) is an entry of its own:
+      // jobs.ts starts dist/main/job-worker.mjs, beside the chunk it is bundled into.
+      entryPoints: { cli: join(SRC, 'main', 'cli.ts'), 'job-worker': join(SRC, 'main', 'job-worker.ts') },
       outdir,
       outExtension: { '.js': '.mjs' },
       chunkNames: 'chunk-[hash]',

@@ -3,6 +3,7 @@
  * registry's summaries with where each model is deployed, and training on the stored events as
  * `readnext train` does, one training at a time in this process. The training use case and its
  * trees are imported on first use (src/app/training.ts), so a server that never trains loads none.
+ * A server trains in a worker thread (`trainer`: src/main/jobs.ts), so its event loop stays free.
  */
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
@@ -33,6 +34,12 @@ export interface ModelAdminDeps {
   clock: Clock;
   /** Monotonic milliseconds (performance.now), for the training time. */
   timer: () => number;
+  /**
+   * Runs trainModel on a resolved window and stores the model elsewhere than on this event loop (a
+   * worker thread with its own storage: src/main/jobs.ts); rejects with trainModel's DomainErrors.
+   * Unset: trainModel runs here, on `store` (the CLI, an in-memory database).
+   */
+  trainer?: (opts: { placement: string; sinceTs: number; untilTs: number; seed: number }) => Promise<{ version: number }>;
 }
 
 /** What is training now, for the 409 of a second request. */
@@ -81,12 +88,14 @@ export class ModelAdmin {
     const now = this.deps.clock.now();
     this.running = { placement: req.placement, startedTs: now };
     try {
-      const { trainModel } = await import('./training.js');
       const untilTs = req.untilTs ?? now;
       const sinceTs = req.sinceTs ?? untilTs - DEFAULT_TRAIN_DAYS * DAY_MS;
+      const opts = { placement: req.placement, sinceTs, untilTs, seed: req.seed ?? 1 };
+      if (this.deps.trainer) return this.show((await this.deps.trainer(opts)).version);
+      const { trainModel } = await import('./training.js');
       const m = await trainModel(
         { models: this.deps.store, articles: this.deps.articles, clock: this.deps.clock, timer: this.deps.timer },
-        { placement: req.placement, sinceTs, untilTs, seed: req.seed ?? 1 },
+        opts,
       );
       return this.show(m.version);
     } finally {

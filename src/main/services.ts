@@ -21,6 +21,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { FreshState } from '../core/recommend/fresh-state.js';
 import type { RecommenderRegistry } from '../core/recommend/registry.js';
+import { jobRunner } from './jobs.js';
 import { appRecommenders } from './recommenders.js';
 import { checkClockMark, settableSimClock, SimClock } from './sim-clock.js';
 import type { ArticleStore, EventStore } from '../app/ports.js';
@@ -319,6 +320,8 @@ export const DASHBOARD_DIR: string = fileURLToPath(new URL('../../dist/dashboard
 
 /** The HTTP app's dependencies from the services (shared by the server and the tests). */
 export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps {
+  // Training and the data report run in a worker thread on a second connection (jobs.ts); in process on an in-memory database.
+  const jobs = jobRunner(s.config, () => s.clock.now());
   return {
     collector: s.collector,
     catalog: s.catalog,
@@ -339,17 +342,22 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     async dataReport(q) {
       const { dataReport, reportWindow } = await import('../app/data-report.js');
       const now = s.clock.now();
-      return dataReport(
-        { store: s.storage, models: s.storage, articles: s.storage, lab: s.storage },
-        { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) },
-      );
+      const opts = { ...reportWindow(q, now), now, ...(q.placement === undefined ? {} : { placement: q.placement }) };
+      if (jobs) return jobs({ kind: 'data-report', opts });
+      return dataReport({ store: s.storage, models: s.storage, articles: s.storage, lab: s.storage }, opts);
     },
     async kpis(q) {
       const [{ kpis }, { reportWindow }] = await Promise.all([import('../app/kpis.js'), import('../app/data-report.js')]);
       return kpis(s.storage, { ...reportWindow(q, s.clock.now()), money: { currency: s.config.currency, rates: s.config.fxRates } });
     },
     roi: roiApi(s),
-    models: new ModelAdmin({ store: s.storage, articles: s.storage, clock: s.clock, timer: () => performance.now() }),
+    models: new ModelAdmin({
+      store: s.storage,
+      articles: s.storage,
+      clock: s.clock,
+      timer: () => performance.now(),
+      ...(jobs ? { trainer: (opts) => jobs({ kind: 'train', opts }) } : {}),
+    }),
     dashboard: { dir: DASHBOARD_DIR },
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),

@@ -32,10 +32,12 @@ function parseTime(s: string, field: string): number {
  * The model registry (src/app/model-admin.ts): list and read the learned rankers with their
  * offline metrics, and train one on the stored events as `readnext train` does.
  *
- * POST /v1/admin/models/train answers when the model is stored (200), not with a job to poll:
- * trainModel boosts its trees synchronously, so while it trains this process answers nothing,
- * and a job's progress could not be read during that time anyway. One training at a time: a
- * second request meanwhile is refused with 409 conflict. Unset `deps.models`: these routes answer 404.
+ * POST /v1/admin/models/train answers when the model is stored (200), not with a job to poll: a
+ * server trains in a worker thread on its own connection (src/main/jobs.ts), so its event loop
+ * keeps answering meanwhile, and the request simply waits for the model (GET /v1/admin/models
+ * says what is training). On an in-memory database the training runs on the event loop. One
+ * training at a time: a second request meanwhile is refused with 409 conflict. A worker that fails
+ * answers 500 `internal` saying what failed. Unset `deps.models`: these routes answer 404.
  */
 export const modelRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
@@ -86,7 +88,7 @@ export const modelRoutes =
           summary: "Train a ranker for a placement on the stored events (as `readnext train`); answers with the stored model's details",
           description:
             'Impressions in [since, until) are the examples, the latest 20% the test slice. until defaults to now, since to 7 days before until. ' +
-            'The request answers once the model is stored (seconds to minutes on large logs; the process serves nothing meanwhile). ' +
+            'The request answers once the model is stored (seconds to minutes on large logs); the server trains in a worker thread and answers other requests meanwhile. ' +
             'One training at a time: 409 conflict while another runs. 409 invalid_state when the window has no impressions or no clicks.',
           body: {
             type: 'object',
