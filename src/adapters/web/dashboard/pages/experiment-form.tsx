@@ -12,9 +12,9 @@ import { parseRecommender } from './deployment-forms.js';
 import './experiment-form.css';
 import { TextField } from '../field.js';
 
-/** The defaults of parseExperiment (DEFAULT_PRIMARY_METRIC, DEFAULT_GUARDRAIL_METRICS), preselected. */
-const DEFAULT_PRIMARY = 'articles_read';
-const DEFAULT_GUARDRAILS = ['conversion', 'dwell_per_read'];
+/** The defaults of parseExperiment (DEFAULT_PRIMARY_METRIC, DEFAULT_GUARDRAIL_METRICS), preselected (here and on the Models page). */
+export const DEFAULT_PRIMARY = 'articles_read';
+export const DEFAULT_GUARDRAILS: readonly string[] = ['conversion', 'dwell_per_read'];
 
 interface ArmRow {
   key: number;
@@ -95,7 +95,7 @@ export function CreateExperiment({ onCreated }: { onCreated: (id: string) => voi
   const [coverage, setCoverage] = useState('');
   const [arms, setArms] = useState<ArmRow[]>(() => [row('control'), row('treatment')]);
   const [primary, setPrimary] = useState(DEFAULT_PRIMARY);
-  const [guardrails, setGuardrails] = useState<string[]>(DEFAULT_GUARDRAILS);
+  const [guardrails, setGuardrails] = useState<string[]>([...DEFAULT_GUARDRAILS]);
   const [reason, setReason] = useState('');
   const [review, setReview] = useState<Record<string, unknown> | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -1,14 +1,18 @@
 // The Models page (issue 20, page 5): the model registry of GET /v1/admin/models with the offline
 // metrics side by side, training a new model (POST /v1/admin/models/train, which answers once the
 // model is stored: the page says it is training and for how long), and deploying a model as a
-// shadow, live or as a canary through the deployment endpoints, after a confirm step that says
-// what will change on the placement.
+// shadow, live or as a canary through the deployment endpoints, or into an A/B experiment against
+// the placement's live recommender (POST /v1/admin/experiments as the Experiments page's form
+// sends it, then .../start), after a confirm step that says what will change on the placement.
 import { useEffect, useState } from 'preact/hooks';
 import type { ModelView, RunningTraining } from '../../../../app/model-admin.js';
+import { METRICS } from '../../../../core/analysis/metrics.js';
 import type { RecommenderConfig } from '../../../../core/recommend/types.js';
 import { api, describeError } from '../api.js';
+import { TextField } from '../field.js';
 import { fetchDeployments, rec, type Deployment } from '../placements.js';
 import { fmt, pct, useLoad } from '../use-load.js';
+import { DEFAULT_GUARDRAILS, DEFAULT_PRIMARY, experimentBody } from './experiment-form.js';
 import './models.css';
 
 const time = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -243,7 +247,59 @@ function Train({ placements, onTrained, running }: { placements: string[]; onTra
   );
 }
 
-type Target = 'shadow' | 'live' | 'canary';
+type Target = 'shadow' | 'live' | 'canary' | 'experiment';
+
+/** The experiment fields of the deploy form: weights as typed, the primary metric's id, start once created. */
+export interface ExperimentFields {
+  id: string;
+  controlWeight: string;
+  treatmentWeight: string;
+  primary: string;
+  start: boolean;
+}
+
+/**
+ * The body of POST /v1/admin/experiments putting the model (treatment) against the placement's live
+ * recommender (control) in an A/B experiment, as the Experiments page's form builds it
+ * (experimentBody: the default layer, all of it, the default guardrails), or an error naming the
+ * field. The control is the live config itself, its params included, which kind@version would drop.
+ */
+export function modelExperimentBody(d: Deployment, version: number, f: ExperimentFields): Record<string, unknown> | string {
+  const b = experimentBody({
+    id: f.id,
+    placement: d.name,
+    kind: 'ab',
+    description: `model@${version} against the live ${rec(d.live)}`,
+    layer: '',
+    rangeStart: '',
+    rangeEnd: '',
+    coverage: '',
+    arms: [
+      { name: 'control', rec: rec(d.live), weight: f.controlWeight },
+      { name: 'treatment', rec: `model@${version}`, weight: f.treatmentWeight },
+    ],
+    primary: f.primary,
+    guardrails: DEFAULT_GUARDRAILS,
+  });
+  if (typeof b === 'string') return b;
+  const [control, treatment] = b.arms as Record<string, unknown>[];
+  return { ...b, arms: [{ ...control, recommender: d.live }, treatment] };
+}
+
+const metricName = (id: string) => METRICS.find((m) => m.id === id)?.name ?? id;
+
+/** What deploying the model into an experiment does, one line per step. */
+export function experimentPlan(d: Deployment, version: number, f: ExperimentFields): string[] {
+  return [
+    `creates the A/B experiment ${f.id} on ${d.name} (layer "default", all of it): control ${rec(d.live)} weight ${f.controlWeight || 'equal'}, treatment model@${version} weight ${f.treatmentWeight || 'equal'}`,
+    `primary metric ${metricName(f.primary)}; guardrails ${DEFAULT_GUARDRAILS.filter((g) => g !== f.primary)
+      .map(metricName)
+      .join(', ')}`,
+    f.start
+      ? `then starts it: from now on the readers of ${d.name} it takes are split between the arms; the others keep ${rec(d.live)}`
+      : 'left as a draft: no reader sees it until it is started on the Experiments page',
+  ];
+}
 
 /** What deploying `r` as `target` changes on the placement, one line per field. */
 export function deployPlan(d: Deployment, r: RecommenderConfig, target: Target, c: { percent: string; rules: string }): string[] {
@@ -279,14 +335,52 @@ function Deploy({
   const [maxErrorRate, setMaxErrorRate] = useState('0.01');
   const [maxP99, setMaxP99] = useState('250');
   const [minCtrRatio, setMinCtrRatio] = useState('0.9');
+  const [exp, setExp] = useState<ExperimentFields>({
+    id: `${model.placement}-model-${model.version}`,
+    controlWeight: '0.5',
+    treatmentWeight: '0.5',
+    primary: DEFAULT_PRIMARY,
+    start: true,
+  });
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
-  const [status, setStatus] = useState<{ text: string; error: boolean } | null>(null);
+  const [status, setStatus] = useState<{ text: string; error: boolean; experiment?: string } | null>(null);
   const r: RecommenderConfig = { kind: 'model', version: String(model.version) };
   const name = `model@${model.version}`;
   const id = `deploy-${model.version}`;
+  const setField = (patch: Partial<ExperimentFields>) => setExp((f) => ({ ...f, ...patch }));
   const rules = `rolled back automatically when errors exceed ${maxErrorRate} of responses, p99 latency exceeds ${maxP99} ms, or its CTR falls under ${minCtrRatio} × live`;
   const already = d && (target === 'shadow' ? d.shadows.some((s) => rec(s) === name) : target === 'live' ? rec(d.live) === name : false);
+
+  /** Creates the experiment, then starts it (when asked); a start that fails leaves the draft, and says so. */
+  const toExperiment = async (d: Deployment, why: { reason?: string }) => {
+    const body = modelExperimentBody(d, model.version, exp);
+    if (typeof body === 'string') return setStatus({ text: `Not created: ${body}`, error: true });
+    let created: string;
+    try {
+      created = (await api<{ id: string }>('POST', '/v1/admin/experiments', { ...body, ...why })).id;
+    } catch (e) {
+      return setStatus({ text: `Not created: ${describeError(e)}`, error: true });
+    }
+    onDeployed();
+    if (!exp.start)
+      return setStatus({
+        text: `Created the experiment ${created} (a draft) with ${name} as its treatment.`,
+        error: false,
+        experiment: created,
+      });
+    try {
+      await api('POST', `/v1/admin/experiments/${encodeURIComponent(created)}/start`);
+      setStatus({
+        text: `Started the experiment ${created}: ${name} against ${rec(d.live)} on ${d.name}.`,
+        error: false,
+        experiment: created,
+      });
+      onDeployed();
+    } catch (e) {
+      setStatus({ text: `Created the experiment ${created}, but it did not start: ${describeError(e)}`, error: true, experiment: created });
+    }
+  };
 
   const confirm = async () => {
     if (!d) return;
@@ -294,6 +388,10 @@ function Deploy({
     setStatus(null);
     const why = reason.trim() ? { reason: reason.trim() } : {};
     const path = `/v1/admin/deployments/${encodeURIComponent(d.name)}`;
+    if (target === 'experiment') {
+      await toExperiment(d, why);
+      return setBusy(false);
+    }
     try {
       const after =
         target === 'shadow'
@@ -330,6 +428,7 @@ function Deploy({
                 ['shadow', 'Shadow: computed beside live, logged, never shown'],
                 ['live', 'Live: served to every reader'],
                 ['canary', 'Canary: a share of readers, with guardrails'],
+                ['experiment', 'Experiment: an A/B test against the live recommender'],
               ] as const
             ).map(([value, label]) => (
               <label key={value} class="radio">
@@ -355,8 +454,60 @@ function Deploy({
               <NumberField id={`${id}-ctr`} label="Smallest CTR ratio, canary / live (0 to 1)" value={minCtrRatio} set={setMinCtrRatio} />
             </div>
           )}
+          {target === 'experiment' && (
+            <div class="experiment-fields">
+              <div>
+                <TextField id={`${id}-exp-id`} label="Experiment id" value={exp.id} set={(v) => setField({ id: v })} />
+              </div>
+              <div>
+                <TextField
+                  id={`${id}-exp-control`}
+                  label={`Control weight (${rec(d.live)})`}
+                  value={exp.controlWeight}
+                  inputMode="decimal"
+                  set={(v) => setField({ controlWeight: v })}
+                />
+              </div>
+              <div>
+                <TextField
+                  id={`${id}-exp-treatment`}
+                  label={`Treatment weight (${name})`}
+                  value={exp.treatmentWeight}
+                  inputMode="decimal"
+                  set={(v) => setField({ treatmentWeight: v })}
+                />
+              </div>
+              <div>
+                <label for={`${id}-exp-primary`}>Primary metric</label>
+                <select id={`${id}-exp-primary`} value={exp.primary} onChange={(e) => setField({ primary: e.currentTarget.value })}>
+                  {METRICS.map((m) => (
+                    <option key={m.id} value={m.id}>
+                      {m.name}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <label class="check">
+                <input type="checkbox" checked={exp.start} onChange={(e) => setField({ start: e.currentTarget.checked })} /> Start it now
+              </label>
+            </div>
+          )}
           <div class="confirm" role="region" aria-label="What will change">
-            {already ? (
+            {target === 'experiment' ? (
+              <>
+                <p>This will:</p>
+                <ul>
+                  {experimentPlan(d, model.version, exp).map((l) => (
+                    <li key={l}>{l}</li>
+                  ))}
+                </ul>
+                <label for={`${id}-why`}>Reason (kept in the audit log)</label>
+                <input id={`${id}-why`} value={reason} maxLength={2000} onInput={(e) => setReason(e.currentTarget.value)} />
+                <button type="button" disabled={busy} onClick={() => void confirm()}>
+                  Confirm: deploy {name} to an experiment
+                </button>
+              </>
+            ) : already ? (
               <p>
                 {name} is already {target === 'shadow' ? 'a shadow' : 'live'} on {d.name}: nothing to change.
               </p>
@@ -383,7 +534,19 @@ function Deploy({
       <button type="button" class="link" onClick={onClose}>
         Close
       </button>
-      <div role="status">{status && <p class={status.error ? 'error' : undefined}>{status.text}</p>}</div>
+      <div role="status">
+        {status && (
+          <p class={status.error ? 'error' : undefined}>
+            {status.text}
+            {status.experiment !== undefined && (
+              <>
+                {' '}
+                <a href={`#/experiments/${encodeURIComponent(status.experiment)}`}>Open the experiment {status.experiment}</a>
+              </>
+            )}
+          </p>
+        )}
+      </div>
     </section>
   );
 }
