@@ -55,7 +55,9 @@ const postEvents = async (events: unknown[]) => {
 beforeAll(async () => {
   if (!CHROMIUM) return;
   await buildDashboard();
-  live = await liveApp();
+  // A snapshot of the experiment's sums every second of data (instead of every hour): the report's
+  // catch-ups while the test waits for its data take several, so the timeline has points to draw.
+  live = await liveApp({ snapshotEveryMs: 1000 });
   const now = Date.now();
   await seedArticles(
     live.app,
@@ -245,6 +247,17 @@ describe.skipIf(!CHROMIUM)('the Experiments page in Chromium', () => {
       30_000,
     );
 
+    // Each look catches the rollups up, and one a second of data later than the last snapshot takes
+    // another: wait for two snapshots before now (their first needs a second of data after the start).
+    await eventually(
+      'the timeline to have two snapshots',
+      async () => {
+        const t = (await inject('GET', '/v1/admin/experiments/ui-ab/timeline')) as { points: unknown[] };
+        return t.points.length >= 3 ? true : undefined;
+      },
+      15_000,
+    );
+
     // 6. The report in the page: readers per arm, values with intervals, the comparison and the verdict.
     await page.reload();
     await page.getByRole('heading', { name: 'Verdict' }).waitFor({ timeout: 20_000 });
@@ -259,6 +272,21 @@ describe.skipIf(!CHROMIUM)('the Experiments page in Chromium', () => {
     expect(await ctrCard.locator('svg.interval').count()).toBe(3); // two arms and one comparison
     expect(await ctrCard.locator('table').nth(1).textContent()).toMatch(/latest-?\d+\.\d%/);
     expect(await page.locator('.decision').count()).toBe(1);
+
+    // The timeline under the report: the primary metric (CTR) over time, one row per snapshot and
+    // one for now, drawn as a chart (canvas); another metric chosen from the labelled list.
+    const timeline = page.getByRole('region', { name: 'Over time' });
+    await timeline.locator('canvas').first().waitFor();
+    const tlRows = timeline.getByTestId('timeline-table').locator('tbody tr');
+    expect(await tlRows.count()).toBeGreaterThanOrEqual(2);
+    expect(await timeline.getByRole('img', { name: /Widget CTR: each treatment's change against control over time/ }).count()).toBe(1);
+    // The last row is now: every reader counted, with a change and its sequence.
+    expect(await tlRows.last().textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?\d+: -?\d+\.\d% \(-?\d+\.\d% to -?\d+\.\d%\)$/);
+    await timeline.getByLabel('Metric over time').selectOption('articles_read');
+    await timeline.locator('figcaption', { hasText: 'Articles read per reader: change against control' }).waitFor();
+    await timeline.locator('canvas').first().waitFor();
+    expect(await tlRows.count()).toBeGreaterThanOrEqual(2);
+    console.log(`timeline: ${await tlRows.count()} points`);
     expect(await axeViolations(page)).toEqual([]);
     await shot(page, '2-report');
 

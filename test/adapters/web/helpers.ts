@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../../src/adapters/http/app.js';
 import { demoSite } from '../../../src/adapters/web/site.js';
-import { loadConfig } from '../../../src/config/config.js';
+import { loadConfig, type Config } from '../../../src/config/config.js';
 import type { ReadingEvent } from '../../../src/core/events/schema.js';
 import { appDeps, openServices, systemClock, type Services } from '../../../src/main/services.js';
 import { admin, ADMIN_KEY, INGEST_KEY } from '../../helpers/app.js';
@@ -24,8 +24,8 @@ export interface LiveApp {
  * events with its own time, which the collector checks against the server's) and listening on a
  * free port for the browser.
  */
-export async function liveApp(): Promise<LiveApp> {
-  const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
+export async function liveApp(over: Partial<Config> = {}): Promise<LiveApp> {
+  const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent', ...over }, {});
   const services = await openServices(config, { clock: systemClock });
   const app = await createApp(
     appDeps(services, [demoSite({ articles: services.storage, siteName: 'The Browser Times', sdkFile: await builtSdk() })]),

@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { ExperimentReport } from '../../../../app/analysis.js';
+import type { ExperimentTimeline } from '../../../../app/timeline.js';
 import { api } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
+import { EstimateTimelineChart } from '../timeline-chart.js';
 import { fmt, pct, useLoad } from '../use-load.js';
 import { CreateExperiment, StartStop } from './experiment-form.js';
 
@@ -119,7 +121,103 @@ function Report({ id }: { id: string }) {
       {r.loading && <p class="muted">Computing the report…</p>}
       {r.error && <p role="alert">{r.error}</p>}
       {r.data && <ReportBody r={r.data} />}
+      {r.data && <Timeline id={id} r={r.data} />}
     </div>
+  );
+}
+
+/** A time in UTC to the minute, or to the second when `seconds` (points less than a minute apart). */
+const utc = (ts: number, seconds = false) =>
+  new Date(ts)
+    .toISOString()
+    .slice(0, seconds ? 19 : 16)
+    .replace('T', ' ');
+
+/**
+ * The estimate over time (GET .../timeline, app/timeline.ts): per treatment arm, its change against
+ * control in the chosen metric with its always-valid confidence sequence, one point per snapshot of
+ * the data and one for now; the table under the chart gives the same points.
+ */
+function Timeline({ id, r }: { id: string; r: ExperimentReport }) {
+  const [metric, setMetric] = useState(r.design.primaryMetric);
+  const t = useLoad(
+    () =>
+      api<ExperimentTimeline>(
+        'GET',
+        `/v1/admin/experiments/${encodeURIComponent(id)}/timeline?phase=${r.phase}&metric=${encodeURIComponent(metric)}&alpha=${r.alpha}`,
+      ),
+    [id, r.phase, metric, r.alpha],
+  );
+  const name = r.metrics.find((m) => m.metric === metric)?.name ?? metric;
+  const level = Math.round((1 - r.alpha) * 100);
+  const d = t.data;
+  const arms = d?.points[0]?.arms.map((a) => a.arm) ?? [];
+  const seconds = (d?.points ?? []).some((p, i, all) => i > 0 && utc(p.ts) === utc(all[i - 1]!.ts));
+  return (
+    <section class="card" aria-labelledby="tl-h" aria-busy={t.loading}>
+      <h3 id="tl-h">Over time</h3>
+      <p class="muted">
+        Each treatment's change against control, with its always-valid {level}% confidence sequence (whatever the engine above, this chart
+        is sequential): unlike a fixed-horizon interval it may be read at every point. One point per snapshot of the data, and one for now.
+      </p>
+      <label for="tl-metric">Metric over time</label>
+      <select id="tl-metric" value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
+        {r.metrics.map((m) => (
+          <option key={m.metric} value={m.metric}>
+            {m.name}
+          </option>
+        ))}
+      </select>
+      {t.loading && !d && <p class="muted">Loading the timeline…</p>}
+      {t.error && <p role="alert">{t.error}</p>}
+      {d && d.points.length > 0 && (
+        <>
+          <figure style={{ margin: '0.5rem 0', minWidth: 0 }}>
+            <figcaption>{name}: change against control</figcaption>
+            <EstimateTimelineChart
+              ts={d.points.map((p) => p.ts)}
+              label={`${name}: each treatment's change against control over time with its ${level}% confidence sequence; the table below gives the figures`}
+              format={(v) => pct(v, 1)}
+              series={arms.map((arm, i) => ({
+                label: arm,
+                estimate: d.points.map((p) => p.arms[i]?.estimate ?? null),
+                lo: d.points.map((p) => p.arms[i]?.ci?.[0] ?? null),
+                hi: d.points.map((p) => p.arms[i]?.ci?.[1] ?? null),
+              }))}
+            />
+          </figure>
+          <div class="scroll">
+            <table data-testid="timeline-table">
+              <caption class="sr-only">
+                {name}: change against control at each point, with its {level}% confidence sequence
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Data through (UTC)</th>
+                  {arms.map((a) => (
+                    <th key={a} scope="col">
+                      {a}: readers, change ({level}% sequence)
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {d.points.map((p) => (
+                  <tr key={p.ts}>
+                    <th scope="row">{utc(p.ts, seconds)}</th>
+                    {p.arms.map((a) => (
+                      <td key={a.arm}>
+                        {fmt(a.n, 0)}: {pct(a.estimate)} ({a.ci ? `${pct(a.ci[0])} to ${pct(a.ci[1])}` : 'no estimate'})
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </section>
   );
 }
 
