@@ -5,7 +5,7 @@
  * events through the training replay (core/ml/examples.ts) as app/training.ts does, keeping a sample of the rows.
  * Tests: test/app/data-report.test.ts.
  */
-import { dataSignal, type DataSignal, type SignalEventStore } from './data-signal.js';
+import { dataSignal, type DataSignal, type DataSignalOptions, type SignalEventStore } from './data-signal.js';
 import { DomainError } from '../core/kernel/errors.js';
 import { DAY_MS, isCalendarDay, isoDayProblem, parseIsoWithZone } from '../core/kernel/time.js';
 import { ExampleReplay, type ExampleSet } from '../core/ml/examples.js';
@@ -253,6 +253,8 @@ export interface DataReportOptions {
   now: number;
   /** The placement of the feature drift and model decay (default: the one with most impressions). */
   placement?: string;
+  /** The signal part's sizes (default data-signal.ts's): the demo keeps it to seconds. */
+  signal?: Pick<DataSignalOptions, 'maxImpressions' | 'resamples'>;
 }
 
 /**
@@ -371,7 +373,10 @@ export async function dataReport(deps: DataReportDeps, opts: DataReportOptions):
     window: { sinceTs, untilTs, placement: opts.placement ?? null },
     generatedTs: opts.now,
     quality,
-    signal: deps.lab && placement !== undefined ? await dataSignal({ events: deps.lab }, { placement, sinceTs, untilTs, seed: 1 }) : null,
+    signal:
+      deps.lab && placement !== undefined
+        ? await dataSignal({ events: deps.lab }, { placement, sinceTs, untilTs, seed: 1, ...opts.signal })
+        : null,
     stability: {
       days,
       comparisons,

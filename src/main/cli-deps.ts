@@ -53,6 +53,49 @@ export function cliDeps(io: {
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
     },
+    async demo(o) {
+      const [{ runDemo }, { default: cliProgress }] = await Promise.all([import('./demo.js'), import('cli-progress')]);
+      let bar: InstanceType<typeof cliProgress.SingleBar> | undefined;
+      let barLabel = '';
+      const endBar = () => {
+        bar?.stop();
+        bar = undefined;
+      };
+      const demo = await runDemo(o, {
+        print: (line) => {
+          endBar();
+          io.out(line);
+        },
+        progress: io.isTty
+          ? (label, share) => {
+              if (!bar || label !== barLabel) {
+                endBar();
+                barLabel = label;
+                bar = new cliProgress.SingleBar(
+                  { format: `    ${label} [{bar}] {percentage}%`, hideCursor: true, stream: process.stderr },
+                  cliProgress.Presets.shades_classic,
+                );
+                bar.start(100, 0);
+              }
+              bar.update(Math.round(share * 100));
+            }
+          : undefined,
+      });
+      endBar();
+      if (o.live === false) return demo.stop();
+      await new Promise<void>((resolve, reject) => {
+        const stop = (sig: string) => {
+          io.err(`readnext: ${sig}, stopping the demo`);
+          void demo.stop().then(resolve, reject);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        demo.live.then(
+          () => io.out('live: the simulated month ended; still serving (Ctrl-C stops)'),
+          (e: Error) => reject(e),
+        );
+      });
+    },
     async openCatalog(db) {
       const c = config({ db });
       const storage = await openDb(c);

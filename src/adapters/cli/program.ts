@@ -21,6 +21,17 @@ export interface CliDeps {
   isTty: boolean;
   /** Runs the server until a signal stops it. */
   serve(opts: { db?: string; host?: string; port?: number; simClock?: boolean }): Promise<void>;
+  /** Plays the demo story (main/demo.ts), then serves its live phase until a signal stops it (or returns after the story with `live: false`). */
+  demo(opts: {
+    fast?: boolean;
+    world?: string;
+    seed?: number;
+    reset?: boolean;
+    dir?: string;
+    host?: string;
+    port?: number;
+    live?: boolean;
+  }): Promise<void>;
   /** Opens (and migrates) the database: the configured one unless `db` is given. */
   openCatalog(db: string | undefined): Promise<{ store: ArticleStore; url: string; close(): Promise<void> }>;
   migrate(db: string | undefined): Promise<string>;
@@ -68,6 +79,39 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .option('--port <port>', 'port; default READNEXT_PORT or 8080', port)
     .option('--sim-clock', 'run on a simulated clock set through POST /v1/admin/sim-clock (simulations only; default READNEXT_SIM_CLOCK)')
     .action(async (o: { db?: string; host?: string; port?: number; simClock?: boolean }) => deps.serve(o));
+
+  program
+    .command('demo')
+    .description(
+      'play the story on a simulated newsroom (its own database, data/demo/): backfill, data report, ROI, a heuristic A/B test, a model in shadow, canary and A/B test, the ROI updated; then serve live simulated traffic with the dashboard (what `npm start` runs)',
+    )
+    .option('--fast', 'a shorter story (fewer readers and days)')
+    .option('--world <file>', 'world JSON file, or the name of a shipped world (default: demo; null: recommendations change nothing)')
+    .option('--seed <n>', 'random seed of the simulated newsroom (default: 1)', (v) => {
+      if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a whole number');
+      return Number(v);
+    })
+    .option(
+      '--catalog <file>',
+      "articles to play with (JSON lines, RSS/Atom, MIND, Wikipedia current events); default ../shared's when present, else generated; none: generated",
+    )
+    .option('--reset', 'start over (delete the demo database) instead of resuming the live demo')
+    .option('--dir <dir>', 'directory of the demo database and state (default: data/demo)')
+    .option('--host <host>', 'interface to listen on (default: 127.0.0.1)')
+    .option('--port <port>', 'port (default: 8080)', port)
+    .option('--no-live', 'exit after the story instead of serving live traffic')
+    .action(
+      async (o: {
+        fast?: boolean;
+        world?: string;
+        seed?: number;
+        reset?: boolean;
+        dir?: string;
+        host?: string;
+        port?: number;
+        live?: boolean;
+      }) => deps.demo(o),
+    );
 
   program
     .command('migrate')

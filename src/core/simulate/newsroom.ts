@@ -118,7 +118,14 @@ const topicSlug = (section: string): string =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 
-export function generateArticles(world: WorldSpec, topics: Topics, seed: number, from: number, to: number): SimArticle[] {
+export function generateArticles(
+  world: WorldSpec,
+  topics: Topics,
+  seed: number,
+  from: number,
+  to: number,
+  idPrefix = 'sim-a',
+): SimArticle[] {
   const rng = seededRng(streamSeed(seed, STREAM.articles));
   const a = world.articles;
   const secCum = cumulative(a.sections.map((s) => s.share));
@@ -129,7 +136,7 @@ export function generateArticles(world: WorldSpec, topics: Topics, seed: number,
     const bs = topics.bySection[sec]!;
     const topic = bs.first + pickCumulative(bs.cum, rng.next());
     const quality = clipQuality(a.quality.mean + a.quality.sd * normal(rng));
-    const id = syntheticId(out.length, { prefix: 'sim-a', width: 6 });
+    const id = syntheticId(out.length, { prefix: idPrefix, width: 6 });
     const section = a.sections[sec]!.name;
     // The newsroom tags each article with its topic, as a CMS does (`politics-2`): what readers
     // care about is observable, their interest in it is what a recommender must learn.

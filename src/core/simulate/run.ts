@@ -70,6 +70,11 @@ export interface WorldRunOptions {
    * first widget request at or after it, as when an experiment starts after a warm-up.
    */
   measureFrom?: number;
+  /**
+   * Prefix of the generated articles' ids (default `sim-a`): a second run on the same database (the
+   * demo's live traffic after a restart) takes another, so its articles never overwrite the first's.
+   */
+  articleIdPrefix?: string;
   /** Called at each simulated day's end (day 1 first), after that minute's events are sent. */
   onDayEnd?: (day: number, now: number) => Promise<void>;
   /** Share of simulated time done, [0, 1], about every simulated hour. */
@@ -294,7 +299,7 @@ export async function runWorld(world: WorldSpec, platform: SimPlatform, opts: Wo
   const from = startTs - world.articles.backlogHours * HOUR_MS;
   const arts = opts.catalog
     ? rebaseCatalog(world, topics, seed, opts.catalog, from, endTs)
-    : generateArticles(world, topics, seed, from, endTs);
+    : generateArticles(world, topics, seed, from, endTs, opts.articleIdPrefix);
   const shelf = new Shelf(arts, topics.share.length);
   const thin = hourlyThinning(world);
   const { clickModel: cm, sessions: ss, revenue: rev } = world;
