@@ -21,7 +21,9 @@ import { loadConfig, type Config } from '../config/config.js';
 import type { Article } from '../core/catalog/article.js';
 import { DomainError } from '../core/kernel/errors.js';
 import { DAY_MS } from '../core/kernel/time.js';
+import { seededRng } from '../core/kernel/rng.js';
 import { runWorld } from '../core/simulate/run.js';
+import type { SimPlatform } from '../core/simulate/platform.js';
 import { parseWorld, type WorldSpec } from '../core/simulate/world.js';
 import { DEMO_SCHEDULES, playDemo, storyDays, type DemoDeps, type DemoResult, type DemoSchedule } from '../app/demo.js';
 import { experimentReport, reportRollups } from '../app/analysis.js';
@@ -38,6 +40,12 @@ export const SHARED_CATALOG = resolve(ROOT, '..', 'shared', 'data', 'wikipedia-c
 const DEMO_SIGNAL = { maxImpressions: 20_000, resamples: 500 };
 /** Days of live traffic a run of the world plays after the story (real time: a month). */
 const LIVE_DAYS = 30;
+/**
+ * Readers of the live phase: at the worlds' median of 1.5 visits a week, 100,000 readers make a
+ * visit every few seconds in real time, enough for the dashboard to move while one watches.
+ */
+const LIVE_READERS = 100_000;
+const RESUME_CATCH_UP_MS = 10 * 60_000;
 
 export interface DemoCliOptions {
   fast?: boolean;
@@ -56,6 +64,8 @@ export interface DemoCliOptions {
   startTs?: number;
   /** The readers (default the schedule's): tests make the story smaller. */
   readers?: number;
+  /** The live phase's readers (default LIVE_READERS). */
+  liveReaders?: number;
 }
 
 /** data/demo/demo.json: what was played, so a second run resumes it. */
@@ -79,7 +89,7 @@ export interface RunningDemo {
   app: FastifyInstance;
   /** The story's result (null when the demo resumed a finished story). */
   result: DemoResult | null;
-  /** Resolves when the live phase ends (after LIVE_DAYS, or stop()). */
+  /** Resolves when the live phase ends (after LIVE_DAYS, or stop()); rejects if it fails. */
   live: Promise<void>;
   stop(): Promise<void>;
 }
@@ -135,6 +145,13 @@ export function spaceCatalog(catalog: readonly Article[], perHour: number): Arti
   });
 }
 
+/** Version 4 UUIDs from a seeded stream: the same seed, the same recommendation ids (and explored slates). */
+export function seededUuids(seed: number): () => string {
+  const rng = seededRng(seed);
+  const hex = (n: number) => Array.from({ length: n }, () => rng.int(16).toString(16)).join('');
+  return () => `${hex(8)}-${hex(4)}-4${hex(3)}-${'89ab'[rng.int(4)]}${hex(3)}-${hex(12)}`;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -157,7 +174,13 @@ export async function runDemo(
     for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`, stateFile]) rmSync(f, { force: true });
     state = null;
   }
-  const world = readWorld(resume ? state!.world : asked.world);
+  // The world asked is checked even when resuming: a typo is an error, not a silent resume.
+  const askedWorld = readWorld(asked.world);
+  if (resume && (o.world !== undefined || o.seed !== undefined || o.fast) && (state!.world !== asked.world || state!.seed !== asked.seed))
+    io.print(
+      `readnext demo: ${dir} holds the story of world "${state!.world}" seed ${state!.seed}: resuming it (\`--reset\` plays the one asked)`,
+    );
+  const world = resume ? readWorld(state!.world) : askedWorld;
   const schedule: DemoSchedule = resume
     ? state!.schedule
     : { ...DEMO_SCHEDULES[asked.fast ? 'fast' : 'full'], ...(o.readers === undefined ? {} : { readers: o.readers }) };
@@ -179,8 +202,9 @@ export async function runDemo(
   save();
 
   const clock = new SimClock();
-  // Resumed: the clock at now (the story ended in the past); else at the story's start.
-  clock.set(resume ? Math.max(Date.now(), state.storyEndTs!) : startTs);
+  // Resumed: the clock ten minutes back (the live phase catches them up at once, so the dashboard
+  // moves as soon as it opens) or at the story's end if later; else at the story's start.
+  clock.set(resume ? Math.max(Date.now() - RESUME_CATCH_UP_MS, state.storyEndTs!) : startTs);
   const config: Readonly<Config> = loadConfig(
     {
       db: `sqlite:${dbFile}`,
@@ -194,7 +218,11 @@ export async function runDemo(
     },
     {},
   );
-  const services = await openServices(config, { clock, checkpointInBackground: true });
+  const services = await openServices(config, {
+    clock,
+    checkpointInBackground: true,
+    randomUuid: seededUuids(state.seed + 7919 * state.generation),
+  });
   const app = await createApp(
     appDeps(services, [demoSite({ articles: services.storage, clock: services.clock, sdkFile: SDK_FILE, log: io.print })]),
   );
@@ -235,40 +263,45 @@ export async function runDemo(
       `      demo site ${url}/  ·  API ${url}/v1/  ·  Ctrl-C stops; \`npm start\` again resumes; \`npm start -- --reset\` starts over`,
     );
   };
-  const livePromise = (p: Promise<unknown>) =>
-    p.then(() => undefined).catch((e: unknown) => (e instanceof DemoStopped ? undefined : Promise.reject(e)));
+
+  /**
+   * The live phase: a world run of its own from the later of the story's end and now, paced to real
+   * time, with LIVE_READERS readers (a story's few thousand would make one visit a minute in real
+   * time) and articles of its own (`sim-g<generation>a…`, so they never overwrite the story's).
+   */
+  const startLive = (): Promise<void> => {
+    state!.generation += 1;
+    save();
+    const from = Math.ceil(Math.max(clock.now(), state!.storyEndTs!) / 60_000) * 60_000;
+    const paced: SimPlatform = {
+      setTime: async (t) => {
+        await pace(t);
+        await target.setTime(t);
+      },
+      publish: (a) => target.publish(a),
+      recommend: (r) => target.recommend(r),
+      send: (e) => target.send(e),
+    };
+    const run = runWorld(world, paced, {
+      seed: state!.seed + 1000 * state!.generation,
+      readers: o.liveReaders ?? LIVE_READERS,
+      days: LIVE_DAYS,
+      startTs: from,
+      articleIdPrefix: `sim-g${state!.generation}a`,
+    });
+    liveRun = run;
+    announce();
+    return run
+      .then(() => io.print('live: the simulated month ended; still serving (Ctrl-C stops)'))
+      .catch((e: unknown) => {
+        if (!(e instanceof DemoStopped)) throw e;
+      });
+  };
 
   try {
     if (resume) {
       io.print(`readnext demo: resuming the live demo on ${dbFile} (the story was played; \`--reset\` starts over)`);
-      state.generation += 1;
-      save();
-      let live: Promise<void> = Promise.resolve();
-      if (o.live !== false) {
-        const from = Math.ceil(clock.now() / 60_000) * 60_000;
-        live = livePromise(
-          (liveRun = runWorld(
-            world,
-            {
-              setTime: async (t) => {
-                await pace(t);
-                await target.setTime(t);
-              },
-              publish: (a) => target.publish(a),
-              recommend: (r) => target.recommend(r),
-              send: (e) => target.send(e),
-            },
-            {
-              seed: state.seed + 1000 * state.generation,
-              readers: schedule.readers,
-              days: LIVE_DAYS,
-              startTs: from,
-              articleIdPrefix: `sim-g${state.generation}a`,
-            },
-          )),
-        );
-        announce();
-      }
+      const live = o.live === false ? Promise.resolve() : startLive();
       return { url, adminKey: state.adminKey, services, app, result: null, live, stop };
     }
 
@@ -301,6 +334,10 @@ export async function runDemo(
       ope: async (placement, candidate, sinceTs, untilTs) =>
         (await import('../app/ope.js')).offPolicyEstimate(services.storage, { placement, candidate, sinceTs, untilTs }),
       checkCanaries: () => services.canaryGuard.checkAll(),
+      catchUp: async () => {
+        await services.recordWriter.flush();
+        await services.rollups.catchUp();
+      },
       roiAnalyse: async (doc, name) => {
         const roi = await import('../app/roi.js');
         const result = roi.analyseScenario(doc);
@@ -324,9 +361,6 @@ export async function runDemo(
         return revision.result;
       },
     };
-    let result: DemoResult | null = null;
-    let storyDone!: () => void;
-    const story = new Promise<void>((r) => (storyDone = r));
     const run = playDemo(deps, {
       world,
       seed: state.seed,
@@ -336,35 +370,13 @@ export async function runDemo(
       link,
       print: io.print,
       ...(io.progress ? { progress: io.progress } : {}),
-      ...(o.live === false
-        ? {}
-        : {
-            live: {
-              days: LIVE_DAYS,
-              pace,
-              onStart: () => {
-                state!.storyEndTs = startTs + days * DAY_MS;
-                save();
-                announce();
-                storyDone();
-              },
-            },
-          }),
-    }).then((r) => {
-      result = r;
-      return r;
     });
     liveRun = run;
-    if (o.live === false) {
-      result = await run;
-      state.storyEndTs = result.storyEndTs;
-      save();
-      return { url, adminKey: state.adminKey, services, app, result, live: Promise.resolve(), stop };
-    }
-    // The story's result is known when the live phase starts: playDemo resolves only when the live
-    // run ends, so the steps are read from the printed story meanwhile.
-    await Promise.race([story, run]);
-    return { url, adminKey: state.adminKey, services, app, result, live: livePromise(run), stop };
+    const result = await run;
+    state.storyEndTs = result.storyEndTs;
+    save();
+    const live = o.live === false ? Promise.resolve() : startLive();
+    return { url, adminKey: state.adminKey, services, app, result, live, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -109,6 +109,12 @@ export async function openServices(
     replayStore?: (storage: StorageHandle) => EventStore & ArticleStore;
     /** The recommender kinds (default: main's, appRecommenders). */
     registry?: RecommenderRegistry;
+    /**
+     * Random version 4 UUIDs for recommendation ids (default crypto's randomUUID). Logged
+     * exploration picks its slates by a hash of the id, so a simulation that must replay exactly
+     * (the demo's seed) passes a seeded source.
+     */
+    randomUuid?: () => string;
   } = {},
 ): Promise<Services> {
   const clock = opts.clock ?? (config.simClock ? new SimClock() : systemClock);
@@ -165,7 +171,7 @@ export async function openServices(
     recordWriter,
     exposures,
     clock,
-    () => timeOrderedUuid(clock.now(), randomUUID()),
+    () => timeOrderedUuid(clock.now(), (opts.randomUuid ?? randomUUID)()),
     () => performance.now(),
     (f) => setImmediate(f),
     (placement, kind, message) => {
