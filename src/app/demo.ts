@@ -63,6 +63,7 @@ export const MODEL_EXPERIMENT = 'model-vs-heuristic';
 /** The ROI revisions' name (what the dashboard's ROI page shows). */
 export const DEMO_ROI_NAME = 'default';
 const EXPLORATION = { share: 0.05 };
+const SHADOW_EXPLORATION = { share: 0.25 };
 const CANARY_PERCENT = 10;
 /** The canary's guardrails: at most 1% faults, p99 under 50 ms, CTR not confidently below 80% of live's. */
 const CANARY_GUARDRAILS = { maxErrorRate: 0.01, maxP99LatencyMs: 50, minCtrRatio: 0.8 };
@@ -234,7 +235,7 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
       [
         `quality: ${share(dr.quality.impressionsWithoutServe.share, 2)} of impressions without a serve record, ${share(dr.quality.clicksWithoutImpression.share, 2)} of clicks without an impression, ${dr.quality.duplicates} duplicates`,
         auc
-          ? `signal: the best recommender (${sig!.lift.best}) ranks clicks above non-clicks with AUC ${auc.best.toFixed(3)} against random's ${auc.random.toFixed(3)} (lift ${auc.lift.toFixed(3)}, 95% [${auc.low.toFixed(3)}, ${auc.high.toFixed(3)}]): there is something to learn`
+          ? `signal: the best recommender (${sig!.lift.best}) ranks clicks above non-clicks with AUC ${auc.best.toFixed(3)} against random's ${auc.random.toFixed(3)} (lift ${auc.lift.toFixed(3)}, 95% [${auc.low.toFixed(3)}, ${auc.high.toFixed(3)}]): ${auc.low > 0 ? 'there is something to learn' : 'no better than random, as far as these logs tell'}`
           : 'signal: too few clicks to measure',
         `stability: ${alerts === 0 ? 'no drift alert' : `${alerts} drift alert${alerts === 1 ? '' : 's'} over ${s.backfillDays} days (the first: ${dr.alerts[0]!.message})`}`,
         ...see('#/data'),
@@ -291,6 +292,9 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
     o.progress?.('training the model', 1);
     modelRc = { kind: 'model', version: model.version };
     await deps.deployments.addShadow(placement, modelRc, DEMO);
+    // More exploration while the model is in shadow: off-policy estimates need explored slates
+    // where the model's choices were shown, and 5% of a day's slates hold too few of them.
+    await deps.deployments.setExploration(placement, SHADOW_EXPLORATION, DEMO);
   });
 
   // End of the shadow: the shadow report and the off-policy estimate; the canary starts.
@@ -329,6 +333,7 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
       { shadow: cmp ?? null, ope: { rounds: ope.rounds, explored: ope.explored, live: ope.live, estimates: ope.estimates } },
     );
     await deps.deployments.removeShadow(placement, modelRc!, DEMO);
+    await deps.deployments.setExploration(placement, EXPLORATION, DEMO);
     await deps.deployments.startCanary(placement, { recommender: modelRc!, percent: CANARY_PERCENT, guardrails: CANARY_GUARDRAILS }, DEMO);
   });
 
@@ -449,9 +454,10 @@ function roiLines(r: RoiResult): string[] {
   const f = roiFigures(r);
   const top = f.ranking[0];
   return [
-    ...Object.entries(f.options).map(
-      ([k, v]) =>
-        `${k}: net value ${money(v.mean, f.currency)} (90% ${money(v.p5, f.currency)} to ${money(v.p95, f.currency)}), best in ${share(v.pBest, 0)} of the futures`,
+    ...Object.entries(f.options).map(([k, v]) =>
+      v.p5 === 0 && v.p95 === 0
+        ? `${k}: the reference (net value 0), best in ${share(v.pBest, 0)} of the futures`
+        : `${k}: net value ${money(v.mean, f.currency)} (90% ${money(v.p5, f.currency)} to ${money(v.p95, f.currency)}), best in ${share(v.pBest, 0)} of the futures`,
     ),
     top
       ? `lift first: ${top.input} (worth up to ${money(top.evppi, f.currency)} to know, of ${money(f.evpi, f.currency)} for knowing everything); an A/B test measures it`

@@ -323,6 +323,7 @@ export async function runDemo(
         return experimentReport(services.placements, services.storage, clock, id, { rollups });
       },
       dataReport: async (sinceTs, untilTs) => {
+        await services.recordWriter.flush();
         const { dataReport } = await import('../app/data-report.js');
         return dataReport(
           { store: services.storage, models: services.storage, articles: services.storage, lab: services.storage },
