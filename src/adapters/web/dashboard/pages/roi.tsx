@@ -5,7 +5,7 @@ import type { RoiResult } from '../../../../app/roi.js';
 import { newspaperTemplate } from '../../../../core/roi/template.js';
 import { api, describeError } from '../api.js';
 import { Axis, domainOf, QuantileBand } from '../charts.js';
-import { fmt, pct, useLoad } from '../use-load.js';
+import { fmt, pct, useLoad, type Loaded } from '../use-load.js';
 
 /** GET /v1/admin/roi/revisions: each stored `roi update`, oldest first. */
 interface RoiRevisionJson {
@@ -22,6 +22,8 @@ const short = (v: number) => {
 };
 
 export function Roi(_: { rest: string[] }) {
+  const revs = useLoad(() => api<{ revisions: RoiRevisionJson[] }>('GET', '/v1/admin/roi/revisions'), []);
+  const latest = revs.data?.revisions.at(-1) ?? null;
   const [doc, setDoc] = useState(() => JSON.stringify(newspaperTemplate(), null, 2));
   const [result, setResult] = useState<RoiResult | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -65,20 +67,31 @@ export function Roi(_: { rest: string[] }) {
           </p>
         )}
       </form>
-      {result && <RoiResultView r={result} />}
-      <Revisions />
+      {result ? (
+        <RoiResultView r={result} title="Net value of each option" />
+      ) : (
+        latest && (
+          <RoiResultView
+            r={latest.result}
+            title={`Net value of each option: the latest revision (${latest.id}, ${latest.name}, ${when(latest.createdTs)})`}
+          />
+        )
+      )}
+      <Revisions revs={revs} />
     </>
   );
 }
 
-function RoiResultView({ r }: { r: RoiResult }) {
+const when = (ts: number) => `${new Date(ts).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+function RoiResultView({ r, title }: { r: RoiResult; title: string }) {
   const options = Object.entries(r.options);
   const domain = domainOf(options.flatMap(([, o]) => [o.quantiles.p5, o.quantiles.p95]));
   const evppi = r.ranking.map((name) => [name, r.evppi[name] ?? 0] as const);
   const top = Math.max(...evppi.map(([, v]) => v), 1e-12);
   return (
     <section aria-labelledby="roi-result-h" class="card">
-      <h2 id="roi-result-h">Net value of each option</h2>
+      <h2 id="roi-result-h">{title}</h2>
       <p>
         Best on average: <strong>{r.best}</strong>. Expected value of perfect information (EVPI): {money(r.evpi, r.currency)} (±{' '}
         {fmt(r.evpi_se, 0)}), from {fmt(r.samples, 0)} samples.
@@ -149,8 +162,7 @@ function RoiResultView({ r }: { r: RoiResult }) {
   );
 }
 
-function Revisions() {
-  const revs = useLoad(() => api<{ revisions: RoiRevisionJson[] }>('GET', '/v1/admin/roi/revisions'), []);
+function Revisions({ revs }: { revs: Loaded<{ revisions: RoiRevisionJson[] }> }) {
   const names = [...new Set(revs.data?.revisions.map((r) => r.name) ?? [])];
   const [name, setName] = useState<string | null>(null);
   const chosen = name ?? names.at(-1) ?? null;
@@ -192,7 +204,7 @@ function Revisions() {
                 {rows.map((r) => (
                   <tr key={r.id}>
                     <th scope="row">{r.id}</th>
-                    <td>{new Date(r.createdTs).toISOString().slice(0, 16).replace('T', ' ')}</td>
+                    <td>{when(r.createdTs).slice(0, 16)}</td>
                     {Object.values(r.result.options).map((o, i) => (
                       <td key={i}>{pct(o.p_best)}</td>
                     ))}
@@ -202,9 +214,64 @@ function Revisions() {
               </tbody>
             </table>
           </div>
+          <RevisionBands rows={rows} />
         </>
       )}
     </section>
+  );
+}
+
+/**
+ * Each option's net value per revision as quantile bands on one axis: the uncertainty shrinking
+ * (or not) as production measures the inputs.
+ */
+function RevisionBands({ rows }: { rows: RoiRevisionJson[] }) {
+  const options = Object.keys(rows[0]!.result.options).filter((o) =>
+    rows.some((r) => r.result.options[o]!.quantiles.p95 !== r.result.options[o]!.quantiles.p5),
+  );
+  const domain = domainOf(
+    rows.flatMap((r) => options.flatMap((o) => [r.result.options[o]!.quantiles.p5, r.result.options[o]!.quantiles.p95])),
+  );
+  return (
+    <div class="scroll">
+      <table class="options">
+        <caption>Net value per revision: p5–p95, p25–p75 and the median</caption>
+        <thead>
+          <tr>
+            <th scope="col">Option</th>
+            <th scope="col">Revision</th>
+            <th scope="col">Median (p5 to p95)</th>
+            <th scope="col" class="chart-col">
+              p5–p95, p25–p75, median
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {options.flatMap((o) =>
+            rows.map((r) => {
+              const q = r.result.options[o]!.quantiles;
+              return (
+                <tr key={`${o} ${r.id}`}>
+                  <th scope="row">{o}</th>
+                  <td>{r.id}</td>
+                  <td>
+                    {short(q.p50)} ({short(q.p5)} to {short(q.p95)})
+                  </td>
+                  <td class="chart-col">
+                    <QuantileBand
+                      q={q}
+                      domain={domain}
+                      label={`${o}, revision ${r.id}: median ${short(q.p50)}, 90% between ${short(q.p5)} and ${short(q.p95)}`}
+                    />
+                  </td>
+                </tr>
+              );
+            }),
+          )}
+        </tbody>
+      </table>
+      <Axis domain={domain} format={short} />
+    </div>
   );
 }
 
@@ -223,7 +290,10 @@ function PBestChart({ rows }: { rows: RoiRevisionJson[] }) {
         width: Math.max(280, box.clientWidth),
         height: 220,
         scales: { x: { time: false }, y: { range: [0, 1] } },
-        axes: [{ label: 'revision' }, { label: 'P(best)', values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`) }],
+        axes: [
+          { label: 'revision', incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map((t) => String(Math.round(t))) },
+          { label: 'P(best)', values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`) },
+        ],
         series: [
           { label: 'revision' },
           ...opts.map((o, i) => ({ label: o, stroke: COLOURS[i % COLOURS.length]!, width: 2, points: { show: true } })),
