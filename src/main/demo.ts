@@ -292,7 +292,9 @@ export async function runDemo(
     liveRun = run;
     announce();
     return run
-      .then(() => io.print('live: the simulated month ended; still serving (Ctrl-C stops)'))
+      .then(() => {
+        if (!stopped) io.print('live: the simulated month ended; still serving (Ctrl-C stops)');
+      })
       .catch((e: unknown) => {
         if (!(e instanceof DemoStopped)) throw e;
       });
