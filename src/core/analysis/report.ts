@@ -35,8 +35,16 @@ export interface MetricComparison extends Comparison {
   adjustedPValue: number | null;
   /** Guardrails: one-sided p-value against "no harm" (the Bayesian engine: the chance to win); others null. */
   harmPValue: number | null;
-  /** primary, secondary: adjustedPValue < alpha; guardrail: harmPValue < alpha (harmed). */
+  /**
+   * primary, secondary: adjustedPValue < alpha; guardrail: harmPValue < alpha (harmed). Always false
+   * when `tooFewEvents`.
+   */
   significant: boolean;
+  /**
+   * Set (only) when an arm has too few events for the normal approximation (eventShortage): the
+   * estimate and p-values are the engine's, but the comparison is not judged.
+   */
+  tooFewEvents?: true;
   /** One plain sentence about this metric and arm; never a ship decision (see ExperimentAnalysis.decisions). */
   verdict: string;
 }
@@ -207,6 +215,60 @@ function stillNeeded(c: Comparison, nPerArm: number, alpha: number, mde: number)
 }
 
 /**
+ * Fewest readers with the event, and without it, each arm needs before a proportion metric's
+ * comparison is judged. The engines compare arms through a normal approximation (Welch / z on the
+ * delta-method relative difference), which for a binomial count holds only when np ≥ 10 and
+ * n(1 − p) ≥ 10 (Moore, Notz, Fligner, "The Basic Practice of Statistics", ch. "Binomial
+ * distributions": "the Normal approximation can be used when both np ≥ 10 and n(1 − p) ≥ 10").
+ * Experimentation platforms gate rare-event metrics the same way: GrowthBook shows a metric's
+ * result only once each variation has its "minimum sample size" of conversions.
+ * Below it the approximation is badly miscalibrated: 8 of 1344 against 2 of 1318 readers gets a
+ * one-sided p of 0.00011 where Fisher's exact test gives 0.058 (test/core/analysis/rare-events.test.ts).
+ */
+export const MIN_EVENTS_PER_ARM = 10;
+
+/** Readers with the event (`events`) out of `n`, in one arm. */
+export interface EventCount {
+  arm: string;
+  events: number;
+  n: number;
+}
+
+/**
+ * The two arms' counts when a proportion metric has too few events to judge: either arm with fewer
+ * than MIN_EVENTS_PER_ARM readers with the event or without it. Null when it can be judged, and
+ * for mean and ratio metrics (their per-arm sums are not counts of readers).
+ *
+ * @example eventShortage(conversion, control, b) // [{ arm: 'control', events: 8, n: 1344 }, { arm: 'b', events: 2, n: 1318 }]
+ */
+export function eventShortage(m: MetricDef, control: ArmSums, treatment: ArmSums): [EventCount, EventCount] | null {
+  if (m.kind !== 'proportion') return null;
+  const counts: [EventCount, EventCount] = [
+    { arm: control.arm, events: control.sum[m.numerator], n: control.n },
+    { arm: treatment.arm, events: treatment.sum[m.numerator], n: treatment.n },
+  ];
+  const enough = counts.every((c) => c.events >= MIN_EVENTS_PER_ARM && c.n - c.events >= MIN_EVENTS_PER_ARM);
+  return enough ? null : counts;
+}
+
+/** "8 of 1344 readers in control, 2 of 1318 in b". */
+const countsPhrase = (counts: readonly EventCount[]) =>
+  counts.map((c, i) => `${c.events} of ${c.n}${i === 0 ? ' readers' : ''} in ${c.arm}`).join(', ');
+
+/** Why a comparison with too few events is not judged: "too few events to judge subscription conversion: 8 of 1344 readers in control, 2 of 1318 in b (…)". */
+export function tooFewEventsPhrase(m: MetricDef, counts: readonly EventCount[], yet = ''): string {
+  return `too few events to judge ${m.name.toLowerCase()}${yet}: ${countsPhrase(counts)} (each arm needs at least ${MIN_EVENTS_PER_ARM} readers with it and ${MIN_EVENTS_PER_ARM} without)`;
+}
+
+/** The verdict of a comparison with too few events, by role: it is never significant. */
+export function tooFewEventsVerdict(m: MetricDef, role: MetricRole, counts: readonly EventCount[]): string {
+  const phrase = tooFewEventsPhrase(m, counts);
+  if (role === 'guardrail') return `${phrase}: not judged, so it cannot block shipping`;
+  if (role === 'secondary') return `${phrase}; secondary`;
+  return phrase;
+}
+
+/**
  * The sentence for one metric and arm, by role. `p` is the adjusted two-sided p-value (primary,
  * secondary) or the one-sided harm p-value (guardrail); `significant` says whether it is below alpha.
  */
@@ -237,11 +299,19 @@ export function verdict(
 
 /**
  * The experiment-level decision for one arm (the rule is in analyseExperiment's comment).
- * `primary` carries the Holm-adjusted p-value over the arms; `harmed` the guardrails whose
- * one-sided harm test is significant for this arm.
+ * `primary` carries the Holm-adjusted p-value over the arms, and its per-arm counts when it has
+ * too few events to be judged (eventShortage: then it is not measured yet, whatever its p-value);
+ * `harmed` the guardrails whose one-sided harm test is significant for this arm; `untested` the
+ * guardrails that could not be tested (an engine error, or too few events).
  */
 export function decide(
-  primary: { metric: MetricDef; comparison: Comparison; adjustedPValue: number; nPerArm: number },
+  primary: {
+    metric: MetricDef;
+    comparison: Comparison;
+    adjustedPValue: number;
+    nPerArm: number;
+    tooFewEvents?: readonly EventCount[] | null;
+  },
   harmed: readonly { metric: MetricDef; comparison: Comparison; harmPValue: number }[],
   guardrailNames: readonly string[],
   arm: string,
@@ -254,6 +324,9 @@ export function decide(
     return { arm, decision: 'untrustworthy', sentence: `do not trust these results: ${trust.map((t) => t.message).join('; ')}` };
   const { metric: m, comparison: c, adjustedPValue: p } = primary;
   const harms = harmed.map((h) => `${effectPhrase(h.metric, arm, h.comparison)} (one-sided p = ${fmtP(h.harmPValue)})`).join(' and ');
+  const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
+  if (primary.tooFewEvents)
+    return { arm, decision: 'keep_running', sentence: `${tooFewEventsPhrase(m, primary.tooFewEvents, ' yet')}${watch}` };
   if (c.error === null && p < alpha) {
     const effect = `${effectPhrase(m, arm, c)} (p = ${fmtP(p)})`;
     if (c.estimate > 0 === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
@@ -265,7 +338,6 @@ export function decide(
     const caveat = untested.length > 0 ? ` (not testable: ${untested.map((u) => `${u.name.toLowerCase()}: ${u.error}`).join('; ')})` : '';
     return { arm, decision: 'ship', sentence: `${effect}${guards}${caveat}: ship it` };
   }
-  const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
   return {
     arm,
     decision: 'keep_running',
@@ -329,6 +401,11 @@ export function dataQuality(ordered: readonly ArmSums[]): DataQuality {
  *      is harmed (both inside the primary's rejection region, so 2 keeps holding);
  *   5. keep_running otherwise, naming any harmed guardrail (a guardrail alone never makes a
  *      decision: with G guardrails at one-sided alpha, A/A experiments would get one in up to G·alpha).
+ * A proportion metric with too few events in an arm for the normal approximation (eventShortage:
+ * fewer than 10 readers with the event, or without it) keeps its estimate and p-values but is not
+ * judged: never significant, so it neither ships nor blocks; as the primary it keeps the experiment
+ * running, as a guardrail it is named as not testable (the p-values still enter the Holm families,
+ * which only makes the other comparisons more conservative).
  * Secondary metrics (the rest) get Holm-adjusted p-values over secondary metrics × arms and never
  * decide. Defaults: test/core/analysis/calibration.test.ts measures the A/A rate of decisions.
  */
@@ -449,14 +526,17 @@ export function analyseExperiment(
         const adjustedPValue = r === 'primary' ? primaryAdjusted[i]! : r === 'secondary' ? secondaryAdjusted[secondaryAt + i]! : null;
         const harmPValue = r === 'guardrail' ? harmP(m, i, c) : null;
         const p = (adjustedPValue ?? harmPValue)!;
-        const significant = c.error === null && p < alpha;
+        const few = eventShortage(m, control, t);
+        const significant = few === null && c.error === null && p < alpha;
         return {
           ...c,
           arm: t.arm,
           adjustedPValue,
           harmPValue,
           significant,
-          verdict: untrusted ?? verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha),
+          ...(few ? { tooFewEvents: true as const } : {}),
+          verdict:
+            untrusted ?? (few ? tooFewEventsVerdict(m, r, few) : verdict(m, r, t.arm, c, p, significant, Math.min(control.n, t.n), alpha)),
         };
       }),
     };
@@ -474,11 +554,26 @@ export function analyseExperiment(
         comparison: g.comparisons[i]!,
         harmPValue: g.comparisons[i]!.harmPValue!,
       }));
-    const untested = guardResults
-      .filter((g) => g.comparisons[i]!.error !== null)
-      .map((g) => ({ name: g.name, error: g.comparisons[i]!.error! }));
+    // A guardrail with too few events is not measured yet: like one the engine could not test, it
+    // cannot block, and a "ship" sentence names it.
+    const untested = guardResults.flatMap((g) => {
+      const few = eventShortage(
+        metrics.find((m) => m.id === g.metric)!,
+        control,
+        t,
+      );
+      const error = g.comparisons[i]!.error;
+      if (few) return [{ name: g.name, error: `too few events (${countsPhrase(few)})` }];
+      return error !== null ? [{ name: g.name, error }] : [];
+    });
     return decide(
-      { metric: primaryDef, comparison: pc, adjustedPValue: pc.adjustedPValue!, nPerArm: Math.min(control.n, t.n) },
+      {
+        metric: primaryDef,
+        comparison: pc,
+        adjustedPValue: pc.adjustedPValue!,
+        nPerArm: Math.min(control.n, t.n),
+        tooFewEvents: eventShortage(primaryDef, control, t),
+      },
       harmed,
       guardResults.map((g) => g.name),
       t.arm,
