@@ -36,7 +36,7 @@ export interface MetricComparison extends Comparison {
   /** Guardrails: one-sided p-value against "no harm" (the Bayesian engine: the chance to win); others null. */
   harmPValue: number | null;
   /**
-   * primary, secondary: adjustedPValue < alpha; guardrail: harmPValue < alpha (harmed). Always false
+   * primary, secondary: adjustedPValue <= alpha; guardrail: harmPValue <= alpha (harmed): a level-alpha test rejects at p <= alpha. Always false
    * when `tooFewEvents`.
    */
   significant: boolean;
@@ -327,7 +327,7 @@ export function decide(
   const watch = harmed.length > 0 ? `; meanwhile ${harms}, which would block shipping` : '';
   if (primary.tooFewEvents)
     return { arm, decision: 'keep_running', sentence: `${tooFewEventsPhrase(m, primary.tooFewEvents, ' yet')}${watch}` };
-  if (c.error === null && p < alpha) {
+  if (c.error === null && p <= alpha) {
     const effect = `${effectPhrase(m, arm, c)} (p = ${fmtP(p)})`;
     if (c.estimate > 0 === m.inverse) return { arm, decision: 'do_not_ship', sentence: `${effect}: do not ship it` };
     if (harmed.length > 0) return { arm, decision: 'do_not_ship', sentence: `${effect} but ${harms}: do not ship it as it is` };
@@ -527,7 +527,7 @@ export function analyseExperiment(
         const harmPValue = r === 'guardrail' ? harmP(m, i, c) : null;
         const p = (adjustedPValue ?? harmPValue)!;
         const few = eventShortage(m, control, t);
-        const significant = few === null && c.error === null && p < alpha;
+        const significant = few === null && c.error === null && p <= alpha;
         return {
           ...c,
           arm: t.arm,

@@ -74,14 +74,16 @@ export function bonferroni(p: readonly number[]): number[] {
 }
 
 /**
- * Adjusted p-values and rejections (adjusted p < alpha, GrowthBook's "significant") for a family.
+ * Adjusted p-values and rejections for a family: reject when the adjusted p <= alpha, the definition
+ * of a level-alpha test (statsmodels' multipletests rejects so; GrowthBook's "significant" is p < alpha,
+ * which differs only on the boundary).
  *
- * @example adjustPValues('holm', [0.025, 0.03]) // { adjusted: [0.05, 0.05], reject: [false, false] }
+ * @example adjustPValues('holm', [0.025, 0.03]) // { adjusted: [0.05, 0.05], reject: [true, true] }
  */
 export function adjustPValues(method: AdjustMethod, p: readonly number[], alpha = 0.05): { adjusted: number[]; reject: boolean[] } {
   const adjusted =
     method === 'holm' ? holm(p) : method === 'bh' ? benjaminiHochberg(p) : method === 'by' ? benjaminiYekutieli(p) : bonferroni(p);
-  return { adjusted, reject: adjusted.map((x) => x < alpha) };
+  return { adjusted, reject: adjusted.map((x) => x <= alpha) };
 }
 
 /**

@@ -200,7 +200,8 @@ describe('readnext stats replays the GrowthBook golden cases', () => {
     const small = byId('gb.multitest.small_family');
     expect(stats({ kind: 'adjust', method: 'holm', p_values: small.input.p_values }).json).toEqual({
       adjusted: [0.05, 0.05],
-      reject: [false, false],
+      // On the boundary: a level-alpha test rejects at p <= alpha (statsmodels' multipletests).
+      reject: [true, true],
     });
     expect(stats({ kind: 'adjust', method: 'bh', p_values: small.input.p_values }).json).toEqual({
       adjusted: [0.03, 0.03],
@@ -425,7 +426,7 @@ describe('registerStats wires `readnext stats --input`', () => {
       return '{"kind":"adjust","method":"holm","p_values":[0.025,0.03]}';
     });
     expect(seen).toEqual(['-']);
-    expect(r.out).toEqual(['{"adjusted":[0.05,0.05],"reject":[false,false]}']);
+    expect(r.out).toEqual(['{"adjusted":[0.05,0.05],"reject":[true,true]}']);
   });
 
   it('fails with code 2 and one line for an unreadable file or an invalid document', async () => {

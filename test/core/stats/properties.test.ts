@@ -155,8 +155,10 @@ describe('multiple testing', () => {
     );
   });
 
-  it('rejects exactly the adjusted p-values below alpha', () => {
+  it('rejects exactly the adjusted p-values at or below alpha', () => {
     expect(adjustPValues('bonferroni', [0.01, 0.02, 0.04], 0.05)).toEqual({ adjusted: [0.03, 0.06, 0.12], reject: [true, false, false] });
+    // The boundary: an adjusted p equal to alpha is a rejection (a level-alpha test).
+    expect(adjustPValues('bonferroni', [0.025, 0.5], 0.05)).toEqual({ adjusted: [0.05, 1], reject: [true, false] });
   });
 });
 
