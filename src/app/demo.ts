@@ -391,7 +391,7 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
     }
     say(
       6,
-      'released the model by a canary, then an A/B test against the heuristic',
+      `released the model by a canary, then an A/B test against ${heuristicShipped ? 'the heuristic' : 'the status quo'}`,
       [...lines, ...see(`#/experiments/${MODEL_EXPERIMENT}`)],
       figures,
     );
