@@ -86,6 +86,18 @@ export const anyString = (maxLength = 64): fc.Arbitrary<string> =>
     { weight: 1, arbitrary: fc.constantFrom(129, 257, 2_049, 70_000).map((n) => 'x'.repeat(n)) },
   );
 
+/** Text a valid value may hold: any code point but NUL and lone surrogates, at most `max` code points. */
+export const cleanText = (max: number, min = 1): fc.Arbitrary<string> =>
+  fc
+    .oneof(
+      fc.string({ unit: 'grapheme-ascii', minLength: min, maxLength: max }),
+      fc.string({ unit: 'grapheme', minLength: min, maxLength: max }),
+      fc.string({ unit: 'binary', minLength: min, maxLength: max }),
+      fc.constantFrom('NaN', 'Infinity', '-0', '__proto__', 'constructor', '👩‍👩‍👧‍👦', "'; DROP TABLE events; --", '\ufeff\u202e'),
+    )
+    .map((s) => s.replaceAll('\u0000', ''))
+    .filter((s) => s.isWellFormed() && [...s].length >= min && [...s].length <= max);
+
 /** Any JSON value, nasty numbers and strings included. */
 export const anyJson = (maxDepth = 3): fc.Arbitrary<unknown> =>
   fc.oneof(
