@@ -82,8 +82,8 @@ function fromFastify(e: FastifyError): DomainError | undefined {
     const path = v.instancePath.replace(/^\//, '');
     const prop = (params.missingProperty ?? params.additionalProperty) as string | undefined;
     // Body fields are paths (articles/1/publishedAt); query-string, route and header fields are
-    // bare names (k), as the handlers name them.
-    const field = [path, prop].filter(Boolean).join('/') || null;
+    // bare names (k), as the handlers name them. A key may be "" (`?=x`): it is named "", not null.
+    const field = prop === undefined ? path || null : path ? `${path}/${prop}` : prop;
     if (v.keyword === 'additionalProperties')
       return new DomainError('unknown_field', `unknown field "${field}"`, { field: field ?? undefined });
     if (v.keyword === 'required') return new DomainError('missing_field', `"${field}" is required`, { field: field ?? undefined });
