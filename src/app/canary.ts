@@ -6,6 +6,7 @@ import type { Guardrails } from '../core/recommend/placement.js';
 import type { DeploymentAdmin } from './deploy-admin.js';
 import type { LivePlacements } from './live-placements.js';
 import type { RecordStore } from './ports.js';
+import { Counts } from './counts.js';
 
 /** Error rate of the CTR guardrail's always-valid test. */
 const CTR_ALPHA = 0.05;
@@ -73,6 +74,9 @@ export function evaluateGuardrails(
 }
 
 export class CanaryGuard {
+  /** Guardrail checks and rollbacks by this process since it started, per placement (read by /metrics). */
+  readonly counts = { checks: new Counts(), rollbacks: new Counts() };
+
   constructor(
     private readonly placements: Pick<LivePlacements, 'list'>,
     private readonly admin: Pick<DeploymentAdmin, 'stopCanary'>,
@@ -98,6 +102,7 @@ export class CanaryGuard {
         liveE,
       );
       let rolledBack = false;
+      this.counts.checks.add(p.config.name);
       if (r.breaches.length > 0) {
         try {
           // The revision judged here: if another process rolled back (or redeployed) meanwhile, this is a conflict.
@@ -107,6 +112,7 @@ export class CanaryGuard {
             { action: 'canary rollback', expectedRevision: p.revision },
           );
           rolledBack = true;
+          this.counts.rollbacks.add(p.config.name);
           this.log(`canary on ${p.config.name} rolled back: ${r.breaches.join('; ')}`);
         } catch (e) {
           // Another process rolled it back first (revision conflict): nothing left to do.

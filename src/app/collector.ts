@@ -1,6 +1,7 @@
 import type { Clock } from '../core/kernel/clock.js';
 import type { StoredEvent } from '../core/events/schema.js';
 import { rawEventId, validateEvent, type EventRejection, type TimestampWindow } from '../core/events/validate.js';
+import { Counts } from './counts.js';
 import { GroupCommitter } from './group-commit.js';
 import type { AppendOutcome, EventStore } from './ports.js';
 
@@ -26,6 +27,12 @@ export interface IngestReply {
  */
 export class Collector {
   private readonly committer: GroupCommitter<StoredEvent, AppendOutcome>;
+  /**
+   * What became of the events this process was sent, since it started (read by /metrics): the
+   * daily counts in the store (countRejections) are every process's, and a count that failed to
+   * be written is missing there but not here. Rejections by their code.
+   */
+  readonly counts = { accepted: 0, duplicates: 0, conflicts: 0, rejected: new Counts() };
 
   constructor(
     private readonly store: EventStore,
@@ -71,6 +78,7 @@ export class Collector {
         validIndex.push(i);
       } else {
         rejected++;
+        this.counts.rejected.add(v.error.code);
         results[i] = { index: i, eventId: rawEventId(rawEvents[i]), status: 'rejected', ...v.error };
       }
     }
@@ -97,6 +105,9 @@ export class Collector {
         results[i] = { index: i, eventId, status: o };
       }
     }
+    this.counts.accepted += accepted;
+    this.counts.duplicates += duplicates;
+    this.counts.conflicts += conflicts;
     await this.countNotStored(receivedTs, results, duplicates + conflicts + rejected);
     return { accepted, duplicates, conflicts, rejected, results };
   }

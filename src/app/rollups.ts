@@ -110,6 +110,8 @@ export class AnalysisRollups {
   private yieldToForeground = false;
   /** Events of the next pass (adapted to the pass time when `adaptive` is set). */
   private batch: number;
+  private rolledUp = 0;
+  private through: number | undefined;
 
   /**
    * `store` takes the snapshots too when it has their methods (SnapshotStore) and
@@ -128,6 +130,15 @@ export class AnalysisRollups {
   /** The currency revenue is rolled up in (the report says it). */
   get money(): RevenueCurrency | undefined {
     return this.opts.money;
+  }
+
+  /**
+   * Events this process rolled up since it started, and the latest data-through time its passes
+   * reached (every event received before it is in; undefined before the first pass). Read by
+   * /metrics: now − throughTs is how far behind a report would be without its catch-up.
+   */
+  get progress(): { events: number; throughTs: number | undefined } {
+    return { events: this.rolledUp, throughTs: this.through };
   }
 
   /** Events the next pass will take. */
@@ -184,6 +195,8 @@ export class AnalysisRollups {
         this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * a.targetMs) / took)));
       total.events += p.events;
       total.throughTs = p.throughTs;
+      this.rolledUp += p.events;
+      if (this.through === undefined || p.throughTs > this.through) this.through = p.throughTs;
       total.caughtUp = p.caughtUp;
       // Within the chain, so that no other chain's pass moves the sums past throughTs meanwhile.
       if (p.caughtUp) await this.snapshot(windows, p.throughTs);

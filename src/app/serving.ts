@@ -11,6 +11,7 @@ import type { Recommender } from '../core/recommend/types.js';
 import type { LiveExperiment, LivePlacement, LivePlacements } from './live-placements.js';
 import type { RecordWriter } from './record-writer.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
+import { PairCounts } from './counts.js';
 
 export interface RecRequest {
   placement: string;
@@ -135,6 +136,12 @@ type Variant =
  */
 export class RecommendationService {
   readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0 };
+  /**
+   * The same fallbacks and faults per placement and recommender kind (/metrics): a fallback under
+   * the kind that was to serve (`interleaving` for an interleaved slate), a fault under the kind
+   * that threw; shadow faults apart. Touched only when something falls back or throws.
+   */
+  readonly byPlacement = { fallbacks: new PairCounts(), faults: new PairCounts(), shadowFaults: new PairCounts() };
   /** Rankings shared between readers (see SharedSlates); its counts say how often requests used them. */
   readonly slates: SharedSlates;
   /**
@@ -255,9 +262,13 @@ export class RecommendationService {
 
     // 3. Count and report faults once each; the reader never sees them.
     this.counters.requests++;
-    if (slate.fallback) this.counters.fallbacks++;
+    if (slate.fallback) {
+      this.counters.fallbacks++;
+      this.byPlacement.fallbacks.add(req.placement, servedBy.kind);
+    }
     for (const f of slate.faults) {
       this.counters.faults++;
+      this.byPlacement.faults.add(req.placement, f.kind);
       this.onFault(req.placement, f.kind, f.message);
     }
 
@@ -444,6 +455,7 @@ export class RecommendationService {
       const s = pre?.slate ?? this.slates.compose([shadow], slateReq);
       this.counters.shadowRuns++;
       if (s.faults.length > 0) this.counters.shadowFaults++;
+      for (const f of s.faults) this.byPlacement.shadowFaults.add(p.config.name, f.kind);
       this.records.serve({
         recommId,
         placement: p.config.name,
