@@ -17,6 +17,7 @@ import { T0 } from '../../helpers/events.js';
 import {
   anyJson,
   anyString,
+  cleanText,
   deeplyNested,
   deeplyNestedJson,
   expectClientError,
