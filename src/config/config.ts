@@ -13,6 +13,8 @@ export interface Config {
   adminKey: string | undefined;
   /** Ingest key for server-to-server events (subscribe); generated like the admin key when unset. */
   ingestKey: string | undefined;
+  /** Bearer token that may read GET /metrics and nothing else; unset: /metrics takes the admin key only. */
+  metricsToken: string | undefined;
   /** Origins allowed to call the API from a browser (CORS); empty = same origin only. */
   corsOrigins: string[];
   /** Largest request body, bytes. */
@@ -87,6 +89,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   port: 8080,
   adminKey: undefined,
   ingestKey: undefined,
+  metricsToken: undefined,
   corsOrigins: [],
   // 36 MiB: a batch of 1000 of the largest events the schema admits, in ASCII (an impression with
   // 100 items and every string at its maxLength: 37,721 bytes; test/config/config.test.ts builds it
@@ -137,6 +140,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   port: 'READNEXT_PORT',
   adminKey: 'READNEXT_ADMIN_KEY',
   ingestKey: 'READNEXT_INGEST_KEY',
+  metricsToken: 'READNEXT_METRICS_TOKEN',
   corsOrigins: 'READNEXT_CORS_ORIGINS',
   bodyLimitBytes: 'READNEXT_BODY_LIMIT_BYTES',
   headersTimeoutMs: 'READNEXT_HEADERS_TIMEOUT_MS',
@@ -264,6 +268,11 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('port')) c.port = int(ENV_NAMES.port, s('port')!, 0, 65535);
   c.adminKey = key(ENV_NAMES.adminKey, s('adminKey'));
   c.ingestKey = key(ENV_NAMES.ingestKey, s('ingestKey'));
+  c.metricsToken = s('metricsToken');
+  if (c.metricsToken !== undefined && c.metricsToken.length < MIN_KEY_LENGTH) {
+    const why = `${ENV_NAMES.metricsToken} must be at least ${MIN_KEY_LENGTH} characters; e.g. openssl rand -base64 18`;
+    throw new DomainError('invalid_config', why, { field: ENV_NAMES.metricsToken });
+  }
   if (s('corsOrigins'))
     c.corsOrigins = s('corsOrigins')!
       .split(',')

@@ -367,6 +367,7 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
     dashboard: { dir: DASHBOARD_DIR },
     ping: () => s.storage.ping(),
     warmingUp: () => s.warmingUp(),
+    metrics: { token: s.config.metricsToken, rollups: s.rollups },
     options: {
       bodyLimitBytes: s.config.bodyLimitBytes,
       corsOrigins: s.config.corsOrigins,

@@ -22,6 +22,7 @@ import { jsonTextIsEscapeFree } from '../../core/events/validate.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import { sessionAuth } from './auth.js';
 import { clientErrorHandler, errorHandler, type ErrorLog } from './errors.js';
+import { AppMetrics, metricsRoute, type MetricsOptions, type MetricsSources } from './metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { dashboardRoutes, dashboardSessions, type DashboardOptions } from './routes/dashboard.js';
 import { deploymentRoutes } from './routes/deployments.js';
@@ -88,6 +89,8 @@ export interface AppDeps {
   ping: () => Promise<void>;
   /** While the serving state is rebuilt at start: what is going on (/readyz then answers 503 not_ready); undefined once ready. */
   warmingUp?: () => string | undefined;
+  /** Prometheus metrics at GET /metrics (metrics.ts), on a registry of this app's own. Unset: no /metrics. */
+  metrics?: MetricsOptions & Pick<MetricsSources, 'rollups'>;
   options: {
     bodyLimitBytes: number;
     corsOrigins: readonly string[];
@@ -163,7 +166,24 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
   app.setErrorHandler(onError);
+  // Before any route: every route declared after this is counted and timed.
+  const metrics =
+    deps.metrics &&
+    new AppMetrics(
+      {
+        recommendations: deps.recommendations,
+        collector: deps.collector,
+        recordWriter: deps.recordWriter,
+        canaryGuard: deps.canaryGuard,
+        clock: deps.clock,
+        ...(deps.metrics.rollups ? { rollups: deps.metrics.rollups } : {}),
+        ...(deps.warmingUp ? { warmingUp: deps.warmingUp } : {}),
+      },
+      deps.metrics,
+    );
+  if (metrics) app.addHook('onRoute', metrics.onRoute);
   app.setNotFoundHandler((req, reply) => {
+    metrics?.notFound(req.method);
     void reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}`, field: null } });
   });
   // Query-string and route values holding a NUL or a lone surrogate: 400 invalid_text, on every route (see url-text.ts).
@@ -260,6 +280,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       return { status: 'ready', eventBacklog: deps.collector.backlog };
     },
   );
+  if (metrics) metricsRoute(app, metrics, deps.keys);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   // Before the admin routes: their requireAdmin admits what this hook admitted.
