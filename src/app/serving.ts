@@ -121,6 +121,23 @@ export class ExposureMemory {
   load(experiment: string, rows: Iterable<{ readerId: string; arm: string; phase: number }>): void {
     for (const r of rows) this.note(experiment, r.readerId, r.arm, r.phase);
   }
+
+  /** Every reader id remembered, once per experiment (a reader's erasure: app/readers.ts). */
+  *readerIds(): IterableIterator<string> {
+    for (const m of this.seen.values()) yield* m.keys();
+  }
+
+  /** Forgets the readers `match` accepts in every experiment: a later request is a first exposure. */
+  forgetReaders(match: (readerId: string) => boolean): number {
+    let n = 0;
+    for (const m of this.seen.values())
+      for (const k of [...m.keys()])
+        if (match(k)) {
+          m.delete(k);
+          n++;
+        }
+    return n;
+  }
 }
 
 type Variant =

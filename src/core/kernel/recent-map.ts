@@ -51,6 +51,24 @@ export class RecentMap<K, V> {
     return this.young.size + this.old.size;
   }
 
+  /** Every key, young generation first (a key is in one generation only). */
+  *keys(): IterableIterator<K> {
+    yield* this.young.keys();
+    yield* this.old.keys();
+  }
+
+  /** Removes the keys `match` accepts; returns how many (a reader's erasure: app/readers.ts). */
+  deleteWhere(match: (key: K) => boolean): number {
+    let n = 0;
+    for (const m of [this.young, this.old])
+      for (const k of [...m.keys()])
+        if (match(k)) {
+          m.delete(k);
+          n++;
+        }
+    return n;
+  }
+
   private rotate(): void {
     if (this.young.size < this.half) return;
     this.old = this.young;

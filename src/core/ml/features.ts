@@ -622,6 +622,18 @@ export class FeatureState {
     }
   }
 
+  /** The readers it keeps a profile or last reads for. */
+  *readerIds(): IterableIterator<string> {
+    yield* this.readers.keys();
+    yield* this.co.readerIds();
+  }
+
+  /** Drops the profiles and last reads of the readers `match` accepts; article counts keep their past contribution. */
+  forgetReaders(match: (readerId: string) => boolean): void {
+    this.readers.deleteWhere(match);
+    this.co.forgetReaders(match);
+  }
+
   /** The reader's recent reads, newest first (what serving's history would be). */
   history(readerId: string | null): string[] {
     if (readerId === null) return [];

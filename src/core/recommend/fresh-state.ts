@@ -123,6 +123,33 @@ export class FreshState {
     return this.log.size;
   }
 
+  /**
+   * Every reader id the state holds (some article ids too: the signal logs intern both), each
+   * possibly more than once: a reader's erasure hashes them to find the reader (app/readers.ts).
+   */
+  *readerIds(): IterableIterator<string> {
+    yield* this.histories.keys();
+    yield* this.log.internedIds();
+    yield* this.shownLog.internedIds();
+    for (const c of this.coVisitations.values()) yield* c.readerIds();
+    for (const o of this.observers.values()) if (o.readerIds) yield* o.readerIds();
+  }
+
+  /**
+   * Forgets the readers `match` accepts: their histories, their signals and impressions in the
+   * logs (so a counter created later never sees them), each co-visitation counter's last reads and
+   * the observers' per-reader state. Aggregates that are not per reader (popularity, co-read pair
+   * counts, CTR totals) keep the readers' past contribution. Returns the histories dropped.
+   */
+  forgetReaders(match: (readerId: string) => boolean): number {
+    const n = this.histories.deleteWhere(match);
+    this.log.forgetReaders(match);
+    this.shownLog.forgetReaders(match);
+    for (const c of this.coVisitations.values()) c.forgetReaders(match);
+    for (const o of this.observers.values()) o.forgetReaders?.(match);
+    return n;
+  }
+
   private remember(readerId: string, read: string): void {
     // The catalog's own string when it knows the article: the already-read filter then compares pointers.
     const articleId = this.catalog.get(read)?.id ?? read;

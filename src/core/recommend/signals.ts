@@ -17,6 +17,10 @@ export interface StateObserver {
   add(s: Signal): void;
   /** An impression: the articles shown to the reader at `ts`. */
   shown(readerId: string, articleIds: readonly string[], ts: number): void;
+  /** The reader ids it keeps state for (a reader's erasure looks them up: app/readers.ts). */
+  readerIds?(): Iterable<string>;
+  /** Drops the per-reader state of the readers `match` accepts; aggregates keep their past contribution. */
+  forgetReaders?(match: (readerId: string) => boolean): void;
 }
 
 /**
@@ -69,6 +73,43 @@ export class SignalLog {
 
   get size(): number {
     return this.count;
+  }
+
+  /** The interned ids (readers and articles alike), for a reader's erasure. */
+  internedIds(): Iterable<string> {
+    return this.ids.keys();
+  }
+
+  /**
+   * Drops the signals of the readers `match` accepts, keeping the others in order, and releases
+   * their interned ids (an erased reader's id stays nowhere in memory). Returns the signals dropped.
+   */
+  forgetReaders(match: (readerId: string) => boolean): number {
+    const gone = new Set<number>();
+    for (const [id, n] of this.ids)
+      if (match(id)) {
+        gone.add(n);
+        this.ids.delete(id);
+        this.names[n] = '';
+      }
+    if (gone.size === 0) return 0;
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    // Compacts in place: the write position never passes the read position.
+    let w = 0;
+    for (let n = 0; n < this.count; n++) {
+      const i = (start + n) % this.capacity;
+      if (gone.has(this.reader[i]!) || gone.has(this.article[i]!)) continue;
+      const j = (start + w) % this.capacity;
+      this.kind[j] = this.kind[i]!;
+      this.ts[j] = this.ts[i]!;
+      this.reader[j] = this.reader[i]!;
+      this.article[j] = this.article[i]!;
+      w++;
+    }
+    const dropped = this.count - w;
+    this.count = w;
+    this.next = (start + w) % this.capacity;
+    return dropped;
   }
 
   private intern(id: string): number {
@@ -199,6 +240,16 @@ export class CoVisitation {
       hist.push({ articleId: s.articleId, ts: s.ts });
       if (hist.length > this.params.lookback) hist.shift();
     }
+  }
+
+  /** The readers whose last reads it keeps. */
+  readerIds(): Iterable<string> {
+    return this.recent.keys();
+  }
+
+  /** Drops the last reads of the readers `match` accepts; the pair and item counts keep their past reads (aggregates). */
+  forgetReaders(match: (readerId: string) => boolean): number {
+    return this.recent.deleteWhere(match);
   }
 
   /** Decayed co-read count C(a, b) at `now`. */
