@@ -392,11 +392,60 @@ export interface Storage
     ModelStore,
     DataReportStore,
     RoiStore,
-    KpiStore {
+    KpiStore,
+    ReaderStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The rows a reader's erasure deleted, per table (ReaderStore.forgetReader). */
+export interface ReaderRemoved {
+  /** Raw events of every type (page views, impressions, clicks, reads, subscriptions). */
+  events: number;
+  /** Experiment exposures, each with the reader's rolled-up running totals. */
+  exposures: number;
+  /** The sessions counted for the reader's exposures (rollups). */
+  exposureSessions: number;
+  /** Revenue in a currency without a rate, per exposure (rollups). */
+  exposureUnpriced: number;
+  /** The reader's per-day sums the rollups take pre-periods from. */
+  readerDays: number;
+  /** Recommendation responses served to the reader (shadow slates included). */
+  serves: number;
+}
+
+/** One erasure as the other processes see it: the reader's id is known by its SHA-256 only. */
+export interface ReaderErasure {
+  seq: number;
+  readerHash: string;
+  ts: number;
+}
+
+/** A reader's stored data (ReaderStore.exportReader): at most `limit` rows per kind, oldest first. */
+export interface ReaderData {
+  events: StoredEvent[];
+  exposures: ExposureRecord[];
+  serves: ServeRecord[];
+  /** Kinds with more rows than the limit (those lists stop at it). */
+  truncated: ('events' | 'exposures' | 'serves')[];
+}
+
+/** Privacy: a reader's data, exported or erased (migration 0017, adapters/storage/readers.ts). */
+export interface ReaderStore {
+  /**
+   * Deletes every row keyed by the reader in one transaction and records the erasure (its hash and
+   * `ts`) for the other processes; returns what it deleted and the erasure's sequence number (0, and
+   * no erasure recorded, when nothing was stored).
+   * @example const { removed, seq } = await store.forgetReader('r1', sha256('r1'), now);
+   */
+  forgetReader(readerId: string, readerHash: string, ts: number): Promise<{ removed: ReaderRemoved; seq: number }>;
+  exportReader(readerId: string, limit: number): Promise<ReaderData>;
+  /** Erasures after `seq`, in order. */
+  readerErasuresSince(seq: number): Promise<ReaderErasure[]>;
+  /** The last erasure's sequence number; 0 when none. */
+  lastReaderErasure(): Promise<number>;
 }
 
 /** The shortest rollup lag that loses no events on a database, and what to say when one shorter is configured. */

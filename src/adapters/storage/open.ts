@@ -15,6 +15,7 @@ import { migrationProvider } from './migrations/index.js';
 import { modelStore } from './models.js';
 import { roiStore } from './roi.js';
 import { explainOpenError, PostgresDriver } from './postgres.js';
+import { readerStore } from './readers.js';
 import { recordStore } from './records.js';
 import type { Database } from './schema.js';
 import { SqliteDriver, type SqliteOptions } from './sqlite.js';
@@ -73,6 +74,7 @@ function compose(d: Dialect): OpenedStorage {
     ...dataReportStore(d),
     ...roiStore(d),
     ...kpiStore(d),
+    ...readerStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

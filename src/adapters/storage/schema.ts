@@ -203,6 +203,13 @@ export interface ExperimentSnapshotRow {
   sums: string;
 }
 
+/** Migration 0017: readers forgotten, named by the SHA-256 of their id (ReaderStore); processes poll `seq`. */
+export interface ReaderErasureRow {
+  seq: Generated<number>;
+  reader_hash: string;
+  ts: number;
+}
+
 export interface PlacementRow {
   name: string;
   /** The PlacementConfig as JSON. */
@@ -257,6 +264,7 @@ export interface Database {
   event_rejections: EventRejectionRow;
   roi_revisions: RoiRevisionRow;
   experiment_snapshots: ExperimentSnapshotRow;
+  reader_erasures: ReaderErasureRow;
   placements: PlacementRow;
   placement_revisions: PlacementRevisionRow;
   experiments: ExperimentRow;

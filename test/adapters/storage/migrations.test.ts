@@ -56,6 +56,7 @@ describe('migrations are frozen', () => {
       '0014_serve_exploration',
       '0015_roi_revisions',
       '0016_experiment_snapshots',
+      '0017_reader_erasures',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

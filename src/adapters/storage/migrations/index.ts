@@ -15,6 +15,7 @@ import { eventRejections } from './0013-event-rejections.js';
 import { serveExploration } from './0014-serve-exploration.js';
 import { roiRevisions } from './0015-roi-revisions.js';
 import { experimentSnapshots } from './0016-experiment-snapshots.js';
+import { readerErasures } from './0017-reader-erasures.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -44,6 +45,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0014_serve_exploration': serveExploration,
   '0015_roi_revisions': roiRevisions,
   '0016_experiment_snapshots': experimentSnapshots,
+  '0017_reader_erasures': readerErasures,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
