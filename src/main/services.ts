@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { timeOrderedUuid } from '../core/kernel/ids.js';
 import { performance } from 'node:perf_hooks';
@@ -13,9 +13,11 @@ import { DeploymentAdmin } from '../app/deploy-admin.js';
 import { LivePlacements } from '../app/live-placements.js';
 import { ModelAdmin } from '../app/model-admin.js';
 import type { Secrets, StorageHandle } from '../app/ports.js';
+import { ReaderPrivacy } from '../app/readers.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
 import type { AppDeps } from '../adapters/http/app.js';
+import { readerRoutes } from '../adapters/http/routes/readers.js';
 import { openStorage, type OpenedStorage } from '../adapters/storage/open.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../core/kernel/clock.js';
@@ -73,6 +75,8 @@ export interface Services {
   rollups: AnalysisRollups;
   exposures: ExposureMemory;
   recommendations: RecommendationService;
+  /** Export and forget a reader; polls the other processes' erasures with the deploy version (app/readers.ts). */
+  readers: ReaderPrivacy;
   /** Resolves once the serving state is rebuilt and the experiments' exposures are loaded (see openServices). */
   warmedUp: Promise<void>;
   /** While warming up: what the server is doing, for /readyz; undefined once ready. */
@@ -245,15 +249,21 @@ export async function openServices(
     },
     log,
   );
+  const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'), [state, exposures], {
+    flushRecords: () => recordWriter.flush(),
+    yieldTurn: () => new Promise((r) => setImmediate(r)),
+  });
+  await readers.init();
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {
     feed.start((e) => log(`catalog poll failed: ${(e as Error).message}`));
-    placementTimer = setInterval(
-      () => void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`)),
-      config.placementPollMs,
-    );
+    placementTimer = setInterval(() => {
+      void placements.refresh().catch((e: Error) => log(`deployment refresh failed: ${e.message}`));
+      // Other processes' forgotten readers, as quickly as their deployment changes.
+      void readers.poll().catch((e: Error) => log(`reader erasure poll failed: ${e.message}`));
+    }, config.placementPollMs);
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
     rollups.start(config.rollupIntervalMs, config.rollupShare ?? rollupTuning.backgroundShare);
@@ -277,6 +287,7 @@ export async function openServices(
     rollups,
     exposures,
     recommendations,
+    readers,
     warmedUp: warmedUp.catch(() => undefined),
     warmingUp: () => (recommendations.warming ? (failed ?? status) : undefined),
     async close() {
@@ -375,6 +386,6 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
       version: VERSION,
       timeouts: { headersMs: s.config.headersTimeoutMs, requestMs: s.config.requestTimeoutMs, keepAliveMs: s.config.keepAliveTimeoutMs },
     },
-    plugins,
+    plugins: [readerRoutes({ keys: s.keys, readers: s.readers }), ...plugins],
   };
 }
