@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/adapters/http/app.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { ADMIN_KEY, admin, testApp, type TestApp } from '../../helpers/app.js';
+import { fixedClock } from '../../../src/core/kernel/clock.js';
+import { defineKind } from '../../../src/core/recommend/registry.js';
+import { appRecommenders } from '../../../src/main/recommenders.js';
+import { appDeps, openServices } from '../../../src/main/services.js';
+import { ADMIN_KEY, admin, INGEST_KEY, testApp, type TestApp } from '../../helpers/app.js';
 import { pageView, read, T0 } from '../../helpers/events.js';
 
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
@@ -201,5 +206,64 @@ describe('GET /metrics', () => {
     expect(value(afterA, 'readnext_events_rejected_total', { reason: 'unknown_field' })).toBe(
       value(beforeA, 'readnext_events_rejected_total', { reason: 'unknown_field' }),
     );
+  });
+});
+
+/** A recommender kind that always throws, to be deployed as a canary. */
+const broken = defineKind({
+  kind: 'broken',
+  doc: 'throws on every request',
+  params: {},
+  create: ({ kind, version }) => ({
+    kind,
+    version,
+    recommend: () => {
+      throw new Error('model file is corrupt');
+    },
+  }),
+});
+
+describe('GET /metrics on a faulty canary', () => {
+  it('counts the faults and fallbacks under placement and kind, and the canary check and its rollback', async () => {
+    const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
+    const services = await openServices(config, { clock: fixedClock(T0), registry: appRecommenders().register(broken) });
+    const app = await createApp(appDeps(services));
+    try {
+      const call = (method: 'GET' | 'POST', url: string, payload?: object) =>
+        app.inject({ method, url, headers: admin, ...(payload ? { payload } : {}) });
+      const articles = ['w1', 'w2', 'w3'].map((id, i) => ({
+        id,
+        title: id,
+        section: 'world',
+        publishedAt: new Date(T0 - (i + 1) * 3_600_000).toISOString(),
+      }));
+      expect((await call('POST', '/v1/admin/articles', { articles })).statusCode).toBe(200);
+      const canary = {
+        recommender: { kind: 'broken', version: '1' },
+        percent: 50,
+        guardrails: { maxErrorRate: 0.01, maxP99LatencyMs: 250, minCtrRatio: 0.5, minResponses: 1 },
+      };
+      expect((await call('POST', '/v1/admin/deployments/read-next/canary', canary)).statusCode).toBe(200);
+      let canaryServed = 0;
+      for (let i = 0; i < 40; i++) {
+        const res = await app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&article=w1&reader=r${i}` });
+        expect(res.statusCode).toBe(200);
+        if (res.json().arm === 'canary') canaryServed++;
+      }
+      expect(canaryServed).toBeGreaterThan(0);
+      await services.recordWriter.flush();
+      expect((await call('POST', '/v1/admin/canaries/check')).statusCode).toBe(200);
+      const res = await app.inject({ method: 'GET', url: '/metrics', headers: admin });
+      const samples = parse(res.body);
+      expect(value(samples, 'readnext_recommender_faults_total', { placement: 'read-next', kind: 'broken', role: 'serving' })).toBe(
+        canaryServed,
+      );
+      expect(value(samples, 'readnext_recommender_fallbacks_total', { placement: 'read-next', kind: 'broken' })).toBe(canaryServed);
+      expect(value(samples, 'readnext_canary_checks_total', { placement: 'read-next' })).toBe(1);
+      expect(value(samples, 'readnext_canary_rollbacks_total', { placement: 'read-next' })).toBe(1);
+    } finally {
+      await app.close();
+      await services.close();
+    }
   });
 });
