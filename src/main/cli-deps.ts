@@ -141,6 +141,16 @@ export function cliDeps(io: {
         return { store: storage, models: storage, articles: storage, lab: storage, close: () => storage.close() };
       },
     },
+    readers: {
+      out: io.out,
+      async open(db) {
+        const storage = await open(config({ db }));
+        const [{ ReaderPrivacy }, { hash }] = await Promise.all([import('../app/readers.js'), import('node:crypto')]);
+        // No memory of its own: running servers poll the erasure (services.ts).
+        const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'));
+        return { readers, close: () => storage.close() };
+      },
+    },
     roi: {
       async open(db) {
         const c = config({ db });

@@ -7,6 +7,7 @@ import { registerData, type DataDeps } from './data.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
 import { registerModel, type ModelDeps } from './model.js';
+import { registerReader, type ReaderDeps } from './readers.js';
 import { registerStats } from './stats.js';
 import { registerRoi, type RoiDeps } from './roi.js';
 import { registerSimulate, type SimulateDeps } from './simulate.js';
@@ -40,6 +41,7 @@ export interface CliDeps {
   lab: EvalDeps;
   models: ModelDeps;
   data: DataDeps;
+  readers: ReaderDeps;
   roi: Pick<RoiDeps, 'open'>;
 }
 
@@ -174,6 +176,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerEval(program, deps.lab, (code) => (result.code = code));
   registerModel(program, deps.models);
   registerData(program, deps.data);
+  registerReader(program, deps.readers);
   registerRoi(program, {
     out: deps.out,
     open: (db) => deps.roi.open(db),
