@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kyselyOf } from '../../src/adapters/storage/testing.js';
 import type { OpenedStorage } from '../../src/adapters/storage/open.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -79,6 +79,8 @@ for (const backend of BACKENDS) {
     let cleanup: () => Promise<void>;
     let a: Services;
     let b: Services;
+    /** A server: its pollers run (services.ts placementTimer). */
+    let c: Services;
 
     beforeAll(async () => {
       const db = await backend.create();
@@ -111,10 +113,12 @@ for (const backend of BACKENDS) {
       }
       // 2. Process B opens the same database later: its replay puts both readers in its memory.
       b = await openServices(config, { clock });
+      c = await openServices(config, { clock, background: true });
       for (const s of [a, b]) s.exposures.note('exp-1', GONE, 'control', 1);
     }, 60_000);
 
     afterAll(async () => {
+      await c?.close();
       await b?.close();
       await a?.close();
       await cleanup?.();
@@ -136,6 +140,7 @@ for (const backend of BACKENDS) {
 
     it('forgets the reader in every table and in both processes, and nobody else', async () => {
       expect(b.state.history(GONE)).toEqual(['a3', 'a2', 'a1']);
+      expect(c.state.history(GONE)).toEqual(['a3', 'a2', 'a1']);
       const before = await everyRow(a.storage);
       const mentions = (rows: Map<string, string[]>, id: string) => [...rows.values()].flat().filter((r) => r.includes(id)).length;
       // 3. A forgets the reader: every per-reader row goes, counted per table.
@@ -165,6 +170,10 @@ for (const backend of BACKENDS) {
       expect(b.exposures.earlier('exp-1', GONE)).toBeUndefined();
       expect(b.state.history(KEPT)).toEqual(['a3', 'a2', 'a1']);
       expect(await b.readers.poll()).toBe(0);
+      // The server's own timer does the same within its deploy poll period (250 ms).
+      await vi.waitFor(() => expect(c.state.history(GONE)).toEqual([]), { timeout: 5000, interval: 50 });
+      expect(c.state.history(KEPT)).toEqual(['a3', 'a2', 'a1']);
+      expect(c.readers.appliedErasure).toBe(1);
       // A applies its own erasure without scanning again; a counter created after the forget never sees the reader.
       expect(await a.readers.poll()).toBe(1);
       for (const s of [a, b]) {
