@@ -14,6 +14,7 @@
  * readnext.trackRead({ article: 'a1' });
  */
 import type { RecommendationResponse } from '../../../api/types.js';
+import { bounded, MAX_QUEUE_BYTES, MAX_QUEUE_EVENTS, nextBatch, orphanEvents, outcome, retryDelayMs, type QueuedEvent } from './queue.js';
 
 export interface InitOptions {
   /** Base URL of the readnext server; default: the origin this script was loaded from. */
@@ -57,7 +58,7 @@ const CLICK_KEY = 'readnext_click';
 const SESSION_IDLE_MS = 30 * 60 * 1000; // 30 minutes of inactivity start a new session
 const FLUSH_DELAY_MS = 1000; // 1 s
 const FLUSH_BATCH = 20;
-/** Browsers refuse beacons over 64 KiB in flight; stay clearly below. */
+/** Browsers refuse beacons and keepalive fetches over 64 KiB in flight; a post stays clearly below. */
 const MAX_PAYLOAD_BYTES = 60_000;
 const IMPRESSION_RATIO = 0.5;
 const IMPRESSION_MS = 1000; // 1 s continuously ≥ 50 % visible
@@ -227,83 +228,175 @@ function sessionId(): string {
   return s.id;
 }
 
-// ---- event queue and transport
+// ---- outbound queue and transport (docs/events.md, "The browser SDK's outbound queue")
+//
+// Unsent events live in memory and, mirrored, under a localStorage key of this page's own, so that
+// a later page of the site (after a navigation, a reload, a crash) sends what this one could not.
+// One writer per key: tabs never overwrite each other's events. An event leaves the queue only when
+// the collector answered for it; retries carry the same eventId, which the collector deduplicates.
 
-let queue: Json[] = [];
+const QUEUE_PREFIX = 'readnext_q_';
+/** When the next post may go, shared by the site's pages so that a new page honours a Retry-After too (ms). */
+const RETRY_KEY = 'readnext_retry_at';
+const pageKey = QUEUE_PREFIX + randomId();
+
+let pending: QueuedEvent[] = [];
+let dropped = 0;
+let inFlight: string[] | undefined;
+let attempt = 0;
+let retryAt = 0;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+function local(): Storage | undefined {
+  try {
+    return w.localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mirrors `pending` to this page's key; `t` = 0 says the page is gone. Without storage (private mode, quota), memory only. */
+function persist(gone = false): void {
+  try {
+    if (pending.length === 0) local()?.removeItem(pageKey);
+    else local()?.setItem(pageKey, `{"t":${gone ? 0 : Date.now()},"e":${JSON.stringify(pending)}}`);
+  } catch (e) {
+    debug('queue kept in memory only', e);
+  }
+}
+
+/** When the next post may leave: this page's backoff or another page's, whichever ends later (ms). */
+const retryTime = (): number => Math.max(retryAt, Number(storageGet('localStorage', RETRY_KEY)) || 0);
+
+function enqueue(events: readonly QueuedEvent[]): void {
+  const r = bounded(pending, events, MAX_QUEUE_EVENTS, MAX_QUEUE_BYTES, MAX_PAYLOAD_BYTES);
+  pending = r.events;
+  if (r.dropped > 0) {
+    dropped += r.dropped;
+    debug(`queue full: ${r.dropped} oldest events dropped`);
+  }
+  persist();
+}
+
+/** Takes over the queues of pages that are gone (closed, navigated away, crashed): ours first, then theirs removed. */
+function adopt(): void {
+  const ls = local();
+  const now = Date.now();
+  try {
+    for (let i = (ls?.length ?? 0) - 1; i >= 0; i--) {
+      const k = ls!.key(i);
+      if (!k || k === pageKey || k.indexOf(QUEUE_PREFIX) !== 0) continue;
+      const events = orphanEvents(ls!.getItem(k), now);
+      if (events === undefined) continue;
+      enqueue(events);
+      ls!.removeItem(k);
+    }
+  } catch (e) {
+    debug(e);
+  }
+}
 
 function track(type: string, fields: Json, now = false): void {
   if (optedOut()) return;
-  queue.push({
-    type,
-    schemaVersion: 1,
-    eventId: timeOrderedId(),
-    readerId: readerId(),
-    sessionId: sessionId(),
-    timestamp: new Date().toISOString(),
-    ...fields,
-  });
-  if (now || queue.length >= FLUSH_BATCH) flush();
-  else if (flushTimer === undefined) flushTimer = setTimeout(flush, FLUSH_DELAY_MS);
+  enqueue([
+    {
+      type,
+      schemaVersion: 1,
+      eventId: timeOrderedId(),
+      readerId: readerId(),
+      sessionId: sessionId(),
+      timestamp: new Date().toISOString(),
+      ...fields,
+    },
+  ]);
+  if (now || pending.length >= FLUSH_BATCH) flush();
+  else if (flushTimer === undefined) flushTimer = setTimeout(tick, FLUSH_DELAY_MS);
 }
 
-const byteLength = (s: string): number => (typeof TextEncoder === 'function' ? new TextEncoder().encode(s).length : s.length * 3);
-
-/** Sends the queue now, in as many posts as it takes to keep each under the beacon limit. */
+/** Posts the oldest batch, unless one is in flight or the backoff says wait; the answer's handler sends the next. */
 function flush(): void {
   if (flushTimer !== undefined) clearTimeout(flushTimer);
   flushTimer = undefined;
-  const events = queue;
-  queue = [];
-  if (events.length === 0 || optedOut()) return;
-  let batch: string[] = [];
-  let size = 0;
-  const overhead = '{"events":[]}'.length;
-  for (const e of events) {
-    const json = JSON.stringify(e);
-    const n = byteLength(json) + 1;
-    if (n + overhead > MAX_PAYLOAD_BYTES) {
-      debug('event too large, dropped', e.type);
-      continue;
-    }
-    if (size + n + overhead > MAX_PAYLOAD_BYTES) {
-      post(batch);
-      batch = [];
-      size = 0;
-    }
-    batch.push(json);
-    size += n;
+  if (inFlight || optedOut()) return;
+  adopt();
+  if (pending.length === 0) return;
+  const wait = retryTime() - Date.now();
+  if (wait > 0) {
+    flushTimer = setTimeout(tick, wait);
+    return;
   }
-  if (batch.length > 0) post(batch);
+  const batch = nextBatch(pending, FLUSH_BATCH, MAX_PAYLOAD_BYTES);
+  const ids = batch.map((e) => e.eventId);
+  inFlight = ids;
+  let status = 0;
+  let retryAfter: string | null = null;
+  // keepalive: the post outlives a navigation (a click's); text/plain: a CORS "simple" request, no preflight.
+  // Wrapped in a promise so that a fetch throwing at once (missing, refused) is a failure like any other.
+  new Promise<Response>((resolve) =>
+    resolve(
+      fetch(`${config.endpoint}/v1/events`, {
+        method: 'POST',
+        body: JSON.stringify({ events: batch }),
+        keepalive: true,
+        credentials: 'omit',
+        headers: { 'content-type': 'text/plain' },
+      }),
+    ),
+  )
+    .then((res) => {
+      status = res.status;
+      retryAfter = res.headers.get('retry-after');
+      return res.json().catch(() => null);
+    })
+    .then(
+      (body: unknown) => settle(outcome(status, body, ids), retryAfter),
+      (e: unknown) => settle({ retry: true }, null, e),
+    )
+    .catch((e: unknown) => debug(e));
 }
 
-function post(jsons: string[]): void {
-  const url = `${config.endpoint}/v1/events`;
-  const body = `{"events":[${jsons.join(',')}]}`;
-  try {
-    // text/plain keeps the beacon a CORS "simple" request: no preflight, so it survives unload.
-    if (typeof nav.sendBeacon === 'function' && nav.sendBeacon(url, new Blob([body], { type: 'text/plain' }))) return;
-  } catch (e) {
-    debug('sendBeacon failed', e);
+/** flush() for timers: nothing may escape into the host page. */
+const tick = (): void => safe(flush, undefined)();
+
+function settle(o: ReturnType<typeof outcome>, retryAfter: string | null, error?: unknown): void {
+  inFlight = undefined;
+  if ('retry' in o) {
+    const delay = retryDelayMs(attempt++, Math.random(), retryAfter, Date.now());
+    debug(`events not sent (${error ? String(error) : 'server busy'}); retry in ${Math.round(delay)} ms`);
+    retryAt = Date.now() + delay;
+    storageSet('localStorage', RETRY_KEY, String(retryAt));
+    persist(); // also says this page is alive
+    flushTimer = setTimeout(tick, delay);
+    return;
   }
-  // sendBeacon refuses (returns false) once the page's 64 KiB in-flight quota is used, and a
-  // keepalive fetch shares that quota; a plain fetch does not, and still works while the page lives.
-  const send = (keepalive: boolean) =>
-    fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } });
-  try {
-    send(true)
-      .catch(() => send(false))
-      .catch((e: unknown) => debug('events not sent', e));
-  } catch (e) {
-    debug('events not sent', e);
+  attempt = retryAt = 0;
+  storageRemove('localStorage', RETRY_KEY);
+  const done = new Set(o.done);
+  pending = pending.filter((e) => !done.has(e.eventId));
+  persist();
+  if (pending.length > 0) flush();
+}
+
+/**
+ * The page goes away: beacon what is not in flight (a beacon gets no answer, so it stays queued)
+ * and mark the record gone, for the next page of the site to send it again; ids dedupe.
+ */
+function beaconRest(): void {
+  let rest = pending.filter((e) => !inFlight?.includes(e.eventId));
+  while (rest.length > 0 && typeof nav.sendBeacon === 'function') {
+    const batch = nextBatch(rest, MAX_QUEUE_EVENTS, MAX_PAYLOAD_BYTES);
+    const body = new Blob([JSON.stringify({ events: batch })], { type: 'text/plain' });
+    if (!nav.sendBeacon(`${config.endpoint}/v1/events`, body)) break; // the page's 64 KiB in-flight quota is used
+    rest = rest.slice(batch.length);
   }
+  persist(true);
 }
 
 // ---- page lifecycle: the last moment to measure and send
 
 const hideHooks: (() => void)[] = [];
 
-function onHide(): void {
+function onHide(gone: boolean): void {
   for (const h of hideHooks) {
     try {
       h();
@@ -312,13 +405,32 @@ function onHide(): void {
     }
   }
   flush();
+  // In a backoff (the collector is down or asked to wait) no beacon: the next page sends them.
+  if (gone && !optedOut() && Date.now() >= retryTime()) beaconRest();
+  else if (gone) persist(true);
 }
 
 try {
-  w.addEventListener('pagehide', onHide);
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden') onHide();
-  });
+  w.addEventListener(
+    'pagehide',
+    safe(() => onHide(true), undefined),
+  );
+  // Back from the back-forward cache: this page is alive again, and its record says so.
+  w.addEventListener(
+    'pageshow',
+    safe((e: PageTransitionEvent) => {
+      if (!e.persisted) return;
+      persist();
+      flush();
+    }, undefined),
+  );
+  document.addEventListener(
+    'visibilitychange',
+    safe(() => (document.visibilityState === 'hidden' ? onHide(false) : undefined), undefined),
+  );
+  // Events left by earlier pages (a navigation, a reload, an outage) go soon after this one loads,
+  // once the page had its chance to call init() with another endpoint.
+  setTimeout(tick, FLUSH_DELAY_MS);
 } catch (e) {
   debug(e);
 }
@@ -612,7 +724,13 @@ function init(opts?: InitOptions): void {
 function optOut(): void {
   optedOutInMemory = true;
   if (!storageSet('localStorage', OPTOUT_KEY, '1')) cookieSet(OPTOUT_KEY, '1', 400 * 24 * 3600);
-  queue = [];
+  pending = [];
+  persist();
+  const ls = local();
+  for (let i = (ls?.length ?? 0) - 1; i >= 0; i--) {
+    const k = ls!.key(i);
+    if (k && k.indexOf(QUEUE_PREFIX) === 0) ls!.removeItem(k); // other pages' unsent events too: nothing leaves
+  }
   memoryReader = undefined;
   memorySession = undefined;
   storageRemove('localStorage', READER_KEY);
@@ -644,8 +762,10 @@ const api = Object.freeze({
   optOut: safe(optOut, undefined),
   optIn: safe(optIn, undefined),
   isOptedOut: safe(optedOut, true),
-  /** Sends queued events now (also done automatically). */
+  /** Sends queued events now (also done automatically); waits out a backoff still running. */
   flush: safe(flush, undefined),
+  /** This page's unsent events and how many the full queue dropped since the page loaded. */
+  queue: safe(() => ({ pending: pending.length, dropped }), { pending: 0, dropped: 0 }),
 });
 
 export type ReadnextApi = typeof api;
