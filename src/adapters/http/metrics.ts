@@ -126,7 +126,9 @@ function talliedHistogram(name: string, help: string, tallies: readonly RouteTal
  * with a tally of plain numbers made then, so a request adds to three numbers and allocates
  * nothing; prom-client reads the tallies when scraped. (Its own inc and observe, with label
  * objects made once, took about 0.4 us a request, hashing the labels each time; the tallies take
- * about 0.02 us.)
+ * about 0.02 us.) The onResponse hook makes Fastify time each request with a pair of response
+ * listeners (reply.elapsedTime); with app.inject on a trivial route that measured 23.6 against
+ * 23.5 us of CPU a request without the hook (best of 9 runs of 10,000), within the noise.
  *
  * Everything else is read when scraped (collect), from the counters the use cases keep anyway.
  */
