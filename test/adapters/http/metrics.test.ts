@@ -5,6 +5,7 @@ import { fixedClock } from '../../../src/core/kernel/clock.js';
 import { defineKind } from '../../../src/core/recommend/registry.js';
 import { appRecommenders } from '../../../src/main/recommenders.js';
 import { appDeps, openServices } from '../../../src/main/services.js';
+import type { ArticleStore, EventStore } from '../../../src/app/ports.js';
 import { ADMIN_KEY, admin, INGEST_KEY, testApp, type TestApp } from '../../helpers/app.js';
 import { pageView, read, T0 } from '../../helpers/events.js';
 
@@ -262,6 +263,41 @@ describe('GET /metrics on a faulty canary', () => {
       expect(value(samples, 'readnext_canary_checks_total', { placement: 'read-next' })).toBe(1);
       expect(value(samples, 'readnext_canary_rollbacks_total', { placement: 'read-next' })).toBe(1);
     } finally {
+      await app.close();
+      await services.close();
+    }
+  });
+});
+
+describe('GET /metrics while the serving state is rebuilt at start', () => {
+  it('says warming up (1) while /readyz answers 503 not_ready, then 0 once ready', async () => {
+    const config = loadConfig({ db: 'sqlite::memory:', adminKey: ADMIN_KEY, ingestKey: INGEST_KEY, logLevel: 'silent' }, {});
+    // The replay is held between pinning its snapshot and reading it (as test/main/warm-start.test.ts does).
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const held = (st: EventStore & ArticleStore): EventStore & ArticleStore =>
+      Object.create(st, {
+        scanSignals: {
+          value: (since: number, onBatch: Parameters<EventStore['scanSignals']>[1], pinned?: () => void | Promise<void>) =>
+            st.scanSignals(since, onBatch, async () => {
+              await pinned?.();
+              await gate;
+            }),
+        },
+      }) as EventStore & ArticleStore;
+    const services = await openServices(config, { clock: fixedClock(T0), warmInBackground: true, replayStore: held });
+    const app = await createApp(appDeps(services));
+    const warming = async () =>
+      value(parse((await app.inject({ method: 'GET', url: '/metrics', headers: admin })).body), 'readnext_warming_up');
+    try {
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(503);
+      expect(await warming()).toBe(1);
+      release();
+      await services.warmedUp;
+      expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+      expect(await warming()).toBe(0);
+    } finally {
+      release();
       await app.close();
       await services.close();
     }
