@@ -233,6 +233,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           adminKey: { type: 'http', scheme: 'bearer', description: 'the admin key' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'the metrics token (READNEXT_METRICS_TOKEN): GET /metrics only' },
           ingestKey: {
             type: 'apiKey',
             in: 'header',

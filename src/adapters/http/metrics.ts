@@ -386,7 +386,7 @@ export function metricsRoute(app: FastifyInstance, metrics: AppMetrics, keys: Ap
       schema: {
         tags: ['ops'],
         summary: 'Prometheus metrics of this process (text format); the metrics token (READNEXT_METRICS_TOKEN) or the admin key',
-        security: [{ adminKey: [] }],
+        security: [{ metricsToken: [] }, { adminKey: [] }],
       },
     },
     async (req, reply) => {
