@@ -150,7 +150,7 @@ export class Tally {
     return n;
   }
 
-  report(seed: number, extra: Record<string, number> = {}): string {
+  report(seed: number, extra: Record<string, number | string> = {}): string {
     const sorted = (m: Map<string | number, number>) =>
       Object.fromEntries([...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [String(k), v]));
     const lines = [

@@ -83,7 +83,8 @@ function fromFastify(e: FastifyError): DomainError | undefined {
     const prop = (params.missingProperty ?? params.additionalProperty) as string | undefined;
     // Body fields are paths (articles/1/publishedAt); query-string, route and header fields are
     // bare names (k), as the handlers name them. A key may be "" (`?=x`): it is named "", not null.
-    const field = prop === undefined ? path || null : path ? `${path}/${prop}` : prop;
+    // A fault of the whole body (not an object) names the part: "body".
+    const field = prop === undefined ? path || e.validationContext || null : path ? `${path}/${prop}` : prop;
     if (v.keyword === 'additionalProperties')
       return new DomainError('unknown_field', `unknown field "${field}"`, { field: field ?? undefined });
     if (v.keyword === 'required') return new DomainError('missing_field', `"${field}" is required`, { field: field ?? undefined });

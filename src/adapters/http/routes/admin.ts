@@ -67,7 +67,7 @@ export const adminRoutes =
         const { id } = req.params as { id: string };
         const body = req.body as Record<string, unknown> | null;
         if (body === null || typeof body !== 'object' || Array.isArray(body))
-          throw new DomainError('invalid_body', 'the body must be an article object');
+          throw new DomainError('invalid_body', 'the body must be an article object', { field: 'body' });
         if (body.id !== undefined && body.id !== id)
           throw new DomainError('invalid_field', `"id" in the body (${String(body.id)}) differs from the path (${id})`, { field: 'id' });
         const article = parseOrThrow({ ...body, id }, '');
