@@ -286,4 +286,49 @@ describe.skipIf(!CHROMIUM)('the SDK keeps unsent events while the collector is d
       expect(errors).toEqual([]);
     },
   );
+  it('a tab that left the site while the collector was down: another tab of the site sends its events', { timeout: 60_000 }, async () => {
+    const { context, produced } = await reader();
+    const a = context.pages()[0] ?? (await context.newPage());
+    const b = await context.newPage();
+    proxy.mode = { kind: 'unreachable' };
+    await a.goto(`${proxy.url}/articles/q7`);
+    await b.goto(`${proxy.url}/`);
+    await a.evaluate(() => {
+      const rn = (window as unknown as { readnext: { pageView(o: { page: string }): void } }).readnext;
+      for (let i = 0; i < 3; i++) rn.pageView({ page: `/left/${i}` });
+    });
+    const keyOfA = await a.evaluate(() =>
+      Object.keys(localStorage).find((k) => k.startsWith('readnext_q_') && localStorage.getItem(k)!.includes('/left/0')),
+    );
+    expect(keyOfA).toBeDefined();
+    // Tab A leaves the site: pagehide marks its record gone (its beacon cannot get through).
+    await a.goto('about:blank');
+    proxy.mode = { kind: 'up' };
+    // Tab B, on its next attempt, takes the record over and sends it with its own events.
+    await expectAllStoredOnce(produced, 45_000);
+    expect(await b.evaluate((k) => localStorage.getItem(k), keyOfA!)).toBeNull();
+  });
+
+  it('the queue is bounded: past 1000 events the oldest are dropped and counted', { timeout: 60_000 }, async () => {
+    const { context } = await reader();
+    const page = context.pages()[0] ?? (await context.newPage());
+    proxy.mode = { kind: 'unreachable' };
+    await page.goto(`${proxy.url}/`);
+    const ms = await page.evaluate(() => {
+      const rn = (window as unknown as { readnext: { pageView(o: { page: string }): void } }).readnext;
+      const t0 = performance.now();
+      for (let i = 0; i < 1010; i++) rn.pageView({ page: `/many/${i}` });
+      return performance.now() - t0;
+    });
+    console.info(`1010 events queued in ${Math.round(ms)} ms (each write mirrors the whole queue to localStorage)`);
+    expect(await queueOf(page)).toEqual({ pending: 1000, dropped: 11 }); // the home page view and the first 10
+    const stored = await page.evaluate(() => {
+      const k = Object.keys(localStorage).find((x) => x.startsWith('readnext_q_'))!;
+      const v = localStorage.getItem(k)!;
+      const e = (JSON.parse(v) as { e: { page: string }[] }).e;
+      return { chars: v.length, n: e.length, first: e[0]!.page, last: e[e.length - 1]!.page };
+    });
+    expect(stored).toMatchObject({ n: 1000, first: '/many/10', last: '/many/1009' });
+    expect(stored.chars).toBeLessThan(500_000);
+  });
 });

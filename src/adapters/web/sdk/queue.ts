@@ -27,7 +27,12 @@ const FINAL_STATUSES = [400, 401, 403, 410, 413, 422];
 
 const encoder = new TextEncoder();
 /** An event's UTF-8 JSON length and its comma: what it adds to a post (and, at most, to localStorage, which counts UTF-16 units). */
-const size = (e: QueuedEvent): number => encoder.encode(JSON.stringify(e)).length + 1;
+const sizes = new WeakMap<QueuedEvent, number>(); // each event is measured once, not at every append
+const size = (e: QueuedEvent): number => {
+  let n = sizes.get(e);
+  if (n === undefined) sizes.set(e, (n = encoder.encode(JSON.stringify(e)).length + 1));
+  return n;
+};
 
 /**
  * Appends `add` to `queue` (oldest first), skipping ids already queued and events over
@@ -52,10 +57,10 @@ export function bounded(
       events.push(e);
     }
   }
-  const sizes = events.map(size);
-  let total = sizes.reduce((a, n) => a + n, 0);
+  const bytes = events.map(size);
+  let total = bytes.reduce((a, n) => a + n, 0);
   let start = 0;
-  while (events.length - start > maxEvents || (total > maxBytes && start < events.length)) total -= sizes[start++]!;
+  while (events.length - start > maxEvents || (total > maxBytes && start < events.length)) total -= bytes[start++]!;
   return { events: events.slice(start), dropped: dropped + start };
 }
 
