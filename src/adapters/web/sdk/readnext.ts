@@ -63,6 +63,7 @@ const MAX_PAYLOAD_BYTES = 60_000;
 const IMPRESSION_RATIO = 0.5;
 const IMPRESSION_MS = 1000; // 1 s continuously ≥ 50 % visible
 const FETCH_TIMEOUT_MS = 5000; // 5 s, after which the widget stays empty
+const POST_TIMEOUT_MS = 30_000; // 30 s without an answer to a batch: abort it and retry
 const CLICK_ATTRIBUTION_MS = 30 * 60 * 1000; // a read within 30 minutes of the click is attributed to it
 
 const w = window as Window & { readnext?: unknown; doNotTrack?: string };
@@ -330,6 +331,9 @@ function flush(): void {
   inFlight = ids;
   let status = 0;
   let retryAfter: string | null = null;
+  // A collector that accepts the connection and never answers must not hold the queue: give up, retry.
+  const ctrl = typeof AbortController === 'function' ? new AbortController() : undefined;
+  const timeout = ctrl ? setTimeout(() => ctrl.abort(), POST_TIMEOUT_MS) : undefined;
   // keepalive: the post outlives a navigation (a click's); text/plain: a CORS "simple" request, no preflight.
   // Wrapped in a promise so that a fetch throwing at once (missing, refused) is a failure like any other.
   new Promise<Response>((resolve) =>
@@ -340,6 +344,7 @@ function flush(): void {
         keepalive: true,
         credentials: 'omit',
         headers: { 'content-type': 'text/plain' },
+        signal: ctrl?.signal,
       }),
     ),
   )
@@ -349,16 +354,22 @@ function flush(): void {
       return res.json().catch(() => null);
     })
     .then(
-      (body: unknown) => settle(outcome(status, body, ids), retryAfter),
-      (e: unknown) => settle({ retry: true }, null, e),
+      (body: unknown) => settle(outcome(status, body, ids), retryAfter, timeout),
+      (e: unknown) => settle({ retry: true }, null, timeout, e),
     )
     .catch((e: unknown) => debug(e));
 }
 
 /** flush() for timers: nothing may escape into the host page. */
-const tick = (): void => safe(flush, undefined)();
+const tick = safe(flush, undefined);
 
-function settle(o: ReturnType<typeof outcome>, retryAfter: string | null, error?: unknown): void {
+function settle(
+  o: ReturnType<typeof outcome>,
+  retryAfter: string | null,
+  timeout: ReturnType<typeof setTimeout> | undefined,
+  error?: unknown,
+): void {
+  clearTimeout(timeout);
   inFlight = undefined;
   if ('retry' in o) {
     const delay = retryDelayMs(attempt++, Math.random(), retryAfter, Date.now());
