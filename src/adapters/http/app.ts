@@ -218,6 +218,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
       origin: [...deps.options.corsOrigins],
       methods: ['GET', 'POST'],
       allowedHeaders: ['content-type'],
+      // The SDK's queue waits out a 429's or a 503's Retry-After: a page on another origin must be able to read it.
+      exposedHeaders: ['retry-after'],
       maxAge: 86_400, // 1 day, seconds
     });
   }

@@ -88,6 +88,17 @@ describe('POST /v1/events: valid batches', () => {
     });
     expect(no.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it("lets a configured origin read Retry-After (the SDK's queue waits it out)", async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { origin: 'https://news.example' },
+      payload: { events: [] },
+    });
+    expect(res.headers['access-control-allow-origin']).toBe('https://news.example');
+    expect(String(res.headers['access-control-expose-headers'])).toMatch(/retry-after/i);
+  });
 });
 
 describe('POST /v1/events: bad batches get 4xx with a stable code', () => {
