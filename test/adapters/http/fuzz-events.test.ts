@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_EVENTS_PER_BATCH } from '../../../src/app/collector.js';
 import type { EventRejectionCode } from '../../../src/core/events/validate.js';
 import { INGEST_KEY, testApp, type TestApp } from '../../helpers/app.js';
+import { freshPostgresUrl, PG_URL } from '../../helpers/databases.js';
 import { T0 } from '../../helpers/events.js';
 import {
   anyJson,
@@ -41,12 +42,6 @@ const REJECTION_CODES: ReadonlySet<EventRejectionCode> = new Set([
   'timestamp_out_of_range',
   'ingest_key_required',
 ]);
-
-let t: TestApp;
-beforeAll(async () => {
-  t = await testApp();
-});
-afterAll(async () => t.close());
 
 // ---- generators
 
@@ -340,147 +335,172 @@ const payload: fc.Arbitrary<Payload> = fc.oneof(
 
 // ---- the run
 
-const tally = new Tally('POST /v1/events');
-/** Event ids the server acknowledged as stored ('accepted'), each once. */
-const acknowledged = new Map<string, Record<string, unknown>>();
-let eventsSent = 0;
-let validSent = 0;
-let resends = 0;
-let seq = 0;
+/**
+ * The property run on one backend, with its own app, tally and bookkeeping. SQLite always runs
+ * RUNS payloads; PostgreSQL (READNEXT_TEST_PG set) runs fewer, as its commits are slower.
+ */
+function fuzzEvents(backend: string, enabled: boolean, runs: number, open: () => Promise<TestApp>): void {
+  let t: TestApp;
+  const tally = new Tally(`POST /v1/events on ${backend}`);
+  /** Event ids the server acknowledged as stored ('accepted'), each once. */
+  const acknowledged = new Map<string, Record<string, unknown>>();
+  let eventsSent = 0;
+  let validSent = 0;
+  let resends = 0;
+  let seq = 0;
 
-async function send(body: string | Buffer, type: string, trusted: boolean) {
-  const headers: Record<string, string> = { 'content-type': type };
-  if (trusted) headers['x-readnext-ingest-key'] = INGEST_KEY;
-  return t.app.inject({ method: 'POST', url: '/v1/events', payload: body, headers });
-}
-
-/** Checks one batch reply against what was sent (properties 2 and 3), and records the acknowledged ids. */
-function checkBatchReply(res: { statusCode: number; body: string }, items: Sent[], ids: (string | null)[], resent: boolean): string[] {
-  expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
-  const body = JSON.parse(res.body) as {
-    accepted: number;
-    duplicates: number;
-    conflicts: number;
-    rejected: number;
-    results: { index: number; eventId: string | null; status: string; code?: string; field?: string | null; reason?: string }[];
+  const send = async (body: string | Buffer, type: string, trusted: boolean) => {
+    const headers: Record<string, string> = { 'content-type': type };
+    if (trusted) headers['x-readnext-ingest-key'] = INGEST_KEY;
+    return t.app.inject({ method: 'POST', url: '/v1/events', payload: body, headers });
   };
-  expect(body.results).toHaveLength(items.length);
-  const counts = { accepted: 0, duplicate: 0, conflict: 0, rejected: 0 };
-  const seenHere = new Set<string>();
-  body.results.forEach((r, i) => {
-    const sent = items[i]!;
-    expect(r.index).toBe(i);
-    counts[r.status as keyof typeof counts]++;
-    const what = `event ${i} ${JSON.stringify(sent.raw)?.slice(0, 300)} -> ${JSON.stringify(r)}`;
-    if (r.status === 'rejected') {
-      expect(sent.valid, `a valid event was rejected: ${what}`).toBe(false);
-      expect(REJECTION_CODES.has(r.code as EventRejectionCode), what).toBe(true);
-      expect(typeof r.reason, what).toBe('string');
-      // Only an event that is not an object at all has no field to name. (A field may be "": an
-      // unknown key "" is named by the empty JSON pointer.)
-      if (r.code !== 'invalid_event') expect(typeof r.field, `no field: ${what}`).toBe('string');
-      tally.countEvent(r.code!);
-      return;
-    }
-    expect(r.eventId, what).toBe(ids[i]);
-    const id = r.eventId!;
-    if (r.status === 'accepted') {
-      expect(resent, `a re-sent event was stored again: ${what}`).toBe(false);
-      expect(acknowledged.has(id) || seenHere.has(id), `accepted twice: ${what}`).toBe(false);
-      acknowledged.set(id, sent.raw as Record<string, unknown>);
-      seenHere.add(id);
-    } else {
-      expect(['duplicate', 'conflict'], what).toContain(r.status);
-      expect(acknowledged.has(id), `a ${r.status} of an id never acknowledged: ${what}`).toBe(true);
-      if (sent.valid && r.status === 'conflict') expect.fail(`a fresh valid event conflicts: ${what}`);
-      tally.countEvent(r.status);
-    }
+
+  /** Checks one batch reply against what was sent (properties 2 and 3), and records the acknowledged ids. */
+  function checkBatchReply(res: { statusCode: number; body: string }, items: Sent[], ids: (string | null)[], resent: boolean): string[] {
+    expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
+    const body = JSON.parse(res.body) as {
+      accepted: number;
+      duplicates: number;
+      conflicts: number;
+      rejected: number;
+      results: { index: number; eventId: string | null; status: string; code?: string; field?: string | null; reason?: string }[];
+    };
+    expect(body.results).toHaveLength(items.length);
+    const counts = { accepted: 0, duplicate: 0, conflict: 0, rejected: 0 };
+    const seenHere = new Set<string>();
+    body.results.forEach((r, i) => {
+      const sent = items[i]!;
+      expect(r.index).toBe(i);
+      counts[r.status as keyof typeof counts]++;
+      const what = `event ${i} ${JSON.stringify(sent.raw)?.slice(0, 300)} -> ${JSON.stringify(r)}`;
+      if (r.status === 'rejected') {
+        expect(sent.valid, `a valid event was rejected: ${what}`).toBe(false);
+        expect(REJECTION_CODES.has(r.code as EventRejectionCode), what).toBe(true);
+        expect(typeof r.reason, what).toBe('string');
+        // Only an event that is not an object at all has no field to name. (A field may be "": an
+        // unknown key "" is named by the empty JSON pointer.)
+        if (r.code !== 'invalid_event') expect(typeof r.field, `no field: ${what}`).toBe('string');
+        tally.countEvent(r.code!);
+        return;
+      }
+      expect(r.eventId, what).toBe(ids[i]);
+      const id = r.eventId!;
+      if (r.status === 'accepted') {
+        expect(resent, `a re-sent event was stored again: ${what}`).toBe(false);
+        expect(acknowledged.has(id) || seenHere.has(id), `accepted twice: ${what}`).toBe(false);
+        acknowledged.set(id, sent.raw as Record<string, unknown>);
+        seenHere.add(id);
+      } else {
+        expect(['duplicate', 'conflict'], what).toContain(r.status);
+        expect(acknowledged.has(id), `a ${r.status} of an id never acknowledged: ${what}`).toBe(true);
+        if (sent.valid && r.status === 'conflict') expect.fail(`a fresh valid event conflicts: ${what}`);
+        tally.countEvent(r.status);
+      }
+    });
+    expect(body).toMatchObject({
+      accepted: counts.accepted,
+      duplicates: counts.duplicate,
+      conflicts: counts.conflict,
+      rejected: counts.rejected,
+    });
+    return body.results.map((r) => r.status);
+  }
+
+  describe.skipIf(!enabled)(`fuzzing POST /v1/events on ${backend}`, () => {
+    beforeAll(async () => {
+      t = await open();
+    });
+    afterAll(async () => t?.close());
+
+    it(
+      `${runs} generated payloads: no 5xx, coded rejections naming the field, valid events stored once`,
+      { timeout: 240_000 },
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(payload, async (p) => {
+            if (p.kind === 'raw') {
+              const res = await send(p.body, p.contentType, false);
+              if (res.statusCode === 200) {
+                // A raw body can be a well-formed batch by chance: count it as one, not as an error.
+                tally.count(200);
+                return;
+              }
+              tally.count(res.statusCode, expectClientError(res, `raw body ${String(p.body).slice(0, 200)}`));
+              return;
+            }
+            // 1. a unique id for every generated event, 2. its mutations, 3. maybe a copy of the first valid event.
+            const items: Sent[] = p.items.map((g) => {
+              if (g.mutations === null) return { raw: g.raw, valid: false };
+              const raw: Record<string, unknown> = { ...structuredClone(g.raw as Record<string, unknown>), eventId: `fz-${SEED}-${++seq}` };
+              for (const m of g.mutations) m(raw);
+              return { raw, valid: g.mutations.length === 0 };
+            });
+            if (p.twice && items[0]!.valid) items.push(items[0]!);
+            const text = JSON.stringify({ events: items.map((s) => s.raw) });
+            const ids = items.map((s) => rawId(s.raw));
+            eventsSent += items.length;
+            validSent += items.filter((s) => s.valid).length;
+            const res = await send(text, p.contentType, p.trusted);
+            tally.count(res.statusCode);
+            checkBatchReply(res, items, ids, false);
+            if (p.resend) {
+              // The same batch again: every event is now a duplicate, a conflict or rejected, none stored twice.
+              // A valid event sent again with another reader is a conflict: the first one stands.
+              resends++;
+              const first = items.find((s) => s.valid);
+              const changed: Sent[] = first ? [{ raw: { ...(first.raw as object), readerId: 'changed' }, valid: false }] : [];
+              const again = await send(
+                first ? JSON.stringify({ events: [...items, ...changed].map((s) => s.raw) }) : text,
+                p.contentType,
+                p.trusted,
+              );
+              tally.count(again.statusCode);
+              const outcomes = checkBatchReply(again, [...items, ...changed], [...ids, ...changed.map((s) => rawId(s.raw))], true);
+              if (first && (first.raw as { readerId: string }).readerId !== 'changed') expect(outcomes.at(-1)).toBe('conflict');
+            }
+          }),
+          { numRuns: runs, seed: SEED, endOnFailure: false },
+        );
+
+        // Property 4: the store holds each acknowledged event exactly once, and nothing else.
+        const ids = [...acknowledged.keys()];
+        expect(await t.services.storage.countEvents()).toBe(ids.length);
+        const stored = await t.services.storage.getEvents(ids);
+        expect(stored).toHaveLength(ids.length);
+        const perId = new Map<string, number>();
+        for (const e of stored) perId.set(e.eventId, (perId.get(e.eventId) ?? 0) + 1);
+        expect([...perId.values()].every((n) => n === 1)).toBe(true);
+        for (const e of stored) {
+          const sent = acknowledged.get(e.eventId)!;
+          expect({ readerId: e.readerId, sessionId: e.sessionId, type: e.type }).toEqual({
+            readerId: sent.readerId,
+            sessionId: sent.sessionId,
+            type: sent.type,
+          });
+        }
+        // Property 1: still up.
+        expect((await t.app.inject('/healthz')).statusCode).toBe(200);
+
+        tally.report(SEED, {
+          'events sent': eventsSent,
+          'events generated valid': validSent,
+          'batches re-sent': resends,
+          'events stored (each once)': ids.length,
+        });
+        expect(tally.serverErrors).toBe(0);
+        expect(tally.tried).toBeGreaterThanOrEqual(runs);
+      },
+    );
   });
-  expect(body).toMatchObject({
-    accepted: counts.accepted,
-    duplicates: counts.duplicate,
-    conflicts: counts.conflict,
-    rejected: counts.rejected,
-  });
-  return body.results.map((r) => r.status);
 }
 
-describe('fuzzing POST /v1/events', () => {
-  it(`${RUNS} generated payloads: no 5xx, coded rejections naming the field, valid events stored once`, { timeout: 240_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(payload, async (p) => {
-        if (p.kind === 'raw') {
-          const res = await send(p.body, p.contentType, false);
-          if (res.statusCode === 200) {
-            // A raw body can be a well-formed batch by chance: count it as one, not as an error.
-            tally.count(200);
-            return;
-          }
-          tally.count(res.statusCode, expectClientError(res, `raw body ${String(p.body).slice(0, 200)}`));
-          return;
-        }
-        // 1. a unique id for every generated event, 2. its mutations, 3. maybe a copy of the first valid event.
-        const items: Sent[] = p.items.map((g) => {
-          if (g.mutations === null) return { raw: g.raw, valid: false };
-          const raw: Record<string, unknown> = { ...structuredClone(g.raw as Record<string, unknown>), eventId: `fz-${SEED}-${++seq}` };
-          for (const m of g.mutations) m(raw);
-          return { raw, valid: g.mutations.length === 0 };
-        });
-        if (p.twice && items[0]!.valid) items.push(items[0]!);
-        const text = JSON.stringify({ events: items.map((s) => s.raw) });
-        const ids = items.map((s) => rawId(s.raw));
-        eventsSent += items.length;
-        validSent += items.filter((s) => s.valid).length;
-        const res = await send(text, p.contentType, p.trusted);
-        tally.count(res.statusCode);
-        checkBatchReply(res, items, ids, false);
-        if (p.resend) {
-          // The same batch again: every event is now a duplicate, a conflict or rejected, none stored twice.
-          // A valid event sent again with another reader is a conflict: the first one stands.
-          resends++;
-          const first = items.find((s) => s.valid);
-          const changed: Sent[] = first ? [{ raw: { ...(first.raw as object), readerId: 'changed' }, valid: false }] : [];
-          const again = await send(
-            first ? JSON.stringify({ events: [...items, ...changed].map((s) => s.raw) }) : text,
-            p.contentType,
-            p.trusted,
-          );
-          tally.count(again.statusCode);
-          const outcomes = checkBatchReply(again, [...items, ...changed], [...ids, ...changed.map((s) => rawId(s.raw))], true);
-          if (first && (first.raw as { readerId: string }).readerId !== 'changed') expect(outcomes.at(-1)).toBe('conflict');
-        }
-      }),
-      { numRuns: RUNS, seed: SEED, endOnFailure: false },
-    );
+fuzzEvents('SQLite', true, RUNS, () => testApp());
 
-    // Property 4: the store holds each acknowledged event exactly once, and nothing else.
-    const ids = [...acknowledged.keys()];
-    expect(await t.services.storage.countEvents()).toBe(ids.length);
-    const stored = await t.services.storage.getEvents(ids);
-    expect(stored).toHaveLength(ids.length);
-    const perId = new Map<string, number>();
-    for (const e of stored) perId.set(e.eventId, (perId.get(e.eventId) ?? 0) + 1);
-    expect([...perId.values()].every((n) => n === 1)).toBe(true);
-    for (const e of stored) {
-      const sent = acknowledged.get(e.eventId)!;
-      expect({ readerId: e.readerId, sessionId: e.sessionId, type: e.type }).toEqual({
-        readerId: sent.readerId,
-        sessionId: sent.sessionId,
-        type: sent.type,
-      });
-    }
-    // Property 1: still up.
-    expect((await t.app.inject('/healthz')).statusCode).toBe(200);
-
-    tally.report(SEED, {
-      'events sent': eventsSent,
-      'events generated valid': validSent,
-      'batches re-sent': resends,
-      'events stored (each once)': ids.length,
-    });
-    expect(tally.serverErrors).toBe(0);
-    expect(tally.tried).toBeGreaterThanOrEqual(RUNS);
-  });
+let pg: { url: string; drop(): Promise<void> } | undefined;
+fuzzEvents('PostgreSQL', Boolean(PG_URL), fuzzRuns(2_000), async () => {
+  pg = await freshPostgresUrl();
+  const app = await testApp({ db: pg.url });
+  return { ...app, close: async () => (await app.close(), await pg?.drop()) };
 });
 
 function rawId(raw: unknown): string | null {
