@@ -59,6 +59,8 @@ export function checkReaderId(id: string): string {
  */
 export class ReaderPrivacy {
   private applied = 0;
+  /** The last erasure when this process started (init). */
+  private initial = 0;
   private own = new Set<number>();
   private polling: Promise<number> | undefined;
 
@@ -78,7 +80,18 @@ export class ReaderPrivacy {
 
   /** Starts polling after the erasures already recorded: this process's memory was built without those readers' rows. */
   async init(): Promise<void> {
-    this.applied = await this.store.lastReaderErasure();
+    this.applied = this.initial = await this.store.lastReaderErasure();
+  }
+
+  /**
+   * Applies again every erasure since `init`, this process's own included: a replay of the
+   * database that started before them may have put their readers back in memory (services.ts
+   * calls it once the warm-up's replay is done). Returns the erasures applied.
+   */
+  async reapply(): Promise<number> {
+    const erasures = await this.store.readerErasuresSince(this.initial);
+    await this.drop(new Set(erasures.map((e) => e.readerHash)));
+    return erasures.length;
   }
 
   /** Forgets the reader everywhere; 404 not_found when nothing of theirs is stored. */
@@ -118,22 +131,25 @@ export class ReaderPrivacy {
   private async pollOnce(): Promise<number> {
     const erasures = await this.store.readerErasuresSince(this.applied);
     if (erasures.length === 0) return 0;
-    const hashes = new Set(erasures.filter((e) => !this.own.has(e.seq)).map((e) => e.readerHash));
-    if (hashes.size > 0 && this.memory.length > 0) {
-      const found = new Set<string>();
-      const seen = new Set<string>();
-      let n = 0;
-      for (const m of this.memory)
-        for (const id of m.readerIds()) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-          if (hashes.has(this.hash(id))) found.add(id);
-          if (++n % SCAN_SLICE === 0) await this.options.yieldTurn?.();
-        }
-      if (found.size > 0) for (const m of this.memory) m.forgetReaders((id) => found.has(id));
-    }
+    await this.drop(new Set(erasures.filter((e) => !this.own.has(e.seq)).map((e) => e.readerHash)));
     for (const e of erasures) this.own.delete(e.seq);
-    this.applied = erasures[erasures.length - 1]!.seq;
+    this.applied = Math.max(this.applied, erasures[erasures.length - 1]!.seq);
     return erasures.length;
+  }
+
+  /** Drops from memory the readers whose id hashes to one of `hashes`: each id held is hashed once. */
+  private async drop(hashes: ReadonlySet<string>): Promise<void> {
+    if (hashes.size === 0 || this.memory.length === 0) return;
+    const found = new Set<string>();
+    const seen = new Set<string>();
+    let n = 0;
+    for (const m of this.memory)
+      for (const id of m.readerIds()) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        if (hashes.has(this.hash(id))) found.add(id);
+        if (++n % SCAN_SLICE === 0) await this.options.yieldTurn?.();
+      }
+    if (found.size > 0) for (const m of this.memory) m.forgetReaders((id) => found.has(id));
   }
 }

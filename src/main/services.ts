@@ -186,6 +186,11 @@ export async function openServices(
       log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
     },
   );
+  const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'), [state, exposures], {
+    flushRecords: () => recordWriter.flush(),
+    yieldTurn: () => new Promise((r) => setImmediate(r)),
+  });
+  await readers.init();
   // 6. The warm-up. Until it is done, `latest` serves (it needs only the catalog).
   recommendations.warmingUp(registry.build({ kind: 'latest', version: '1' }, state));
   const days = Math.round((config.replayMs / 86_400_000) * 10) / 10;
@@ -203,6 +208,8 @@ export async function openServices(
   await replay.pinned;
   const warmedUp = (async () => {
     const { signals, buffered } = await replay.done;
+    // The replay read the database as it was before the readers forgotten meanwhile: forget them again.
+    await readers.reapply();
     status = "loading the running experiments' exposures";
     let running = 0;
     for (const { experiment } of placements.listExperiments()) {
@@ -249,11 +256,6 @@ export async function openServices(
     },
     log,
   );
-  const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'), [state, exposures], {
-    flushRecords: () => recordWriter.flush(),
-    yieldTurn: () => new Promise((r) => setImmediate(r)),
-  });
-  await readers.init();
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import type { OpenedStorage } from '../../src/adapters/storage/open.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { ExposureRecord, ServeRecord } from '../../src/core/events/records.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
+import type { ArticleStore, EventStore } from '../../src/app/ports.js';
 import { openServices, type Services } from '../../src/main/services.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { click, impression, pageView, read, T0 } from '../helpers/events.js';
@@ -77,6 +78,7 @@ const readerEvents = (readerId: string) => {
 for (const backend of BACKENDS) {
   describe.skipIf(!backend.enabled)(`forget and export a reader (${backend.name})`, () => {
     let cleanup: () => Promise<void>;
+    let config: ReturnType<typeof loadConfig>;
     let a: Services;
     let b: Services;
     /** A server: its pollers run (services.ts placementTimer). */
@@ -85,7 +87,7 @@ for (const backend of BACKENDS) {
     beforeAll(async () => {
       const db = await backend.create();
       cleanup = db.cleanup;
-      const config = loadConfig({ db: db.url, adminKey: 'admin-k', ingestKey: 'ingest-k', logLevel: 'silent' }, {});
+      config = loadConfig({ db: db.url, adminKey: 'admin-k', ingestKey: 'ingest-k', logLevel: 'silent' }, {});
       const clock = fixedClock(T0);
       a = await openServices(config, { clock });
       // 1. Process A stores both readers' events, serves and exposures, and per-reader rollup rows.
@@ -189,6 +191,39 @@ for (const backend of BACKENDS) {
       await expect(a.readers.export('')).rejects.toMatchObject({ code: 'invalid_field', field: 'id' });
       // No erasure is recorded for nothing.
       expect(await a.storage.lastReaderErasure()).toBe(1);
+    });
+
+    it('a process whose replay read the database before a forget forgets the reader once the replay is done', async () => {
+      const o = { readerId: 'reader-late-9', sessionId: 's-late' };
+      expect((await a.collector.ingest([read(T0 - 10_000, { ...o, articleId: 'a4' })], true)).accepted).toBe(1);
+      // 1. D starts: its replay's snapshot is pinned (the late reader's read is in it), then held.
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const held = (st: EventStore & ArticleStore): EventStore & ArticleStore =>
+        Object.create(st, {
+          scanSignals: {
+            value: (since: number, onBatch: Parameters<EventStore['scanSignals']>[1], pinned?: () => void | Promise<void>) =>
+              st.scanSignals(since, onBatch, async () => {
+                await pinned?.();
+                await gate;
+              }),
+          },
+        }) as EventStore & ArticleStore;
+      const d = await openServices(config, { clock: fixedClock(T0), warmInBackground: true, replayStore: held });
+      try {
+        // 2. A forgets the reader; D's poll finds nothing of theirs in memory yet.
+        await a.readers.forget('reader-late-9');
+        expect(await d.readers.poll()).toBe(1);
+        // 3. The replay goes on from its snapshot, then D forgets the reader again.
+        release();
+        await d.warmedUp;
+        expect(d.warmingUp()).toBeUndefined();
+        expect(d.state.history('reader-late-9')).toEqual([]);
+        expect(d.state.history(KEPT)).toEqual(['a3', 'a2', 'a1']);
+      } finally {
+        release();
+        await d.close();
+      }
     });
   });
 }
