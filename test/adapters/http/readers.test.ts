@@ -29,6 +29,11 @@ describe('reader privacy (admin API)', () => {
     }
   });
 
+  it('is in the OpenAPI document', async () => {
+    const doc = (await t.app.inject('/openapi.json')).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/admin/readers/{id}', '/v1/admin/readers/{id}/export']));
+  });
+
   it('GET .../export gives what was stored', async () => {
     const res = await t.app.inject({ url: path(GONE, '/export'), headers: admin });
     expect(res.statusCode).toBe(200);
