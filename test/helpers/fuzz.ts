@@ -117,6 +117,14 @@ export function deeplyNested(depth: number, asObject: boolean, leaf: unknown = 1
 export const deeplyNestedJson = (depth: number, asObject: boolean): string =>
   asObject ? `${'{"k":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}1${']'.repeat(depth)}`;
 
+/**
+ * A stand-in for a value nested `depth` deep, for documents that go through JSON.stringify (which
+ * throws past some thousand levels): expandDeep puts the nested JSON text in its place.
+ */
+export const deepMarker = (depth: number, asObject: boolean): string => `~deep:${depth}:${asObject ? 1 : 0}~`;
+export const expandDeep = (json: string): string =>
+  json.replace(/"~deep:(\d+):([01])~"/g, (_m, d: string, o: string) => deeplyNestedJson(Number(d), o === '1'));
+
 /** What a suite saw, printed at its end for the closing note. */
 export class Tally {
   tried = 0;

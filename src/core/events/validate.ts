@@ -136,7 +136,17 @@ function validateWith(raw: unknown, ctx: ValidationContext, fast: boolean): Even
   const o = raw as Record<string, unknown>;
   if (o.type === undefined) return fail('missing_field', 'type', '"type" is required');
   if (typeof o.type !== 'string' || !TYPES.has(o.type)) {
-    return fail('unknown_type', 'type', `unknown event type ${JSON.stringify(o.type)}; expected one of ${EVENT_TYPES.join(', ')}`);
+    // Not JSON.stringify of any value: a type nested some thousands deep overflowed the stack (a 500).
+    const t = o.type;
+    const shown =
+      typeof t === 'string'
+        ? JSON.stringify(t)
+        : t === null || typeof t !== 'object'
+          ? String(t)
+          : Array.isArray(t)
+            ? 'an array'
+            : 'an object';
+    return fail('unknown_type', 'type', `unknown event type ${shown}; expected one of ${EVENT_TYPES.join(', ')}`);
   }
   const type = o.type as EventType;
   // 2.

@@ -21,6 +21,8 @@ import {
   cleanText,
   deeplyNested,
   deeplyNestedJson,
+  deepMarker,
+  expandDeep,
   expectClientError,
   fuzzRuns,
   fuzzSeed,
@@ -215,6 +217,12 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
     ([f, depth, obj]): Mutation =>
       (e) =>
         void (e[f] = deeplyNested(depth, obj)),
+  ),
+  // deeper than JSON.stringify goes: written into the request's text (expandDeep)
+  fc.tuple(fc.constantFrom(...FIELDS), fc.integer({ min: 5_000, max: 20_000 }), fc.boolean()).map(
+    ([f, depth, obj]): Mutation =>
+      (e) =>
+        void (e[f] = deepMarker(depth, obj)),
   ),
   // timestamps: out of the window, without a zone, impossible days, garbage
   fc
@@ -436,7 +444,7 @@ function fuzzEvents(backend: string, enabled: boolean, runs: number, open: () =>
               return { raw, valid: g.mutations.length === 0 };
             });
             if (p.twice && items[0]!.valid) items.push(items[0]!);
-            const text = JSON.stringify({ events: items.map((s) => s.raw) });
+            const text = expandDeep(JSON.stringify({ events: items.map((s) => s.raw) }));
             const ids = items.map((s) => rawId(s.raw));
             eventsSent += items.length;
             validSent += items.filter((s) => s.valid).length;
@@ -450,7 +458,7 @@ function fuzzEvents(backend: string, enabled: boolean, runs: number, open: () =>
               const first = items.find((s) => s.valid);
               const changed: Sent[] = first ? [{ raw: { ...(first.raw as object), readerId: 'changed' }, valid: false }] : [];
               const again = await send(
-                first ? JSON.stringify({ events: [...items, ...changed].map((s) => s.raw) }) : text,
+                first ? expandDeep(JSON.stringify({ events: [...items, ...changed].map((s) => s.raw) })) : text,
                 p.contentType,
                 p.trusted,
               );
@@ -510,3 +518,22 @@ function rawId(raw: unknown): string | null {
   }
   return null;
 }
+
+describe('found by the fuzzer', () => {
+  it('an event whose type is nested thousands deep is rejected as unknown_type (it was a 500 that sank the batch)', async () => {
+    const t = await testApp();
+    try {
+      const good = { type: 'page_view', eventId: 'deep-ok', readerId: 'r', sessionId: 's', timestamp: '2026-03-01T12:00:00Z', page: '/' };
+      for (const deep of [deeplyNestedJson(10_000, false), deeplyNestedJson(10_000, true)]) {
+        const payload = `{"events": [${JSON.stringify(good)}, {"type": ${deep}, "eventId": "deep-bad"}]}`;
+        const res = await t.app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/json' }, payload });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().results[1]).toMatchObject({ status: 'rejected', code: 'unknown_type', field: 'type' });
+        expect(res.json().results[1].reason).toMatch(/^unknown event type an (array|object);/);
+      }
+      expect(await t.services.storage.getEvents(['deep-ok'])).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});
