@@ -74,13 +74,25 @@ const invalid = (field: string, what: string): DomainError => new DomainError('i
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/**
+ * A document's value as an error message quotes it: its JSON, or "an object" / "an array" when it
+ * is nested too deeply for JSON.stringify (which then throws a RangeError: that was a 500).
+ */
+export function shown(v: unknown): string {
+  try {
+    return String(JSON.stringify(v));
+  } catch {
+    return Array.isArray(v) ? 'an array' : 'an object';
+  }
+}
+
 function num(x: Record<string, unknown>, key: string, field: string, check?: (v: number) => string | undefined, fallback?: number): number {
   const v = x[key];
   if (v === undefined) {
     if (fallback !== undefined) return fallback;
     throw invalid(`${field}.${key}`, `missing (${String(x.dist)} needs ${key})`);
   }
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${field}.${key}`, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`${field}.${key}`, `must be a finite number, got ${shown(v)}`);
   const problem = check?.(v);
   if (problem !== undefined) throw invalid(`${field}.${key}`, `${problem}, got ${v}`);
   return v;
@@ -109,7 +121,7 @@ function minMax(x: Record<string, unknown>, field: string): { min: number; max: 
 function numberArray(v: unknown, field: string): number[] {
   if (!Array.isArray(v) || v.length === 0) throw invalid(field, 'must be a non-empty array of numbers');
   return v.map((e, i) => {
-    if (typeof e !== 'number' || !Number.isFinite(e)) throw invalid(`${field}[${i}]`, `must be a finite number, got ${JSON.stringify(e)}`);
+    if (typeof e !== 'number' || !Number.isFinite(e)) throw invalid(`${field}[${i}]`, `must be a finite number, got ${shown(e)}`);
     return e;
   });
 }
@@ -151,7 +163,7 @@ export function parseDistribution(x: unknown, field: string): DistSpec {
   if (!isRecord(x)) throw invalid(field, 'must be an object like {"dist": "normal", "mean": 0, "sd": 1}');
   const dist = x.dist;
   if (typeof dist !== 'string' || !(DIST_NAMES as readonly string[]).includes(dist)) {
-    throw invalid(`${field}.dist`, `unknown distribution ${JSON.stringify(dist)} (one of ${DIST_NAMES.join(', ')})`);
+    throw invalid(`${field}.dist`, `unknown distribution ${shown(dist)} (one of ${DIST_NAMES.join(', ')})`);
   }
   const name = dist as DistName;
   switch (name) {
@@ -200,7 +212,7 @@ export function parseDistribution(x: unknown, field: string): DistSpec {
       if (typeof source !== 'string' || !MEASURED_SOURCE.test(source)) {
         throw invalid(
           `${field}.source`,
-          `must be "experiment:ID:METRIC", "ope:PLACEMENT:CANDIDATE" or "offline:MODEL", got ${JSON.stringify(source)}`,
+          `must be "experiment:ID:METRIC", "ope:PLACEMENT:CANDIDATE" or "offline:MODEL", got ${shown(source)}`,
         );
       }
       const scale = num(x, 'scale', field, (v) => (v !== 0 ? undefined : 'must not be 0'), 1);

@@ -161,6 +161,27 @@ export function presentValue(monthly: number, startMonth: number, horizonMonths:
 const choose = (c: number, a: number, b: number): number => (Number.isNaN(c) ? Number.NaN : c !== 0 ? a : b);
 
 /**
+ * The deepest expression tree compiled: compiling and evaluating recurse once per level, and a sum
+ * of 50,000 terms overflowed the stack (a 500 on POST /v1/admin/roi). Written formulas stay far below.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
+/** Whether a jsep tree is deeper than `max` levels, walked without recursion. */
+function depthOver(root: jsep.Expression, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) return true;
+    for (const child of Object.values(node as object)) {
+      for (const c of Array.isArray(child) ? child : [child]) {
+        if (c !== null && typeof c === 'object' && typeof (c as { type?: unknown }).type === 'string') stack.push([c, depth + 1]);
+      }
+    }
+  }
+  return false;
+}
+
+/**
  * Parses and checks `source` against the known input names; errors name `field` (e.g. `options.b`).
  *
  * @example compileExpression('pv(p1 * 1000, 6) - 5e4', new Set(['p1']), 'options.model')
@@ -178,6 +199,7 @@ export function compileExpression(source: string, inputNames: ReadonlySet<string
     const why = err.description ?? err.message ?? String(e);
     return fail(column === undefined ? `syntax error: ${why}` : `syntax error at column ${column}: ${why}`);
   }
+  if (depthOver(ast, MAX_EXPRESSION_DEPTH)) fail(`nested more than ${MAX_EXPRESSION_DEPTH} levels deep (split it into derived inputs)`);
   if (ast.type === 'Compound') {
     const body = (ast as jsep.Compound).body;
     fail(body.length === 0 ? 'empty expression' : 'syntax error: expected one expression (an operator is missing between two terms?)');

@@ -11,7 +11,7 @@
  */
 import { DomainError } from '../kernel/errors.js';
 import { seededRng, type Rng } from '../kernel/rng.js';
-import { distributionOf, parseDistribution, type DistSpec, type Measurement } from './distributions.js';
+import { distributionOf, parseDistribution, shown, type DistSpec, type Measurement } from './distributions.js';
 import { compileExpression, type Expression } from './expression.js';
 
 export const MIN_SAMPLES = 1_000;
@@ -61,7 +61,7 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 function optionalNumber(doc: Record<string, unknown>, key: string, fallback: number, check: (v: number) => string | undefined): number {
   const v = doc[key];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(key, `must be a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(key, `must be a finite number, got ${shown(v)}`);
   const problem = check(v);
   if (problem !== undefined) throw invalid(key, `${problem}, got ${v}`);
   return v;
@@ -112,7 +112,7 @@ export function parseScenario(json: unknown): Scenario {
   for (const [name, source] of Object.entries(json.options)) {
     const field = `options.${name}`;
     if (name.length === 0) throw invalid('options', 'option names must be non-empty');
-    if (typeof source !== 'string') throw invalid(field, `must be a string expression such as "p1 - p2", got ${JSON.stringify(source)}`);
+    if (typeof source !== 'string') throw invalid(field, `must be a string expression such as "p1 - p2", got ${shown(source)}`);
     options.set(name, compileExpression(source, names, field));
   }
   return { samples, seed, horizonMonths, discountRate, parameters, correlations, options };
@@ -141,7 +141,7 @@ function parseCorrelations(x: unknown, parameters: ReadonlyMap<string, DistSpec>
     seen.add(key);
     const rho = c.rho;
     if (typeof rho !== 'number' || !Number.isFinite(rho) || rho < -1 || rho > 1) {
-      throw invalid(`${field}.rho`, `must be a number from -1 to 1, got ${JSON.stringify(rho)}`);
+      throw invalid(`${field}.rho`, `must be a number from -1 to 1, got ${shown(rho)}`);
     }
     return { between: [a, b], rho };
   });

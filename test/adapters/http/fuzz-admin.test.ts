@@ -19,6 +19,8 @@ import {
   cleanText,
   deeplyNested,
   deeplyNestedJson,
+  deepMarker,
+  expandDeep,
   expectClientError,
   fuzzRuns,
   fuzzSeed,
@@ -143,15 +145,24 @@ const distribution = fc.oneof(
   fc.record({ dist: fc.constant('discrete'), values: fc.constant([1, 2]), probs: fc.constant([0.25, 0.75]) }),
   fc.record({ dist: fc.constant('constant'), value: fc.integer({ min: -5, max: 5 }) }),
 );
-const expression = fc.constantFrom(
-  '0',
-  'p1',
-  'p1 - p2',
-  'p1 * 1000 - p3',
-  'p1 / (1 + p2 * p2)',
-  'max(p1, p2)',
-  'sqrt(p3 * p3)',
-  '(((p1)))',
+const expression = fc.oneof(
+  {
+    weight: 9,
+    arbitrary: fc.constantFrom('0', 'p1', 'p1 - p2', 'p1 * 1000 - p3', 'p1 / (1 + p2 * p2)', 'max(p1, p2)', 'sqrt(p3 * p3)', '(((p1)))'),
+  },
+  // long sums, deep parentheses and unary chains
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(100, 300, 50_000), fc.constantFrom('sum', 'parens', 'unary'))
+      .map(([n, shape]) =>
+        shape === 'sum'
+          ? Array(n).fill('p1').join(' + ')
+          : shape === 'parens'
+            ? `${'('.repeat(n)}p1${')'.repeat(n)}`
+            : `${'-'.repeat(n)}p1`,
+      ),
+  },
 );
 const roiDoc = fc.record(
   {
@@ -217,6 +228,8 @@ const mutation = fc.record({
   replacement: fc.oneof(
     { weight: 8, arbitrary: anyJson(3) },
     { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 10, max: 2_000 }), fc.boolean()).map(([d, o]) => deeplyNested(d, o)) },
+    // deeper than JSON.stringify goes: written into the request's text (expandDeep)
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 5_000, max: 20_000 }), fc.boolean()).map(([d, o]) => deepMarker(d, o)) },
   ),
   key: anyString(16),
 });
@@ -374,7 +387,7 @@ describe('fuzzing the admin API', () => {
         if (r.actor !== null) headers['x-readnext-actor'] = r.actor;
         let payload: string;
         if (r.body.kind === 'json') {
-          payload = JSON.stringify(r.body.value) ?? 'null';
+          payload = expandDeep(JSON.stringify(r.body.value) ?? 'null');
           headers['content-type'] = 'application/json';
         } else {
           payload = r.body.text;
@@ -430,5 +443,34 @@ describe('found by the fuzzer', () => {
     });
     expect(article.statusCode).toBe(400);
     expect(article.json().error).toMatchObject({ code: 'invalid_body', field: 'body' });
+  });
+});
+
+describe('found by the fuzzer: ROI documents that were 500s', () => {
+  const doc = { samples: 1000, parameters: { p1: { dist: 'normal', mean: 1, sd: 1 } }, options: { a: 'p1', b: '0' } };
+  const post = (payload: string) =>
+    t.app.inject({ method: 'POST', url: '/v1/admin/roi', headers: { ...admin, 'content-type': 'application/json' }, payload });
+
+  it('a value nested too deeply to quote is "an object" in the message (JSON.stringify threw)', async () => {
+    const deep = deeplyNestedJson(10_000, true);
+    for (const [payload, field] of [
+      [`{"samples": ${deep}, "parameters": {"p1": {"dist": "normal", "mean": 1, "sd": 1}}, "options": {"a": "p1"}}`, 'samples'],
+      [`{"parameters": {"p1": {"dist": "normal", "mean": ${deep}, "sd": 1}}, "options": {"a": "p1"}}`, 'parameters.p1.mean'],
+      [`{"parameters": {"p1": {"dist": "normal", "mean": 1, "sd": 1}}, "options": ${deep}}`, 'options.k'],
+    ] as const) {
+      const res = await post(payload);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'invalid_field', field });
+      expect(res.json().error.message).toContain('got an object');
+    }
+  });
+
+  it('an expression nested more than 256 levels is refused (a 50,000-term sum overflowed the stack)', async () => {
+    const sum = (n: number) => JSON.stringify({ ...doc, options: { a: Array(n).fill('p1').join(' + '), b: '0' } });
+    const res = await post(sum(50_000));
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_field', field: 'options.a' });
+    expect(res.json().error.message).toContain('nested more than 256 levels deep');
+    expect((await post(sum(256))).statusCode).toBe(200);
   });
 });
