@@ -325,6 +325,8 @@ interface Request {
   body: Body;
   ifMatch: string | null;
   actor: string | null;
+  /** The admin key (nearly always), none, or a wrong one: the last two must be 401. */
+  key: 'admin' | 'none' | 'wrong';
 }
 
 const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTE_NAMES).chain((route) =>
@@ -361,6 +363,10 @@ const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTE_NAMES).chain((ro
         }),
       },
     ),
+    key: fc.oneof(
+      { weight: 38, arbitrary: fc.constant('admin' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('none' as const, 'wrong' as const) },
+    ),
     ifMatch: fc.option(
       fc.oneof(
         fc.constantFrom('"1"', '0', '"999"', '*', 'W/"1"'),
@@ -382,7 +388,8 @@ describe('fuzzing the admin API', () => {
       fc.asyncProperty(request, async (r) => {
         const route = ROUTES[r.route]!;
         const url = route.url(r.placement, r.id);
-        const headers: Record<string, string> = { ...admin };
+        const headers: Record<string, string> =
+          r.key === 'admin' ? { ...admin } : r.key === 'wrong' ? { authorization: 'Bearer nope' } : {};
         if (r.ifMatch !== null) headers['if-match'] = r.ifMatch;
         if (r.actor !== null) headers['x-readnext-actor'] = r.actor;
         let payload: string;
@@ -404,6 +411,7 @@ describe('fuzzing the admin API', () => {
           expect(() => JSON.parse(res.body) as unknown, what).not.toThrow();
           return;
         }
+        if (r.key !== 'admin') expect(res.statusCode, what).toBe(401);
         tally.count(res.statusCode, expectClientError(res, what));
       }),
       { numRuns: RUNS, seed: SEED },
