@@ -135,7 +135,10 @@ describe('readnext simulate', () => {
       [['--world', file('arm.json', { experiment: { id: 'x', placement: 'read-next', arms: [{ name: 'a' }] } })], /experiment\.arms/],
       [['--world', file('syntax.json', '{"days": ')], /--world .*syntax\.json: not valid JSON/],
       [['--world', join(dir.path, 'missing.json')], /^readnext: --world \S+missing\.json: cannot read it \(ENOENT\)$/],
-      [['--world', 'no-such-world'], /--world: no shipped world "no-such-world" \(one of default, demo, drift, noise, null, small-effect, tie/],
+      [
+        ['--world', 'no-such-world'],
+        /--world: no shipped world "no-such-world" \(one of default, demo, drift, noise, null, small-effect, tie/,
+      ],
       [['--world', tiny, '--readers', 'many'], /--readers must be an integer/],
       [['--world', tiny, '--readers', '0'], /--readers must be an integer of at least 1/],
       [['--world', tiny, '--experiment', join(dir.path, 'nope.json')], /--experiment .*nope\.json: cannot read it/],
