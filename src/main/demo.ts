@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
+import type { DemoCommandOptions } from '../adapters/cli/program.js';
 import { createApp } from '../adapters/http/app.js';
 import { demoSite } from '../adapters/web/site.js';
 import { loadConfig, type Config } from '../config/config.js';
@@ -47,19 +48,7 @@ const LIVE_DAYS = 30;
 const LIVE_READERS = 100_000;
 const RESUME_CATCH_UP_MS = 10 * 60_000;
 
-export interface DemoCliOptions {
-  fast?: boolean;
-  world?: string;
-  seed?: number;
-  reset?: boolean;
-  /** Directory of the demo's database and state (default data/demo under the working directory). */
-  dir?: string;
-  host?: string;
-  port?: number;
-  /** Stop after the story instead of serving live traffic (tests). */
-  live?: boolean;
-  /** Use this catalog file instead of the shared one or generated articles ('none': generated). */
-  catalog?: string;
+export interface DemoCliOptions extends DemoCommandOptions {
   /** The story's start, epoch ms (default: so that it ends at today's midnight UTC). */
   startTs?: number;
   /** The readers (default the schedule's): tests make the story smaller. */

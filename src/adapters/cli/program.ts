@@ -14,6 +14,22 @@ import { registerSimulate, type SimulateDeps } from './simulate.js';
 import { IMPORT_FORMATS, type ImportFormat } from './import-formats.js';
 
 /** What the CLI needs from the composition root; the CLI itself never opens a database or a port. */
+/** `readnext demo`'s options (main/demo.ts runDemo takes these and a few more for tests). */
+export interface DemoCommandOptions {
+  fast?: boolean;
+  world?: string;
+  seed?: number;
+  /** A catalog file instead of ../shared's or generated articles ('none': generated). */
+  catalog?: string;
+  reset?: boolean;
+  /** Directory of the demo's database and state (default data/demo under the working directory). */
+  dir?: string;
+  host?: string;
+  port?: number;
+  /** False: stop after the story instead of serving live traffic. */
+  live?: boolean;
+}
+
 export interface CliDeps {
   version: string;
   clock: Clock;
@@ -23,16 +39,7 @@ export interface CliDeps {
   /** Runs the server until a signal stops it. */
   serve(opts: { db?: string; host?: string; port?: number; simClock?: boolean }): Promise<void>;
   /** Plays the demo story (main/demo.ts), then serves its live phase until a signal stops it (or returns after the story with `live: false`). */
-  demo(opts: {
-    fast?: boolean;
-    world?: string;
-    seed?: number;
-    reset?: boolean;
-    dir?: string;
-    host?: string;
-    port?: number;
-    live?: boolean;
-  }): Promise<void>;
+  demo(opts: DemoCommandOptions): Promise<void>;
   /** Opens (and migrates) the database: the configured one unless `db` is given. */
   openCatalog(db: string | undefined): Promise<{ store: ArticleStore; url: string; close(): Promise<void> }>;
   migrate(db: string | undefined): Promise<string>;
@@ -102,18 +109,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
     .option('--host <host>', 'interface to listen on (default: 127.0.0.1)')
     .option('--port <port>', 'port (default: 8080)', port)
     .option('--no-live', 'exit after the story instead of serving live traffic')
-    .action(
-      async (o: {
-        fast?: boolean;
-        world?: string;
-        seed?: number;
-        reset?: boolean;
-        dir?: string;
-        host?: string;
-        port?: number;
-        live?: boolean;
-      }) => deps.demo(o),
-    );
+    .action(async (o: DemoCommandOptions) => deps.demo(o));
 
   program
     .command('migrate')
