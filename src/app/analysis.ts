@@ -1,6 +1,6 @@
 import { analyseExperiment, guardrailFigures, type ExperimentAnalysis } from '../core/analysis/report.js';
 import { DEFAULT_REVENUE_CURRENCY, METRICS, type RevenueCurrency } from '../core/analysis/metrics.js';
-import { decisionMetrics, unbalancedPhase } from '../core/experiments/experiment.js';
+import { decisionMetrics, unbalancedPhase, type Experiment } from '../core/experiments/experiment.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Engine } from '../core/stats/compare.js';
@@ -34,6 +34,27 @@ export interface ServerRollups {
  */
 export function reportRollups(rollups: Pick<AnalysisRollups, 'catchUp' | 'money'>, maxMs: number): ServerRollups {
   return { catchUp: (o) => rollups.catchUp({ maxMs: Math.min(maxMs, o.maxMs ?? maxMs) }), money: rollups.money };
+}
+
+/**
+ * The experiment and the phase a report is about (default: the current one), with the phase's end:
+ * the next phase's start, the stop, or now. not_found, invalid_state (not started) or invalid_field
+ * (no such phase) otherwise. Shared by the report and its timeline (app/timeline.ts).
+ */
+export function reportedPhase(
+  experiments: ExperimentView,
+  id: string,
+  phaseAsked: number | undefined,
+  clock: Clock,
+): { e: Experiment; phase: number; p: Experiment['phases'][number]; toTs: number } {
+  const e = experiments.getExperiment(id)?.experiment;
+  if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
+  if (e.phase === 0) throw new DomainError('invalid_state', `experiment "${id}" has not started`, { field: 'status' });
+  const phase = phaseAsked ?? e.phase;
+  const p = e.phases.find((x) => x.phase === phase);
+  if (!p) throw new DomainError('invalid_field', `experiment "${id}" has no phase ${phase}`, { field: 'phase' });
+  const toTs = e.phases.find((x) => x.phase === phase + 1)?.startedTs ?? e.stoppedTs ?? clock.now();
+  return { e, phase, p, toTs };
 }
 
 export interface ExperimentReport extends ExperimentAnalysis {
@@ -74,14 +95,7 @@ export async function experimentReport(
       | { rollups?: never; rollup: { lagMs: number; money?: RevenueCurrency } }
     ),
 ): Promise<ExperimentReport> {
-  const e = experiments.getExperiment(id)?.experiment;
-  if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
-  if (e.phase === 0) throw new DomainError('invalid_state', `experiment "${id}" has not started`, { field: 'status' });
-  const phase = opts.phase ?? e.phase;
-  const p = e.phases.find((x) => x.phase === phase);
-  if (!p) throw new DomainError('invalid_field', `experiment "${id}" has no phase ${phase}`, { field: 'phase' });
-  const next = e.phases.find((x) => x.phase === phase + 1);
-  const toTs = next?.startedTs ?? e.stoppedTs ?? clock.now();
+  const { e, phase, p, toTs } = reportedPhase(experiments, id, opts.phase, clock);
   const engine = opts.engine ?? 'frequentist';
   const alpha = opts.alpha ?? 0.05;
   // A server's rollups catch up for as long as the server lets a report wait (the report then says

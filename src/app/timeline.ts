@@ -3,7 +3,7 @@ import { METRICS, type ArmSums } from '../core/analysis/metrics.js';
 import { decisionMetrics, unbalancedPhase } from '../core/experiments/experiment.js';
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
-import type { ServerRollups } from './analysis.js';
+import { reportedPhase, type ServerRollups } from './analysis.js';
 import type { ExperimentView } from './deploy-admin.js';
 import type { AnalysisStore } from './ports.js';
 
@@ -59,12 +59,7 @@ export async function experimentTimeline(
   id: string,
   opts: { phase?: number; metric?: string; alpha?: number; rollups: Pick<ServerRollups, 'catchUp'> },
 ): Promise<ExperimentTimeline> {
-  const e = experiments.getExperiment(id)?.experiment;
-  if (!e) throw new DomainError('not_found', `no experiment "${id}"`, { field: 'id' });
-  if (e.phase === 0) throw new DomainError('invalid_state', `experiment "${id}" has not started`, { field: 'status' });
-  const phase = opts.phase ?? e.phase;
-  const p = e.phases.find((x) => x.phase === phase);
-  if (!p) throw new DomainError('invalid_field', `experiment "${id}" has no phase ${phase}`, { field: 'phase' });
+  const { e, phase, p, toTs } = reportedPhase(experiments, id, opts.phase, clock);
   const design = decisionMetrics(e);
   const metric = opts.metric ?? design.primaryMetric;
   if (!METRICS.some((m) => m.id === metric))
@@ -72,7 +67,6 @@ export async function experimentTimeline(
       field: 'metric',
     });
   const alpha = opts.alpha ?? 0.05;
-  const toTs = e.phases.find((x) => x.phase === phase + 1)?.startedTs ?? e.stoppedTs ?? clock.now();
 
   const rolled = await opts.rollups.catchUp({});
   const [current, snapshots] = await Promise.all([store.armSums(id, phase), store.listExperimentSnapshots(id, phase)]);
