@@ -241,13 +241,7 @@ export function CreateExperiment({ onCreated }: { onCreated: (id: string) => voi
         <legend>Metrics</legend>
         <div class="field">
           <label for="x-primary">Primary metric (the ship decision rests on it)</label>
-          <select id="x-primary" value={primary} onChange={(e) => setPrimary(e.currentTarget.value)}>
-            {METRICS.map((m) => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
-          </select>
+          <MetricSelect id="x-primary" value={primary} onChange={setPrimary} />
         </div>
         <fieldset class="guardrails">
           <legend>Guardrails (must not be significantly harmed)</legend>
@@ -349,5 +343,18 @@ export function StartStop({ e, onChanged }: { e: { id: string; status: string; p
         </p>
       )}
     </div>
+  );
+}
+
+/** A select of the report's metrics by name (the experiment form's and the models page's primary metric). */
+export function MetricSelect(p: { id: string; value: string; onChange: (metric: string) => void }) {
+  return (
+    <select id={p.id} value={p.value} onChange={(e) => p.onChange(e.currentTarget.value)}>
+      {METRICS.map((m) => (
+        <option key={m.id} value={m.id}>
+          {m.name}
+        </option>
+      ))}
+    </select>
   );
 }

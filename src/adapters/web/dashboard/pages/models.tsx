@@ -12,7 +12,7 @@ import { api, describeError } from '../api.js';
 import { TextField } from '../field.js';
 import { fetchDeployments, rec, type Deployment } from '../placements.js';
 import { fmt, pct, useLoad } from '../use-load.js';
-import { DEFAULT_GUARDRAILS, DEFAULT_PRIMARY, experimentBody } from './experiment-form.js';
+import { DEFAULT_GUARDRAILS, DEFAULT_PRIMARY, experimentBody, MetricSelect } from './experiment-form.js';
 import './models.css';
 
 const time = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
@@ -479,13 +479,7 @@ function Deploy({
               </div>
               <div>
                 <label for={`${id}-exp-primary`}>Primary metric</label>
-                <select id={`${id}-exp-primary`} value={exp.primary} onChange={(e) => setField({ primary: e.currentTarget.value })}>
-                  {METRICS.map((m) => (
-                    <option key={m.id} value={m.id}>
-                      {m.name}
-                    </option>
-                  ))}
-                </select>
+                <MetricSelect id={`${id}-exp-primary`} value={exp.primary} onChange={(primary) => setField({ primary })} />
               </div>
               <label class="check">
                 <input type="checkbox" checked={exp.start} onChange={(e) => setField({ start: e.currentTarget.checked })} /> Start it now
