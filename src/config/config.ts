@@ -17,6 +17,19 @@ export interface Config {
   metricsToken: string | undefined;
   /** Origins allowed to call the API from a browser (CORS); empty = same origin only. */
   corsOrigins: string[];
+  /**
+   * Which proxies in front of the server to believe about the client's address (X-Forwarded-For) and
+   * protocol (X-Forwarded-Proto): false (none, the socket's peer is the client), true (any), a number
+   * of proxy hops, or their addresses / CIDR ranges. Fastify's `trustProxy`; the rate limits count per
+   * client address, so behind a proxy this must name it or every reader shares one limit.
+   */
+  trustProxy: boolean | number | string[];
+  /** Most GET /v1/recommendations requests per client address per minute, per process; 0 = no limit. */
+  rateLimitRecommendationsPerMin: number;
+  /** Most POST /v1/events requests (batches) per client address per minute, per process; 0 = no limit. */
+  rateLimitEventsPerMin: number;
+  /** Most requests per client address per minute to each page of the demo site and to GET /sdk.js, per process; 0 = no limit. */
+  rateLimitSitePerMin: number;
   /** Largest request body, bytes. */
   bodyLimitBytes: number;
   /** Longest time from a request's first byte to the end of its headers, milliseconds. */
@@ -91,6 +104,13 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   ingestKey: undefined,
   metricsToken: undefined,
   corsOrigins: [],
+  trustProxy: false,
+  // No rate limit by default: behind a proxy that is not declared in READNEXT_TRUST_PROXY every reader
+  // has the proxy's address and would share one limit, and the benchmarks drive tens of thousands of
+  // requests a second from one address (docs/reference.md, Rate limits).
+  rateLimitRecommendationsPerMin: 0,
+  rateLimitEventsPerMin: 0,
+  rateLimitSitePerMin: 0,
   // 36 MiB: a batch of 1000 of the largest events the schema admits, in ASCII (an impression with
   // 100 items and every string at its maxLength: 37,721 bytes; test/config/config.test.ts builds it
   // from the schema and checks that the batch fits).
@@ -142,6 +162,10 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   ingestKey: 'READNEXT_INGEST_KEY',
   metricsToken: 'READNEXT_METRICS_TOKEN',
   corsOrigins: 'READNEXT_CORS_ORIGINS',
+  trustProxy: 'READNEXT_TRUST_PROXY',
+  rateLimitRecommendationsPerMin: 'READNEXT_RATE_LIMIT_RECOMMENDATIONS_PER_MIN',
+  rateLimitEventsPerMin: 'READNEXT_RATE_LIMIT_EVENTS_PER_MIN',
+  rateLimitSitePerMin: 'READNEXT_RATE_LIMIT_SITE_PER_MIN',
   bodyLimitBytes: 'READNEXT_BODY_LIMIT_BYTES',
   headersTimeoutMs: 'READNEXT_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'READNEXT_REQUEST_TIMEOUT_MS',
@@ -251,6 +275,28 @@ function flag(name: string, raw: string): boolean {
 }
 
 /**
+ * READNEXT_TRUST_PROXY: true or false (any case), a number of proxy hops (1 to 100), or addresses and
+ * CIDR ranges separated by commas (e.g. 127.0.0.1,10.0.0.0/8); anything else is an error naming it.
+ */
+function trustProxy(name: string, raw: string): boolean | number | string[] {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (/^\d+$/.test(v)) return int(name, v, 1, 100);
+  const list = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (list.length === 0 || !list.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/.test(a) && (a.includes('.') || a.includes(':')))) {
+    throw new DomainError(
+      'invalid_config',
+      `${name} must be true, false, a number of proxy hops or addresses / CIDR ranges separated by commas (e.g. 127.0.0.1,10.0.0.0/8), got "${raw}"`,
+      { field: name },
+    );
+  }
+  return list;
+}
+
+/**
  * Builds the configuration from the environment and overrides, then freezes it.
  *
  * @example
@@ -278,6 +324,10 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean);
+  if (s('trustProxy')) c.trustProxy = trustProxy(ENV_NAMES.trustProxy, s('trustProxy')!);
+  for (const k of ['rateLimitRecommendationsPerMin', 'rateLimitEventsPerMin', 'rateLimitSitePerMin'] as const) {
+    if (s(k)) c[k] = int(ENV_NAMES[k], s(k)!, 0, 100_000_000);
+  }
   if (s('bodyLimitBytes')) c.bodyLimitBytes = int(ENV_NAMES.bodyLimitBytes, s('bodyLimitBytes')!, 1024, 64 * 1024 * 1024);
   if (s('headersTimeoutMs')) c.headersTimeoutMs = int(ENV_NAMES.headersTimeoutMs, s('headersTimeoutMs')!, 100, 3_600_000);
   if (s('requestTimeoutMs')) c.requestTimeoutMs = int(ENV_NAMES.requestTimeoutMs, s('requestTimeoutMs')!, 100, 3_600_000);
@@ -334,5 +384,6 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       { field: ENV_NAMES.rollupLagMs },
     );
   }
+  if (Array.isArray(c.trustProxy)) c.trustProxy = Object.freeze([...c.trustProxy]) as string[];
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[], fxRates: Object.freeze({ ...c.fxRates }) });
 }
