@@ -387,6 +387,12 @@ export function appDeps(s: Services, plugins: AppDeps['plugins'] = []): AppDeps 
       logLevel: s.config.logLevel,
       version: VERSION,
       timeouts: { headersMs: s.config.headersTimeoutMs, requestMs: s.config.requestTimeoutMs, keepAliveMs: s.config.keepAliveTimeoutMs },
+      trustProxy: s.config.trustProxy,
+      rateLimits: {
+        recommendationsPerMin: s.config.rateLimitRecommendationsPerMin,
+        eventsPerMin: s.config.rateLimitEventsPerMin,
+        sitePerMin: s.config.rateLimitSitePerMin,
+      },
     },
     plugins: [readerRoutes({ keys: s.keys, readers: s.readers }), ...plugins],
   };

@@ -29,6 +29,7 @@ import { deploymentRoutes } from './routes/deployments.js';
 import { eventRoutes } from './routes/events.js';
 import { previewRoutes } from './routes/preview.js';
 import { modelRoutes } from './routes/models.js';
+import { registerRateLimits, securityHeaders, type RateLimits } from './protection.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 import { simClockRoutes } from './routes/sim-clock.js';
 import { rejectBadUrlText } from './url-text.js';
@@ -98,6 +99,10 @@ export interface AppDeps {
     version: string;
     /** Limits on slow clients, for a listening server (main/server.ts); unset: Node's and Fastify's, which never cut off a stalled body. */
     timeouts?: HttpTimeouts;
+    /** Proxies believed about the client's address and protocol (config READNEXT_TRUST_PROXY); unset: none. */
+    trustProxy?: boolean | number | string[];
+    /** Per-client limits on the public routes (protection.ts); unset: none. */
+    rateLimits?: RateLimits;
   };
   /** Where unhandled errors are logged; a pino logger at `options.logLevel` when not given. */
   errorLog?: ErrorLog;
@@ -152,6 +157,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     logger: false,
     bodyLimit: deps.options.bodyLimitBytes,
     ...serverTimeouts(deps.options.timeouts),
+    // Fastify's typings pick the HTTP/2 overload for a union here; each member is a valid trustProxy.
+    trustProxy: (deps.options.trustProxy ?? false) as boolean,
     // Every error in one shape: the HTTP parser's (timeouts, headers too large) and the router's (a
     // URL that does not decode) too, which Fastify would otherwise answer in its own.
     clientErrorHandler,
@@ -290,6 +297,9 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   const dashboard = deps.dashboard && dashboardSessions(deps.clock, deps.dashboard);
   if (dashboard) app.addHook('onRequest', sessionAuth(dashboard.sessions));
 
+  // Before the public routes: their limits are attached as they are declared.
+  if (deps.options.rateLimits) await registerRateLimits(app, deps.options.rateLimits);
+
   await app.register(eventRoutes(deps));
   await app.register(recommendationRoutes(deps));
   await app.register(adminRoutes(deps));
@@ -297,7 +307,12 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(previewRoutes(deps));
   await app.register(modelRoutes(deps));
   await app.register(simClockRoutes(deps));
-  if (dashboard) await app.register(dashboardRoutes({ keys: deps.keys, ...dashboard, options: deps.dashboard! }));
-  for (const p of deps.plugins ?? []) await app.register(p);
+  // The pages (dashboard, demo site, SDK) get helmet's security headers; the JSON API above does not (protection.ts).
+  await app.register(
+    securityHeaders(async (pages) => {
+      if (dashboard) await pages.register(dashboardRoutes({ keys: deps.keys, ...dashboard, options: deps.dashboard! }));
+      for (const p of deps.plugins ?? []) await pages.register(p);
+    }),
+  );
   return app;
 }

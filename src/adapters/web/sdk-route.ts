@@ -37,7 +37,11 @@ export const sdkRoute =
     }
     const etag = code === undefined ? undefined : `"${createHash('sha256').update(code).digest('base64url').slice(0, 22)}"`;
     app.get('/sdk.js', { schema: { hide: true } }, async (req, reply) => {
-      void reply.header('x-content-type-options', 'nosniff').type('application/javascript; charset=utf-8');
+      // cross-origin: newsrooms load the SDK from their own pages (helmet's default would be same-origin).
+      void reply
+        .header('x-content-type-options', 'nosniff')
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .type('application/javascript; charset=utf-8');
       if (code === undefined) return reply.code(503).header('cache-control', 'no-store').send(NOT_BUILT);
       // Not versioned in its URL: a short max-age, then a cheap revalidation by ETag.
       void reply.header('cache-control', 'public, max-age=300').header('etag', etag); // 5 minutes
