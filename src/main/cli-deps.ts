@@ -1,6 +1,7 @@
 import type { CliDeps } from '../adapters/cli/program.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { systemClock, VERSION } from './runtime.js';
+import { once } from 'node:events';
 import { userInfo } from 'node:os';
 import { DeploymentAdmin } from '../app/deploy-admin.js';
 import type { Clock } from '../core/kernel/clock.js';
@@ -169,6 +170,20 @@ export function cliDeps(io: {
           store: storage,
           close: () => storage.close(),
         };
+      },
+    },
+    exports: {
+      now: clock.now,
+      err: io.err,
+      // Whole lines go through `out` (it adds the newline); stdout's buffer is drained before more.
+      async stdout(chunk) {
+        io.out(chunk);
+        if (process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+      },
+      async open(db) {
+        const storage = await open(config({ db }));
+        const { exportStoreOf } = await import('../adapters/storage/export.js');
+        return { store: exportStoreOf(storage), close: () => storage.close() };
       },
     },
     async migrate(db) {

@@ -6,6 +6,7 @@ import { isDomainError } from '../../core/kernel/errors.js';
 import { registerData, type DataDeps } from './data.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
+import { registerExport, type ExportDeps } from './export-events.js';
 import { registerModel, type ModelDeps } from './model.js';
 import { registerReader, type ReaderDeps } from './readers.js';
 import { registerStats } from './stats.js';
@@ -50,6 +51,7 @@ export interface CliDeps {
   data: DataDeps;
   readers: ReaderDeps;
   roi: Pick<RoiDeps, 'open'>;
+  exports: ExportDeps;
 }
 
 /** Exit codes: 0 done, 1 done but some input rows were rejected, 2 bad usage or input, 3 failure. */
@@ -173,6 +175,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerModel(program, deps.models);
   registerData(program, deps.data);
   registerReader(program, deps.readers);
+  registerExport(program, deps.exports);
   registerRoi(program, {
     out: deps.out,
     open: (db) => deps.roi.open(db),
