@@ -393,7 +393,8 @@ export interface Storage
     DataReportStore,
     RoiStore,
     KpiStore,
-    ReaderStore {
+    ReaderStore,
+    RetentionStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
@@ -446,6 +447,21 @@ export interface ReaderStore {
   readerErasuresSince(seq: number): Promise<ReaderErasure[]>;
   /** The last erasure's sequence number; 0 when none. */
   lastReaderErasure(): Promise<number>;
+}
+
+/**
+ * Retention (app/retention.ts, adapters/storage/retention.ts): raw rows older than the retention
+ * window, deleted a bounded batch at a time, oldest first, each batch one short transaction.
+ */
+export interface RetentionStore {
+  /**
+   * Deletes at most `limit` raw events received before `beforeTs` that the experiment rollups have
+   * already passed (behind their cursor: never one still to roll up); returns how many.
+   * @example const n = await store.pruneEvents(now - 30 * 86_400_000, 5000);
+   */
+  pruneEvents(beforeTs: number, limit: number): Promise<number>;
+  /** Deletes at most `limit` serve records served before `beforeTs`; returns how many. */
+  pruneServes(beforeTs: number, limit: number): Promise<number>;
 }
 
 /** The shortest rollup lag that loses no events on a database, and what to say when one shorter is configured. */

@@ -94,6 +94,8 @@ export interface Config {
    * default; refused on a database that holds real events (main/sim-clock.ts).
    */
   simClock: boolean;
+  /** Days raw events and serve records are kept, by receive (serve) time; 0 keeps them forever (app/retention.ts). */
+  retentionDays: number;
 }
 
 export const DEFAULTS: Readonly<Config> = Object.freeze({
@@ -151,6 +153,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   currency: 'EUR',
   fxRates: {},
   simClock: false,
+  retentionDays: 0, // keep forever
 });
 
 /** Environment variable for each setting; errors name it. The README's configuration table lists every one. */
@@ -193,6 +196,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   currency: 'READNEXT_CURRENCY',
   fxRates: 'READNEXT_FX_RATES',
   simClock: 'READNEXT_SIM_CLOCK',
+  retentionDays: 'READNEXT_RETENTION_DAYS',
 });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -297,6 +301,24 @@ function trustProxy(name: string, raw: string): boolean | number | string[] {
 }
 
 /**
+ * Refuses a retention shorter than what the server reads back at start: the warm-up replays the
+ * events whose client time is within READNEXT_REPLAY_MS of now (app/fresh-feed.ts), and a client
+ * time may be up to READNEXT_EVENT_MAX_FUTURE_MS after the receive time retention deletes by, so
+ * the window must cover both. 0 keeps everything.
+ */
+export function checkRetention(days: number, replayMs: number, eventMaxFutureMs: number): void {
+  if (days === 0) return;
+  const min = Math.ceil((replayMs + eventMaxFutureMs) / 86_400_000);
+  if (days < min) {
+    throw new DomainError(
+      'invalid_config',
+      `READNEXT_RETENTION_DAYS must be 0 (keep everything) or at least ${min}, got ${days}: the serving state is rebuilt at start from the events of the last READNEXT_REPLAY_MS (${replayMs} ms) plus READNEXT_EVENT_MAX_FUTURE_MS (${eventMaxFutureMs} ms)`,
+      { field: 'READNEXT_RETENTION_DAYS' },
+    );
+  }
+}
+
+/**
  * Builds the configuration from the environment and overrides, then freezes it.
  *
  * @example
@@ -357,6 +379,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('currency')) c.currency = currency(ENV_NAMES.currency, s('currency')!);
   if (s('fxRates')) c.fxRates = fxRates(ENV_NAMES.fxRates, s('fxRates')!);
   if (s('simClock')) c.simClock = flag(ENV_NAMES.simClock, s('simClock')!);
+  if (s('retentionDays')) c.retentionDays = int(ENV_NAMES.retentionDays, s('retentionDays')!, 0, 36_500);
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) (c as unknown as Record<string, unknown>)[k] = v;
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535)
     throw new DomainError('invalid_config', `port must be an integer between 0 and 65535, got ${c.port}`, { field: 'port' });
@@ -385,5 +408,6 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     );
   }
   if (Array.isArray(c.trustProxy)) c.trustProxy = Object.freeze([...c.trustProxy]) as string[];
+  checkRetention(c.retentionDays, c.replayMs, c.eventMaxFutureMs);
   return Object.freeze({ ...c, corsOrigins: Object.freeze([...c.corsOrigins]) as string[], fxRates: Object.freeze({ ...c.fxRates }) });
 }

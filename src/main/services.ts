@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { reportRollups } from '../app/analysis.js';
 import { CanaryGuard } from '../app/canary.js';
 import { AnalysisRollups, checkRollupLag } from '../app/rollups.js';
+import { Retention } from '../app/retention.js';
 import { CatalogService } from '../app/catalog.js';
 import { Collector } from '../app/collector.js';
 import { FreshFeed } from '../app/fresh-feed.js';
@@ -83,6 +84,9 @@ export interface Services {
   warmingUp(): string | undefined;
   close(): Promise<void>;
 }
+
+/** How often a server runs a retention pass (READNEXT_RETENTION_DAYS): hourly, as the window is in days. */
+const RETENTION_EVERY_MS = 3_600_000;
 
 /** Signals as 1.2M, 35k, 800. */
 const count = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${Math.round(n / 1e3)}k` : String(n));
@@ -256,6 +260,8 @@ export async function openServices(
     },
     log,
   );
+  // Raw events and serve records past READNEXT_RETENTION_DAYS, in batches off the hot path (app/retention.ts).
+  const retention = new Retention(storage, clock, { days: config.retentionDays }, log);
   const keys = new ApiKeys(storage, nodeSecrets, clock);
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
@@ -269,6 +275,7 @@ export async function openServices(
     placementTimer.unref();
     canaryGuard.start(config.canaryCheckMs);
     rollups.start(config.rollupIntervalMs, config.rollupShare ?? rollupTuning.backgroundShare);
+    retention.start(RETENTION_EVERY_MS);
   }
   return {
     config,
@@ -297,6 +304,7 @@ export async function openServices(
       feed.stop();
       canaryGuard.stop();
       await rollups.stop();
+      await retention.stop();
       if (placementTimer) clearInterval(placementTimer);
       await collector.close();
       await recordWriter.close();

@@ -17,6 +17,7 @@ import { roiStore } from './roi.js';
 import { explainOpenError, PostgresDriver } from './postgres.js';
 import { readerStore } from './readers.js';
 import { recordStore } from './records.js';
+import { retentionStore } from './retention.js';
 import type { Database } from './schema.js';
 import { SqliteDriver, type SqliteOptions } from './sqlite.js';
 
@@ -75,6 +76,7 @@ function compose(d: Dialect): OpenedStorage {
     ...roiStore(d),
     ...kpiStore(d),
     ...readerStore(d),
+    ...retentionStore(d),
     dialect: d.name,
     tuning: d.tuning,
     refuses: (e) => d.refuses(e),

@@ -1,0 +1,56 @@
+import { sql } from 'kysely';
+import type { RetentionStore } from '../../app/ports.js';
+import type { Dialect, Flow } from './dialect.js';
+
+/**
+ * RetentionStore: raw events and serve records older than the retention window, deleted one
+ * bounded batch per transaction, oldest first.
+ *
+ * Events are deleted only behind the experiment rollups' cursor (adapters/storage/rollups.ts
+ * step 6), so no event is lost to a report before it is rolled up:
+ * - SQLite: the cursor is a rowid, and receive times grow with the rowid (one writer, commit
+ *   order), so a batch is the first `limit` rows up to the cursor, of which those received before
+ *   the cut go. Reading by rowid needs no index on the receive time (one would slow every insert);
+ *   a row a little out of order (a clock step) stays for a later pass;
+ * - PostgreSQL: the cursor is a receive time; a batch is the oldest `limit` events received before
+ *   both the cut and the cursor, by the events_received index, deleted by their ctid.
+ * The cursor only moves forward, so reading it without its lock is safe: a pass running meanwhile
+ * only moves it further. Serve records go by served_ts (index serves_time) on both databases.
+ */
+export function retentionStore(d: Dialect): RetentionStore {
+  const { db } = d;
+  const count = (rows: Record<string, unknown>[]) => rows.length;
+  return {
+    pruneEvents(beforeTs, limit) {
+      function* flow(): Flow<number> {
+        const [state] = yield sql`select cursor from rollup_state where id = 1`.compile(db);
+        const cursor = Number(state?.cursor ?? 0);
+        if (d.name === 'sqlite') {
+          return count(
+            yield sql`delete from events where rowid in (
+              select rowid from events where rowid <= ${cursor} order by rowid limit ${limit}
+            ) and received_ts < ${beforeTs} returning 1 as one`.compile(db),
+          );
+        }
+        const cut = Math.min(beforeTs, cursor);
+        return count(
+          yield sql`delete from events where ctid = any(array(
+            select ctid from events where received_ts < ${cut} order by received_ts limit ${limit}
+          )) returning 1 as one`.compile(db),
+        );
+      }
+      return d.drive(flow());
+    },
+
+    pruneServes(beforeTs, limit) {
+      function* flow(): Flow<number> {
+        return count(
+          yield sql`delete from serves where id in (
+            select id from serves where served_ts < ${beforeTs} order by served_ts limit ${limit}
+          ) returning 1 as one`.compile(db),
+        );
+      }
+      return d.drive(flow());
+    },
+  };
+}
