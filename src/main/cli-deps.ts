@@ -151,6 +151,13 @@ export function cliDeps(io: {
         const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'));
         return { readers, close: () => storage.close() };
       },
+      async retention(db) {
+        const c = config({ db });
+        const storage = await open(c);
+        const { Retention } = await import('../app/retention.js');
+        const retention = new Retention(storage, clock, { days: c.retentionDays });
+        return { days: c.retentionDays, run: () => retention.run(), close: () => storage.close() };
+      },
     },
     roi: {
       async open(db) {

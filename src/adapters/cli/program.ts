@@ -8,7 +8,7 @@ import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
 import { registerExport, type ExportDeps } from './export-events.js';
 import { registerModel, type ModelDeps } from './model.js';
-import { registerReader, type ReaderDeps } from './readers.js';
+import { registerReader, registerRetention, type ReaderDeps } from './readers.js';
 import { registerStats } from './stats.js';
 import { registerRoi, type RoiDeps } from './roi.js';
 import { registerSimulate, type SimulateDeps } from './simulate.js';
@@ -175,6 +175,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
   registerModel(program, deps.models);
   registerData(program, deps.data);
   registerReader(program, deps.readers);
+  registerRetention(program, deps.readers);
   registerExport(program, deps.exports);
   registerRoi(program, {
     out: deps.out,
