@@ -44,7 +44,9 @@ export interface RecommendationResponse {
 export type EventResult =
   | { index: number; eventId: string | null; status: 'accepted' | 'duplicate' }
   | { index: number; eventId: string | null; status: 'conflict'; code: 'conflict'; reason: string }
-  | { index: number; eventId: string | null; status: 'rejected'; code: string; field: string | null; reason: string };
+  | { index: number; eventId: string | null; status: 'rejected'; code: string; field: string | null; reason: string }
+  /** Dropped by the bot filter (the request's User-Agent is on the bot list): not stored, nothing to retry. */
+  | { index: number; eventId: string | null; status: 'filtered'; code: 'bot'; reason: string };
 
 /** `POST /v1/events` 200: per-event outcomes, sent once the accepted events are durably stored. */
 export interface EventBatchResponse {
@@ -52,6 +54,8 @@ export interface EventBatchResponse {
   duplicates: number;
   conflicts: number;
   rejected: number;
+  /** Events dropped by the bot filter; present only when the batch was filtered. */
+  filtered?: number;
   results: EventResult[];
 }
 

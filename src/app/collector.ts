@@ -10,13 +10,16 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 export type EventResult =
   | { index: number; eventId: string | null; status: 'accepted' | 'duplicate' }
   | { index: number; eventId: string | null; status: 'conflict'; code: 'conflict'; reason: string }
-  | { index: number; eventId: string | null; status: 'rejected'; code: EventRejection['code']; field: string | null; reason: string };
+  | { index: number; eventId: string | null; status: 'rejected'; code: EventRejection['code']; field: string | null; reason: string }
+  | { index: number; eventId: string | null; status: 'filtered'; code: 'bot'; reason: string };
 
 export interface IngestReply {
   accepted: number;
   duplicates: number;
   conflicts: number;
   rejected: number;
+  /** Events dropped by the bot filter (filter()); present only then. */
+  filtered?: number;
   results: EventResult[];
 }
 
@@ -113,6 +116,27 @@ export class Collector {
   }
 
   /**
+   * Drops a batch by the bot filter, as analytics tools do (Matomo and GA exclude bots without
+   * telling them): nothing is stored, the answer is a 200 whose events are `filtered` (so a client
+   * has nothing to retry), and the events are counted under the reason `bot`, in memory (/metrics)
+   * and in the store's daily counts (the data report's bot share).
+   */
+  async filter(rawEvents: readonly unknown[], reason: 'bot'): Promise<IngestReply> {
+    const receivedTs = this.clock.now();
+    const why = 'dropped by the bot filter (the User-Agent is on the bot list); nothing was stored';
+    const results: EventResult[] = rawEvents.map((e, index) => ({
+      index,
+      eventId: rawEventId(e),
+      status: 'filtered',
+      code: reason,
+      reason: why,
+    }));
+    this.counts.rejected.add(reason, results.length);
+    await this.countNotStored(receivedTs, results, results.length);
+    return { accepted: 0, duplicates: 0, conflicts: 0, rejected: 0, filtered: results.length, results };
+  }
+
+  /**
    * Adds the batch's rejections (per code), duplicates and conflicts to the store's daily counts
    * (EventStore.countRejections, read by the data report), under the UTC day of receipt. Telemetry:
    * a failure to count is not the client's, so it never fails the batch, whose events are stored.
@@ -121,7 +145,7 @@ export class Collector {
     if (notStored === 0 || !this.store.countRejections) return;
     const byReason = new Map<string, number>();
     for (const r of results) {
-      const reason = r.status === 'rejected' ? r.code : r.status === 'accepted' ? undefined : r.status;
+      const reason = r.status === 'rejected' || r.status === 'filtered' ? r.code : r.status === 'accepted' ? undefined : r.status;
       if (reason !== undefined) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
     }
     const day = new Date(receivedTs).toISOString().slice(0, 10);

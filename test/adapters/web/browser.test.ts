@@ -81,7 +81,7 @@ async function newPage(): Promise<{ page: Page; console: string[] }> {
 function capturePosts(page: Page): string[] {
   const posts: string[] = [];
   page.on('request', (r) => {
-    if (r.url().endsWith('/v1/events')) posts.push(r.headers()['content-type'] ?? '');
+    if (new URL(r.url()).pathname === '/v1/events') posts.push(r.headers()['content-type'] ?? '');
   });
   return posts;
 }
@@ -207,7 +207,7 @@ describe.skipIf(!CHROMIUM)('demo site and SDK in Chromium', () => {
     const { page } = await newPage();
     const bodies: string[] = [];
     page.on('request', (r) => {
-      if (r.url().endsWith('/v1/events')) bodies.push(r.postData() ?? '');
+      if (new URL(r.url()).pathname === '/v1/events') bodies.push(r.postData() ?? '');
     });
     const posts = () =>
       bodies.map((b) => ({ bytes: Buffer.byteLength(b), events: (JSON.parse(b) as { events: { type: string }[] }).events }));

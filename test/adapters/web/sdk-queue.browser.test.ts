@@ -92,7 +92,7 @@ async function reader(): Promise<{ context: BrowserContext; produced: Set<string
   });
   let failed = 0;
   context.on('requestfailed', (r) => {
-    if (r.url().endsWith('/v1/events')) failed++;
+    if (new URL(r.url()).pathname === '/v1/events') failed++;
   });
   return { context, produced, failedPosts: () => failed };
 }

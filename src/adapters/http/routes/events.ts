@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { MAX_EVENTS_PER_BATCH } from '../../../app/collector.js';
+import { isBotUserAgent, SDK_MARK } from '../../../core/events/bots.js';
 import { EVENT_SCHEMAS } from '../../../core/events/schema.js';
 import { DomainError } from '../../../core/kernel/errors.js';
 import type { AppDeps } from '../app.js';
@@ -28,6 +29,7 @@ const replySchema = {
     duplicates: { type: 'integer' },
     conflicts: { type: 'integer' },
     rejected: { type: 'integer' },
+    filtered: { type: 'integer' },
     results: {
       type: 'array',
       items: {
@@ -35,7 +37,7 @@ const replySchema = {
         properties: {
           index: { type: 'integer' },
           eventId: { type: ['string', 'null'] },
-          status: { type: 'string', enum: ['accepted', 'duplicate', 'conflict', 'rejected'] },
+          status: { type: 'string', enum: ['accepted', 'duplicate', 'conflict', 'rejected', 'filtered'] },
           code: { type: 'string' },
           field: { type: ['string', 'null'] },
           reason: { type: 'string' },
@@ -57,7 +59,8 @@ export const eventRoutes =
           description:
             'Each event is validated on its own; the reply gives, per event, accepted / duplicate / conflict / rejected with a code and reason. ' +
             'The reply is sent only once the accepted events are durably stored. `subscribe` events need the ingest key. ' +
-            'Bodies may be sent as application/json or text/plain (sendBeacon).',
+            'Bodies may be sent as application/json or text/plain (sendBeacon). ' +
+            'A request without the ingest key whose User-Agent is on the bot list (a crawler, an HTTP library) is answered 200 with every event `filtered` and counted under the reason `bot`, unless it comes from the readnext SDK (`?sdk=readnext`).',
           body: documentedBody,
           response: { 200: replySchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema },
         },
@@ -80,6 +83,9 @@ export const eventRoutes =
             field: 'events',
           });
         }
+        // The bot filter: never the ingest key's server-to-server posts, never the readnext SDK's.
+        const fromSdk = (req.query as Record<string, unknown> | undefined)?.[SDK_MARK.param] === SDK_MARK.value;
+        if (!trusted && !fromSdk && isBotUserAgent(req.headers['user-agent'])) return deps.collector.filter(events, 'bot');
         return deps.collector.ingest(events, trusted, req.jsonEscapeFree);
       },
     );

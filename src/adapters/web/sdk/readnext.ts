@@ -338,7 +338,7 @@ function flush(): void {
   // Wrapped in a promise so that a fetch throwing at once (missing, refused) is a failure like any other.
   new Promise<Response>((resolve) =>
     resolve(
-      fetch(`${config.endpoint}/v1/events`, {
+      fetch(`${config.endpoint}/v1/events?sdk=readnext`, {
         method: 'POST',
         body: JSON.stringify({ events: batch }),
         keepalive: true,
@@ -397,7 +397,7 @@ function beaconRest(): void {
   while (rest.length > 0 && typeof nav.sendBeacon === 'function') {
     const batch = nextBatch(rest, MAX_QUEUE_EVENTS, MAX_PAYLOAD_BYTES);
     const body = new Blob([JSON.stringify({ events: batch })], { type: 'text/plain' });
-    if (!nav.sendBeacon(`${config.endpoint}/v1/events`, body)) break; // the page's 64 KiB in-flight quota is used
+    if (!nav.sendBeacon(`${config.endpoint}/v1/events?sdk=readnext`, body)) break; // the page's 64 KiB in-flight quota is used
     rest = rest.slice(batch.length);
   }
   persist(true);
