@@ -141,8 +141,12 @@ export interface QualityReport {
   clicksWithoutImpression: { count: number; clicks: number; share: number };
   /** |clientTs − receivedTs| over the window's events, milliseconds (null without events). */
   clockSkewMs: { events: number; median: number | null; p99: number | null };
-  /** readnext has no bot filter: nothing is filtered, so the share is null and `note` says so. */
-  bots: { filteredShare: null; note: string };
+  /**
+   * The bot filter (core/events/bots.ts): events dropped for a User-Agent on the bot list
+   * (`rejections.byReason.bot`, by day of receipt), and their share of what was sent:
+   * filtered / (filtered + events), null when both are 0. `note` says it in a sentence.
+   */
+  bots: { filtered: number; filteredShare: number | null; note: string };
   catalog: { articles: number; withoutText: number; withoutSection: number };
 }
 
@@ -293,6 +297,19 @@ const isoDay = (day: number): string => new Date(day * DAY_MS).toISOString().sli
 const share = (a: number, b: number): number => (b > 0 ? a / b : 0);
 const NO_SECTION = '(none)';
 
+/** The quality report's bots: filtered / (filtered + stored events of the window), with a sentence. */
+function botFigures(filtered: number, events: number): QualityReport['bots'] {
+  const filteredShare = filtered + events > 0 ? filtered / (filtered + events) : null;
+  const pct = filteredShare === null ? 'n/a' : `${(filteredShare * 100).toFixed(1)}%`;
+  return {
+    filtered,
+    filteredShare,
+    note:
+      `${filtered} events dropped by the bot filter (a User-Agent on the bot list), ${pct} of the events sent; ` +
+      'crawlers that pose as browsers are not caught and count as readers',
+  };
+}
+
 /**
  * Builds the data report of a window:
  *   1. quality: SQL counts of the window (rejections by day, duplicates, unknown articles, orphan
@@ -346,7 +363,7 @@ export async function dataReport(deps: DataReportDeps, opts: DataReportOptions):
     },
     clicksWithoutImpression: { count: q.clicksWithoutImpression, clicks: q.clicks, share: share(q.clicksWithoutImpression, q.clicks) },
     clockSkewMs: { events: skew.n, median: skew.n > 0 ? skew.values[0]! : null, p99: skew.n > 0 ? skew.values[1]! : null },
-    bots: { filteredShare: null, note: 'readnext has no bot filter: no traffic is filtered as bots, so bot traffic is counted as readers' },
+    bots: botFigures(rejectedByReason.bot ?? 0, events),
     catalog,
   };
 

@@ -169,7 +169,7 @@ for (const backend of BACKENDS) {
         expect(q.sameContentRepeats).toBe(1);
         // Skews: seven at 0, one at 5,000 ms → median (rank 4 of 8) 0, p99 (rank 8) 5,000.
         expect(q.clockSkewMs).toEqual({ events: 8, median: 0, p99: 5000 });
-        expect(q.bots.filteredShare).toBeNull();
+        expect(q.bots).toMatchObject({ filtered: 0, filteredShare: 0 });
         expect(q.catalog).toEqual({ articles: 3, withoutText: 1, withoutSection: 1 });
         expect(report.signal).toBeNull();
       });
