@@ -87,7 +87,7 @@ describe('readnext data report', () => {
     expect(r.out).toMatch(/events +135 \(impression 60, read 60, click 15\)/);
     expect(r.out).toMatch(/clicks without an impression +0 of 15/);
     expect(r.out).toMatch(/clock skew .*median 200 ms, p99 200 ms over 135 events/);
-    expect(r.out).toContain('readnext has no bot filter');
+    expect(r.out).toContain('0 events dropped by the bot filter (a User-Agent on the bot list), 0.0% of the events sent');
     expect(r.out).toMatch(/2026-03-02 +ctr read-next 25\.0% of 20; reads 20 by 5 readers \(4\.00 each\)/);
     expect(r.out).toContain('fewer than 1000 examples in a half: the figures are shown, without alerts');
     expect(r.out).toContain('model decay: no model of read-next in the registry');
