@@ -7,7 +7,7 @@
  */
 import { dataSignal, type DataSignal, type DataSignalOptions, type SignalEventStore } from './data-signal.js';
 import { DomainError } from '../core/kernel/errors.js';
-import { DAY_MS, isCalendarDay, isoDayProblem, parseIsoWithZone } from '../core/kernel/time.js';
+import { DAY_MS, parseReportTime } from '../core/kernel/time.js';
 import { ExampleReplay, type ExampleSet } from '../core/ml/examples.js';
 import { DEFAULT_FEATURE_PARAMS, FEATURE_NAMES, type FeatureParams } from '../core/ml/features.js';
 import { auc } from '../core/ml/metrics.js';
@@ -261,27 +261,8 @@ export interface DataReportOptions {
   signal?: Pick<DataSignalOptions, 'maxImpressions' | 'resamples'>;
 }
 
-/**
- * A report bound as the CLI and the admin API take it: a UTC day (2026-03-01, its midnight) or an
- * ISO 8601 time with a zone. DomainError invalid_field naming `field` otherwise.
- *
- * @example parseReportTime('2026-03-01', 'since') // Date.UTC(2026, 2, 1)
- */
-export function parseReportTime(s: string, field: string): number {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  const ms = day
-    ? isCalendarDay(+day[1]!, +day[2]!, +day[3]!)
-      ? Date.UTC(+day[1]!, +day[2]! - 1, +day[3]!)
-      : undefined
-    : parseIsoWithZone(s);
-  if (ms === undefined)
-    throw new DomainError(
-      'invalid_field',
-      `${field} must be a day (2026-03-01, UTC) or an ISO 8601 time with a zone${isoDayProblem(s) ? `: ${isoDayProblem(s)}` : ''}`,
-      { field },
-    );
-  return ms;
-}
+/** A report bound (core/kernel/time.ts parseReportTime), kept here for this module's callers. */
+export { parseReportTime };
 
 /** The window of optional since / until (parseReportTime): until defaults to now, since to DEFAULT_REPORT_DAYS before until. */
 export function reportWindow(

@@ -6,7 +6,7 @@
  */
 import { EVENT_TYPES, type EventType, type StoredEvent } from '../core/events/schema.js';
 import { DomainError } from '../core/kernel/errors.js';
-import { parseReportTime } from './data-report.js';
+import { parseReportTime } from '../core/kernel/time.js';
 
 /** What an export asks of the event store: one ordered scan in batches (the adapter streams it through a cursor). */
 export interface EventExportStore {

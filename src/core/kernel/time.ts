@@ -1,3 +1,5 @@
+import { DomainError } from './errors.js';
+
 /**
  * ISO 8601 timestamps at the edges, epoch milliseconds inside. A timestamp must name its zone
  * ("Z" or "+hh:mm"): a bare local time is ambiguous and is rejected.
@@ -131,3 +133,25 @@ export const toIso = (ms: number): string => new Date(ms).toISOString();
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * A bound of a report's or a training's window, as the CLI and the admin API take it: a UTC day (2026-03-01, its midnight) or an
+ * ISO 8601 time with a zone. DomainError invalid_field naming `field` otherwise.
+ *
+ * @example parseReportTime('2026-03-01', 'since') // Date.UTC(2026, 2, 1)
+ */
+export function parseReportTime(s: string, field: string): number {
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const ms = day
+    ? isCalendarDay(+day[1]!, +day[2]!, +day[3]!)
+      ? Date.UTC(+day[1]!, +day[2]! - 1, +day[3]!)
+      : undefined
+    : parseIsoWithZone(s);
+  if (ms === undefined)
+    throw new DomainError(
+      'invalid_field',
+      `${field} must be a day (2026-03-01, UTC) or an ISO 8601 time with a zone${isoDayProblem(s) ? `: ${isoDayProblem(s)}` : ''}`,
+      { field },
+    );
+  return ms;
+}

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ModelAdmin } from '../../../app/model-admin.js';
 import { DomainError } from '../../../core/kernel/errors.js';
-import { isCalendarDay, parseIsoWithZone } from '../../../core/kernel/time.js';
+import { parseReportTime } from '../../../core/kernel/time.js';
 import type { AppDeps } from '../app.js';
 import { requireAdmin } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
@@ -14,19 +14,6 @@ const time = {
   maxLength: 64,
   description: 'a UTC day (2026-03-01, its midnight) or an ISO 8601 time with a zone',
 } as const;
-
-/** A UTC day (its midnight) or an ISO 8601 time with a zone, as `readnext train`; DomainError invalid_field naming `field`. */
-function parseTime(s: string, field: string): number {
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  const ms = day
-    ? isCalendarDay(+day[1]!, +day[2]!, +day[3]!)
-      ? Date.UTC(+day[1]!, +day[2]! - 1, +day[3]!)
-      : undefined
-    : parseIsoWithZone(s);
-  if (ms === undefined)
-    throw new DomainError('invalid_field', `${field} must be a day (2026-03-01, UTC) or an ISO 8601 time with a zone`, { field });
-  return ms;
-}
 
 /**
  * The model registry (src/app/model-admin.ts): list and read the learned rankers with their
@@ -104,8 +91,8 @@ export const modelRoutes =
         const m = models();
         return m.train({
           placement: b.placement,
-          ...(b.since === undefined ? {} : { sinceTs: parseTime(b.since, 'since') }),
-          ...(b.until === undefined ? {} : { untilTs: parseTime(b.until, 'until') }),
+          ...(b.since === undefined ? {} : { sinceTs: parseReportTime(b.since, 'since') }),
+          ...(b.until === undefined ? {} : { untilTs: parseReportTime(b.until, 'until') }),
           ...(b.seed === undefined ? {} : { seed: b.seed }),
         });
       },
