@@ -206,16 +206,7 @@ export class RecommendationService {
   recommend(req: RecRequest): RecResponse {
     const started = this.timer();
     // 1. Resolve the placement and the slate size.
-    const placement = this.placements.get(req.placement);
-    if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
-    const k = req.k ?? placement.config.defaultK;
-    if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
-      throw new DomainError(
-        'invalid_field',
-        `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`,
-        { field: 'k' },
-      );
-    }
+    const { placement, k } = this.placementAndK(req);
     const now = this.clock.now();
     const readerId = req.optOut ? null : req.readerId;
     const sessionId = req.optOut ? null : req.sessionId;
@@ -359,6 +350,21 @@ export class RecommendationService {
     };
   }
 
+  /** The request's placement and slate size (its default when not asked): unknown_placement, or invalid_field naming `k`. */
+  private placementAndK(req: Pick<RecRequest, 'placement' | 'k'>) {
+    const placement = this.placements.get(req.placement);
+    if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
+    const k = req.k ?? placement.config.defaultK;
+    if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
+      throw new DomainError(
+        'invalid_field',
+        `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`,
+        { field: 'k' },
+      );
+    }
+    return { placement, k };
+  }
+
   /**
    * What every recommender deployed on the placement would show for this request, side by side:
    * the live one, each shadow, the canary, each arm of each running experiment. Each is composed
@@ -371,16 +377,7 @@ export class RecommendationService {
    * no assignment remembered.
    */
   preview(req: Omit<RecRequest, 'optOut' | 'sessionId'>): PreviewResponse {
-    const placement = this.placements.get(req.placement);
-    if (!placement) throw new DomainError('unknown_placement', `unknown placement "${req.placement}"`, { field: 'placement' });
-    const k = req.k ?? placement.config.defaultK;
-    if (!Number.isInteger(k) || k < 1 || k > placement.config.maxK) {
-      throw new DomainError(
-        'invalid_field',
-        `k must be an integer between 1 and ${placement.config.maxK} for placement "${req.placement}"`,
-        { field: 'k' },
-      );
-    }
+    const { placement, k } = this.placementAndK(req);
     const slateReq: SlateRequest = {
       placement: placement.config,
       articleId: req.articleId,
