@@ -1,8 +1,7 @@
 // A daily time series as a uPlot line chart (canvas, a few kilobytes; the page gives the figures in
 // a table too, the chart's text alternative). Shared by pages that chart figures per UTC day.
-import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useUplot } from './use-uplot.js';
 
 /** Line colours, distinguishable for the common colour-vision deficiencies (Okabe-Ito). */
 export const LINE_COLOURS = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9', '#000000'];
@@ -29,44 +28,37 @@ export function DailyLineChart(p: {
   integer?: boolean;
   height?: number;
 }) {
-  const el = useRef<HTMLDivElement>(null);
   const height = p.height ?? 200;
-  useEffect(() => {
-    const box = el.current;
-    if (!box || p.days.length === 0) return;
-    const xs = p.days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
-    const fmtValue = (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : p.format(v));
-    const plot = new uPlot(
-      {
-        width: Math.max(260, box.clientWidth),
-        height,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        scales: {
-          x: { time: true, range: (_u, lo, hi) => (lo === hi ? [lo - DAY_S, hi + DAY_S] : [lo, hi]) },
-          y: { range: (_u, _lo, hi) => [0, hi !== null && hi > 0 ? hi * 1.1 : 1] },
+  const el = useUplot(
+    () => {
+      if (p.days.length === 0) return null;
+      const xs = p.days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+      const fmtValue = (_u: uPlot, v: number | null) => (v === null || v === undefined ? '–' : p.format(v));
+      return {
+        options: {
+          tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+          scales: {
+            x: { time: true, range: (_u, lo, hi) => (lo === hi ? [lo - DAY_S, hi + DAY_S] : [lo, hi]) },
+            y: { range: (_u, _lo, hi) => [0, hi !== null && hi > 0 ? hi * 1.1 : 1] },
+          },
+          axes: [{}, { values: (_u, ticks) => ticks.map((t) => p.format(t)), size: 60, ...(p.integer ? { incrs: INTEGER_STEPS } : {}) }],
+          series: [
+            { label: 'day', value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 10)) },
+            ...p.series.map((s, i) => ({
+              label: s.label,
+              stroke: LINE_COLOURS[i % LINE_COLOURS.length]!,
+              width: 2,
+              points: { show: true, size: 5 },
+              value: fmtValue,
+            })),
+          ],
         },
-        axes: [{}, { values: (_u, ticks) => ticks.map((t) => p.format(t)), size: 60, ...(p.integer ? { incrs: INTEGER_STEPS } : {}) }],
-        series: [
-          { label: 'day', value: (_u, v) => (v === null ? '–' : new Date(v * 1000).toISOString().slice(0, 10)) },
-          ...p.series.map((s, i) => ({
-            label: s.label,
-            stroke: LINE_COLOURS[i % LINE_COLOURS.length]!,
-            width: 2,
-            points: { show: true, size: 5 },
-            value: fmtValue,
-          })),
-        ],
-      },
-      [xs, ...p.series.map((s) => s.values)],
-      box,
-    );
-    const resize = () => plot.setSize({ width: Math.max(260, box.clientWidth), height });
-    addEventListener('resize', resize);
-    return () => {
-      removeEventListener('resize', resize);
-      plot.destroy();
-    };
+        data: [xs, ...p.series.map((s) => s.values)],
+      };
+    },
+    height,
     // The figures, not the arrays' identities: a re-render with the same data keeps the chart.
-  }, [JSON.stringify([p.days, p.series]), p.integer, height]);
+    [JSON.stringify([p.days, p.series]), p.integer],
+  );
   return <div ref={el} class="uplot-box" role="img" aria-label={p.label} />;
 }

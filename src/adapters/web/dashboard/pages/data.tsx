@@ -2,12 +2,12 @@
 // the alerts first, then quality, stability per day, feature drift, model decay and the signal part.
 // The report replays the window's events, so it can take many seconds on a big database: the page
 // says it is computing and for how long.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import type { DataReport, DayFigures, FeatureDrift, ModelDecay, QualityReport } from '../../../../app/data-report.js';
 import type { DataSignal, MetricLift } from '../../../../app/data-signal.js';
 import { api } from '../api.js';
+import { useUplot } from '../use-uplot.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
 import { fmt, pct, useLoad } from '../use-load.js';
 import { DayWindowFields, lastDays, type DayWindow } from './day-window.js';
@@ -322,35 +322,27 @@ function Stability({ days, alerts }: { days: DayFigures[]; alerts: DataReport['a
 
 /** CTR per placement per day (uPlot, time axis in UTC days; the table below is its text alternative). */
 function CtrChart({ days, placements }: { days: DayFigures[]; placements: string[] }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const box = el.current;
-    if (!box) return;
-    const data: uPlot.AlignedData = [
-      days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000),
-      ...placements.map((p) => days.map((d) => d.ctr[p]?.ctr ?? null)),
-    ];
-    const size = () => ({ width: Math.max(260, box.clientWidth), height: 200 });
-    const plot = new uPlot(
-      {
-        ...size(),
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-        axes: [{}, { label: 'CTR', size: 60, values: (_u, ticks) => ticks.map((t) => `${(t * 100).toFixed(1)}%`) }],
-        series: [
-          { label: 'day' },
-          ...placements.map((p, i) => ({ label: p, stroke: COLOURS[i % COLOURS.length]!, width: 2, points: { show: true } })),
-        ],
-      },
-      data,
-      box,
-    );
-    const resize = () => plot.setSize(size());
-    addEventListener('resize', resize);
-    return () => {
-      removeEventListener('resize', resize);
-      plot.destroy();
-    };
-  }, [days, placements.join(',')]);
+  const el = useUplot(
+    () => {
+      const data: uPlot.AlignedData = [
+        days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000),
+        ...placements.map((p) => days.map((d) => d.ctr[p]?.ctr ?? null)),
+      ];
+      return {
+        options: {
+          tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+          axes: [{}, { label: 'CTR', size: 60, values: (_u, ticks) => ticks.map((t) => `${(t * 100).toFixed(1)}%`) }],
+          series: [
+            { label: 'day' },
+            ...placements.map((p, i) => ({ label: p, stroke: COLOURS[i % COLOURS.length]!, width: 2, points: { show: true } })),
+          ],
+        },
+        data,
+      };
+    },
+    200,
+    [days, placements.join(',')],
+  );
   return <div ref={el} class="uplot-box" role="img" aria-label="CTR per placement per day; the table below gives the figures" />;
 }
 

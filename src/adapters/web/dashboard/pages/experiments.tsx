@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { ExperimentReport } from '../../../../app/analysis.js';
+import type { interleavingReport } from '../../../../app/reports.js';
 import type { ExperimentTimeline } from '../../../../app/timeline.js';
 import { api } from '../api.js';
 import { Axis, domainOf, IntervalBar } from '../charts.js';
@@ -222,16 +223,7 @@ function Timeline({ id, r }: { id: string; r: ExperimentReport }) {
 }
 
 /** GET /v1/admin/experiments/:id/interleaving (app/reports.ts interleavingReport). */
-interface InterleavingAnswer {
-  teams: [string, string];
-  readersPreferringA: number;
-  readersPreferringB: number;
-  readersTied: number;
-  clicksA: number;
-  clicksB: number;
-  preference: number;
-  pValue: number;
-}
+type InterleavingAnswer = Awaited<ReturnType<typeof interleavingReport>>;
 
 /** Two colours of the Okabe-Ito set (distinguishable with the common colour-vision deficiencies), and grey for ties. */
 const TEAM_COLOURS = ['#0072b2', '#d55e00', '#8c959f'];

@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import { useState } from 'preact/hooks';
+import type uPlot from 'uplot';
 import type { RoiResult } from '../../../../app/roi.js';
 import { newspaperTemplate } from '../../../../core/roi/template.js';
 import { api, describeError } from '../api.js';
+import { useUplot } from '../use-uplot.js';
 import { Axis, domainOf, QuantileBand } from '../charts.js';
 import { fmt, pct, useLoad, type Loaded } from '../use-load.js';
 
@@ -279,35 +279,28 @@ const COLOURS = ['#6b7280', '#0f766e', '#b45309', '#7c3aed', '#be123c'];
 
 /** P(best) of each option across revisions (uPlot: a canvas chart of a few kilobytes; the table below is its text alternative). */
 function PBestChart({ rows }: { rows: RoiRevisionJson[] }) {
-  const el = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const box = el.current;
-    if (!box) return;
-    const opts = Object.keys(rows[0]!.result.options);
-    const data: uPlot.AlignedData = [rows.map((_, i) => i + 1), ...opts.map((o) => rows.map((r) => r.result.options[o]?.p_best ?? null))];
-    const plot = new uPlot(
-      {
-        width: Math.max(280, box.clientWidth),
-        height: 220,
-        scales: { x: { time: false }, y: { range: [0, 1] } },
-        axes: [
-          { label: 'revision', incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map((t) => String(Math.round(t))) },
-          { label: 'P(best)', values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`) },
-        ],
-        series: [
-          { label: 'revision' },
-          ...opts.map((o, i) => ({ label: o, stroke: COLOURS[i % COLOURS.length]!, width: 2, points: { show: true } })),
-        ],
-      },
-      data,
-      box,
-    );
-    const resize = () => plot.setSize({ width: Math.max(280, box.clientWidth), height: 220 });
-    addEventListener('resize', resize);
-    return () => {
-      removeEventListener('resize', resize);
-      plot.destroy();
-    };
-  }, [rows]);
+  const el = useUplot(
+    () => {
+      const opts = Object.keys(rows[0]!.result.options);
+      const data: uPlot.AlignedData = [rows.map((_, i) => i + 1), ...opts.map((o) => rows.map((r) => r.result.options[o]?.p_best ?? null))];
+      return {
+        options: {
+          scales: { x: { time: false }, y: { range: [0, 1] } },
+          axes: [
+            { label: 'revision', incrs: [1, 2, 5, 10, 20, 50, 100], values: (_u, ticks) => ticks.map((t) => String(Math.round(t))) },
+            { label: 'P(best)', values: (_u, ticks) => ticks.map((t) => `${Math.round(t * 100)}%`) },
+          ],
+          series: [
+            { label: 'revision' },
+            ...opts.map((o, i) => ({ label: o, stroke: COLOURS[i % COLOURS.length]!, width: 2, points: { show: true } })),
+          ],
+        },
+        data,
+      };
+    },
+    220,
+    [rows],
+    280,
+  );
   return <div ref={el} class="uplot-box" role="img" aria-label="P(best) of each option per revision; the table below gives the figures" />;
 }
