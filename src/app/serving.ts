@@ -1,6 +1,6 @@
 import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
-import { assignArm } from '../core/experiments/experiment.js';
+import { assignArm, carryOverFrom } from '../core/experiments/experiment.js';
 import { hash } from '../core/experiments/hash.js';
 import { teamDraft } from '../core/experiments/interleaving.js';
 import type { FreshState } from '../core/recommend/fresh-state.js';
@@ -12,6 +12,8 @@ import type { LiveExperiment, LivePlacement, LivePlacements } from './live-place
 import type { RecordWriter } from './record-writer.js';
 import type { ExposureRecord, ServeRecord } from '../core/events/records.js';
 import { PairCounts } from './counts.js';
+import { RecentMap } from '../core/kernel/recent-map.js';
+import type { ExposureLookup } from './exposure-lookup.js';
 
 export interface RecRequest {
   placement: string;
@@ -80,30 +82,109 @@ export interface ServingCounters {
   shadowFaults: number;
 }
 
-/** Readers already exposed per experiment (arm and phase of their first exposure), to write each exposure once and keep arms across phases. */
-export class ExposureMemory {
-  private readonly seen = new Map<string, Map<string, { arm: string; phase: number; lastPhase: number }>>();
+/** One reader's exposure to one experiment as this process knows it (ExposureMemory). */
+interface Remembered {
+  /** The arm of the reader's current assignment, or null: the database held no exposure when looked up in phase `lastPhase`. */
+  arm: string | null;
+  /** The phase the arm was first given in (for `null`, the phase looked up in). */
+  phase: number;
+  /** The last phase this process exposed the reader in (or looked them up in); NaN after `forget`. */
+  lastPhase: number;
+}
 
-  earlier(experiment: string, readerId: string): { arm: string; phase: number } | undefined {
-    return this.seen.get(experiment)?.get(readerId);
+/** Readers an exposure memory holds at most by default (READNEXT_READER_MEMORY_MAX): about 150 MB at 150 bytes an entry. */
+export const DEFAULT_READER_MEMORY_MAX = 1_000_000;
+
+/**
+ * Readers already exposed per experiment (arm and phase of their first exposure), to write each
+ * exposure once and keep arms across phases. Bounded: at most `capacity` (experiment, reader)
+ * entries, the least recently used forgotten first (RecentMap: it keeps at least the most recent
+ * half). What an evicted entry held is in the database, which is the truth this memory caches:
+ *   - the arm and phase of the first exposure decide the reader's arm in a later phase (correctness):
+ *     when they are not here, serving reads them back (ExposureLookup, RecommendationService.prepare);
+ *   - `lastPhase` only saves writing an exposure twice in a phase (a hint): the exposures table keeps
+ *     the first row of a (experiment, phase, reader) and ignores the others;
+ *   - an entry with no arm (`null`) says the database held nothing when looked up in that phase (a
+ *     negative cache, bounded with the rest; a hint, valid for that phase only: another process may
+ *     expose the reader in the next one).
+ */
+export class ExposureMemory {
+  /** Keyed by `${experiment} ${readerId}` (an experiment id has no space: EXPERIMENT_ID). */
+  private readonly seen: RecentMap<string, Remembered>;
+
+  constructor(readonly capacity = DEFAULT_READER_MEMORY_MAX) {
+    this.seen = new RecentMap(capacity);
   }
 
-  /** Records an exposure; true when it is the reader's first in this phase (so it must be written). */
-  note(experiment: string, readerId: string, arm: string, phase: number): boolean {
-    let m = this.seen.get(experiment);
-    if (!m) this.seen.set(experiment, (m = new Map()));
-    const cur = m.get(readerId);
-    if (!cur) {
-      m.set(readerId, { arm, phase, lastPhase: phase });
+  /** Entries held (never more than `capacity`). */
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /** The reader's earlier exposure when this process holds it (without telling "none" from "not known": see `recall`). */
+  earlier(experiment: string, readerId: string): { arm: string; phase: number } | undefined {
+    const r = this.seen.get(`${experiment} ${readerId}`);
+    return r && r.arm !== null ? (r as { arm: string; phase: number }) : undefined;
+  }
+
+  /**
+   * What this process knows of the reader's arm in `phase`, whose assignment began in phase `from`
+   * (carryOverFrom): their earlier exposure of this assignment, null when it knows there is none to
+   * keep, undefined when it does not know (the database must be asked). It knows when it holds an
+   * exposure of this assignment (an arm, once given, is kept for the whole assignment, whichever
+   * process gave it), or looked the reader up in this phase and found none. An arm of an older
+   * assignment tells nothing (the reader may have been exposed since, elsewhere).
+   */
+  recall(experiment: string, readerId: string, phase: number, from: number): { arm: string; phase: number } | null | undefined {
+    const r = this.seen.get(`${experiment} ${readerId}`);
+    if (r === undefined) return undefined;
+    if (r.arm !== null) return r.phase >= from ? (r as { arm: string; phase: number }) : undefined;
+    return r.lastPhase === phase ? null : undefined;
+  }
+
+  /**
+   * Records an exposure; true when it is the reader's first in this phase (so it must be written).
+   * `from`, the first phase of the current assignment, moves an arm kept from an older assignment to
+   * this phase (the same arm drawn again by a new seed).
+   */
+  note(experiment: string, readerId: string, arm: string, phase: number, from = Number.NEGATIVE_INFINITY): boolean {
+    const key = `${experiment} ${readerId}`;
+    const cur = this.seen.get(key);
+    if (!cur || cur.arm === null) {
+      this.seen.set(key, { arm, phase, lastPhase: phase });
       return true;
     }
     if (cur.lastPhase === phase) return false;
     cur.lastPhase = phase;
-    if (cur.arm !== arm) {
+    if (cur.arm !== arm || cur.phase < from) {
       cur.arm = arm;
       cur.phase = phase;
     }
     return true;
+  }
+
+  /**
+   * The reader's stored exposures from phase `from` on (the database's answer to a lookup made in
+   * `phase`), replacing what this process held: their first one gives the arm, their last one says
+   * which phase is written already; none leaves a negative entry for `phase`.
+   */
+  recalled(experiment: string, readerId: string, phase: number, rows: readonly { arm: string; phase: number }[]): void {
+    const key = `${experiment} ${readerId}`;
+    if (rows.length === 0) {
+      const cur = this.seen.peek(key);
+      // This process may have exposed the reader since the lookup began: keep what it knows.
+      if (cur === undefined || cur.arm === null) this.seen.set(key, { arm: null, phase, lastPhase: phase });
+      return;
+    }
+    let first = rows[0]!;
+    let last = rows[0]!;
+    for (const r of rows) {
+      if (r.phase < first.phase) first = r;
+      if (r.phase > last.phase) last = r;
+    }
+    const cur = this.seen.peek(key);
+    const lastPhase = cur && cur.arm === first.arm && cur.lastPhase > last.phase ? cur.lastPhase : last.phase;
+    this.seen.set(key, { arm: first.arm, phase: first.phase, lastPhase });
   }
 
   /**
@@ -113,7 +194,7 @@ export class ExposureMemory {
    * forgotten (writing it again would fail again).
    */
   forget(r: Pick<ExposureRecord, 'experiment' | 'readerId' | 'phase'>): void {
-    const cur = this.seen.get(r.experiment)?.get(r.readerId);
+    const cur = this.seen.peek(`${r.experiment} ${r.readerId}`);
     // NaN equals no phase: the next note() in any phase is a first exposure again.
     if (cur && cur.lastPhase === r.phase) cur.lastPhase = Number.NaN;
   }
@@ -124,27 +205,21 @@ export class ExposureMemory {
 
   /** Every reader id remembered, once per experiment (a reader's erasure: app/readers.ts). */
   *readerIds(): IterableIterator<string> {
-    for (const m of this.seen.values()) yield* m.keys();
+    for (const k of this.seen.keys()) yield k.slice(k.indexOf(' ') + 1);
   }
 
   /** Forgets the readers `match` accepts in every experiment: a later request is a first exposure. */
   forgetReaders(match: (readerId: string) => boolean): number {
-    let n = 0;
-    for (const m of this.seen.values())
-      for (const k of [...m.keys()])
-        if (match(k)) {
-          m.delete(k);
-          n++;
-        }
-    return n;
+    return this.seen.deleteWhere((k) => match(k.slice(k.indexOf(' ') + 1)));
   }
 }
 
 type Variant =
   | { kind: 'live'; recommender: Recommender }
   | { kind: 'canary'; recommender: Recommender }
-  | { kind: 'arm'; experiment: LiveExperiment; arm: number; name: string }
-  | { kind: 'interleave'; experiment: LiveExperiment; arm: number; name: string };
+  /** `from`: the first phase of the experiment's current assignment (carryOverFrom), when an earlier phase shares it. */
+  | { kind: 'arm'; experiment: LiveExperiment; arm: number; name: string; from: number | undefined }
+  | { kind: 'interleave'; experiment: LiveExperiment; arm: number; name: string; from: number | undefined };
 
 /**
  * The read-next use case. Synchronous on purpose: everything it reads is in memory; the `serve`
@@ -180,6 +255,11 @@ export class RecommendationService {
     /** Runs work after the response is sent (setImmediate). */
     private readonly later: (f: () => void) => void,
     private readonly onFault: (placement: string, kind: string, message: string) => void = () => undefined,
+    /**
+     * Reads back from the database what the exposure memory does not hold (see prepare). Without
+     * it the memory is taken as the whole truth: one process that never evicts (tests).
+     */
+    private readonly lookup?: Pick<ExposureLookup, 'lookup'>,
   ) {
     this.slates = new SharedSlates(state);
   }
@@ -201,6 +281,28 @@ export class RecommendationService {
 
   get warming(): boolean {
     return this.stopgap !== undefined;
+  }
+
+  /**
+   * What must be read from the database before `recommend` can choose this reader's arm: undefined
+   * (the hot path, no I/O) when the exposure memory knows the reader in every running experiment of
+   * the placement, or no earlier exposure can matter (carryOverFrom); else a promise that resolves
+   * once the reader's stored exposures are in the memory, or after a bounded wait (ExposureLookup
+   * says what is served then). Never rejects. An unknown placement is left to `recommend` to refuse.
+   */
+  prepare(req: Pick<RecRequest, 'placement' | 'readerId' | 'optOut'>): Promise<void> | undefined {
+    const lookup = this.lookup;
+    if (lookup === undefined || this.stopgap || req.optOut || req.readerId === null) return undefined;
+    const p = this.placements.get(req.placement);
+    if (!p || p.experiments.length === 0) return undefined;
+    let wait: Promise<void> | undefined;
+    for (const { experiment: e } of p.experiments) {
+      const from = carryOverFrom(e, req.readerId);
+      if (from === undefined || this.exposures.recall(e.id, req.readerId, e.phase, from) !== undefined) continue;
+      const w = lookup.lookup(e.id, req.readerId, e.phase, from);
+      wait = wait === undefined || wait === w ? w : Promise.all([wait, w]).then(() => undefined);
+    }
+    return wait;
   }
 
   recommend(req: RecRequest): RecResponse {
@@ -260,8 +362,14 @@ export class RecommendationService {
           const t0 = this.timer();
           return { slate: this.slates.compose([sh], slateReq), latencyMs: this.timer() - t0 };
         });
-        const extra = shadowSlates.flatMap((x) => x.slate.items.filter((i) => i.source !== -1));
-        const e = exploreSlate(full, k, ex, recommId, isExplored(req.placement, recommId, ex.share), extra);
+        const e = exploreSlate(
+          full,
+          k,
+          ex,
+          recommId,
+          isExplored(req.placement, recommId, ex.share),
+          shadowSlates.map((x) => x.slate.items),
+        );
         slate = e.slate;
         exploration = e.log;
       } else slate = this.slates.compose(served, slateReq);
@@ -280,7 +388,8 @@ export class RecommendationService {
       this.onFault(req.placement, f.kind, f.message);
     }
 
-    const exp = variant.kind === 'arm' || variant.kind === 'interleave' ? variant.experiment.experiment : undefined;
+    const assigned = variant.kind === 'arm' || variant.kind === 'interleave' ? variant : undefined;
+    const exp = assigned?.experiment.experiment;
     const attribution = {
       experiment: exp?.id ?? null,
       phase: exp?.phase ?? null,
@@ -289,7 +398,7 @@ export class RecommendationService {
       hashVersion: exp?.hashVersion ?? null,
     };
     // 4. Exposure: once per reader, experiment and phase, whatever the arm shows (even nothing).
-    if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase)) {
+    if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase, assigned!.from)) {
       this.records.exposure({
         experiment: exp.id,
         phase: exp.phase,
@@ -442,11 +551,25 @@ export class RecommendationService {
     // Anonymous and opted-out readers are never assigned: no stable unit to analyse, and no consent.
     if (readerId === null) return live;
     for (const e of p.experiments) {
-      const got = assignArm(e.experiment, readerId, this.exposures.earlier(e.experiment.id, readerId));
+      const x = e.experiment;
+      // An earlier exposure decides the arm only when an earlier phase shares the current assignment.
+      const from = carryOverFrom(x, readerId);
+      let earlier: { arm: string; phase: number } | null | undefined;
+      if (from !== undefined) {
+        earlier = this.exposures.recall(x.id, readerId, x.phase, from);
+        if (earlier === undefined && this.lookup) {
+          // Not known here and not read back in time (prepare): the live recommender serves, no
+          // exposure is written (ExposureLookup). Asked now for the reader's next request, when
+          // the caller did not prepare.
+          void this.lookup.lookup(x.id, readerId, x.phase, from);
+          return live;
+        }
+      }
+      const got = assignArm(x, readerId, earlier ?? undefined);
       if (got)
-        return e.experiment.kind === 'interleaving'
-          ? { kind: 'interleave', experiment: e, ...got }
-          : { kind: 'arm', experiment: e, ...got };
+        return x.kind === 'interleaving'
+          ? { kind: 'interleave', experiment: e, ...got, from }
+          : { kind: 'arm', experiment: e, ...got, from };
     }
     const c = p.config.canary;
     if (c && p.canary && hash(`canary:${p.config.name}:${c.startedTs}`, readerId, 2)! < c.percent / 100)

@@ -23,7 +23,7 @@ export interface SettableClock extends Clock {
 export interface InProcessServices {
   clock: SettableClock;
   catalog: Pick<CatalogService, 'upsert'>;
-  recommendations: Pick<RecommendationService, 'recommend'>;
+  recommendations: Pick<RecommendationService, 'recommend' | 'prepare'>;
   collector: Pick<Collector, 'ingest'>;
   deployments: Pick<DeploymentAdmin, 'get' | 'put' | 'setLive' | 'createExperiment' | 'startExperiment'>;
   /** What serving sees (refreshed after every admin write of this process): the report's experiments. */
@@ -80,16 +80,17 @@ export class InProcessTarget implements SimTarget {
   }
 
   async recommend(req: SimRecRequest): Promise<SimSlate> {
-    return simSlate(
-      this.s.recommendations.recommend({
-        placement: req.placement,
-        articleId: req.articleId,
-        readerId: req.readerId,
-        sessionId: req.sessionId,
-        k: req.k,
-        optOut: false,
-      }),
-    );
+    const rec = {
+      placement: req.placement,
+      articleId: req.articleId,
+      readerId: req.readerId,
+      sessionId: req.sessionId,
+      k: req.k,
+      optOut: false,
+    };
+    // As the HTTP route does: a reader's earlier arm read back from the database when not in memory.
+    await this.s.recommendations.prepare(rec);
+    return simSlate(this.s.recommendations.recommend(rec));
   }
 
   /** Batches of at most MAX_EVENTS_PER_BATCH, as the HTTP API takes them; the group commit merges them. */

@@ -68,6 +68,11 @@ export interface Config {
   maxReaders: number;
   /** Recent reads remembered per reader for the already-read filter, reads. */
   historyPerReader: number;
+  /**
+   * (Experiment, reader) pairs the exposure memory holds, least recently used forgotten first and
+   * read back from the database when needed (app/serving.ts ExposureMemory), entries; about 150 bytes each.
+   */
+  readerMemoryMax: number;
   /** How often serving polls the catalog for changes made by other processes, milliseconds. */
   catalogPollMs: number;
   /** How often serving polls the deploy version for changes made by other processes, milliseconds. */
@@ -138,6 +143,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   signalCapacity: 2_000_000,
   maxReaders: 500_000,
   historyPerReader: 50,
+  readerMemoryMax: 1_000_000, // about 150 MB (app/serving.ts DEFAULT_READER_MEMORY_MAX)
   catalogPollMs: 5000, // 5 seconds
   placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
   canaryCheckMs: 10_000, // 10 seconds
@@ -185,6 +191,7 @@ export const ENV_NAMES: Readonly<Record<keyof Config, string>> = Object.freeze({
   signalCapacity: 'READNEXT_SIGNAL_CAPACITY',
   maxReaders: 'READNEXT_MAX_READERS',
   historyPerReader: 'READNEXT_HISTORY_PER_READER',
+  readerMemoryMax: 'READNEXT_READER_MEMORY_MAX',
   catalogPollMs: 'READNEXT_CATALOG_POLL_MS',
   placementPollMs: 'READNEXT_PLACEMENT_POLL_MS',
   canaryCheckMs: 'READNEXT_CANARY_CHECK_MS',
@@ -368,6 +375,7 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
   if (s('signalCapacity')) c.signalCapacity = int(ENV_NAMES.signalCapacity, s('signalCapacity')!, 1000, 100_000_000);
   if (s('maxReaders')) c.maxReaders = int(ENV_NAMES.maxReaders, s('maxReaders')!, 2, 100_000_000);
   if (s('historyPerReader')) c.historyPerReader = int(ENV_NAMES.historyPerReader, s('historyPerReader')!, 1, 1000);
+  if (s('readerMemoryMax')) c.readerMemoryMax = int(ENV_NAMES.readerMemoryMax, s('readerMemoryMax')!, 2, 100_000_000);
   if (s('catalogPollMs')) c.catalogPollMs = int(ENV_NAMES.catalogPollMs, s('catalogPollMs')!, 100, 3_600_000);
   if (s('placementPollMs')) c.placementPollMs = int(ENV_NAMES.placementPollMs, s('placementPollMs')!, 50, 3_600_000);
   if (s('canaryCheckMs')) c.canaryCheckMs = int(ENV_NAMES.canaryCheckMs, s('canaryCheckMs')!, 100, 3_600_000);

@@ -17,6 +17,7 @@ import type { Secrets, StorageHandle } from '../app/ports.js';
 import { ReaderPrivacy } from '../app/readers.js';
 import { RecordWriter } from '../app/record-writer.js';
 import { ExposureMemory, RecommendationService } from '../app/serving.js';
+import { DEFAULT_EXPOSURE_LOOKUP, ExposureLookup, nodeTimers } from '../app/exposure-lookup.js';
 import type { AppDeps } from '../adapters/http/app.js';
 import { readerRoutes } from '../adapters/http/routes/readers.js';
 import { openStorage, type OpenedStorage } from '../adapters/storage/open.js';
@@ -147,7 +148,11 @@ export async function openServices(
   const deployments = new DeploymentAdmin(storage, registry, clock, () => placements.refresh());
   await deployments.init();
   await placements.load();
-  const exposures = new ExposureMemory();
+  const exposures = new ExposureMemory(config.readerMemoryMax);
+  // Reads back what the memory evicted or another process wrote (app/exposure-lookup.ts).
+  const exposureLookup = new ExposureLookup(storage, exposures, DEFAULT_EXPOSURE_LOOKUP, nodeTimers, (e) =>
+    log(`exposure lookup failed (readers served outside the experiment meanwhile): ${(e as Error).message}`),
+  );
   // Commit size and parallelism are the database's (StorageTuning: adapters/storage/sqlite.ts, postgres.ts).
   const commits = storage.tuning.commits;
   const collector = new Collector(
@@ -189,6 +194,7 @@ export async function openServices(
       faultsLogged.add(key);
       log(`recommender ${kind} failed on placement ${placement} (falling back): ${message}`);
     },
+    exposureLookup,
   );
   const readers = new ReaderPrivacy(storage, clock, (id) => hash('sha256', id, 'hex'), [state, exposures], {
     flushRecords: () => recordWriter.flush(),
@@ -262,7 +268,8 @@ export async function openServices(
   );
   // Raw events and serve records past READNEXT_RETENTION_DAYS, in batches off the hot path (app/retention.ts).
   const retention = new Retention(storage, clock, { days: config.retentionDays }, log);
-  const keys = new ApiKeys(storage, nodeSecrets, clock);
+  // The key cache ages on the real clock: a simulated one can stand still (app/keys.ts KeyCacheOptions).
+  const keys = new ApiKeys(storage, nodeSecrets, clock, { clock: systemClock });
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {

@@ -162,6 +162,27 @@ export function assignArm(
   return i < 0 ? undefined : { arm: i, name: e.arms[i]!.name };
 }
 
+/**
+ * The first phase of the current assignment (the phases sharing the current phase's seed) when an
+ * earlier phase shares it, so that a reader exposed since then keeps that arm (assignArm, step 2);
+ * undefined when no earlier exposure can matter: the current phase starts a new assignment, or the
+ * reader is outside the experiment's slice of its layer (step 1). Serving needs a reader's earlier
+ * exposure, from this process's memory or the database, only when this is defined.
+ *
+ * @example
+ * carryOverFrom(exp, 'reader-42') // 1 in phase 2 after phase 1 with one seed; undefined in phase 1
+ */
+export function carryOverFrom(e: Experiment, readerId: string): number | undefined {
+  const current = e.phases[e.phases.length - 1];
+  if (!current) return undefined;
+  let first = 1;
+  for (const p of e.phases) if (p.phase <= current.phase && p.reRandomised) first = p.phase;
+  if (!e.phases.some((q) => q.phase >= first && q.phase < current.phase)) return undefined;
+  if (!(e.rangeStart === 0 && e.rangeEnd === 1) && !inNamespace(readerId, { id: e.layer, start: e.rangeStart, end: e.rangeEnd }))
+    return undefined;
+  return first;
+}
+
 /** Two running experiments of one layer overlap when their slices intersect. */
 export function overlaps(
   a: Pick<Experiment, 'layer' | 'rangeStart' | 'rangeEnd'>,

@@ -246,6 +246,7 @@ describe('an unhandled error', () => {
     const { createApp } = await import('../../../src/adapters/http/app.js');
     const { appDeps } = await import('../../../src/main/services.js');
     const broken = {
+      prepare: () => undefined,
       recommend: () => {
         throw new Error('boom');
       },

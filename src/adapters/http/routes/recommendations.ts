@@ -72,23 +72,24 @@ export const recommendationRoutes =
       },
       // Synchronous (recommend does no I/O) and answering with reply.send: no promise and no
       // microtask hop per request. A DomainError thrown here reaches the error handler as usual.
+      // The one exception: a reader whose earlier arm this process does not know waits for the
+      // database first (RecommendationService.prepare, bounded; app/exposure-lookup.ts).
       (req, reply) => {
         const q = req.query as { placement: string; article?: string; reader?: string; session?: string; k?: number; optout?: string };
         const optOut = q.optout === '1' || q.optout === 'true' || req.headers.dnt === '1';
         // Personalised (reader history, experiment arm): never cache in shared caches.
         void reply.header('cache-control', 'private, no-store').type('application/json; charset=utf-8');
-        return reply.send(
-          encoder.encode(
-            deps.recommendations.recommend({
-              placement: q.placement,
-              articleId: q.article ?? null,
-              readerId: q.reader ?? null,
-              sessionId: q.session ?? null,
-              k: q.k,
-              optOut,
-            }),
-          ),
-        );
+        const rec = {
+          placement: q.placement,
+          articleId: q.article ?? null,
+          readerId: q.reader ?? null,
+          sessionId: q.session ?? null,
+          k: q.k,
+          optOut,
+        };
+        const pending = deps.recommendations.prepare(rec);
+        if (pending === undefined) return reply.send(encoder.encode(deps.recommendations.recommend(rec)));
+        return pending.then(() => reply.send(encoder.encode(deps.recommendations.recommend(rec))));
       },
     );
   };
