@@ -125,7 +125,15 @@ export async function loggedRounds(
     else continue;
     drafts.push({
       recommId: s.recommId,
-      round: { shown, clicks, pool: ex.pool, epsilon: ex.share, explored: ex.explored, candidate },
+      round: {
+        shown,
+        clicks,
+        pool: ex.pool,
+        epsilon: ex.share,
+        explored: ex.explored,
+        candidate,
+        ...(ex.shadows ? { shadows: ex.shadows } : {}),
+      },
       scores,
       live: clicks.reduce((a, b) => a + b, 0),
     });

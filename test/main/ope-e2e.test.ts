@@ -1,7 +1,7 @@
 /**
  * Logged exploration and off-policy evaluation on one running app (issue 18): the simulated
  * newsroom reads through the app services (SQLite file, simulated clock) while the live placement
- * explores 20% of its slates and two candidates run in shadow; `offPolicyEstimate` and
+ * explores 20% of its slates (half of those one shadow's slate whole) and two candidates run in shadow; `offPolicyEstimate` and
  * `readnext ope` estimate the candidates from those logs, and refuse what the logs cannot say.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   const s = services;
   const target = opened.target;
   await target.deployLive(PLACEMENT, { kind: 'co-read', version: '1' });
-  await s.deployments.setExploration(PLACEMENT, { share: 0.2, pool: 10 }, BY);
+  await s.deployments.setExploration(PLACEMENT, { share: 0.2, pool: 10, shadowShare: 0.5 }, BY);
   await s.deployments.addShadow(PLACEMENT, { kind: 'popular', version: '1' }, BY);
   await s.deployments.addShadow(PLACEMENT, { kind: 'latest', version: '1' }, BY);
   await runWorld(DEFAULT_WORLD, target, { seed: 3, readers: 400, days: 2 });
@@ -57,15 +57,35 @@ describe('logged exploration', () => {
     const explored = logged.filter((s) => s.exploration!.explored).length / logged.length;
     // A binomial share of ~0.2: within 4 standard errors.
     expect(Math.abs(explored - 0.2)).toBeLessThan(4 * Math.sqrt((0.2 * 0.8) / logged.length));
-    for (const s of logged.slice(0, 200)) {
+    const shadowRecords = new Map<string, string[]>();
+    for (const s of await services.storage.servesSince(PLACEMENT, 0, 1_000_000))
+      if (s.shadow)
+        shadowRecords.set(
+          `${s.recommId}:${s.recommenderKind}`,
+          s.slate.map((i) => i.articleId),
+        );
+    let wholeShadows = 0;
+    for (const s of logged.slice(0, 400)) {
       const ex = s.exploration!;
+      // π0(a, j) = 0.8·1[a = pool_j] + 0.2·(0.5/n + (0.5/S)·#{s : c_s[j] = a}) with S = 2 shadows (explore.ts).
+      expect(ex.shadows!.slates).toHaveLength(2);
       s.slate.forEach((it, j) => {
         const n = ex.pool.length;
-        const expected = (it.articleId === ex.pool[j] ? 0.8 : 0) + 0.2 / n;
+        const same = ex.shadows!.slates.filter((c) => c[j] === it.articleId).length;
+        const expected = (it.articleId === ex.pool[j] ? 0.8 : 0) + 0.2 * (0.5 / n + 0.25 * same);
         expect(ex.propensities[j]).toBeCloseTo(expected, 12);
       });
       if (!ex.explored) expect(s.slate.map((i) => i.articleId)).toEqual(ex.pool.slice(0, s.slate.length));
+      const which = ex.shadows!.shown;
+      if (which !== null) {
+        // The shown slate is that shadow's own slate, as its shadow record logged it.
+        wholeShadows++;
+        const kind = ['popular', 'latest'][which]!;
+        const own = shadowRecords.get(`${s.recommId}:${kind}`)!;
+        expect(s.slate.map((i) => i.articleId)).toEqual(own.slice(0, s.slate.length));
+      }
     }
+    expect(wholeShadows).toBeGreaterThan(10);
   });
 });
 

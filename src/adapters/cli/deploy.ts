@@ -153,21 +153,34 @@ export function registerDeploy(program: Command, deps: DeployDeps): void {
     .argument('<placement>')
     .option('--share <x>', 'share of live slates drawn at random from the pool, (0, 0.5]', number('--share'))
     .option('--pool <n>', `items the random slates draw from (default ${DEFAULT_EXPLORATION_POOL})`, number('--pool'))
+    .option(
+      '--shadow-share <x>',
+      "share of explored slates that show one shadow's slate whole, [0, 1] (default 0)",
+      number('--shadow-share'),
+    )
     .option('--off', 'stop exploring')
     .option('--why <reason>', 'why (kept in the audit log)')
     .option('--db <url>', 'database URL')
     .description(
       'logged exploration: a share of live slates drawn at random from the live best items, with their propensities (for `readnext ope`)',
     )
-    .action(async (placement: string, o: { share?: number; pool?: number; off?: boolean; why?: string; db?: string }) =>
-      withD(o.db, async ({ deployments }) => {
-        if (o.off === true && (o.share !== undefined || o.pool !== undefined))
-          throw new DomainError('invalid_field', '--off takes no --share or --pool', { field: 'off' });
-        if (o.off !== true && o.share === undefined)
-          throw new DomainError('missing_field', '--share is required (or --off)', { field: 'share' });
-        const ex = o.off === true ? null : { share: o.share, pool: o.pool ?? DEFAULT_EXPLORATION_POOL };
-        deps.out(summary(await deployments.setExploration(placement, ex, by(o.why))));
-      }),
+    .action(
+      async (placement: string, o: { share?: number; pool?: number; shadowShare?: number; off?: boolean; why?: string; db?: string }) =>
+        withD(o.db, async ({ deployments }) => {
+          if (o.off === true && (o.share !== undefined || o.pool !== undefined || o.shadowShare !== undefined))
+            throw new DomainError('invalid_field', '--off takes no --share, --pool or --shadow-share', { field: 'off' });
+          if (o.off !== true && o.share === undefined)
+            throw new DomainError('missing_field', '--share is required (or --off)', { field: 'share' });
+          const ex =
+            o.off === true
+              ? null
+              : {
+                  share: o.share,
+                  pool: o.pool ?? DEFAULT_EXPLORATION_POOL,
+                  ...(o.shadowShare === undefined ? {} : { shadowShare: o.shadowShare }),
+                };
+          deps.out(summary(await deployments.setExploration(placement, ex, by(o.why))));
+        }),
     );
   const canary = deploy
     .command('canary')

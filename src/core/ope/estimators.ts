@@ -9,6 +9,11 @@
  *
  *   π0(a, p) = (1 − ε)·1[a = pool[p−1]] + (ε / N)·1[a ∈ pool]
  *
+ * With shadow-slate exploration (share σ of the explored requests show one of the S shadows'
+ * arrangements c_s whole, explore.ts) the uniform part takes (1 − σ) of ε and
+ *
+ *   π0(a, p) = (1 − ε)·1[a = pool[p−1]] + ε·((1 − σ) / N)·1[a ∈ pool] + ε·(σ / S)·#{s : c_s[p−1] = a}
+ *
  * and every estimator here weights by it (the explored flag is used only by `replay` and
  * `estimateExamination`, which need the uniform slates alone). Anchor: Open Bandit Pipeline
  * (Saito, Aihara, Matsutani, Narita 2020) reports the same figures for its estimators.
@@ -22,6 +27,7 @@
 import { DomainError } from '../kernel/errors.js';
 import type { Rng } from '../kernel/rng.js';
 import { normalQuantile } from '../stats/distributions.js';
+import { weightedPoissonInterval } from '../stats/weighted-poisson.js';
 
 /** One request of the placement, as logged, with the candidate's slate from the shadow log. */
 export interface LoggedRound {
@@ -39,12 +45,21 @@ export interface LoggedRound {
   readonly candidate: readonly string[];
   /** Reward-model estimate q̂(b[p], p) of P(click), one per candidate item (DR only). */
   readonly reward?: readonly number[];
+  /**
+   * Shadow-slate exploration (explore.ts): the share σ of explored requests that showed one
+   * shadow's arrangement whole, the S arrangements of this request (pool items, one per free
+   * slot), and which one was shown (null: the uniformly random slate, or not explored).
+   */
+  readonly shadows?: { readonly share: number; readonly slates: readonly (readonly string[])[]; readonly shown: number | null };
 }
+
+/** Whether the round's slate was the uniformly random one (what `replay` and `estimateExamination` need). */
+export const uniformlyExplored = (r: LoggedRound): boolean => r.explored && (r.shadows?.shown ?? null) === null;
 
 export type OpeEstimatorName = 'replay' | 'ips' | 'snips' | 'pbm' | 'dr';
 
-/** How the interval was made: Wilson score, CLT on per-round contributions, delta method, or percentile bootstrap. */
-export type OpeIntervalMethod = 'wilson' | 'clt' | 'delta' | 'bootstrap';
+/** How the interval was made: Wilson score, CLT on per-round contributions, delta method, percentile bootstrap, or Fay-Feuer gamma. */
+export type OpeIntervalMethod = 'wilson' | 'clt' | 'delta' | 'bootstrap' | 'gamma';
 
 export interface OpeFigure {
   readonly value: number;
@@ -92,6 +107,12 @@ export interface BootstrapOptions {
 export interface IntervalOptions {
   /** When given, the interval and SE come from a percentile bootstrap over rounds (as Open Bandit Pipeline does). */
   readonly bootstrap?: BootstrapOptions;
+  /**
+   * `ips` only: 'gamma' (the default) is the Fay-Feuer interval for a weighted sum of click counts,
+   * which holds its level with few clicks and large weights; 'clt' the normal interval on the
+   * per-round contributions.
+   */
+  readonly interval?: 'gamma' | 'clt';
 }
 
 export interface PbmOptions extends IntervalOptions {
@@ -128,15 +149,21 @@ const percent = (x: number): string => `${+(100 * x).toFixed(1)}%`;
 const longest = (xs: readonly (readonly unknown[])[]): number => xs.reduce((m, x) => Math.max(m, x.length), 0);
 
 /**
- * π0(a, p) = (1 − ε)·1[a = pool[p−1]] + (ε / N)·1[a ∈ pool], the logging policy's marginal
- * propensity of showing `item` at 1-based `position` (≤ K) in this round.
+ * π0(a, p), the logging policy's marginal propensity of showing `item` at 1-based `position` (≤ K)
+ * in this round: (1 − ε)·1[a = pool[p−1]] + ε·(1 − σ)/N·1[a ∈ pool] + ε·(σ/S)·#{s : c_s[p−1] = a},
+ * with σ = 0 and no last term without shadow-slate exploration (see the module comment).
  *
  * @example loggingPropensity({ ...round, pool: ['x', 'y', 'z'], epsilon: 0.5 }, 'x', 1) // 2/3
  */
-export function loggingPropensity(round: Pick<LoggedRound, 'pool' | 'epsilon'>, item: string, position: number): number {
+export function loggingPropensity(round: Pick<LoggedRound, 'pool' | 'epsilon' | 'shadows'>, item: string, position: number): number {
   const rank = round.pool.indexOf(item);
   if (rank < 0) return 0;
-  return (rank === position - 1 ? 1 - round.epsilon : 0) + round.epsilon / round.pool.length;
+  const mix = round.shadows;
+  const sigma = mix && mix.slates.length > 0 ? mix.share : 0;
+  let same = 0;
+  if (sigma > 0) for (const c of mix!.slates) if (c[position - 1] === item) same++;
+  const shadowPart = sigma > 0 ? (sigma * same) / mix!.slates.length : 0;
+  return (rank === position - 1 ? 1 - round.epsilon : 0) + round.epsilon * ((1 - sigma) / round.pool.length + shadowPart);
 }
 
 /**
@@ -199,6 +226,8 @@ export function validateRounds(rounds: readonly LoggedRound[]): number {
       if (c !== 0 && c !== 1) throw invalid(`${at}.clicks[${p}]`, `must be 0 or 1, got ${c}`);
     });
     if (!(r.epsilon >= 0 && r.epsilon <= 1)) throw invalid(`${at}.epsilon`, `must be in [0, 1], got ${r.epsilon}`);
+    if (r.shadows !== undefined && !(r.shadows.share >= 0 && r.shadows.share <= 1))
+      throw invalid(`${at}.shadows.share`, `must be in [0, 1], got ${r.shadows.share}`);
     if (r.pool.length < k) throw invalid(`${at}.pool`, `has ${r.pool.length} items, fewer than the ${k} shown`);
     if (new Set(r.pool).size !== r.pool.length) throw invalid(`${at}.pool`, 'lists an item twice');
     if (r.explored) {
@@ -208,6 +237,14 @@ export function validateRounds(rounds: readonly LoggedRound[]): number {
         if (!r.pool.includes(a))
           throw invalid(`${at}.shown[${p}]`, `'${a}' is not in the pool: the logging policy could not have shown it`);
       });
+      const which = r.shadows?.shown ?? null;
+      if (which !== null) {
+        const c = r.shadows!.slates[which];
+        if (c === undefined) throw invalid(`${at}.shadows.shown`, `names arrangement ${which} of ${r.shadows!.slates.length}`);
+        r.shown.forEach((a, p) => {
+          if (a !== c[p]) throw invalid(`${at}.shown[${p}]`, `'${a}' on a shadow's slate must be its item '${c[p]}'`);
+        });
+      }
     } else {
       if (r.epsilon === 1) throw invalid(`${at}.explored`, 'is false while epsilon is 1');
       r.shown.forEach((a, p) => {
@@ -357,9 +394,9 @@ function tooFew(rounds: readonly LoggedRound[]): OpeRefusal | null {
 export function replay(rounds: readonly LoggedRound[]): OpeResult {
   const k = validateRounds(rounds);
   if (rounds.length === 0) return refuse('no_rounds', 'no logged rounds in the window: nothing to estimate from');
-  const explored = rounds.filter((r) => r.explored);
+  const explored = rounds.filter(uniformlyExplored);
   if (explored.length === 0)
-    return refuse('no_exploration', 'no explored slates in the window (exploration is off): nothing to estimate from');
+    return refuse('no_exploration', 'no uniformly explored slates in the window (exploration is off): nothing to replay');
   const weights = explored.map((r) => [r.candidate.length > 0 && r.candidate[0] === r.shown[0] ? 1 : 0]);
   let n = 0;
   let clicks = 0;
@@ -395,8 +432,15 @@ export function replay(rounds: readonly LoggedRound[]): OpeResult {
  *
  *   V̂ = (1/n) Σ_i y_i,   y_i = Σ_{p ≤ K'_i} 1[b_ip = a_ip]·c_ip / π0(a_ip, p).
  *
- * Unbiased when a click on an item depends only on the item and its position. Interval: CLT on
- * the per-round y_i (V̂ ± 1.96·sd(y)/√n), or the bootstrap.
+ * Unbiased when a click on an item depends only on the item and its position. Interval, by
+ * default: the Fay-Feuer gamma interval (stats/weighted-poisson.ts) for n·V̂ = Σ w_ip·c_ip read
+ * as a weighted sum of click counts (Poisson, conservative for Bernoulli clicks) with the matched
+ * weights known once the slates are logged, divided by n; w_M is the largest weight of any matched
+ * (item, position). It leaves out the variance of which slots matched, Σ w²·q² against the clicks'
+ * Σ w²·q, negligible at click rates q of a few percent. Chosen because a candidate far from the
+ * live recommender is matched mostly on explored slates, with weights 1/π0 in the tens and a
+ * handful of clicks, where the normal interval undercovers. Or, asked: CLT on the per-round y_i
+ * (V̂ ± 1.96·sd(y)/√n), or the bootstrap. SE is sd(y)/√n in every case.
  *
  * @example ips(rounds) // { ok: true, estimate: { perSlate: { value, se, ci }, perItem, n, ess, support, ... } }
  */
@@ -406,12 +450,31 @@ export function ips(rounds: readonly LoggedRound[], options: IntervalOptions = {
   if (few) return few;
   const weights = itemPositionWeights(rounds);
   const y = new Float64Array(rounds.length);
+  // For the gamma interval: t = Σ w·c, v = Σ w²·c and the largest weight a click could carry.
+  let t = 0;
+  let v = 0;
+  let wMax = 0;
   rounds.forEach((r, i) => {
     let s = 0;
-    weights[i]!.forEach((w, p) => (s += w * r.clicks[p]!));
+    weights[i]!.forEach((w, p) => {
+      s += w * r.clicks[p]!;
+      v += w * w * r.clicks[p]!;
+      if (w > wMax) wMax = w;
+    });
     y[i] = s;
+    t += s;
   });
-  return meanOfContributions('ips', k, y, weights, maxCandidateLength(rounds), rounds, options);
+  if (options.bootstrap || options.interval === 'clt' || wMax === 0)
+    return meanOfContributions('ips', k, y, weights, maxCandidateLength(rounds), rounds, options);
+  const n = rounds.length;
+  const value = t / n;
+  const [lo, hi] = weightedPoissonInterval(t, v, wMax);
+  return figures('ips', k, k, value, sampleSd(y, value) / Math.sqrt(n), [lo / n, hi / n], {
+    n,
+    ess: effectiveSampleSize(weights, maxCandidateLength(rounds)),
+    support: supportShare(rounds),
+    interval: 'gamma',
+  });
 }
 
 /**
@@ -567,9 +630,9 @@ export type ExaminationResult =
  */
 export function estimateExamination(rounds: readonly LoggedRound[]): ExaminationResult {
   const k = validateRounds(rounds);
-  const explored = rounds.filter((r) => r.explored);
+  const explored = rounds.filter(uniformlyExplored);
   if (explored.length === 0)
-    return refuse('no_exploration', 'no explored slates in the window (exploration is off): nothing to estimate from');
+    return refuse('no_exploration', 'no uniformly explored slates in the window (exploration is off): nothing to estimate from');
   const n = explored.length;
   const clicks = new Array<number>(k).fill(0);
   for (const r of explored) r.clicks.forEach((c, p) => (clicks[p]! += c));
@@ -629,7 +692,7 @@ export function checkSupport(rounds: readonly LoggedRound[], options: CheckSuppo
   }
   let ess: number;
   if (estimator === 'replay') {
-    ess = rounds.filter((r) => r.explored && r.candidate.length > 0 && r.candidate[0] === r.shown[0]).length;
+    ess = rounds.filter((r) => uniformlyExplored(r) && r.candidate.length > 0 && r.candidate[0] === r.shown[0]).length;
   } else if (estimator === 'pbm') {
     if (!options.examination)
       throw new DomainError('missing_field', 'examination: the pbm check needs examination probabilities', { field: 'examination' });

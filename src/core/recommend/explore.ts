@@ -13,6 +13,13 @@ export interface ServeExploration {
   pool: string[];
   /** Per slate item, in position order: the probability that the logging policy put it at its position (pins 1). */
   propensities: number[];
+  /**
+   * Shadow-slate exploration (absent when the placement has none, or no shadows): the share σ of
+   * explored requests that showed one shadow's slate whole, every shadow's free-slot arrangement
+   * on this request (`slates`, each of the free slots' length, items of `pool`), and which one this
+   * request showed (null: the uniformly random one, or not explored).
+   */
+  shadows?: { share: number; slates: string[][]; shown: number | null };
 }
 
 /** Whether the request with this recommId is explored: a hash of it, so the choice is reproducible. */
@@ -25,17 +32,26 @@ export function isExplored(placement: string, recommId: string, share: number): 
  * pool's size (every rule applied, pins at their slots). `k` is the request's slate size.
  *
  * The pool is the live chain's best items, then the items of the shadows' slates on the same
- * request (`extra`) that are not among them, so a shadow candidate's choices can be evaluated
- * off-policy (each has a positive propensity). The logging policy is a mixture: with probability
- * ε (the share) a uniformly random ordered choice of min(m, n) of the n pool items fills the m free
- * (unpinned) slots; otherwise the pool's first m in order (the slate without exploration, up to the chain's asking for a few more
- * items). So the marginal probability that pool item a sits at free slot j is exactly
+ * request (`shadows`, one slate per shadow) that are not among them, so a shadow candidate's
+ * choices can be evaluated off-policy (each has a positive propensity). The logging policy is a
+ * mixture: with probability 1 − ε the pool's first m in order fill the m free (unpinned) slots (the
+ * slate without exploration, up to the chain's asking for a few more items); with probability ε the
+ * request is explored, and then
+ * - with probability σ (`exploration.shadowShare`, when there are S ≥ 1 shadows) one shadow s,
+ *   drawn uniformly, shows its own arrangement c_s: its slate's items (pins left out) followed by
+ *   the pool's other items in pool order, the first m of them;
+ * - otherwise (probability 1 − σ, or always without shadows) a uniformly random ordered choice of
+ *   min(m, n) of the n pool items.
+ * So the marginal probability that pool item a sits at free slot j is exactly
  *
- *   π0(a, j) = (1 − ε)·1[a = pool_j] + ε / n,
+ *   π0(a, j) = (1 − ε)·1[a = pool_j] + ε·((1 − σ) / n + (σ / S)·#{s : c_s[j] = a})
  *
  * the item-position propensity that inverse-propensity estimators divide by (Li, Chu, Langford,
  * Wang 2011 log uniformly random choices the same way; Li, Kim, Zitouni 2018 for slates). The
- * random order is drawn from a generator seeded by the recommId: a slate can be replayed.
+ * shadow component is a targeted exploration: a candidate in shadow has its whole slate shown on
+ * about ε·σ/S of the requests, in its own order and context, which is what an estimator of its
+ * clicks needs most (a uniform arrangement matches a far candidate's item at a slot only 1 time in
+ * n). The random choices are drawn from a generator seeded by the recommId: a slate can be replayed.
  */
 export function exploreSlate(
   full: ComposedSlate,
@@ -43,32 +59,51 @@ export function exploreSlate(
   exploration: Exploration,
   recommId: string,
   explored: boolean,
-  extra: readonly SlateEntry[] = [],
+  shadows: readonly (readonly SlateEntry[])[] = [],
 ): { slate: ComposedSlate; log: ServeExploration } {
   const pinned = full.items.filter((i) => i.source === -1);
   const pool = full.items.filter((i) => i.source !== -1);
   // The shadows' items join the pool after the live ones (their choices need support to be evaluated).
   const inPool = new Set([...full.items.map((i) => i.articleId)]);
-  for (const e of extra)
-    if (!inPool.has(e.articleId)) {
-      inPool.add(e.articleId);
-      pool.push({ ...e, source: 0 });
-    }
+  const shadowItems = shadows.map((sl) => sl.filter((i) => i.source !== -1));
+  for (const sl of shadowItems)
+    for (const e of sl)
+      if (!inPool.has(e.articleId)) {
+        inPool.add(e.articleId);
+        pool.push({ ...e, source: 0 });
+      }
   const pinSlots = new Set(pinned.filter((p) => p.position <= k).map((p) => p.position));
   const free = Math.min(k - pinSlots.size, pool.length);
   const n = pool.length;
+  const sigma = shadowItems.length > 0 ? (exploration.shadowShare ?? 0) : 0;
+  // Each shadow's arrangement c_s: its items (those the pool holds: a pinned id is not), then the pool's others in order.
+  const byId = new Map(pool.map((p) => [p.articleId, p]));
+  const arrangements =
+    sigma > 0
+      ? shadowItems.map((sl) => {
+          const own = [...new Set(sl.map((i) => i.articleId))].filter((id) => byId.has(id));
+          const mine = new Set(own);
+          return [...own, ...pool.map((p) => p.articleId).filter((id) => !mine.has(id))].slice(0, free);
+        })
+      : [];
   let chosen: SlateEntry[];
+  let shownShadow: number | null = null;
   if (explored) {
-    // A partial Fisher-Yates shuffle: the first `free` of a uniform random permutation.
     const rng = seededRng(fnv1a32(`explore-order:${recommId}`));
-    const order = pool.slice();
-    for (let i = 0; i < free; i++) {
-      const j = i + rng.int(n - i);
-      const t = order[i]!;
-      order[i] = order[j]!;
-      order[j] = t;
+    if (sigma > 0 && rng.next() < sigma) {
+      shownShadow = rng.int(arrangements.length);
+      chosen = arrangements[shownShadow]!.map((id) => byId.get(id)!);
+    } else {
+      // A partial Fisher-Yates shuffle: the first `free` of a uniform random permutation.
+      const order = pool.slice();
+      for (let i = 0; i < free; i++) {
+        const j = i + rng.int(n - i);
+        const t = order[i]!;
+        order[i] = order[j]!;
+        order[j] = t;
+      }
+      chosen = order.slice(0, free);
     }
-    chosen = order.slice(0, free);
   } else chosen = pool.slice(0, free);
   const eps = exploration.share;
   const items: SlateEntry[] = [];
@@ -84,7 +119,10 @@ export function exploreSlate(
     const it = chosen[c];
     if (it === undefined) continue;
     items.push({ ...it, position: items.length + 1 });
-    propensities.push((1 - eps) * (it.articleId === pool[c]!.articleId ? 1 : 0) + eps / n);
+    let same = 0;
+    for (const a of arrangements) if (a[c] === it.articleId) same++;
+    const mix = sigma > 0 ? (sigma * same) / arrangements.length : 0;
+    propensities.push((1 - eps) * (it.articleId === pool[c]!.articleId ? 1 : 0) + eps * ((1 - sigma) / n + mix));
     c++;
   }
   // Positions count the items shown (a short slate closes up, as composeSlate numbers them).
@@ -94,6 +132,12 @@ export function exploreSlate(
   const fallback = items.some((it) => it.source > 0) || full.faults.some((f) => f.index === 0);
   return {
     slate: { items, fallback, faults: full.faults },
-    log: { share: eps, explored, pool: pool.map((p) => p.articleId), propensities },
+    log: {
+      share: eps,
+      explored,
+      pool: pool.map((p) => p.articleId),
+      propensities,
+      ...(sigma > 0 ? { shadows: { share: sigma, slates: arrangements, shown: shownShadow } } : {}),
+    },
   };
 }

@@ -44,6 +44,12 @@ export interface Exploration {
   share: number;
   /** Items the random slate draws from: the live chain's first `pool` (>= the slate size; capped by what is eligible). */
   pool: number;
+  /**
+   * Share σ of explored requests that show one shadow's slate whole (a shadow drawn uniformly),
+   * [0, 1]; absent or 0: every explored slate is the uniformly random one (explore.ts). Targets the
+   * exploration at the candidates in shadow, so `readnext ope` can evaluate them on fewer requests.
+   */
+  shadowShare?: number;
 }
 
 export interface Guardrails {
@@ -203,15 +209,16 @@ export const DEFAULT_EXPLORATION_POOL = 10;
 
 function parseExploration(v: unknown): Exploration {
   if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new DomainError('invalid_field', 'exploration must be an object {share, pool}', { field: 'exploration' });
+    throw new DomainError('invalid_field', 'exploration must be an object {share, pool, shadowShare}', { field: 'exploration' });
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o))
-    if (k !== 'share' && k !== 'pool')
+    if (k !== 'share' && k !== 'pool' && k !== 'shadowShare')
       throw new DomainError('unknown_field', `unknown field "exploration.${k}"`, { field: `exploration.${k}` });
   if (typeof o.share !== 'number' || !(o.share > 0 && o.share <= 0.5))
     throw new DomainError('invalid_field', 'exploration.share must be a number in (0, 0.5]', { field: 'exploration.share' });
   const pool = o.pool === undefined ? DEFAULT_EXPLORATION_POOL : int(o.pool, 'exploration.pool', 2, 100);
-  return { share: o.share, pool };
+  if (o.shadowShare === undefined) return { share: o.share, pool };
+  return { share: o.share, pool, shadowShare: fractionIn(o.shadowShare, 'exploration.shadowShare', 0, 1) };
 }
 
 const fractionIn = (v: unknown, field: string, min: number, max: number, unit = ''): number => {

@@ -645,10 +645,19 @@ describe('exploration share', () => {
     expect(bad.json().error).toMatchObject({ code: 'invalid_field', field: 'exploration.share' });
     const missing = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', {});
     expect(missing.statusCode).toBe(400);
+    const shadows = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', {
+      exploration: { share: 0.05, pool: 10, shadowShare: 0.5 },
+    });
+    expect(shadows.statusCode, shadows.body).toBe(200);
+    expect(shadows.json()).toMatchObject({ exploration: { share: 0.05, pool: 10, shadowShare: 0.5 } });
+    const badShadows = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', {
+      exploration: { share: 0.05, shadowShare: 1.5 },
+    });
+    expect(badShadows.json().error).toMatchObject({ code: 'invalid_field', field: 'exploration.shadowShare' });
 
     const stop = await adminCall('PUT', '/v1/admin/deployments/explored/exploration', { exploration: null });
     expect(stop.statusCode, stop.body).toBe(200);
-    expect(stop.json()).toMatchObject({ revision: 3, exploration: null });
+    expect(stop.json()).toMatchObject({ revision: 4, exploration: null });
   });
 });
 

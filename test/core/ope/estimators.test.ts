@@ -43,6 +43,7 @@ import {
   snips,
   supportShare,
 } from '../../../src/core/ope/index.js';
+import { weightedPoissonInterval } from '../../../src/core/stats/weighted-poisson.js';
 
 const hand: LoggedRound[] = [
   { pool: ['x', 'y', 'z'], epsilon: 0.5, explored: false, shown: ['x', 'y'], clicks: [1, 0], candidate: ['x', 'y'], reward: [0.5, 0.2] },
@@ -66,8 +67,51 @@ describe('hand-worked rounds', () => {
     expect(supportShare(hand)).toBe(1);
   });
 
-  it('ips', () => {
+  it('propensity with shadow-slate exploration adds ε·(σ/S)·#{s : c_s[p−1] = a} and takes σ from the uniform part', () => {
+    // ε = 0.5, N = 3, σ = 0.5, S = 2 with arrangements [z x] and [z y]:
+    // π0(z, 1) = 0 + 0.5·(0.5/3 + 0.25·2) = 1/12 + 1/4 = 1/3; π0(x, 1) = 0.5 + 0.5·(0.5/3) = 7/12;
+    // π0(x, 2) = 0.5·(0.5/3 + 0.25) = 5/24; π0(y, 2) = 0.5 + 0.5·(0.5/3 + 0.25) = 17/24.
+    const r: LoggedRound = {
+      pool: ['x', 'y', 'z'],
+      epsilon: 0.5,
+      explored: true,
+      shown: ['z', 'x'],
+      clicks: [0, 1],
+      candidate: ['z', 'x'],
+      shadows: {
+        share: 0.5,
+        slates: [
+          ['z', 'x'],
+          ['z', 'y'],
+        ],
+        shown: 0,
+      },
+    };
+    expect(loggingPropensity(r, 'z', 1)).toBeCloseTo(1 / 3, 12);
+    expect(loggingPropensity(r, 'x', 1)).toBeCloseTo(7 / 12, 12);
+    expect(loggingPropensity(r, 'x', 2)).toBeCloseTo(5 / 24, 12);
+    expect(loggingPropensity(r, 'y', 2)).toBeCloseTo(17 / 24, 12);
+    // The uniform part alone is what replay may use: a shadow's slate is not uniform.
+    expect(replay([r]).ok).toBe(false);
+    // A shown slate that is not the named arrangement is a bug in whoever assembled the round.
+    expect(() => ips([{ ...r, shown: ['x', 'z'] }])).toThrow(/shown\[0\]/);
+  });
+
+  it('ips with the gamma interval (the default): Fay-Feuer on t = Σ w·c, v = Σ w²·c, w_M', () => {
+    // Weights by hand: round 0 matches x@1 and y@2 at π0 = 2/3 (w 1.5; a click on x), round 1 z@2 at
+    // π0 = 1/6 (w 6; clicked), round 2 x@1 at 1/6 (w 6; clicked): t = 1.5 + 6 + 6 = 13.5,
+    // v = 2.25 + 36 + 36 = 74.25, w_M = 6, n = 3.
     const e = ok(ips(hand));
+    expect(e.interval).toBe('gamma');
+    expect(e.perSlate.value).toBeCloseTo(4.5, TOL);
+    const [lo, hi] = weightedPoissonInterval(13.5, 74.25, 6);
+    expect(e.perSlate.ci[0]).toBeCloseTo(lo / 3, TOL);
+    expect(e.perSlate.ci[1]).toBeCloseTo(hi / 3, TOL);
+    expect(e.perItem.ci[1]).toBeCloseTo(hi / 6, TOL);
+  });
+
+  it('ips with the CLT interval', () => {
+    const e = ok(ips(hand, { interval: 'clt' }));
     expect(e.perSlate.value).toBeCloseTo(4.5, TOL);
     expect(e.perSlate.se).toBeCloseTo(1.5, TOL);
     expect(e.perSlate.ci[0]).toBeCloseTo(4.5 - Z * 1.5, TOL);

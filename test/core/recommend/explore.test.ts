@@ -83,7 +83,10 @@ describe('exploreSlate', () => {
 
   it("puts the shadows' choices in the pool after the live items, once each", () => {
     const ex = { share: 0.1, pool: 4 };
-    const out = exploreSlate(full(['a', 'b', 'c', 'd']), 3, ex, 'y', false, [entry('c', 1), entry('x', 2), entry('y', 3), entry('x', 1)]);
+    const out = exploreSlate(full(['a', 'b', 'c', 'd']), 3, ex, 'y', false, [
+      [entry('c', 1), entry('x', 2), entry('y', 3)],
+      [entry('x', 1)],
+    ]);
     expect(out.log.pool).toEqual(['a', 'b', 'c', 'd', 'x', 'y']);
     expect(out.slate.items.map((i) => i.articleId)).toEqual(['a', 'b', 'c']);
     for (const p of out.log.propensities) expect(p).toBeCloseTo(0.9 + 0.1 / 6, 15);
@@ -98,5 +101,51 @@ describe('exploreSlate', () => {
     expect(out.log.pool).toEqual(['a', 'b', 'c']);
     expect(out.slate.items.map((i) => i.position)).toEqual([1, 2, 3, 4]);
     for (const j of [0, 2, 3]) expect(out.log.propensities[j]).toBeGreaterThanOrEqual(0.5 / 3);
+  });
+
+  it("shadow-slate exploration: each shadow's whole slate on ε·σ/S of requests, and the logged marginals are exact", () => {
+    // π0(a, j) = (1 − ε)·1[a = pool_j] + ε·((1 − σ)/n + (σ/S)·#{s : c_s[j] = a}) (explore.ts), checked as
+    // binomial shares over 40,000 request ids within 4 standard errors per (item, slot) cell.
+    const ex = { share: 0.3, pool: 4, shadowShare: 0.6 };
+    const live = ['a', 'b', 'c', 'd'];
+    // Shadow 0 chooses x, a, y; shadow 1 chooses b, z: arrangements [x a y], [b z a] over pool [a b c d x y z].
+    const shadows = [
+      [entry('x', 1), entry('a', 2), entry('y', 3)],
+      [entry('b', 1), entry('z', 2)],
+    ];
+    const pool = ['a', 'b', 'c', 'd', 'x', 'y', 'z'];
+    const arr = [
+      ['x', 'a', 'y'],
+      ['b', 'z', 'a'],
+    ];
+    const first = exploreSlate(full(live), 3, ex, 'r0', true, shadows);
+    expect(first.log.pool).toEqual(pool);
+    expect(first.log.shadows).toMatchObject({ share: 0.6, slates: arr });
+    const pi = (a: string, j: number) => (a === pool[j] ? 0.7 : 0) + 0.3 * (0.4 / 7 + (0.6 / 2) * arr.filter((c) => c[j] === a).length);
+    const N = 40_000;
+    const counts = new Map<string, number>();
+    const whole = [0, 0];
+    for (let r = 0; r < N; r++) {
+      const id = `req-${r}`;
+      const out = exploreSlate(full(live), 3, ex, id, isExplored('read-next', id, ex.share), shadows);
+      const shown = out.slate.items.map((i) => i.articleId);
+      const which = out.log.shadows!.shown;
+      if (which !== null) {
+        expect(shown).toEqual(arr[which]);
+        whole[which]!++;
+      }
+      shown.forEach((a, j) => {
+        counts.set(`${a}@${j}`, (counts.get(`${a}@${j}`) ?? 0) + 1);
+        expect(out.log.propensities[j]).toBeCloseTo(pi(a, j), 15);
+      });
+    }
+    for (const w of whole) expect(Math.abs(w / N - 0.09)).toBeLessThan(4 * Math.sqrt((0.09 * 0.91) / N));
+    for (let j = 0; j < 3; j++)
+      for (const a of pool) {
+        const p = pi(a, j);
+        expect(Math.abs((counts.get(`${a}@${j}`) ?? 0) / N - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / N) + 1e-12);
+      }
+    // σ = 0 (or absent) keeps the uniform policy and logs no shadow part.
+    expect(exploreSlate(full(live), 3, { share: 0.3, pool: 4 }, 'r0', true, shadows).log.shadows).toBeUndefined();
   });
 });
