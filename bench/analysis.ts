@@ -45,6 +45,7 @@ import type { ExposureRecord } from '../src/core/events/records.js';
 import {
   cpuSnapshot,
   cpuUsage,
+  emitResult,
   envNumber,
   filesystemType,
   fixed,
@@ -633,6 +634,20 @@ async function main(argv: string[]): Promise<number> {
     results.push(r);
   }
   summary(results, skipped);
+  emitResult({
+    events: EVENTS,
+    readers: READERS,
+    backends: results.map((r) => ({
+      backend: r.backend.label,
+      reportS: r.reports.length > 0 ? median(r.reports.map((x) => x.s)) : null,
+      armSumsS: r.reports.length > 0 ? median(r.reports.map((x) => x.armSumsS)) : null,
+      rollupEventsPerS: r.rollup ? r.rollup.events / r.rollup.s : null,
+      ingestEventsPerS: rate(r.ingest.without),
+      ingestWithRollupsEventsPerS: rate(r.ingest.with),
+      errors: r.errors.length,
+    })),
+    targetReportS: TARGET_S,
+  });
   console.log(`\nwhole run ${fixed(secondsSince(started) / 60)} min`);
   const failed = results.filter((r) => r.errors.length > 0);
   if (failed.length > 0) {

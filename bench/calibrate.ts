@@ -36,7 +36,7 @@ import { parseWorld, type WorldSpec } from '../src/core/simulate/world.js';
 import { betaTails, chiSquareCdf, normalQuantile } from '../src/core/stats/distributions.js';
 import { frequentistDiff } from '../src/core/stats/effect.js';
 import { openInProcessTarget } from '../src/main/sim-target.js';
-import { fixed, formatTable, int, machineInfo, progressLogger, REPO_ROOT, runBench, secondsSince } from './lib.js';
+import { emitResult, fixed, formatTable, int, machineInfo, progressLogger, REPO_ROOT, runBench, secondsSince } from './lib.js';
 
 // ---- binomial figures (the counts of a calibration are binomial: n runs, each a hit with probability p)
 
@@ -539,6 +539,20 @@ async function main(argv: string[]): Promise<number> {
   // CPU time does not grow when other work shares the cores, so CPU / workers is what the runs would take on idle cores.
   console.log(`idle-machine min: the workers' CPU time / ${workers}, what the runs take when nothing else competes for the cores`);
   const missed = figures.filter((f) => f.hits / f.runs < f.target[0] || f.hits / f.runs > f.target[1]);
+  emitResult({
+    runs,
+    readers,
+    days,
+    checks: figures.map((f) => ({
+      check: f.check,
+      hits: f.hits,
+      runs: f.runs,
+      rate: f.hits / f.runs,
+      target: f.target,
+      met: !missed.includes(f),
+    })),
+    seconds: Object.fromEntries(timings.map((t) => [t[0], Number(t[2])])),
+  });
   return missed.length === 0 ? 0 : 1;
 }
 

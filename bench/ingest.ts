@@ -36,6 +36,7 @@ import {
   commandExists,
   cpuSnapshot,
   cpuUsage,
+  emitResult,
   envNumber,
   filesystemType,
   fixed,
@@ -957,6 +958,20 @@ async function main(argv: string[]): Promise<number> {
     results.push(r);
   }
   printSummary(results, skipped);
+  emitResult({
+    seconds: SECONDS,
+    eventsPerRequest: BATCH,
+    backends: results.map((r) => ({
+      backend: r.backend.label,
+      httpEventsPerS: r.http ? httpEventsPerSec(r.http.wrk) : null,
+      rawEventsPerS: r.raw ? rawEventsPerSec(r.raw) : null,
+      p50Ms: r.http?.wrk.latencyMs.p50 ?? null,
+      p99Ms: r.http?.wrk.latencyMs.p99 ?? null,
+      missing: r.durability?.missing ?? null,
+      targetEventsPerS: TARGETS[r.backend.kind],
+      errors: r.errors.length,
+    })),
+  });
   const failed = results.filter((r) => r.errors.length > 0);
   if (failed.length > 0) console.log(`\nFAILED: ${failed.map((r) => r.backend.label).join(', ')} (see ERROR lines above)`);
   return failed.length > 0 ? 1 : 0;

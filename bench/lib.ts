@@ -817,3 +817,25 @@ export async function startThreeArmExperiment(deployments: DeploymentAdmin, id: 
   await deployments.createExperiment({ id, placement: 'read-next', arms }, actor);
   return deployments.startExperiment(id, actor);
 }
+
+// ---- a parseable result line
+
+/** The tag of a bench's result line; bench/all.ts (`npm run bench`) collects the figures from it. */
+export const RESULT_TAG = 'BENCH_RESULT ';
+
+/**
+ * Prints a bench's figures as one line `BENCH_RESULT {json}` on stdout, after its text report.
+ * Keys name their unit (`p99Ms`, `eventsPerS`); nested objects group by database or size.
+ */
+export function emitResult(figures: Record<string, unknown>): void {
+  console.log(`${RESULT_TAG}${JSON.stringify(figures)}`);
+}
+
+/** The figures of the `BENCH_RESULT` line in a bench's stdout; undefined when it printed none. */
+export function parseResult(stdout: string): Record<string, unknown> | undefined {
+  const line = stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith(RESULT_TAG));
+  return line === undefined ? undefined : (JSON.parse(line.slice(RESULT_TAG.length)) as Record<string, unknown>);
+}

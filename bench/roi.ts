@@ -14,7 +14,7 @@
 import { analyseScenario } from '../src/app/roi.js';
 import { parseScenario, sampleScenario } from '../src/core/roi/scenario.js';
 import { evpi, summarize } from '../src/core/roi/voi.js';
-import { envNumber, fixed, loadAverage, machineInfo, median, runBench } from './lib.js';
+import { emitResult, envNumber, fixed, loadAverage, machineInfo, median, runBench } from './lib.js';
 
 const SAMPLES = Math.round(envNumber('BENCH_ROI_SAMPLES', 200_000, 1000));
 const RUNS = Math.round(envNumber('BENCH_ROI_RUNS', 5, 1));
@@ -86,5 +86,6 @@ await runBench(async () => {
   );
   console.log('');
   console.log(`target    full analysis <= ${TARGET_S} s: ${fixed(f, 3)} s ${f <= TARGET_S ? 'OK' : 'NOT MET'}`);
+  emitResult({ samples: SAMPLES, runs: RUNS, baselineS: b, analysisS: f, targetS: TARGET_S, met: f <= TARGET_S });
   return 0;
 });

@@ -65,6 +65,7 @@ import {
   commandExists,
   cpuSnapshot,
   cpuUsage,
+  emitResult,
   envNumber,
   filesystemType,
   fixed,
@@ -958,6 +959,22 @@ async function main(argv: string[]): Promise<number> {
     console.log(
       `WARNING: other work kept more than ${NOISY_OTHER_CPU}% of a core busy during a measured run: the figures are noisy (see CPU lines)`,
     );
+
+  const figuresOf = (label: string, w: WrkResult | undefined) => ({
+    route: label,
+    reqPerS: w ? reqPerSec(w) : null,
+    p50Ms: w?.latencyMs.p50 ?? null,
+    p99Ms: w?.latencyMs.p99 ?? null,
+    non2xx: w?.counters.non2xx ?? null,
+  });
+  emitResult({
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    events: st.events,
+    routes: [figuresOf('bare Fastify', b), ...runs.map((run) => figuresOf(routeLabel(run), run.side.run?.wrk))],
+    ratioToBare: ratio,
+    targetP99Ms,
+  });
 
   // Failures (not throughput): a server failing, non-2xx replies, missing serve records.
   for (const side of [bare, ...runs.map((run) => run.side)]) {

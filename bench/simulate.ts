@@ -37,6 +37,7 @@ import { httpTarget, openInProcessTarget } from '../src/main/sim-target.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 import {
   cpuSnapshot,
+  emitResult,
   cpuUsage,
   envNumber,
   filesystemType,
@@ -223,7 +224,7 @@ async function profileInProcess(log: (m: string) => void): Promise<void> {
   );
 }
 
-async function overHttp(world: WorldSpec, log: (m: string) => void): Promise<void> {
+async function overHttp(world: WorldSpec, log: (m: string) => void): Promise<Record<string, number>> {
   const dir = makeTempDir('readnext-bench-sim-http-');
   const port = await freePort();
   const adminKey = 'bench-sim-admin-key-0123456789';
@@ -264,6 +265,15 @@ async function overHttp(world: WorldSpec, log: (m: string) => void): Promise<voi
       `CPU (percent of one core): server ${fixed(cpu.groups.server ?? 0, 0)}%, driver (world + HTTP client) ${fixed(cpu.groups.driver ?? 0, 0)}%, ` +
         `other ${fixed(cpu.other, 0)}%`,
     );
+    return {
+      readers: HTTP_READERS,
+      days: HTTP_DAYS,
+      wallS: f.wallS,
+      eventsPerS: f.t.events / f.wallS,
+      eventsPerSWhileSending: f.t.events / (f.t.storage / 1000),
+      slatesPerS: f.t.slates / (f.t.serving / 1000),
+      serverCpuPct: cpu.groups.server ?? 0,
+    };
   } finally {
     const st = await server.stop();
     if (st.code !== 0 && st.signal !== 'SIGTERM') log(`the server exited with code ${st.code}:\n${server.output()}`);
@@ -280,8 +290,10 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `machine: ${m.nproc} cores (${m.cpuModel}), ${fixed(m.memGiB)} GiB, node ${m.node}, linux ${m.kernel}, load ${fixed(loadAverage() ?? NaN, 2)}\n`,
   );
+  const figures: Record<string, unknown> = {};
   if (!argv.includes('--no-inprocess')) {
     const f = await inProcess(world, log);
+    figures.inProcess = { readers: READERS, days: DAYS, wallS: f.wallS, eventsPerS: f.t.events / f.wallS, targetS: TARGET_SECONDS };
     console.log(
       `(a) in process: ${int(READERS)} readers x ${DAYS} days, seed ${SEED}, ${int(f.exposed)} exposed readers, ${IN_PROCESS_DB ?? `SQLite file (synchronous=NORMAL, ${filesystemType(tmpdir())})`}`,
     );
@@ -292,7 +304,8 @@ async function main(argv: string[]): Promise<number> {
     );
     if (argv.includes('--profile') && process.env.BENCH_SIM_NO_PROFILE !== '1') await profileInProcess(log);
   }
-  if (!argv.includes('--no-http')) await overHttp(world, log);
+  if (!argv.includes('--no-http')) figures.overHttp = await overHttp(world, log);
+  emitResult(figures);
   return 0;
 }
 

@@ -36,6 +36,7 @@ import { kyselyOf } from '../src/adapters/storage/testing.js';
 import type { Article } from '../src/core/catalog/article.js';
 import { SERVER_NODE_FLAGS } from '../src/main/node-flags.js';
 import {
+  emitResult,
   filesystemType,
   fixed,
   formatTable,
@@ -381,7 +382,11 @@ async function main(argv: string[]): Promise<number> {
     `readnext --help  median ${fixed(h.help, 3)} s, deploy --help ${fixed(h.deployHelp, 3)} s; baseline node -e 0 ${fixed(h.baseline, 3)} s ` +
       `(${HELP_RUNS} runs each, from spawn; target < ${HELP_TARGET_S} s: ${h.help < HELP_TARGET_S ? 'met' : 'NOT MET'})`,
   );
-  if (args.helpOnly) return 0;
+  const helpFigures = { helpS: h.help, deployHelpS: h.deployHelp, nodeBaselineS: h.baseline, helpTargetS: HELP_TARGET_S };
+  if (args.helpOnly) {
+    emitResult(helpFigures);
+    return 0;
+  }
   console.log(
     `workload  ${int(ARTICLES)} articles; N events over the last 6 days (75% reading signals, all inside the 7-day replay window); ${args.runs} starts per size, killed (SIGKILL) once ready`,
   );
@@ -429,6 +434,17 @@ async function main(argv: string[]): Promise<number> {
     ),
   );
   console.log(`\nwhole run ${fixed(secondsSince(started) / 60)} min`);
+  emitResult({
+    ...helpFigures,
+    runs: args.runs,
+    starts: rows.map((r) => ({
+      database: r.target,
+      events: r.events,
+      listeningS: median(r.runs.map((x) => x.listenS)),
+      acceptingS: median(r.runs.map((x) => x.acceptS)),
+      readyS: median(r.runs.map((x) => x.readyS)),
+    })),
+  });
   return 0;
 }
 

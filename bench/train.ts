@@ -26,6 +26,7 @@ import { seededRng, type Rng } from '../src/core/kernel/rng.js';
 import { compileModel, DEFAULT_GBDT_PARAMS, trainGbdt, type GbdtData } from '../src/core/ml/gbdt.js';
 import { auc, logLoss } from '../src/core/ml/metrics.js';
 import {
+  emitResult,
   envNumber,
   fixed,
   int,
@@ -240,6 +241,19 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `quality   test AUC ${fixed(testAuc, 4)}, test log loss ${fixed(logLoss(proba, test.y), 4)}, train log loss ${fixed(model.metrics!.trainLogLoss, 4)}`,
   );
+  emitResult({
+    rows: ROWS,
+    rounds: p.rounds,
+    generateS: genS,
+    trainS,
+    roundsPerS: p.rounds / trainS,
+    cpuS,
+    peakRssMb: peakMb,
+    scoreUsPerRow: (scoreS * 1e6) / test.n,
+    testAuc,
+    targetS: TARGET_S,
+    targetMb: TARGET_MB,
+  });
   return 0;
 }
 
