@@ -27,7 +27,7 @@ import { runWorld } from '../src/core/simulate/run.js';
 import { DEFAULT_WORLD } from '../src/core/simulate/world.js';
 import { openSimServices } from '../src/main/sim-target.js';
 import { wilsonInterval } from './calibrate.js';
-import { envNumber, fixed, int, machineInfo, runBench } from './lib.js';
+import { emitResult, envNumber, fixed, int, machineInfo, runBench } from './lib.js';
 
 const RUNS = Math.round(envNumber('OPE_RUNS', 200, 1));
 const READERS = Math.round(envNumber('OPE_READERS', 1500, 10));
@@ -190,5 +190,14 @@ await runBench(async () => {
     );
   }
   console.log(`\n${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  emitResult({
+    runs: RUNS,
+    readers: READERS,
+    seconds: (performance.now() - t0) / 1000,
+    cells: [...cells].map(([key, c]) => {
+      const [candidate, estimator] = key.split('\t');
+      return { candidate, estimator, estimated: c.runs, coverage: c.runs > 0 ? c.covered / c.runs : null, meanBias: mean(c.bias) };
+    }),
+  });
   return 0;
 });
