@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
         db: db.url,
         adminKey: 'so-admin-key-0123456789abcdef',
         ingestKey: 'so-ingest-key-0123456789abcdef',
-        logLevel: 'silent',
+        logLevel: 'silent' as const,
       };
       const clock = fixedClock(T0);
       // 1. Three processes start before the experiment exists: none of them loads its exposures at start.
