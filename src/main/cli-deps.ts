@@ -159,6 +159,14 @@ export function cliDeps(io: {
         return { days: c.retentionDays, run: () => retention.run(), close: () => storage.close() };
       },
     },
+    keys: {
+      out: io.out,
+      async open(db) {
+        const storage = await open(config({ db }));
+        const [{ ApiKeys }, { nodeSecrets }] = await Promise.all([import('../app/keys.js'), import('./services.js')]);
+        return { keys: new ApiKeys(storage, nodeSecrets, clock), close: () => storage.close() };
+      },
+    },
     roi: {
       async open(db) {
         const c = config({ db });

@@ -7,6 +7,7 @@ import { registerData, type DataDeps } from './data.js';
 import { registerDeploy, type DeployDeps } from './deploy.js';
 import { registerEval, type EvalDeps } from './eval.js';
 import { registerExport, type ExportDeps } from './export-events.js';
+import { registerKeys, type KeyCliDeps } from './keys.js';
 import { registerModel, type ModelDeps } from './model.js';
 import { registerReader, registerRetention, type ReaderDeps } from './readers.js';
 import { registerStats } from './stats.js';
@@ -50,6 +51,7 @@ export interface CliDeps {
   models: ModelDeps;
   data: DataDeps;
   readers: ReaderDeps;
+  keys: KeyCliDeps;
   roi: Pick<RoiDeps, 'open'>;
   exports: ExportDeps;
 }
@@ -185,6 +187,7 @@ export function buildProgram(deps: CliDeps, result: { code: number } = { code: E
       result.code = code;
     },
   });
+  registerKeys(program, deps.keys);
   registerStats(program, {
     out: deps.out,
     fail: (code, line) => {

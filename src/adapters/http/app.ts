@@ -31,6 +31,7 @@ import { previewRoutes } from './routes/preview.js';
 import { modelRoutes } from './routes/models.js';
 import { registerRateLimits, securityHeaders, type RateLimits } from './protection.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { keyRoutes } from './routes/keys.js';
 import { simClockRoutes } from './routes/sim-clock.js';
 import { rejectBadUrlText } from './url-text.js';
 
@@ -293,7 +294,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   if (metrics) metricsRoute(app, metrics, deps.keys);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  // Before the admin routes: their requireAdmin admits what this hook admitted.
+  // Before the admin routes: their requireScope admits what this hook admitted.
   const dashboard = deps.dashboard && dashboardSessions(deps.clock, deps.dashboard);
   if (dashboard) app.addHook('onRequest', sessionAuth(dashboard.sessions));
 
@@ -307,6 +308,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(previewRoutes(deps));
   await app.register(modelRoutes(deps));
   await app.register(simClockRoutes(deps));
+  await app.register(keyRoutes(deps));
   // The pages (dashboard, demo site, SDK) get helmet's security headers; the JSON API above does not (protection.ts).
   await app.register(
     securityHeaders(async (pages) => {

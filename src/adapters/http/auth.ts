@@ -1,15 +1,21 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { ApiKeys } from '../../app/keys.js';
-import type { KeyRole } from '../../app/ports.js';
+import { grants, type ApiKeys, type KeyInfo, type KeyRole, type KeyScope } from '../../app/keys.js';
 import type { DashboardSessions, Session } from '../../app/sessions.js';
 import { DomainError } from '../../core/kernel/errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a /v1/admin route needs when not the default of its method (neededScope). */
+    scope?: KeyScope;
+  }
+}
 
 const HEADER: Record<KeyRole, string> = { admin: 'x-readnext-admin-key', ingest: 'x-readnext-ingest-key' };
 
 /** `Bearer KEY`; the scheme is case-insensitive (RFC 9110 section 11.1), spaces or tabs follow it. */
 const BEARER = /^bearer[ \t]+(\S.*)$/i;
 
-/** The key a request presents for `role`: its own header, or `Authorization: Bearer KEY`. */
+/** The key a request presents: the header of `role` (any key may go in either), or `Authorization: Bearer KEY`. */
 export function presentedKey(req: FastifyRequest, role: KeyRole): string | undefined {
   const own = req.headers[HEADER[role]];
   if (typeof own === 'string' && own !== '') return own;
@@ -18,23 +24,52 @@ export function presentedKey(req: FastifyRequest, role: KeyRole): string | undef
   return undefined;
 }
 
-/** Throws unless the request carries the admin key or a live dashboard session (sessionAuth). */
-export function requireAdmin(keys: ApiKeys, req: FastifyRequest): void {
-  if (viaSession.has(req)) return;
+/**
+ * The scope an admin route needs: its route config's `scope` (`config: { scope: 'admin' }`), else
+ * `read` for GET and HEAD and `write` for every other method.
+ */
+export function neededScope(req: FastifyRequest): KeyScope {
+  return req.routeOptions.config?.scope ?? (req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+}
+
+/** 403 missing_scope, naming the scope wanted and the ones the key has. */
+function missing(need: KeyScope, who: string, has: readonly KeyScope[]): DomainError {
+  return new DomainError(
+    'missing_scope',
+    `this endpoint needs a key with scope ${need}${need === 'admin' ? '' : ' (or admin)'}; ${who} has ${has.join(', ') || 'none'}`,
+  );
+}
+
+/**
+ * Throws unless the request carries a live key (or a dashboard session, sessionAuth) that grants
+ * `need` (default neededScope): no key, or an unknown or revoked one, is 401 unauthorized; a valid
+ * key without the scope is 403 missing_scope naming it. Answers the key (undefined for a session).
+ */
+export async function requireScope(keys: ApiKeys, req: FastifyRequest, need = neededScope(req)): Promise<KeyInfo | undefined> {
+  if (viaSession.has(req)) return undefined;
   const k = presentedKey(req, 'admin');
   if (k === undefined)
-    throw new DomainError('unauthorized', 'this endpoint needs the admin key (Authorization: Bearer KEY or X-Readnext-Admin-Key)');
-  if (!keys.check('admin', k)) throw new DomainError('unauthorized', 'the admin key is not valid');
+    throw new DomainError(
+      'unauthorized',
+      `this endpoint needs a key with scope ${need}${need === 'admin' ? '' : ' (or admin)'}: Authorization: Bearer KEY or X-Readnext-Admin-Key`,
+    );
+  const key = await keys.authenticate(k);
+  if (!key) throw new DomainError('unauthorized', 'the key is not valid (unknown or revoked)');
+  if (!grants(key.scopes, need)) throw missing(need, `key ${key.id}`, key.scopes);
+  return key;
 }
 
 /**
  * Whether an events request is server-to-server. No key: a browser request (public types only).
- * A key that is present but wrong is an error, so a misconfigured integration notices.
+ * A key that is present but unknown or revoked is 401, and one without the scope ingest (or admin)
+ * 403, so a misconfigured integration notices.
  */
-export function ingestTrust(keys: ApiKeys, req: FastifyRequest): boolean {
+export async function ingestTrust(keys: ApiKeys, req: FastifyRequest): Promise<boolean> {
   const k = presentedKey(req, 'ingest');
   if (k === undefined) return false;
-  if (!keys.check('ingest', k)) throw new DomainError('unauthorized', 'the ingest key is not valid');
+  const key = await keys.authenticate(k);
+  if (!key) throw new DomainError('unauthorized', 'the ingest key is not valid (unknown or revoked)');
+  if (!grants(key.scopes, 'ingest')) throw missing('ingest', `key ${key.id}`, key.scopes);
   return true;
 }
 
@@ -58,13 +93,13 @@ export function requireCsrf(sessions: DashboardSessions, session: Session, req: 
     throw new DomainError('forbidden', 'a change made with the dashboard session needs its token in the x-csrf-token header');
 }
 
-/** The requests admitted by sessionAuth: requireAdmin lets them through. */
+/** The requests admitted by sessionAuth: requireScope lets them through (a session is signed in with a key of scope admin). */
 const viaSession = new WeakSet<FastifyRequest>();
 
 /**
- * Lets a dashboard session stand for the admin key on /v1/admin/* (an app-wide onRequest hook, so
- * it runs before the admin routes' requireAdmin). A request that presents the admin key is left to
- * requireAdmin, as before. Otherwise, with the session cookie: a live session admits GET and HEAD,
+ * Lets a dashboard session stand for a key of scope admin on /v1/admin/* (an app-wide onRequest
+ * hook, so it runs before the admin routes' requireScope). A request that presents a key is left to
+ * requireScope. Otherwise, with the session cookie: a live session admits GET and HEAD,
  * and a state-changing method only with the session's x-csrf-token (else 403 forbidden); an unknown
  * or expired session is 401 unauthorized.
  */

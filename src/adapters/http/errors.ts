@@ -23,6 +23,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   unauthorized: 401,
   forbidden: 403,
+  missing_scope: 403,
   conflict: 409,
   rate_limited: 429,
   invalid_config: 500,

@@ -8,7 +8,7 @@ import type { RecordWriter } from '../../app/record-writer.js';
 import type { RecommendationService } from '../../app/serving.js';
 import type { Clock } from '../../core/kernel/clock.js';
 import { DomainError } from '../../core/kernel/errors.js';
-import { presentedKey } from './auth.js';
+import { presentedKey, requireScope } from './auth.js';
 
 /** What /metrics reads when it is scraped: the use cases' own in-process counters, never a copy. */
 export interface MetricsSources {
@@ -202,16 +202,16 @@ export class AppMetrics {
     t.status[3]!++;
   }
 
-  /** Throws 401 unless the request carries the metrics token or the admin key (see MetricsOptions.token). */
-  authorize(keys: ApiKeys, req: FastifyRequest): void {
+  /** Throws 401 unless the request carries the metrics token or a live key, and 403 if that key lacks the scope read (or admin). */
+  async authorize(keys: ApiKeys, req: FastifyRequest): Promise<void> {
     const k = presentedKey(req, 'admin');
     if (k === undefined)
       throw new DomainError(
         'unauthorized',
-        'this endpoint needs the metrics token (READNEXT_METRICS_TOKEN) or the admin key: Authorization: Bearer TOKEN',
+        'this endpoint needs the metrics token (READNEXT_METRICS_TOKEN) or a key with scope read: Authorization: Bearer TOKEN',
       );
     if (this.tokenHash && timingSafeEqual(sha256(k), this.tokenHash)) return;
-    if (!keys.check('admin', k)) throw new DomainError('unauthorized', 'the metrics token is not valid');
+    await requireScope(keys, req, 'read');
   }
 
   /** Answers a scrape in the Prometheus text format. */
@@ -385,12 +385,12 @@ export function metricsRoute(app: FastifyInstance, metrics: AppMetrics, keys: Ap
     {
       schema: {
         tags: ['ops'],
-        summary: 'Prometheus metrics of this process (text format); the metrics token (READNEXT_METRICS_TOKEN) or the admin key',
+        summary: 'Prometheus metrics of this process (text format); the metrics token (READNEXT_METRICS_TOKEN) or a key with scope read',
         security: [{ metricsToken: [] }, { adminKey: [] }],
       },
     },
     async (req, reply) => {
-      metrics.authorize(keys, req);
+      await metrics.authorize(keys, req);
       return metrics.reply(reply);
     },
   );

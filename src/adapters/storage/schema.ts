@@ -151,10 +151,18 @@ export interface ServeRow {
   exploration: string | null;
 }
 
-export interface ApiKeyRow {
-  role: string;
+/** Migration 0018: API keys with scopes (KeyStore); 0001's api_keys (one key per role) is gone. */
+export interface AccessKeyRow {
+  id: string;
+  name: string;
+  /** Comma-separated scopes: read, write, admin, ingest. */
+  scopes: string;
+  /** SHA-256 of the key, hex; the key itself is never stored. */
   key_hash: string;
+  /** The key's first characters, for recognition; null for keys stored before 0018. */
+  prefix: string | null;
   created_ts: number;
+  revoked_ts: number | null;
 }
 
 /** Migration 0011: facts about the database (MetaStore). */
@@ -258,7 +266,7 @@ export interface Database {
   events: EventRow;
   exposures: ExposureRow;
   serves: ServeRow;
-  api_keys: ApiKeyRow;
+  access_keys: AccessKeyRow;
   meta: MetaRow;
   models: ModelRow;
   event_rejections: EventRejectionRow;

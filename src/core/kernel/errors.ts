@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'not_found'
   | 'unauthorized'
   | 'forbidden'
+  | 'missing_scope'
   | 'conflict'
   | 'rate_limited'
   | 'invalid_config'

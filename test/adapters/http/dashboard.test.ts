@@ -90,7 +90,7 @@ describe('sign-in', () => {
     expect(res.headers['set-cookie']).toMatch(/; Max-Age=28800; Secure$/);
   });
 
-  it('refuses a wrong key (401 unauthorized, no cookie) and a body without one (400)', async () => {
+  it('refuses a wrong key (401 unauthorized, no cookie), a key without scope admin (403) and a body without one (400)', async () => {
     const wrong = await app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { key: 'nope' }, remoteAddress: '10.0.0.1' });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ error: { code: 'unauthorized', field: 'key' } });
@@ -101,7 +101,11 @@ describe('sign-in', () => {
       payload: { key: INGEST_KEY },
       remoteAddress: '10.0.0.1',
     });
-    expect(ingest.statusCode).toBe(401);
+    // A valid key without scope admin: a session stands for scope admin (auth.ts sessionAuth).
+    expect(ingest.statusCode).toBe(403);
+    expect(ingest.json()).toMatchObject({ error: { code: 'missing_scope', field: 'key' } });
+    expect(ingest.json().error.message).toMatch(/scope admin/);
+    expect(ingest.headers['set-cookie']).toBeUndefined();
     const none = await app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: {} });
     expect(none.statusCode).toBe(400);
     expect(errorCode(none)).toBe('missing_field');

@@ -11,8 +11,11 @@ describe('the opened storage', () => {
       expect(s.dialect).toBe('sqlite');
       expect(s.tuning).toBe(SQLITE_TUNING);
       expect('db' in s).toBe(false);
-      await kyselyOf(s).insertInto('api_keys').values({ role: 'admin', key_hash: 'h', created_ts: 1 }).execute();
-      expect(await s.getKeyHash('admin')).toBe('h');
+      await kyselyOf(s)
+        .insertInto('access_keys')
+        .values({ id: 'admin', name: 'admin', scopes: 'admin', key_hash: 'h', prefix: null, created_ts: 1, revoked_ts: null })
+        .execute();
+      expect((await s.listKeys()).map((k) => k.hash)).toEqual(['h']);
       // A wrapper over it (test/main/warm-start.test.ts) reaches the same database.
       expect(kyselyOf(Object.create(s) as typeof s)).toBe(kyselyOf(s));
       expect(() => kyselyOf({} as typeof s)).toThrow(/not a storage opened by openStorage/);

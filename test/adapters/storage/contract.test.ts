@@ -365,11 +365,34 @@ for (const backend of BACKENDS) {
       expect(await storage.listServes({ limit: 1, recommId: near.recommId })).toEqual([nearShadow]);
     });
 
-    it('keeps the first key hash stored for a role', async () => {
-      expect(await storage.getKeyHash('admin')).toBeUndefined();
-      expect(await storage.putKeyHashIfAbsent('admin', 'h1', T)).toBe('h1');
-      expect(await storage.putKeyHashIfAbsent('admin', 'h2', T)).toBe('h1');
-      expect(await storage.getKeyHash('admin')).toBe('h1');
+    it('keeps the first key stored under an id or a hash, and revokes a live key once', async () => {
+      const k = {
+        id: 'admin',
+        name: 'admin',
+        scopes: ['admin' as const],
+        hash: 'h1',
+        prefix: 'rn_abcde',
+        createdTs: T,
+        revokedTs: undefined,
+      };
+      expect(await storage.listKeys()).toEqual([]);
+      expect(await storage.insertKey(k)).toBe(true);
+      expect(await storage.insertKey({ ...k, hash: 'h2' })).toBe(false); // the id is taken
+      expect(await storage.insertKey({ ...k, id: 'k_2' })).toBe(false); // the hash is taken
+      const rw = {
+        ...k,
+        id: 'k_3',
+        name: 'ci',
+        scopes: ['read' as const, 'write' as const],
+        hash: 'h3',
+        prefix: undefined,
+        createdTs: T + 1,
+      };
+      expect(await storage.insertKey(rw)).toBe(true);
+      expect(await storage.listKeys()).toEqual([k, rw]);
+      expect(await storage.revokeKey('k_3', T + 5)).toEqual({ ...rw, revokedTs: T + 5 });
+      expect(await storage.revokeKey('k_3', T + 9)).toEqual({ ...rw, revokedTs: T + 5 }); // the first revocation stands
+      expect(await storage.revokeKey('nope', T)).toBeUndefined();
     });
 
     it('streams reading signals since a time, oldest first', async () => {

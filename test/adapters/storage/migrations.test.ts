@@ -57,6 +57,7 @@ describe('migrations are frozen', () => {
       '0015_roi_revisions',
       '0016_experiment_snapshots',
       '0017_reader_erasures',
+      '0018_scoped_keys',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

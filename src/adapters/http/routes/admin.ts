@@ -3,7 +3,7 @@ import { articleToJson, parseArticleJson, type Article } from '../../../core/cat
 import { DomainError } from '../../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../../core/kernel/time.js';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
@@ -29,12 +29,12 @@ function parseOrThrow(input: unknown, at: string): Article {
   return r.article;
 }
 
-/** Admin API: every route needs the admin key. */
+/** Admin API: every route needs a key, of scope read for GET and write otherwise unless its config says (auth.ts neededScope). */
 export const adminRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', async (req) => {
-      if (req.url.startsWith('/v1/admin/')) requireAdmin(deps.keys, req);
+      if (req.url.startsWith('/v1/admin/')) await requireScope(deps.keys, req);
     });
 
     app.post(
@@ -259,6 +259,8 @@ export const adminRoutes =
     app.post(
       '/v1/admin/roi',
       {
+        // Computes and stores nothing: a read.
+        config: { scope: 'read' },
         schema: {
           tags: ['roi'],
           security,

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeys } from '../../../app/keys.js';
+import { grants, type ApiKeys } from '../../../app/keys.js';
 import { DashboardSessions, DEFAULT_SESSION_LIMITS, SignInLimiter, type SessionSecrets } from '../../../app/sessions.js';
 import type { Clock } from '../../../core/kernel/clock.js';
 import { DomainError } from '../../../core/kernel/errors.js';
@@ -122,10 +122,20 @@ export const dashboardRoutes =
           void reply.header('retry-after', String(Math.ceil(wait / 1000)));
           throw new DomainError('rate_limited', `too many failed sign-ins from this address: try again in ${Math.ceil(wait / 1000)} s`);
         }
-        if (!d.keys.check('admin', (req.body as { key: string }).key)) {
+        const key = await d.keys.authenticate((req.body as { key: string }).key);
+        if (!key) {
           limiter.fail(req.ip);
-          throw new DomainError('unauthorized', 'the admin key is not valid', { field: 'key' });
+          throw new DomainError('unauthorized', 'the key is not valid (unknown or revoked)', { field: 'key' });
         }
+        // A session stands for a key of scope admin (auth.ts sessionAuth), so only such a key signs in.
+        if (!grants(key.scopes, 'admin'))
+          throw new DomainError(
+            'missing_scope',
+            `signing in to the dashboard needs a key with scope admin; key ${key.id} has ${key.scopes.join(', ')}`,
+            {
+              field: 'key',
+            },
+          );
         sessions.end(sessionCookie(req));
         const s = sessions.create();
         setCookie(req, reply, s.cookie, maxAgeS);

@@ -9,7 +9,7 @@ import { DomainError } from '../../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../../core/kernel/time.js';
 import type { RecommenderConfig } from '../../../core/recommend/types.js';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 
 const security = [{ adminKey: [] }];
@@ -59,7 +59,9 @@ const experimentJson = (e: Experiment) => ({
 export const deploymentRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+    app.addHook('onRequest', async (req) => {
+      await requireScope(deps.keys, req);
+    });
     const d = deps.deployments;
     const live = deps.placements;
 

@@ -58,17 +58,17 @@ export const eventRoutes =
           summary: 'Store a batch of 1 to 1000 reading events',
           description:
             'Each event is validated on its own; the reply gives, per event, accepted / duplicate / conflict / rejected with a code and reason. ' +
-            'The reply is sent only once the accepted events are durably stored. `subscribe` events need the ingest key. ' +
+            'The reply is sent only once the accepted events are durably stored. `subscribe` events need a key with scope ingest (401 for an unknown or revoked key, 403 missing_scope for a key without it). ' +
             'Bodies may be sent as application/json or text/plain (sendBeacon). ' +
             'A request without the ingest key whose User-Agent is on the bot list (a crawler, an HTTP library) is answered 200 with every event `filtered` and counted under the reason `bot`, unless it comes from the readnext SDK (`?sdk=readnext`).',
           body: documentedBody,
-          response: { 200: replySchema, 400: errorBodySchema, 401: errorBodySchema, 413: errorBodySchema },
+          response: { 200: replySchema, 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 413: errorBodySchema },
         },
         // Documentation only, see documentedBody.
         validatorCompiler: () => () => true,
       },
       async (req) => {
-        const trusted = ingestTrust(deps.keys, req);
+        const trusted = await ingestTrust(deps.keys, req);
         const body = req.body as unknown;
         if (body === null || typeof body !== 'object' || Array.isArray(body)) {
           throw new DomainError('invalid_body', 'the body must be a JSON object {"events": [...]}', { field: 'events' });

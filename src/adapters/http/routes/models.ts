@@ -3,7 +3,7 @@ import type { ModelAdmin } from '../../../app/model-admin.js';
 import { DomainError } from '../../../core/kernel/errors.js';
 import { parseReportTime } from '../../../core/kernel/time.js';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 
 const security = [{ adminKey: [] }];
@@ -29,7 +29,9 @@ const time = {
 export const modelRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+    app.addHook('onRequest', async (req) => {
+      await requireScope(deps.keys, req);
+    });
     const models = (): ModelAdmin => {
       if (!deps.models) throw new DomainError('not_found', 'this server has no model registry');
       return deps.models;

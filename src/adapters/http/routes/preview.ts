@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 import { slateItemProperties, slateQueryProperties } from './recommendations.js';
 
@@ -29,7 +29,9 @@ const slateSchema = {
 export const previewRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+    app.addHook('onRequest', async (req) => {
+      await requireScope(deps.keys, req);
+    });
     app.get(
       '/v1/admin/preview',
       {

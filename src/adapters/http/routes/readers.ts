@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ApiKeys } from '../../../app/keys.js';
 import type { ReaderPrivacy } from '../../../app/readers.js';
 import { checkReaderId } from '../../../app/readers.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 
 // No schema bounds on the id: checkReaderId answers with the events' own codes and the field `id`.
@@ -18,7 +18,9 @@ const security = [{ adminKey: [] }];
 export const readerRoutes =
   (deps: { keys: ApiKeys; readers: Pick<ReaderPrivacy, 'forget' | 'export'> }): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+    app.addHook('onRequest', async (req) => {
+      await requireScope(deps.keys, req, 'admin');
+    });
 
     app.delete(
       '/v1/admin/readers/:id',

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { DomainError } from '../../../core/kernel/errors.js';
 import { parseIsoWithZone } from '../../../core/kernel/time.js';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { requireScope } from '../auth.js';
 import { errorBodySchema } from '../errors.js';
 
 /**
@@ -12,7 +12,9 @@ import { errorBodySchema } from '../errors.js';
 export const simClockRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
-    app.addHook('onRequest', async (req) => requireAdmin(deps.keys, req));
+    app.addHook('onRequest', async (req) => {
+      await requireScope(deps.keys, req);
+    });
     app.post(
       '/v1/admin/sim-clock',
       {

@@ -16,6 +16,7 @@ import { serveExploration } from './0014-serve-exploration.js';
 import { roiRevisions } from './0015-roi-revisions.js';
 import { experimentSnapshots } from './0016-experiment-snapshots.js';
 import { readerErasures } from './0017-reader-erasures.js';
+import { scopedKeys } from './0018-scoped-keys.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -46,6 +47,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0015_roi_revisions': roiRevisions,
   '0016_experiment_snapshots': experimentSnapshots,
   '0017_reader_erasures': readerErasures,
+  '0018_scoped_keys': scopedKeys,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
