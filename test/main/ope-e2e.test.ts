@@ -78,11 +78,13 @@ describe('logged exploration', () => {
       if (!ex.explored) expect(s.slate.map((i) => i.articleId)).toEqual(ex.pool.slice(0, s.slate.length));
       const which = ex.shadows!.shown;
       if (which !== null) {
-        // The shown slate is that shadow's own slate, as its shadow record logged it.
         wholeShadows++;
         const kind = ['popular', 'latest'][which]!;
         const own = shadowRecords.get(`${s.recommId}:${kind}`)!;
-        expect(s.slate.map((i) => i.articleId)).toEqual(own.slice(0, s.slate.length));
+        // The shown slate is c_s: that shadow's own items (as its shadow record logged them), then the pool's others in order.
+        const mine = new Set(own);
+        const arrangement = [...own, ...ex.pool.filter((id) => !mine.has(id))].slice(0, s.slate.length);
+        expect(s.slate.map((i) => i.articleId)).toEqual(arrangement);
       }
     }
     expect(wholeShadows).toBeGreaterThan(10);

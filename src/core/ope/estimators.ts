@@ -135,6 +135,13 @@ export const MIN_SUPPORT = 0.5;
 export const MIN_ESS = 100;
 
 /**
+ * The floor for `ips` with its default gamma interval, which holds its level at any ESS (Fay &
+ * Feuer 1997): below about 30 effective rounds its interval spans most of what is plausible, so it
+ * refuses as uninformative rather than as invalid. The CLT-based estimators keep MIN_ESS.
+ */
+export const MIN_ESS_GAMMA = 30;
+
+/**
  * Default bootstrap resamples. Open Bandit Pipeline's `estimate_interval` defaults to 10 000; with
  * 1000 the Monte Carlo SE of a 2.5% quantile is √(0.025·0.975/1000)/φ(1.96) ≈ 0.085 SE, about 2%
  * of the interval's width, at a tenth of the cost.
@@ -655,7 +662,7 @@ export interface CheckSupportOptions {
   readonly examination?: readonly number[];
   /** Default MIN_SUPPORT. */
   readonly minSupport?: number;
-  /** Default MIN_ESS. */
+  /** Default MIN_ESS, or MIN_ESS_GAMMA for 'ips' (whose default interval is the gamma one). */
   readonly minEss?: number;
 }
 
@@ -670,7 +677,8 @@ export type SupportCheck = { readonly ok: true; readonly support: number; readon
  * @example checkSupport(rounds) // { ok: false, code: 'low_ess', reason: 'effective sample size 12 is below 100' }
  */
 export function checkSupport(rounds: readonly LoggedRound[], options: CheckSupportOptions = {}): SupportCheck {
-  const { estimator = 'ips', minSupport = MIN_SUPPORT, minEss = MIN_ESS } = options;
+  const { estimator = 'ips', minSupport = MIN_SUPPORT } = options;
+  const minEss = options.minEss ?? (estimator === 'ips' ? MIN_ESS_GAMMA : MIN_ESS);
   validateRounds(rounds);
   if (rounds.length === 0) return refuse('no_rounds', 'no logged rounds in the window: nothing to estimate from');
   const explored = rounds.reduce((s, r) => s + (r.explored ? 1 : 0), 0);

@@ -345,9 +345,15 @@ describe('refusals', () => {
   });
 
   it('effective sample size below the threshold', () => {
-    const check = checkSupport(window.slice(0, 300));
+    const check = checkSupport(window.slice(0, 300), { estimator: 'snips' });
     expect(check).toMatchObject({ ok: false, code: 'low_ess' });
     expect(!check.ok && check.reason).toMatch(/^effective sample size \d+ is below 100$/);
+    // ips's gamma interval holds its level at small ESS: its floor is 30 (MIN_ESS_GAMMA).
+    const few = checkSupport(window.slice(0, 60));
+    expect(few).toMatchObject({ ok: false, code: 'low_ess' });
+    expect(!few.ok && few.reason).toMatch(/^effective sample size \d+ is below 30$/);
+    const all = checkSupport(window);
+    expect(all.ok && all.ess).toBeGreaterThanOrEqual(30);
     const passed = checkSupport(window, { minEss: 20 });
     expect(passed.ok).toBe(true);
     expect(checkSupport(window, { estimator: 'pbm', examination: THETA, minEss: 20 }).ok).toBe(true);
