@@ -10,7 +10,7 @@
  * their reasons counted), coverage of the truth by the 95% interval with its Wilson interval,
  * mean bias (estimate − truth, and relative), mean interval width.
  *
- *   npm run calibrate:ope   (env OPE_RUNS, OPE_READERS, OPE_DAYS, OPE_SHARE, OPE_POOL, OPE_SEED, OPE_VERBOSE)
+ *   npm run calibrate:ope   (env OPE_RUNS, OPE_READERS, OPE_DAYS, OPE_SHARE, OPE_POOL, OPE_SHADOW_SHARE, OPE_SEED, OPE_VERBOSE)
  *
  * The learned ranker is a candidate too: each run warms up for a day with co-read live and
  * exploring, trains a model on it (app/training.ts, the lab's small-data trees, seed = the run's)
@@ -34,6 +34,8 @@ const READERS = Math.round(envNumber('OPE_READERS', 1500, 10));
 const DAYS = Math.round(envNumber('OPE_DAYS', 2, 1));
 const SHARE = envNumber('OPE_SHARE', 0.05, 0);
 const POOL = Math.round(envNumber('OPE_POOL', 30, 2));
+/** Share of explored slates that show one shadow's slate whole (explore.ts); 0: all uniform. */
+const SHADOW_SHARE = envNumber('OPE_SHADOW_SHARE', 0, 0);
 const SEED = Math.round(envNumber('OPE_SEED', 1, 0));
 /** OPE_VERBOSE=1: one line per run and candidate on stderr (rounds, explored, each estimator's ESS or refusal). */
 const VERBOSE = process.env.OPE_VERBOSE === '1';
@@ -66,7 +68,11 @@ async function oneRun(seed: number, cells: Map<string, Cell>): Promise<void> {
     });
     try {
       await target.deployLive(PLACEMENT, { kind: 'co-read', version: '1' });
-      await s.deployments.setExploration(PLACEMENT, { share: SHARE, pool: POOL }, BY);
+      await s.deployments.setExploration(
+        PLACEMENT,
+        { share: SHARE, pool: POOL, ...(SHADOW_SHARE > 0 ? { shadowShare: SHADOW_SHARE } : {}) },
+        BY,
+      );
       await s.deployments.addShadow(PLACEMENT, { kind: 'popular', version: '1' }, BY);
       await s.deployments.addShadow(PLACEMENT, { kind: 'same-section', version: '1' }, BY);
       const truth = new Map<string, { q: (id: string, slot: number) => number; e: number }>();
@@ -119,7 +125,9 @@ async function oneRun(seed: number, cells: Map<string, Cell>): Promise<void> {
         if (VERBOSE) {
           const ess = (name: OpeEstimatorName): string => {
             const e = report.estimates[name];
-            return e.ok ? `ess ${fixed(e.estimate.ess, 0)}` : e.code;
+            if (!e.ok) return e.code;
+            const f = e.estimate.perSlate;
+            return `ess ${fixed(e.estimate.ess, 0)} ${fixed(f.value, 5)} [${fixed(f.ci[0], 5)}, ${fixed(f.ci[1], 5)}]`;
           };
           console.error(
             `  seed ${seed} ${label}: ${int(report.rounds)} rounds, ${int(report.explored)} explored; truth ${fixed(trueValue, 5)}; ` +
@@ -171,7 +179,7 @@ await runBench(async () => {
   console.log('off-policy evaluation against the simulator truth (default world)');
   console.log(`machine   ${m.nproc} CPUs (${m.cpuModel}), node ${m.node}`);
   console.log(
-    `runs      ${RUNS} seeds from ${SEED}; ${int(READERS)} readers, 1 warm-up day (model trained) + ${DAYS} measured days; co-read live exploring ${SHARE * 100}% from a pool of ${POOL}; shadows popular@1, same-section@1, the model`,
+    `runs      ${RUNS} seeds from ${SEED}; ${int(READERS)} readers, 1 warm-up day (model trained) + ${DAYS} measured days; co-read live exploring ${SHARE * 100}% from a pool of ${POOL} (${SHADOW_SHARE * 100}% of it the shadows' slates); shadows popular@1, same-section@1, the model`,
   );
   const cells = new Map<string, Cell>();
   const t0 = performance.now();
