@@ -9,9 +9,11 @@ export interface RollupOptions {
   /**
    * Events received in the last lagMs are left for a later pass (milliseconds). Not for the
    * exposures: one stored after its reader's events were rolled up takes them when it is rolled up
-   * (adapters/storage/rollups.ts step 1), so any lag is exact on SQLite. On PostgreSQL the cursor
-   * is a receive time, and an event committed after a pass has moved past its receive time would be
-   * missed: the lag must cover commit delays there (StorageTuning's rollups.minLag).
+   * (adapters/storage/rollups.ts step 1). Nor for the counts: every event is counted once, on
+   * SQLite by its rowid (commit order), on PostgreSQL by the commit-safe watermark, however late
+   * its transaction commits. On PostgreSQL the lag bounds what a pass claims: its throughTs (a
+   * report's dataThroughTs, the snapshots taken at it) holds for the events committed by then, so
+   * the lag must cover commit delays there (StorageTuning's rollups.minLag).
    */
   lagMs: number;
   /** The currency revenue is rolled up in, and the rates to it (default DEFAULT_REVENUE_CURRENCY). */

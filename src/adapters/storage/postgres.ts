@@ -25,13 +25,16 @@ export function postgresTuning(maxConnections: number): StorageTuning {
       batchEvents: 50_000,
       // Passes run in the database, not on the event loop, so their share takes less from ingestion.
       backgroundShare: 0.5,
-      // The rollup cursor is a receive time, and an event stored by a transaction that commits after
-      // a pass has passed its receive time is never rolled up; the collector's group commits take
-      // milliseconds, one second is a wide margin under load, not a proof (docs/adr/0001-analysis-rollups.md).
+      // The rollups count every event once whenever its transaction commits (the commit-safe
+      // watermark, adapters/storage/rollups.ts), so the lag no longer decides what is counted. It
+      // still decides what a pass claims: its data-through time (reports' dataThroughTs, and the
+      // experiment snapshots taken at it) says every event received before it is in, which holds
+      // for events committed by then; the collector's group commits take milliseconds, one second
+      // is a wide margin (an event committed later is counted by a later pass, after the claim).
       minLag: {
         ms: 1000,
         on: 'PostgreSQL',
-        why: 'the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted',
+        why: "a pass's data-through time (reports, experiment snapshots) assumes events received before it have committed; later ones are counted by a later pass",
       },
     },
   };

@@ -37,6 +37,25 @@ import type { Database } from './schema.js';
  * exposure's page (same session and article, received at most EXPOSURE_GRACE_MS before it). The
  * pre-period is the 14 whole UTC days before the day of exposure − EXPOSURE_GRACE_MS (so it never
  * meets the post window); sessions have no pre-period value.
+ *
+ * Commit-safe watermark. SQLite's cursor is a rowid: one writer hands rowids out in commit order,
+ * so every row behind the cursor was committed before the pass. PostgreSQL's cursor is a receive
+ * time, and a transaction can commit rows received before the cursor after a pass has moved past
+ * them (a group commit held up, a slow client transaction): a lag after the receive time was a
+ * bound, not a proof. So each event row keeps the id of the transaction that stored it (`xid`,
+ * migration 0019), and the rollups keep a watermark W (`rollup_state.watermark`): an xmax and the
+ * ids below it that were still running, as in a snapshot (pg_snapshot). A row is "below W" when its
+ * transaction id is under W's xmax and not one of W's running ids: that transaction had ended when
+ * W was taken, so all its rows are visible and no more will come. Invariant: after a pass with
+ * cursor T and watermark W, the rolled-up rows are exactly those received before T (and from the
+ * skip-ahead floor) below W, or stored before migration 0019 (a null id: all committed then). The
+ * next pass takes a snapshot S at its start and sets W' from it (W' ⊇ W: S's xmax, capped so that
+ * a pass takes about maxEvents late rows, and S's running ids under it), then takes the rows
+ * received in [T, T') below W' and the late ones: received in [floor, T), not below W (an id in
+ * W's running list or at least its xmax, by the events_xid index) and below W'. Each row is counted
+ * once, whenever its transaction commits, and a transaction held open holds back only its own rows
+ * (and the rows stored after the cap). Steps 1 and 4 split as before: "behind the cursor" is
+ * received before T and below W.
  */
 
 export const DAY_MS = 86_400_000;
@@ -99,6 +118,26 @@ const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates
 /** First day of the pre-period's end, per exposure: the day of exposure − grace. */
 const preEndDay = `((e.exposed_ts - ${EXPOSURE_GRACE_MS}) / ${DAY_MS})`;
 
+/** PostgreSQL's rollup watermark (see "Commit-safe watermark" above): transaction ids under xmax and not in xip had ended. */
+interface Watermark {
+  xmax: number;
+  xip: number[];
+}
+
+const parseIds = (v: unknown): number[] => (typeof v === 'string' && v !== '' ? v.split(',').map(Number) : []);
+
+/** Stored as "xmax:id,id"; none yet (a new database, or the first pass after migration 0019): nothing below it. */
+function parseWatermark(v: unknown): Watermark {
+  if (typeof v !== 'string') return { xmax: 0, xip: [] };
+  const [xmax, xip] = v.split(':');
+  return { xmax: Number(xmax), xip: parseIds(xip) };
+}
+
+const xid = (x: number) => sql`${String(x)}::xid8`;
+const xids = (xs: readonly number[]) => sql`${`{${xs.join(',')}}`}::xid8[]`;
+/** An event's transaction had ended when the watermark was taken. */
+const below = (w: Watermark) => sql`(v.xid < ${xid(w.xmax)} and v.xid <> all(${xids(w.xip)}))`;
+
 export function* rollupFlow(
   db: Kysely<Database>,
   dialect: Dialect,
@@ -111,7 +150,11 @@ export function* rollupFlow(
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
-  const [state] = yield q(sql`select cursor, through_ts, currency from rollup_state where id = 1`);
+  const [state] = yield q(
+    dialect === 'postgres'
+      ? sql`select cursor, through_ts, currency, watermark from rollup_state where id = 1`
+      : sql`select cursor, through_ts, currency from rollup_state where id = 1`,
+  );
   let lo = Number(state?.cursor ?? 0);
   // Rolled-up revenue is in one currency: a pass in another would add two currencies together.
   const held = state?.currency === null || state?.currency === undefined ? null : String(state.currency);
@@ -154,7 +197,10 @@ export function* rollupFlow(
     }
   }
 
-  // The batch: events after the cursor, received before the cutoff, at most maxEvents (about).
+  // The batch: events after the cursor, received before the cutoff, at most maxEvents (about);
+  // PostgreSQL: below the new watermark, with the late rows (see "Commit-safe watermark" above).
+  const mark = parseWatermark(state?.watermark);
+  let next: Watermark = mark;
   let hi: number;
   let caughtUp: boolean;
   let throughTs: number;
@@ -176,16 +222,28 @@ export function* rollupFlow(
     }
     batch = sql`v.rowid > ${lo} and v.rowid <= ${hi}`;
   } else {
-    const [next] = yield q(
+    // The new watermark: this pass's snapshot, its xmax capped at about maxEvents late rows (a
+    // transaction's rows are taken whole, and every id W had running).
+    const [snap] =
+      yield q(sql`select pg_snapshot_xmax(s)::text::int8 as xmax, array_to_string(array(select x::text from pg_snapshot_xip(s) x), ',') as xip
+      from pg_current_snapshot() s`);
+    const taken: Watermark = { xmax: num(snap?.xmax) ?? 0, xip: parseIds(snap?.xip) };
+    const late = sql`(v.xid >= ${xid(mark.xmax)} or v.xid = any(${xids(mark.xip)})) and v.received_ts >= ${floorTs} and v.received_ts < ${lo}
+      and ${below(taken)}`;
+    const [cap] = yield q(sql`select v.xid::text::int8 as x from events v where ${late} order by v.xid offset ${maxEvents} limit 1`);
+    const capX = num(cap?.x);
+    const xmax = capX === null ? taken.xmax : Math.min(taken.xmax, Math.max(capX, mark.xmax + 1));
+    next = { xmax, xip: taken.xip.filter((x) => x < xmax) };
+    const [after] = yield q(
       sql`select received_ts as ts from events where received_ts >= ${lo} and received_ts < ${cutoffTs} order by received_ts offset ${maxEvents} limit 1`,
     );
-    const nextTs = num(next?.ts);
-    caughtUp = nextTs === null;
-    hi = caughtUp ? Math.max(lo, cutoffTs) : Math.max(nextTs!, lo + 1);
+    const nextTs = num(after?.ts);
+    caughtUp = nextTs === null && xmax === taken.xmax;
+    hi = nextTs === null ? Math.max(lo, cutoffTs) : Math.max(nextTs, lo + 1);
     throughTs = hi;
-    batch = sql`v.received_ts >= ${lo} and v.received_ts < ${hi}`;
+    batch = sql`((v.received_ts >= ${lo} and v.received_ts < ${hi} and (v.xid is null or ${below(next)})) or (${late} and v.xid < ${xid(xmax)}))`;
   }
-  const events = hi > lo ? Number((yield q(sql`select count(*) as n from events v where ${batch}`))[0]?.n ?? 0) : 0;
+  const events = hi > lo || next !== mark ? Number((yield q(sql`select count(*) as n from events v where ${batch}`))[0]?.n ?? 0) : 0;
 
   // The phases that take events, their ends and placements; the pass's currency rates.
   yield q(sql`delete from rollup_windows`);
@@ -276,7 +334,8 @@ export function* rollupFlow(
     const since = earliest - EXPOSURE_GRACE_MS;
     let behind: RawBuilder<unknown> | undefined;
     if (dialect === 'postgres') {
-      if (lo > since) behind = sql`v.received_ts >= ${since} and v.received_ts < ${lo}`;
+      // Behind the cursor: received before it, below the last pass's watermark (or stored before migration 0019).
+      if (lo > since) behind = sql`v.received_ts >= ${since} and v.received_ts < ${lo} and (v.xid is null or ${below(mark)})`;
     } else if (lo > 0) {
       const last = yield* tsAt(lo);
       if (last !== null && last >= since - RECEIVE_ORDER_SLACK_MS) {
@@ -312,7 +371,11 @@ export function* rollupFlow(
   yield q(sql`delete from reader_days where day < ${Math.floor(floorTs / DAY_MS)}`);
 
   // 6. The cursor.
-  yield q(sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs} where id = 1`);
+  yield q(
+    dialect === 'postgres'
+      ? sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs}, watermark = ${`${next.xmax}:${next.xip.join(',')}`} where id = 1`
+      : sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs} where id = 1`,
+  );
   return { events, throughTs, caughtUp };
 }
 

@@ -58,6 +58,7 @@ describe('migrations are frozen', () => {
       '0016_experiment_snapshots',
       '0017_reader_erasures',
       '0018_scoped_keys',
+      '0019_rollup_watermark',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

@@ -17,6 +17,7 @@ import { roiRevisions } from './0015-roi-revisions.js';
 import { experimentSnapshots } from './0016-experiment-snapshots.js';
 import { readerErasures } from './0017-reader-erasures.js';
 import { scopedKeys } from './0018-scoped-keys.js';
+import { rollupWatermark } from './0019-rollup-watermark.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0016_experiment_snapshots': experimentSnapshots,
   '0017_reader_erasures': readerErasures,
   '0018_scoped_keys': scopedKeys,
+  '0019_rollup_watermark': rollupWatermark,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
