@@ -35,8 +35,13 @@ describe('readnext serve (a real process)', () => {
       expect(second.stderr()).not.toContain('generated');
       const ok = await fetch(`${second.url}/v1/admin/articles`, { headers: { authorization: `Bearer ${adminKey}` } });
       expect(ok.status).toBe(200);
+      // The ingest key is valid but has the scope ingest only: 403 naming the scope read.
       const bad = await fetch(`${second.url}/v1/admin/articles`, { headers: { authorization: `Bearer ${ingestKey}` } });
-      expect(bad.status).toBe(401);
+      expect(bad.status).toBe(403);
+      expect(((await bad.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'missing_scope',
+        message: expect.stringMatching(/scope read/),
+      });
     } finally {
       await second.kill();
     }
