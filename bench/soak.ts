@@ -362,7 +362,7 @@ async function main(argv: string[]): Promise<number> {
         `(${samples.length} samples every ${SAMPLE_MS / 1000} s)`,
     );
     console.log(
-      `verdict   ${verdict} (second-half slopes of RSS and heap below ${args.threshold} MB/min)${errors === 0 ? '; no errors' : `; ${int(errors)} ERRORS`}`,
+      `verdict   ${verdict} (flat: the second-half slopes of RSS and heap both below ${args.threshold} MB/min)${errors === 0 ? '; no errors' : `; ${int(errors)} ERRORS`}`,
     );
     if (sampleError) console.log(`WARNING: a memory sample failed: ${sampleError}`);
     emitResult({
