@@ -28,7 +28,9 @@ export interface StateObserver {
  * with a new half-life) can be built from the same history as the ones that existed at start.
  * Stored column-wise in typed arrays with interned ids: a million signals as objects kept the
  * garbage collector busy enough to stall serving (full collections of ~250 ms every ~40 s).
- * Interned ids are never released; they grow with distinct readers and articles, not with signals.
+ * Interned ids are counted by the signals that hold them and released when the last one leaves
+ * the ring, so they are bounded by twice the capacity, not by the distinct readers ever seen (5
+ * million readers once grew the interning map by hundreds of MB that nothing ever used again).
  */
 export class SignalLog {
   private readonly kind: Uint8Array;
@@ -37,6 +39,10 @@ export class SignalLog {
   private readonly article: Int32Array;
   private readonly ids = new Map<string, number>();
   private readonly names: string[] = [];
+  /** Signals holding each interned id (as reader or article); 0 for a released one. */
+  private readonly refs: number[] = [];
+  /** Released ids, reused before `names` grows. */
+  private readonly free: number[] = [];
   private next = 0;
   private count = 0;
 
@@ -49,10 +55,17 @@ export class SignalLog {
 
   push(s: Signal): void {
     const i = this.next;
+    // Interned before the overwritten signal's ids are released: a reader or article in both keeps its id.
+    const reader = this.intern(s.readerId);
+    const article = this.intern(s.articleId);
+    if (this.count === this.capacity) {
+      this.release(this.reader[i]!);
+      this.release(this.article[i]!);
+    }
     this.kind[i] = KINDS.indexOf(s.kind);
     this.ts[i] = s.ts;
-    this.reader[i] = this.intern(s.readerId);
-    this.article[i] = this.intern(s.articleId);
+    this.reader[i] = reader;
+    this.article[i] = article;
     this.next = (i + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
   }
@@ -75,6 +88,11 @@ export class SignalLog {
     return this.count;
   }
 
+  /** Interned ids held now (readers and articles alike): at most twice the capacity. */
+  get interned(): number {
+    return this.ids.size;
+  }
+
   /** The interned ids (readers and articles alike), for a reader's erasure. */
   internedIds(): Iterable<string> {
     return this.ids.keys();
@@ -91,6 +109,8 @@ export class SignalLog {
         gone.add(n);
         this.ids.delete(id);
         this.names[n] = '';
+        this.refs[n] = 0;
+        this.free.push(n);
       }
     if (gone.size === 0) return 0;
     const start = (this.next - this.count + this.capacity) % this.capacity;
@@ -98,7 +118,14 @@ export class SignalLog {
     let w = 0;
     for (let n = 0; n < this.count; n++) {
       const i = (start + n) % this.capacity;
-      if (gone.has(this.reader[i]!) || gone.has(this.article[i]!)) continue;
+      const r = this.reader[i]!;
+      const a = this.article[i]!;
+      if (gone.has(r) || gone.has(a)) {
+        // The signal leaves: the id it holds that stays interned counts one holder less.
+        if (!gone.has(r)) this.release(r);
+        if (!gone.has(a)) this.release(a);
+        continue;
+      }
       const j = (start + w) % this.capacity;
       this.kind[j] = this.kind[i]!;
       this.ts[j] = this.ts[i]!;
@@ -115,11 +142,23 @@ export class SignalLog {
   private intern(id: string): number {
     let n = this.ids.get(id);
     if (n === undefined) {
-      n = this.names.length;
-      this.names.push(id);
+      n = this.free.pop();
+      if (n === undefined) {
+        n = this.names.length;
+        this.names.push(id);
+        this.refs.push(0);
+      } else this.names[n] = id;
       this.ids.set(id, n);
     }
+    this.refs[n]!++;
     return n;
+  }
+
+  private release(n: number): void {
+    if (--this.refs[n]! > 0) return;
+    this.ids.delete(this.names[n]!);
+    this.names[n] = '';
+    this.free.push(n);
   }
 }
 
