@@ -399,7 +399,10 @@ function cosine(a: TextVector, b: TextVector): number {
 
 // ---- the state
 
-/** What the state keeps per reader (bounded: RecentMap of maxReaders). */
+/**
+ * What the state keeps per reader (bounded: RecentMap of maxReaders). Features, hence a hint: an
+ * evicted reader is scored as a new one until they read again; nothing is read back.
+ */
 interface ReaderProfile {
   /** Last reads, oldest first, each article once, at most RECENT_READS. */
   reads: { id: string; ts: number }[];

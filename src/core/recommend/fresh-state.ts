@@ -5,11 +5,13 @@ import { CoVisitation, Popularity, SignalLog, type CoVisitationParams, type Sign
 
 /** Memory bounds of the fresh state. A server takes them from config (READNEXT_SIGNAL_CAPACITY, READNEXT_MAX_READERS, READNEXT_HISTORY_PER_READER). */
 export interface FreshStateOptions {
-  /** Signals kept for building counters created later (a ring buffer: 17 bytes a signal, plus each distinct id once). */
+  /** Signals kept for building counters created later (a ring buffer: 17 bytes a signal, plus each id it holds once, released with its last signal). */
   signalCapacity: number;
   /**
    * Readers whose recent reads are kept, for the already-read filter and by each co-visitation
-   * counter: at most this many, and at least the most recent half of them (RecentMap).
+   * counter: at most this many, and at least the most recent half of them (RecentMap). A hint,
+   * never read back: an evicted reader's slate may again show an article they read (days ago, as
+   * the least recently seen go first), and their next read pairs with no earlier one.
    */
   maxReaders: number;
   /** Recent reads kept per reader for the already-read filter. */
