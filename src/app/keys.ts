@@ -126,6 +126,13 @@ export class ApiKeys {
     return this.fromEnvironment.get(hash) ?? (await this.current()).get(hash);
   }
 
+  /** The live key of an id (a dashboard session's), or undefined once it is revoked; as fresh as authenticate. */
+  async byId(id: string): Promise<KeyInfo | undefined> {
+    for (const k of this.fromEnvironment.values()) if (k.id === id) return k;
+    for (const k of (await this.current()).values()) if (k.id === id) return k;
+    return undefined;
+  }
+
   /** Creates a key: the key itself is in the answer only, never stored or shown again. */
   async create(name: unknown, scopes: unknown): Promise<{ key: string; info: KeyInfo }> {
     if (typeof name !== 'string' || !NAME.test(name))

@@ -13,6 +13,11 @@ export interface SessionSecrets {
 export interface Session {
   /** The synchronizer token a state-changing request made with the cookie must carry (x-csrf-token). */
   csrfToken: string;
+  /**
+   * The id of the API key signed in with (app/keys.ts): the session has that key's scopes, and ends
+   * when the key is revoked (adapters/http/auth.ts requireScope). Undefined: a session of scope admin.
+   */
+  keyId?: string;
   /** Epoch ms; the session is gone from then on. */
   expiresAt: number;
 }
@@ -47,14 +52,14 @@ export class DashboardSessions {
     readonly limits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
-  /** A new session: the cookie's value (to set, not to keep) and its CSRF token. */
-  create(): { cookie: string; csrfToken: string; expiresAt: number } {
+  /** A new session, signed in with the key `keyId`: the cookie's value (to set, not to keep) and its CSRF token. */
+  create(keyId?: string): { cookie: string; csrfToken: string; expiresAt: number } {
     this.purge();
     while (this.live.size >= this.limits.max) this.live.delete(this.live.keys().next().value!);
     const cookie = this.secrets.token();
-    const session: Session = { csrfToken: this.secrets.token(), expiresAt: this.clock.now() + this.limits.ttlMs };
+    const session: Session = { csrfToken: this.secrets.token(), expiresAt: this.clock.now() + this.limits.ttlMs, keyId };
     this.live.set(this.secrets.hash(cookie), session);
-    return { cookie, ...session };
+    return { cookie, csrfToken: session.csrfToken, expiresAt: session.expiresAt };
   }
 
   /** The live session of a cookie value, or undefined (unknown, ended or expired). */

@@ -46,7 +46,14 @@ function missing(need: KeyScope, who: string, has: readonly KeyScope[]): DomainE
  * key without the scope is 403 missing_scope naming it. Answers the key (undefined for a session).
  */
 export async function requireScope(keys: ApiKeys, req: FastifyRequest, need = neededScope(req)): Promise<KeyInfo | undefined> {
-  if (viaSession.has(req)) return undefined;
+  const session = viaSession.get(req);
+  if (session) {
+    if (session.keyId === undefined) return undefined;
+    const key = await keys.byId(session.keyId);
+    if (!key) throw new DomainError('unauthorized', 'the key this dashboard session signed in with was revoked: sign in again');
+    if (!grants(key.scopes, need)) throw missing(need, `this dashboard session's key ${key.id}`, key.scopes);
+    return key;
+  }
   const k = presentedKey(req, 'admin');
   if (k === undefined)
     throw new DomainError(
@@ -93,13 +100,13 @@ export function requireCsrf(sessions: DashboardSessions, session: Session, req: 
     throw new DomainError('forbidden', 'a change made with the dashboard session needs its token in the x-csrf-token header');
 }
 
-/** The requests admitted by sessionAuth: requireScope lets them through (a session is signed in with a key of scope admin). */
-const viaSession = new WeakSet<FastifyRequest>();
+/** The requests admitted by sessionAuth, and their session: requireScope checks its key. */
+const viaSession = new WeakMap<FastifyRequest, Session>();
 
 /**
- * Lets a dashboard session stand for a key of scope admin on /v1/admin/* (an app-wide onRequest
- * hook, so it runs before the admin routes' requireScope). A request that presents a key is left to
- * requireScope. Otherwise, with the session cookie: a live session admits GET and HEAD,
+ * Lets a dashboard session stand for the key it signed in with on /v1/admin/* (an app-wide
+ * onRequest hook, so it runs before the admin routes' requireScope, which checks that key's scopes
+ * and that it is not revoked). A request that presents a key is left to requireScope. Otherwise, with the session cookie: a live session admits GET and HEAD,
  * and a state-changing method only with the session's x-csrf-token (else 403 forbidden); an unknown
  * or expired session is 401 unauthorized.
  */
@@ -115,7 +122,7 @@ export function sessionAuth(sessions: DashboardSessions): onRequestHookHandler {
     } catch (e) {
       return done(e as Error);
     }
-    viaSession.add(req);
+    viaSession.set(req, session);
     done();
   };
 }

@@ -48,8 +48,8 @@ afterAll(async () => {
 });
 
 /** Signs in; the cookie header to send back and the CSRF token. */
-async function signIn(a: FastifyInstance = app, remoteAddress = '127.0.0.1') {
-  const res = await a.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { key: ADMIN_KEY }, remoteAddress });
+async function signIn(a: FastifyInstance = app, remoteAddress = '127.0.0.1', key = ADMIN_KEY) {
+  const res = await a.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { key }, remoteAddress });
   expect(res.statusCode, res.body).toBe(200);
   const value = /^readnext_session=([^;]+);/.exec(String(res.headers['set-cookie']))![1]!;
   return { cookie: `readnext_session=${value}`, csrf: (res.json() as { csrfToken: string }).csrfToken, res };
@@ -90,7 +90,7 @@ describe('sign-in', () => {
     expect(res.headers['set-cookie']).toMatch(/; Max-Age=28800; Secure$/);
   });
 
-  it('refuses a wrong key (401 unauthorized, no cookie), a key without scope admin (403) and a body without one (400)', async () => {
+  it('refuses a wrong key (401 unauthorized, no cookie), a key without scope read (403) and a body without one (400)', async () => {
     const wrong = await app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { key: 'nope' }, remoteAddress: '10.0.0.1' });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ error: { code: 'unauthorized', field: 'key' } });
@@ -101,10 +101,10 @@ describe('sign-in', () => {
       payload: { key: INGEST_KEY },
       remoteAddress: '10.0.0.1',
     });
-    // A valid key without scope admin: a session stands for scope admin (auth.ts sessionAuth).
+    // A valid key without scope read: a session has its key's scopes, and the dashboard needs read.
     expect(ingest.statusCode).toBe(403);
     expect(ingest.json()).toMatchObject({ error: { code: 'missing_scope', field: 'key' } });
-    expect(ingest.json().error.message).toMatch(/scope admin/);
+    expect(ingest.json().error.message).toMatch(/scope read/);
     expect(ingest.headers['set-cookie']).toBeUndefined();
     const none = await app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: {} });
     expect(none.statusCode).toBe(400);
@@ -170,6 +170,19 @@ describe('the admin API with the session cookie', () => {
     const ok = await postArticle({ cookie, 'x-csrf-token': csrf }, 'csrf-ok');
     expect(ok.statusCode, ok.body).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/v1/admin/articles/csrf-ok', headers: { cookie } })).statusCode).toBe(200);
+  });
+
+  it('has the scopes of the key signed in with, and ends when that key is revoked', async () => {
+    const viewer = await services.keys.create('viewer', 'read');
+    const { cookie, csrf } = await signIn(app, '127.0.0.1', viewer.key);
+    expect((await app.inject({ method: 'GET', url: '/v1/admin/deployments', headers: { cookie } })).statusCode).toBe(200);
+    const post = await postArticle({ cookie, 'x-csrf-token': csrf }, 'by-viewer');
+    expect(post.statusCode).toBe(403);
+    expect(post.json().error).toMatchObject({ code: 'missing_scope', message: expect.stringMatching(/scope write/) });
+    await services.keys.revoke(viewer.info.id);
+    const after = await app.inject({ method: 'GET', url: '/v1/admin/deployments', headers: { cookie } });
+    expect(after.statusCode).toBe(401);
+    expect(after.json().error.message).toMatch(/revoked/);
   });
 
   it('the admin key path is unchanged: no CSRF token needed, and it wins over a cookie', async () => {

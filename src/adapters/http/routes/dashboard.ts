@@ -105,7 +105,7 @@ export const dashboardRoutes =
       {
         schema: {
           tags: ['dashboard'],
-          summary: `Sign in with the admin key: sets the ${SESSION_COOKIE} cookie (HttpOnly, SameSite=Strict, ${maxAgeS} s) and answers the CSRF token`,
+          summary: `Sign in with a key of scope read or admin (the session has its scopes and ends when it is revoked): sets the ${SESSION_COOKIE} cookie (HttpOnly, SameSite=Strict, ${maxAgeS} s) and answers the CSRF token`,
           body: {
             type: 'object',
             required: ['key'],
@@ -127,17 +127,17 @@ export const dashboardRoutes =
           limiter.fail(req.ip);
           throw new DomainError('unauthorized', 'the key is not valid (unknown or revoked)', { field: 'key' });
         }
-        // A session stands for a key of scope admin (auth.ts sessionAuth), so only such a key signs in.
-        if (!grants(key.scopes, 'admin'))
+        // The session gets the key's scopes (auth.ts requireScope); without read the dashboard shows nothing.
+        if (!grants(key.scopes, 'read'))
           throw new DomainError(
             'missing_scope',
-            `signing in to the dashboard needs a key with scope admin; key ${key.id} has ${key.scopes.join(', ')}`,
+            `signing in to the dashboard needs a key with scope read (or admin); key ${key.id} has ${key.scopes.join(', ')}`,
             {
               field: 'key',
             },
           );
         sessions.end(sessionCookie(req));
-        const s = sessions.create();
+        const s = sessions.create(key.id);
         setCookie(req, reply, s.cookie, maxAgeS);
         return { csrfToken: s.csrfToken };
       },
