@@ -66,7 +66,8 @@ const info = ({ hash: _hash, ...rest }: StoredKey): KeyInfo => rest;
  *
  * Lookups read this process's copy of the whole table (keys are few), refreshed when older than
  * KeyCacheOptions.ttlMs; so a revocation made anywhere takes effect everywhere within that time
- * (test/app/keys.test.ts). Keys are found by their SHA-256: comparing digests of a 192-bit random
+ * (test/app/keys.test.ts); while the database does not answer, a key it holds is refused with 503
+ * not_ready (the environment's keys still work). Keys are found by their SHA-256: comparing digests of a 192-bit random
  * key in a map leaks nothing an attacker can use, so no constant-time comparison is needed.
  */
 export class ApiKeys {
@@ -182,6 +183,10 @@ export class ApiKeys {
         for (const k of keys) if (k.revokedTs === undefined && !this.replaced.has(k.id)) byHash.set(k.hash, info(k));
         this.live = { byHash, at: now };
         return byHash;
+      })
+      .catch((e: unknown) => {
+        // Fail closed, as 503 (not 500): a key may have been revoked since the last read.
+        throw new DomainError('not_ready', `cannot check the key: the database did not answer (${(e as Error).message})`, { cause: e });
       })
       .finally(() => (this.loading = undefined));
     return this.loading;

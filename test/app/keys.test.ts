@@ -95,6 +95,16 @@ for (const backend of BACKENDS) {
       await expect(here.create('x', 'read,sudo')).rejects.toMatchObject({ code: 'invalid_field', field: 'scopes' });
     });
 
+    it('refuses a stored key with 503 not_ready while the database does not answer; an environment key still works', async () => {
+      const other = await openStorage(url, { sqlite: { synchronous: 'NORMAL' } });
+      const keys = new ApiKeys(other, nodeSecrets, fixedClock(T), { ttlMs: 0 });
+      await keys.init('admin', 'env-admin-key');
+      const { key } = await keys.create('outage', 'read');
+      await other.close();
+      await expect(keys.authenticate(key)).rejects.toMatchObject({ code: 'not_ready' });
+      expect(await keys.authenticate('env-admin-key')).toMatchObject({ id: 'env:admin' });
+    });
+
     it('does not make a revoked first-start key again at the next start', async () => {
       const a = new ApiKeys(storage, nodeSecrets, fixedClock(T + 20));
       await a.revoke('ingest');
