@@ -253,12 +253,35 @@ export interface ExperimentSnapshot {
   sums: ArmSums[];
 }
 
-export type KeyRole = 'admin' | 'ingest';
+/** What an API key may do (app/keys.ts): `admin` implies the other three. */
+export type KeyScope = 'read' | 'write' | 'admin' | 'ingest';
 
+/** An API key as stored: its hash, never the key itself (migration 0018). */
+export interface StoredKey {
+  id: string;
+  name: string;
+  scopes: KeyScope[];
+  /** SHA-256 of the key (Secrets.hash). */
+  hash: string;
+  /** The key's first characters, for recognition; undefined for keys stored before migration 0018. */
+  prefix: string | undefined;
+  createdTs: number;
+  revokedTs: number | undefined;
+}
+
+/**
+ * API keys with scopes (app/keys.ts).
+ *
+ * @example
+ * if (!(await store.insertKey(k))) ... // the id or the hash was taken
+ */
 export interface KeyStore {
-  getKeyHash(role: KeyRole): Promise<string | undefined>;
-  /** Stores the hash unless one exists; returns the hash that stands (ours or an earlier one). */
-  putKeyHashIfAbsent(role: KeyRole, hash: string, createdTs: number): Promise<string>;
+  /** Every key, revoked ones included, oldest first. */
+  listKeys(): Promise<StoredKey[]>;
+  /** Stores the key unless its id (or hash) is taken; true when it was stored. */
+  insertKey(key: StoredKey): Promise<boolean>;
+  /** Sets revokedTs on a live key; the key as it stands after, or undefined for an unknown id. */
+  revokeKey(id: string, ts: number): Promise<StoredKey | undefined>;
 }
 
 /**

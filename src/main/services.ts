@@ -268,7 +268,8 @@ export async function openServices(
   );
   // Raw events and serve records past READNEXT_RETENTION_DAYS, in batches off the hot path (app/retention.ts).
   const retention = new Retention(storage, clock, { days: config.retentionDays }, log);
-  const keys = new ApiKeys(storage, nodeSecrets, clock);
+  // The key cache ages on the real clock: a simulated one can stand still (app/keys.ts KeyCacheOptions).
+  const keys = new ApiKeys(storage, nodeSecrets, clock, { clock: systemClock });
   const keyStates = [await keys.init('admin', config.adminKey), await keys.init('ingest', config.ingestKey)];
   let placementTimer: NodeJS.Timeout | undefined;
   if (opts.background) {
