@@ -157,6 +157,8 @@ export interface RecordStore {
     readerIds: readonly string[],
     fromPhase: number,
   ): Promise<{ readerId: string; arm: string; phase: number }[]>;
+  /** The `limit` latest exposures to an experiment (by exposure time), oldest first: what a server preloads at start. */
+  recentExposures(experiment: string, limit: number): Promise<{ readerId: string; arm: string; phase: number }[]>;
   listServes(opts: { limit: number; recommId?: string }): Promise<ServeRecord[]>;
   /** Serve records (live and shadow) of a placement since a time, oldest first, at most `limit`. */
   servesSince(placement: string, sinceTs: number, limit: number): Promise<ServeRecord[]>;

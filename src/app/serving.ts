@@ -565,7 +565,10 @@ export class RecommendationService {
           return live;
         }
       }
-      const got = assignArm(x, readerId, earlier ?? undefined);
+      // An arm stored for this very phase (carried from an earlier one, or drawn in it) stands: a
+      // process that knows only that row (preloaded at start) must not draw the reader afresh.
+      const stored = earlier && earlier.phase === x.phase ? x.arms.findIndex((arm) => arm.name === earlier.arm) : -1;
+      const got = stored >= 0 ? { arm: stored, name: earlier!.arm } : assignArm(x, readerId, earlier ?? undefined);
       if (got)
         return x.kind === 'interleaving'
           ? { kind: 'interleave', experiment: e, ...got, from }

@@ -224,7 +224,8 @@ export async function openServices(
     let running = 0;
     for (const { experiment } of placements.listExperiments()) {
       if (experiment.status !== 'running') continue;
-      exposures.load(experiment.id, await storage.listExposures(experiment.id));
+      // The latest ones only, as many as the memory holds: the others are read back when needed.
+      exposures.load(experiment.id, await storage.recentExposures(experiment.id, exposures.capacity));
       running++;
     }
     recommendations.ready();

@@ -37,11 +37,12 @@ for (const backend of BACKENDS) {
     /** A process whose exposure memory holds 1,000 entries. */
     let c: Services;
     const phase1 = new Map<string, string>();
+    let base: Parameters<typeof loadConfig>[0];
 
     beforeAll(async () => {
       const db = await backend.create();
       cleanup = db.cleanup;
-      const base = {
+      base = {
         db: db.url,
         adminKey: 'so-admin-key-0123456789abcdef',
         ingestKey: 'so-ingest-key-0123456789abcdef',
@@ -123,7 +124,18 @@ for (const backend of BACKENDS) {
       for (const e of stored) expect(e.arm).toBe(phase1.get(e.readerId));
     }, 120_000);
 
-    it('7. a re-randomised phase draws arms afresh, and the next phase keeps those, in every process', async () => {
+    it('7. a process starting now preloads the latest exposures, no more than it holds, and reads the others back', async () => {
+      const d = await openServices(loadConfig(base, { READNEXT_READER_MEMORY_MAX: '1000' }), { clock: fixedClock(T0) });
+      try {
+        expect(d.exposures.size).toBeGreaterThan(0);
+        expect(d.exposures.size).toBeLessThanOrEqual(1000);
+        for (const r of READERS.slice(0, 1000)) expect(await serve(d, r)).toMatchObject({ phase: 2, arm: phase1.get(r) });
+      } finally {
+        await d.close();
+      }
+    });
+
+    it('8. a re-randomised phase draws arms afresh, and the next phase keeps those, in every process', async () => {
       await a.deployments.changeExperiment(EXP, { reRandomise: true }, actor);
       for (const s of [b, c]) await s.placements.refresh();
       const phase3 = new Map<string, string>();

@@ -76,6 +76,18 @@ export function recordStore(d: Dialect): RecordStore {
       return out;
     },
 
+    async recentExposures(experiment, limit) {
+      const rows = await db
+        .selectFrom('exposures')
+        .select(['reader_id', 'arm', 'phase'])
+        .where('experiment', '=', experiment)
+        .orderBy('exposed_ts', 'desc')
+        .orderBy('phase', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.reverse().map((r) => ({ readerId: r.reader_id, arm: r.arm, phase: Number(r.phase) }));
+    },
+
     async listServes(opts) {
       let q = db.selectFrom('serves').selectAll();
       if (opts.recommId !== undefined) {
