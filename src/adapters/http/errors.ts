@@ -38,8 +38,17 @@ const STATUS: Record<ErrorCode, number> = {
   unknown_version: 404,
   missing_guardrails: 400,
   not_simulated: 404,
+  // The database cannot store the request's data now (events: nothing of the batch was acknowledged); Retry-After says when to try again.
+  storage_unavailable: 503,
+  storage_full: 503,
   internal: 500,
 };
+
+/**
+ * Seconds a client should wait before sending again (Retry-After, RFC 9110 section 10.2.3): a
+ * database restarting is back in seconds; a full disk needs someone to free space.
+ */
+const RETRY_AFTER_S: Partial<Record<ErrorCode, number>> = { storage_unavailable: 2, storage_full: 30 };
 
 export type { ErrorBody } from '../../api/types.js';
 
@@ -114,6 +123,8 @@ function handleError(log: ErrorLog | undefined, e: FastifyError, req: FastifyReq
   const d = e instanceof DomainError ? e : fromFastify(e);
   if (d) {
     const body: ErrorBody = { error: { code: d.code, message: d.message, field: d.field ?? null } };
+    const retry = RETRY_AFTER_S[d.code];
+    if (retry !== undefined) void reply.header('retry-after', String(retry));
     return reply.code(STATUS[d.code]).send(body);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

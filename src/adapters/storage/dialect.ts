@@ -3,6 +3,7 @@ import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { AppendOutcome, EventStore, StorageTuning } from '../../app/ports.js';
 import type { Database } from './schema.js';
+import { DomainError } from '../../core/kernel/errors.js';
 
 /** A statement of an atomic write; `mustChange`: the write is lost unless it changes a row (compare-and-set). */
 export interface AtomicStep {
@@ -50,6 +51,28 @@ const CHUNK = 500;
 
 export function* chunks<T>(xs: readonly T[], n = CHUNK): Generator<T[]> {
   for (let i = 0; i < xs.length; i += n) yield xs.slice(i, i + n);
+}
+
+/** SQLite's SQLITE_FULL (https://www.sqlite.org/rescode.html#full); PostgreSQL's SQLSTATE 53100 disk_full. */
+const DISK_FULL = new Set(['SQLITE_FULL', '53100']);
+
+/**
+ * What a failed event append tells the client. A refusal (the data: `refuses`) stays as it is.
+ * The disk full becomes `storage_full`; anything else (the server stopped or unreachable, a
+ * connection dropped, a lock, an I/O error) `storage_unavailable`: both 503 with Retry-After,
+ * since nothing of the batch was acknowledged and sending it again is safe (a stored copy answers
+ * `duplicate`). Before, both were a 500 `internal`.
+ */
+export function appendFault(d: Pick<Dialect, 'refuses'>, e: unknown): unknown {
+  if (d.refuses(e)) return e;
+  const code = errorCode(e);
+  if (code !== undefined && DISK_FULL.has(code))
+    return new DomainError('storage_full', 'the database is out of disk space: the events were not stored; send them again later', {
+      cause: e,
+    });
+  return new DomainError('storage_unavailable', 'the database cannot store events now: the events were not stored; send them again later', {
+    cause: e,
+  });
 }
 
 /** The first string `code` along an error's `cause` chain (drivers' codes: SQLSTATE, SQLITE_*). */

@@ -1,14 +1,20 @@
 import { sql, type Kysely } from 'kysely';
 import type { StoredEvent } from '../../core/events/schema.js';
 import type { EventStore, SignalRow } from '../../app/ports.js';
-import { chunks, type Dialect } from './dialect.js';
+import { appendFault, chunks, type Dialect } from './dialect.js';
 import { rowToEvent } from './rows.js';
 import type { Database } from './schema.js';
 
 /** EventStore: the append is the dialect's hot path; reads are shared Kysely. */
 export function eventStore(d: Dialect): EventStore {
   return {
-    appendEvents: (events) => d.appendEvents(events),
+    async appendEvents(events) {
+      try {
+        return await d.appendEvents(events);
+      } catch (e) {
+        throw appendFault(d, e);
+      }
+    },
 
     async getEvents(eventIds) {
       const out: StoredEvent[] = [];

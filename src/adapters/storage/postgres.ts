@@ -67,6 +67,11 @@ export class PostgresDriver implements Dialect {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // Nor one checked out with no query in flight (inside a transaction, between a cursor's reads):
+    // the pool listens only to its idle clients, and PostgreSQL stopping under load crashed the
+    // process (test/faults/pg-outage.test.ts). The query in flight fails on its own; the pool drops
+    // the dead client when it is released (not queryable).
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return new PostgresDriver(pool, postgresTuning(maxConnections));
   }
 

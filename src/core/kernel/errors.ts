@@ -41,6 +41,8 @@ export type ErrorCode =
   | 'unknown_version'
   | 'missing_guardrails'
   | 'not_simulated'
+  | 'storage_unavailable'
+  | 'storage_full'
   | 'internal';
 
 export class DomainError extends Error {

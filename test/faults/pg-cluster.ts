@@ -1,0 +1,89 @@
+/**
+ * A throwaway PostgreSQL cluster of the fault tests' own: initdb in a temporary directory, started
+ * with pg_ctl on a free port, so that it can be stopped and started again under load without
+ * touching the machine's shared cluster. PostgreSQL refuses to run as root (as CI does): the
+ * commands then run as the `postgres` user (runuser), in a directory given to that user.
+ */
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Where initdb and pg_ctl are looked for, first match wins (Debian's versioned directory, then PATH-like places). */
+const BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin'];
+
+/** The directory holding both initdb and pg_ctl, or undefined when PostgreSQL's server binaries are absent. */
+export function postgresBinDir(): string | undefined {
+  return BIN_DIRS.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PgCluster {
+  /** postgres://postgres@127.0.0.1:PORT/postgres */
+  url: string;
+  port: number;
+  dir: string;
+  /** pg_ctl stop -m immediate: the postmaster and its backends end at once, as in a crash. */
+  stopImmediate(): Promise<void>;
+  /** pg_ctl start, waiting until it accepts connections (crash recovery included). */
+  start(): Promise<void>;
+  /** Stops the cluster (fast) and removes its directory. */
+  remove(): Promise<void>;
+}
+
+/** Creates and starts a cluster; throws when initdb or pg_ctl fail (their output in the message). */
+export async function startPgCluster(binDir: string): Promise<PgCluster> {
+  const root = userInfo().uid === 0;
+  const dir = mkdtempSync(join(tmpdir(), 'readnext-pgfault-'));
+  if (root) {
+    const ids = await run('id', ['-u', 'postgres']);
+    const gids = await run('id', ['-g', 'postgres']);
+    chownSync(dir, Number(ids.stdout.trim()), Number(gids.stdout.trim()));
+  }
+  const data = join(dir, 'data');
+  const port = await freePort();
+  const pgCommand = async (cmd: string, args: string[]) => {
+    const bin = join(binDir, cmd);
+    try {
+      return root ? await run('runuser', ['-u', 'postgres', '--', bin, ...args], { cwd: dir }) : await run(bin, args, { cwd: dir });
+    } catch (e) {
+      const x = e as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`${cmd} ${args.join(' ')} failed: ${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
+    }
+  };
+  // --no-sync: the cluster's files need not survive a power loss, only a stop of PostgreSQL.
+  await pgCommand('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--locale=C']);
+  // The socket in the temporary directory (not /var/run/postgresql), TCP on 127.0.0.1 only.
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=40 -c fsync=on`;
+  const start = async () => {
+    await pgCommand('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', options]);
+  };
+  await start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    dir,
+    async stopImmediate() {
+      await pgCommand('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
+    },
+    start,
+    async remove() {
+      await pgCommand('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
