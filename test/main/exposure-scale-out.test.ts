@@ -3,7 +3,8 @@ import type { RecRequest, RecResponse } from '../../src/app/serving.js';
 import { loadConfig } from '../../src/config/config.js';
 import { assignArm } from '../../src/core/experiments/experiment.js';
 import { fixedClock } from '../../src/core/kernel/clock.js';
-import { openServices, type Services } from '../../src/main/services.js';
+import { createApp } from '../../src/adapters/http/app.js';
+import { appDeps, openServices, type Services } from '../../src/main/services.js';
 import { BACKENDS } from '../helpers/databases.js';
 import { T0 } from '../helpers/events.js';
 
@@ -106,6 +107,19 @@ for (const backend of BACKENDS) {
       const stored = await b.storage.exposuresOf(EXP, [r], 1);
       expect(stored).toEqual([{ readerId: r, arm: phase1.get(r), phase: 1 }]);
       await serve(b, r).then((res) => expect(res).toMatchObject({ experiment: EXP, phase: 2, arm: phase1.get(r) }));
+    });
+
+    it('5b. the HTTP route waits for the read-back: readers new to B keep their arm at their first request', async () => {
+      const app = await createApp(appDeps(b));
+      try {
+        for (const r of READERS.slice(301, 341)) {
+          const res = await app.inject({ method: 'GET', url: `/v1/recommendations?placement=read-next&reader=${r}&k=3` });
+          expect(res.statusCode).toBe(200);
+          expect(res.json()).toMatchObject({ experiment: EXP, phase: 2, arm: phase1.get(r) });
+        }
+      } finally {
+        await app.close();
+      }
     });
 
     it('6. C, holding 1,000 readers at most, keeps the arm of all 10,000, twice over', async () => {
