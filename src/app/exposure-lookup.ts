@@ -8,10 +8,12 @@ export interface ExposureLookupOptions {
   maxBatch: number;
   /** Readers waiting or being looked up at most; beyond that a request does not wait (overload: the database is the bottleneck). */
   maxPending: number;
+  /** Batches querying at once at most; the next one collects the misses meanwhile (a hung database gets no flood of queries). */
+  concurrency: number;
 }
 
 /** The defaults: a slow database delays a reader by 0.25 s at worst; 500 ids a query (the storage chunks them again). */
-export const DEFAULT_EXPOSURE_LOOKUP: ExposureLookupOptions = { maxWaitMs: 250, maxBatch: 500, maxPending: 20_000 };
+export const DEFAULT_EXPOSURE_LOOKUP: ExposureLookupOptions = { maxWaitMs: 250, maxBatch: 500, maxPending: 20_000, concurrency: 2 };
 
 /** What timers the lookup needs (setImmediate and setTimeout in a server; tests pass their own). */
 export interface LookupTimers {
@@ -20,6 +22,8 @@ export interface LookupTimers {
   /** Runs `f` after `ms`; the returned function cancels it. */
   after(ms: number, f: () => void): () => void;
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 export const nodeTimers: LookupTimers = {
   soon: (f) => setImmediate(f),
@@ -34,7 +38,15 @@ interface Batch {
   /** Per experiment and phase: the phase the lookups are made in, the first phase of its assignment, and the readers. */
   readonly byExperiment: Map<string, { experiment: string; phase: number; from: number; readers: string[] }>;
   readonly done: Promise<void>;
+  /** Set once its queries start (a batch may be scheduled twice: when made, and when a slot frees). */
+  started: boolean;
+  /** Set once its queries are done (before or after the wait ended). */
+  answered: boolean;
+  /** Its wait ended before the answer. */
+  late: boolean;
   finish(): void;
+  /** Ends the bounded wait's timer. */
+  cancel(): void;
 }
 
 export interface ExposureLookupCounts {
@@ -68,7 +80,10 @@ export interface ExposureLookupCounts {
  * recommender, outside the experiment, and no exposure is written: the response is not counted in
  * the analysis rather than counted in an arm that may not be the reader's. A late answer still goes
  * into the memory, for the reader's next request. Writing the hashed arm and letting the stored one
- * win later would not do: the reader would already have seen the wrong arm.
+ * win later would not do: the reader would already have seen the wrong arm. After a batch that
+ * failed or missed its wait, requests do not wait at all until a batch answers in time again, and
+ * at most `concurrency` batches query at once: a database that is down or hung costs the unknown
+ * readers their experiment (counted: `late`, `failed`, `shed`), not their latency.
  *
  * One race is left, documented rather than closed: an exposure another process has not yet flushed
  * (RecordWriter, READNEXT_RECORD_FLUSH_INTERVAL_MS) when this one looks the reader up in the next phase.
@@ -80,6 +95,13 @@ export class ExposureLookup {
   private readonly pending = new Map<string, Promise<void>>();
   /** The last query failed: the next failures are counted, not reported, until one succeeds. */
   private failing = false;
+  /**
+   * The last batch failed or missed its wait: requests do not wait at all (they are served outside
+   * the experiment at once, not after maxWaitMs each), while lookups still run; the first batch
+   * answered in time ends it.
+   */
+  private degraded = false;
+  private running = 0;
 
   constructor(
     private readonly store: Pick<RecordStore, 'exposuresOf'>,
@@ -102,15 +124,15 @@ export class ExposureLookup {
   lookup(experiment: string, readerId: string, phase: number, from: number): Promise<void> {
     const key = `${experiment} ${readerId}`;
     const joined = this.pending.get(key);
-    if (joined) return joined;
+    if (joined) return this.degraded ? DONE : joined;
     if (this.pending.size >= this.options.maxPending) {
       this.counts.shed++;
-      return Promise.resolve();
+      return DONE;
     }
     let b = this.collecting;
     if (!b) {
       b = this.collecting = this.newBatch();
-      this.timers.soon(() => this.run(b!));
+      if (this.running < this.options.concurrency) this.timers.soon(() => this.run(b!));
     }
     // By phase too: a phase that starts within the turn is looked up apart.
     const group = `${experiment} ${phase} ${from}`;
@@ -118,24 +140,33 @@ export class ExposureLookup {
     if (!e) b.byExperiment.set(group, (e = { experiment, phase, from, readers: [] }));
     e.readers.push(readerId);
     this.pending.set(key, b.done);
-    return b.done;
+    return this.degraded ? DONE : b.done;
   }
 
+  /** A batch, its bounded wait running from now: its requests go on without the answer after it (served outside the experiment). */
   private newBatch(): Batch {
     let finish!: () => void;
     const done = new Promise<void>((r) => (finish = r));
-    return { byExperiment: new Map(), done, finish };
+    const b: Batch = { byExperiment: new Map(), done, started: false, answered: false, late: false, finish, cancel: () => undefined };
+    b.cancel = this.timers.after(this.options.maxWaitMs, () => {
+      if (!b.answered) {
+        b.late = true;
+        this.counts.late++;
+        this.degraded = true;
+      }
+      finish();
+    });
+    return b;
   }
 
   private run(b: Batch): void {
+    if (b.started) return;
+    b.started = true;
     if (this.collecting === b) this.collecting = undefined;
-    let answered = false;
-    // 1. The bounded wait: the requests go on without the answer (served outside the experiment).
-    const cancel = this.timers.after(this.options.maxWaitMs, () => {
-      if (!answered) this.counts.late++;
-      b.finish();
-    });
-    // 2. The queries, one experiment and chunk after the other (a batch holds one turn's misses).
+    this.running++;
+    let failed = false;
+    // The queries, one experiment and chunk after the other (a batch holds the misses of one turn,
+    // or of all the turns it waited for a free slot).
     void (async () => {
       for (const e of b.byExperiment.values()) {
         const experiment = e.experiment;
@@ -154,6 +185,7 @@ export class ExposureLookup {
             for (const id of ids) this.memory.recalled(experiment, id, e.phase, byReader.get(id) ?? []);
             this.failing = false;
           } catch (err) {
+            failed = true;
             this.counts.failed++;
             if (!this.failing) this.onError(err);
             this.failing = true;
@@ -162,9 +194,13 @@ export class ExposureLookup {
           }
         }
       }
-      answered = true;
-      cancel();
+      this.degraded = failed || b.late;
+      b.answered = true;
+      b.cancel();
       b.finish();
+      this.running--;
+      const next = this.collecting;
+      if (next && this.running < this.options.concurrency) this.timers.soon(() => this.run(next));
     })();
   }
 }

@@ -45,7 +45,7 @@ describe('ExposureLookup', () => {
     };
     const memory = new ExposureMemory(100);
     const t = manualTimers();
-    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100 }, t.timers);
+    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100, concurrency: 2 }, t.timers);
     const waits = ['r1', 'r2', 'r1'].map((r) => lookup.lookup('e', r, 3, 1));
     expect(lookup.waiting).toBe(2);
     t.turn();
@@ -63,7 +63,7 @@ describe('ExposureLookup', () => {
     const store = { exposuresOf: () => new Promise<{ readerId: string; arm: string; phase: number }[]>((r) => (answer = r)) };
     const memory = new ExposureMemory(100);
     const t = manualTimers();
-    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100 }, t.timers);
+    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100, concurrency: 2 }, t.timers);
     const wait = lookup.lookup('e', 'r1', 2, 1);
     t.turn();
     expect(await settled(wait)).toBe(false);
@@ -87,7 +87,9 @@ describe('ExposureLookup', () => {
     const errors: unknown[] = [];
     const memory = new ExposureMemory(100);
     const t = manualTimers();
-    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100 }, t.timers, (e) => errors.push(e));
+    const lookup = new ExposureLookup(store, memory, { maxWaitMs: 250, maxBatch: 500, maxPending: 100, concurrency: 2 }, t.timers, (e) =>
+      errors.push(e),
+    );
     for (const r of ['r1', 'r2', 'r3']) {
       const w = lookup.lookup('e', r, 2, 1);
       t.turn();
@@ -103,10 +105,49 @@ describe('ExposureLookup', () => {
     expect(memory.recall('e', 'r1', 2, 1)).toBeNull();
   });
 
+  it('stops making requests wait after a late batch, and waits again once a batch answers in time', async () => {
+    const answers: (() => void)[] = [];
+    const store = { exposuresOf: () => new Promise<never[]>((r) => answers.push(() => r([]))) };
+    const t = manualTimers();
+    const lookup = new ExposureLookup(
+      store,
+      new ExposureMemory(100),
+      { maxWaitMs: 250, maxBatch: 500, maxPending: 100, concurrency: 1 },
+      t.timers,
+    );
+    // 1. A batch misses its wait.
+    const first = lookup.lookup('e', 'r1', 2, 1);
+    t.turn();
+    t.elapse();
+    await first;
+    // 2. Degraded: a new reader does not wait, and its batch waits for the one query slot.
+    expect(await settled(lookup.lookup('e', 'r2', 2, 1))).toBe(true);
+    t.turn();
+    expect(answers).toHaveLength(1);
+    // 3. The first answer (late) frees the slot; the second batch then answers in time.
+    answers.shift()!();
+    await settled(Promise.resolve());
+    t.turn();
+    expect(answers).toHaveLength(1);
+    answers.shift()!();
+    await settled(Promise.resolve());
+    // 4. Waiting again.
+    const third = lookup.lookup('e', 'r3', 2, 1);
+    expect(await settled(third)).toBe(false);
+    t.turn();
+    answers.shift()!();
+    expect(await settled(third)).toBe(true);
+  });
+
   it('does not queue more than maxPending readers: the others go on at once', async () => {
     const store = { exposuresOf: () => new Promise<never>(() => undefined) };
     const t = manualTimers();
-    const lookup = new ExposureLookup(store, new ExposureMemory(100), { maxWaitMs: 250, maxBatch: 2, maxPending: 3 }, t.timers);
+    const lookup = new ExposureLookup(
+      store,
+      new ExposureMemory(100),
+      { maxWaitMs: 250, maxBatch: 2, maxPending: 3, concurrency: 2 },
+      t.timers,
+    );
     for (const r of ['r1', 'r2', 'r3']) void lookup.lookup('e', r, 2, 1);
     expect(await settled(lookup.lookup('e', 'r4', 2, 1))).toBe(true);
     expect(lookup.counts.shed).toBe(1);
