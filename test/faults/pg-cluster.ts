@@ -4,7 +4,7 @@
  * touching the machine's shared cluster. PostgreSQL refuses to run as root (as CI does): the
  * commands then run as the `postgres` user (runuser), in a directory given to that user.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -73,6 +73,17 @@ export async function startPgCluster(binDir: string): Promise<PgCluster> {
     await pgCommand('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', options]);
   };
   await start();
+  // Should the test process end without its afterAll (killed, crashed), the cluster must not outlive it.
+  const stopOnExit = () => {
+    const args = ['stop', '-D', data, '-m', 'immediate'];
+    try {
+      if (root) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
+      else execFileSync(join(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
+    } catch {
+      // already stopped
+    }
+  };
+  process.once('exit', stopOnExit);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
@@ -82,6 +93,7 @@ export async function startPgCluster(binDir: string): Promise<PgCluster> {
     },
     start,
     async remove() {
+      process.off('exit', stopOnExit);
       await pgCommand('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },

@@ -10,7 +10,7 @@
  *   - PRAGMA integrity_check answers ok.
  * A batch answered 503 (or not answered) is sent again after a short wait, as the SDK's queue does.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +38,19 @@ export async function mountSmallFs(mb: number): Promise<SmallFs | { error: strin
     rmdirSync(dir);
     return { error: `cannot mount a tmpfs (${(e as { stderr?: string }).stderr?.trim() || (e as Error).message})` };
   }
+  // Should the test process end without its afterAll (killed, crashed), the mount must not outlive it.
+  const unmountOnExit = () => {
+    try {
+      execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+    } catch {
+      // already unmounted
+    }
+  };
+  process.once('exit', unmountOnExit);
   return {
     dir,
     async remove() {
+      process.off('exit', unmountOnExit);
       await run('umount', [dir]).catch(() => run('umount', ['-l', dir]));
       rmSync(dir, { recursive: true, force: true });
     },
