@@ -175,9 +175,12 @@ export function assignArm(
 export function carryOverFrom(e: Experiment, readerId: string): number | undefined {
   const current = e.phases[e.phases.length - 1];
   if (!current) return undefined;
+  // Loops, not closures: serving calls this on every request to a placement with an experiment.
   let first = 1;
   for (const p of e.phases) if (p.phase <= current.phase && p.reRandomised) first = p.phase;
-  if (!e.phases.some((q) => q.phase >= first && q.phase < current.phase)) return undefined;
+  let earlier = false;
+  for (const q of e.phases) if (q.phase >= first && q.phase < current.phase) earlier = true;
+  if (!earlier) return undefined;
   if (!(e.rangeStart === 0 && e.rangeEnd === 1) && !inNamespace(readerId, { id: e.layer, start: e.rangeStart, end: e.rangeEnd }))
     return undefined;
   return first;
