@@ -60,6 +60,7 @@ const K = 5;
 const SAMPLE_MS = 2000;
 const PG_DB = 'readnext_bench_readers';
 const METRICS_TOKEN = 'bench-readers-metrics-token-0123456789';
+const ADMIN_KEY = 'bench-readers-admin-key-0123456789abcdef';
 const SERVER_CPU = '0';
 const CLIENT_CPU = '1';
 /** Latency histogram: 0.1 ms buckets up to 2 s, then one overflow bucket. */
@@ -211,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     db,
   ]);
   if (imp.code !== 0) throw new Error(`readnext import articles failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
-  const setup = await openServices(loadConfig({ db, logLevel: 'silent' }, {}));
+  const setup = await openServices(loadConfig({ db, adminKey: ADMIN_KEY, logLevel: 'silent' }, {}));
   try {
     await startThreeArmExperiment(setup.deployments, EXPERIMENT, 'readers soak');
     if (args.phase === 2)
@@ -221,7 +222,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const port = await freePort();
-  const env: Record<string, string> = { READNEXT_LOG_LEVEL: 'warn', READNEXT_METRICS_TOKEN: METRICS_TOKEN };
+  const env: Record<string, string> = { READNEXT_LOG_LEVEL: 'warn', READNEXT_METRICS_TOKEN: METRICS_TOKEN, READNEXT_ADMIN_KEY: ADMIN_KEY };
   if (args.readerMemory !== undefined) env.READNEXT_READER_MEMORY_MAX = String(args.readerMemory);
   const server = await startServer({ db, port, ...(pin ? { cpu: SERVER_CPU } : {}), env });
   if (pin) await runCommand(['taskset', '-pc', CLIENT_CPU, String(process.pid)]);
@@ -318,6 +319,14 @@ async function main(argv: string[]): Promise<number> {
   }
   await sample();
   const seconds = (performance.now() - t0) / 1000;
+  // The server's own count of readers it served outside the experiment for want of their arm.
+  let armsUnresolved = NaN;
+  try {
+    const res = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    armsUnresolved = ((await res.json()) as { armsUnresolved?: number }).armsUnresolved ?? NaN;
+  } catch {
+    // reported as n/a
+  }
   await server.stop();
 
   // 3. The report.
@@ -339,7 +348,7 @@ async function main(argv: string[]): Promise<number> {
   );
   console.log(
     `checks    ${int(c.errors)} errors${firstError ? ` (first: ${firstError})` : ''}; ${int(c.armChanged)} returning readers with another arm; ` +
-      `${int(c.unassigned)} answers outside the experiment (${int(c.unassignedRevisits)} of them to returning readers)`,
+      `${int(c.unassigned)} answers outside the experiment (${int(c.unassignedRevisits)} of them to returning readers; the server counts ${int(armsUnresolved)} arms not read back in time)`,
   );
   console.log(
     formatTable(
@@ -366,6 +375,7 @@ async function main(argv: string[]): Promise<number> {
     errors: c.errors,
     armChanged: c.armChanged,
     unassigned: c.unassigned,
+    armsUnresolved,
     rssMb: { start: samples[0]!.rssMb, middle: at(0.5).rssMb, end: at(1).rssMb },
     heapMb: { start: samples[0]!.heapMb, middle: at(0.5).heapMb, end: at(1).heapMb },
     slopeMbPerMillionReaders: slopes,

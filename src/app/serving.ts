@@ -80,6 +80,11 @@ export interface ServingCounters {
   faults: number;
   shadowRuns: number;
   shadowFaults: number;
+  /**
+   * Responses served by the live recommender, outside an experiment, because the reader's earlier
+   * arm was neither in memory nor read back in time (ExposureLookup): a slow or failing database.
+   */
+  armsUnresolved: number;
 }
 
 /** One reader's exposure to one experiment as this process knows it (ExposureMemory). */
@@ -227,7 +232,7 @@ type Variant =
  * after the response is on its way.
  */
 export class RecommendationService {
-  readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0 };
+  readonly counters: ServingCounters = { requests: 0, fallbacks: 0, faults: 0, shadowRuns: 0, shadowFaults: 0, armsUnresolved: 0 };
   /**
    * The same fallbacks and faults per placement and recommender kind (/metrics): a fallback under
    * the kind that was to serve (`interleaving` for an interleaved slate), a fault under the kind
@@ -562,6 +567,7 @@ export class RecommendationService {
           // exposure is written (ExposureLookup). Asked now for the reader's next request, when
           // the caller did not prepare.
           void this.lookup.lookup(x.id, readerId, x.phase, from);
+          this.counters.armsUnresolved++;
           return live;
         }
       }

@@ -101,8 +101,10 @@ for (const backend of BACKENDS) {
 
     it('5. a request not prepared for serves the live recommender, writes no exposure, and asks the database for the next one', async () => {
       const r = READERS[300]!;
+      const unresolved = b.recommendations.counters.armsUnresolved;
       const before = b.recommendations.recommend(req(r));
       expect(before).toMatchObject({ experiment: null, arm: null });
+      expect(b.recommendations.counters.armsUnresolved).toBe(unresolved + 1);
       await b.recordWriter.flush();
       const stored = await b.storage.exposuresOf(EXP, [r], 1);
       expect(stored).toEqual([{ readerId: r, arm: phase1.get(r), phase: 1 }]);
