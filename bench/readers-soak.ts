@@ -22,9 +22,11 @@
  *    sampled with the number of distinct readers served so far. Reported: memory at each quarter,
  *    and its least-squares slope in MB per million distinct readers over the second half of the
  *    run (the first fills the memory up to its capacity). Verdict "flat" when the second-half slopes
- *    of RSS and heap are both below --threshold (default 10 MB per million readers, 10 bytes a
- *    reader: a per-reader leak of any real structure is far above it). With N below twice the
- *    capacity the memory is still filling in the second half: give --reader-memory N/4 or less.
+ *    of RSS and heap are both below --threshold (default 30 MB per million readers, 30 bytes a
+ *    reader: a leaked Map entry with its key is ~100). Not 0: a full memory is a sawtooth (its two
+ *    generations drop half the entries at once, RecentMap), and a line fitted over a few teeth
+ *    leans by up to ~12 MB per million at the default capacity. With N below twice the capacity
+ *    the memory is still filling in the second half: give --reader-memory N/4 or less.
  *
  * The server runs on core 0 and this process on core 1 (taskset) on machines with 2 or more cores.
  * --pg URL: an admin URL; the scratch database readnext_bench_readers is dropped and recreated.
@@ -80,7 +82,7 @@ interface Args {
 function parseArgs(argv: string[]): Args {
   const usage =
     'usage: npm run bench:readers [-- [--readers N] [--revisit SHARE] [--reader-memory N] [--connections C] [--phase 1|2] [--pg URL] [--threshold MB_PER_MILLION]]';
-  const a: Args = { readers: 5_000_000, revisit: 0.1, connections: 32, phase: 2, threshold: 10 };
+  const a: Args = { readers: 5_000_000, revisit: 0.1, connections: 32, phase: 2, threshold: 30 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];

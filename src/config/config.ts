@@ -70,7 +70,7 @@ export interface Config {
   historyPerReader: number;
   /**
    * (Experiment, reader) pairs the exposure memory holds, least recently used forgotten first and
-   * read back from the database when needed (app/serving.ts ExposureMemory), entries; about 150 bytes each.
+   * read back from the database when needed (app/serving.ts ExposureMemory), entries; about 300 bytes each.
    */
   readerMemoryMax: number;
   /** How often serving polls the catalog for changes made by other processes, milliseconds. */
@@ -143,7 +143,7 @@ export const DEFAULTS: Readonly<Config> = Object.freeze({
   signalCapacity: 2_000_000,
   maxReaders: 500_000,
   historyPerReader: 50,
-  readerMemoryMax: 1_000_000, // about 150 MB (app/serving.ts DEFAULT_READER_MEMORY_MAX)
+  readerMemoryMax: 1_000_000, // up to about 300 MB of heap (app/serving.ts DEFAULT_READER_MEMORY_MAX)
   catalogPollMs: 5000, // 5 seconds
   placementPollMs: 250, // 0.25 second: deployment changes reach every node well within 1 s
   canaryCheckMs: 10_000, // 10 seconds
