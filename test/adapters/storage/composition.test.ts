@@ -39,7 +39,11 @@ describe('dialect tuning', () => {
   it('PostgreSQL: commits of at most 2,000 events, in parallel on all but two connections of the pool; a lag of at least 1 s', () => {
     expect(postgresTuning(10).commits).toEqual({ maxEvents: 2000, parallel: 8 });
     expect(postgresTuning(2).commits.parallel).toBe(1);
-    expect(postgresTuning(10).rollups).toMatchObject({ batchEvents: 50_000, backgroundShare: 0.5, minLag: { ms: 1000, on: 'PostgreSQL' } });
+    expect(postgresTuning(10).rollups).toMatchObject({
+      batchEvents: 150_000,
+      backgroundShare: 0.5,
+      minLag: { ms: 1000, on: 'PostgreSQL' },
+    });
     expect(postgresTuning(10).rollups.adaptive).toBeUndefined();
   });
 });
