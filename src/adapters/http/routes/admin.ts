@@ -34,7 +34,9 @@ export const adminRoutes =
   (deps: AppDeps): FastifyPluginAsync =>
   async (app) => {
     app.addHook('onRequest', async (req) => {
-      if (req.url.startsWith('/v1/admin/')) await requireScope(deps.keys, req);
+      // The route's pattern, not req.url: the router decodes the path, so `/v1/%61dmin/serves`
+      // reaches /v1/admin/serves while its raw URL does not start with /v1/admin/.
+      if (req.routeOptions.url?.startsWith('/v1/admin/') !== false) await requireScope(deps.keys, req);
     });
 
     app.post(
