@@ -182,7 +182,7 @@ export class ExposureLookup {
               if (!l) byReader.set(r.readerId, (l = []));
               l.push(r);
             }
-            for (const id of ids) this.memory.recalled(experiment, id, e.phase, byReader.get(id) ?? []);
+            for (const id of ids) this.memory.recalled(experiment, id, e.phase, byReader.get(id) ?? [], e.from);
             this.failing = false;
           } catch (err) {
             failed = true;

@@ -175,14 +175,23 @@ export class ExposureMemory {
   /**
    * The reader's stored exposures from phase `from` on (the database's answer to a lookup made in
    * `phase`), replacing what this process held: their first one gives the arm, their last one says
-   * which phase is written already; none leaves a negative entry for `phase`.
+   * which phase is written already; none leaves a negative entry for `phase`. `from`: the first
+   * phase of the current assignment (the lookup's carryOverFrom).
    */
-  recalled(experiment: string, readerId: string, phase: number, rows: readonly { arm: string; phase: number }[]): void {
+  recalled(
+    experiment: string,
+    readerId: string,
+    phase: number,
+    rows: readonly { arm: string; phase: number }[],
+    from = Number.NEGATIVE_INFINITY,
+  ): void {
     const key = `${experiment} ${readerId}`;
     if (rows.length === 0) {
       const cur = this.seen.peek(key);
-      // This process may have exposed the reader since the lookup began: keep what it knows.
-      if (cur === undefined || cur.arm === null) this.seen.set(key, { arm: null, phase, lastPhase: phase });
+      // This process may have exposed the reader since the lookup began: keep what it knows. An arm
+      // of an older assignment is no such thing: kept, `recall` would send the reader to the
+      // database again on every request, served outside the experiment each time.
+      if (cur === undefined || cur.arm === null || cur.phase < from) this.seen.set(key, { arm: null, phase, lastPhase: phase });
       return;
     }
     let first = rows[0]!;
