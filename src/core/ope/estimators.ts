@@ -564,9 +564,14 @@ export function pbm(rounds: readonly LoggedRound[], options: PbmOptions): OpeRes
         if (b === a) num += theta[j]!;
       });
       if (num === 0) return 0;
-      // Σ_j π0(a, j)θ_j = (1 − ε)·θ_{rank(a)+1}·1[rank(a) < K] + (ε/N)·Σ_{j ≤ K} θ_j; a is in the pool (validated).
-      const rank = r.pool.indexOf(a);
-      const den = (rank < k ? (1 - r.epsilon) * theta[rank]! : 0) + (r.epsilon / n) * thetaK;
+      // Σ_j π0(a, j)θ_j = (1 − ε)·θ_{rank(a)+1}·1[rank(a) < K] + (ε/N)·Σ_{j ≤ K} θ_j without shadows;
+      // with them π0 has a part per slot (loggingPropensity). a is in the pool (validated).
+      if (r.shadows === undefined || r.shadows.slates.length === 0) {
+        const rank = r.pool.indexOf(a);
+        return num / ((rank < k ? (1 - r.epsilon) * theta[rank]! : 0) + (r.epsilon / n) * thetaK);
+      }
+      let den = 0;
+      for (let j = 0; j < k; j++) den += loggingPropensity(r, a, j + 1) * theta[j]!;
       return num / den;
     });
     let s = 0;
