@@ -296,14 +296,16 @@ export function* rollupFlow(
         )
         insert into rollup_new_sessions select a.experiment, a.phase, a.reader_id, count(*) from added a group by a.experiment, a.phase, a.reader_id`);
     } else {
-      yield q(sql`create temp table rollup_sessions as ${distinct}`);
-      yield q(sql`delete from rollup_sessions where exists (select 1 from exposure_sessions s where s.experiment = rollup_sessions.experiment
-        and s.phase = rollup_sessions.phase and s.reader_id = rollup_sessions.reader_id and s.session_id = rollup_sessions.session_id)`);
-      yield q(sql`insert into exposure_sessions (experiment, phase, reader_id, session_id)
-        select v.experiment, v.phase, v.reader_id, v.session_id from rollup_sessions v order by v.experiment, v.phase, v.reader_id, v.session_id`);
+      // The rows inserted by one statement are those past the largest rowid before it (SQLite hands
+      // out max(rowid) + 1 until 2^63 - 1; the pass holds the write lock): a range at the end of the
+      // table (not indexed: SQLite otherwise scans the whole key index, for the grouping's order).
+      const [last] = yield q(sql`select coalesce(max(rowid), 0) as m from exposure_sessions`);
+      yield q(
+        sql`insert into exposure_sessions (experiment, phase, reader_id, session_id) ${distinct} order by 1, 2, 3, 4 on conflict do nothing`,
+      );
       yield q(sql`create temp table rollup_new_sessions as
-        select s.experiment, s.phase, s.reader_id, count(*) as sessions from rollup_sessions s group by s.experiment, s.phase, s.reader_id`);
-      yield q(sql`drop table rollup_sessions`);
+        select s.experiment, s.phase, s.reader_id, count(*) as sessions from exposure_sessions s not indexed where s.rowid > ${num(last?.m) ?? 0}
+        group by s.experiment, s.phase, s.reader_id`);
     }
     // Their number per exposure, looked up by key from the update below (a join there made
     // PostgreSQL, which estimates such joins at one row, rescan it for every exposure).
