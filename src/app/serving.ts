@@ -188,10 +188,11 @@ export class ExposureMemory {
     const key = `${experiment} ${readerId}`;
     if (rows.length === 0) {
       const cur = this.seen.peek(key);
-      // This process may have exposed the reader since the lookup began: keep what it knows. An arm
-      // of an older assignment is no such thing: kept, `recall` would send the reader to the
-      // database again on every request, served outside the experiment each time.
-      if (cur === undefined || cur.arm === null || cur.phase < from) this.seen.set(key, { arm: null, phase, lastPhase: phase });
+      // This process may have exposed the reader in this assignment, its write not yet stored: keep
+      // what it knows. An arm of an older assignment is no such thing: kept, `recall` would send the
+      // reader to the database again on every request, served outside the experiment each time.
+      if (cur === undefined || cur.arm === null || (cur.phase < from && !(cur.lastPhase >= from)))
+        this.seen.set(key, { arm: null, phase, lastPhase: phase });
       return;
     }
     let first = rows[0]!;
@@ -416,7 +417,8 @@ export class RecommendationService {
       hashVersion: exp?.hashVersion ?? null,
     };
     // 4. Exposure: once per reader, experiment and phase, whatever the arm shows (even nothing).
-    if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase, assigned!.from)) {
+    // No `from`: this phase starts the assignment, and an arm drawn again in it belongs to it.
+    if (exp && readerId !== null && this.exposures.note(exp.id, readerId, attribution.arm!, exp.phase, assigned!.from ?? exp.phase)) {
       this.records.exposure({
         experiment: exp.id,
         phase: exp.phase,
