@@ -177,7 +177,10 @@ function cpuMsOf(pid: number): number {
  */
 async function profile(storage: OpenedStorage, windows: Parameters<typeof rollupFlow>[2], cutoff: number): Promise<void> {
   const db = kyselyOf(storage);
-  const size = Number(process.env.ROLLUP_PROFILE);
+  // A number: passes of that many events; "tuned": sized as the server sizes them (StorageTuning: SQLite's adaptive to about 100 ms).
+  const tuned = process.env.ROLLUP_PROFILE === 'tuned';
+  const adaptive = tuned ? storage.tuning.rollups.adaptive : undefined;
+  let size = tuned ? storage.tuning.rollups.batchEvents : Number(process.env.ROLLUP_PROFILE);
   // ROLLUP_FLOW: another module's rollupFlow (a copy of an earlier version, to compare in one run).
   const flowOf = (process.env.ROLLUP_FLOW ? ((await import(process.env.ROLLUP_FLOW)) as { rollupFlow: typeof rollupFlow }) : { rollupFlow })
     .rollupFlow;
@@ -186,6 +189,7 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
   let cpuTotal = 0;
   const t0 = performance.now();
   for (;;) {
+    const t1 = performance.now();
     const p = await db.transaction().execute(async (trx) => {
       let cpu = () => process.cpuUsage().user / 1000 + process.cpuUsage().system / 1000;
       if (storage.dialect === 'postgres') {
@@ -209,10 +213,12 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
     });
     events += p.events;
     if (p.caughtUp) break;
+    const took = performance.now() - t1;
+    if (adaptive && p.events > 0) size = Math.round(Math.min(adaptive.max, Math.max(adaptive.min, (p.events * adaptive.targetMs) / took)));
   }
   const s = secondsSince(t0);
   console.log(
-    `profile: ${int(events)} events in ${fixed(s, 2)} s wall = ${int(events / s)} events/s; ${fixed(cpuTotal / 1000, 2)} s CPU = ${int((events * 1000) / cpuTotal)} events per CPU-second; passes of ${int(size)}`,
+    `profile: ${int(events)} events in ${fixed(s, 2)} s wall = ${int(events / s)} events/s; ${fixed(cpuTotal / 1000, 2)} s CPU = ${int((events * 1000) / cpuTotal)} events per CPU-second; ${tuned ? `passes sized as the server's (last ${int(size)})` : `passes of ${int(size)}`}`,
   );
   for (const [k, t] of [...times].sort((a, b) => b[1].wall - a[1].wall).slice(0, 12))
     console.log(`  ${fixed(t.wall / 1000, 2).padStart(7)} s wall ${fixed(t.cpu / 1000, 2).padStart(7)} s CPU  ${k}`);
