@@ -113,6 +113,21 @@ export interface ErrorLog {
   error(obj: object, msg: string): void;
 }
 
+/** When each storage fault code was last logged (per process): an outage logs once per OUTAGE_LOG_MS, not per request. */
+const outageLogged = new Map<string, number>();
+const OUTAGE_LOG_MS = 10_000;
+
+/** Logs a storage outage answered with 503 (with its driver cause), at most once per OUTAGE_LOG_MS per code. */
+function logOutage(log: ErrorLog | undefined, d: DomainError, req: FastifyRequest): void {
+  const now = Date.now();
+  if (now - (outageLogged.get(d.code) ?? -Infinity) < OUTAGE_LOG_MS) return;
+  outageLogged.set(d.code, now);
+  log?.error(
+    { err: d.cause ?? d, code: d.code, method: req.method, url: req.url },
+    `storage fault answered 503 (${d.code}); logged once per 10 s`,
+  );
+}
+
 /** The app's error handler: domain errors as 4xx bodies with a stable code, anything else a logged 500. */
 export const errorHandler =
   (log: ErrorLog | undefined) =>
@@ -125,6 +140,7 @@ function handleError(log: ErrorLog | undefined, e: FastifyError, req: FastifyReq
     const body: ErrorBody = { error: { code: d.code, message: d.message, field: d.field ?? null } };
     const retry = RETRY_AFTER_S[d.code];
     if (retry !== undefined) void reply.header('retry-after', String(retry));
+    if (d.code === 'storage_unavailable' || d.code === 'storage_full') logOutage(log, d, req);
     return reply.code(STATUS[d.code]).send(body);
   }
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

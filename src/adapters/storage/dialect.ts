@@ -57,6 +57,13 @@ export function* chunks<T>(xs: readonly T[], n = CHUNK): Generator<T[]> {
 const DISK_FULL = new Set(['SQLITE_FULL', '53100']);
 
 /**
+ * Driver codes that say the database or the schema is broken, not away: SQLite's corrupt, not a
+ * database, schema changed and generic SQL error (a missing table); PostgreSQL's class 42
+ * (syntax error or access rule violation: undefined table or column) is matched by prefix.
+ */
+const NOT_TRANSIENT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_SCHEMA', 'SQLITE_ERROR']);
+
+/**
  * What a failed event append tells the client. A refusal (the data: `refuses`) stays as it is.
  * The disk full becomes `storage_full`; anything else (the server stopped or unreachable, a
  * connection dropped, a lock, an I/O error) `storage_unavailable`: both 503 with Retry-After,
@@ -66,6 +73,9 @@ const DISK_FULL = new Set(['SQLITE_FULL', '53100']);
 export function appendFault(d: Pick<Dialect, 'refuses'>, e: unknown): unknown {
   if (d.refuses(e)) return e;
   const code = errorCode(e);
+  // A bug or a broken schema is not a passing outage: it stays a logged 500 rather than a retry loop.
+  if (code === undefined && (e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError)) return e;
+  if (code !== undefined && (NOT_TRANSIENT.has(code) || code.startsWith('42'))) return e;
   if (code !== undefined && DISK_FULL.has(code))
     return new DomainError('storage_full', 'the database is out of disk space: the events were not stored; send them again later', {
       cause: e,
