@@ -119,7 +119,7 @@ const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates
 const preEndDay = `((e.exposed_ts - ${EXPOSURE_GRACE_MS}) / ${DAY_MS})`;
 
 /** PostgreSQL's rollup watermark (see "Commit-safe watermark" above): transaction ids under xmax and not in xip had ended. */
-interface Watermark {
+export interface Watermark {
   xmax: number;
   xip: number[];
 }
@@ -127,7 +127,7 @@ interface Watermark {
 const parseIds = (v: unknown): number[] => (typeof v === 'string' && v !== '' ? v.split(',').map(Number) : []);
 
 /** Stored as "xmax:id,id"; none yet (a new database, or the first pass after migration 0019): nothing below it. */
-function parseWatermark(v: unknown): Watermark {
+export function parseWatermark(v: unknown): Watermark {
   if (typeof v !== 'string') return { xmax: 0, xip: [] };
   const [xmax, xip] = v.split(':');
   return { xmax: Number(xmax), xip: parseIds(xip) };
@@ -135,8 +135,8 @@ function parseWatermark(v: unknown): Watermark {
 
 const xid = (x: number) => sql`${String(x)}::xid8`;
 const xids = (xs: readonly number[]) => sql`${`{${xs.join(',')}}`}::xid8[]`;
-/** An event's transaction had ended when the watermark was taken. */
-const below = (w: Watermark) => sql`(v.xid < ${xid(w.xmax)} and v.xid <> all(${xids(w.xip)}))`;
+/** An event's (alias v) transaction had ended when the watermark was taken. */
+export const below = (w: Watermark) => sql`(v.xid < ${xid(w.xmax)} and v.xid <> all(${xids(w.xip)}))`;
 
 export function* rollupFlow(
   db: Kysely<Database>,
