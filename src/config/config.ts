@@ -405,13 +405,14 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
       { field: ENV_NAMES.fxRates },
     );
   }
-  // PostgreSQL's rollups move by receive time: a lag shorter than commit delays loses events. Checked
-  // here to fail before opening anything; the floor is the storage's (adapters/storage/postgres.ts minLag,
-  // checked again by main with checkRollupLag).
+  // PostgreSQL's rollups count every event once whatever its commit delay (the commit-safe watermark),
+  // but a pass's data-through time assumes the events received before it have committed: the lag
+  // bounds that claim. Checked here to fail before opening anything; the floor is the storage's
+  // (adapters/storage/postgres.ts minLag, checked again by main with checkRollupLag).
   if (/^postgres(ql)?:/.test(c.db) && c.rollupLagMs < 1000) {
     throw new DomainError(
       'invalid_config',
-      `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: the rollups move by receive time there, and events committed later than the lag after their receipt would never be counted`,
+      `${ENV_NAMES.rollupLagMs} must be at least 1000 on PostgreSQL, got ${c.rollupLagMs}: a rollup pass's data-through time (reports, experiment snapshots) assumes events received before it have committed; later ones are counted by a later pass`,
       { field: ENV_NAMES.rollupLagMs },
     );
   }

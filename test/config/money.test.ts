@@ -28,7 +28,7 @@ describe('revenue currency settings', () => {
   it('refuses a rollup lag under a second on PostgreSQL, not on SQLite', () => {
     expect(loadConfig({}, { READNEXT_ROLLUP_LAG_MS: '0' }).rollupLagMs).toBe(0);
     expect(() => loadConfig({}, { READNEXT_DB: 'postgres://u@h/db', READNEXT_ROLLUP_LAG_MS: '0' })).toThrow(
-      /READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 0/,
+      /READNEXT_ROLLUP_LAG_MS must be at least 1000 on PostgreSQL, got 0: .*data-through time/,
     );
     expect(loadConfig({}, { READNEXT_DB: 'postgres://u@h/db', READNEXT_ROLLUP_LAG_MS: '1000' }).rollupLagMs).toBe(1000);
   });
