@@ -1,7 +1,7 @@
 /**
  * Shared helpers for the benchmarks: machine facts, temp dirs and clean-up, starting the server
  * as a child process, running wrk and parsing what it prints, CPU accounting from /proc, CPU
- * profile summaries, and a little statistics and formatting.
+ * profile summaries, the soaks' database and memory samples, and a little statistics and formatting.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -751,6 +751,24 @@ export function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
 
+/**
+ * Least-squares slope of y over x (ordinary least squares, cov(x, y) / var(x)); points whose y is
+ * not finite (a failed memory sample) are left out; NaN with fewer than 3 points.
+ */
+export function leastSquaresSlope(points: readonly { x: number; y: number }[]): number {
+  const ok = points.filter((p) => Number.isFinite(p.y));
+  if (ok.length < 3) return NaN;
+  const mx = ok.reduce((s, p) => s + p.x, 0) / ok.length;
+  const my = ok.reduce((s, p) => s + p.y, 0) / ok.length;
+  let num = 0;
+  let den = 0;
+  for (const p of ok) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den > 0 ? num / den : NaN;
+}
+
 /** 1234567.8 -> "1,234,568". */
 export const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
 export const fixed = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -816,6 +834,70 @@ export async function startThreeArmExperiment(deployments: DeploymentAdmin, id: 
   }));
   await deployments.createExperiment({ id, placement: 'read-next', arms }, actor);
   return deployments.startExperiment(id, actor);
+}
+
+// ---- the soaks (bench/soak.ts, bench/readers-soak.ts)
+
+/**
+ * The database a soak serves from: `sqliteFile` (a fresh file in the bench's temp dir), or with
+ * `pg` (an admin URL) the scratch database `pgDb` on that server, dropped and recreated so that
+ * a run never sees an earlier run's rows.
+ */
+export async function scratchDatabase(o: { sqliteFile: string; pg?: string; pgDb: string }): Promise<string> {
+  if (o.pg === undefined) return `sqlite:${o.sqliteFile}`;
+  await withPg(o.pg, async (c) => {
+    await c.query(`drop database if exists ${o.pgDb} with (force)`);
+    await c.query(`create database ${o.pgDb}`);
+  });
+  const u = new URL(o.pg);
+  u.pathname = `/${o.pgDb}`;
+  return u.toString();
+}
+
+/**
+ * Imports samples/articles.jsonl into `db` with `readnext import articles --rebase-dates` (a child
+ * process, as an operator would) and returns the article ids in file order.
+ */
+export async function importSampleArticles(db: string): Promise<string[]> {
+  const articlesFile = join(REPO_ROOT, 'samples', 'articles.jsonl');
+  const ids = readFileSync(articlesFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { id: string }).id);
+  const imp = await runCommand([
+    process.execPath,
+    join(REPO_ROOT, 'bin/readnext.mjs'),
+    'import',
+    'articles',
+    articlesFile,
+    '--rebase-dates',
+    '--db',
+    db,
+  ]);
+  if (imp.code !== 0) throw new Error(`readnext import articles failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
+  return ids;
+}
+
+/** A process's resident set size in MB, from VmRSS in /proc/PID/status; NaN when it is missing. */
+export function rssMb(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
+}
+
+/**
+ * The server's V8 heap used in MB (nodejs_heap_size_used_bytes from GET /metrics with `token`);
+ * NaN when the gauge is missing. A non-2xx answer throws, or gives NaN with `lenient` (a soak
+ * that would rather drop one sample than stop).
+ */
+export async function heapUsedMb(url: string, token: string, lenient = false): Promise<number> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  if (!res.ok) {
+    if (lenient) return NaN;
+    throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+  }
+  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
+  return m?.[1] === undefined ? NaN : Number(m[1]) / 2 ** 20;
 }
 
 // ---- a parseable result line

@@ -32,7 +32,6 @@
  * --pg URL: an admin URL; the scratch database readnext_bench_readers is dropped and recreated.
  * Exit status: 0 when no request failed, no arm changed and memory was flat; 1 otherwise.
  */
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
@@ -43,17 +42,20 @@ import {
   fixed,
   formatTable,
   freePort,
+  heapUsedMb,
+  importSampleArticles,
   int,
+  leastSquaresSlope,
   loadAverage,
   machineInfo,
   makeTempDir,
   progressLogger,
-  REPO_ROOT,
+  rssMb,
   runBench,
   runCommand,
+  scratchDatabase,
   startServer,
   startThreeArmExperiment,
-  withPg,
 } from './lib.js';
 
 const EXPERIMENT = 'readers-soak';
@@ -120,34 +122,6 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** Least-squares slope of y over x; NaN with fewer than 3 points. */
-function slope(points: readonly { x: number; y: number }[]): number {
-  const ok = points.filter((p) => Number.isFinite(p.y));
-  if (ok.length < 3) return NaN;
-  const mx = ok.reduce((s, p) => s + p.x, 0) / ok.length;
-  const my = ok.reduce((s, p) => s + p.y, 0) / ok.length;
-  let num = 0;
-  let den = 0;
-  for (const p of ok) {
-    num += (p.x - mx) * (p.y - my);
-    den += (p.x - mx) ** 2;
-  }
-  return den > 0 ? num / den : NaN;
-}
-
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
-}
-
-async function heapMb(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  if (!res.ok) return NaN;
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
-  return m?.[1] === undefined ? NaN : Number(m[1]) / 2 ** 20;
-}
-
 /** One GET on a keep-alive agent: the status and the body. */
 function get(agent: Agent, port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -186,34 +160,10 @@ async function main(argv: string[]): Promise<number> {
   const machine = machineInfo();
   const pin = machine.nproc >= 2 && commandExists('taskset');
   const dir = makeTempDir('readnext-bench-readers-');
-  let db = `sqlite:${join(dir, 'readers.db')}`;
-  if (args.pg) {
-    await withPg(args.pg, async (c) => {
-      await c.query(`drop database if exists ${PG_DB} with (force)`);
-      await c.query(`create database ${PG_DB}`);
-    });
-    const u = new URL(args.pg);
-    u.pathname = `/${PG_DB}`;
-    db = u.toString();
-  }
+  const db = await scratchDatabase({ sqliteFile: join(dir, 'readers.db'), ...(args.pg ? { pg: args.pg } : {}), pgDb: PG_DB });
 
   // 1. Setup: articles, the experiment (phase 2 by default), then the server.
-  const articlesFile = join(REPO_ROOT, 'samples', 'articles.jsonl');
-  const articles = readFileSync(articlesFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { id: string }).id);
-  const imp = await runCommand([
-    process.execPath,
-    join(REPO_ROOT, 'bin/readnext.mjs'),
-    'import',
-    'articles',
-    articlesFile,
-    '--rebase-dates',
-    '--db',
-    db,
-  ]);
-  if (imp.code !== 0) throw new Error(`readnext import articles failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
+  const articles = await importSampleArticles(db);
   const setup = await openServices(loadConfig({ db, adminKey: ADMIN_KEY, logLevel: 'silent' }, {}));
   try {
     await startThreeArmExperiment(setup.deployments, EXPERIMENT, 'readers soak');
@@ -295,7 +245,7 @@ async function main(argv: string[]): Promise<number> {
       readers: next,
       requests: c.requests,
       rssMb: rssMb(server.pid),
-      heapMb: await heapMb(server.url),
+      heapMb: await heapUsedMb(server.url, METRICS_TOKEN, true),
     });
   await sample();
   let sampling = true;
@@ -333,7 +283,7 @@ async function main(argv: string[]): Promise<number> {
 
   // 3. The report.
   const perMillion = (k: 'rssMb' | 'heapMb', from: number) =>
-    slope(samples.filter((s) => s.readers >= from).map((s) => ({ x: s.readers / 1e6, y: s[k] })));
+    leastSquaresSlope(samples.filter((s) => s.readers >= from).map((s) => ({ x: s.readers / 1e6, y: s[k] })));
   const half = args.readers / 2;
   const slopes = { rssSecondHalf: perMillion('rssMb', half), heapSecondHalf: perMillion('heapMb', half), heapAll: perMillion('heapMb', 0) };
   const flat =

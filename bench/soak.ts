@@ -29,7 +29,7 @@
  * --pg URL: an admin URL; the scratch database readnext_bench_soak is dropped and recreated.
  * Exit status: 0 when the run had no error and memory was flat; 1 otherwise (or on a failure).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -38,15 +38,18 @@ import {
   fixed,
   formatTable,
   freePort,
+  heapUsedMb,
+  importSampleArticles,
   int,
+  leastSquaresSlope,
   loadAverage,
   machineInfo,
   makeTempDir,
   progressLogger,
-  REPO_ROOT,
+  rssMb,
   runBench,
-  runCommand,
   runWrk,
+  scratchDatabase,
   startServer,
   withPg,
   wrkScript,
@@ -181,34 +184,6 @@ interface Sample {
   heapMb: number;
 }
 
-function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
-}
-
-async function heapMb(url: string): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
-  return m?.[1] === undefined ? NaN : Number(m[1]) / 2 ** 20;
-}
-
-/** Least-squares slope of `y` over `t` (seconds), in units per minute; NaN with fewer than 3 points. */
-export function slopePerMinute(points: readonly { t: number; y: number }[]): number {
-  const ok = points.filter((p) => Number.isFinite(p.y));
-  if (ok.length < 3) return NaN;
-  const mt = ok.reduce((s, p) => s + p.t, 0) / ok.length;
-  const my = ok.reduce((s, p) => s + p.y, 0) / ok.length;
-  let num = 0;
-  let den = 0;
-  for (const p of ok) {
-    num += (p.t - mt) * (p.y - my);
-    den += (p.t - mt) ** 2;
-  }
-  return den > 0 ? (60 * num) / den : NaN;
-}
-
 // ---- main
 
 async function main(argv: string[]): Promise<number> {
@@ -221,32 +196,8 @@ async function main(argv: string[]): Promise<number> {
   const machine = machineInfo();
   const pin = machine.nproc >= 2 && commandExists('taskset');
   const dir = makeTempDir('readnext-bench-soak-');
-  let db = `sqlite:${join(dir, 'soak.db')}`;
-  if (args.pg) {
-    await withPg(args.pg, async (c) => {
-      await c.query(`drop database if exists ${PG_DB} with (force)`);
-      await c.query(`create database ${PG_DB}`);
-    });
-    const u = new URL(args.pg);
-    u.pathname = `/${PG_DB}`;
-    db = u.toString();
-  }
-  const articlesFile = join(REPO_ROOT, 'samples', 'articles.jsonl');
-  const articles = readFileSync(articlesFile, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => (JSON.parse(l) as { id: string }).id);
-  const imp = await runCommand([
-    process.execPath,
-    join(REPO_ROOT, 'bin/readnext.mjs'),
-    'import',
-    'articles',
-    articlesFile,
-    '--rebase-dates',
-    '--db',
-    db,
-  ]);
-  if (imp.code !== 0) throw new Error(`readnext import articles failed (code ${imp.code}):\n${imp.stdout}${imp.stderr}`);
+  const db = await scratchDatabase({ sqliteFile: join(dir, 'soak.db'), ...(args.pg ? { pg: args.pg } : {}), pgDb: PG_DB });
+  const articles = await importSampleArticles(db);
 
   console.log('readnext soak');
   console.log(
@@ -303,7 +254,11 @@ async function main(argv: string[]): Promise<number> {
     const sampler = (async () => {
       while (running) {
         try {
-          samples.push({ t: (performance.now() - t0) / 1000, rssMb: rssMb(server.pid), heapMb: await heapMb(server.url) });
+          samples.push({
+            t: (performance.now() - t0) / 1000,
+            rssMb: rssMb(server.pid),
+            heapMb: await heapUsedMb(server.url, METRICS_TOKEN),
+          });
         } catch (e) {
           sampleError ??= (e as Error).message;
         }
@@ -319,11 +274,12 @@ async function main(argv: string[]): Promise<number> {
       running = false;
       await sampler;
     }
-    samples.push({ t: (performance.now() - t0) / 1000, rssMb: rssMb(server.pid), heapMb: await heapMb(server.url) });
+    samples.push({ t: (performance.now() - t0) / 1000, rssMb: rssMb(server.pid), heapMb: await heapUsedMb(server.url, METRICS_TOKEN) });
 
     // 3. report
     const half = samples.filter((s) => s.t >= seconds / 2);
-    const slope = (pts: Sample[], k: 'rssMb' | 'heapMb') => slopePerMinute(pts.map((s) => ({ t: s.t, y: s[k] })));
+    // MB per minute: the samples' times are in seconds.
+    const slope = (pts: Sample[], k: 'rssMb' | 'heapMb') => 60 * leastSquaresSlope(pts.map((s) => ({ x: s.t, y: s[k] })));
     const slopes = {
       rssAll: slope(samples, 'rssMb'),
       heapAll: slope(samples, 'heapMb'),
