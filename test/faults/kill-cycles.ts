@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'kysely';
 import { kyselyOfStorage, openStorage } from '../../src/adapters/storage/open.js';
 import { CLI, REPO } from '../helpers/process.js';
+import { BROWSER_UA, checkStoredEvents, type StoredCheck } from './common.js';
 
 export const FAULT_ADMIN_KEY = 'fault-kill-admin-key-0123456789';
 export const FAULT_INGEST_KEY = 'fault-kill-ingest-key-012345678';
@@ -189,7 +190,7 @@ export async function runKillCycles(opts: KillCyclesOptions): Promise<KillCycles
         headers: {
           'content-type': 'application/json',
           authorization: `Bearer ${FAULT_INGEST_KEY}`,
-          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+          'user-agent': BROWSER_UA,
         },
         body: JSON.stringify({ events: batch.events }),
       });
@@ -260,26 +261,18 @@ export async function runKillCycles(opts: KillCyclesOptions): Promise<KillCycles
 
   const storage = await openStorage(opts.db);
   let stored = 0;
-  const lost: string[] = [];
-  const duplicated: string[] = [];
-  const unknown: string[] = [];
+  let check: StoredCheck;
   try {
     const db = kyselyOfStorage.get(storage)!;
     const rows = await sql<{ event_id: string; n: number | string }>`select event_id, count(*) as n from events group by event_id`.execute(
       db,
     );
-    const storedIds = new Set<string>();
-    for (const r of rows.rows) {
-      storedIds.add(r.event_id);
-      if (Number(r.n) > 1) duplicated.push(r.event_id);
-      if (!sent.has(r.event_id)) unknown.push(r.event_id);
-    }
-    const total = await storage.countEvents();
-    stored = total;
-    for (const id of acked.keys()) if (!storedIds.has(id)) lost.push(id);
+    check = checkStoredEvents(rows.rows, sent, acked.keys());
+    stored = await storage.countEvents();
   } finally {
     await storage.close();
   }
+  const { lost, duplicated, unknown } = check;
 
   return {
     db: opts.db.startsWith('sqlite:') ? 'sqlite' : 'postgres',

@@ -14,11 +14,10 @@ import { kyselyOfStorage, openStorage } from '../../src/adapters/storage/open.js
 import { FEATURE_SPEC } from '../../src/core/ml/features.js';
 import type { GbdtModel, GbdtTree } from '../../src/core/ml/gbdt.js';
 import { currentFeatureSpec, type ModelMetrics } from '../../src/core/ml/model.js';
-import { spawnServer } from '../helpers/process.js';
+import { BROWSER_UA, spawnFaultServer } from './common.js';
 
 export const MODEL_ADMIN_KEY = 'fault-model-admin-key-0123456789ab';
 const INGEST_KEY = 'fault-model-ingest-key-0123456789a';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const ARTICLES = 40;
 
 /** A tree of one leaf worth `value`. */
@@ -105,12 +104,7 @@ export async function runModelFaults(
   requests = 300,
 ): Promise<ModelFaultsReport> {
   const t0 = performance.now();
-  const server = await spawnServer(['--db', db], {
-    READNEXT_NO_REBUILD: '1',
-    READNEXT_ADMIN_KEY: MODEL_ADMIN_KEY,
-    READNEXT_INGEST_KEY: INGEST_KEY,
-    READNEXT_SQLITE_SYNCHRONOUS: 'NORMAL',
-  });
+  const server = await spawnFaultServer(db, { admin: MODEL_ADMIN_KEY, ingest: INGEST_KEY }, { READNEXT_SQLITE_SYNCHRONOUS: 'NORMAL' });
   try {
     const admin = async (method: string, path: string, body: unknown) => {
       const res = await fetch(`${server.url}${path}`, {
@@ -155,7 +149,7 @@ export async function runModelFaults(
     const one = async (placement: string, i: number) => {
       perPlacement[placement] = (perPlacement[placement] ?? 0) + 1;
       const res = await fetch(`${server.url}/v1/recommendations?placement=${placement}&article=m${i % ARTICLES}&reader=r${i % 61}&k=4`, {
-        headers: { 'user-agent': UA },
+        headers: { 'user-agent': BROWSER_UA },
       });
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       const text = await res.text();

@@ -14,12 +14,12 @@
  * Retry-After would (the wait is shortened: the test is bounded in time).
  */
 import pg from 'pg';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import type { ServerProcess } from '../helpers/process.js';
+import { BROWSER_UA, checkStoredEvents, hasExited, postEvents, sleep, spawnFaultServer, stopServer } from './common.js';
 import type { PgCluster } from './pg-cluster.js';
 
 export const OUTAGE_ADMIN_KEY = 'fault-pg-outage-admin-key-0123456789';
 export const OUTAGE_INGEST_KEY = 'fault-pg-outage-ingest-key-012345678';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const ARTICLES = 30;
 
 export interface PgOutageOptions {
@@ -68,8 +68,6 @@ export interface PgOutageReport {
   ms: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 type Phase = 'before' | 'stopping' | 'down' | 'starting' | 'after';
 
 export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport> {
@@ -82,13 +80,9 @@ export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport
   const log = opts.log ?? (() => undefined);
   const runTag = `o${Date.now().toString(36)}`;
 
-  const server: ServerProcess = await spawnServer(['--db', cluster.url], {
-    READNEXT_NO_REBUILD: '1',
-    READNEXT_ADMIN_KEY: OUTAGE_ADMIN_KEY,
-    READNEXT_INGEST_KEY: OUTAGE_INGEST_KEY,
-  });
+  const server: ServerProcess = await spawnFaultServer(cluster.url, { admin: OUTAGE_ADMIN_KEY, ingest: OUTAGE_INGEST_KEY });
   const pid = server.child.pid;
-  const exited = () => server.child.exitCode !== null || server.child.signalCode !== null;
+  const exited = () => hasExited(server);
   try {
     const now = Date.now();
     const articles = Array.from({ length: ARTICLES }, (_, i) => ({
@@ -149,12 +143,7 @@ export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport
         const during = phase === 'down';
         let res: Response;
         try {
-          res = await fetch(`${server.url}/v1/events`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${OUTAGE_INGEST_KEY}`, 'user-agent': UA },
-            body: JSON.stringify({ events }),
-            signal: AbortSignal.timeout(15_000),
-          });
+          res = await postEvents(server.url, OUTAGE_INGEST_KEY, events);
         } catch (e) {
           noAnswer++;
           wrongAnswers.push(`no answer: ${(e as Error).message}`);
@@ -203,7 +192,7 @@ export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport
         try {
           const res = await fetch(
             `${server.url}/v1/recommendations?placement=read-next&article=a${i % ARTICLES}&reader=rec-${c}-${i % 17}&k=4`,
-            { headers: { 'user-agent': UA }, signal: AbortSignal.timeout(15_000) },
+            { headers: { 'user-agent': BROWSER_UA }, signal: AbortSignal.timeout(15_000) },
           );
           const body = (await res.json()) as { items?: unknown[] };
           if (res.status === 200 && (body.items?.length ?? 0) > 0) {
@@ -256,17 +245,7 @@ export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport
     } finally {
       await db.end();
     }
-    const storedIds = new Set<string>();
-    const duplicated: string[] = [];
-    const unknown: string[] = [];
-    let stored = 0;
-    for (const r of rows) {
-      storedIds.add(r.event_id);
-      stored += Number(r.n);
-      if (Number(r.n) > 1) duplicated.push(r.event_id);
-      if (!sent.has(r.event_id)) unknown.push(r.event_id);
-    }
-    const lost = [...acked].filter((id) => !storedIds.has(id));
+    const { stored, lost, duplicated, unknown } = checkStoredEvents(rows, sent, acked);
     return {
       batchesSent,
       eventsSent: sent.size,
@@ -293,9 +272,7 @@ export async function runPgOutage(opts: PgOutageOptions): Promise<PgOutageReport
     };
   } finally {
     // A clean stop; SIGKILL if it does not come within 15 s (the report is made by then).
-    const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-    await server.kill('SIGTERM');
-    clearTimeout(killer);
+    await stopServer(server);
   }
 }
 

@@ -16,13 +16,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import type { ServerProcess } from '../helpers/process.js';
+import { checkStoredEvents, hasExited, postEvents, sleep, spawnFaultServer, stopServer } from './common.js';
 
 const run = promisify(execFile);
 const ADMIN_KEY = 'fault-full-admin-key-0123456789abcd';
 const INGEST_KEY = 'fault-full-ingest-key-0123456789abc';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface SmallFs {
   dir: string;
@@ -108,12 +107,8 @@ export async function runSqliteFull(fs: SmallFs, opts: { log?: (line: string) =>
   const log = opts.log ?? (() => undefined);
   const path = join(fs.dir, 'full.db');
   const ballast = join(fs.dir, 'ballast');
-  const server: ServerProcess = await spawnServer(['--db', `sqlite:${path}`], {
-    READNEXT_NO_REBUILD: '1',
-    READNEXT_ADMIN_KEY: ADMIN_KEY,
-    READNEXT_INGEST_KEY: INGEST_KEY,
-  });
-  const exited = () => server.child.exitCode !== null || server.child.signalCode !== null;
+  const server: ServerProcess = await spawnFaultServer(`sqlite:${path}`, { admin: ADMIN_KEY, ingest: INGEST_KEY });
+  const exited = () => hasExited(server);
   const runTag = `f${Date.now().toString(36)}`;
   let phase: 'before' | 'full' | 'freed' = 'before';
   let stop = false;
@@ -151,12 +146,7 @@ export async function runSqliteFull(fs: SmallFs, opts: { log?: (line: string) =>
       const at = phase;
       let res: Response;
       try {
-        res = await fetch(`${server.url}/v1/events`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_KEY}`, 'user-agent': UA },
-          body: JSON.stringify({ events }),
-          signal: AbortSignal.timeout(15_000),
-        });
+        res = await postEvents(server.url, INGEST_KEY, events);
       } catch (e) {
         wrongAnswers.push(`no answer: ${(e as Error).message}`);
         await sleep(100);
@@ -208,11 +198,7 @@ export async function runSqliteFull(fs: SmallFs, opts: { log?: (line: string) =>
     await Promise.all(clients);
     clearTimeout(timer);
   } finally {
-    if (!exited()) {
-      const killer = setTimeout(() => server.child.kill('SIGKILL'), 15_000);
-      cleanStop = await server.kill('SIGTERM');
-      clearTimeout(killer);
-    }
+    if (!exited()) cleanStop = await stopServer(server);
   }
   const serverExit = cleanStop === null ? server.stderr().slice(-3000) : null;
 
@@ -225,21 +211,12 @@ export async function runSqliteFull(fs: SmallFs, opts: { log?: (line: string) =>
   } finally {
     db.close();
   }
-  const storedIds = new Set<string>();
-  const duplicated: string[] = [];
-  const unknown: string[] = [];
-  let stored = 0;
-  for (const r of rows) {
-    storedIds.add(r.event_id);
-    stored += r.n;
-    if (r.n > 1) duplicated.push(r.event_id);
-    if (!sent.has(r.event_id)) unknown.push(r.event_id);
-  }
+  const { stored, lost, duplicated, unknown } = checkStoredEvents(rows, sent, acked);
   return {
     eventsSent: sent.size,
     acknowledged: acked.size,
     stored,
-    lost: [...acked].filter((id) => !storedIds.has(id)),
+    lost,
     duplicated,
     unknown,
     unavailable,
