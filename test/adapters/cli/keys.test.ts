@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/adapters/cli/program.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import { ApiKeys } from '../../../src/app/keys.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
-import { cliDeps } from '../../../src/main/cli-deps.js';
 import { nodeSecrets } from '../../../src/main/services.js';
+import { runCliOn } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/databases.js';
 import { T0 } from '../../helpers/events.js';
 
@@ -15,16 +14,7 @@ const db = `sqlite:${join(dir.path, 'keys.db')}`;
 const clock = fixedClock(T0);
 
 /** `readnext ARGS --db DB` in process. */
-async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock, env: {} }), [
-    ...args,
-    '--db',
-    db,
-  ]);
-  return { code, out, err };
-}
+const cli = (...args: string[]) => runCliOn(db, clock, args);
 
 /** What a server on the database makes of a key. */
 async function authenticate(key: string) {

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/adapters/cli/program.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
-import { cliDeps } from '../../../src/main/cli-deps.js';
 import { openServices } from '../../../src/main/services.js';
+import { runCliOn } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/databases.js';
 import { click, pageView, read, T0 } from '../../helpers/events.js';
 
@@ -13,16 +12,10 @@ afterAll(() => dir.remove());
 const db = `sqlite:${join(dir.path, 'readers.db')}`;
 const clock = fixedClock(T0);
 
-/** `readnext ARGS --db DB` in process. */
+/** `readnext ARGS --db DB` in process; stdout as one string. */
 async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock, env: {} }), [
-    ...args,
-    '--db',
-    db,
-  ]);
-  return { code, out: out.join('\n'), err };
+  const r = await runCliOn(db, clock, args);
+  return { ...r, out: r.out.join('\n') };
 }
 
 beforeAll(async () => {

@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/adapters/cli/program.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
-import { cliDeps } from '../../../src/main/cli-deps.js';
+import { runCliOn } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/databases.js';
 
 const T = Date.parse('2026-11-25T12:00:00Z');
@@ -14,16 +13,10 @@ afterAll(() => dir.remove());
 const db = `sqlite:${join(dir.path, 'report.db')}`;
 const clock = fixedClock(T);
 
-/** `readnext ARGS` in process, on the test's database and clock. */
+/** `readnext ARGS` in process, on the test's database and clock; stdout and stderr as strings. */
 async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock, env: {} }), [
-    ...args,
-    '--db',
-    db,
-  ]);
-  return { code, out: out.join('\n'), err: err.join('\n') };
+  const r = await runCliOn(db, clock, args);
+  return { code: r.code, out: r.out.join('\n'), err: r.err.join('\n') };
 }
 
 /** A running experiment in its own layer, with `readers` per arm exposed at T + 1 s; `silent(arm, i)` readers send nothing. */
