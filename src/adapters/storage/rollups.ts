@@ -269,7 +269,18 @@ export function* rollupFlow(
     const post = `(v.received_ts >= e.exposed_ts or (v.type = 'page_view' and v.received_ts >= e.exposed_ts - ${EXPOSURE_GRACE_MS}
       and v.session_id = e.session_id and (v.article_id = e.article_id or (v.article_id is null and e.article_id is null))))`;
     const pre = withPre ? `v.received_ts + 0 < ${preEndDay} * ${DAY_MS}` : 'false';
-    yield q(sql`create temp table rollup_batch as
+    // SQLite: the scratch tables are made once per connection and emptied after each pass (below):
+    // creating and dropping them changed the schema each pass, which made SQLite prepare every
+    // statement that reads them again. The columns' types are those create table ... as select gave
+    // (the affinity of each source column; none for an expression): the keys' must match exposures'
+    // for the lookups below to use the whole index.
+    if (dialect === 'sqlite') {
+      yield q(sql`create temp table if not exists rollup_batch (experiment text, phase int, reader_id text, type text, session_id text,
+        dwell_ms int, post, pre, here, currency, revenue, amount real)`);
+      yield q(sql`create temp table if not exists rollup_new_sessions (experiment text, phase int, reader_id text, sessions)`);
+      yield q(sql`create unique index if not exists rollup_new_sessions_key on rollup_new_sessions (experiment, phase, reader_id)`);
+    }
+    yield q(sql`${sql.raw(dialect === 'sqlite' ? 'insert into rollup_batch' : 'create temp table rollup_batch as')}
       select e.experiment, e.phase, e.reader_id, v.type, v.session_id, v.dwell_ms,
         case when ${sql.raw(post)} then 1 else 0 end as post,
         case when ${sql.raw(pre)} then 1 else 0 end as pre,
@@ -303,14 +314,16 @@ export function* rollupFlow(
       yield q(
         sql`insert into exposure_sessions (experiment, phase, reader_id, session_id) ${distinct} order by 1, 2, 3, 4 on conflict do nothing`,
       );
-      yield q(sql`create temp table rollup_new_sessions as
+      yield q(sql`insert into rollup_new_sessions
         select s.experiment, s.phase, s.reader_id, count(*) as sessions from exposure_sessions s not indexed where s.rowid > ${num(last?.m) ?? 0}
         group by s.experiment, s.phase, s.reader_id`);
     }
     // Their number per exposure, looked up by key from the update below (a join there made
     // PostgreSQL, which estimates such joins at one row, rescan it for every exposure).
-    yield q(sql`create unique index rollup_new_sessions_key on rollup_new_sessions (experiment, phase, reader_id)`);
-    if (dialect === 'postgres') yield q(sql`analyze rollup_new_sessions`);
+    if (dialect === 'postgres') {
+      yield q(sql`create unique index rollup_new_sessions_key on rollup_new_sessions (experiment, phase, reader_id)`);
+      yield q(sql`analyze rollup_new_sessions`);
+    }
     // Revenue in a currency without a rate: apart, per currency.
     yield q(sql`insert into exposure_unpriced (experiment, phase, reader_id, currency, events, amount)
       select v.experiment, v.phase, v.reader_id, coalesce(v.currency, '?'), count(*), sum(coalesce(v.amount, 0)) from rollup_batch v
@@ -335,8 +348,8 @@ export function* rollupFlow(
         group by v.experiment, v.phase, v.reader_id
       ) d
       where exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
-    yield q(sql`drop table rollup_new_sessions`);
-    yield q(sql`drop table rollup_batch`);
+    yield q(sql`${sql.raw(dialect === 'sqlite' ? 'delete from' : 'drop table')} rollup_new_sessions`);
+    yield q(sql`${sql.raw(dialect === 'sqlite' ? 'delete from' : 'drop table')} rollup_batch`);
   };
 
   // 1. New exposures: the pre-period from reader_days (events behind the cursor), then the post

@@ -418,12 +418,31 @@ export class SqliteDriver implements Dialect {
     return out as R;
   }
 
+  /**
+   * Flows' statements, prepared once by their text: a rollup pass runs about 25, the same texts
+   * every pass (the values are parameters), and preparing them took 1.3 ms of a pass of 1,000
+   * events (about 19 ms of CPU). It pays only because the rollups' scratch tables are no longer
+   * created and dropped each pass (a schema change makes SQLite prepare the statements that read
+   * them again). Cleared when full (texts that vary, such as a multi-row insert's).
+   */
+  private readonly flowStatements = new Map<string, BetterSqlite3.Statement>();
+
+  private flowStatement(text: string): BetterSqlite3.Statement {
+    let stmt = this.flowStatements.get(text);
+    if (!stmt) {
+      if (this.flowStatements.size >= 256) this.flowStatements.clear();
+      stmt = this.raw.prepare(text);
+      this.flowStatements.set(text, stmt);
+    }
+    return stmt;
+  }
+
   private runFlow<R>(flow: Flow<R>): R {
     return this.raw
       .transaction(() => {
         let step = flow.next([]);
         while (!step.done) {
-          const stmt = this.raw.prepare(step.value.sql);
+          const stmt = this.flowStatement(step.value.sql);
           const params = step.value.parameters as unknown[];
           const rows = stmt.reader ? (stmt.all(...params) as Record<string, unknown>[]) : (stmt.run(...params), []);
           step = flow.next(rows);
