@@ -504,6 +504,15 @@ export interface RollupLagFloor {
   why: string;
 }
 
+/** Rollup passes sized by time (app/rollups.ts RollupOptions.adaptive). */
+export interface RollupAdaptive {
+  targetMs: number;
+  min: number;
+  max: number;
+  /** While a pass ends more than `ms` of data behind the cutoff, the next ones take about `targetMs`. */
+  behind?: { ms: number; targetMs: number };
+}
+
 /**
  * How a database wants the use cases to size their work: numbers measured on it, kept with the
  * database's code (adapters/storage/sqlite.ts, postgres.ts, with their measurements) and handed to
@@ -516,7 +525,7 @@ export interface StorageTuning {
     /** Events per rollup pass; the first pass's when `adaptive` (RollupOptions.batchEvents). */
     batchEvents: number;
     /** Passes sized by time (RollupOptions.adaptive); unset: every pass takes batchEvents. */
-    adaptive?: { targetMs: number; min: number; max: number };
+    adaptive?: RollupAdaptive;
     /** The most wall time background passes take while behind, in (0, 1] (a report's catch-up is not limited; READNEXT_ROLLUP_SHARE overrides it). */
     backgroundShare: number;
     /** The shortest rollup lag (READNEXT_ROLLUP_LAG_MS) that loses no events. */

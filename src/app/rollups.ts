@@ -3,7 +3,7 @@ import type { Clock } from '../core/kernel/clock.js';
 import { DomainError } from '../core/kernel/errors.js';
 import type { Experiment } from '../core/experiments/experiment.js';
 import type { ExperimentView } from './deploy-admin.js';
-import type { AnalysisStore, RollupLagFloor, RollupProgress, RollupWindow } from './ports.js';
+import type { AnalysisStore, RollupAdaptive, RollupLagFloor, RollupProgress, RollupWindow } from './ports.js';
 
 export interface RollupOptions {
   /**
@@ -22,9 +22,12 @@ export interface RollupOptions {
   batchEvents: number;
   /**
    * Size passes to take about `targetMs` each, between `min` and `max` events: after a pass of n
-   * events in d ms the next takes n·targetMs/d. Unset: every pass takes batchEvents.
+   * events in d ms the next takes n·targetMs/d. Unset: every pass takes batchEvents. `behind`:
+   * while a pass ends more than `behind.ms` of data behind the chain's cutoff, the next ones take
+   * about `behind.targetMs` instead (a backlog: fewer, larger commits, a longer hold of the event
+   * loop on SQLite).
    */
-  adaptive?: { targetMs: number; min: number; max: number };
+  adaptive?: RollupAdaptive;
   /** Monotonic milliseconds, to time passes (default performance.now). */
   monotonic?: () => number;
   /** Waits between passes (default setTimeout, or setImmediate for 0 ms). */
@@ -193,8 +196,10 @@ export class AnalysisRollups {
       const took = now() - t0;
       const a = this.opts.adaptive;
       // Only a full pass says how long a full pass takes.
-      if (a && !p.caughtUp && p.events > 0 && took > 0)
-        this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * a.targetMs) / took)));
+      if (a && !p.caughtUp && p.events > 0 && took > 0) {
+        const target = a.behind && cutoff - p.throughTs > a.behind.ms ? a.behind.targetMs : a.targetMs;
+        this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * target) / took)));
+      }
       total.events += p.events;
       total.throughTs = p.throughTs;
       this.rolledUp += p.events;

@@ -192,4 +192,32 @@ describe('AnalysisRollups', () => {
     await r.catchUp();
     expect(sizes).toEqual([1700, 500, 500]);
   });
+
+  it('sizes passes to the larger target while they end more than behind.ms of data behind the cutoff', async () => {
+    let t = 0;
+    const sizes: number[] = [];
+    // 10 ms a pass plus 0.05 ms an event; each full pass ends at the given data-through time (cutoff 100,000).
+    const through = [10_000, 30_000, 70_000, 95_000, 99_000];
+    const store = {
+      async advanceRollups(_w: readonly RollupWindow[], _c: number, maxEvents: number) {
+        sizes.push(maxEvents);
+        t += 10 + 0.05 * maxEvents;
+        const i = sizes.length - 1;
+        return i < through.length
+          ? { events: maxEvents, throughTs: through[i]!, caughtUp: false }
+          : { events: 1, throughTs: 100_000, caughtUp: true };
+      },
+    };
+    const opts = {
+      lagMs: 0,
+      batchEvents: 1000,
+      adaptive: { targetMs: 100, min: 500, max: 20_000, behind: { ms: 60_000, targetMs: 250 } },
+      monotonic: () => t,
+      sleep: async () => undefined,
+    };
+    await new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(100_000), opts).catchUp();
+    // 90 s behind: 1000 in 60 ms -> 4167 (250 ms); 4167 in 218.4 ms, 70 s behind -> 4771; 4771 in 248.6 ms,
+    // 30 s behind -> 1920 (100 ms); 1920 in 106 ms, 5 s behind -> 1811; 1811 in 100.6 ms -> 1801.
+    expect(sizes).toEqual([1000, 4167, 4771, 1920, 1811, 1801]);
+  });
 });
