@@ -1,7 +1,7 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { ExposureRecord, ServeRecord } from '../../core/events/records.js';
 import type { StoredEvent } from '../../core/events/schema.js';
-import type { AppendOutcome, EventStore, StorageTuning } from '../../app/ports.js';
+import type { AppendOutcome, EventStore, RecordStore, StorageTuning } from '../../app/ports.js';
 import type { Database } from './schema.js';
 import { DomainError } from '../../core/kernel/errors.js';
 
@@ -37,6 +37,8 @@ export interface Dialect {
   scanSignals?: EventStore['scanSignals'];
   /** A records append of the database's own, storing all or none (RecordStore); unset: records.ts's Kysely inserts. */
   appendRecords?(serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]): Promise<void>;
+  /** The exposure read-back of the database's own (RecordStore.exposuresOf); unset: records.ts's Kysely query. */
+  exposuresOf?: RecordStore['exposuresOf'];
   /**
    * Whether a failed write was refused because of the data written (writing it again fails again),
    * not because of the connection, a lock, the disk or the server: the RecordWriter halves a

@@ -60,21 +60,23 @@ export function recordStore(d: Dialect): RecordStore {
       return rows.map(rowToExposure);
     },
 
-    async exposuresOf(experiment, readerIds, fromPhase) {
-      const out: { readerId: string; arm: string; phase: number }[] = [];
-      // On the exposures_reader index (migration 0005): a handful of rows per reader.
-      for (const ids of chunks([...new Set(readerIds)])) {
-        const rows = await db
-          .selectFrom('exposures')
-          .select(['reader_id', 'arm', 'phase'])
-          .where('reader_id', 'in', ids)
-          .where('experiment', '=', experiment)
-          .where('phase', '>=', fromPhase)
-          .execute();
-        for (const r of rows) out.push({ readerId: r.reader_id, arm: r.arm, phase: Number(r.phase) });
-      }
-      return out;
-    },
+    exposuresOf: d.exposuresOf
+      ? d.exposuresOf.bind(d)
+      : async (experiment, readerIds, fromPhase) => {
+          const out: { readerId: string; arm: string; phase: number }[] = [];
+          // On the exposures_reader index (migration 0005): a handful of rows per reader.
+          for (const ids of chunks([...new Set(readerIds)])) {
+            const rows = await db
+              .selectFrom('exposures')
+              .select(['reader_id', 'arm', 'phase'])
+              .where('reader_id', 'in', ids)
+              .where('experiment', '=', experiment)
+              .where('phase', '>=', fromPhase)
+              .execute();
+            for (const r of rows) out.push({ readerId: r.reader_id, arm: r.arm, phase: Number(r.phase) });
+          }
+          return out;
+        },
 
     async recentExposures(experiment, limit) {
       const rows = await db

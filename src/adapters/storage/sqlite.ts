@@ -177,6 +177,30 @@ export class SqliteDriver implements Dialect {
 
   private readonly recordsTx: (serves: readonly ServeRecord[], exposures: readonly ExposureRecord[]) => void;
 
+  private exposuresOfSt: BetterSqlite3.Statement<[string, string, number], { reader_id: string; arm: string; phase: number }> | undefined;
+
+  /**
+   * The exposure read-back (RecordStore.exposuresOf, app/exposure-lookup.ts) as one prepared
+   * statement on the connection, the readers as a JSON array (json_each): it runs at once instead
+   * of queueing behind Kysely's connection mutex, which a write transaction holds across its awaits
+   * (a request waiting for its reader's arm waited for them). Same rows as records.ts's query, on
+   * the exposures_reader index.
+   */
+  async exposuresOf(
+    experiment: string,
+    readerIds: readonly string[],
+    fromPhase: number,
+  ): Promise<{ readerId: string; arm: string; phase: number }[]> {
+    this.exposuresOfSt ??= this.raw.prepare(
+      // CROSS JOIN keeps the readers outer and `+` keeps the (experiment, phase) key out of the plan:
+      // otherwise SQLite scans every exposure of the experiment instead of the readers' few rows.
+      'SELECT e.reader_id, e.arm, e.phase FROM json_each(?) AS j CROSS JOIN exposures AS e ON e.reader_id = j.value WHERE +e.experiment = ? AND +e.phase >= ?',
+    );
+    return this.exposuresOfSt
+      .all(JSON.stringify([...new Set(readerIds)]), experiment, fromPhase)
+      .map((r) => ({ readerId: r.reader_id, arm: r.arm, phase: Number(r.phase) }));
+  }
+
   constructor(
     private readonly raw: BetterSqlite3.Database,
     private readonly synchronous: SqliteOptions['synchronous'] = 'FULL',
