@@ -10,7 +10,11 @@
  * catch-up, so runs compare code, not data. It prints a digest of the rolled-up tables: two runs
  * with different code must print the same digest (same results).
  *
- * Environment: BENCH_EVENTS (default 1,000,000), BENCH_READERS (default 50,000), BENCH_PG_URL.
+ * SQLite is opened as the server opens it: the WAL is checkpointed by a worker thread every 200 ms,
+ * not by the passes' commits (BENCH_CHECKPOINT=commit: in them, SQLite's default).
+ *
+ * Environment: BENCH_EVENTS (default 1,000,000), BENCH_READERS (default 50,000), BENCH_PG_URL,
+ * BENCH_CHECKPOINT.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -127,7 +131,10 @@ async function digest(storage: OpenedStorage): Promise<string> {
 }
 
 async function measure(url: string, label: string, fresh: boolean): Promise<void> {
-  const storage = await openStorage(url);
+  // SQLite as the server opens it (main/services.ts openDb): the WAL checkpointed every 200 ms by a
+  // worker thread, not in the passes' commits (BENCH_CHECKPOINT=commit: SQLite's default, in them).
+  const server = process.env.BENCH_CHECKPOINT !== 'commit';
+  const storage = await openStorage(url, { sqlite: { synchronous: 'FULL', ...(server ? { backgroundCheckpointMs: 200 } : {}) } });
   try {
     if (fresh) await build(storage, label);
     if (storage.dialect === 'sqlite' && process.env.ROLLUP_PRAGMAS)
