@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { ReaderRemoved, ReaderStore } from '../../app/ports.js';
+import { SQLITE_CURSOR_AFTER_DELETE } from './rollup-cursor.js';
 import type { Dialect, Flow } from './dialect.js';
 import { rowToEvent, rowToExposure, rowToServe } from './rows.js';
 
@@ -34,6 +35,8 @@ export function readerStore(d: Dialect): ReaderStore {
             .compile();
           removed[field] = rows.length;
         }
+        // The newest events may have been the reader's: keep new rowids past the rollups' cursor.
+        if (d.name === 'sqlite' && removed.events > 0) yield SQLITE_CURSOR_AFTER_DELETE.compile(db);
         // Nothing stored: no erasure for the other processes to look for (they hold nothing of the reader either).
         if (Object.values(removed).every((n) => n === 0)) return { removed, seq: 0 };
         const [row] = yield db.insertInto('reader_erasures').values({ reader_hash: readerHash, ts }).returning('seq').compile();

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { RetentionStore } from '../../app/ports.js';
+import { SQLITE_CURSOR_AFTER_DELETE } from './rollup-cursor.js';
 import type { Dialect, Flow } from './dialect.js';
 import { below, parseWatermark } from './rollups.js';
 
@@ -35,11 +36,14 @@ export function retentionStore(d: Dialect): RetentionStore {
         ).compile(db);
         const cursor = Number(state?.cursor ?? 0);
         if (d.name === 'sqlite') {
-          return count(
+          const deleted = count(
             yield sql`delete from events where rowid in (
               select rowid from events where rowid <= ${cursor} order by rowid limit ${limit}
             ) and received_ts < ${beforeTs} returning 1 as one`.compile(db),
           );
+          // An idle database may lose its newest events too: keep new rowids past the rollups' cursor.
+          if (deleted > 0) yield SQLITE_CURSOR_AFTER_DELETE.compile(db);
+          return deleted;
         }
         const cut = Math.min(beforeTs, cursor);
         return count(
