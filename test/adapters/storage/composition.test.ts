@@ -30,7 +30,7 @@ describe('dialect tuning', () => {
     expect(SQLITE_TUNING.commits).toEqual({ maxEvents: Number.POSITIVE_INFINITY, parallel: 1 });
     expect(SQLITE_TUNING.rollups).toMatchObject({
       batchEvents: 1000,
-      adaptive: { targetMs: 100, min: 500, max: 20_000 },
+      adaptive: { targetMs: 100, min: 500, max: 50_000, behind: { ms: 60_000, targetMs: 500 } },
       backgroundShare: 0.2,
       minLag: { ms: 0 },
     });
