@@ -183,9 +183,10 @@ export class SqliteDriver implements Dialect {
   /**
    * The exposure read-back (RecordStore.exposuresOf, app/exposure-lookup.ts) as one prepared
    * statement on the connection, the readers as a JSON array (json_each): it runs at once instead
-   * of queueing behind Kysely's connection mutex, which a write transaction holds across its awaits
-   * (a request waiting for its reader's arm waited for them). Same rows as records.ts's query, on
-   * the exposures_reader index.
+   * of through Kysely's one-connection queue, shared with every other asynchronous query of the
+   * process (bench:readers in phase 2: 2,752 → 7,364 req/s; why the queue cost that much is not
+   * established). Same rows as records.ts's query, on the exposures_reader index. It never runs
+   * inside another transaction: every SQLite write here is a synchronous better-sqlite3 one.
    */
   async exposuresOf(
     experiment: string,
