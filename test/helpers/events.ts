@@ -1,4 +1,6 @@
 /** Builders of valid raw events (as a browser would send them), for tests and benchmarks. */
+import type { StoredEvent } from '../../src/core/events/schema.js';
+
 export const T0 = Date.parse('2026-03-01T12:00:00Z');
 
 let seq = 0;
@@ -32,3 +34,18 @@ export const read = (ts = T0, over: Record<string, unknown> = {}) =>
   common('read', ts, { articleId: 'a2', dwellMs: 42_000, scroll: 0.8, ...over });
 export const subscribe = (ts = T0, over: Record<string, unknown> = {}) =>
   common('subscribe', ts, { plan: 'monthly', revenue: 9.99, currency: 'EUR', ...over });
+
+/** A stored read event (what storage tests append): reader `reader`, session `${reader}-s`, article a1, received and sent at `receivedTs`. */
+export const storedRead = (eventId: string, reader: string, receivedTs: number): StoredEvent =>
+  ({
+    type: 'read',
+    eventId,
+    readerId: reader,
+    sessionId: `${reader}-s`,
+    clientTs: receivedTs,
+    receivedTs,
+    articleId: 'a1',
+    dwellMs: 1000,
+    scroll: 1,
+    recommId: null,
+  }) as StoredEvent;

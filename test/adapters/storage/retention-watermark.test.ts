@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { eventToRow } from '../../../src/adapters/storage/rows.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { storedRead } from '../../helpers/events.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 
 /**
@@ -17,19 +17,7 @@ const T = Date.parse('2026-05-04T08:00:00Z');
 const SEC = 1000;
 const win = [{ experiment: 'exp-r', phase: 1, fromTs: T, toTs: null, placement: 'read-next' }];
 
-const read = (id: string, receivedTs: number): StoredEvent =>
-  ({
-    type: 'read',
-    eventId: id,
-    readerId: 'r1',
-    sessionId: 'r1-s',
-    clientTs: receivedTs,
-    receivedTs,
-    articleId: 'a1',
-    dwellMs: 1000,
-    scroll: 1,
-    recommId: null,
-  }) as StoredEvent;
+const read = (id: string, receivedTs: number) => storedRead(id, 'r1', receivedTs);
 
 describe.skipIf(!pgBackend.enabled)('retention and the rollup watermark: postgres', () => {
   let storage: OpenedStorage;

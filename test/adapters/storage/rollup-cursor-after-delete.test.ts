@@ -8,25 +8,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
-import type { StoredEvent } from '../../../src/core/events/schema.js';
+import { storedRead } from '../../helpers/events.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 
 const T = Date.parse('2026-05-04T08:00:00Z');
 const DAY = 86_400_000;
 const win = [{ experiment: 'exp-q', phase: 1, fromTs: T, toTs: null, placement: 'read-next' }];
-const read = (id: string, reader: string, receivedTs: number): StoredEvent =>
-  ({
-    type: 'read',
-    eventId: id,
-    readerId: reader,
-    sessionId: `${reader}-s`,
-    clientTs: receivedTs,
-    receivedTs,
-    articleId: 'a1',
-    dwellMs: 1000,
-    scroll: 1,
-    recommId: null,
-  }) as StoredEvent;
+const read = storedRead;
 
 for (const backend of BACKENDS) {
   describe.skipIf(!backend.enabled)(`rollups after the newest events are deleted: ${backend.name}`, () => {

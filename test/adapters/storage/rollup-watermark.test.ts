@@ -5,6 +5,7 @@ import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { eventToRow } from '../../../src/adapters/storage/rows.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { storedRead } from '../../helpers/events.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 
 /**
@@ -18,19 +19,7 @@ const SEC = 1000;
 const win = [{ experiment: 'exp-w', phase: 1, fromTs: T, toTs: null, placement: 'read-next' }];
 const readers = ['w1', 'w2', 'w3'];
 
-const read = (id: string, reader: string, receivedTs: number): StoredEvent =>
-  ({
-    type: 'read',
-    eventId: id,
-    readerId: reader,
-    sessionId: `${reader}-s`,
-    clientTs: receivedTs,
-    receivedTs,
-    articleId: 'a1',
-    dwellMs: 1000,
-    scroll: 1,
-    recommId: null,
-  }) as StoredEvent;
+const read = storedRead;
 
 describe.skipIf(!pgBackend.enabled)('rollup watermark: postgres', () => {
   let storage: OpenedStorage;
