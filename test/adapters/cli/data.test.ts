@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/adapters/cli/program.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
 import { syntheticArticle } from '../../../src/core/simulate/synthetic.js';
-import { cliDeps } from '../../../src/main/cli-deps.js';
+import { runCliOn } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/databases.js';
 
 const DAY = 86_400_000;
@@ -17,14 +16,8 @@ const clock = fixedClock(S + 3 * DAY);
 
 /** `readnext ARGS` in process, on the test's database and clock. */
 async function cli(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock, env: {} }), [
-    ...args,
-    '--db',
-    db,
-  ]);
-  return { code, out: out.join('\n'), err };
+  const r = await runCliOn(db, clock, args);
+  return { ...r, out: r.out.join('\n') };
 }
 
 beforeAll(async () => {

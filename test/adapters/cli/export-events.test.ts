@@ -2,12 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../src/adapters/cli/program.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { validateEvent } from '../../../src/core/events/validate.js';
 import { fixedClock } from '../../../src/core/kernel/clock.js';
-import { cliDeps } from '../../../src/main/cli-deps.js';
+import { runCliOn } from '../../helpers/cli.js';
 import { BACKENDS, tempDir } from '../../helpers/databases.js';
 
 const DAY = 86_400_000;
@@ -20,14 +19,8 @@ afterAll(() => dir.remove());
 
 /** `readnext ARGS` in process on the test's clock; stdout chunks joined as the terminal shows them. */
 async function cli(db: string, ...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(cliDeps({ out: (l) => out.push(l), err: (l) => err.push(l), isTty: false, clock, env: {} }), [
-    ...args,
-    '--db',
-    db,
-  ]);
-  return { code, out: out.join('\n'), err };
+  const r = await runCliOn(db, clock, args);
+  return { ...r, out: r.out.join('\n') };
 }
 
 const common = (id: string, ts: number) => ({ schemaVersion: 1, eventId: id, readerId: 'r1', sessionId: 's1', timestamp: iso(ts) });
