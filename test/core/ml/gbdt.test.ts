@@ -202,6 +202,37 @@ describe('trainGbdt', () => {
     expect(missing).toBeGreaterThan(0);
   });
 
+  it('scores the same doubles in lockstep batches of any size, rows in any order, single-leaf trees included', () => {
+    const data = loadCsv('test.csv');
+    const model = trainGbdt(loadCsv('train.csv'), { rounds: 12, maxLeaves: 31 });
+    // A tree that is one leaf (depth 0) between real ones: lockstep walks it in zero steps.
+    const stump: GbdtTree = {
+      ...model.trees[0]!,
+      feature: [-1],
+      threshold: [0],
+      left: [-1],
+      right: [-1],
+      value: [0.25],
+      missingLeft: [true],
+      gain: [0],
+      count: [1],
+    };
+    const withStump = { ...model, trees: [model.trees[0]!, stump, ...model.trees.slice(1)] };
+    for (const m of [withStump, model]) {
+      const scorer = compileModel(m);
+      for (const size of [1, 2, 3, 4, 5, 7, 8, 9, 13]) {
+        // Rows from the end backwards: out is written at each row's own index.
+        const rows = Int32Array.from({ length: size }, (_, j) => data.n - 1 - 5 * j);
+        const out = new Float64Array(data.n).fill(scorer.baseScore);
+        scorer.addTrees(data.X, rows, size, out, 0, scorer.trees);
+        for (const r of rows) expect(out[r]).toBe(scorer.predictRaw(data.X, r * data.d));
+        const first = new Float64Array(size).fill(scorer.baseScore);
+        scorer.addTrees(data.X, null, size, first, 0, scorer.trees);
+        for (let r = 0; r < size; r++) expect(first[r]).toBe(scorer.predictRaw(data.X, r * data.d));
+      }
+    }
+  });
+
   it('keeps to maxLeaves, maxDepth and minSamplesLeaf', () => {
     const data = loadCsv('test.csv');
     const model = trainGbdt(data, { rounds: 10, maxLeaves: 12, maxDepth: 3, minSamplesLeaf: 100 });
