@@ -209,6 +209,8 @@ export interface RollupProgress {
   throughTs: number;
   /** False when more events wait (the pass stopped at its batch size). */
   caughtUp: boolean;
+  /** Something the pass repaired that the operator should know (logged once): a cursor or watermark copied from another database. */
+  notice?: string;
 }
 
 /** The aggregates analysis needs, pushed down to the database. */

@@ -194,6 +194,7 @@ export class AnalysisRollups {
       const t0 = now();
       const p = await this.store.advanceRollups(windows, cutoff, this.batch, this.opts.money);
       const took = now() - t0;
+      if (p.notice) this.log(p.notice);
       const a = this.opts.adaptive;
       // Only a full pass says how long a full pass takes.
       if (a && !p.caughtUp && p.events > 0 && took > 0) {

@@ -12,6 +12,8 @@ import {
 } from '../../core/analysis/metrics.js';
 import { DomainError } from '../../core/kernel/errors.js';
 import type { RollupProgress, RollupWindow } from '../../app/ports.js';
+import { sqliteCursorCheck, sqliteCursorEvent } from './rollup-cursor.js';
+import { rebaseForeignWatermark } from './rollup-rebase.js';
 import type { Database } from './schema.js';
 
 /**
@@ -168,6 +170,9 @@ export function* rollupFlow(
     );
   }
   if (held === null) yield q(sql`update rollup_state set currency = ${money.currency} where id = 1`);
+  // SQLite: a cursor whose rowids were renumbered (a .dump restore) is found again first (rollup-cursor.ts).
+  const renumbered = dialect === 'sqlite' ? yield* sqliteCursorCheck(q, lo) : undefined;
+  if (renumbered) lo = renumbered.cursor;
 
   // SQLite: the receive time grows with the rowid (one writer, in order); the last rowid in
   // (a, b] whose receive time is before ts, by binary search with point lookups.
@@ -201,7 +206,10 @@ export function* rollupFlow(
 
   // The batch: events after the cursor, received before the cutoff, at most maxEvents (about);
   // PostgreSQL: below the new watermark, with the late rows (see "Commit-safe watermark" above).
-  const mark = parseWatermark(state?.watermark);
+  // PostgreSQL: a watermark copied from another cluster is re-anchored to this one first (rollup-rebase.ts).
+  const rebased =
+    dialect === 'postgres' ? yield* rebaseForeignWatermark(q, parseWatermark(state?.watermark), Number(state?.cursor ?? 0)) : undefined;
+  const mark = rebased?.mark ?? parseWatermark(state?.watermark);
   let next: Watermark = mark;
   let hi: number;
   let caughtUp: boolean;
@@ -415,9 +423,10 @@ export function* rollupFlow(
   yield q(
     dialect === 'postgres'
       ? sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs}, watermark = ${`${next.xmax}:${next.xip.join(',')}`} where id = 1`
-      : sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs} where id = 1`,
+      : sql`update rollup_state set cursor = ${hi}, through_ts = ${throughTs}, cursor_event = ${sqliteCursorEvent(hi)} where id = 1`,
   );
-  return { events, throughTs, caughtUp };
+  const notice = rebased?.notice ?? renumbered?.notice;
+  return { events, throughTs, caughtUp, ...(notice ? { notice } : {}) };
 }
 
 /** Per arm and currency: revenue after exposure in a currency without a rate (never in armSums' revenue). */

@@ -59,6 +59,7 @@ describe('migrations are frozen', () => {
       '0017_reader_erasures',
       '0018_scoped_keys',
       '0019_rollup_watermark',
+      '0020_rollup_cursor_event',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

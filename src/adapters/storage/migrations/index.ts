@@ -18,6 +18,7 @@ import { experimentSnapshots } from './0016-experiment-snapshots.js';
 import { readerErasures } from './0017-reader-erasures.js';
 import { scopedKeys } from './0018-scoped-keys.js';
 import { rollupWatermark } from './0019-rollup-watermark.js';
+import { rollupCursorEvent } from './0020-rollup-cursor-event.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0017_reader_erasures': readerErasures,
   '0018_scoped_keys': scopedKeys,
   '0019_rollup_watermark': rollupWatermark,
+  '0020_rollup_cursor_event': rollupCursorEvent,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
