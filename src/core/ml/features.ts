@@ -494,6 +494,18 @@ class ArticleStats {
   /** Place in the popularity ranking stamped `rankStamp`. */
   rank = 0;
   rankStamp = 0;
+  /** candidates(): the request (its stamp) that last judged this article, and its verdict (REFUSED, OPEN, TAKEN). */
+  mark = 0;
+  verdict = REFUSED;
+}
+
+/** An article's state as candidates() found it: pass it back to features() to skip the lookup. */
+export type CandidateStats = ArticleStats;
+
+/** A list filtered by live(): the ids and, at the same index, their ArticleStats. */
+interface LiveList {
+  ids: readonly string[];
+  stats: readonly ArticleStats[];
 }
 
 /**
@@ -531,11 +543,16 @@ export class FeatureState {
   private rankedList: readonly string[] | undefined;
   private rankStamp = 0;
   // Scratch of candidates(), reused by every call (it runs to completion, never reentered).
-  private readonly verdict = new Map<string, number>();
+  /** Stamps the ArticleStats candidates() judged (mark), so a verdict is a field read instead of a map lookup. */
+  private requestStamp = 0;
   private readonly pickIds: string[] = [];
+  private readonly pickStats: ArticleStats[] = [];
   private readonly pickScores: number[] = [];
   private readonly pickOrder: number[] = [];
-  private readonly liveLists = new WeakMap<readonly string[], { horizon: number; version: number | undefined; ids: readonly string[] }>();
+  private readonly liveLists = new WeakMap<
+    readonly string[],
+    { horizon: number | undefined; version: number | undefined; live: LiveList }
+  >();
   private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
 
   constructor(
@@ -654,22 +671,27 @@ export class FeatureState {
    * catalog has `recent`, limits the content and latest scans to articles that can still be
    * eligible. Work is bounded: at most SCAN articles per scan of the catalog or popularity ranking.
    */
-  candidates(q: FeatureQuery, eligible: (id: string) => boolean, cap = 200, horizon?: number): string[] {
+  candidates(q: FeatureQuery, eligible: (id: string) => boolean, cap = 200, horizon?: number, outStats?: CandidateStats[]): string[] {
     const out: string[] = [];
-    // What is known of an id in this request (REFUSED, OPEN: eligible, TAKEN), so eligibility is asked once per id.
-    const verdict = this.verdict;
-    verdict.clear();
+    if (outStats !== undefined) outStats.length = 0;
+    // What is known of an article in this request (REFUSED, OPEN: eligible, TAKEN) sits on its
+    // ArticleStats under this request's stamp, so eligibility is asked once per id.
+    const stamp = ++this.requestStamp;
     this.text.sync();
-    const open = (id: string): boolean => {
-      let v = verdict.get(id);
-      if (v === undefined) verdict.set(id, (v = eligible(id) ? OPEN : REFUSED));
-      return v === OPEN;
+    const open = (id: string, st: ArticleStats): boolean => {
+      if (st.mark !== stamp) {
+        st.mark = stamp;
+        st.verdict = eligible(id) ? OPEN : REFUSED;
+      }
+      return st.verdict === OPEN;
     };
-    const take = (id: string): void => {
+    const take = (id: string, st: ArticleStats): void => {
       out.push(id);
-      verdict.set(id, TAKEN);
+      outStats?.push(st);
+      st.verdict = TAKEN;
     };
     const ids = this.pickIds;
+    const picked = this.pickStats;
     const scores = this.pickScores;
     // Takes the best n picked (score descending, then id), then resets the pick.
     const takeBest = (n: number): void => {
@@ -677,15 +699,17 @@ export class FeatureState {
       order.length = 0;
       for (let i = 0; i < ids.length; i++) order.push(i);
       order.sort((a, b) => scores[b]! - scores[a]! || (ids[a]! < ids[b]! ? -1 : 1));
-      for (let i = 0; i < order.length && i < n && out.length < cap; i++) take(ids[order[i]!]!);
+      for (let i = 0; i < order.length && i < n && out.length < cap; i++) take(ids[order[i]!]!, picked[order[i]!]!);
       ids.length = 0;
+      picked.length = 0;
       scores.length = 0;
     };
     const neighbours = (seed: string, n: number): void => {
       const ranked = this.live(this.rankedNeighbours(seed, q.ts), horizon);
-      for (let i = 0, taken = 0; i < ranked.length && taken < n && out.length < cap; i++) {
-        if (open(ranked[i]!)) {
-          take(ranked[i]!);
+      for (let i = 0, taken = 0; i < ranked.ids.length && taken < n && out.length < cap; i++) {
+        const st = ranked.stats[i]!;
+        if (open(ranked.ids[i]!, st)) {
+          take(ranked.ids[i]!, st);
           taken++;
         }
       }
@@ -706,29 +730,34 @@ export class FeatureState {
       for (const a of recent(null)) {
         if (a.publishedAt > q.ts) continue;
         if (++scanned > SCAN) break;
-        if (a.id === q.articleId || !open(a.id)) continue;
+        if (a.id === q.articleId) continue;
+        const st = this.statsOf(a.id);
+        if (!open(a.id, st)) continue;
         const sim = this.text.similarity(cv, a.id);
         if (sim > 0) {
           ids.push(a.id);
+          picked.push(st);
           scores.push(sim);
         }
       }
       takeBest(30);
     }
     const ranking = this.live(this.popLong.ranking(q.ts), horizon);
-    for (let i = 0, n = 0; i < ranking.length && i < SCAN && n < 50 && out.length < cap; i++) {
-      if (open(ranking[i]!)) {
-        take(ranking[i]!);
+    for (let i = 0, n = 0; i < ranking.ids.length && i < SCAN && n < 50 && out.length < cap; i++) {
+      const st = ranking.stats[i]!;
+      if (open(ranking.ids[i]!, st)) {
+        take(ranking.ids[i]!, st);
         n++;
       }
     }
     if (ctx?.section) {
-      for (let i = 0, n = 0; i < ranking.length && i < SCAN && n < 20 && out.length < cap; i++) {
-        const id = ranking[i]!;
-        const v = verdict.get(id);
-        if (v === REFUSED || v === TAKEN || this.catalog.get(id)?.section !== ctx.section) continue;
-        if (open(id)) {
-          take(id);
+      for (let i = 0, n = 0; i < ranking.ids.length && i < SCAN && n < 20 && out.length < cap; i++) {
+        const id = ranking.ids[i]!;
+        const st = ranking.stats[i]!;
+        if (st.mark === stamp && st.verdict !== OPEN) continue;
+        if (this.catalog.get(id)?.section !== ctx.section) continue;
+        if (open(id, st)) {
+          take(id, st);
           n++;
         }
       }
@@ -739,8 +768,9 @@ export class FeatureState {
       for (const a of recent(section)) {
         if (taken >= n || out.length >= cap || ++scanned > SCAN) break;
         if (a.publishedAt > q.ts) continue;
-        if (open(a.id)) {
-          take(a.id);
+        const st = this.statsOf(a.id);
+        if (open(a.id, st)) {
+          take(a.id, st);
           taken++;
         }
       }
@@ -761,24 +791,28 @@ export class FeatureState {
    * per list while the catalog does not change and the horizon moved less than LIVE_MAX_AGE_MS
    * (an entry that expired since is only checked again by eligibility); no horizon, no filter.
    */
-  private live(list: readonly string[], horizon: number | undefined): readonly string[] {
-    if (horizon === undefined) return list;
+  private live(list: readonly string[], horizon: number | undefined): LiveList {
     const version = this.catalog.version;
     const hit = this.liveLists.get(list);
     if (
       hit !== undefined &&
       hit.version === version &&
       version !== undefined &&
-      horizon >= hit.horizon &&
-      horizon - hit.horizon < LIVE_MAX_AGE_MS
+      (horizon === undefined
+        ? hit.horizon === undefined
+        : hit.horizon !== undefined && horizon >= hit.horizon && horizon - hit.horizon < LIVE_MAX_AGE_MS)
     )
-      return hit.ids;
-    const ids = list.filter((id) => {
-      const a = this.catalog.get(id);
-      return a !== undefined && (a.expiresAt !== null || a.publishedAt >= horizon);
-    });
-    this.liveLists.set(list, { horizon, version, ids });
-    return ids;
+      return hit.live;
+    const ids =
+      horizon === undefined
+        ? list
+        : list.filter((id) => {
+            const a = this.catalog.get(id);
+            return a !== undefined && (a.expiresAt !== null || a.publishedAt >= horizon);
+          });
+    const live = { ids, stats: ids.map((id) => this.statsOf(id)) };
+    this.liveLists.set(list, { horizon, version, live });
+    return live;
   }
 
   private rankedNeighbours(seed: string, ts: number): readonly string[] {
@@ -794,7 +828,13 @@ export class FeatureState {
    * The feature rows of `candidates` at `q.ts`, row-major (candidates × FEATURE_NAMES.length), into
    * `out` at `offset` rows when given. Reads the state only: computing features never changes it.
    */
-  features(q: FeatureQuery, candidates: readonly string[], out?: Float32Array, offset = 0): Float32Array {
+  features(
+    q: FeatureQuery,
+    candidates: readonly string[],
+    out?: Float32Array,
+    offset = 0,
+    candidateStats?: readonly CandidateStats[],
+  ): Float32Array {
     const d = FEATURE_NAMES.length;
     const X = out ?? new Float32Array(candidates.length * d);
     const t = q.ts;
@@ -837,7 +877,7 @@ export class FeatureState {
 
     for (let i = 0; i < candidates.length; i++) {
       const id = candidates[i]!;
-      const st = this.statsOf(id);
+      const st = candidateStats?.[i] ?? this.statsOf(id);
       if (st.catalogVersion !== version || version === undefined) {
         st.article = this.catalog.get(id);
         st.catalogVersion = version;

@@ -1,4 +1,4 @@
-import { FEATURE_SPEC, FeatureState } from '../../ml/features.js';
+import { FEATURE_SPEC, FeatureState, type CandidateStats } from '../../ml/features.js';
 import type { RankerArtifact } from '../../ml/model.js';
 import { defineKind, type RecommenderKind } from '../registry.js';
 import type { Candidate } from '../types.js';
@@ -72,6 +72,7 @@ export function modelKind(load: (version: string) => Promise<RankerArtifact>): R
       let rows = new Int32Array(p.candidates);
       const order: number[] = [];
       let ids: string[] = [];
+      const stats: CandidateStats[] = [];
       const best = (a: number, b: number): number => raw[b]! - raw[a]! || (ids[a]! < ids[b]! ? -1 : 1);
       return {
         kind,
@@ -79,7 +80,7 @@ export function modelKind(load: (version: string) => Promise<RankerArtifact>): R
         recommend(ctx, limit) {
           // The feature state's own history of the reader (as in training), not the request's.
           const q = { readerId: ctx.readerId, articleId: ctx.articleId, ts: ctx.now };
-          ids = features.candidates(q, ctx.eligible, p.candidates, ctx.horizon);
+          ids = features.candidates(q, ctx.eligible, p.candidates, ctx.horizon, stats);
           const n = ids.length;
           if (n === 0) return [];
           if (X.length < n * d) X = new Float32Array(n * d);
@@ -87,7 +88,7 @@ export function modelKind(load: (version: string) => Promise<RankerArtifact>): R
             raw = new Float64Array(n);
             rows = new Int32Array(n);
           }
-          features.features(q, ids, X, 0);
+          features.features(q, ids, X, 0, stats);
           const trees = scorer.trees;
           const keep = Math.max(p.rerank, limit);
           const pre = Math.min(p.prescoreTrees, trees);
