@@ -7,6 +7,8 @@
 // split: docs/adr/0003-compiled-entry-point.md.
 //
 //   node scripts/build.mjs          build now
+//   node scripts/build.mjs --clean  build now and delete every chunk and asset of earlier builds at once
+//                                   (`npm pack` runs this as `prepack`: the package holds this build only)
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,11 +49,14 @@ function stale(file, newest) {
  * temporary name, then renamed, the entry last: several processes building at once (parallel
  * tests) each leave whole files, and a process never finds an entry whose chunks are not there.
  */
-export async function build() {
-  await Promise.all([buildBundles(), buildDashboard()]);
+export async function build({ clean = false } = {}) {
+  await Promise.all([buildBundles({ clean }), buildDashboard({ clean })]);
 }
 
-async function buildBundles() {
+/** How old an earlier build's file must be to go: an hour, or at once with `clean` (packaging). */
+const oldAfter = (clean) => (clean ? -1 : OLD_CHUNK_MS);
+
+async function buildBundles({ clean = false } = {}) {
   const { build: esbuild } = await import('esbuild');
   const tmp = `.tmp-${process.pid}-${Date.now()}`;
   const outdir = dirname(CLI_BUNDLE);
@@ -99,7 +104,7 @@ async function buildBundles() {
   const now = Date.now();
   for (const name of readdirSync(outdir)) {
     const p = join(outdir, name);
-    if (CHUNK.test(name) && !current.has(name) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > OLD_CHUNK_MS) {
+    if (CHUNK.test(name) && !current.has(name) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > oldAfter(clean)) {
       rmSync(p, { force: true });
     }
   }
@@ -111,7 +116,7 @@ async function buildBundles() {
  * through a temporary name, index.html last, so that a server reading the folder during a build
  * never finds an index naming assets that are not there; assets of earlier builds go after an hour.
  */
-export async function buildDashboard() {
+export async function buildDashboard({ clean = false } = {}) {
   const { build: vite } = await import('vite');
   const out = await vite({
     configFile: false,
@@ -147,7 +152,8 @@ export async function buildDashboard() {
   const now = Date.now();
   for (const name of existsSync(assets) ? readdirSync(assets) : []) {
     const p = join(assets, name);
-    if (!current.has(`assets/${name}`) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > OLD_CHUNK_MS) rmSync(p, { force: true });
+    if (!current.has(`assets/${name}`) && now - statSync(p, { throwIfNoEntry: false })?.mtimeMs > oldAfter(clean))
+      rmSync(p, { force: true });
   }
 }
 
@@ -173,5 +179,5 @@ export async function ensureBuilt({ env = process.env } = {}) {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await build();
+  await build({ clean: process.argv.includes('--clean') });
 }
