@@ -6,7 +6,8 @@
  * (app/exposure-lookup.ts), so memory stops growing once it is full and arms stay sticky.
  *
  *   npm run bench:readers [-- [--readers N] [--revisit SHARE] [--reader-memory N] [--connections C]
- *                            [--phase 1|2] [--pg URL] [--threshold MB_PER_MILLION]]
+ *                            [--phase 1|2] [--pg URL] [--threshold MB_PER_MILLION]
+ *                            [--node-flag FLAG]... [--env NAME=VALUE]...]
  *
  * 1. Setup: the 60 sample articles; a three-arm experiment on read-next (startThreeArmExperiment),
  *    by default moved to phase 2 by a weights change without re-randomising, the worst case: every
@@ -18,20 +19,39 @@
  *    of a returning reader must be the one they got first ("arm changed" counts the others), and
  *    a reader served outside the experiment is counted ("unassigned": a lookup that missed its
  *    bounded wait, or a shed one).
- * 3. Every SAMPLE_MS the server's RSS (/proc/PID/status VmRSS) and V8 heap used (GET /metrics) are
- *    sampled with the number of distinct readers served so far. Reported: memory at each quarter,
- *    and its least-squares slope in MB per million distinct readers over the second half of the
- *    run (the first fills the memory up to its capacity). Verdict "flat" when the second-half slopes
- *    of RSS and heap are both below --threshold (default 30 MB per million readers, 30 bytes a
- *    reader: a leaked Map entry with its key is ~100). Not 0: a full memory is a sawtooth (its two
- *    generations drop half the entries at once, RecentMap), and a line fitted over a few teeth
- *    leans by up to ~12 MB per million at the default capacity. With N below twice the capacity
- *    the memory is still filling in the second half: give --reader-memory N/4 or less.
- *
+ * 3. Every SAMPLE_MS the server's memory is sampled with the number of distinct readers served so
+ *    far: RSS from /proc/PID/status (VmRSS, and its anonymous part RssAnon), the resident brk heap
+ *    from /proc/PID/smaps (glibc's main malloc arena: SQLite's page cache, at most 64 MB,
+ *    adapters/storage/sqlite.ts, and the other native allocations of the main thread), and from
+ *    GET /metrics (prom-client's default gauges) V8's heap used, its heap committed (heapTotal,
+ *    with the young generation: 2 x 64 MB, main/node-flags.ts) and its external memory (Buffers,
+ *    ArrayBuffers). Reported at each quarter of the readers, with the least-squares slope of each in
+ *    MB per million distinct readers over the second half of the run (the first fills the memory up
+ *    to its capacity), and the server's CPU time and GC pauses per request (a cost that holds better
+ *    than req/s on a machine shared with other work).
+ *    Verdict "flat" when either
+ *      - the second-half slopes of RSS and heap used are both below --threshold (default 30 MB per
+ *        million readers, 30 bytes a reader: a leaked Map entry with its key is ~100), or
+ *      - a plateau: the highest RSS and the highest heap used over the last third of the readers
+ *        exceed the highest before it by at most threshold x N/3 (50 MB with the defaults: the rise
+ *        the threshold allows over that third).
+ *    Not a slope of 0: a full memory is a sawtooth (its two generations drop half the entries at
+ *    once, RecentMap, and V8 collects them later), and a line fitted over a few teeth leans either
+ *    way; a sawtooth whose peaks stop rising is bounded even when the line leans up. With N below
+ *    twice the capacity the memory is still filling in the second half: give --reader-memory N/4 or
+ *    less. What the memory can hold at most: the exposure memory READNEXT_READER_MEMORY_MAX entries
+ *    (141 bytes an entry with these ids, measured after a full GC: 135 MB for 1M; about 300 with
+ *    30-character ids, app/serving.ts), and up to half of them more as garbage after a generation is
+ *    dropped; SQLite's page cache 64 MB; V8 lets its old generation reach 1.5 x what survived the
+ *    last full collection before the next one (--heap-growing-percent=50, main/node-flags.ts, which
+ *    says why), plus the young generation.
+ *    --node-flag FLAG and --env NAME=VALUE start the server with more node flags or environment (an
+ *    experiment: e.g. --node-flag --max-old-space-size=512, --env MALLOC_ARENA_MAX=2).
  * The server runs on core 0 and this process on core 1 (taskset) on machines with 2 or more cores.
  * --pg URL: an admin URL; the scratch database readnext_bench_readers is dropped and recreated.
  * Exit status: 0 when no request failed, no arm changed and memory was flat; 1 otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/config.js';
@@ -42,7 +62,6 @@ import {
   fixed,
   formatTable,
   freePort,
-  heapUsedMb,
   importSampleArticles,
   int,
   leastSquaresSlope,
@@ -50,7 +69,6 @@ import {
   machineInfo,
   makeTempDir,
   progressLogger,
-  rssMb,
   runBench,
   runCommand,
   scratchDatabase,
@@ -79,12 +97,16 @@ interface Args {
   phase: 1 | 2;
   pg?: string;
   threshold: number;
+  /** Extra node flags for the server (--node-flag, repeatable), after SERVER_NODE_FLAGS. */
+  nodeFlags: string[];
+  /** Extra environment for the server (--env NAME=VALUE, repeatable), e.g. MALLOC_ARENA_MAX=2. */
+  env: Record<string, string>;
 }
 
 function parseArgs(argv: string[]): Args {
   const usage =
-    'usage: npm run bench:readers [-- [--readers N] [--revisit SHARE] [--reader-memory N] [--connections C] [--phase 1|2] [--pg URL] [--threshold MB_PER_MILLION]]';
-  const a: Args = { readers: 5_000_000, revisit: 0.1, connections: 32, phase: 2, threshold: 30 };
+    'usage: npm run bench:readers [-- [--readers N] [--revisit SHARE] [--reader-memory N] [--connections C] [--phase 1|2] [--pg URL] [--threshold MB_PER_MILLION] [--node-flag FLAG]... [--env NAME=VALUE]...]';
+  const a: Args = { readers: 5_000_000, revisit: 0.1, connections: 32, phase: 2, threshold: 30, nodeFlags: [], env: {} };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
@@ -101,7 +123,16 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--connections') a.connections = Math.round(num(1, 1024));
     else if (flag === '--phase') a.phase = num(1, 2) === 1 ? 1 : 2;
     else if (flag === '--threshold') a.threshold = num(0);
-    else if (flag === '--pg') {
+    else if (flag === '--node-flag') {
+      if (value === undefined || !value.startsWith('--')) throw new Error(`--node-flag takes a node flag (--name[=value]); ${usage}`);
+      a.nodeFlags.push(value);
+      i++;
+    } else if (flag === '--env') {
+      const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(value ?? '');
+      if (!m) throw new Error(`--env takes NAME=VALUE; ${usage}`);
+      a.env[m[1]!] = m[2]!;
+      i++;
+    } else if (flag === '--pg') {
       if (value === undefined || !/^postgres(ql)?:\/\//.test(value)) throw new Error(`--pg takes a postgres:// URL; ${usage}`);
       a.pg = value;
       i++;
@@ -146,12 +177,117 @@ function percentileOf(hist: Uint32Array, total: number, p: number): number {
   return NaN;
 }
 
-interface Sample {
+/** What one memory sample reads, in MB (NaN when a source did not answer). */
+interface Memory {
+  /** /proc/PID/status VmRSS, and its anonymous (RssAnon) and file-backed (RssFile) parts. */
+  rssMb: number;
+  rssAnonMb: number;
+  rssFileMb: number;
+  /** The resident part of the brk heap ("[heap]" in /proc/PID/smaps): glibc's main malloc arena. */
+  brkMb: number;
+  /** V8 heap used and committed (heapTotal), and external memory (ArrayBuffers, Buffers, native objects V8 is told of), from GET /metrics. */
+  heapMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
+interface Sample extends Memory {
   t: number;
   readers: number;
   requests: number;
-  rssMb: number;
-  heapMb: number;
+}
+
+const MB = 2 ** 20;
+
+/** The resident sizes of the server process from /proc (Linux); NaN for what is missing. */
+function procMemory(pid: number): Pick<Memory, 'rssMb' | 'rssAnonMb' | 'rssFileMb' | 'brkMb'> {
+  const kb = (text: string, re: RegExp) => {
+    const m = re.exec(text);
+    return m?.[1] === undefined ? NaN : Number(m[1]) / 1024;
+  };
+  let status = '';
+  let smaps = '';
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    smaps = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    // the process is gone: NaN
+  }
+  return {
+    rssMb: kb(status, /^VmRSS:\s+(\d+) kB$/m),
+    rssAnonMb: kb(status, /^RssAnon:\s+(\d+) kB$/m),
+    rssFileMb: kb(status, /^RssFile:\s+(\d+) kB$/m),
+    brkMb: kb(smaps, /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+) kB/),
+  };
+}
+
+/** CPU seconds the process has used (utime + stime, fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s); NaN when unreadable. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    // After "pid (comm) ", field 3 (state) is index 0: utime (14) and stime (15) are indexes 11 and 12.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** GET /metrics (prom-client's default process metrics among them); '' when it did not answer. */
+async function metricsText(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5000) });
+    return res.ok ? await res.text() : '';
+  } catch {
+    return ''; // one sample dropped rather than the soak stopped
+  }
+}
+
+/** The first value of a metric (any labels) in a /metrics text; NaN when missing. */
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);
+  return m?.[1] === undefined ? NaN : Number(m[1]);
+}
+
+/** V8's heap used and total and its external memory, from prom-client's default gauges; NaN when missing. */
+function v8Memory(text: string): Pick<Memory, 'heapMb' | 'heapTotalMb' | 'externalMb'> {
+  return {
+    heapMb: metric(text, 'nodejs_heap_size_used_bytes') / MB,
+    heapTotalMb: metric(text, 'nodejs_heap_size_total_bytes') / MB,
+    externalMb: metric(text, 'nodejs_external_memory_bytes') / MB,
+  };
+}
+
+/** Seconds spent in garbage collection so far by kind (prom-client's nodejs_gc_duration_seconds_sum: minor, major, incremental, weakcb). */
+function gcSeconds(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/**
+ * Whether memory has stopped rising: over the samples of the last third of the readers, how far
+ * the highest RSS (and heap used) goes above the highest of all samples before it, in MB (0 or less:
+ * no new peak). A sawtooth that repeats has new peaks no higher than its old ones; memory that
+ * keeps growing sets a new peak about (slope x N/3) higher. NaN without samples on both sides.
+ */
+function plateauOf(
+  samples: readonly Sample[],
+  readers: number,
+): { rssRiseMb: number; heapRiseMb: number; rssMinMb: number; rssMaxMb: number } {
+  const cut = (2 / 3) * readers;
+  const before = samples.filter((s) => s.readers < cut);
+  const last = samples.filter((s) => s.readers >= cut);
+  const max = (xs: readonly Sample[], k: 'rssMb' | 'heapMb') => Math.max(...xs.map((s) => s[k]).filter(Number.isFinite));
+  const min = (xs: readonly Sample[], k: 'rssMb') => Math.min(...xs.map((s) => s[k]).filter(Number.isFinite));
+  if (before.length < 3 || last.length < 3) return { rssRiseMb: NaN, heapRiseMb: NaN, rssMinMb: NaN, rssMaxMb: NaN };
+  return {
+    rssRiseMb: max(last, 'rssMb') - max(before, 'rssMb'),
+    heapRiseMb: max(last, 'heapMb') - max(before, 'heapMb'),
+    rssMinMb: min(last, 'rssMb'),
+    rssMaxMb: max(last, 'rssMb'),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -174,9 +310,14 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const port = await freePort();
-  const env: Record<string, string> = { READNEXT_LOG_LEVEL: 'warn', READNEXT_METRICS_TOKEN: METRICS_TOKEN, READNEXT_ADMIN_KEY: ADMIN_KEY };
+  const env: Record<string, string> = {
+    ...args.env,
+    READNEXT_LOG_LEVEL: 'warn',
+    READNEXT_METRICS_TOKEN: METRICS_TOKEN,
+    READNEXT_ADMIN_KEY: ADMIN_KEY,
+  };
   if (args.readerMemory !== undefined) env.READNEXT_READER_MEMORY_MAX = String(args.readerMemory);
-  const server = await startServer({ db, port, ...(pin ? { cpu: SERVER_CPU } : {}), env });
+  const server = await startServer({ db, port, ...(pin ? { cpu: SERVER_CPU } : {}), env, nodeArgs: args.nodeFlags });
   if (pin) await runCommand(['taskset', '-pc', CLIENT_CPU, String(process.pid)]);
 
   console.log('readnext readers soak');
@@ -186,7 +327,14 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `workload  GET /v1/recommendations (k ${K}) for ${int(args.readers)} distinct readers, ${fixed(args.revisit * 100, 0)}% of requests to a returning reader; ` +
       `experiment in phase ${args.phase}; reader memory ${args.readerMemory === undefined ? 'the default' : int(args.readerMemory)}; ` +
-      `${args.pg ? 'PostgreSQL' : 'SQLite'}; ${args.connections} connections; ${pin ? `server on core ${SERVER_CPU}, client on core ${CLIENT_CPU}` : 'not pinned'}`,
+      `${args.pg ? 'PostgreSQL' : 'SQLite'}; ${args.connections} connections; ${pin ? `server on core ${SERVER_CPU}, client on core ${CLIENT_CPU}` : 'not pinned'}` +
+      `${args.nodeFlags.length ? `; server node flags ${args.nodeFlags.join(' ')}` : ''}${
+        Object.keys(args.env).length
+          ? `; server env ${Object.entries(args.env)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`
+          : ''
+      }`,
   );
 
   // 2. The load, with the client's checks.
@@ -239,15 +387,16 @@ async function main(argv: string[]): Promise<number> {
   };
   const samples: Sample[] = [];
   const t0 = performance.now();
-  const sample = async () =>
-    samples.push({
-      t: (performance.now() - t0) / 1000,
-      readers: next,
-      requests: c.requests,
-      rssMb: rssMb(server.pid),
-      heapMb: await heapUsedMb(server.url, METRICS_TOKEN, true),
-    });
+  let lastGc: Record<string, number> = {};
+  const sample = async () => {
+    const at = { t: (performance.now() - t0) / 1000, readers: next, requests: c.requests };
+    const text = await metricsText(server.url);
+    lastGc = gcSeconds(text);
+    samples.push({ ...at, ...procMemory(server.pid), ...v8Memory(text) });
+  };
   await sample();
+  const cpu0 = cpuSeconds(server.pid);
+  const gc0 = lastGc;
   let sampling = true;
   const sampler = (async () => {
     let lastLog = 0;
@@ -258,7 +407,10 @@ async function main(argv: string[]): Promise<number> {
       const s = samples[samples.length - 1]!;
       if (s.t - lastLog >= 30) {
         lastLog = s.t;
-        log(`${int(s.readers)} readers, ${int(s.requests)} requests: RSS ${fixed(s.rssMb, 0)} MB, heap ${fixed(s.heapMb, 0)} MB`);
+        log(
+          `${int(s.readers)} readers, ${int(s.requests)} requests: RSS ${fixed(s.rssMb, 0)} MB (anon ${fixed(s.rssAnonMb, 0)}, brk heap ${fixed(s.brkMb, 0)}), ` +
+            `heap ${fixed(s.heapMb, 0)} of ${fixed(s.heapTotalMb, 0)} MB, external ${fixed(s.externalMb, 0)} MB`,
+        );
       }
     }
   })();
@@ -271,6 +423,10 @@ async function main(argv: string[]): Promise<number> {
   }
   await sample();
   const seconds = (performance.now() - t0) / 1000;
+  // CPU the server spent per request: a cost that holds better than req/s on a machine shared with other work.
+  const serverCpuUsPerRequest = ((cpuSeconds(server.pid) - cpu0) / c.requests) * 1e6;
+  // And of that, the main thread's garbage collection pauses, by kind (us a request).
+  const gcUsPerRequest = Object.fromEntries(Object.entries(lastGc).map(([k, v]) => [k, ((v - (gc0[k] ?? 0)) / c.requests) * 1e6]));
   // The server's own count of readers it served outside the experiment for want of their arm.
   let armsUnresolved = NaN;
   try {
@@ -282,21 +438,42 @@ async function main(argv: string[]): Promise<number> {
   await server.stop();
 
   // 3. The report.
-  const perMillion = (k: 'rssMb' | 'heapMb', from: number) =>
+  type Series = 'rssMb' | 'heapMb' | 'heapTotalMb' | 'externalMb' | 'brkMb';
+  const perMillion = (k: Series, from: number) =>
     leastSquaresSlope(samples.filter((s) => s.readers >= from).map((s) => ({ x: s.readers / 1e6, y: s[k] })));
   const half = args.readers / 2;
-  const slopes = { rssSecondHalf: perMillion('rssMb', half), heapSecondHalf: perMillion('heapMb', half), heapAll: perMillion('heapMb', 0) };
-  const flat =
+  const slopes = {
+    rssSecondHalf: perMillion('rssMb', half),
+    heapSecondHalf: perMillion('heapMb', half),
+    heapTotalSecondHalf: perMillion('heapTotalMb', half),
+    externalSecondHalf: perMillion('externalMb', half),
+    brkSecondHalf: perMillion('brkMb', half),
+    heapAll: perMillion('heapMb', 0),
+  };
+  const plateau = plateauOf(samples, args.readers);
+  const slopesFlat =
     Number.isFinite(slopes.rssSecondHalf) &&
     Number.isFinite(slopes.heapSecondHalf) &&
     slopes.rssSecondHalf < args.threshold &&
     slopes.heapSecondHalf < args.threshold;
+  // The peaks may rise over the last third by what the threshold allows for its readers, no more.
+  const plateauMb = (args.threshold * args.readers) / 3 / 1e6;
+  const plateaued =
+    Number.isFinite(plateau.rssRiseMb) &&
+    Number.isFinite(plateau.heapRiseMb) &&
+    plateau.rssRiseMb <= plateauMb &&
+    plateau.heapRiseMb <= plateauMb;
+  const flat = slopesFlat || plateaued;
   const at = (share: number) => samples.find((s) => s.readers >= share * args.readers) ?? samples[samples.length - 1]!;
   const p50 = percentileOf(hist, c.requests, 0.5);
   const p99 = percentileOf(hist, c.requests, 0.99);
   const ok = c.errors === 0 && c.armChanged === 0 && flat;
+  const quarters = (k: keyof Memory) => [0, 0.25, 0.5, 0.75, 1].map((q) => (q === 0 ? samples[0]! : at(q))[k]);
   console.log(
-    `requests  ${int(c.requests)} in ${fixed(seconds, 0)} s (${int(c.requests / seconds)} req/s), ${int(c.revisits)} to returning readers; p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms (client side)`,
+    `requests  ${int(c.requests)} in ${fixed(seconds, 0)} s (${int(c.requests / seconds)} req/s), ${int(c.revisits)} to returning readers; p50 ${fixed(p50, 1)} ms, p99 ${fixed(p99, 1)} ms (client side); server CPU ${fixed(serverCpuUsPerRequest, 0)} us a request, ` +
+      `of which GC ${Object.entries(gcUsPerRequest)
+        .map(([k, v]) => `${k} ${fixed(v, 1)}`)
+        .join(', ')}; load average after: ${fixed(loadAverage() ?? NaN, 2)}`,
   );
   console.log(
     `checks    ${int(c.errors)} errors${firstError ? ` (first: ${firstError})` : ''}; ${int(c.armChanged)} returning readers with another arm; ` +
@@ -304,18 +481,33 @@ async function main(argv: string[]): Promise<number> {
   );
   console.log(
     formatTable(
-      ['readers served', 'at s', 'RSS MB', 'heap MB'],
+      ['readers served', 'at s', 'RSS MB', 'anon', 'brk heap', 'V8 heap used', 'heapTotal', 'external'],
       [0, 0.25, 0.5, 0.75, 1].map((q) => {
         const s = q === 0 ? samples[0]! : at(q);
-        return [int(s.readers), fixed(s.t, 0), fixed(s.rssMb, 1), fixed(s.heapMb, 1)];
+        return [
+          int(s.readers),
+          fixed(s.t, 0),
+          fixed(s.rssMb, 1),
+          fixed(s.rssAnonMb, 1),
+          fixed(s.brkMb, 1),
+          fixed(s.heapMb, 1),
+          fixed(s.heapTotalMb, 1),
+          fixed(s.externalMb, 1),
+        ];
       }),
     ),
   );
   console.log(
-    `slope     MB per million readers, second half: RSS ${fixed(slopes.rssSecondHalf, 2)}, heap ${fixed(slopes.heapSecondHalf, 2)}; whole run: heap ${fixed(slopes.heapAll, 2)}`,
+    `slope     MB per million readers, second half: RSS ${fixed(slopes.rssSecondHalf, 2)}, heap used ${fixed(slopes.heapSecondHalf, 2)}, ` +
+      `heapTotal ${fixed(slopes.heapTotalSecondHalf, 2)}, external ${fixed(slopes.externalSecondHalf, 2)}, brk heap ${fixed(slopes.brkSecondHalf, 2)}; whole run: heap used ${fixed(slopes.heapAll, 2)}`,
   );
   console.log(
-    `verdict   ${flat ? 'flat' : 'GROWING'} (second-half slopes below ${args.threshold} MB per million readers)${ok ? '' : '; FAILED'}`,
+    `plateau   last third's peak over the peak before it: RSS ${fixed(plateau.rssRiseMb, 1)} MB, heap used ${fixed(plateau.heapRiseMb, 1)} MB ` +
+      `(last third's RSS range ${fixed(plateau.rssMinMb, 0)}-${fixed(plateau.rssMaxMb, 0)} MB)`,
+  );
+  console.log(
+    `verdict   ${flat ? 'flat' : 'GROWING'} (${slopesFlat ? 'second-half slopes below' : 'second-half slopes not below'} ${args.threshold} MB per million readers; ` +
+      `${plateaued ? 'a plateau:' : 'no plateau:'} peaks of the last third ${plateaued ? 'within' : 'more than'} ${fixed(plateauMb, 0)} MB over the earlier ones)${ok ? '' : '; FAILED'}`,
   );
   emitResult({
     readers: args.readers,
@@ -324,14 +516,25 @@ async function main(argv: string[]): Promise<number> {
     reqPerS: c.requests / seconds,
     p50Ms: p50,
     p99Ms: p99,
+    serverCpuUsPerRequest,
+    gcUsPerRequest,
     errors: c.errors,
     armChanged: c.armChanged,
     unassigned: c.unassigned,
     armsUnresolved,
-    rssMb: { start: samples[0]!.rssMb, middle: at(0.5).rssMb, end: at(1).rssMb },
-    heapMb: { start: samples[0]!.heapMb, middle: at(0.5).heapMb, end: at(1).heapMb },
+    rssMb: quarters('rssMb'),
+    rssAnonMb: quarters('rssAnonMb'),
+    brkHeapMb: quarters('brkMb'),
+    heapMb: quarters('heapMb'),
+    heapTotalMb: quarters('heapTotalMb'),
+    externalMb: quarters('externalMb'),
     slopeMbPerMillionReaders: slopes,
+    plateau: { ...plateau, boundMb: plateauMb },
     flat,
+    slopesFlat,
+    plateaued,
+    nodeFlags: args.nodeFlags,
+    env: args.env,
     database: args.pg ? 'postgres' : 'sqlite',
   });
   return ok ? 0 : 1;
