@@ -104,10 +104,16 @@ async function reset(storage: OpenedStorage): Promise<void> {
   await sql`delete from exposure_unpriced`.execute(db);
   await sql`update rollup_state set cursor = 0, through_ts = 0`.execute(db);
   // Columns later migrations may add to rollup_state (a watermark) go back to their defaults too.
-  const extra = await sql<{ name: string }>`select column_name as name from information_schema.columns where table_name = 'rollup_state'`
-    .execute(db)
-    .catch(() => ({ rows: [] as { name: string }[] }));
-  if (extra.rows.some((r) => r.name === 'watermark')) await sql`update rollup_state set watermark = null`.execute(db);
+  // (SQLite has no information_schema: its pragma table_info.) A cursor_event left behind (migration
+  // 0020) would make the first pass take the reset cursor for a renumbered one and skip every event.
+  const extra =
+    storage.dialect === 'sqlite'
+      ? await sql<{ name: string }>`select name from pragma_table_info('rollup_state')`.execute(db)
+      : await sql<{ name: string }>`select column_name as name from information_schema.columns where table_name = 'rollup_state'`.execute(
+          db,
+        );
+  for (const col of ['watermark', 'cursor_event'])
+    if (extra.rows.some((r) => r.name === col)) await sql`update rollup_state set ${sql.ref(col)} = null`.execute(db);
   if (storage.dialect === 'postgres') await sql`vacuum (analyze) exposures, reader_days, exposure_sessions`.execute(db);
 }
 
