@@ -24,8 +24,11 @@ export function postgresTuning(maxConnections: number): StorageTuning {
       // Passes run in the database while the event loop goes on: a large fixed size. Each pass
       // updates every exposure its events touch once, so larger passes update fewer times per
       // event: 150,000 took 14% less database CPU per event than 50,000 (bench/rollup-throughput.ts,
-      // 1M events / 50k exposed readers: 53,850 against 46,147 events per CPU-second), about 3 s a pass.
-      batchEvents: 150_000,
+      // 1M events / 50k exposed readers: 53,850 against 46,147 events per CPU-second), and 300,000
+      // about 14% less than 150,000 again (2026-12-06, after the passes' statements got cheaper):
+      // 250,000, about 3-4 s a pass on the bench VM (a report's catch-up ends after the pass that
+      // crosses its 5 s budget), its sorts and hashes still inside the pass's 64 MB of work_mem.
+      batchEvents: 250_000,
       // Passes run in the database, not on the event loop, so their share takes less from ingestion.
       backgroundShare: 0.5,
       // The rollups count every event once whenever its transaction commits (the commit-safe

@@ -40,7 +40,7 @@ describe('dialect tuning', () => {
     expect(postgresTuning(10).commits).toEqual({ maxEvents: 2000, parallel: 8 });
     expect(postgresTuning(2).commits.parallel).toBe(1);
     expect(postgresTuning(10).rollups).toMatchObject({
-      batchEvents: 150_000,
+      batchEvents: 250_000,
       backgroundShare: 0.5,
       minLag: { ms: 1000, on: 'PostgreSQL' },
     });
