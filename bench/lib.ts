@@ -512,6 +512,11 @@ function processCpu(pid: number | string): ProcessCpu | undefined {
   }
 }
 
+/** CPU seconds (user + system, all threads) the process has used; NaN when it is gone. */
+export function processCpuSeconds(pid: number): number {
+  return processCpu(pid)?.seconds ?? NaN;
+}
+
 function numericDirs(path: string): string[] {
   try {
     return readdirSync(path).filter((e) => /^\d+$/.test(e));
@@ -885,19 +890,30 @@ export function rssMb(pid: number): number {
 }
 
 /**
- * The server's V8 heap used in MB (nodejs_heap_size_used_bytes from GET /metrics with `token`);
- * NaN when the gauge is missing. A non-2xx answer throws, or gives NaN with `lenient` (a soak
- * that would rather drop one sample than stop).
+ * The server's GET /metrics text (with `token`). A non-2xx answer or no answer throws, or gives ''
+ * with `lenient` (a soak that would rather drop one sample than stop).
  */
-export async function heapUsedMb(url: string, token: string, lenient = false): Promise<number> {
-  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
-  const text = await res.text();
-  if (!res.ok) {
-    if (lenient) return NaN;
-    throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+export async function metricsText(url: string, token: string, lenient = false): Promise<string> {
+  try {
+    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(5000) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${text.slice(0, 200)}`);
+    return text;
+  } catch (e) {
+    if (lenient) return '';
+    throw e;
   }
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([\d.e+]+)$/m.exec(text);
-  return m?.[1] === undefined ? NaN : Number(m[1]) / 2 ** 20;
+}
+
+/** The first value of a metric (any labels) in a /metrics text; NaN when missing. */
+export function metricValue(text: string, name: string): number {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);
+  return m?.[1] === undefined ? NaN : Number(m[1]);
+}
+
+/** The server's V8 heap used in MB (nodejs_heap_size_used_bytes from GET /metrics); NaN when the gauge or, with `lenient`, the answer is missing. */
+export async function heapUsedMb(url: string, token: string, lenient = false): Promise<number> {
+  return metricValue(await metricsText(url, token, lenient), 'nodejs_heap_size_used_bytes') / 2 ** 20;
 }
 
 // ---- a parseable result line

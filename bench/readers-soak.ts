@@ -68,6 +68,9 @@ import {
   loadAverage,
   machineInfo,
   makeTempDir,
+  metricsText,
+  metricValue,
+  processCpuSeconds,
   progressLogger,
   runBench,
   runCommand,
@@ -221,41 +224,12 @@ function procMemory(pid: number): Pick<Memory, 'rssMb' | 'rssAnonMb' | 'rssFileM
   };
 }
 
-/** CPU seconds the process has used (utime + stime, fields 14 and 15 of /proc/PID/stat, in clock ticks of 1/100 s); NaN when unreadable. */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /s, '')
-      .split(' ');
-    // After "pid (comm) ", field 3 (state) is index 0: utime (14) and stime (15) are indexes 11 and 12.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
-/** GET /metrics (prom-client's default process metrics among them); '' when it did not answer. */
-async function metricsText(url: string): Promise<string> {
-  try {
-    const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` }, signal: AbortSignal.timeout(5000) });
-    return res.ok ? await res.text() : '';
-  } catch {
-    return ''; // one sample dropped rather than the soak stopped
-  }
-}
-
-/** The first value of a metric (any labels) in a /metrics text; NaN when missing. */
-function metric(text: string, name: string): number {
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);
-  return m?.[1] === undefined ? NaN : Number(m[1]);
-}
-
 /** V8's heap used and total and its external memory, from prom-client's default gauges; NaN when missing. */
 function v8Memory(text: string): Pick<Memory, 'heapMb' | 'heapTotalMb' | 'externalMb'> {
   return {
-    heapMb: metric(text, 'nodejs_heap_size_used_bytes') / MB,
-    heapTotalMb: metric(text, 'nodejs_heap_size_total_bytes') / MB,
-    externalMb: metric(text, 'nodejs_external_memory_bytes') / MB,
+    heapMb: metricValue(text, 'nodejs_heap_size_used_bytes') / MB,
+    heapTotalMb: metricValue(text, 'nodejs_heap_size_total_bytes') / MB,
+    externalMb: metricValue(text, 'nodejs_external_memory_bytes') / MB,
   };
 }
 
@@ -390,12 +364,12 @@ async function main(argv: string[]): Promise<number> {
   let lastGc: Record<string, number> = {};
   const sample = async () => {
     const at = { t: (performance.now() - t0) / 1000, readers: next, requests: c.requests };
-    const text = await metricsText(server.url);
+    const text = await metricsText(server.url, METRICS_TOKEN, true);
     lastGc = gcSeconds(text);
     samples.push({ ...at, ...procMemory(server.pid), ...v8Memory(text) });
   };
   await sample();
-  const cpu0 = cpuSeconds(server.pid);
+  const cpu0 = processCpuSeconds(server.pid);
   const gc0 = lastGc;
   let sampling = true;
   const sampler = (async () => {
@@ -424,7 +398,7 @@ async function main(argv: string[]): Promise<number> {
   await sample();
   const seconds = (performance.now() - t0) / 1000;
   // CPU the server spent per request: a cost that holds better than req/s on a machine shared with other work.
-  const serverCpuUsPerRequest = ((cpuSeconds(server.pid) - cpu0) / c.requests) * 1e6;
+  const serverCpuUsPerRequest = ((processCpuSeconds(server.pid) - cpu0) / c.requests) * 1e6;
   // And of that, the main thread's garbage collection pauses, by kind (us a request).
   const gcUsPerRequest = Object.fromEntries(Object.entries(lastGc).map(([k, v]) => [k, ((v - (gc0[k] ?? 0)) / c.requests) * 1e6]));
   // The server's own count of readers it served outside the experiment for want of their arm.
