@@ -297,7 +297,7 @@ export function* rollupFlow(
     // for the lookups below to use the whole index.
     if (dialect === 'sqlite') {
       yield q(sql`create temp table if not exists rollup_batch (experiment text, phase int, reader_id text, type text, session_id text,
-        dwell_ms int, post, pre, here, currency, revenue, amount real)`);
+        dwell_ms int, post, pre, here, currency, revenue, amount real, rid int)`);
       yield q(sql`create temp table if not exists rollup_new_sessions (experiment text, phase int, reader_id text, sessions)`);
       yield q(sql`create unique index if not exists rollup_new_sessions_key on rollup_new_sessions (experiment, phase, reader_id)`);
     }
@@ -308,7 +308,7 @@ export function* rollupFlow(
         case when v.type not in ('impression', 'click') then 1 when ${sql.raw(extraField(dialect, 'placement'))} = w.placement then 1 else 0 end as here,
         case when v.type = 'subscribe' then ${sql.raw(extraField(dialect, 'currency'))} end as currency,
         case when v.type = 'subscribe' then ${sql.raw(converted(dialect))} end as revenue,
-        v.revenue as amount
+        v.revenue as amount${sql.raw(dialect === 'sqlite' ? ', e.rowid as rid' : '')}
       from events v
       join exposures e on e.reader_id = v.reader_id and e.rolled = ${sql.raw(String(rolled))}
       join rollup_windows w on w.experiment = e.experiment and w.phase = e.phase
@@ -359,10 +359,14 @@ export function* rollupFlow(
       where v.post = 1 and v.type = 'subscribe' and v.revenue is null
       group by v.experiment, v.phase, v.reader_id, coalesce(v.currency, '?')
       on conflict (experiment, phase, reader_id, currency) do update set events = exposure_unpriced.events + excluded.events, amount = exposure_unpriced.amount + excluded.amount`);
-    // Post and pre measures.
+    // Post and pre measures. SQLite: the pre measures only when an event is in a pre-period (the
+    // batches of the first days of an experiment, before its exposures), a third fewer aggregates
+    // and columns to write otherwise.
+    const anyPre =
+      withPre && (dialect === 'postgres' || num((yield q(sql`select exists (select 1 from rollup_batch where pre = 1) as p`))[0]?.p) === 1);
     const cols = [
       ...DAY_MEASURES.map((m) => ({ ...m, out: m.col, cond: m.here ? 'v.post = 1 and v.here = 1' : 'v.post = 1' })),
-      ...(withPre ? DAY_MEASURES.map((m) => ({ ...m, out: `pre_${m.col}`, cond: 'v.pre = 1' })) : []),
+      ...(anyPre ? DAY_MEASURES.map((m) => ({ ...m, out: `pre_${m.col}`, cond: 'v.pre = 1' })) : []),
     ];
     const set = cols.map((c) =>
       c.col === 'subscribed' ? `${c.out} = ${g}(exposures.${c.out}, d.${c.out})` : `${c.out} = exposures.${c.out} + d.${c.out}`,
@@ -370,13 +374,21 @@ export function* rollupFlow(
     set.push(
       `sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.experiment = exposures.experiment and n.phase = exposures.phase and n.reader_id = exposures.reader_id), 0)`,
     );
-    yield q(sql`update exposures set ${sql.raw(set.join(', '))}
+    const sums = sql.raw(cols.map((c) => `${agg(c, c.cond)} as ${c.out}`).join(', '));
+    yield q(
+      dialect === 'postgres'
+        ? sql`update exposures set ${sql.raw(set.join(', '))}
       from (
-        select v.experiment, v.phase, v.reader_id, ${sql.raw(cols.map((c) => `${agg(c, c.cond)} as ${c.out}`).join(', '))}
+        select v.experiment, v.phase, v.reader_id, ${sums}
         from rollup_batch v
         group by v.experiment, v.phase, v.reader_id
       ) d
-      where exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
+      where exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`
+        : // SQLite: grouped by the exposure's rowid (an integer sort, in table order) and updated by it (one B-tree search, not two).
+          sql`update exposures set ${sql.raw(set.join(', '))}
+      from (select v.rid, ${sums} from rollup_batch v group by v.rid) d
+      where exposures.rowid = d.rid`,
+    );
     yield q(sql`${sql.raw(dialect === 'sqlite' ? 'delete from' : 'drop table')} rollup_new_sessions`);
     yield q(sql`${sql.raw(dialect === 'sqlite' ? 'delete from' : 'drop table')} rollup_batch`);
   };
