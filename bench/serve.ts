@@ -41,6 +41,10 @@
  * The run without exploration comes first and is the one compared with the bare route. Combines
  * with --model (the model's slates explored) and --profile (a profile per server).
  *
+ * BENCH_NODE_FLAGS (space-separated) adds node flags to the readnext server's, after its own
+ * (main/node-flags.ts): e.g. BENCH_NODE_FLAGS=--heap-growing-percent=0 serves with V8's default
+ * heap growing, to compare the server's flag against it.
+ *
  * Exit status: 0 whatever the figures; 1 when a server fails, wrk fails, a reply is not 2xx,
  * serve records are missing, (--model) a reply was not the model's, or (--explore) the explored
  * share of the serve records is off.
@@ -85,6 +89,7 @@ import {
   runBench,
   runCommand,
   runWrk,
+  metricsText,
   secondsSince,
   startHttpProcess,
   startServer,
@@ -125,6 +130,10 @@ const PLACEMENT = 'read-next';
 const K = 5;
 /** Articles the synthetic events are about: the newest ones (only those within the 72 h TTL can be recommended). */
 const POOL = 300;
+/** Node flags added to the readnext server's (BENCH_NODE_FLAGS, space-separated). */
+/** Lets the bench read the server's GET /metrics (its GC time). */
+const METRICS_TOKEN = 'bench-serve-metrics-token-0123456789';
+const SERVER_EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
 const READERS = 50_000;
 const APPEND_BATCH = 5000;
 /** Request URL variants wrk rotates through. */
@@ -682,7 +691,7 @@ async function main(argv: string[]): Promise<number> {
     await bareServer(argv.slice(1));
     return 0;
   }
-  const usage = 'usage: npm run bench:serve [-- --profile] [-- --model] [-- --explore [SHARE]]';
+  const usage = 'usage: [BENCH_NODE_FLAGS=...] npm run bench:serve [-- --profile] [-- --model] [-- --explore [SHARE]]';
   let explore: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -742,6 +751,7 @@ async function main(argv: string[]): Promise<number> {
         ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}`
         : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
   );
+  if (SERVER_EXTRA_FLAGS.length > 0) console.log(`          readnext server with extra node flags: ${SERVER_EXTRA_FLAGS.join(' ')}`);
   if (loadBefore !== undefined)
     console.log(
       `          load average before the run: ${fixed(loadBefore, 2)}${loadBefore > 0.5 ? ' (something else is running: expect noise)' : ''}`,
@@ -1013,6 +1023,15 @@ interface ReadnextRun {
   exploreLine?: string;
   exploreOk?: boolean;
   prof?: { summary: ProfileSummary; savedAs: string };
+  /** Seconds of garbage collection during the measured run, by kind (GET /metrics before and after it). */
+  gc?: Record<string, number>;
+}
+
+/** Seconds spent in garbage collection so far by kind (prom-client's nodejs_gc_duration_seconds_sum: minor, major, incremental, weakcb). */
+function gcSeconds(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 async function readnextRun(o: {
@@ -1056,8 +1075,13 @@ async function readnextRun(o: {
       db,
       port: await freePort(),
       ...(pin ? { cpu: SERVER_CPU } : {}),
-      env: { READNEXT_ADMIN_KEY: adminKey, READNEXT_INGEST_KEY: `bench-ingest-key-${o.tag}`, READNEXT_LOG_LEVEL: 'warn' },
-      ...(profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`] } : {}),
+      env: {
+        READNEXT_ADMIN_KEY: adminKey,
+        READNEXT_INGEST_KEY: `bench-ingest-key-${o.tag}`,
+        READNEXT_LOG_LEVEL: 'warn',
+        READNEXT_METRICS_TOKEN: METRICS_TOKEN,
+      },
+      nodeArgs: [...SERVER_EXTRA_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
       readyTimeoutMs: READY_TIMEOUT_MS,
     });
     rn.readyS = seconds(t0);
@@ -1074,7 +1098,10 @@ async function readnextRun(o: {
       rn.warmupRequests = (await load(`${server.url}${firstPath}`, o.warmPath, WARMUP_SECONDS, server.pid, pin)).wrk.requests;
     }
     progress(`${o.name}: measured run, ${SECONDS} s`);
+    const gcBefore = gcSeconds(await metricsText(server.url, METRICS_TOKEN, true));
     rn.run = await load(`${server.url}${firstPath}`, o.measuredPath, SECONDS, server.pid, pin);
+    const gcAfter = gcSeconds(await metricsText(server.url, METRICS_TOKEN, true));
+    if (Object.keys(gcAfter).length > 0) run.gc = Object.fromEntries(Object.entries(gcAfter).map(([k, v]) => [k, v - (gcBefore[k] ?? 0)]));
     const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
     if (sres.ok) run.stats = (await sres.json()) as ReadnextRun['stats'];
     else rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
@@ -1185,6 +1212,14 @@ function printRun(run: ReadnextRun, model: ModelSetup | undefined): void {
     console.log(
       `               in-process slate time of the measured run (serve.latency_ms): p50 ${fixed(rows.latencyP50, 3)} ms, p99 ${fixed(rows.latencyP99, 3)} ms, max ${fixed(rows.latencyMax, 1)} ms;` +
         ` fallback ${fixed((100 * rows.measuredFallback) / Math.max(1, rows.measured))}%, faults ${rows.measuredFault}`,
+    );
+  }
+  if (run.gc && run.side.run) {
+    const n = Math.max(1, run.side.run.wrk.requests);
+    const kinds = Object.entries(run.gc).filter(([, v]) => v > 0);
+    console.log(
+      `  GC           during the measured run: ${kinds.map(([k, v]) => `${k} ${fixed((1e6 * v) / n, 1)} us`).join(', ') || 'none'} per request` +
+        ` (${fixed((100 * Object.values(run.gc).reduce((a, b) => a + b, 0)) / SECONDS, 1)}% of the run's wall time)`,
     );
   }
   if (run.exploreLine !== undefined) console.log(`  exploration  ${run.exploreLine}`);
