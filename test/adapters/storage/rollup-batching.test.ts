@@ -4,6 +4,7 @@ import type { RollupWindow } from '../../../src/app/ports.js';
 import type { ExposureRecord } from '../../../src/core/events/records.js';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { seededRng } from '../../../src/core/kernel/rng.js';
+import { storedEvent } from '../../../src/core/simulate/synthetic.js';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
@@ -37,14 +38,8 @@ function workload(): { exposures: ExposureRecord[]; events: StoredEvent[] } {
     clientTs: ts,
     receivedTs: ts,
   });
-  const pageView = (reader: string, session: string, ts: number, articleId: string | null): StoredEvent => ({
-    ...common(reader, session, ts),
-    type: 'page_view',
-    articleId,
-    page: null,
-    url: null,
-    referrer: null,
-  });
+  const pageView = (reader: string, session: string, ts: number, articleId: string | null): StoredEvent =>
+    storedEvent.pageView(common(reader, session, ts), { articleId });
   const expose = (experiment: string, r: number, exposedTs: number) => {
     const readerId = `r${r}`;
     const sessionId = `s-${r}-x`;
@@ -66,20 +61,14 @@ function workload(): { exposures: ExposureRecord[]; events: StoredEvent[] } {
     const k = rng.int(100);
     if (k < 30) events.push(pageView(reader, session, ts, rng.int(4) ? `a${rng.int(8)}` : null));
     else if (k < 55)
-      events.push({
-        ...c,
-        type: 'impression',
-        recommId: `rc-${i}`,
-        placement: rng.pick(['widget', 'home', 'other']),
-        articleId: null,
-        items: [{ articleId: 'a1', position: 0, team: null }],
-        experiment: null,
-        phase: null,
-        arm: null,
-        hashVersion: null,
-        recommender: null,
-        shadow: false,
-      });
+      events.push(
+        storedEvent.impression(c, {
+          recommId: `rc-${i}`,
+          placement: rng.pick(['widget', 'home', 'other']),
+          articleId: null,
+          items: [{ articleId: 'a1', position: 0, team: null }],
+        }),
+      );
     else if (k < 65)
       events.push({
         ...c,
