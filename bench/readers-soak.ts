@@ -42,8 +42,8 @@
  *    less. What the memory can hold at most: the exposure memory READNEXT_READER_MEMORY_MAX entries
  *    (141 bytes an entry with these ids, measured after a full GC: 135 MB for 1M; about 300 with
  *    30-character ids, app/serving.ts), and up to half of them more as garbage after a generation is
- *    dropped; SQLite's page cache 64 MB; V8 lets its old generation reach 1.5 x what survived the
- *    last full collection before the next one (--heap-growing-percent=50, main/node-flags.ts, which
+ *    dropped; SQLite's page cache 64 MB; V8 lets its old generation reach 2 x what survived the
+ *    last full collection before the next one (--heap-growing-percent=100, main/node-flags.ts, which
  *    says why), plus the young generation.
  *    --node-flag FLAG and --env NAME=VALUE start the server with more node flags or environment (an
  *    experiment: e.g. --node-flag --max-old-space-size=512, --env MALLOC_ARENA_MAX=2).

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=64 --heap-growing-percent=50
+#!/usr/bin/env -S node --max-semi-space-size=64 --heap-growing-percent=100
 // The `readnext` command runs compiled JavaScript (dist/main/cli.mjs and the chunks its commands
 // import on demand), bundled from src/ by scripts/build.mjs at install and, in a checkout, again
 // here whenever a source file is newer than the bundle (skipped with no src/, NODE_ENV=production

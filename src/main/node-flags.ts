@@ -11,7 +11,7 @@
  * with 64 MiB; throughput 20,541, 19,991 and 21,997 req/s against 19,296, 19,256 and 20,171 in
  * alternating runs. The cost is memory: up to 3 x 64 MiB of young generation.
  *
- * --heap-growing-percent=50: after each full collection V8 lets the old generation grow to
+ * --heap-growing-percent=100: after each full collection V8 lets the old generation grow to
  * factor x what survived (plus the young generation's capacity) before the next one; the factor
  * comes from how fast it collects against how fast the program allocates, up to 4 when the heap
  * limit is large (4 GiB here; V8's heap-controller.cc, MaxGrowingFactor and DynamicGrowingFactor).
@@ -20,17 +20,20 @@
  * as resident memory before a collection, more of it the longer the server runs: with 1,000,000
  * readers remembered (READNEXT_READER_MEMORY_MAX) the server's RSS rose 574, 621, 735, 769 MB at
  * 1.3M, 2.5M, 3.8M and 5M distinct readers while the heap in use stayed at 270-350 MB
- * (bench:readers, quiet VM, 2026-12-05). The flag fixes the factor at 1.5, so what is resident
- * follows what is live: RSS 465, 386, 456, 474 MB at the same points, its peak 482 MB, the peaks
- * of the last third no higher than the earlier ones (bench:readers, 2026-12-06, load 1.5-3.5).
- * A model of the exposure memory alone (10M readers through 1M entries, with request-like garbage)
- * peaked at 711-756 MB of RSS without the flag and 457 MB with it. The cost: full collections
- * come more often. 2M readers each way on the same day (load 0.1-1.9): without the flag RSS
- * 411, 464, 509, 507 MB per quarter (peak 602, verdict growing), 111 us of server CPU a request,
- * 8,381 req/s; with it 363, 444, 453, 465 MB (peak 466, flat), 134 us, 6,766 req/s. The GC pauses
- * a request were the same (2.3 us minor, 0.1 major); the extra CPU, if not noise (one run each,
- * not alternated), is concurrent marking: to confirm with alternated bench:serve runs. Not a hard cap (--max-old-space-size): a server configured to
- * hold more (READNEXT_READER_MEMORY_MAX, READNEXT_MAX_READERS) would crash at the cap instead of
- * growing; with this flag its memory grows with what it is told to keep, and no further.
+ * (bench:readers, quiet VM, 2026-12-05). The flag fixes the factor at 2, so what is resident
+ * follows what is live. 2M readers (bench:readers --readers 2000000, 2026-12-06): without a flag
+ * RSS 411, 464, 509, 507 MB per quarter (peak 602, still rising); with 100 367, 454, 515, 506 (the
+ * last third's peak 523 MB, 12 MB under the one before it: a plateau), 105 us of server CPU a
+ * request; with 50 363, 444, 453, 465 (peak 466).
+ *
+ * Why 2 and not 1.5: a lower factor means more full collections, and their concurrent marking
+ * takes CPU from the main thread (the benches pin the server to one core, where the marker threads
+ * share it; the GC pauses themselves stayed at 1-1.5% of wall time). bench:serve (co-read, 1M
+ * events, 50 connections; AMD EPYC VM, 2026-12-06, alternated 20 s runs): with 50, 0.32x and 0.40x
+ * the bare route, p99 30.4 and 32.0 ms, major collections during every measured run; with V8's
+ * default 0.53x and 0.66x, p99 9.9 and 12.3 ms; with 100 0.75x, p99 9.6 ms, no major collection
+ * during the measured run. Not a hard cap (--max-old-space-size): a server configured to hold more
+ * (READNEXT_READER_MEMORY_MAX, READNEXT_MAX_READERS) would crash at the cap instead of growing;
+ * with this flag its memory grows with what it is told to keep, and no further.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--heap-growing-percent=50'];
+export const SERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64', '--heap-growing-percent=100'];
