@@ -24,15 +24,12 @@ import { CatalogIndex } from '../src/core/recommend/catalog-index.js';
 import { FeatureState, type CandidateStats } from '../src/core/ml/features.js';
 import { impressionOf, signalOf } from '../src/core/recommend/signals.js';
 import { seededRng } from '../src/core/kernel/rng.js';
-import { VisitStream } from '../src/core/simulate/synthetic.js';
-import { ImpressionLayer } from './impressions.js';
+import { SERVE_WORKLOAD, serveWorkload } from './impressions.js';
 import { REPO_ROOT, envNumber, fixed, int, median, progressLogger } from './lib.js';
 
 const DATA = resolve(REPO_ROOT, '../shared/data/wikipedia-current-events/items.jsonl');
 const EVENTS = Math.round(envNumber('BENCH_EVENTS', 1_000_000, 1000));
-const READERS = 50_000;
-const POOL = 300;
-const SEED = 20_250_101;
+const SEED = SERVE_WORKLOAD.seed;
 const TTL_MS = 72 * 3_600_000;
 const progress = progressLogger();
 
@@ -70,25 +67,12 @@ function main(): void {
   }
   const articles = rebaseDates(parsed, now);
   const catalog = new CatalogIndex(articles);
-  const w = new VisitStream(seededRng(SEED), articles, {
-    readers: READERS,
-    newest: POOL,
-    activitySkew: 2,
-    slots: 5,
-    placement: 'read-next',
-  });
-  const layer = new ImpressionLayer(seededRng(SEED + 2), w.pool, {
-    placement: 'read-next',
-    slots: 5,
-    sameSection: 0.5,
-    recencyHalfRank: w.options.recencyHalfRank,
-    nowMs: now,
-  });
+  const { w, layer } = serveWorkload(articles, now);
   const fs = new FeatureState(catalog);
   const read = new Map<string, Set<string>>();
   const t0 = performance.now();
   let n = 0;
-  for (const e of layer.around(w.events(EVENTS, now))) {
+  for (const e of layer!.around(w.events(EVENTS, now))) {
     n++;
     const s = signalOf(e);
     if (s) {

@@ -20,8 +20,8 @@
  */
 import type { Article } from '../src/core/catalog/article.js';
 import type { StoredEvent } from '../src/core/events/schema.js';
-import type { Rng } from '../src/core/kernel/rng.js';
-import { receivedAfter, storedEvent, weightedSampler } from '../src/core/simulate/synthetic.js';
+import { seededRng, type Rng } from '../src/core/kernel/rng.js';
+import { VisitStream, receivedAfter, storedEvent, weightedSampler } from '../src/core/simulate/synthetic.js';
 
 /** The widget is reported shown this long after its page view (the page view is at visit start + 400 ms). */
 const IMPRESSION_DELAY_MS = 300;
@@ -164,4 +164,46 @@ export class ImpressionLayer {
       { recommId, placement: o.placement, articleId: pv.articleId, items },
     );
   }
+}
+
+/** bench:serve's workload (bench/features.ts runs the same in process). */
+export const SERVE_WORKLOAD = {
+  readers: 50_000,
+  /** Articles the synthetic events are about: the newest ones (only those within the 72 h TTL can be recommended). */
+  pool: 300,
+  seed: 20_250_101,
+  placement: 'read-next',
+  slots: 5,
+  /** Share of the impressions' filler slots from the current article's section. */
+  sameSection: 0.5,
+} as const;
+
+/**
+ * The reading events of bench:serve: the pool's newest articles, readers with activity ~ 1/sqrt(r)
+ * (skew 2), recency-weighted reading (VisitStream); with `impressionsAt` (the events' end), an
+ * ImpressionLayer too, whose draws come from their own Rng.
+ */
+export function serveWorkload(
+  articles: readonly Article[],
+  impressionsAt?: number,
+): { w: VisitStream; layer: ImpressionLayer | undefined } {
+  const o = SERVE_WORKLOAD;
+  const w = new VisitStream(seededRng(o.seed), articles, {
+    readers: o.readers,
+    newest: o.pool,
+    activitySkew: 2,
+    slots: o.slots,
+    placement: o.placement,
+  });
+  const layer =
+    impressionsAt === undefined
+      ? undefined
+      : new ImpressionLayer(seededRng(o.seed + 2), w.pool, {
+          placement: o.placement,
+          slots: o.slots,
+          sameSection: o.sameSection,
+          recencyHalfRank: w.options.recencyHalfRank,
+          nowMs: impressionsAt,
+        });
+  return { w, layer };
 }

@@ -905,6 +905,13 @@ export async function metricsText(url: string, token: string, lenient = false): 
   }
 }
 
+/** Seconds spent in garbage collection so far by kind, from a /metrics text (prom-client's nodejs_gc_duration_seconds_sum: minor, major, incremental, weakcb). */
+export function gcSeconds(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
 /** The first value of a metric (any labels) in a /metrics text; NaN when missing. */
 export function metricValue(text: string, name: string): number {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([\\d.e+-]+)$`, 'm').exec(text);

@@ -68,6 +68,7 @@ import {
   loadAverage,
   machineInfo,
   makeTempDir,
+  gcSeconds,
   metricsText,
   metricValue,
   processCpuSeconds,
@@ -231,13 +232,6 @@ function v8Memory(text: string): Pick<Memory, 'heapMb' | 'heapTotalMb' | 'extern
     heapTotalMb: metricValue(text, 'nodejs_heap_size_total_bytes') / MB,
     externalMb: metricValue(text, 'nodejs_external_memory_bytes') / MB,
   };
-}
-
-/** Seconds spent in garbage collection so far by kind (prom-client's nodejs_gc_duration_seconds_sum: minor, major, incremental, weakcb). */
-function gcSeconds(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
-  return out;
 }
 
 /**

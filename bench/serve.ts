@@ -64,7 +64,7 @@ import type { StoredEvent } from '../src/core/events/schema.js';
 import { seededRng } from '../src/core/kernel/rng.js';
 import type { ModelMetrics, ModelRecord } from '../src/core/ml/model.js';
 import { checkStoredEvent, VisitStream, type VisitCounts } from '../src/core/simulate/synthetic.js';
-import { ImpressionLayer, type ImpressionCounts } from './impressions.js';
+import { SERVE_WORKLOAD, serveWorkload, type ImpressionCounts } from './impressions.js';
 import {
   commandExists,
   cpuSnapshot,
@@ -89,6 +89,7 @@ import {
   runBench,
   runCommand,
   runWrk,
+  gcSeconds,
   metricsText,
   secondsSince,
   startHttpProcess,
@@ -123,25 +124,20 @@ const MODEL_SEED = 1;
 const DEFAULT_EXPLORE_SHARE = 0.05;
 /** --explore: req/s exploring ≥ this × req/s without exploration (issue 18: within 5%). */
 const EXPLORE_TARGET_RATIO = 0.95;
-/** --model: share of the impressions' filler slots from the current article's section (bench/impressions.ts). */
-const SAME_SECTION = 0.5;
 const DATA = resolve(REPO_ROOT, '../shared/data/wikipedia-current-events/items.jsonl');
-const PLACEMENT = 'read-next';
-const K = 5;
-/** Articles the synthetic events are about: the newest ones (only those within the 72 h TTL can be recommended). */
-const POOL = 300;
-/** Node flags added to the readnext server's (BENCH_NODE_FLAGS, space-separated). */
+const PLACEMENT = SERVE_WORKLOAD.placement;
+const K = SERVE_WORKLOAD.slots;
 /** Lets the bench read the server's GET /metrics (its GC time). */
 const METRICS_TOKEN = 'bench-serve-metrics-token-0123456789';
+/** Node flags added to the readnext server's (BENCH_NODE_FLAGS, space-separated). */
 const SERVER_EXTRA_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter((f) => f !== '');
-const READERS = 50_000;
 const APPEND_BATCH = 5000;
 /** Request URL variants wrk rotates through. */
 const URL_VARIANTS = 4000;
 const SHARE_UNKNOWN_ARTICLE = 0.05;
 const SHARE_OLDER_ARTICLE = 0.1;
 const UNKNOWN_PREFIX = 'bench-unknown-';
-const SEED = 20_250_101;
+const SEED = SERVE_WORKLOAD.seed;
 const STOP_TIMEOUT_MS = 60_000;
 const READY_TIMEOUT_MS = 600_000;
 const MINUTE = 60_000;
@@ -151,10 +147,6 @@ const progress = progressLogger();
 const seconds = secondsSince;
 
 // ---- synthetic reading events: VisitStream of src/core/simulate/synthetic.ts
-
-/** The workload: POOL newest articles, READERS readers with activity ~ 1/sqrt(r) (skew 2), recency-weighted reading. */
-const workload = (articles: readonly Article[], seed: number) =>
-  new VisitStream(seededRng(seed), articles, { readers: READERS, newest: POOL, activitySkew: 2, slots: K, placement: PLACEMENT });
 
 interface Setup {
   db: string;
@@ -190,20 +182,11 @@ async function setup(dir: string, withImpressions: boolean): Promise<Setup> {
   const storage = await openStorage(db, { sqlite: { synchronous: 'NORMAL' } });
   try {
     const articles = await storage.articlesStoredSince(0);
-    const w = workload(articles, SEED);
     const nowMs = Date.now();
+    const { w, layer } = serveWorkload(articles, withImpressions ? nowMs : undefined);
     const showable = w.pool.filter(
       (a) => a.status === 'published' && a.publishedAt <= nowMs && (a.expiresAt ?? a.publishedAt + 72 * HOUR) > nowMs,
     ).length;
-    const layer = withImpressions
-      ? new ImpressionLayer(seededRng(SEED + 2), w.pool, {
-          placement: PLACEMENT,
-          slots: K,
-          sameSection: SAME_SECTION,
-          recencyHalfRank: w.options.recencyHalfRank,
-          nowMs,
-        })
-      : undefined;
     progress(`writing ${int(EVENTS)} synthetic events${layer ? ' and an impression after each page view' : ''}`);
     const t1 = performance.now();
     let batch: StoredEvent[] = [];
@@ -1025,13 +1008,6 @@ interface ReadnextRun {
   prof?: { summary: ProfileSummary; savedAs: string };
   /** Seconds of garbage collection during the measured run, by kind (GET /metrics before and after it). */
   gc?: Record<string, number>;
-}
-
-/** Seconds spent in garbage collection so far by kind (prom-client's nodejs_gc_duration_seconds_sum: minor, major, incremental, weakcb). */
-function gcSeconds(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
-  return out;
 }
 
 async function readnextRun(o: {
