@@ -11,6 +11,7 @@
  */
 import type { Article } from '../catalog/article.js';
 import { RecentMap } from '../kernel/recent-map.js';
+import type { DecayedRow } from '../recommend/decay.js';
 import { CoVisitation, Popularity, type CoVisitationParams, type Signal } from '../recommend/signals.js';
 
 const MINUTE = 60_000;
@@ -164,14 +165,25 @@ function countAtMost(xs: readonly number[], x: number): number {
   return lo;
 }
 
-/** The cosines of one article's vector with others, as far as asked (a row of TextIndex's similarity cache). */
+/**
+ * The cosines of one article's vector with others, as far as asked (a row of TextIndex's
+ * similarity cache): an open-addressing table keyed by the caller's dense number of the other
+ * article (FeatureState's ArticleStats.idx), linear probing; key k is stored as k + 1 (0 = empty).
+ */
 interface SimilarityRow {
   v: TextVector;
-  sims: Map<string, number>;
+  keys: Int32Array;
+  sims: Float64Array;
+  size: number;
 }
 /** Articles whose similarity rows are kept (RecentMap), and most cosines one row keeps (then it starts again). */
 const SIMILARITY_ROWS = 1000;
 const SIMILARITY_ROW_MAX = 1000;
+/** A row's first table (slots; a power of two), doubled while more than half full. */
+const SIMILARITY_ROW_START = 64;
+
+/** The slot of key k in a table of `mask + 1` slots: Fibonacci hashing, then linear probing from there. */
+const slotHash = (k: number, mask: number): number => (Math.imul(k, 0x9e3779b1) >>> 16) & mask;
 
 /** Catalog changes of at most this many articles are inserted one by one; more, and the lists are sorted again. */
 const BULK = 64;
@@ -321,20 +333,49 @@ class TextIndex {
     if (row !== undefined) return row;
     const v = this.vector(id);
     if (v === null) return null;
-    this.rows.set(id, (row = { v, sims: new Map() }));
+    row = { v, keys: new Int32Array(SIMILARITY_ROW_START), sims: new Float64Array(SIMILARITY_ROW_START), size: 0 };
+    this.rows.set(id, row);
     return row;
   }
 
-  /** cosine(row's vector, vector of `id`), 0 when `id` has no text; the same double as computing it (kept per pair). */
-  similarity(row: SimilarityRow, id: string): number {
-    let s = row.sims.get(id);
-    if (s === undefined) {
-      const w = this.vector(id);
-      s = w === null ? 0 : cosine(row.v, w);
-      if (row.sims.size >= SIMILARITY_ROW_MAX) row.sims.clear();
-      row.sims.set(id, s);
+  /**
+   * cosine(row's vector, vector of `id`), 0 when `id` has no text; the same double as computing it
+   * (kept per pair). `key`: the caller's dense number of `id`, the same for the same id for the
+   * life of this index.
+   */
+  similarity(row: SimilarityRow, id: string, key: number): number {
+    let mask = row.keys.length - 1;
+    let h = slotHash(key, mask);
+    for (let k = row.keys[h]!; k !== 0; k = row.keys[h]!) {
+      if (k === key + 1) return row.sims[h]!;
+      h = (h + 1) & mask;
     }
+    const w = this.vector(id);
+    const s = w === null ? 0 : cosine(row.v, w);
+    if (row.size >= SIMILARITY_ROW_MAX) {
+      row.keys.fill(0);
+      row.size = 0;
+      h = slotHash(key, mask);
+    } else if ((row.size + 1) * 2 > row.keys.length) {
+      const { keys, sims } = row;
+      row.keys = new Int32Array(keys.length * 2);
+      row.sims = new Float64Array(keys.length * 2);
+      mask = row.keys.length - 1;
+      for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.place(row, keys[i]!, sims[i]!, mask);
+      h = slotHash(key, mask);
+      while (row.keys[h] !== 0) h = (h + 1) & mask;
+    }
+    row.keys[h] = key + 1;
+    row.sims[h] = s;
+    row.size++;
     return s;
+  }
+
+  private place(row: SimilarityRow, stored: number, sim: number, mask: number): void {
+    let h = slotHash(stored - 1, mask);
+    while (row.keys[h] !== 0) h = (h + 1) & mask;
+    row.keys[h] = stored;
+    row.sims[h] = sim;
   }
 
   /** The article's distinct terms in vector order with their counts; undefined without text. */
@@ -429,6 +470,8 @@ const NEIGHBOUR_SEEDS_KEPT = 20_000;
 /** A list filtered by a horizon is filtered again once the horizon moved this far. */
 const LIVE_MAX_AGE_MS = 60_000;
 const HISTORY_SEEDS = 5;
+/** Seeds whose co-read rows are kept as arrays (RecentMap; at most maxNeighbours × 1.5 entries each). */
+const CO_ROWS_KEPT = 4000;
 const SHOWN_KEPT = 200;
 
 /** An exponentially decayed total (the denominator of shares). */
@@ -477,6 +520,10 @@ const NEGLIGIBLE = 2 ** -60;
 
 /** What the state knows of one article, in one object (frame values of the decayed counters). */
 class ArticleStats {
+  constructor(
+    /** Dense number of the article in this state (0, 1, 2, ... in order of first sight): indexes the request's slot arrays. */
+    readonly idx: number,
+  ) {}
   /** The catalog's article as of `catalogVersion` (refetched when the catalog moved or has no version). */
   article: Article | undefined = undefined;
   catalogVersion: number | undefined = undefined;
@@ -502,6 +549,14 @@ class ArticleStats {
 /** An article's state as candidates() found it: pass it back to features() to skip the lookup. */
 export type CandidateStats = ArticleStats;
 
+/** A seed's co-read row as arrays: neighbour idx and frame value, as of `changes` of `row`. */
+interface CoRowArrays {
+  row: DecayedRow;
+  changes: number;
+  idx: Int32Array;
+  values: Float64Array;
+}
+
 /** A list filtered by live(): the ids and, at the same index, their ArticleStats. */
 interface LiveList {
   ids: readonly string[];
@@ -514,9 +569,12 @@ interface LiveList {
  * article, candidates) at a time. FreshState feeds one on the serving path (`FreshState.observer`).
  *
  * Serving cost (issue 17): a row reads one ArticleStats per candidate (its decayed counters as
- * frame values, one factor per counter per request), skips the co-read lookups of candidates never
- * read, and takes text cosines from TextIndex's per-pair cache. None of these changes a value:
- * the rows are the same doubles as computing every lookup afresh (test: "keeps decayed counts …").
+ * frame values, one factor per counter per request); the co-read features walk each seed's row
+ * once, kept as typed arrays until it changes, and pick the request's candidates by their dense
+ * idx (no Map lookup per candidate and seed: those were half the rows' time in the server); text
+ * cosines come from TextIndex's per-pair cache, keyed by idx. None of these changes a value: the
+ * rows are the same doubles as computing every lookup afresh (tests: "keeps decayed counts …",
+ * "co-read and text features kept between requests …").
  *
  * @example
  * const fs = new FeatureState(catalog);
@@ -554,6 +612,18 @@ export class FeatureState {
     { horizon: number | undefined; version: number | undefined; live: LiveList }
   >();
   private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
+  /** Every ArticleStats by its idx. */
+  private readonly byIdx: ArticleStats[] = [];
+  // Scratch of features(): which request (stamp) put an article (by idx) at which row, and per-row sums.
+  private rowStamp = 0;
+  private slotStamp = new Int32Array(1024);
+  private slotOf = new Int32Array(1024);
+  private readonly rowStats: ArticleStats[] = [];
+  private ctxC = new Float64Array(256);
+  private histMax = new Float64Array(256);
+  private histSum = new Float64Array(256);
+  /** Co-read rows of seeds as arrays (ArticleStats idx, frame value), rebuilt when the row changed. */
+  private readonly coRows = new RecentMap<string, CoRowArrays>(CO_ROWS_KEPT);
 
   constructor(
     readonly catalog: ArticleLookup,
@@ -733,7 +803,7 @@ export class FeatureState {
         if (a.id === q.articleId) continue;
         const st = this.statsOf(a.id);
         if (!open(a.id, st)) continue;
-        const sim = this.text.similarity(cv, a.id);
+        const sim = this.text.similarity(cv, a.id, st.idx);
         if (sim > 0) {
           ids.push(a.id);
           picked.push(st);
@@ -848,9 +918,6 @@ export class FeatureState {
     const seedRows = seeds.map((h) => this.text.row(h)).filter((r): r is SimilarityRow => r !== null);
     const ctxCount = ctxId === null ? 0 : this.co.count(ctxId, t);
     const seedCounts = seeds.map((h) => this.co.count(h, t));
-    // Co-read rows looked up once per request (CoVisitation.row: the same doubles as co()).
-    const ctxCo = ctxId === null ? null : this.co.row(ctxId, t);
-    const seedCo = seeds.map((h) => this.co.row(h, t));
     const popTotal = this.popTotal.at(t);
     // Decayed sums are frame values × one factor per time (the same product DecayedSums.get computes).
     const shortFactor = this.shortFrame.factor(t);
@@ -875,9 +942,60 @@ export class FeatureState {
     const depth = profile ? sessionDepth(profile, t, this.params.sessionGapMs) : 0;
     const sectionCount = profile ? profile.sections.size : 0;
 
-    for (let i = 0; i < candidates.length; i++) {
+    // Co-read features, seed by seed: each seed's row (as arrays, see coRow) is walked once and
+    // its entries that are candidates of this request (the slot arrays, by idx) are taken, instead
+    // of one Map lookup per candidate and seed. Per candidate the sums are added in seed order, as
+    // a lookup loop would: the same doubles (C = frame value × the row's factor, as co()).
+    const n = candidates.length;
+    const sts = this.rowStats;
+    sts.length = n;
+    if (this.byIdx.length + n > this.slotOf.length) this.growSlots(this.byIdx.length + n);
+    const rowStamp = ++this.rowStamp;
+    const slotStamp = this.slotStamp;
+    const slotOf = this.slotOf;
+    for (let i = 0; i < n; i++) {
+      const st = candidateStats?.[i] ?? this.statsOf(candidates[i]!);
+      sts[i] = st;
+      slotStamp[st.idx] = rowStamp;
+      slotOf[st.idx] = i; // a repeated id: its last row; every row of it reads that one
+    }
+    if (this.ctxC.length < n) {
+      this.ctxC = new Float64Array(n);
+      this.histMax = new Float64Array(n);
+      this.histSum = new Float64Array(n);
+    }
+    const ctxC = this.ctxC.fill(0, 0, n);
+    const histMax = this.histMax.fill(0, 0, n);
+    const histSum = this.histSum.fill(0, 0, n);
+    const ctxCo = ctxId === null ? null : this.coRow(ctxId);
+    if (ctxCo !== null) {
+      const f = ctxCo.row.factor(t);
+      const { idx, values } = ctxCo;
+      for (let k = 0; k < idx.length; k++) if (slotStamp[idx[k]!] === rowStamp) ctxC[slotOf[idx[k]!]!] = values[k]! * f;
+    }
+    for (let s = 0; s < seeds.length; s++) {
+      const seedCo = this.coRow(seeds[s]!);
+      if (seedCo === null) continue;
+      const f = seedCo.row.factor(t);
+      const count = seedCounts[s]!;
+      const { idx, values } = seedCo;
+      for (let k = 0; k < idx.length; k++) {
+        if (slotStamp[idx[k]!] !== rowStamp) continue;
+        const i = slotOf[idx[k]!]!;
+        const st = sts[i]!;
+        if (!st.everRead) continue;
+        const cs = values[k]! * f;
+        if (cs <= 0) continue;
+        const j = cs / Math.max(count + st.reads * readFactor - cs, 1e-12);
+        histSum[i] = histSum[i]! + j;
+        if (j > histMax[i]!) histMax[i] = j;
+      }
+    }
+
+    for (let i = 0; i < n; i++) {
       const id = candidates[i]!;
-      const st = candidateStats?.[i] ?? this.statsOf(id);
+      const st = sts[i]!;
+      const slot = slotOf[st.idx]!;
       if (st.catalogVersion !== version || version === undefined) {
         st.article = this.catalog.get(id);
         st.catalogVersion = version;
@@ -886,42 +1004,20 @@ export class FeatureState {
       const o = (offset + i) * d;
       // 0-1: co-read with the current article.
       let jac = 0;
-      let c = 0;
-      let nb = -1; // the candidate's decayed read count, read when first needed
-      const coRead = st.everRead;
-      if (ctxCo !== null && coRead) {
-        const raw = ctxCo.values.get(id);
-        c = raw === undefined ? 0 : raw * ctxCo.factor;
-        if (c > 0) {
-          nb = st.reads * readFactor;
-          jac = c / Math.max(ctxCount + nb - c, 1e-12);
-        }
-      }
+      const c = st.everRead ? ctxC[slot]! : 0;
+      if (c > 0) jac = c / Math.max(ctxCount + st.reads * readFactor - c, 1e-12);
       X[o] = jac;
       X[o + 1] = Math.log1p(c);
       // 2-3: co-read with the reader's last reads.
-      let hmax = 0;
-      let hsum = 0;
-      for (let s = 0; coRead && s < seeds.length; s++) {
-        const row = seedCo[s]!;
-        const raw = row === null ? undefined : row.values.get(id);
-        if (raw === undefined) continue;
-        const cs = raw * row!.factor;
-        if (cs <= 0) continue;
-        if (nb < 0) nb = st.reads * readFactor;
-        const j = cs / Math.max(seedCounts[s]! + nb - cs, 1e-12);
-        hsum += j;
-        if (j > hmax) hmax = j;
-      }
-      X[o + 2] = hmax;
-      X[o + 3] = hsum;
+      X[o + 2] = histMax[slot]!;
+      X[o + 3] = histSum[slot]!;
       // 4-6: content similarity.
       const v = this.text.vector(id);
       let tc = 0;
       let th = 0;
       if (v !== null) {
-        if (ctxRow !== null) tc = this.text.similarity(ctxRow, id);
-        for (let s = 0; s < seedRows.length; s++) th = Math.max(th, this.text.similarity(seedRows[s]!, id));
+        if (ctxRow !== null) tc = this.text.similarity(ctxRow, id, st.idx);
+        for (let s = 0; s < seedRows.length; s++) th = Math.max(th, this.text.similarity(seedRows[s]!, id, st.idx));
       }
       X[o + 4] = tc;
       X[o + 5] = th;
@@ -976,8 +1072,39 @@ export class FeatureState {
 
   private statsOf(id: string): ArticleStats {
     let st = this.stats.get(id);
-    if (st === undefined) this.stats.set(id, (st = new ArticleStats()));
+    if (st === undefined) {
+      st = new ArticleStats(this.byIdx.length);
+      this.byIdx.push(st);
+      this.stats.set(id, st);
+    }
     return st;
+  }
+
+  private growSlots(n: number): void {
+    const size = Math.max(n, this.slotOf.length * 2);
+    const stamps = new Int32Array(size);
+    stamps.set(this.slotStamp);
+    this.slotStamp = stamps;
+    this.slotOf = new Int32Array(size);
+  }
+
+  /** The co-read row of `seed` as arrays (null without one), kept while the row does not change. */
+  private coRow(seed: string): CoRowArrays | null {
+    const row = this.co.row(seed);
+    if (row === undefined) return null;
+    let hit = this.coRows.get(seed);
+    if (hit === undefined || hit.row !== row || hit.changes !== row.changes) {
+      const idx = new Int32Array(row.values.size);
+      const values = new Float64Array(row.values.size);
+      let k = 0;
+      for (const [id, v] of row.values) {
+        idx[k] = this.statsOf(id).idx;
+        values[k++] = v;
+      }
+      hit = { row, changes: row.changes, idx, values };
+      this.coRows.set(seed, hit);
+    }
+    return hit;
   }
 
   /** A frame moved: every article's value of that counter × f, negligible ones dropped (DecayedSums.rebase). */

@@ -12,9 +12,18 @@
  * floating-point overflow (2^1023). Events older than the frame are handled the same way (negative
  * exponent), so replaying history out of order gives the same sums.
  */
-export class DecayedSums {
+/** A DecayedSums as its readers see it: frame values, the factor to values at t, and a change counter. */
+export interface DecayedRow {
+  readonly values: ReadonlyMap<string, number>;
+  readonly changes: number;
+  factor(t: number): number;
+}
+
+export class DecayedSums implements DecayedRow {
   private readonly sums = new Map<string, number>();
   private ref: number;
+  /** Moves on every change of a frame value (add, delete, rebase): lets callers cache what they derived from the values. */
+  changes = 0;
   /** Exponent beyond which the frame is moved: 2^200 keeps ~800 doublings of head-room. */
   private static readonly REBASE_AT = 200;
 
@@ -32,6 +41,7 @@ export class DecayedSums {
       this.rebase(t);
       x = 0;
     }
+    this.changes++;
     this.sums.set(key, (this.sums.get(key) ?? 0) + weight * 2 ** x);
   }
 
@@ -65,10 +75,12 @@ export class DecayedSums {
   }
 
   delete(key: string): void {
+    this.changes++;
     this.sums.delete(key);
   }
 
   private rebase(t: number): void {
+    this.changes++;
     const f = 2 ** (-(t - this.ref) / this.halfLifeMs);
     for (const [k, v] of this.sums) {
       const nv = v * f;

@@ -1,5 +1,5 @@
 import { RecentMap } from '../kernel/recent-map.js';
-import { DecayedSums } from './decay.js';
+import { DecayedSums, type DecayedRow } from './decay.js';
 
 /** One reading signal, as the fresh state keeps it: who engaged with which article, how, and when. */
 export interface Signal {
@@ -297,14 +297,12 @@ export class CoVisitation {
   }
 
   /**
-   * The co-read row of `a` at `now`: its frame values and the factor to scale them by, so C(a, b)
-   * is `(values.get(b) ?? 0) × factor`, the same double as `co(a, b, now)` for one Map lookup
-   * (feature rows look up one row for every candidate). Null when `a` has no co-read pair.
-   * Valid until the next `add`.
+   * The co-read row of `a`: its frame values, C(a, b) at t being `values.get(b) × factor(t)`, the
+   * same double as `co(a, b, t)`; its `changes` move whenever a value does (callers cache what
+   * they derive from it). Undefined when `a` has no co-read pair. Read-only for callers.
    */
-  row(a: string, now: number): { values: ReadonlyMap<string, number>; factor: number } | null {
-    const row = this.pairs.get(a);
-    return row === undefined ? null : { values: row.values, factor: row.factor(now) };
+  row(a: string): DecayedRow | undefined {
+    return this.pairs.get(a);
   }
 
   /** Decayed read count N(a) at `now`. */

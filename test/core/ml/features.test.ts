@@ -4,6 +4,7 @@ import { seededRng } from '../../../src/core/kernel/rng.js';
 import { buildExamples, positionWeights, splitAt, type TrainingEvent } from '../../../src/core/ml/examples.js';
 import { DEFAULT_FEATURE_PARAMS, FEATURE_NAMES, FEATURE_SPEC, FeatureState, tokenize } from '../../../src/core/ml/features.js';
 import { DecayedSums } from '../../../src/core/recommend/decay.js';
+import { CoVisitation } from '../../../src/core/recommend/signals.js';
 import { CatalogIndex } from '../../../src/core/recommend/catalog-index.js';
 import { FreshState } from '../../../src/core/recommend/fresh-state.js';
 import { syntheticArticle } from '../../../src/core/simulate/synthetic.js';
@@ -220,6 +221,61 @@ describe('features', () => {
       expect(X[i * d + col('clicks')]).toBe(Math.fround(Math.log1p(clicks.get(id, t + MIN))));
     });
     expect(X[col('pop_short')]).toBeGreaterThan(0);
+  });
+
+  it('co-read and text features kept between requests are those computed afresh, while reads change the co-read rows', () => {
+    // 1,200 articles with text, so one similarity row holds more than its 1,000 cosines and starts again.
+    const rng = seededRng(21);
+    const many = Array.from({ length: 1200 }, (_, i) =>
+      syntheticArticle(`m${i}`, SECTIONS[i % 3]!, T0 - (1200 - i) * MIN, `${rng.pick(WORDS)} ${rng.pick(WORDS)} ${rng.pick(WORDS)}`),
+    );
+    const catalog = new CatalogIndex(many);
+    const ids = many.map((a) => a.id);
+    const fs = new FeatureState(catalog);
+    const co = new CoVisitation(DEFAULT_FEATURE_PARAMS.coRead);
+    const d = FEATURE_NAMES.length;
+    let t = T0;
+    for (let round = 0; round < 40; round++) {
+      // Reads between requests: the co-read rows of their articles (and of the reader's last reads) change.
+      for (let k = 0; k < 15; k++) {
+        t += 1 + rng.int(2 * MIN);
+        const s = { kind: 'read' as const, readerId: `r${rng.int(6)}`, articleId: ids[rng.int(40)]!, ts: t };
+        fs.add(s);
+        co.add(s);
+      }
+      const readerId = `r${rng.int(6)}`;
+      const ctx = ids[rng.int(40)]!;
+      // Candidates: read ones, never-read ones and a repeated id.
+      const cands = [...Array.from({ length: 30 }, () => ids[rng.int(60)]!), ids[rng.int(40)]!];
+      cands.push(cands[3]!);
+      const q = { readerId, articleId: ctx, ts: t + 1000 };
+      const X = fs.features(q, cands);
+      const seeds = fs.history(readerId).slice(0, 5);
+      const fresh = new FeatureState(catalog).features({ ...q, readerId: null, history: seeds }, cands);
+      cands.forEach((b, i) => {
+        const at = (name: (typeof FEATURE_NAMES)[number]) => X[i * d + col(name)];
+        const jaccard = (a: string) => {
+          const c = co.co(a, b, q.ts);
+          return c > 0 ? c / Math.max(co.count(a, q.ts) + co.count(b, q.ts) - c, 1e-12) : 0;
+        };
+        expect(at('co_ctx_jaccard')).toBe(Math.fround(jaccard(ctx)));
+        expect(at('co_ctx_count')).toBe(Math.fround(Math.log1p(co.co(ctx, b, q.ts))));
+        const js = seeds.map(jaccard);
+        expect(at('co_hist_max')).toBe(Math.fround(Math.max(0, ...js)));
+        expect(at('co_hist_sum')).toBe(Math.fround(js.reduce((x, y) => x + y, 0)));
+        expect(at('text_ctx')).toBe(fresh[i * d + col('text_ctx')]);
+        expect(at('text_hist_max')).toBe(fresh[i * d + col('text_hist_max')]);
+      });
+      // Every article against one context: more cosines than a row keeps.
+      if (round % 10 === 0) {
+        const all = fs.features({ readerId: null, articleId: ctx, ts: t + 1000 }, ids);
+        const again = new FeatureState(catalog).features({ readerId: null, articleId: ctx, ts: t + 1000 }, ids);
+        ids.forEach((_, i) => expect(all[i * d + col('text_ctx')]).toBe(again[i * d + col('text_ctx')]));
+      }
+    }
+    expect(fs.features({ readerId: null, articleId: ids[0]!, ts: t }, ids).some((v, k) => k % d === col('co_ctx_jaccard') && v > 0)).toBe(
+      true,
+    );
   });
 
   it('proposes co-read, content, popular and latest candidates, eligible ones only, capped', () => {
