@@ -215,6 +215,8 @@ class TextIndex {
   private synced: readonly Article[] = [];
   private syncedVersion: number | undefined = undefined;
   private started = false;
+  /** Moves whenever a sync changed the documents: whether an article has a vector holds while it stays. */
+  epoch = 0;
   /** The latest publication time among the kept vectors (and kept nulls). */
   private newestKept = -Infinity;
 
@@ -261,6 +263,7 @@ class TextIndex {
     }
     if (gone.length === 0 && came.length === 0) return;
     this.rows = new RecentMap(SIMILARITY_ROWS);
+    this.epoch++;
     let earliest = Infinity;
     const drop = (id: string): void => {
       const doc = this.docs.get(id);
@@ -534,6 +537,9 @@ class ArticleStats {
   long = 0;
   /** Reads only (co-read item count N). */
   reads = 0;
+  /** Whether TextIndex has a vector for it, as of TextIndex.epoch `textEpoch` (−1: not asked yet). */
+  hasText = false;
+  textEpoch = -1;
   /** Whether a read of it was ever observed: without one no co-read pair holds it, so its co-read features are 0. */
   everRead = false;
   impressions = 0;
@@ -951,6 +957,7 @@ export class FeatureState {
     sts.length = n;
     if (this.byIdx.length + n > this.slotOf.length) this.growSlots(this.byIdx.length + n);
     const rowStamp = ++this.rowStamp;
+    const textEpoch = this.text.epoch;
     const slotStamp = this.slotStamp;
     const slotOf = this.slotOf;
     for (let i = 0; i < n; i++) {
@@ -1012,16 +1019,20 @@ export class FeatureState {
       X[o + 2] = histMax[slot]!;
       X[o + 3] = histSum[slot]!;
       // 4-6: content similarity.
-      const v = this.text.vector(id);
+      if (st.textEpoch !== textEpoch) {
+        st.hasText = this.text.vector(id) !== null;
+        st.textEpoch = textEpoch;
+      }
+      const hasText = st.hasText;
       let tc = 0;
       let th = 0;
-      if (v !== null) {
+      if (hasText) {
         if (ctxRow !== null) tc = this.text.similarity(ctxRow, id, st.idx);
         for (let s = 0; s < seedRows.length; s++) th = Math.max(th, this.text.similarity(seedRows[s]!, id, st.idx));
       }
       X[o + 4] = tc;
       X[o + 5] = th;
-      X[o + 6] = v !== null && (ctxRow !== null || seedRows.length > 0) ? 1 : 0;
+      X[o + 6] = hasText && (ctxRow !== null || seedRows.length > 0) ? 1 : 0;
       // 7-9: sections and topics.
       const section = a?.section ?? null;
       X[o + 7] = section === null || !ctx?.section ? -1 : section === ctx.section ? 1 : 0;
