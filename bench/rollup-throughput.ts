@@ -14,7 +14,7 @@
  * not by the passes' commits (BENCH_CHECKPOINT=commit: in them, SQLite's default).
  *
  * Environment: BENCH_EVENTS (default 1,000,000), BENCH_READERS (default 50,000), BENCH_PG_URL,
- * BENCH_CHECKPOINT.
+ * BENCH_CHECKPOINT, BENCH_DIR (where the SQLite files are kept; default /tmp/readnext-rollup-tp).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -36,7 +36,7 @@ const EVENTS = Math.round(envNumber('BENCH_EVENTS', 1_000_000, 1000));
 const READERS = Math.round(envNumber('BENCH_READERS', 50_000, 10));
 const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PG_DB = 'readnext_rollup_tp';
-const DIR = '/tmp/readnext-rollup-tp';
+const DIR = process.env.BENCH_DIR ?? '/tmp/readnext-rollup-tp';
 const EXPERIMENT = 'bench-rollups';
 const SEED = 20_260_105;
 const MINUTE = 60_000;
@@ -93,6 +93,15 @@ async function build(storage: OpenedStorage, label: string): Promise<void> {
   if (storage.dialect === 'postgres') await sql`vacuum (analyze) events`.execute(kyselyOf(storage));
 }
 
+/** Whether SQLite has the table (false on PostgreSQL). */
+async function hasTable(storage: OpenedStorage, name: string): Promise<boolean> {
+  if (storage.dialect !== 'sqlite') return false;
+  const r = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${name}`.execute(
+    kyselyOf(storage),
+  );
+  return Number(r.rows[0]!.n) > 0;
+}
+
 /** Back to no rollups: every event to roll up again. */
 async function reset(storage: OpenedStorage): Promise<void> {
   const db = kyselyOf(storage);
@@ -101,6 +110,8 @@ async function reset(storage: OpenedStorage): Promise<void> {
   await sql`update exposures set rolled = 0, ${sql.raw([...cols, ...pre].map((c) => `${c} = 0`).join(', '))}`.execute(db);
   await sql`delete from reader_days`.execute(db);
   await sql`delete from exposure_sessions`.execute(db);
+  // SQLite since migration 0021: the sessions by the exposure's id.
+  if (await hasTable(storage, 'exposure_session_ids')) await sql`delete from exposure_session_ids`.execute(db);
   await sql`delete from exposure_unpriced`.execute(db);
   await sql`update rollup_state set cursor = 0, through_ts = 0`.execute(db);
   // Columns later migrations may add to rollup_state (a watermark) go back to their defaults too.
@@ -127,7 +138,9 @@ async function digest(storage: OpenedStorage): Promise<string> {
     sum(pre_dwell_ms) as pd, sum(pre_page_views) as pp, sum(pre_subscribed) as pb, sum(pre_revenue) as pv,
     sum(page_views * page_views + 3 * reads * sessions + pre_page_views * clicks) as mix from exposures where rolled = 1`.execute(db);
   const rd = await sql<Record<string, unknown>>`select count(*) as n, sum(page_views) as p, sum(reads) as r from reader_days`.execute(db);
-  const s = await sql<Record<string, unknown>>`select count(*) as n from exposure_sessions`.execute(db);
+  const s = (await hasTable(storage, 'exposure_session_ids'))
+    ? await sql<Record<string, unknown>>`select count(*) as n from exposure_session_ids`.execute(db)
+    : await sql<Record<string, unknown>>`select count(*) as n from exposure_sessions`.execute(db);
   const r = e.rows[0]!;
   return [
     ...Object.values(r).map((x) => (typeof x === 'number' || typeof x === 'string' ? Number(x).toFixed(2) : String(x))),

@@ -26,6 +26,12 @@ export function readerStore(d: Dialect): ReaderStore {
     forgetReader(readerId, readerHash, ts) {
       function* flow(): Flow<{ removed: ReaderRemoved; seq: number }> {
         const removed = {} as ReaderRemoved;
+        // SQLite: the sessions of the reader's exposures by their ids (migration 0021), before the exposures go.
+        const sessionIds =
+          d.name === 'sqlite'
+            ? (yield sql`delete from exposure_session_ids where exposure_id in (select id from exposures where reader_id = ${readerId})
+                returning 1 as one`.compile(db)).length
+            : 0;
         for (const [table, field] of READER_TABLES) {
           // RETURNING counts the rows exactly, on both databases, whatever else commits meanwhile.
           const rows = yield db
@@ -35,6 +41,7 @@ export function readerStore(d: Dialect): ReaderStore {
             .compile();
           removed[field] = rows.length;
         }
+        removed.exposureSessions += sessionIds;
         // The newest events may have been the reader's: keep new rowids past the rollups' cursor.
         if (d.name === 'sqlite' && removed.events > 0) yield SQLITE_CURSOR_AFTER_DELETE.compile(db);
         // Nothing stored: no erasure for the other processes to look for (they hold nothing of the reader either).

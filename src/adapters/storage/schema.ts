@@ -42,6 +42,10 @@ export interface EventRow {
   extra: string;
 }
 
+/**
+ * SQLite also has `id integer primary key autoincrement` (migration 0021: a stable integer id, the
+ * key of exposure_session_ids); PostgreSQL has none, so it is not typed here.
+ */
 export interface ExposureRow {
   experiment: string;
   phase: number;
@@ -75,6 +79,16 @@ export interface ExposureSessionRow {
   experiment: string;
   phase: number;
   reader_id: string;
+  session_id: string;
+}
+
+/**
+ * SQLite (migration 0021): the distinct sessions after each exposure, keyed by the exposure's
+ * integer id (exposures.id, SQLite only); exposure_sessions stays empty there. PostgreSQL keeps
+ * them in exposure_sessions and has no such table.
+ */
+export interface ExposureSessionIdRow {
+  exposure_id: number;
   session_id: string;
 }
 
@@ -279,6 +293,7 @@ export interface Database {
   audit_log: AuditRow;
   deploy_state: DeployStateRow;
   exposure_sessions: ExposureSessionRow;
+  exposure_session_ids: ExposureSessionIdRow;
   exposure_unpriced: ExposureUnpricedRow;
   rollup_rates: RollupRateRow;
   reader_days: ReaderDayRow;

@@ -23,7 +23,7 @@ const read = (id: string, reader: string, session: string, receivedTs: number): 
   }) as StoredEvent;
 
 /**
- * SQLite keeps the rollups' scratch tables (rollup_batch, rollup_new_sessions) per connection and
+ * SQLite keeps the rollups' scratch tables (rollup_batch, rollup_added, rollup_new_sessions) per connection and
  * empties them at the end of each fold (adapters/storage/rollups.ts): a pass that throws after
  * filling them must leave them empty (its transaction rolls their rows back), and the next pass
  * must count each event once.
@@ -45,14 +45,16 @@ describe('rollups: a SQLite pass that throws halfway', () => {
     await storage.appendEvents([read('e1', 's1', 'x1', T + 1), read('e2', 's2', 'x2', T + 2)]);
     expect((await storage.advanceRollups(win, T + 10, 1000)).events).toBe(2);
     await storage.appendEvents([read('e3', 's1', 'x3', T + 11), read('e4', 's2', 'x4', T + 12)]);
-    // The fold's update of exposures fails, after the scratch tables and exposure_sessions were filled.
+    // The fold's update of exposures fails, after the scratch tables and exposure_session_ids were filled.
     await sql`create temp trigger boom before update on main.exposures when new.reads > old.reads begin select raise(abort, 'boom'); end`.execute(
       db,
     );
     await expect(storage.advanceRollups(win, T + 20, 1000)).rejects.toThrow(/boom/);
     const left = await sql<{
       n: number;
-    }>`select (select count(*) from temp.rollup_batch) + (select count(*) from temp.rollup_new_sessions) as n`.execute(db);
+    }>`select (select count(*) from temp.rollup_batch) + (select count(*) from temp.rollup_new_sessions) + (select count(*) from temp.rollup_added) as n`.execute(
+      db,
+    );
     expect(Number(left.rows[0]!.n)).toBe(0);
     await sql`drop trigger temp.boom`.execute(db);
     expect((await storage.advanceRollups(win, T + 20, 1000)).events).toBe(2);

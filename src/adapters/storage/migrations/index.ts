@@ -19,6 +19,7 @@ import { readerErasures } from './0017-reader-erasures.js';
 import { scopedKeys } from './0018-scoped-keys.js';
 import { rollupWatermark } from './0019-rollup-watermark.js';
 import { rollupCursorEvent } from './0020-rollup-cursor-event.js';
+import { exposureSessionIds } from './0021-exposure-session-ids.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0018_scoped_keys': scopedKeys,
   '0019_rollup_watermark': rollupWatermark,
   '0020_rollup_cursor_event': rollupCursorEvent,
+  '0021_exposure_session_ids': exposureSessionIds,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
