@@ -455,8 +455,8 @@ interface ReaderProfile {
   sectioned: number;
   tags: Map<string, number>;
   tagged: number;
-  /** Times shown without a click since, per article; at most SHOWN_KEPT articles (oldest dropped). */
-  shown: Map<string, number>;
+  /** Times shown without a click since, per article (by ArticleStats.idx); at most SHOWN_KEPT articles (oldest dropped). */
+  shown: Map<number, number>;
 }
 
 const RECENT_READS = 20;
@@ -680,7 +680,7 @@ export class FeatureState {
       const w = this.clickFrame.weight(s.ts, (f) => this.rescale(f, 'clicks'));
       st.clicks += w;
       this.clickTotal.add(1, s.ts);
-      p.shown.delete(s.articleId);
+      p.shown.delete(st.idx);
       return;
     }
     const at = p.reads.findIndex((r) => r.id === s.articleId);
@@ -713,7 +713,7 @@ export class FeatureState {
       const w = this.impressionFrame.weight(ts, (f) => this.rescale(f, 'impressions'));
       st.impressions += w;
       this.impressionTotal.add(1, ts);
-      p.shown.set(id, (p.shown.get(id) ?? 0) + 1);
+      p.shown.set(st.idx, (p.shown.get(st.idx) ?? 0) + 1);
       if (p.shown.size > SHOWN_KEPT) p.shown.delete(p.shown.keys().next().value!);
     }
   }
@@ -1064,7 +1064,7 @@ export class FeatureState {
       X[o + 17] = Math.log1p(im);
       X[o + 18] = Math.log1p(cl);
       // 19-21: the reader.
-      X[o + 19] = Math.min(20, profile?.shown.get(id) ?? 0);
+      X[o + 19] = Math.min(20, profile?.shown.get(st.idx) ?? 0);
       X[o + 20] = depth;
       X[o + 21] = Math.log1p(profile?.total ?? 0);
       // 22-24: the article and the page.
