@@ -547,9 +547,6 @@ class ArticleStats {
   /** Place in the popularity ranking stamped `rankStamp`. */
   rank = 0;
   rankStamp = 0;
-  /** candidates(): the request (its stamp) that last judged this article, and its verdict (REFUSED, OPEN, TAKEN). */
-  mark = 0;
-  verdict = REFUSED;
 }
 
 /** An article's state as candidates() found it: pass it back to features() to skip the lookup. */
@@ -563,10 +560,10 @@ interface CoRowArrays {
   values: Float64Array;
 }
 
-/** A list filtered by live(): the ids and, at the same index, their ArticleStats. */
+/** A list filtered by live(): the ids and, at the same index, their ArticleStats.idx. */
 interface LiveList {
   ids: readonly string[];
-  stats: readonly ArticleStats[];
+  idx: Int32Array;
 }
 
 /**
@@ -607,7 +604,7 @@ export class FeatureState {
   private rankedList: readonly string[] | undefined;
   private rankStamp = 0;
   // Scratch of candidates(), reused by every call (it runs to completion, never reentered).
-  /** Stamps the ArticleStats candidates() judged (mark), so a verdict is a field read instead of a map lookup. */
+  /** Stamps the articles candidates() judged (markOf, by idx), so a verdict is an array read instead of a map lookup. */
   private requestStamp = 0;
   private readonly pickIds: string[] = [];
   private readonly pickStats: ArticleStats[] = [];
@@ -624,6 +621,9 @@ export class FeatureState {
   private rowStamp = 0;
   private slotStamp = new Int32Array(1024);
   private slotOf = new Int32Array(1024);
+  // Scratch of candidates(), by idx: the request (its stamp) that last judged the article, and its verdict (REFUSED, OPEN, TAKEN).
+  private markOf = new Int32Array(1024);
+  private verdictOf = new Uint8Array(1024);
   private readonly rowStats: ArticleStats[] = [];
   private ctxC = new Float64Array(256);
   private histMax = new Float64Array(256);
@@ -750,21 +750,22 @@ export class FeatureState {
   candidates(q: FeatureQuery, eligible: (id: string) => boolean, cap = 200, horizon?: number, outStats?: CandidateStats[]): string[] {
     const out: string[] = [];
     if (outStats !== undefined) outStats.length = 0;
-    // What is known of an article in this request (REFUSED, OPEN: eligible, TAKEN) sits on its
-    // ArticleStats under this request's stamp, so eligibility is asked once per id.
+    // What is known of an article in this request (REFUSED, OPEN: eligible, TAKEN) sits in
+    // markOf/verdictOf at its idx under this request's stamp, so eligibility is asked once per id.
+    // (The arrays are read through `this`: statsOf may grow them.)
     const stamp = ++this.requestStamp;
     this.text.sync();
-    const open = (id: string, st: ArticleStats): boolean => {
-      if (st.mark !== stamp) {
-        st.mark = stamp;
-        st.verdict = eligible(id) ? OPEN : REFUSED;
+    const open = (id: string, k: number): boolean => {
+      if (this.markOf[k] !== stamp) {
+        this.markOf[k] = stamp;
+        this.verdictOf[k] = eligible(id) ? OPEN : REFUSED;
       }
-      return st.verdict === OPEN;
+      return this.verdictOf[k] === OPEN;
     };
-    const take = (id: string, st: ArticleStats): void => {
+    const take = (id: string, k: number): void => {
       out.push(id);
-      outStats?.push(st);
-      st.verdict = TAKEN;
+      outStats?.push(this.byIdx[k]!);
+      this.verdictOf[k] = TAKEN;
     };
     const ids = this.pickIds;
     const picked = this.pickStats;
@@ -775,7 +776,7 @@ export class FeatureState {
       order.length = 0;
       for (let i = 0; i < ids.length; i++) order.push(i);
       order.sort((a, b) => scores[b]! - scores[a]! || (ids[a]! < ids[b]! ? -1 : 1));
-      for (let i = 0; i < order.length && i < n && out.length < cap; i++) take(ids[order[i]!]!, picked[order[i]!]!);
+      for (let i = 0; i < order.length && i < n && out.length < cap; i++) take(ids[order[i]!]!, picked[order[i]!]!.idx);
       ids.length = 0;
       picked.length = 0;
       scores.length = 0;
@@ -783,9 +784,9 @@ export class FeatureState {
     const neighbours = (seed: string, n: number): void => {
       const ranked = this.live(this.rankedNeighbours(seed, q.ts), horizon);
       for (let i = 0, taken = 0; i < ranked.ids.length && taken < n && out.length < cap; i++) {
-        const st = ranked.stats[i]!;
-        if (open(ranked.ids[i]!, st)) {
-          take(ranked.ids[i]!, st);
+        const k = ranked.idx[i]!;
+        if (open(ranked.ids[i]!, k)) {
+          take(ranked.ids[i]!, k);
           taken++;
         }
       }
@@ -808,7 +809,7 @@ export class FeatureState {
         if (++scanned > SCAN) break;
         if (a.id === q.articleId) continue;
         const st = this.statsOf(a.id);
-        if (!open(a.id, st)) continue;
+        if (!open(a.id, st.idx)) continue;
         const sim = this.text.similarity(cv, a.id, st.idx);
         if (sim > 0) {
           ids.push(a.id);
@@ -820,20 +821,20 @@ export class FeatureState {
     }
     const ranking = this.live(this.popLong.ranking(q.ts), horizon);
     for (let i = 0, n = 0; i < ranking.ids.length && i < SCAN && n < 50 && out.length < cap; i++) {
-      const st = ranking.stats[i]!;
-      if (open(ranking.ids[i]!, st)) {
-        take(ranking.ids[i]!, st);
+      const k = ranking.idx[i]!;
+      if (open(ranking.ids[i]!, k)) {
+        take(ranking.ids[i]!, k);
         n++;
       }
     }
     if (ctx?.section) {
       for (let i = 0, n = 0; i < ranking.ids.length && i < SCAN && n < 20 && out.length < cap; i++) {
         const id = ranking.ids[i]!;
-        const st = ranking.stats[i]!;
-        if (st.mark === stamp && st.verdict !== OPEN) continue;
+        const k = ranking.idx[i]!;
+        if (this.markOf[k] === stamp && this.verdictOf[k] !== OPEN) continue;
         if (this.catalog.get(id)?.section !== ctx.section) continue;
-        if (open(id, st)) {
-          take(id, st);
+        if (open(id, k)) {
+          take(id, k);
           n++;
         }
       }
@@ -844,9 +845,9 @@ export class FeatureState {
       for (const a of recent(section)) {
         if (taken >= n || out.length >= cap || ++scanned > SCAN) break;
         if (a.publishedAt > q.ts) continue;
-        const st = this.statsOf(a.id);
-        if (open(a.id, st)) {
-          take(a.id, st);
+        const k = this.statsOf(a.id).idx;
+        if (open(a.id, k)) {
+          take(a.id, k);
           taken++;
         }
       }
@@ -856,11 +857,6 @@ export class FeatureState {
     return out;
   }
 
-  /**
-   * A seed's co-read neighbours, strongest first (ties by id). Every count decays at the same rate,
-   * so the order only changes when reads arrive: ranked once, then reused while no read came or
-   * for up to NEIGHBOURS_MAX_AGE_MS of the caller's time while reads flow in (as the co-read kind).
-   */
   /**
    * `list` without the articles no request at `horizon` or later can show: unknown to the catalog,
    * or published before the horizon without an expiry of their own (isShowable's TTL rule). Kept
@@ -886,11 +882,16 @@ export class FeatureState {
             const a = this.catalog.get(id);
             return a !== undefined && (a.expiresAt !== null || a.publishedAt >= horizon);
           });
-    const live = { ids, stats: ids.map((id) => this.statsOf(id)) };
+    const live = { ids, idx: Int32Array.from(ids, (id) => this.statsOf(id).idx) };
     this.liveLists.set(list, { horizon, version, live });
     return live;
   }
 
+  /**
+   * A seed's co-read neighbours, strongest first (ties by id). Every count decays at the same rate,
+   * so the order only changes when reads arrive: ranked once, then reused while no read came or
+   * for up to NEIGHBOURS_MAX_AGE_MS of the caller's time while reads flow in (as the co-read kind).
+   */
   private rankedNeighbours(seed: string, ts: number): readonly string[] {
     const hit = this.neighbourCache.get(seed);
     if (hit !== undefined && (hit.version === this.co.version || (ts >= hit.at && ts - hit.at < NEIGHBOURS_MAX_AGE_MS))) return hit.ranked;
@@ -955,17 +956,17 @@ export class FeatureState {
     const n = candidates.length;
     const sts = this.rowStats;
     sts.length = n;
-    if (this.byIdx.length + n > this.slotOf.length) this.growSlots(this.byIdx.length + n);
     const rowStamp = ++this.rowStamp;
     const textEpoch = this.text.epoch;
+    for (let i = 0; i < n; i++) {
+      const st = candidateStats?.[i] ?? this.statsOf(candidates[i]!); // may grow the arrays
+      sts[i] = st;
+      this.slotStamp[st.idx] = rowStamp;
+      this.slotOf[st.idx] = i; // a repeated id: its last row; every row of it reads that one
+    }
+    // Read-only from here: should coRow grow the arrays, these still hold this request's marks.
     const slotStamp = this.slotStamp;
     const slotOf = this.slotOf;
-    for (let i = 0; i < n; i++) {
-      const st = candidateStats?.[i] ?? this.statsOf(candidates[i]!);
-      sts[i] = st;
-      slotStamp[st.idx] = rowStamp;
-      slotOf[st.idx] = i; // a repeated id: its last row; every row of it reads that one
-    }
     if (this.ctxC.length < n) {
       this.ctxC = new Float64Array(n);
       this.histMax = new Float64Array(n);
@@ -1087,16 +1088,23 @@ export class FeatureState {
       st = new ArticleStats(this.byIdx.length);
       this.byIdx.push(st);
       this.stats.set(id, st);
+      if (st.idx >= this.markOf.length) this.grow(st.idx + 1);
     }
     return st;
   }
 
-  private growSlots(n: number): void {
-    const size = Math.max(n, this.slotOf.length * 2);
-    const stamps = new Int32Array(size);
-    stamps.set(this.slotStamp);
-    this.slotStamp = stamps;
-    this.slotOf = new Int32Array(size);
+  /** The scratch arrays by idx, at least n long (contents kept: a request may be under way). */
+  private grow(n: number): void {
+    const size = Math.max(n, this.markOf.length * 2);
+    const copy = <A extends Int32Array | Uint8Array>(a: A, make: (n: number) => A): A => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.slotStamp = copy(this.slotStamp, (k) => new Int32Array(k));
+    this.slotOf = copy(this.slotOf, (k) => new Int32Array(k));
+    this.markOf = copy(this.markOf, (k) => new Int32Array(k));
+    this.verdictOf = copy(this.verdictOf, (k) => new Uint8Array(k));
   }
 
   /** The co-read row of `seed` as arrays (null without one), kept while the row does not change. */
