@@ -35,13 +35,13 @@ export const read = (ts = T0, over: Record<string, unknown> = {}) =>
 export const subscribe = (ts = T0, over: Record<string, unknown> = {}) =>
   common('subscribe', ts, { plan: 'monthly', revenue: 9.99, currency: 'EUR', ...over });
 
-/** A stored read event (what storage tests append): reader `reader`, session `${reader}-s`, article a1, received and sent at `receivedTs`. */
-export const storedRead = (eventId: string, reader: string, receivedTs: number): StoredEvent =>
+/** A stored read event (what storage tests append): reader `reader`, session `${reader}-s` unless given, article a1, received and sent at `receivedTs`. */
+export const storedRead = (eventId: string, reader: string, receivedTs: number, session = `${reader}-s`): StoredEvent =>
   ({
     type: 'read',
     eventId,
     readerId: reader,
-    sessionId: `${reader}-s`,
+    sessionId: session,
     clientTs: receivedTs,
     receivedTs,
     articleId: 'a1',

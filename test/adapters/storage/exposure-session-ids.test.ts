@@ -3,24 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import { openStorage } from '../../../src/adapters/storage/open.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { storedRead } from '../../helpers/events.js';
 import { BACKENDS } from '../../helpers/databases.js';
 
 const backend = BACKENDS.find((b) => b.name === 'sqlite')!;
 const T = Date.parse('2026-05-04T08:00:00Z');
 const win = [{ experiment: 'exp', phase: 1, fromTs: T, toTs: null, placement: 'read-next' }];
-const read = (id: string, reader: string, session: string, receivedTs: number): StoredEvent =>
-  ({
-    type: 'read',
-    eventId: id,
-    readerId: reader,
-    sessionId: session,
-    clientTs: receivedTs,
-    receivedTs,
-    articleId: 'a1',
-    dwellMs: 1000,
-    scroll: 1,
-    recommId: null,
-  }) as StoredEvent;
+const read = (id: string, reader: string, session: string, receivedTs: number): StoredEvent => storedRead(id, reader, receivedTs, session);
 const exposure = (readerId: string, exposedTs = T) => ({ experiment: 'exp', phase: 1, arm: 'a', readerId, hashVersion: 2, exposedTs });
 
 /**

@@ -3,24 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../../src/core/events/schema.js';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { storedRead } from '../../helpers/events.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 
 const backend = BACKENDS.find((b) => b.name === 'sqlite')!;
 const T = Date.parse('2026-05-04T08:00:00Z');
 const win = [{ experiment: 'exp-s', phase: 1, fromTs: T, toTs: null, placement: 'read-next' }];
-const read = (id: string, reader: string, session: string, receivedTs: number): StoredEvent =>
-  ({
-    type: 'read',
-    eventId: id,
-    readerId: reader,
-    sessionId: session,
-    clientTs: receivedTs,
-    receivedTs,
-    articleId: 'a1',
-    dwellMs: 1000,
-    scroll: 1,
-    recommId: null,
-  }) as StoredEvent;
+const read = (id: string, reader: string, session: string, receivedTs: number): StoredEvent => storedRead(id, reader, receivedTs, session);
 
 /**
  * SQLite keeps the rollups' scratch tables (rollup_batch, rollup_added, rollup_new_sessions) per connection and
