@@ -453,7 +453,8 @@ interface ReaderProfile {
   total: number;
   sections: Map<string, number>;
   sectioned: number;
-  tags: Map<string, number>;
+  /** Reads per tag (by FeatureState's tag number). */
+  tags: Map<number, number>;
   tagged: number;
   /** Times shown without a click since, per article (by ArticleStats.idx); at most SHOWN_KEPT articles (oldest dropped). */
   shown: Map<number, number>;
@@ -537,6 +538,9 @@ class ArticleStats {
   long = 0;
   /** Reads only (co-read item count N). */
   reads = 0;
+  /** `tagsOf`'s tags as FeatureState's tag numbers (tagNumbers). */
+  tagIds: Int32Array | null = null;
+  tagsOf: Article | undefined = undefined;
   /** Whether TextIndex has a vector for it, as of TextIndex.epoch `textEpoch` (−1: not asked yet). */
   hasText = false;
   textEpoch = -1;
@@ -615,6 +619,8 @@ export class FeatureState {
     { horizon: number | undefined; version: number | undefined; live: LiveList }
   >();
   private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
+  /** A number per tag string: a reader's tag counts and an article's tags meet on numbers, not strings. */
+  private readonly tagIndex = new Map<string, number>();
   /** Every ArticleStats by its idx. */
   private readonly byIdx: ArticleStats[] = [];
   // Scratch of features(): which request (stamp) put an article (by idx) at which row, and per-row sums.
@@ -700,7 +706,8 @@ export class FeatureState {
       p.sectioned++;
     }
     if (a && a.tags.length > 0) {
-      for (const t of a.tags) p.tags.set(t, (p.tags.get(t) ?? 0) + 1);
+      const tags = this.tagNumbers(st, a);
+      for (let i = 0; i < tags.length; i++) p.tags.set(tags[i]!, (p.tags.get(tags[i]!) ?? 0) + 1);
       p.tagged++;
     }
   }
@@ -1044,7 +1051,8 @@ export class FeatureState {
       let topic = -1;
       if (a && a.tags.length > 0 && profile !== undefined && profile.tagged > 0) {
         topic = 0;
-        for (const tag of a.tags) topic = Math.max(topic, (profile.tags.get(tag) ?? 0) / profile.tagged);
+        const tags = this.tagNumbers(st, a);
+        for (let k = 0; k < tags.length; k++) topic = Math.max(topic, (profile.tags.get(tags[k]!) ?? 0) / profile.tagged);
       }
       X[o + 9] = topic;
       // 10-11: age.
@@ -1105,6 +1113,19 @@ export class FeatureState {
     this.slotOf = copy(this.slotOf, (k) => new Int32Array(k));
     this.markOf = copy(this.markOf, (k) => new Int32Array(k));
     this.verdictOf = copy(this.verdictOf, (k) => new Uint8Array(k));
+  }
+
+  /** The article's tags as tag numbers, in its order (kept on its stats while the catalog gives the same Article). */
+  private tagNumbers(st: ArticleStats, a: Article): Int32Array {
+    if (st.tagsOf !== a || st.tagIds === null) {
+      st.tagIds = Int32Array.from(a.tags, (t) => {
+        let n = this.tagIndex.get(t);
+        if (n === undefined) this.tagIndex.set(t, (n = this.tagIndex.size));
+        return n;
+      });
+      st.tagsOf = a;
+    }
+    return st.tagIds;
   }
 
   /** The co-read row of `seed` as arrays (null without one), kept while the row does not change. */
