@@ -621,6 +621,9 @@ export class FeatureState {
   private readonly neighbourCache = new RecentMap<string, { at: number; version: number; ranked: string[] }>(NEIGHBOUR_SEEDS_KEPT);
   /** A number per tag string: a reader's tag counts and an article's tags meet on numbers, not strings. */
   private readonly tagIndex = new Map<string, number>();
+  private tagStamp = 0;
+  private tagMark = new Int32Array(256);
+  private tagCount = new Float64Array(256);
   /** Every ArticleStats by its idx. */
   private readonly byIdx: ArticleStats[] = [];
   // Scratch of features(): which request (stamp) put an article (by idx) at which row, and per-row sums.
@@ -955,6 +958,22 @@ export class FeatureState {
     const stamp = this.rankStamp;
     const depth = profile ? sessionDepth(profile, t, this.params.sessionGapMs) : 0;
     const sectionCount = profile ? profile.sections.size : 0;
+    // The reader's tag counts spread by tag number for this request (stamped, never cleared): a
+    // candidate's tags then read an array instead of one Map lookup each.
+    const tagStamp = ++this.tagStamp;
+    if (profile !== undefined && profile.tagged > 0) {
+      if (this.tagIndex.size > this.tagMark.length) {
+        const size = Math.max(this.tagIndex.size, this.tagMark.length * 2);
+        this.tagMark = new Int32Array(size);
+        this.tagCount = new Float64Array(size);
+      }
+      for (const [t, c] of profile.tags) {
+        this.tagMark[t] = tagStamp;
+        this.tagCount[t] = c;
+      }
+    }
+    const tagMark = this.tagMark;
+    const tagCount = this.tagCount;
 
     // Co-read features, seed by seed: each seed's row (as arrays, see coRow) is walked once and
     // its entries that are candidates of this request (the slot arrays, by idx) are taken, instead
@@ -1052,7 +1071,10 @@ export class FeatureState {
       if (a && a.tags.length > 0 && profile !== undefined && profile.tagged > 0) {
         topic = 0;
         const tags = this.tagNumbers(st, a);
-        for (let k = 0; k < tags.length; k++) topic = Math.max(topic, (profile.tags.get(tags[k]!) ?? 0) / profile.tagged);
+        for (let k = 0; k < tags.length; k++) {
+          const t = tags[k]!;
+          topic = Math.max(topic, (t < tagMark.length && tagMark[t] === tagStamp ? tagCount[t]! : 0) / profile.tagged);
+        }
       }
       X[o + 9] = topic;
       // 10-11: age.
