@@ -278,6 +278,41 @@ describe('features', () => {
     );
   });
 
+  it("the scratch arrays' request stamps start again at their limit without changing a candidate or a row", () => {
+    const all = articles(false);
+    const events = log(9, 300);
+    const feed = (fs: FeatureState) => {
+      for (const e of events) {
+        if (e.type === 'read') fs.add({ kind: 'read', readerId: e.readerId, articleId: e.articleId!, ts: e.clientTs });
+        if (e.type === 'impression')
+          fs.shown(
+            e.readerId,
+            e.items!.map((i) => i.articleId),
+            e.clientTs,
+          );
+      }
+    };
+    const worn = new FeatureState(new CatalogIndex(all));
+    const fresh = new FeatureState(new CatalogIndex(all));
+    feed(worn);
+    feed(fresh);
+    // Two requests before the Int32 limit (0x7fffffff): the third starts again from 1.
+    const stamps = worn as unknown as { requestStamp: number; rowStamp: number; tagStamp: number };
+    stamps.requestStamp = stamps.rowStamp = stamps.tagStamp = 0x7fffffff - 2;
+    const ts = events.at(-1)!.clientTs + MIN;
+    for (let i = 0; i < 6; i++) {
+      const q = { readerId: `r${i % 3}`, articleId: `a${(i * 7) % 30}`, ts };
+      const eligible = (id: string) => id !== q.articleId;
+      const a = worn.candidates(q, eligible, 40);
+      const b = fresh.candidates(q, eligible, 40);
+      expect(a).toEqual(b);
+      expect(new Set(a).size).toBe(a.length);
+      expect(Array.from(worn.features(q, a))).toEqual(Array.from(fresh.features(q, b)));
+    }
+    expect(stamps.requestStamp).toBeLessThan(10);
+    expect(stamps.rowStamp).toBeLessThan(10);
+  });
+
   it('proposes co-read, content, popular and latest candidates, eligible ones only, capped', () => {
     const catalog = new CatalogIndex(articles(false));
     const fs = new FeatureState(catalog);
