@@ -476,6 +476,12 @@ const LIVE_MAX_AGE_MS = 60_000;
 const HISTORY_SEEDS = 5;
 /** The largest stamp the Int32Array scratch holds; past it a counter starts again from 1 on cleared marks. */
 const STAMP_MAX = 0x7fffffff;
+/** The stamp after `last` for the marks `marks` holds: last + 1, or 1 on cleared marks once last reached STAMP_MAX. */
+function nextStamp(last: number, marks: Int32Array): number {
+  if (last < STAMP_MAX) return last + 1;
+  marks.fill(0);
+  return 1;
+}
 /** Seeds whose co-read rows are kept as arrays (RecentMap; at most maxNeighbours × 1.5 entries each). */
 const CO_ROWS_KEPT = 4000;
 const SHOWN_KEPT = 200;
@@ -765,11 +771,7 @@ export class FeatureState {
     // What is known of an article in this request (REFUSED, OPEN: eligible, TAKEN) sits in
     // markOf/verdictOf at its idx under this request's stamp, so eligibility is asked once per id.
     // (The arrays are read through `this`: statsOf may grow them.)
-    if (this.requestStamp >= STAMP_MAX) {
-      this.markOf.fill(0);
-      this.requestStamp = 0;
-    }
-    const stamp = ++this.requestStamp;
+    const stamp = (this.requestStamp = nextStamp(this.requestStamp, this.markOf));
     this.text.sync();
     const open = (id: string, k: number): boolean => {
       if (this.markOf[k] !== stamp) {
@@ -966,11 +968,7 @@ export class FeatureState {
     const sectionCount = profile ? profile.sections.size : 0;
     // The reader's tag counts spread by tag number for this request (stamped, never cleared): a
     // candidate's tags then read an array instead of one Map lookup each.
-    if (this.tagStamp >= STAMP_MAX) {
-      this.tagMark.fill(0);
-      this.tagStamp = 0;
-    }
-    const tagStamp = ++this.tagStamp;
+    const tagStamp = (this.tagStamp = nextStamp(this.tagStamp, this.tagMark));
     if (profile !== undefined && profile.tagged > 0) {
       if (this.tagIndex.size > this.tagMark.length) {
         const size = Math.max(this.tagIndex.size, this.tagMark.length * 2);
@@ -992,11 +990,7 @@ export class FeatureState {
     const n = candidates.length;
     const sts = this.rowStats;
     sts.length = n;
-    if (this.rowStamp >= STAMP_MAX) {
-      this.slotStamp.fill(0);
-      this.rowStamp = 0;
-    }
-    const rowStamp = ++this.rowStamp;
+    const rowStamp = (this.rowStamp = nextStamp(this.rowStamp, this.slotStamp));
     const textEpoch = this.text.epoch;
     for (let i = 0; i < n; i++) {
       const st = candidateStats?.[i] ?? this.statsOf(candidates[i]!); // may grow the arrays
