@@ -15,13 +15,16 @@
  *
  * Environment: BENCH_EVENTS (default 1,000,000), BENCH_READERS (default 50,000), BENCH_PG_URL,
  * BENCH_CHECKPOINT, BENCH_DIR (where the SQLite files are kept; default /tmp/readnext-rollup-tp).
+ * Profiling (ROLLUP_PROFILE=N|tuned: passes driven statement by statement, CPU per statement):
+ * ROLLUP_PASSES=1 prints each pass (events, ms, whether it merged deltas), ROLLUP_MERGE='{"share":1}'
+ * another merge policy for SQLite's deltas (MERGE_POLICY's fields).
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { sql } from 'kysely';
 import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
 import { kyselyOf } from '../src/adapters/storage/testing.js';
 import { AnalysisRollups, rollupWindows } from '../src/app/rollups.js';
-import { rollupFlow } from '../src/adapters/storage/rollups.js';
+import { MERGE_POLICY, rollupFlow, type MergePolicy } from '../src/adapters/storage/rollups.js';
 import { DeploymentAdmin } from '../src/app/deploy-admin.js';
 import { DEFAULTS } from '../src/config/config.js';
 import { assignArm } from '../src/core/experiments/experiment.js';
@@ -112,6 +115,9 @@ async function reset(storage: OpenedStorage): Promise<void> {
   await sql`delete from exposure_sessions`.execute(db);
   // SQLite since migration 0021: the sessions by the exposure's id.
   if (await hasTable(storage, 'exposure_session_ids')) await sql`delete from exposure_session_ids`.execute(db);
+  // SQLite since migration 0022: what passes appended and had not merged.
+  for (const t of ['exposure_deltas', 'exposure_session_deltas', 'reader_day_deltas'])
+    if (await hasTable(storage, t)) await sql`delete from ${sql.table(t)}`.execute(db);
   await sql`delete from exposure_unpriced`.execute(db);
   await sql`update rollup_state set cursor = 0, through_ts = 0`.execute(db);
   // Columns later migrations may add to rollup_state (a watermark) go back to their defaults too.
@@ -123,7 +129,7 @@ async function reset(storage: OpenedStorage): Promise<void> {
       : await sql<{ name: string }>`select column_name as name from information_schema.columns where table_name = 'rollup_state'`.execute(
           db,
         );
-  for (const col of ['watermark', 'cursor_event'])
+  for (const col of ['watermark', 'cursor_event', 'delta_day'])
     if (extra.rows.some((r) => r.name === col)) await sql`update rollup_state set ${sql.ref(col)} = null`.execute(db);
   if (storage.dialect === 'postgres') await sql`vacuum (analyze) exposures, reader_days, exposure_sessions`.execute(db);
 }
@@ -210,7 +216,11 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
   // ROLLUP_FLOW: another module's rollupFlow (a copy of an earlier version, to compare in one run).
   const flowOf = (process.env.ROLLUP_FLOW ? ((await import(process.env.ROLLUP_FLOW)) as { rollupFlow: typeof rollupFlow }) : { rollupFlow })
     .rollupFlow;
+  // ROLLUP_MERGE: another merge policy for SQLite's deltas (JSON, over MERGE_POLICY's fields).
+  const merge = { ...MERGE_POLICY, ...(JSON.parse(process.env.ROLLUP_MERGE ?? '{}') as Partial<MergePolicy>) };
   const times = new Map<string, { wall: number; cpu: number }>();
+  // The longest passes (the event loop's longest holds on SQLite), with and without a merge of deltas.
+  const longest = { pass: 0, merge: 0, merges: 0, passes: 0 };
   let events = 0;
   let cpuTotal = 0;
   const t0 = performance.now();
@@ -222,7 +232,7 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
         const pid = Number((await sql<{ p: number }>`select pg_backend_pid() as p`.execute(trx)).rows[0]!.p);
         cpu = () => cpuMsOf(pid);
       }
-      const flow = flowOf(db, storage.dialect, windows, cutoff, size);
+      const flow = flowOf(db, storage.dialect, windows, cutoff, size, undefined, merge);
       let step = flow.next([]);
       while (!step.done) {
         const t = performance.now();
@@ -238,13 +248,27 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
       return step.value;
     });
     events += p.events;
-    if (p.caughtUp) break;
     const took = performance.now() - t1;
-    if (adaptive && p.events > 0) size = Math.round(Math.min(adaptive.max, Math.max(adaptive.min, (p.events * adaptive.targetMs) / took)));
+    longest.passes++;
+    if (process.env.ROLLUP_PASSES)
+      console.log(`  pass ${longest.passes}: ${int(p.events)} events, ${int(took)} ms${p.compacted ? ', merged' : ''}`);
+    if (p.compacted) {
+      longest.merges++;
+      longest.merge = Math.max(longest.merge, took);
+    } else longest.pass = Math.max(longest.pass, took);
+    if (p.caughtUp && !p.moreToMerge) break;
+    // As AnalysisRollups sizes them: a pass that merged says nothing of its events' time; behind, the larger target.
+    if (adaptive && p.events > 0 && !p.compacted) {
+      const target = adaptive.behind && cutoff - p.throughTs > adaptive.behind.ms ? adaptive.behind.targetMs : adaptive.targetMs;
+      size = Math.round(Math.min(adaptive.max, Math.max(adaptive.min, (p.events * target) / took)));
+    }
   }
   const s = secondsSince(t0);
   console.log(
     `profile: ${int(events)} events in ${fixed(s, 2)} s wall = ${int(events / s)} events/s; ${fixed(cpuTotal / 1000, 2)} s CPU = ${int((events * 1000) / cpuTotal)} events per CPU-second; ${tuned ? `passes sized as the server's (last ${int(size)})` : `passes of ${int(size)}`}`,
+  );
+  console.log(
+    `  ${int(longest.passes)} passes, the longest ${int(longest.pass)} ms; ${int(longest.merges)} merged deltas, the longest ${int(longest.merge)} ms`,
   );
   for (const [k, t] of [...times].sort((a, b) => b[1].wall - a[1].wall).slice(0, 12))
     console.log(`  ${fixed(t.wall / 1000, 2).padStart(7)} s wall ${fixed(t.cpu / 1000, 2).padStart(7)} s CPU  ${k}`);

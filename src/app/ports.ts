@@ -209,6 +209,10 @@ export interface RollupProgress {
   throughTs: number;
   /** False when more events wait (the pass stopped at its batch size). */
   caughtUp: boolean;
+  /** The pass also merged what earlier passes appended (SQLite's deltas): its time says nothing of its events'. */
+  compacted?: boolean;
+  /** Caught up, with deltas still to merge (SQLite: a large merge runs over several passes): the chain goes on. */
+  moreToMerge?: boolean;
   /** Something the pass repaired that the operator should know (logged once): a cursor or watermark copied from another database. */
   notice?: string;
 }

@@ -196,8 +196,8 @@ export class AnalysisRollups {
       const took = now() - t0;
       if (p.notice) this.log(p.notice);
       const a = this.opts.adaptive;
-      // Only a full pass says how long a full pass takes.
-      if (a && !p.caughtUp && p.events > 0 && took > 0) {
+      // Only a full pass says how long a full pass takes (not one that merged deltas too).
+      if (a && !p.caughtUp && !p.compacted && p.events > 0 && took > 0) {
         const target = a.behind && cutoff - p.throughTs > a.behind.ms ? a.behind.targetMs : a.targetMs;
         this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * target) / took)));
       }
@@ -207,9 +207,10 @@ export class AnalysisRollups {
       if (this.through === undefined || p.throughTs > this.through) this.through = p.throughTs;
       total.caughtUp = p.caughtUp;
       // Within the chain, so that no other chain's pass moves the sums past throughTs meanwhile.
-      if (p.caughtUp) await this.snapshot(windows, p.throughTs);
+      if (p.caughtUp && !p.moreToMerge) await this.snapshot(windows, p.throughTs);
       // Stopping: the pass committed with its cursor, so what is left waits for the next start.
-      if (p.caughtUp || this.stopping || (background && this.yieldToForeground) || now() - began >= maxMs) return total;
+      // A chain that has caught up ends once the deltas are merged (SQLite: a large merge takes a pass per part).
+      if ((p.caughtUp && !p.moreToMerge) || this.stopping || (background && this.yieldToForeground) || now() - began >= maxMs) return total;
       await sleep(maxShare >= 1 ? 0 : (took * (1 - maxShare)) / maxShare);
       if (background && this.yieldToForeground) return total;
     }

@@ -193,6 +193,38 @@ describe('AnalysisRollups', () => {
     expect(sizes).toEqual([1700, 500, 500]);
   });
 
+  it('goes on after catching up while deltas are left to merge, and sizes no pass by one that merged', async () => {
+    let t = 0;
+    const sizes: number[] = [];
+    const passes = [
+      { events: 1000, took: 50, throughTs: 0, caughtUp: false }, // 1000 in 50 ms -> 2000
+      { events: 2000, took: 900, throughTs: 0, caughtUp: false, compacted: true }, // merged too: says nothing
+      { events: 500, took: 10, throughTs: 0, caughtUp: true, compacted: true, moreToMerge: true },
+      { events: 0, took: 300, throughTs: 0, caughtUp: true, compacted: true, moreToMerge: true },
+      { events: 0, took: 300, throughTs: 0, caughtUp: true, compacted: true },
+      { events: 0, took: 1, throughTs: 0, caughtUp: true },
+    ];
+    const store = {
+      async advanceRollups(_w: readonly RollupWindow[], _c: number, maxEvents: number) {
+        sizes.push(maxEvents);
+        const { took, ...p } = passes[sizes.length - 1]!;
+        t += took;
+        return p;
+      },
+    };
+    const opts = {
+      lagMs: 0,
+      batchEvents: 1000,
+      adaptive: { targetMs: 100, min: 500, max: 5000 },
+      monotonic: () => t,
+      sleep: async () => undefined,
+    };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(0), opts);
+    expect(await r.catchUp()).toEqual({ events: 3500, throughTs: 0, caughtUp: true });
+    // The chain ended with the pass that merged the rest; the size stayed at what the first pass said.
+    expect(sizes).toEqual([1000, 2000, 2000, 2000, 2000]);
+  });
+
   it('sizes passes to the larger target while they end more than behind.ms of data behind the cutoff', async () => {
     let t = 0;
     const sizes: number[] = [];

@@ -32,6 +32,13 @@ export function readerStore(d: Dialect): ReaderStore {
             ? (yield sql`delete from exposure_session_ids where exposure_id in (select id from exposures where reader_id = ${readerId})
                 returning 1 as one`.compile(db)).length
             : 0;
+        // SQLite: what rollup passes appended and have not merged yet (migration 0022), not counted
+        // apart: the same sums and sessions, merged, would have been in the rows counted here.
+        if (d.name === 'sqlite') {
+          for (const t of ['exposure_deltas', 'exposure_session_deltas'])
+            yield sql`delete from ${sql.table(t)} where rid in (select id from exposures where reader_id = ${readerId})`.compile(db);
+          yield sql`delete from reader_day_deltas where reader_id = ${readerId}`.compile(db);
+        }
         for (const [table, field] of READER_TABLES) {
           // RETURNING counts the rows exactly, on both databases, whatever else commits meanwhile.
           const rows = yield db

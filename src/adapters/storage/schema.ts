@@ -93,6 +93,20 @@ export interface ExposureSessionIdRow {
 }
 
 /**
+ * SQLite (migration 0022): what rollup passes add to an exposure (`rid`, its id), to its sessions
+ * and to a reader's day, appended and merged later (adapters/storage/rollups.ts, "Deltas").
+ */
+export type ExposureDeltaRow = { rid: number } & Record<
+  'impressions' | 'clicks' | 'reads' | 'dwell_ms' | 'page_views' | 'subscribed' | 'revenue',
+  number
+> &
+  Record<'pre_impressions' | 'pre_clicks' | 'pre_reads' | 'pre_dwell_ms' | 'pre_page_views' | 'pre_subscribed' | 'pre_revenue', number>;
+export interface ExposureSessionDeltaRow {
+  rid: number;
+  session_id: string;
+}
+
+/**
  * Revenue of an exposure's events in a currency without a rate (migration 0010): counted apart,
  * never added to `exposures.revenue`.
  */
@@ -294,6 +308,9 @@ export interface Database {
   deploy_state: DeployStateRow;
   exposure_sessions: ExposureSessionRow;
   exposure_session_ids: ExposureSessionIdRow;
+  exposure_deltas: ExposureDeltaRow;
+  exposure_session_deltas: ExposureSessionDeltaRow;
+  reader_day_deltas: ReaderDayRow;
   exposure_unpriced: ExposureUnpricedRow;
   rollup_rates: RollupRateRow;
   reader_days: ReaderDayRow;

@@ -61,6 +61,7 @@ describe('migrations are frozen', () => {
       '0019_rollup_watermark',
       '0020_rollup_cursor_event',
       '0021_exposure_session_ids',
+      '0022_rollup_deltas',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

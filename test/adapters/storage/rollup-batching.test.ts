@@ -7,6 +7,7 @@ import { seededRng } from '../../../src/core/kernel/rng.js';
 import { storedEvent } from '../../../src/core/simulate/synthetic.js';
 import type { OpenedStorage } from '../../../src/adapters/storage/open.js';
 import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { rollupFlow, type MergePolicy } from '../../../src/adapters/storage/rollups.js';
 import { BACKENDS, openBackend } from '../../helpers/databases.js';
 
 const DAY = 86_400_000;
@@ -158,6 +159,83 @@ async function smallPasses(storage: OpenedStorage, w: ReturnType<typeof workload
   expect(events).toBe(w.events.length);
 }
 
+/** A SQLite rollup pass with its own merge policy, driven statement by statement in one transaction (as bench/rollup-throughput.ts does). */
+async function sqlitePass(storage: OpenedStorage, maxEvents: number, merge: MergePolicy) {
+  const db = kyselyOf(storage);
+  return db.transaction().execute(async (trx) => {
+    const flow = rollupFlow(db, 'sqlite', WINDOWS, END, maxEvents, MONEY, merge);
+    let step = flow.next([]);
+    while (!step.done) step = flow.next((await trx.executeQuery<Record<string, unknown>>(step.value)).rows);
+    return step.value;
+  });
+}
+
+const count = async (storage: OpenedStorage, table: string) =>
+  Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(kyselyOf(storage))).rows[0]!.n);
+
+/** Every number rounded to 1e-6 (sums taken in another order differ in the last bits). */
+const rounded = (x: unknown): unknown =>
+  JSON.parse(JSON.stringify(x, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v)));
+
+/**
+ * As smallPasses, with SQLite's deltas kept across chains (merged by `kept`, never at a chain's
+ * end), so exposures are claimed, sessions probed and reports read while deltas wait. Returns what
+ * it saw: how often a pass found deltas waiting and merged, and the reports read with deltas (and,
+ * once, a merge in progress) next to the same reports read after more merging and no new event.
+ */
+async function keptDeltas(storage: OpenedStorage, w: ReturnType<typeof workload>, kept: MergePolicy) {
+  const pending = [...w.exposures].sort((a, b) => a.exposedTs - b.exposedTs);
+  const db = kyselyOf(storage);
+  const reports = async () => rounded([await storage.armSums('exp-a', 1), await storage.armSums('exp-b', 1, { revenueCap: 20 })]);
+  const mergeAt = async () => (await sql<{ m: number | null }>`select merge_rid as m from rollup_state`.execute(db)).rows[0]!.m;
+  const midMerge: { before: unknown; after: unknown }[] = [];
+  let events = 0;
+  let waiting = 0;
+  let merged = 0;
+  for (let i = 0; i < w.events.length; i += 40) {
+    const chunk = w.events.slice(i, i + 40);
+    const upTo = chunk[0]!.receivedTs - 60_000;
+    const ready: ExposureRecord[] = [];
+    while (pending.length > 0 && pending[0]!.exposedTs <= upTo) ready.push(pending.shift()!);
+    if (ready.length > 0) await storage.appendExposures(ready);
+    await storage.appendEvents(chunk);
+    for (;;) {
+      if ((await count(storage, 'exposure_deltas')) + (await count(storage, 'reader_day_deltas')) > 0) waiting++;
+      const p = await sqlitePass(storage, 7, kept);
+      if (p.compacted) merged++;
+      events += p.events;
+      // Once, with a merge half done: the reports then, and once a pass that takes no event has ended it.
+      if (midMerge.length === 0 && (await mergeAt()) !== null) {
+        const before = await reports();
+        const end = await sqlitePass(storage, 0, { share: 0, minRows: 1, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9 });
+        expect(end).toMatchObject({ events: 0, compacted: true });
+        expect(await mergeAt()).toBeNull();
+        midMerge.push({ before, after: await reports() });
+      }
+      if (p.caughtUp) break;
+    }
+  }
+  if (pending.length > 0) await storage.appendExposures(pending);
+  events += (await sqlitePass(storage, 7, kept)).events;
+  expect(events).toBe(w.events.length);
+  const deltas = { exposures: await count(storage, 'exposure_deltas'), sessions: await count(storage, 'exposure_session_deltas') };
+  const beforeMerge = await reports();
+  // Passes with nothing to roll up, caught up, merging at a chain's end as the server does (in
+  // parts when there are many rows): the chain goes on while they say more is left to merge.
+  let tail = 0;
+  for (;;) {
+    const p = await sqlitePass(storage, 7, { ...kept, caughtUp: true });
+    expect(p).toMatchObject({ events: 0, caughtUp: true });
+    tail++;
+    if (!p.moreToMerge) break;
+  }
+  const left =
+    (await count(storage, 'exposure_deltas')) +
+    (await count(storage, 'exposure_session_deltas')) +
+    (await count(storage, 'reader_day_deltas'));
+  return { waiting, merged, deltas, beforeMerge, afterMerge: await reports(), midMerge, left, tail };
+}
+
 describe('rollups: the same tables however the events are batched, on SQLite and PostgreSQL', () => {
   const w = workload();
   const opened: { storage: OpenedStorage; cleanup(): Promise<void> }[] = [];
@@ -206,6 +284,66 @@ describe('rollups: the same tables however the events are batched, on SQLite and
     // phase has a window, so one stored after its pre-period's events were rolled up has one.
     const other = (t: typeof one) => ({ ...t, exposures: t.exposures.filter((r) => r.experiment !== 'exp-c') });
     expect(other(await tables(s))).toEqual(other(one));
+  });
+
+  it('gives the same tables and reports with SQLite deltas kept across chains and merged whole now and then', async () => {
+    const s = await open('sqlite');
+    // 100 rows: deltas that span days, so that new exposures' pre-periods reach them.
+    const seen = await keptDeltas(s, w, { share: 0, minRows: 100, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9 });
+    expect(seen.merged).toBeGreaterThan(10);
+    expect(seen.waiting).toBeGreaterThan(100);
+    expect(seen.deltas.exposures).toBeGreaterThan(0);
+    expect(seen.deltas.sessions).toBeGreaterThan(0);
+    expect(seen.left).toBe(0);
+    expect(seen.beforeMerge).toEqual(seen.afterMerge);
+    const other = (t: typeof one) => ({ ...t, exposures: t.exposures.filter((r) => r.experiment !== 'exp-c') });
+    expect(other(await tables(s))).toEqual(other(one));
+  });
+
+  it('gives the same tables and reports with SQLite merges run over several passes, 7 exposure ids or a day each', async () => {
+    const s = await open('sqlite');
+    const seen = await keptDeltas(s, w, { share: 0, minRows: 30, caughtUp: false, wholeRows: 5, chunkIds: 7 });
+    expect(seen.merged).toBeGreaterThan(20);
+    // The end's merge took several passes (7 ids, or a day, each).
+    expect(seen.tail).toBeGreaterThan(2);
+    expect(seen.midMerge).toHaveLength(1);
+    expect(seen.midMerge[0]!.before).toEqual(seen.midMerge[0]!.after);
+    expect(seen.left).toBe(0);
+    expect(seen.beforeMerge).toEqual(seen.afterMerge);
+    const other = (t: typeof one) => ({ ...t, exposures: t.exposures.filter((r) => r.experiment !== 'exp-c') });
+    expect(other(await tables(s))).toEqual(other(one));
+  });
+
+  it('forgets a reader in the deltas too (SQLite)', async () => {
+    const s = await open('sqlite');
+    await s.appendExposures(w.exposures);
+    await s.appendEvents(w.events);
+    // Passes that keep their deltas: the reader's sums, sessions and days wait in them.
+    for (;;) if ((await sqlitePass(s, 100, { share: 0, minRows: 1e9, caughtUp: false, wholeRows: 0, chunkIds: 1e9 })).caughtUp) break;
+    const db = kyselyOf(s);
+    const of = async () =>
+      (
+        await sql<Record<string, number>>`select
+        (select count(*) from exposure_deltas d join exposures e on e.id = d.rid where e.reader_id = 'r3') as e,
+        (select count(*) from exposure_session_deltas d join exposures e on e.id = d.rid where e.reader_id = 'r3') as s,
+        (select count(*) from reader_day_deltas where reader_id = 'r3') as d,
+        (select count(*) from reader_day_deltas where reader_id <> 'r3') as others`.execute(db)
+      ).rows[0]!;
+    const before = await of();
+    expect(before.e).toBeGreaterThan(0);
+    expect(before.s).toBeGreaterThan(0);
+    expect(before.d).toBeGreaterThan(0);
+    await s.forgetReader('r3', 'hash-r3', END);
+    // No exposure row is left to join: the deltas are looked for by the ids the reader had.
+    expect(await of()).toMatchObject({ d: 0, others: before.others });
+    const ids = (
+      await sql<{ n: number }>`select count(*) as n from exposure_deltas where rid not in (select id from exposures)`.execute(db)
+    ).rows[0]!.n;
+    expect(ids).toBe(0);
+    expect(
+      (await sql<{ n: number }>`select count(*) as n from exposure_session_deltas where rid not in (select id from exposures)`.execute(db))
+        .rows[0]!.n,
+    ).toBe(0);
   });
 
   it.skipIf(!BACKENDS.find((b) => b.name === 'postgres')!.enabled)('gives the same tables on PostgreSQL (its own statements)', async () => {

@@ -20,6 +20,7 @@ import { scopedKeys } from './0018-scoped-keys.js';
 import { rollupWatermark } from './0019-rollup-watermark.js';
 import { rollupCursorEvent } from './0020-rollup-cursor-event.js';
 import { exposureSessionIds } from './0021-exposure-session-ids.js';
+import { rollupDeltas } from './0022-rollup-deltas.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -54,6 +55,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0019_rollup_watermark': rollupWatermark,
   '0020_rollup_cursor_event': rollupCursorEvent,
   '0021_exposure_session_ids': exposureSessionIds,
+  '0022_rollup_deltas': rollupDeltas,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
