@@ -71,13 +71,13 @@ import type { Database } from './schema.js';
  * share of the exposures (MERGE_POLICY), and at the end of a chain (so that a report, after its
  * catch-up, usually finds none). A merge of many rows runs over several passes, a range of
  * exposure ids (rollup_state.merge_rid, over the delta rows appended before it began: merge_row,
- * merge_session_row) or the earliest day of reader_day_deltas per pass, so that no pass holds the
+ * merge_session_row) or part of the earliest day of reader_day_deltas per pass, so that no pass holds the
  * event loop for the whole merge; a chain that has caught up goes on until it is done
  * (RollupProgress.moreToMerge). What reads the sums reads them merged: the report (armSumsQuery)
  * adds the delta rows no merge has taken yet; a pre-period taken in step 1 that reaches a day the
  * deltas hold (rollup_state.delta_day, their earliest) merges all of reader_day_deltas first. A
- * pass appends only the session pairs exposure_session_ids does not hold (its probe), and a merge
- * inserts and counts each distinct pair it does not hold, once, however many passes appended it.
+ * pass appends the session pairs of its events as they come, and a merge inserts and counts each
+ * distinct pair exposure_session_ids does not hold, once, however often passes appended it.
  *
  * Measured (AMD EPYC, 2 vCPU): the first catch-up after 10M events from 500,000 exposed readers
  * (bench:analysis) 11,204 -> 58,066 events/s; in bench/rollup-throughput.ts's profile of the same
@@ -100,11 +100,22 @@ export interface MergePolicy {
   share: number;
   minRows: number;
   caughtUp: boolean;
-  /** A merge of at most this many rows runs in one pass; a larger one merges `chunkIds` exposure ids, or one day, per pass. */
+  /**
+   * A merge of at most this many rows runs in one pass; a larger one merges `chunkIds` exposure ids,
+   * or the earliest day's rows among the first `chunkRows` of reader_day_deltas, per pass.
+   */
   wholeRows: number;
   chunkIds: number;
+  chunkRows: number;
 }
-export const MERGE_POLICY: MergePolicy = { share: 2, minRows: 50_000, caughtUp: true, wholeRows: 50_000, chunkIds: 50_000 };
+export const MERGE_POLICY: MergePolicy = {
+  share: 2,
+  minRows: 50_000,
+  caughtUp: true,
+  wholeRows: 50_000,
+  chunkIds: 50_000,
+  chunkRows: 200_000,
+};
 
 /** The columns of exposure_deltas, and how rows of one exposure add up (subscribed: the larger). */
 const EXPOSURE_DELTA_COLUMNS = ['impressions', 'clicks', 'reads', 'dwell_ms', 'page_views', 'subscribed', 'revenue'].flatMap((c) => [
@@ -161,8 +172,10 @@ type Row = Record<string, unknown>;
 /** A rollup pass: yields the statements to run in one transaction, receives each one's rows. */
 export type RollupFlow = Generator<CompiledQuery, RollupProgress, Row[]>;
 
-const agg = (m: { col: string; type: string; value: string }, cond: string) =>
-  `${m.col === 'subscribed' ? 'max' : 'sum'}(case when ${cond} and v.type = '${m.type}' then ${m.value} else 0 end)`;
+/** One event's (alias v) contribution to a measure when `cond` holds; `agg`: the events' sum (subscribed: max). */
+const each = (m: { type: string; value: string }, cond: string) =>
+  `(case when ${cond} and v.type = '${m.type}' then ${m.value} else 0 end)`;
+const agg = (m: { col: string; type: string; value: string }, cond: string) => `${m.col === 'subscribed' ? 'max' : 'sum'}${each(m, cond)}`;
 
 /** The larger of two values: SQLite's scalar max, PostgreSQL's greatest. */
 const greatest = (d: Dialect) => (d === 'sqlite' ? 'max' : 'greatest');
@@ -216,6 +229,14 @@ export function* rollupFlow(
 ): RollupFlow {
   const q = (b: RawBuilder<unknown>) => b.compile(db);
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  // SQLite: the deltas' first and last rowids (rows come in rowid order: their number), and the exposures' last id.
+  const deltaSizes = function* (): Generator<CompiledQuery, Row | undefined, Row[]> {
+    const [n] = yield q(sql`select (select min(rowid) from exposure_deltas) as e0, (select max(rowid) from exposure_deltas) as e1,
+      (select max(rowid) from exposure_session_deltas) as s1, (select min(rowid) from reader_day_deltas) as d0,
+      (select max(rowid) from reader_day_deltas) as d1, (select max(id) from exposures) as x`);
+    return n;
+  };
+  const rowsFrom = (a: unknown, b: unknown) => (num(b) === null ? 0 : num(b)! - num(a)! + 1);
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
   // PostgreSQL: the pass's grouping of tens of thousands of wide rows in memory, not spilled to disk (4 MB by default).
@@ -294,17 +315,28 @@ export function* rollupFlow(
   let caughtUp: boolean;
   let throughTs: number;
   let batch: RawBuilder<unknown>;
+  // SQLite: a merge of deltas in progress, or due by their size, takes the pass alone (its events
+  // wait for the next), so that a pass holds the event loop for the one or the other ("Deltas" above).
+  let mergeFirst = false;
+  if (dialect === 'sqlite') {
+    const n = yield* deltaSizes();
+    const over = (rows: number) => rows > 0 && rows >= Math.max(merge.minRows, (num(n?.x) ?? 0) * merge.share);
+    mergeFirst = state?.merge_rid !== null && state?.merge_rid !== undefined;
+    mergeFirst ||= over(rowsFrom(n?.e0, n?.e1)) || over(rowsFrom(n?.d0, n?.d1));
+  }
   if (dialect === 'sqlite') {
     const [m] = yield q(sql`select max(rowid) as m from events`);
     const maxRow = num(m?.m) ?? 0;
-    hi = Math.min(maxRow, lo + maxEvents);
+    hi = mergeFirst ? lo : Math.min(maxRow, lo + maxEvents);
     const [late] = yield q(
       sql`select min(rowid) as r, min(received_ts) as ts from events where rowid > ${lo} and rowid <= ${hi} and received_ts >= ${cutoffTs}`,
     );
     const lateRow = num(late?.r);
     if (lateRow !== null) hi = lateRow - 1;
     caughtUp = lateRow !== null || hi === maxRow;
-    if (caughtUp) throughTs = cutoffTs;
+    // A pass that only merges leaves the data-through time where it was.
+    if (mergeFirst && !caughtUp) throughTs = Number(state?.through_ts ?? 0);
+    else if (caughtUp) throughTs = cutoffTs;
     else {
       const [last] = yield q(sql`select received_ts as ts from events where rowid = ${hi}`);
       throughTs = num(last?.ts) ?? cutoffTs;
@@ -412,19 +444,11 @@ export function* rollupFlow(
         )
         insert into rollup_new_sessions select a.experiment, a.phase, a.reader_id, count(*) from added a group by a.experiment, a.phase, a.reader_id`);
     } else {
-      // exposure_session_ids (migration 0021) is keyed by the exposure's integer id (rowid = id): the
-      // batch's distinct pairs in key order, less those stored already (probed in key order), are the
-      // new ones; they are inserted (in key order, no conflict possible: the pass holds the write lock)
-      // and counted per exposure. The table keyed by the exposures' text key (a table and its key
-      // index, counted by its new rowids) had 3.9x the pages (69,290 vs 17,553 after 3M events of
-      // bench/rollup-throughput.ts), and the pass's inserts dirtied and wrote that many more.
-      yield q(
-        sql`insert into rollup_added (rid, session_id) select distinct v.rid, v.session_id from rollup_batch v where v.post = 1 order by 1, 2`,
-      );
-      yield q(sql`delete from rollup_added
-        where exists (select 1 from exposure_session_ids s where s.exposure_id = rollup_added.rid and s.session_id = rollup_added.session_id)`);
-      // Appended to the deltas, merged (and counted, a pair once) later: see "Deltas" above.
-      yield q(sql`insert into exposure_session_deltas (rid, session_id) select rid, session_id from rollup_added`);
+      // SQLite: every pair of the batch appended as it comes (duplicates and pairs stored already
+      // too), by the exposure's integer id (migration 0021); a merge keeps the distinct ones that
+      // exposure_session_ids lacks, in key order ("Deltas" above). Probing exposure_session_ids here,
+      // a random search per pair in a table of millions of rows, cost more than the merge's ordered one.
+      yield q(sql`insert into exposure_session_deltas (rid, session_id) select v.rid, v.session_id from rollup_batch v where v.post = 1`);
     }
     // Their number per exposure, looked up by key from the update below (a join there made
     // PostgreSQL, which estimates such joins at one row, rescan it for every exposure).
@@ -465,9 +489,11 @@ export function* rollupFlow(
       yield q(sql`drop table rollup_new_sessions`);
       yield q(sql`drop table rollup_batch`);
     } else {
-      // SQLite: appended to the deltas, one row per exposure of the batch, merged later ("Deltas" above).
+      // SQLite: appended to the deltas, a row per event that counts (a merge adds them up: grouping them
+      // here, a sort, saved it little, as a reader rarely has two events in a pass), merged later ("Deltas" above).
+      const values = sql.raw(cols.map((c) => each(c, c.cond)).join(', '));
       yield q(sql`insert into exposure_deltas (rid, ${sql.raw(cols.map((c) => c.out).join(', '))})
-        select v.rid, ${sums} from rollup_batch v group by v.rid`);
+        select v.rid, ${values} from rollup_batch v where v.post = 1 or v.pre = 1`);
       yield q(sql`delete from rollup_added`);
       yield q(sql`delete from rollup_batch`);
     }
@@ -475,11 +501,13 @@ export function* rollupFlow(
 
   // SQLite: the deltas into the tables they add to, in each table's key order, each table's pages
   // written once however many passes appended to the deltas ("Deltas" above).
-  // Days: every row (`all`), or the earliest day's (at the table's start: rows come in receive order).
-  const mergeDays = function* (all: boolean): Generator<CompiledQuery, void, Row[]> {
+  // Days: every row (`upTo` null), or the earliest day's rows up to rowid `upTo` (at the table's
+  // start: rows come in receive order, so its rows come first).
+  const mergeDays = function* (upTo: number | null): Generator<CompiledQuery, void, Row[]> {
+    const all = upTo === null;
     const sums = DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(${m.col})`).join(', ');
     const dayCols = DAY_MEASURES.map((m) => m.col).join(', ');
-    const which = all ? sql`true` : sql`day = ${deltaDay}`;
+    const which = all ? sql`true` : sql`rowid <= ${upTo} and day = ${deltaDay}`;
     // (A WHERE clause also because SQLite's parser needs one between a SELECT and ON CONFLICT.)
     yield q(sql`insert into reader_days (reader_id, day, ${sql.raw(dayCols)})
       select reader_id, day, ${sql.raw(sums)} from reader_day_deltas where ${which} group by day, reader_id order by day, reader_id
@@ -526,7 +554,7 @@ export function* rollupFlow(
   if (earliest !== null) {
     // SQLite: a pre-period that reaches a day of reader_day_deltas takes them merged first.
     if (dialect === 'sqlite' && deltaDay !== null && Math.floor((Number(claimed!.x) - EXPOSURE_GRACE_MS) / DAY_MS) > deltaDay)
-      yield* mergeDays(true);
+      yield* mergeDays(null);
     const pre = DAY_MEASURES.map((m) => `pre_${m.col}`);
     yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
       from (
@@ -573,8 +601,11 @@ export function* rollupFlow(
         select coalesce(sum(d.n), 0) as n from d`);
       events = Number(counted?.n ?? 0);
     } else {
-      // SQLite: appended to the deltas, merged later ("Deltas" above); the earliest day they hold is kept.
-      yield q(sql`insert into reader_day_deltas (reader_id, day, ${sql.raw(dayCols)}) ${dayRows}`);
+      // SQLite: appended to the deltas, a row per event (not grouped by reader and day: a sort that
+      // saved the merge little), merged later ("Deltas" above); the earliest day they hold is kept.
+      yield q(sql`insert into reader_day_deltas (reader_id, day, ${sql.raw(dayCols)})
+        select v.reader_id, v.received_ts / ${sql.raw(String(DAY_MS))}, ${sql.raw(DAY_MEASURES.map((m) => each({ ...m, value: dayValue(m) }, 'true')).join(', '))}
+        from events v where ${batch}`);
       const first = Math.floor(Number(counted!.ts) / DAY_MS);
       if (deltaDay === null || first < deltaDay) {
         deltaDay = first;
@@ -597,16 +628,11 @@ export function* rollupFlow(
   let compacted = false;
   let moreToMerge = false;
   if (dialect === 'sqlite') {
-    const sizes = function* (): Generator<CompiledQuery, Row | undefined, Row[]> {
-      const [n] = yield q(sql`select (select min(rowid) from exposure_deltas) as e0, (select max(rowid) from exposure_deltas) as e1,
-        (select max(rowid) from exposure_session_deltas) as s1, (select min(rowid) from reader_day_deltas) as d0,
-        (select max(rowid) from reader_day_deltas) as d1, (select max(id) from exposures) as x`);
-      return n;
-    };
-    let n = yield* sizes();
-    const rowsFrom = (a: unknown, b: unknown) => (num(b) === null ? 0 : num(b)! - num(a)! + 1);
+    let n = yield* deltaSizes();
     const maxId = num(n?.x) ?? 0;
-    const due = (rows: number) => rows > 0 && ((caughtUp && merge.caughtUp) || rows >= Math.max(merge.minRows, maxId * merge.share));
+    // By size only in a pass that takes no events (mergeFirst): one that would cross the threshold with its own leaves the merge to the next.
+    const due = (rows: number) =>
+      rows > 0 && ((caughtUp && merge.caughtUp) || (mergeFirst && rows >= Math.max(merge.minRows, maxId * merge.share)));
     let at = num(state?.merge_rid);
     let rowTo = num(state?.merge_row) ?? 0;
     let sessionRowTo = num(state?.merge_session_row) ?? 0;
@@ -629,7 +655,7 @@ export function* rollupFlow(
       compacted = true;
       // At a chain's end, a merge that has just ended leaves the rows appended after it began: merged too when few.
       if (at !== null || !(caughtUp && merge.caughtUp)) break;
-      n = yield* sizes();
+      n = yield* deltaSizes();
       if (rowsFrom(n?.e0, n?.e1) > merge.wholeRows) {
         // Too many for this pass: a merge of them starts in the next.
         moreToMerge = true;
@@ -637,12 +663,14 @@ export function* rollupFlow(
       }
     }
     const days = rowsFrom(n?.d0, n?.d1);
-    if ((!compacted || caughtUp) && deltaDay !== null && due(days)) {
-      yield* mergeDays(days <= merge.wholeRows);
+    if ((!compacted || caughtUp) && due(days)) {
+      // (Their earliest day, should rollup_state not say it.)
+      deltaDay ??= num((yield q(sql`select min(day) as d from reader_day_deltas`))[0]?.d);
+      yield* mergeDays(days <= merge.wholeRows ? null : num(n?.d0)! + merge.chunkRows - 1);
       compacted = true;
     }
     // Caught up with part of a merge left: the chain goes on (AnalysisRollups) and merges the rest.
-    moreToMerge ||= caughtUp && merge.caughtUp && (at !== null || deltaDay !== null);
+    moreToMerge ||= caughtUp && merge.caughtUp && (at !== null || (deltaDay !== null && rowsFrom(n?.d0, n?.d1) > 0));
   }
 
   // 6. The cursor.

@@ -207,7 +207,7 @@ async function keptDeltas(storage: OpenedStorage, w: ReturnType<typeof workload>
       // Once, with a merge half done: the reports then, and once a pass that takes no event has ended it.
       if (midMerge.length === 0 && (await mergeAt()) !== null) {
         const before = await reports();
-        const end = await sqlitePass(storage, 0, { share: 0, minRows: 1, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9 });
+        const end = await sqlitePass(storage, 0, { share: 0, minRows: 1, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9, chunkRows: 1e9 });
         expect(end).toMatchObject({ events: 0, compacted: true });
         expect(await mergeAt()).toBeNull();
         midMerge.push({ before, after: await reports() });
@@ -289,7 +289,7 @@ describe('rollups: the same tables however the events are batched, on SQLite and
   it('gives the same tables and reports with SQLite deltas kept across chains and merged whole now and then', async () => {
     const s = await open('sqlite');
     // 100 rows: deltas that span days, so that new exposures' pre-periods reach them.
-    const seen = await keptDeltas(s, w, { share: 0, minRows: 100, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9 });
+    const seen = await keptDeltas(s, w, { share: 0, minRows: 100, caughtUp: false, wholeRows: 1e9, chunkIds: 1e9, chunkRows: 1e9 });
     expect(seen.merged).toBeGreaterThan(10);
     expect(seen.waiting).toBeGreaterThan(100);
     expect(seen.deltas.exposures).toBeGreaterThan(0);
@@ -300,11 +300,11 @@ describe('rollups: the same tables however the events are batched, on SQLite and
     expect(other(await tables(s))).toEqual(other(one));
   });
 
-  it('gives the same tables and reports with SQLite merges run over several passes, 7 exposure ids or a day each', async () => {
+  it('gives the same tables and reports with SQLite merges run over several passes, 7 exposure ids or 11 rows of a day each', async () => {
     const s = await open('sqlite');
-    const seen = await keptDeltas(s, w, { share: 0, minRows: 30, caughtUp: false, wholeRows: 5, chunkIds: 7 });
+    const seen = await keptDeltas(s, w, { share: 0, minRows: 30, caughtUp: false, wholeRows: 5, chunkIds: 7, chunkRows: 11 });
     expect(seen.merged).toBeGreaterThan(20);
-    // The end's merge took several passes (7 ids, or a day, each).
+    // The end's merge took several passes (7 ids, or 11 rows of a day, each).
     expect(seen.tail).toBeGreaterThan(2);
     expect(seen.midMerge).toHaveLength(1);
     expect(seen.midMerge[0]!.before).toEqual(seen.midMerge[0]!.after);
@@ -319,7 +319,9 @@ describe('rollups: the same tables however the events are batched, on SQLite and
     await s.appendExposures(w.exposures);
     await s.appendEvents(w.events);
     // Passes that keep their deltas: the reader's sums, sessions and days wait in them.
-    for (;;) if ((await sqlitePass(s, 100, { share: 0, minRows: 1e9, caughtUp: false, wholeRows: 0, chunkIds: 1e9 })).caughtUp) break;
+    for (;;)
+      if ((await sqlitePass(s, 100, { share: 0, minRows: 1e9, caughtUp: false, wholeRows: 0, chunkIds: 1e9, chunkRows: 1e9 })).caughtUp)
+        break;
     const db = kyselyOf(s);
     const of = async () =>
       (
