@@ -72,8 +72,9 @@ export interface ExposureLookupCounts {
  *      memory knows the reader, or no earlier exposure can matter: phase 1, a re-randomised phase,
  *      a reader outside the experiment's slice);
  *   2. otherwise it returns this lookup's promise: the misses of one event-loop turn are asked in one
- *      query per experiment (`reader_id IN (…)`, on the exposures_reader index), a reader already
- *      being looked up joins that query, and the answers go into the memory (negative ones too);
+ *      query per experiment (`reader_id IN (…)`, on the index by reader_id: exposures_reader, on
+ *      SQLite a covering one since migration 0023), a reader already being looked up joins that
+ *      query, and the answers go into the memory (negative ones too);
  *   3. the route then serves synchronously, as before, from the memory.
  * The promise never rejects and resolves after `maxWaitMs` at most. A reader still unknown then (a
  * slow or failing database, or `maxPending` readers already waiting) is served by the live

@@ -64,7 +64,7 @@ export function recordStore(d: Dialect): RecordStore {
       ? d.exposuresOf.bind(d)
       : async (experiment, readerIds, fromPhase) => {
           const out: { readerId: string; arm: string; phase: number }[] = [];
-          // On the exposures_reader index (migration 0005): a handful of rows per reader.
+          // On the index by reader_id (migration 0005; on SQLite a covering one since 0023): a handful of rows per reader.
           for (const ids of chunks([...new Set(readerIds)])) {
             const rows = await db
               .selectFrom('exposures')

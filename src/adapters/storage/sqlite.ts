@@ -185,7 +185,7 @@ export class SqliteDriver implements Dialect {
    * statement on the connection, the readers as a JSON array (json_each): it runs at once instead
    * of through Kysely's one-connection queue, shared with every other asynchronous query of the
    * process (bench:readers in phase 2: 2,752 → 7,364 req/s; why the queue cost that much is not
-   * established). Same rows as records.ts's query, on the exposures_reader index. It never runs
+   * established). Same rows as records.ts's query, on the index by reader_id (covering since migration 0023). It never runs
    * inside another transaction: every SQLite write here is a synchronous better-sqlite3 one.
    */
   async exposuresOf(

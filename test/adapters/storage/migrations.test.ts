@@ -62,6 +62,7 @@ describe('migrations are frozen', () => {
       '0020_rollup_cursor_event',
       '0021_exposure_session_ids',
       '0022_rollup_deltas',
+      '0023_exposures_reader_covering',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

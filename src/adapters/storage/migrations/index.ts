@@ -21,6 +21,7 @@ import { rollupWatermark } from './0019-rollup-watermark.js';
 import { rollupCursorEvent } from './0020-rollup-cursor-event.js';
 import { exposureSessionIds } from './0021-exposure-session-ids.js';
 import { rollupDeltas } from './0022-rollup-deltas.js';
+import { exposuresReaderCovering } from './0023-exposures-reader-covering.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -56,6 +57,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0020_rollup_cursor_event': rollupCursorEvent,
   '0021_exposure_session_ids': exposureSessionIds,
   '0022_rollup_deltas': rollupDeltas,
+  '0023_exposures_reader_covering': exposuresReaderCovering,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
