@@ -79,11 +79,12 @@ import type { Database } from './schema.js';
  * pass appends the session pairs of its events as they come, and a merge inserts and counts each
  * distinct pair exposure_session_ids does not hold, once, however often passes appended it.
  *
- * Measured (AMD EPYC, 2 vCPU): the first catch-up after 10M events from 500,000 exposed readers
- * (bench:analysis) 11,204 -> 58,066 events/s; in bench/rollup-throughput.ts's profile of the same
- * size the longest pass that merged held the event loop 1.5-1.8 s (the first pass, which claims
- * 500,000 new exposures, 2.4-2.8 s before and after). The tables came out the same as when updated
- * in place (3M events / 150,000 readers: the bench's digest).
+ * Measured (AMD EPYC, 2 vCPU; docs/adr/0006-sqlite-rollup-deltas.md): the first catch-up after
+ * 10M events from 500,000 exposed readers (bench:analysis) 11,204 -> 64,077 events/s (76,002 with
+ * migration 0023's covering index); in bench/rollup-throughput.ts's profile of the same size the
+ * longest pass that merged held the event loop 1.4-1.9 s (the first pass, which claims 500,000 new
+ * exposures, 2.4 s before and after). The tables came out the same as when updated in place (the
+ * bench's digest at 1M and 3M events, and across every variant at 10M).
  */
 
 /**
@@ -91,10 +92,10 @@ import type { Database } from './schema.js';
  * rows and at least `minRows` rows (the larger of their two tables), and at the end of a chain
  * (`caughtUp`; tests turn it off to keep deltas across chains). A merge updates about every page of
  * exposures whatever its size, so the larger the share, the less a rolled-up event costs, and the
- * more a report that finds deltas waiting has to add up: at 10M events / 500,000 readers, a share
- * of 0.5 gave 49,382 events/s (passes sized as the server's, merging most of the time), 2 gave
- * 56,212. Ranges of 50,000 ids: each scans the deltas (unindexed: an index on rid cost more in the
- * appends and the final delete than it saved, 41,357 events/s).
+ * more a report that finds deltas waiting has to add up: at 10M events / 500,000 readers
+ * (bench/rollup-throughput.ts's profile, passes sized as the server's) a share of 0.5 gave 49,382
+ * events/s (merging most of the time), 2 gave 56,212. Ranges of 50,000 ids: each scans the deltas
+ * (unindexed: an index on rid cost more in the appends and the final delete than it saved, 41,357).
  */
 export interface MergePolicy {
   share: number;
