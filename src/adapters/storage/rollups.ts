@@ -502,13 +502,14 @@ export function* rollupFlow(
 
   // SQLite: the deltas into the tables they add to, in each table's key order, each table's pages
   // written once however many passes appended to the deltas ("Deltas" above).
-  // Days: every row (`upTo` null), or the earliest day's rows up to rowid `upTo` (at the table's
-  // start: rows come in receive order, so its rows come first).
+  // Days: every row (`upTo` null), or the rows up to rowid `upTo` of the earliest day among them
+  // (rows come in receive order, so usually the table's earliest day; one imported late, with older
+  // receive times, waits for a later part, and each part merges at least one row).
   const mergeDays = function* (upTo: number | null): Generator<CompiledQuery, void, Row[]> {
     const all = upTo === null;
     const sums = DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(${m.col})`).join(', ');
     const dayCols = DAY_MEASURES.map((m) => m.col).join(', ');
-    const which = all ? sql`true` : sql`rowid <= ${upTo} and day = ${deltaDay}`;
+    const which = all ? sql`true` : sql`rowid <= ${upTo} and day = (select min(d.day) from reader_day_deltas d where d.rowid <= ${upTo})`;
     // (A WHERE clause also because SQLite's parser needs one between a SELECT and ON CONFLICT.)
     yield q(sql`insert into reader_days (reader_id, day, ${sql.raw(dayCols)})
       select reader_id, day, ${sql.raw(sums)} from reader_day_deltas where ${which} group by day, reader_id order by day, reader_id
@@ -665,8 +666,6 @@ export function* rollupFlow(
     }
     const days = rowsFrom(n?.d0, n?.d1);
     if ((!compacted || caughtUp) && due(days)) {
-      // (Their earliest day, should rollup_state not say it.)
-      deltaDay ??= num((yield q(sql`select min(day) as d from reader_day_deltas`))[0]?.d);
       yield* mergeDays(days <= merge.wholeRows ? null : num(n?.d0)! + merge.chunkRows - 1);
       compacted = true;
     }

@@ -316,6 +316,37 @@ describe('rollups: the same tables however the events are batched, on SQLite and
     await expectMergedAsOne(s, seen);
   });
 
+  it('merges the days in parts even when the earliest day came last (events imported late, SQLite)', async () => {
+    const s = await open('sqlite');
+    const day = (d: number, i: number) =>
+      storedEvent.pageView(
+        { eventId: `late-${d}-${i}`, readerId: `q${i % 9}`, sessionId: 'x', clientTs: 0, receivedTs: T + d * DAY + i * 1000 },
+        { articleId: null },
+      );
+    // 40 page views of day 1, then 40 of day 0 stored after them: the earliest day's rows are not at the deltas' start.
+    await s.appendEvents(Array.from({ length: 40 }, (_, i) => day(1, i)));
+    await s.appendEvents(Array.from({ length: 40 }, (_, i) => day(0, i)));
+    const keep: MergePolicy = { share: 0, minRows: 1e9, caughtUp: false, wholeRows: 0, chunkIds: 1e9, chunkRows: 1e9 };
+    for (;;) if ((await sqlitePass(s, 100, keep)).caughtUp) break;
+    expect(await count(s, 'reader_day_deltas')).toBe(80);
+    // Parts of 10 rows: each merges the earliest day among its rows; the chain ends, every row merged.
+    let passes = 0;
+    for (;;) {
+      const p = await sqlitePass(s, 100, { ...keep, caughtUp: true, chunkRows: 10 });
+      passes++;
+      if (!p.moreToMerge) break;
+      expect(passes).toBeLessThan(20);
+    }
+    expect(await count(s, 'reader_day_deltas')).toBe(0);
+    const days = await sql<{ day: number; n: number }>`select day, sum(page_views) as n from reader_days group by day order by day`.execute(
+      kyselyOf(s),
+    );
+    expect(days.rows.map((r) => [Number(r.day) - Math.floor(T / DAY), Number(r.n)])).toEqual([
+      [0, 40],
+      [1, 40],
+    ]);
+  });
+
   it('forgets a reader in the deltas too (SQLite)', async () => {
     const s = await open('sqlite');
     await s.appendExposures(w.exposures);
