@@ -82,9 +82,10 @@ import type { Database } from './schema.js';
  * Measured (AMD EPYC, 2 vCPU; docs/adr/0006-sqlite-rollup-deltas.md): the first catch-up after
  * 10M events from 500,000 exposed readers (bench:analysis) 11,204 -> 64,077 events/s (76,002 with
  * migration 0023's covering index); in bench/rollup-throughput.ts's profile of the same size the
- * longest pass that merged held the event loop 1.4-1.9 s (the first pass, which claims 500,000 new
- * exposures, 2.4 s before and after). The tables came out the same as when updated in place (the
- * bench's digest at 1M and 3M events, and across every variant at 10M).
+ * longest pass that merged held the event loop 1.3-1.9 s (the first pass, which claims 500,000 new
+ * exposures at once, 2.4 s, and 4.3 s with 0023's index, which a claim updates). The tables came
+ * out the same as when updated in place (the bench's digest at 1M and 3M events, and across every
+ * variant at 10M).
  */
 
 /**
