@@ -119,14 +119,6 @@ export const MERGE_POLICY: MergePolicy = {
   chunkRows: 200_000,
 };
 
-/** The columns of exposure_deltas, and how rows of one exposure add up (subscribed: the larger). */
-const EXPOSURE_DELTA_COLUMNS = ['impressions', 'clicks', 'reads', 'dwell_ms', 'page_views', 'subscribed', 'revenue'].flatMap((c) => [
-  c,
-  `pre_${c}`,
-]);
-const isMaxColumn = (c: string) => c === 'subscribed' || c === 'pre_subscribed';
-const deltaSums = EXPOSURE_DELTA_COLUMNS.map((c) => `${isMaxColumn(c) ? 'max' : 'sum'}(${c}) as ${c}`).join(', ');
-
 /** SQLite: a delta row (alias d) not merged yet: not in the ids and rows a merge in progress has done (rollup_state alias s). */
 const pendingDelta = (rowCol: 'merge_row' | 'merge_session_row') => `not coalesce(d.rowid <= s.${rowCol} and d.rid < s.merge_rid, 0)`;
 
@@ -171,13 +163,23 @@ const DAY_MEASURES: readonly { col: string; type: string; value: string; here?: 
 type Dialect = 'sqlite' | 'postgres';
 type Row = Record<string, unknown>;
 
+/** How values of a measure's column add up: subscribed (and pre_subscribed) is the larger, the others the sum. */
+const aggregateOf = (col: string) => (col.endsWith('subscribed') ? 'max' : 'sum');
+/** Two values of a column added up (`larger`: the dialect's scalar max, see greatest). */
+const combine = (col: string, a: string, b: string, larger = 'max') =>
+  col.endsWith('subscribed') ? `${larger}(${a}, ${b})` : `${a} + ${b}`;
+
+/** The columns of exposure_deltas (post and pre measures), and their sums per exposure. */
+const EXPOSURE_DELTA_COLUMNS = DAY_MEASURES.flatMap((m) => [m.col, `pre_${m.col}`]);
+const deltaSums = EXPOSURE_DELTA_COLUMNS.map((c) => `${aggregateOf(c)}(${c}) as ${c}`).join(', ');
+
 /** A rollup pass: yields the statements to run in one transaction, receives each one's rows. */
 export type RollupFlow = Generator<CompiledQuery, RollupProgress, Row[]>;
 
 /** One event's (alias v) contribution to a measure when `cond` holds; `agg`: the events' sum (subscribed: max). */
 const each = (m: { type: string; value: string }, cond: string) =>
   `(case when ${cond} and v.type = '${m.type}' then ${m.value} else 0 end)`;
-const agg = (m: { col: string; type: string; value: string }, cond: string) => `${m.col === 'subscribed' ? 'max' : 'sum'}${each(m, cond)}`;
+const agg = (m: { col: string; type: string; value: string }, cond: string) => `${aggregateOf(m.col)}${each(m, cond)}`;
 
 /** The larger of two values: SQLite's scalar max, PostgreSQL's greatest. */
 const greatest = (d: Dialect) => (d === 'sqlite' ? 'max' : 'greatest');
@@ -191,10 +193,8 @@ const converted = (d: Dialect) => `(v.revenue * (select x.rate from rollup_rates
 
 /** Adds a row to reader_days' row of its day and reader (subscribed: the larger). */
 const dayUpsert = (d: Dialect) =>
-  `on conflict (day, reader_id) do update set ${DAY_MEASURES.map((m) =>
-    m.col === 'subscribed'
-      ? `subscribed = ${greatest(d)}(reader_days.subscribed, excluded.subscribed)`
-      : `${m.col} = reader_days.${m.col} + excluded.${m.col}`,
+  `on conflict (day, reader_id) do update set ${DAY_MEASURES.map(
+    (m) => `${m.col} = ${combine(m.col, `reader_days.${m.col}`, `excluded.${m.col}`, greatest(d))}`,
   ).join(', ')}`;
 
 /** First day of the pre-period's end, per exposure: the day of exposure − grace. */
@@ -239,6 +239,8 @@ export function* rollupFlow(
     return n;
   };
   const rowsFrom = (a: unknown, b: unknown) => (num(b) === null ? 0 : num(b)! - num(a)! + 1);
+  // The deltas' rows (of either table) at which a merge starts, by the policy and the exposures' last id.
+  const mergeAt = (n: Row | undefined) => Math.max(merge.minRows, (num(n?.x) ?? 0) * merge.share);
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
   // PostgreSQL: the pass's grouping of tens of thousands of wide rows in memory, not spilled to disk (4 MB by default).
@@ -322,7 +324,7 @@ export function* rollupFlow(
   let mergeFirst = false;
   if (dialect === 'sqlite') {
     const n = yield* deltaSizes();
-    const over = (rows: number) => rows > 0 && rows >= Math.max(merge.minRows, (num(n?.x) ?? 0) * merge.share);
+    const over = (rows: number) => rows > 0 && rows >= mergeAt(n);
     mergeFirst = state?.merge_rid !== null && state?.merge_rid !== undefined;
     mergeFirst ||= over(rowsFrom(n?.e0, n?.e1)) || over(rowsFrom(n?.d0, n?.d1));
   }
@@ -475,9 +477,7 @@ export function* rollupFlow(
     ];
     const sums = sql.raw(cols.map((c) => `${agg(c, c.cond)} as ${c.out}`).join(', '));
     if (dialect === 'postgres') {
-      const set = cols.map((c) =>
-        c.col === 'subscribed' ? `${c.out} = ${g}(exposures.${c.out}, d.${c.out})` : `${c.out} = exposures.${c.out} + d.${c.out}`,
-      );
+      const set = cols.map((c) => `${c.out} = ${combine(c.out, `exposures.${c.out}`, `d.${c.out}`, g)}`);
       set.push(
         `sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.experiment = exposures.experiment and n.phase = exposures.phase and n.reader_id = exposures.reader_id), 0)`,
       );
@@ -508,7 +508,7 @@ export function* rollupFlow(
   // receive times, waits for a later part, and each part merges at least one row).
   const mergeDays = function* (upTo: number | null): Generator<CompiledQuery, void, Row[]> {
     const all = upTo === null;
-    const sums = DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(${m.col})`).join(', ');
+    const sums = DAY_MEASURES.map((m) => `${aggregateOf(m.col)}(${m.col})`).join(', ');
     const dayCols = DAY_MEASURES.map((m) => m.col).join(', ');
     const which = all ? sql`true` : sql`rowid <= ${upTo} and day = (select min(d.day) from reader_day_deltas d where d.rowid <= ${upTo})`;
     // (A WHERE clause also because SQLite's parser needs one between a SELECT and ON CONFLICT.)
@@ -533,9 +533,7 @@ export function* rollupFlow(
     yield q(sql`insert into exposure_session_ids (exposure_id, session_id) select rid, session_id from rollup_added order by 1, 2`);
     yield q(sql`insert into rollup_new_sessions (rid, sessions) select rid, count(*) from rollup_added group by rid order by rid`);
     // Every rid with new sessions has sums in the same range (its pass appended both).
-    const set = EXPOSURE_DELTA_COLUMNS.map((c) =>
-      isMaxColumn(c) ? `${c} = max(exposures.${c}, d.${c})` : `${c} = exposures.${c} + d.${c}`,
-    );
+    const set = EXPOSURE_DELTA_COLUMNS.map((c) => `${c} = ${combine(c, `exposures.${c}`, `d.${c}`)}`);
     set.push(`sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.rid = exposures.id), 0)`);
     yield q(sql`update exposures set ${sql.raw(set.join(', '))}
       from (select rid, ${sql.raw(deltaSums)} from exposure_deltas where rowid <= ${rowTo} and rid >= ${from} and rid < ${to} group by rid) d
@@ -561,7 +559,7 @@ export function* rollupFlow(
     const pre = DAY_MEASURES.map((m) => `pre_${m.col}`);
     yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
       from (
-        select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${m.col === 'subscribed' ? 'max' : 'sum'}(r.${m.col}) as pre_${m.col}`).join(', '))}
+        select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${aggregateOf(m.col)}(r.${m.col}) as pre_${m.col}`).join(', '))}
         from exposures e join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${preEndDay} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
         where e.rolled = 2
         group by e.experiment, e.phase, e.reader_id
@@ -634,8 +632,7 @@ export function* rollupFlow(
     let n = yield* deltaSizes();
     const maxId = num(n?.x) ?? 0;
     // By size only in a pass that takes no events (mergeFirst): one that would cross the threshold with its own leaves the merge to the next.
-    const due = (rows: number) =>
-      rows > 0 && ((caughtUp && merge.caughtUp) || (mergeFirst && rows >= Math.max(merge.minRows, maxId * merge.share)));
+    const due = (rows: number) => rows > 0 && ((caughtUp && merge.caughtUp) || (mergeFirst && rows >= mergeAt(n)));
     let at = num(state?.merge_rid);
     let rowTo = num(state?.merge_row) ?? 0;
     let sessionRowTo = num(state?.merge_session_row) ?? 0;
@@ -712,9 +709,7 @@ export const deltasWaitQuery = (db: Kysely<Database>): CompiledQuery =>
  * them in exposure_session_ids yet).
  */
 function mergedExposures(experiment: string, phase: number): RawBuilder<unknown> {
-  const merged = EXPOSURE_DELTA_COLUMNS.map((c) =>
-    isMaxColumn(c) ? `max(e.${c}, coalesce(m.${c}, 0)) as ${c}` : `e.${c} + coalesce(m.${c}, 0) as ${c}`,
-  );
+  const merged = EXPOSURE_DELTA_COLUMNS.map((c) => `${combine(c, `e.${c}`, `coalesce(m.${c}, 0)`)} as ${c}`);
   return sql`(select e.arm, ${sql.raw(merged.join(', '))}, e.sessions + coalesce(n.sessions, 0) as sessions
     from exposures e
     left join (select d.rid, ${sql.raw(deltaSums)} from exposure_deltas d join rollup_state s on s.id = 1
