@@ -96,12 +96,14 @@ async function build(storage: OpenedStorage, label: string): Promise<void> {
   if (storage.dialect === 'postgres') await sql`vacuum (analyze) events`.execute(kyselyOf(storage));
 }
 
-/** Whether SQLite has the table (false on PostgreSQL). */
+/** Whether the database has the table (one a later migration added: the bench may run an older revision's code). */
 async function hasTable(storage: OpenedStorage, name: string): Promise<boolean> {
-  if (storage.dialect !== 'sqlite') return false;
-  const r = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${name}`.execute(
-    kyselyOf(storage),
-  );
+  const r =
+    storage.dialect === 'sqlite'
+      ? await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = ${name}`.execute(kyselyOf(storage))
+      : await sql<{ n: number }>`select count(*) as n from pg_tables where schemaname = current_schema() and tablename = ${name}`.execute(
+          kyselyOf(storage),
+        );
   return Number(r.rows[0]!.n) > 0;
 }
 
@@ -113,7 +115,7 @@ async function reset(storage: OpenedStorage): Promise<void> {
   await sql`update exposures set rolled = 0, ${sql.raw([...cols, ...pre].map((c) => `${c} = 0`).join(', '))}`.execute(db);
   await sql`delete from reader_days`.execute(db);
   await sql`delete from exposure_sessions`.execute(db);
-  // SQLite since migration 0021: the sessions by the exposure's id.
+  // Since migration 0021 (SQLite) and 0024 (PostgreSQL): the sessions by the exposure's id.
   if (await hasTable(storage, 'exposure_session_ids')) await sql`delete from exposure_session_ids`.execute(db);
   // SQLite since migration 0022: what passes appended and had not merged.
   for (const t of ['exposure_deltas', 'exposure_session_deltas', 'reader_day_deltas'])
@@ -131,7 +133,12 @@ async function reset(storage: OpenedStorage): Promise<void> {
         );
   for (const col of ['watermark', 'cursor_event', 'delta_day'])
     if (extra.rows.some((r) => r.name === col)) await sql`update rollup_state set ${sql.ref(col)} = null`.execute(db);
-  if (storage.dialect === 'postgres') await sql`vacuum (analyze) exposures, reader_days, exposure_sessions`.execute(db);
+  if (storage.dialect === 'postgres')
+    await sql
+      .raw(
+        `vacuum (analyze) exposures, reader_days, exposure_sessions${(await hasTable(storage, 'exposure_session_ids')) ? ', exposure_session_ids' : ''}`,
+      )
+      .execute(db);
 }
 
 /** A digest of what the rollups hold: equal digests, equal results. */

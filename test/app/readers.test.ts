@@ -99,10 +99,10 @@ for (const backend of BACKENDS) {
       await a.storage.appendExposures([exposure(GONE), exposure(KEPT)]);
       const k = kyselyOf(a.storage);
       for (const r of [GONE, KEPT]) {
-        await k
-          .insertInto('exposure_sessions')
-          .values({ experiment: 'exp-1', phase: 1, reader_id: r, session_id: `s-${r}` })
-          .execute();
+        // By the exposure's id, as the rollups keep them (migrations 0021 and 0024).
+        await sql`insert into exposure_session_ids (exposure_id, session_id) select id, ${`s-${r}`} from exposures where reader_id = ${r}`.execute(
+          k,
+        );
         await k
           .insertInto('exposure_unpriced')
           .values({ experiment: 'exp-1', phase: 1, reader_id: r, currency: 'XTS', events: 1, amount: 2 })

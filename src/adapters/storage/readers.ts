@@ -26,12 +26,10 @@ export function readerStore(d: Dialect): ReaderStore {
     forgetReader(readerId, readerHash, ts) {
       function* flow(): Flow<{ removed: ReaderRemoved; seq: number }> {
         const removed = {} as ReaderRemoved;
-        // SQLite: the sessions of the reader's exposures by their ids (migration 0021), before the exposures go.
+        // The sessions of the reader's exposures by their ids (migrations 0021 and 0024), before the exposures go.
         const sessionIds =
-          d.name === 'sqlite'
-            ? (yield sql`delete from exposure_session_ids where exposure_id in (select id from exposures where reader_id = ${readerId})
-                returning 1 as one`.compile(db)).length
-            : 0;
+          (yield sql`delete from exposure_session_ids where exposure_id in (select id from exposures where reader_id = ${readerId})
+            returning 1 as one`.compile(db)).length;
         // SQLite: what rollup passes appended and have not merged yet (migration 0022), not counted
         // apart: the same sums and sessions, merged, would have been in the rows counted here.
         if (d.name === 'sqlite') {

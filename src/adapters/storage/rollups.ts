@@ -26,8 +26,8 @@ import type { Database } from './schema.js';
  *      from the events already behind the cursor (an exposure stored after some of its reader's
  *      events were rolled up, or its page's page view: a short range of recent events);
  *   2. the batch's events are added to `reader_days` (every reader, for exposures still to come);
- *   3. the distinct sessions of the batch after each exposure go into `exposure_sessions` (SQLite:
- *      `exposure_session_ids`, by the exposure's integer id), and the new ones are counted;
+ *   3. the distinct sessions of the batch after each exposure go into `exposure_session_ids` (by
+ *      the exposure's integer id: migrations 0021 and 0024), and the new ones are counted;
  *   4. the batch's events are added to the rolled exposures of their reader (post when after the
  *      first exposure and before the phase's end; pre when in the pre-period);
  *   5. days of reader_days that no pre-period still to be taken can reach are deleted;
@@ -250,7 +250,7 @@ export function* rollupFlow(
     // pass, more than it saved), and the pass's statements are simple enough to interpret.
     yield q(sql`set local jit = off`);
     // The commit does not wait for its WAL to reach the disk. Safe here: the pass writes only derived
-    // rows (exposures' sums, reader_days, exposure_sessions) and the cursor that says what they
+    // rows (exposures' sums, reader_days, exposure_session_ids) and the cursor that says what they
     // cover, in this one transaction; a crash can lose the last passes only whole (derived rows and
     // cursor together, never one without the other), and the next pass rolls the same events up
     // again. PostgreSQL keeps the WAL in order, so no later commit survives one that was lost.
@@ -420,7 +420,7 @@ export function* rollupFlow(
         case when v.type not in ('impression', 'click') then 1 when ${sql.raw(extraField(dialect, 'placement'))} = w.placement then 1 else 0 end as here,
         case when v.type = 'subscribe' then ${sql.raw(extraField(dialect, 'currency'))} end as currency,
         case when v.type = 'subscribe' then ${sql.raw(converted(dialect))} end as revenue,
-        v.revenue as amount${sql.raw(dialect === 'sqlite' ? ', e.id as rid' : '')}
+        v.revenue as amount, e.id as rid
       from events v
       join exposures e on e.reader_id = v.reader_id and e.rolled = ${sql.raw(String(rolled))}
       join rollup_windows w on w.experiment = e.experiment and w.phase = e.phase
@@ -429,24 +429,20 @@ export function* rollupFlow(
     // Sessions after the first exposure that the exposure did not have yet: stored, and counted
     // into its sessions below (counting all of an exposure's sessions again on every pass was the
     // largest cost of a pass: an index range per touched exposure).
-    const distinct = sql`select distinct v.experiment, v.phase, v.reader_id, v.session_id from rollup_batch v where v.post = 1`;
     if (dialect === 'postgres') {
-      // One statement: the insert says which went in.
-      yield q(
-        sql`create temp table rollup_new_sessions (experiment text collate "C", phase integer, reader_id text collate "C", sessions bigint)`,
-      );
+      // One statement: the insert says which went in. By the exposure's integer id (migration 0024).
+      yield q(sql`create temp table rollup_new_sessions (rid bigint, sessions bigint)`);
       // The new ones by an anti-join, not ON CONFLICT DO NOTHING: a speculative insertion writes a
       // third WAL record per row and takes a lock; only passes insert here, one at a time (the
       // rollup_state row lock above), so no other transaction can insert a key meanwhile. In key
       // order (the distinct's sort), so the index probes and insertions walk the index once.
       yield q(sql`with added as (
-          insert into exposure_sessions (experiment, phase, reader_id, session_id)
-          select n.experiment, n.phase, n.reader_id, n.session_id from (${distinct} order by 1, 2, 3, 4) n
-          where not exists (select 1 from exposure_sessions s
-            where s.experiment = n.experiment and s.phase = n.phase and s.reader_id = n.reader_id and s.session_id = n.session_id)
-          returning experiment, phase, reader_id
+          insert into exposure_session_ids (exposure_id, session_id)
+          select n.rid, n.session_id from (select distinct v.rid, v.session_id from rollup_batch v where v.post = 1 order by 1, 2) n
+          where not exists (select 1 from exposure_session_ids s where s.exposure_id = n.rid and s.session_id = n.session_id)
+          returning exposure_id
         )
-        insert into rollup_new_sessions select a.experiment, a.phase, a.reader_id, count(*) from added a group by a.experiment, a.phase, a.reader_id`);
+        insert into rollup_new_sessions select a.exposure_id, count(*) from added a group by a.exposure_id`);
     } else {
       // SQLite: every pair of the batch appended as it comes (duplicates and pairs stored already
       // too), by the exposure's integer id (migration 0021); a merge keeps the distinct ones that
@@ -457,7 +453,7 @@ export function* rollupFlow(
     // Their number per exposure, looked up by key from the update below (a join there made
     // PostgreSQL, which estimates such joins at one row, rescan it for every exposure).
     if (dialect === 'postgres') {
-      yield q(sql`create unique index rollup_new_sessions_key on rollup_new_sessions (experiment, phase, reader_id)`);
+      yield q(sql`create unique index rollup_new_sessions_key on rollup_new_sessions (rid)`);
       yield q(sql`analyze rollup_new_sessions`);
     }
     // Revenue in a currency without a rate: apart, per currency.
@@ -478,9 +474,7 @@ export function* rollupFlow(
     const sums = sql.raw(cols.map((c) => `${agg(c, c.cond)} as ${c.out}`).join(', '));
     if (dialect === 'postgres') {
       const set = cols.map((c) => `${c.out} = ${combine(c.out, `exposures.${c.out}`, `d.${c.out}`, g)}`);
-      set.push(
-        `sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.experiment = exposures.experiment and n.phase = exposures.phase and n.reader_id = exposures.reader_id), 0)`,
-      );
+      set.push(`sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.rid = exposures.id), 0)`);
       yield q(sql`update exposures set ${sql.raw(set.join(', '))}
       from (
         select v.experiment, v.phase, v.reader_id, ${sums}

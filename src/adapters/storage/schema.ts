@@ -43,8 +43,9 @@ export interface EventRow {
 }
 
 /**
- * SQLite also has `id integer primary key autoincrement` (migration 0021: a stable integer id, the
- * key of exposure_session_ids); PostgreSQL has none, so it is not typed here.
+ * Both databases also have an integer `id`, the key of exposure_session_ids (SQLite: `integer
+ * primary key autoincrement`, migration 0021; PostgreSQL: an identity column, migration 0024),
+ * given by the database on insert; read only in SQL, so not typed here.
  */
 export interface ExposureRow {
   experiment: string;
@@ -83,9 +84,9 @@ export interface ExposureSessionRow {
 }
 
 /**
- * SQLite (migration 0021): the distinct sessions after each exposure, keyed by the exposure's
- * integer id (exposures.id, SQLite only); exposure_sessions stays empty there. PostgreSQL keeps
- * them in exposure_sessions and has no such table.
+ * The distinct sessions after each exposure, keyed by the exposure's integer id (exposures.id;
+ * SQLite: migration 0021, PostgreSQL: 0024); exposure_sessions, their text-keyed table before,
+ * stays empty.
  */
 export interface ExposureSessionIdRow {
   exposure_id: number;

@@ -63,6 +63,7 @@ describe('migrations are frozen', () => {
       '0021_exposure_session_ids',
       '0022_rollup_deltas',
       '0023_exposures_reader_covering',
+      '0024_postgres_exposure_session_ids',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);

@@ -111,11 +111,9 @@ async function tables(storage: OpenedStorage) {
     'impressions, clicks, reads, dwell_ms, page_views, sessions, subscribed, revenue, pre_impressions, pre_clicks, pre_reads, pre_dwell_ms, pre_page_views, pre_subscribed, pre_revenue';
   return {
     exposures: await q(`select experiment, phase, reader_id, rolled, ${sums} from exposures order by experiment, phase, reader_id`),
-    // SQLite keeps them by the exposure's id (migration 0021), PostgreSQL by its key.
+    // By the exposure's id (migrations 0021 and 0024).
     sessions: await q(
-      storage.dialect === 'sqlite'
-        ? 'select e.experiment, e.phase, e.reader_id, s.session_id from exposure_session_ids s join exposures e on e.id = s.exposure_id order by 1, 2, 3, 4'
-        : 'select experiment, phase, reader_id, session_id from exposure_sessions order by experiment, phase, reader_id, session_id',
+      'select e.experiment, e.phase, e.reader_id, s.session_id from exposure_session_ids s join exposures e on e.id = s.exposure_id order by 1, 2, 3, 4',
     ),
     unpriced: await q(
       'select experiment, phase, reader_id, currency, events, amount from exposure_unpriced order by experiment, phase, reader_id, currency',

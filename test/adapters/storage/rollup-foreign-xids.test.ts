@@ -139,7 +139,7 @@ describe.skipIf(!pgBackend.enabled)('rollups on a copy from another cluster: pos
     const measures = ['impressions', 'clicks', 'reads', 'dwell_ms', 'page_views', 'sessions', 'subscribed', 'revenue'];
     const zero = [...measures, ...measures.filter((m) => m !== 'sessions').map((m) => `pre_${m}`)].map((m) => `${m} = 0`).join(', ');
     await sql`update exposures set rolled = 0, ${sql.raw(zero)}`.execute(db());
-    await sql`delete from exposure_sessions`.execute(db());
+    await sql`delete from exposure_session_ids`.execute(db());
     await sql`delete from reader_days`.execute(db());
     await sql`update rollup_state set cursor = 0, through_ts = 0, watermark = null`.execute(db());
     expect(await passes(T + 30 * SEC, 1_000_000)).toBe(12);

@@ -22,6 +22,7 @@ import { rollupCursorEvent } from './0020-rollup-cursor-event.js';
 import { exposureSessionIds } from './0021-exposure-session-ids.js';
 import { rollupDeltas } from './0022-rollup-deltas.js';
 import { exposuresReaderCovering } from './0023-exposures-reader-covering.js';
+import { postgresExposureSessionIds } from './0024-postgres-exposure-session-ids.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -58,6 +59,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0021_exposure_session_ids': exposureSessionIds,
   '0022_rollup_deltas': rollupDeltas,
   '0023_exposures_reader_covering': exposuresReaderCovering,
+  '0024_postgres_exposure_session_ids': postgresExposureSessionIds,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
