@@ -542,7 +542,10 @@ export function* rollupFlow(
   // short lag, the few seconds between). Every event behind the cursor is in reader_days; every
   // one after it comes in a later batch, which the exposure, rolled now, takes in step 4. The new
   // exposures are claimed first (rolled = 2) in one statement: on PostgreSQL one stored while the
-  // pass runs waits for the next pass instead of being marked rolled without its events.
+  // pass runs waits for the next pass instead of being marked rolled without its events. An
+  // exposure whose phase has no window (not in the deployments' experiments) gets no pre-period,
+  // as it gets no post measures (the fold joins the windows too): its sums are zeros however the
+  // events were batched (test/adapters/storage/rollup-batching.test.ts).
   yield q(sql`update exposures set rolled = 2 where rolled = 0`);
   const [claimed] = yield q(sql`select min(exposed_ts) as m, max(exposed_ts) as x from exposures where rolled = 2`);
   const earliest = num(claimed?.m);
@@ -554,7 +557,8 @@ export function* rollupFlow(
     yield q(sql`update exposures set ${sql.raw(pre.map((c) => `${c} = d.${c}`).join(', '))}
       from (
         select e.experiment, e.phase, e.reader_id, ${sql.raw(DAY_MEASURES.map((m) => `${aggregateOf(m.col)}(r.${m.col}) as pre_${m.col}`).join(', '))}
-        from exposures e join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${preEndDay} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
+        from exposures e join rollup_windows w on w.experiment = e.experiment and w.phase = e.phase
+        join reader_days r on r.day in (${sql.raw(Array.from({ length: PRE_DAYS }, (_, i) => `${preEndDay} - ${i + 1}`).join(', '))}) and r.reader_id = e.reader_id
         where e.rolled = 2
         group by e.experiment, e.phase, e.reader_id
       ) d
