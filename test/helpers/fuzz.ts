@@ -98,6 +98,23 @@ export const cleanText = (max: number, min = 1): fc.Arbitrary<string> =>
     .map((s) => s.replaceAll('\u0000', ''))
     .filter((s) => s.isWellFormed() && [...s].length >= min && [...s].length <= max);
 
+/**
+ * A chain's builder, memoized by its key: `fc.x.chain(build)` calls build for every value drawn, and
+ * building string arbitraries (their grapheme tables) cost milliseconds each time. Building an
+ * arbitrary draws nothing, so the values generated for a seed are the same.
+ *
+ * @example
+ * fc.constantFrom('a', 'b').chain(byKey((k) => fc.record({ k: fc.constant(k), text: cleanText(64) })))
+ */
+export function byKey<K, T>(build: (key: K) => fc.Arbitrary<T>): (key: K) => fc.Arbitrary<T> {
+  const built = new Map<K, fc.Arbitrary<T>>();
+  return (key) => {
+    let a = built.get(key);
+    if (a === undefined) built.set(key, (a = build(key)));
+    return a;
+  };
+}
+
 /** Any JSON value, nasty numbers and strings included. */
 export const anyJson = (maxDepth = 3): fc.Arbitrary<unknown> =>
   fc.oneof(

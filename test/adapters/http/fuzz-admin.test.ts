@@ -16,6 +16,7 @@ import { T0 } from '../../helpers/events.js';
 import {
   anyJson,
   anyString,
+  byKey,
   cleanText,
   deeplyNested,
   deeplyNestedJson,
@@ -63,22 +64,24 @@ const METRICS = ['articles_read', 'ctr', 'conversion', 'dwell_per_read', 'revenu
 // Generated documents are valid as far as each route's rules go (most are accepted); the
 // mutations and the arbitrary bodies below make the invalid ones.
 const fraction = fc.double({ min: 0, max: 1, noNaN: true });
-const recommender = fc.constantFrom('none', 'latest', 'popular', 'same-section', 'co-read').chain((kind) =>
-  fc.record(
-    {
-      kind: fc.constant(kind),
-      version: fc.oneof(fc.constantFrom('1', '2', 'x'), cleanText(64)),
-      params:
-        kind === 'latest'
-          ? fc.record({ sameSection: fc.boolean() })
-          : kind === 'popular'
-            ? fc.record(
-                { halfLifeMinutes: fc.integer({ min: 1, max: 10_080 }), readWeight: fc.integer({ min: 0, max: 100 }) },
-                { requiredKeys: [] },
-              )
-            : fc.constant({}),
-    },
-    { requiredKeys: ['kind', 'version'] },
+const recommender = fc.constantFrom('none', 'latest', 'popular', 'same-section', 'co-read').chain(
+  byKey((kind) =>
+    fc.record(
+      {
+        kind: fc.constant(kind),
+        version: fc.oneof(fc.constantFrom('1', '2', 'x'), cleanText(64)),
+        params:
+          kind === 'latest'
+            ? fc.record({ sameSection: fc.boolean() })
+            : kind === 'popular'
+              ? fc.record(
+                  { halfLifeMinutes: fc.integer({ min: 1, max: 10_080 }), readWeight: fc.integer({ min: 0, max: 100 }) },
+                  { requiredKeys: [] },
+                )
+              : fc.constant({}),
+      },
+      { requiredKeys: ['kind', 'version'] },
+    ),
   ),
 );
 const reason = cleanText(120, 0);
@@ -329,52 +332,57 @@ interface Request {
   key: 'admin' | 'none' | 'wrong';
 }
 
-const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTE_NAMES).chain((route) =>
-  fc.record({
-    route: fc.constant(route),
-    placement: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...PLACEMENTS) }, { weight: 1, arbitrary: anyString(80) }).map(segment),
-    id: fc
-      .oneof({ weight: 6, arbitrary: fc.constantFrom(...EXPERIMENTS, 'a1', 'latest', 'popular') }, { weight: 1, arbitrary: anyString(150) })
-      .map(segment),
-    body: fc.oneof(
-      // as the route documents it
-      { weight: 4, arbitrary: ROUTES[route]!.body.map((value): Body => ({ kind: 'json', value })) },
-      // with one to three mutations
-      {
-        weight: 5,
-        arbitrary: fc
-          .tuple(ROUTES[route]!.body, fc.array(mutation, { minLength: 1, maxLength: 3 }))
-          .map(([v, ms]): Body => ({ kind: 'json', value: ms.reduce((acc, m) => mutate(acc, m.path, m.op, m.replacement, m.key), v) })),
-      },
-      // anything else
-      { weight: 1, arbitrary: anyJson(4).map((value): Body => ({ kind: 'json', value })) },
-      {
-        weight: 1,
-        arbitrary: fc.record({
-          kind: fc.constant('text' as const),
-          text: fc.oneof(
-            fc.string({ maxLength: 100 }),
-            fc.constantFrom('', '{', '{"reason": "x"', 'NaN', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {}}}'),
-            fc
-              .tuple(fc.integer({ min: 1_000, max: 100_000 }), fc.boolean())
-              .map(([d, o]) => `{"recommender": {"kind": "latest", "version": "1", "params": ${deeplyNestedJson(d, o)}}}`),
-          ),
-          contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
-        }),
-      },
-    ),
-    key: fc.oneof(
-      { weight: 38, arbitrary: fc.constant('admin' as const) },
-      { weight: 1, arbitrary: fc.constantFrom('none' as const, 'wrong' as const) },
-    ),
-    ifMatch: fc.option(
-      fc.oneof(
-        fc.constantFrom('"1"', '0', '"999"', '*', 'W/"1"'),
-        anyString(10).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+const request: fc.Arbitrary<Request> = fc.constantFrom(...ROUTE_NAMES).chain(
+  byKey((route) =>
+    fc.record({
+      route: fc.constant(route),
+      placement: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...PLACEMENTS) }, { weight: 1, arbitrary: anyString(80) }).map(segment),
+      id: fc
+        .oneof(
+          { weight: 6, arbitrary: fc.constantFrom(...EXPERIMENTS, 'a1', 'latest', 'popular') },
+          { weight: 1, arbitrary: anyString(150) },
+        )
+        .map(segment),
+      body: fc.oneof(
+        // as the route documents it
+        { weight: 4, arbitrary: ROUTES[route]!.body.map((value): Body => ({ kind: 'json', value })) },
+        // with one to three mutations
+        {
+          weight: 5,
+          arbitrary: fc
+            .tuple(ROUTES[route]!.body, fc.array(mutation, { minLength: 1, maxLength: 3 }))
+            .map(([v, ms]): Body => ({ kind: 'json', value: ms.reduce((acc, m) => mutate(acc, m.path, m.op, m.replacement, m.key), v) })),
+        },
+        // anything else
+        { weight: 1, arbitrary: anyJson(4).map((value): Body => ({ kind: 'json', value })) },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('text' as const),
+            text: fc.oneof(
+              fc.string({ maxLength: 100 }),
+              fc.constantFrom('', '{', '{"reason": "x"', 'NaN', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {}}}'),
+              fc
+                .tuple(fc.integer({ min: 1_000, max: 100_000 }), fc.boolean())
+                .map(([d, o]) => `{"recommender": {"kind": "latest", "version": "1", "params": ${deeplyNestedJson(d, o)}}}`),
+            ),
+            contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'),
+          }),
+        },
       ),
-    ),
-    actor: fc.option(anyString(30).filter((s) => /^[\x20-\x7e]*$/.test(s))),
-  }),
+      key: fc.oneof(
+        { weight: 38, arbitrary: fc.constant('admin' as const) },
+        { weight: 1, arbitrary: fc.constantFrom('none' as const, 'wrong' as const) },
+      ),
+      ifMatch: fc.option(
+        fc.oneof(
+          fc.constantFrom('"1"', '0', '"999"', '*', 'W/"1"'),
+          anyString(10).filter((s) => /^[\x20-\x7e]*$/.test(s)),
+        ),
+      ),
+      actor: fc.option(anyString(30).filter((s) => /^[\x20-\x7e]*$/.test(s))),
+    }),
+  ),
 );
 
 // ---- the run
