@@ -116,7 +116,8 @@ async function reset(storage: OpenedStorage): Promise<void> {
   await sql`delete from reader_days`.execute(db);
   await sql`delete from exposure_sessions`.execute(db);
   // Since migration 0021 (SQLite) and 0024 (PostgreSQL): the sessions by the exposure's id.
-  if (await hasTable(storage, 'exposure_session_ids')) await sql`delete from exposure_session_ids`.execute(db);
+  const sessionIds = await hasTable(storage, 'exposure_session_ids');
+  if (sessionIds) await sql`delete from exposure_session_ids`.execute(db);
   // SQLite since migration 0022: what passes appended and had not merged.
   for (const t of ['exposure_deltas', 'exposure_session_deltas', 'reader_day_deltas'])
     if (await hasTable(storage, t)) await sql`delete from ${sql.table(t)}`.execute(db);
@@ -133,12 +134,10 @@ async function reset(storage: OpenedStorage): Promise<void> {
         );
   for (const col of ['watermark', 'cursor_event', 'delta_day'])
     if (extra.rows.some((r) => r.name === col)) await sql`update rollup_state set ${sql.ref(col)} = null`.execute(db);
-  if (storage.dialect === 'postgres')
-    await sql
-      .raw(
-        `vacuum (analyze) exposures, reader_days, exposure_sessions${(await hasTable(storage, 'exposure_session_ids')) ? ', exposure_session_ids' : ''}`,
-      )
-      .execute(db);
+  if (storage.dialect === 'postgres') {
+    const tables = ['exposures', 'reader_days', 'exposure_sessions', ...(sessionIds ? ['exposure_session_ids'] : [])];
+    await sql`vacuum (analyze) ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+  }
 }
 
 /** A digest of what the rollups hold: equal digests, equal results. */
