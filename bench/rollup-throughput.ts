@@ -3,7 +3,7 @@
  * on SQLite and PostgreSQL, on bench:analysis's workload at a smaller size (every reader exposed
  * once to a running 3-arm experiment over its first 3 days, events over 14 days, in time order).
  *
- *   node bin/tsnode.mjs bench/rollup-throughput.ts [--no-pg] [--no-sqlite] [--rebuild]
+ *   node bin/tsnode.mjs bench/rollup-throughput.ts [--no-pg] [--no-sqlite] [--rebuild] [--pg-tuned]
  *
  * The databases are built once (SQLite file and PostgreSQL database readnext_rollup_tp, kept) and
  * each run resets the rollups (cursor, reader_days, sessions, the exposures' sums) before the
@@ -12,6 +12,12 @@
  *
  * SQLite is opened as the server opens it: the WAL is checkpointed by a worker thread every 200 ms,
  * not by the passes' commits (BENCH_CHECKPOINT=commit: in them, SQLite's default).
+ *
+ * --pg-tuned: PostgreSQL is a throwaway cluster of the bench's own (initdb in a temporary
+ * directory, another port; test/faults/pg-cluster.ts) started with the production settings of
+ * docs/postgresql.md (productionPgSettings: shared_buffers a quarter of RAM, WAL sized for bulk
+ * writes, JIT off), built afresh and removed at the end; without it, the database of BENCH_PG_URL
+ * (the machine's cluster, with whatever settings it has: they are printed).
  *
  * Environment: BENCH_EVENTS (default 1,000,000), BENCH_READERS (default 50,000), BENCH_PG_URL,
  * BENCH_CHECKPOINT, BENCH_DIR (where the SQLite files are kept; default /tmp/readnext-rollup-tp).
@@ -33,7 +39,18 @@ import { seededRng } from '../src/core/kernel/rng.js';
 import { EventTraffic, syntheticId } from '../src/core/simulate/synthetic.js';
 import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
-import { envNumber, int, fixed, progressLogger, runBench, secondsSince, startThreeArmExperiment, withPg } from './lib.js';
+import { postgresBinDir, startPgCluster } from '../test/faults/pg-cluster.js';
+import {
+  envNumber,
+  int,
+  fixed,
+  productionPgSettings,
+  progressLogger,
+  runBench,
+  secondsSince,
+  startThreeArmExperiment,
+  withPg,
+} from './lib.js';
 
 const EVENTS = Math.round(envNumber('BENCH_EVENTS', 1_000_000, 1000));
 const READERS = Math.round(envNumber('BENCH_READERS', 50_000, 10));
@@ -290,17 +307,52 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!argv.includes('--no-pg')) {
     const db = `${PG_DB}_${EVENTS}_${READERS}`;
-    const fresh = await withPg(PG_ADMIN_URL, async (c) => {
-      if (rebuild) await c.query(`drop database if exists ${db} with (force)`);
-      const exists = (await c.query(`select 1 from pg_database where datname = $1`, [db])).rowCount! > 0;
-      if (!exists) await c.query(`create database ${db}`);
-      return !exists;
-    });
-    const u = new URL(PG_ADMIN_URL);
-    u.pathname = `/${db}`;
-    await measure(u.toString(), 'PostgreSQL', fresh);
+    let adminUrl = PG_ADMIN_URL;
+    let cluster: Awaited<ReturnType<typeof startPgCluster>> | undefined;
+    if (argv.includes('--pg-tuned')) {
+      const bin = postgresBinDir();
+      if (!bin) throw new Error('--pg-tuned: initdb and pg_ctl not found (Debian: apt-get install postgresql)');
+      cluster = await startPgCluster(bin, productionPgSettings(), 'readnext-rollup-tp-pg-');
+      adminUrl = cluster.url;
+    }
+    try {
+      await withPg(adminUrl, async (c) => {
+        const names = [
+          'shared_buffers',
+          'effective_cache_size',
+          'max_wal_size',
+          'checkpoint_timeout',
+          'work_mem',
+          'jit',
+          'random_page_cost',
+        ];
+        const r = await c.query<{ name: string; setting: string; unit: string | null }>(
+          'select name, setting, unit from pg_settings where name = any($1) order by name',
+          [names],
+        );
+        const shown = r.rows.map((x) => `${x.name} ${x.setting}${x.unit ? ` ${x.unit}` : ''}`).join(', ');
+        console.log(
+          `PostgreSQL ${cluster ? `(own cluster in ${cluster.dir}, --pg-tuned)` : `at ${adminUrl.replace(/\/\/[^@]*@/, '//')}`}: ${shown}`,
+        );
+      });
+      await measurePg(adminUrl, db, rebuild || cluster !== undefined);
+    } finally {
+      await cluster?.remove();
+    }
   }
   return 0;
+}
+
+async function measurePg(adminUrl: string, db: string, rebuild: boolean): Promise<void> {
+  const fresh = await withPg(adminUrl, async (c) => {
+    if (rebuild) await c.query(`drop database if exists ${db} with (force)`);
+    const exists = (await c.query(`select 1 from pg_database where datname = $1`, [db])).rowCount! > 0;
+    if (!exists) await c.query(`create database ${db}`);
+    return !exists;
+  });
+  const u = new URL(adminUrl);
+  u.pathname = `/${db}`;
+  await measure(u.toString(), 'PostgreSQL', fresh);
 }
 
 await runBench(main);

@@ -45,10 +45,18 @@ export interface PgCluster {
   remove(): Promise<void>;
 }
 
-/** Creates and starts a cluster; throws when initdb or pg_ctl fail (their output in the message). */
-export async function startPgCluster(binDir: string): Promise<PgCluster> {
+/**
+ * Creates and starts a cluster; throws when initdb or pg_ctl fail (their output in the message).
+ * `settings` are passed as `-c name=value` (e.g. bench/rollup-throughput.ts --pg-tuned's
+ * productionPgSettings); `prefix` names the temporary directory.
+ */
+export async function startPgCluster(
+  binDir: string,
+  settings: Record<string, string> = {},
+  prefix = 'readnext-pgfault-',
+): Promise<PgCluster> {
   const root = userInfo().uid === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'readnext-pgfault-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (root) {
     const ids = await run('id', ['-u', 'postgres']);
     const gids = await run('id', ['-g', 'postgres']);
@@ -68,7 +76,13 @@ export async function startPgCluster(binDir: string): Promise<PgCluster> {
   // --no-sync: the cluster's files need not survive a power loss, only a stop of PostgreSQL.
   await pgCommand('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--locale=C']);
   // The socket in the temporary directory (not /var/run/postgresql), TCP on 127.0.0.1 only.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=40 -c fsync=on`;
+  for (const [k, v] of Object.entries(settings)) {
+    if (!/^[a-z_]+$/.test(k) || !/^[A-Za-z0-9.]+$/.test(v)) throw new RangeError(`startPgCluster: bad setting ${k}=${v}`);
+  }
+  const extra = Object.entries(settings)
+    .map(([k, v]) => ` -c ${k}=${v}`)
+    .join('');
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=40 -c fsync=on${extra}`;
   const start = async () => {
     await pgCommand('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', options]);
   };
