@@ -55,6 +55,10 @@ export async function startPgCluster(
   settings: Record<string, string> = {},
   prefix = 'readnext-pgfault-',
 ): Promise<PgCluster> {
+  // Checked before anything is made: each becomes a `-c name=value` word of pg_ctl's -o string.
+  for (const [k, v] of Object.entries(settings)) {
+    if (!/^[a-z_]+$/.test(k) || !/^[A-Za-z0-9.]+$/.test(v)) throw new RangeError(`startPgCluster: bad setting ${k}=${v}`);
+  }
   const root = userInfo().uid === 0;
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (root) {
@@ -76,9 +80,6 @@ export async function startPgCluster(
   // --no-sync: the cluster's files need not survive a power loss, only a stop of PostgreSQL.
   await pgCommand('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '--encoding=UTF8', '--locale=C']);
   // The socket in the temporary directory (not /var/run/postgresql), TCP on 127.0.0.1 only.
-  for (const [k, v] of Object.entries(settings)) {
-    if (!/^[a-z_]+$/.test(k) || !/^[A-Za-z0-9.]+$/.test(v)) throw new RangeError(`startPgCluster: bad setting ${k}=${v}`);
-  }
   const extra = Object.entries(settings)
     .map(([k, v]) => ` -c ${k}=${v}`)
     .join('');
