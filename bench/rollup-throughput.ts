@@ -39,7 +39,7 @@ import { seededRng } from '../src/core/kernel/rng.js';
 import { EventTraffic, syntheticId } from '../src/core/simulate/synthetic.js';
 import { builtinRegistry } from '../src/core/recommend/kinds/index.js';
 import type { ExposureRecord } from '../src/core/events/records.js';
-import { postgresBinDir, startPgCluster } from '../test/faults/pg-cluster.js';
+import { postgresBinDir, startPgCluster, type PgCluster } from '../test/faults/pg-cluster.js';
 import {
   envNumber,
   int,
@@ -308,7 +308,7 @@ async function main(argv: string[]): Promise<number> {
   if (!argv.includes('--no-pg')) {
     const db = `${PG_DB}_${EVENTS}_${READERS}`;
     let adminUrl = PG_ADMIN_URL;
-    let cluster: Awaited<ReturnType<typeof startPgCluster>> | undefined;
+    let cluster: PgCluster | undefined;
     if (argv.includes('--pg-tuned')) {
       const bin = postgresBinDir();
       if (!bin) throw new Error('--pg-tuned: initdb and pg_ctl not found (Debian: apt-get install postgresql)');
@@ -335,7 +335,8 @@ async function main(argv: string[]): Promise<number> {
           `PostgreSQL ${cluster ? `(own cluster in ${cluster.dir}, --pg-tuned)` : `at ${adminUrl.replace(/\/\/[^@]*@/, '//')}`}: ${shown}`,
         );
       });
-      await measurePg(adminUrl, db, rebuild || cluster !== undefined);
+      // A cluster of --pg-tuned is new: its database is built whatever --rebuild says.
+      await measurePg(adminUrl, db, rebuild);
     } finally {
       await cluster?.remove();
     }
