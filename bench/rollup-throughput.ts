@@ -29,7 +29,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { sql } from 'kysely';
 import { openStorage, type OpenedStorage } from '../src/adapters/storage/open.js';
 import { kyselyOf } from '../src/adapters/storage/testing.js';
-import { AnalysisRollups, rollupWindows } from '../src/app/rollups.js';
+import { AnalysisRollups, nextPassSize, rollupWindows } from '../src/app/rollups.js';
 import { MERGE_POLICY, rollupFlow, type MergePolicy } from '../src/adapters/storage/rollups.js';
 import { DeploymentAdmin } from '../src/app/deploy-admin.js';
 import { DEFAULTS } from '../src/config/config.js';
@@ -281,10 +281,7 @@ async function profile(storage: OpenedStorage, windows: Parameters<typeof rollup
     } else longest.pass = Math.max(longest.pass, took);
     if (p.caughtUp && !p.moreToMerge) break;
     // As AnalysisRollups sizes them: a pass that merged says nothing of its events' time; behind, the larger target.
-    if (adaptive && p.events > 0 && !p.compacted) {
-      const target = adaptive.behind && cutoff - p.throughTs > adaptive.behind.ms ? adaptive.behind.targetMs : adaptive.targetMs;
-      size = Math.round(Math.min(adaptive.max, Math.max(adaptive.min, (p.events * target) / took)));
-    }
+    if (adaptive && p.events > 0 && !p.compacted) size = nextPassSize(adaptive, p.events, took, cutoff - p.throughTs);
   }
   const s = secondsSince(t0);
   console.log(

@@ -515,8 +515,8 @@ export interface RollupAdaptive {
   targetMs: number;
   min: number;
   max: number;
-  /** While a pass ends more than `ms` of data behind the cutoff, the next ones take about `targetMs`. */
-  behind?: { ms: number; targetMs: number };
+  /** While a pass ends more than `ms` of data behind the cutoff, the next ones take about `targetMs`, at most `max` events (default the max above). */
+  behind?: { ms: number; targetMs: number; max?: number };
 }
 
 /**

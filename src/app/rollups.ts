@@ -43,6 +43,18 @@ export interface RollupOptions {
 /** What the rollups read and write to take the experiments' snapshots (AnalysisStore). */
 export type SnapshotStore = Pick<AnalysisStore, 'armSums' | 'saveExperimentSnapshot' | 'latestExperimentSnapshots'>;
 
+/**
+ * The next pass's size after one of `events` events that took `tookMs` (RollupAdaptive): about
+ * `targetMs` of work at that rate, within [min, max]; while the pass ended more than `behind.ms`
+ * of data behind the cutoff (`behindMs`), behind's target and bound instead.
+ */
+export function nextPassSize(a: RollupAdaptive, events: number, tookMs: number, behindMs: number): number {
+  const far = a.behind !== undefined && behindMs > a.behind.ms;
+  const target = far ? a.behind!.targetMs : a.targetMs;
+  const max = far ? (a.behind!.max ?? a.max) : a.max;
+  return Math.round(Math.min(max, Math.max(a.min, (events * target) / tookMs)));
+}
+
 const defaultSleep = (ms: number) => new Promise<void>((r) => (ms > 0 ? setTimeout(r, ms) : setImmediate(r)));
 
 /** Refuses a rollup lag that loses events on this database (READNEXT_ROLLUP_LAG_MS; the floor is the storage's, StorageTuning), with what to set. */
@@ -192,15 +204,14 @@ export class AnalysisRollups {
     const began = now();
     for (;;) {
       const t0 = now();
-      const p = await this.store.advanceRollups(windows, cutoff, this.batch, this.opts.money);
+      // A chain with a time budget (a report's) takes passes of the usual size, not a backlog's larger ones.
+      const size = this.opts.adaptive && Number.isFinite(maxMs) ? Math.min(this.batch, this.opts.adaptive.max) : this.batch;
+      const p = await this.store.advanceRollups(windows, cutoff, size, this.opts.money);
       const took = now() - t0;
       if (p.notice) this.log(p.notice);
       const a = this.opts.adaptive;
       // Only a full pass says how long a full pass takes (not one that merged deltas too).
-      if (a && !p.caughtUp && !p.compacted && p.events > 0 && took > 0) {
-        const target = a.behind && cutoff - p.throughTs > a.behind.ms ? a.behind.targetMs : a.targetMs;
-        this.batch = Math.round(Math.min(a.max, Math.max(a.min, (p.events * target) / took)));
-      }
+      if (a && !p.caughtUp && !p.compacted && p.events > 0 && took > 0) this.batch = nextPassSize(a, p.events, took, cutoff - p.throughTs);
       total.events += p.events;
       total.throughTs = p.throughTs;
       this.rolledUp += p.events;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AnalysisRollups, checkRollupLag, rollupWindows } from '../../src/app/rollups.js';
+import { AnalysisRollups, checkRollupLag, nextPassSize, rollupWindows } from '../../src/app/rollups.js';
 import type { Experiment } from '../../src/core/experiments/experiment.js';
 import { postgresTuning } from '../../src/adapters/storage/postgres.js';
 import { SQLITE_TUNING } from '../../src/adapters/storage/sqlite.js';
@@ -251,5 +251,39 @@ describe('AnalysisRollups', () => {
     // 90 s behind: 1000 in 60 ms -> 4167 (250 ms); 4167 in 218.4 ms, 70 s behind -> 4771; 4771 in 248.6 ms,
     // 30 s behind -> 1920 (100 ms); 1920 in 106 ms, 5 s behind -> 1811; 1811 in 100.6 ms -> 1801.
     expect(sizes).toEqual([1000, 4167, 4771, 1920, 1811, 1801]);
+  });
+
+  it("bounds a backlog's passes by behind.max, and a chain with a time budget (a report's) by the usual max", async () => {
+    let t = 0;
+    const sizes: number[] = [];
+    // 1 ms a pass plus 0.01 ms an event; 10 passes 90 s behind (cutoff 100,000), then one that catches up.
+    const store = {
+      async advanceRollups(_w: readonly RollupWindow[], _c: number, maxEvents: number) {
+        sizes.push(maxEvents);
+        t += 1 + 0.01 * maxEvents;
+        return sizes.length <= 10
+          ? { events: maxEvents, throughTs: 10_000, caughtUp: false }
+          : { events: 1, throughTs: 100_000, caughtUp: true };
+      },
+    };
+    const opts = {
+      lagMs: 0,
+      batchEvents: 1000,
+      adaptive: { targetMs: 100, min: 500, max: 5000, behind: { ms: 60_000, targetMs: 400, max: 20_000 } },
+      monotonic: () => t,
+      sleep: async () => undefined,
+    };
+    const r = new AnalysisRollups(store, { listExperiments: () => [] }, fixedClock(100_000), opts);
+    await r.catchUp();
+    // 1000 in 11 ms -> 36,364 (400 ms), capped at 20,000; 20,000 in 201 ms -> 39,801 -> 20,000.
+    expect(sizes.slice(0, 3)).toEqual([1000, 20_000, 20_000]);
+    expect(r.batchEvents).toBe(20_000);
+    // A report's chain (maxMs) takes passes of at most the usual max while the backlog's size stays for the background.
+    sizes.length = 0;
+    await r.catchUp({ maxMs: 1_000_000 });
+    expect(sizes.slice(0, 2)).toEqual([5000, 5000]);
+    expect(nextPassSize(opts.adaptive, 5000, 51, 90_000)).toBe(20_000);
+    expect(nextPassSize(opts.adaptive, 5000, 51, 30_000)).toBe(5000);
+    expect(nextPassSize(opts.adaptive, 100, 1000, 90_000)).toBe(500);
   });
 });

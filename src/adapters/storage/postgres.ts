@@ -29,6 +29,16 @@ export function postgresTuning(maxConnections: number): StorageTuning {
       // 250,000, about 3-4 s a pass on the bench VM (a report's catch-up ends after the pass that
       // crosses its 5 s budget), its sorts and hashes still inside the pass's 64 MB of work_mem.
       batchEvents: 250_000,
+      // Then sized by time: about 5 s a pass (250,000 events on the bench VMs), fewer on a slower
+      // machine or a larger table. Behind by more than a minute of data (a backfill, a restart after
+      // a peak), about 20 s and up to 1,000,000 events: each exposure is updated once per pass that
+      // has its reader's events, so at 10M events from 500,000 readers passes of 1,000,000 update
+      // 4.3M exposure rows against 7.9M for passes of 250,000 (bench/rollup-throughput.ts, Intel
+      // Xeon, production settings: 59,893 events/s against 48,461, same digest). The price: a
+      // backlog's pass holds its rows' locks (a reader's erasure waits for it) and its
+      // work_mem (rollups.ts, about 256 bytes an event) for about 20 s; a report's catch-up
+      // still takes passes of the usual size (AnalysisRollups).
+      adaptive: { targetMs: 5000, min: 25_000, max: 250_000, behind: { ms: 60_000, targetMs: 20_000, max: 1_000_000 } },
       // Passes run in the database, not on the event loop, so their share takes less from ingestion.
       backgroundShare: 0.5,
       // The rollups count every event once whenever its transaction commits (the commit-safe

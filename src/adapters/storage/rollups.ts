@@ -243,9 +243,11 @@ export function* rollupFlow(
   const mergeAt = (n: Row | undefined) => Math.max(merge.minRows, (num(n?.x) ?? 0) * merge.share);
   // Take the write lock first (SQLite: the database's; PostgreSQL: this row's), so two processes never roll up the same events.
   yield q(sql`update rollup_state set cursor = cursor where id = 1`);
-  // PostgreSQL: the pass's grouping of tens of thousands of wide rows in memory, not spilled to disk (4 MB by default).
+  // PostgreSQL: the pass's grouping of hundreds of thousands of wide rows in memory, not spilled to
+  // disk (4 MB by default): 64 MB up to 250,000 events, more for larger passes (a backlog's, see
+  // postgresTuning), about 256 bytes an event.
   if (dialect === 'postgres') {
-    yield q(sql`set local work_mem = '64MB'`);
+    yield q(sql.raw(`set local work_mem = '${Math.max(64, Math.ceil((maxEvents * 256) / 2 ** 20))}MB'`));
     // No JIT: it compiled the reader_days aggregation again on every pass (about 0.45 s of a 150,000-event
     // pass, more than it saved), and the pass's statements are simple enough to interpret.
     yield q(sql`set local jit = off`);

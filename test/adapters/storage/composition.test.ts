@@ -36,7 +36,7 @@ describe('dialect tuning', () => {
     });
   });
 
-  it('PostgreSQL: commits of at most 2,000 events, in parallel on all but two connections of the pool; a lag of at least 1 s', () => {
+  it('PostgreSQL: commits of at most 2,000 events, in parallel on all but two connections of the pool; larger rollup passes in a backlog; a lag of at least 1 s', () => {
     expect(postgresTuning(10).commits).toEqual({ maxEvents: 2000, parallel: 8 });
     expect(postgresTuning(2).commits.parallel).toBe(1);
     expect(postgresTuning(10).rollups).toMatchObject({
@@ -44,6 +44,12 @@ describe('dialect tuning', () => {
       backgroundShare: 0.5,
       minLag: { ms: 1000, on: 'PostgreSQL' },
     });
-    expect(postgresTuning(10).rollups.adaptive).toBeUndefined();
+    // Passes of about 5 s, at most 250,000 events; a backlog's (more than a minute of data behind) about 20 s, at most 1,000,000.
+    expect(postgresTuning(10).rollups.adaptive).toEqual({
+      targetMs: 5000,
+      min: 25_000,
+      max: 250_000,
+      behind: { ms: 60_000, targetMs: 20_000, max: 1_000_000 },
+    });
   });
 });
