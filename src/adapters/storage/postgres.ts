@@ -34,10 +34,10 @@ export function postgresTuning(maxConnections: number): StorageTuning {
       // a peak), about 20 s and up to 1,000,000 events: each exposure is updated once per pass that
       // has its reader's events, so at 10M events from 500,000 readers passes of 1,000,000 update
       // 4.3M exposure rows against 7.9M for passes of 250,000 (bench/rollup-throughput.ts, Intel
-      // Xeon, production settings: 59,893 events/s against 48,461, same digest). The price: a
-      // backlog's pass holds its rows' locks (a reader's erasure waits for it) and its
-      // work_mem (rollups.ts, about 256 bytes an event) for about 20 s; a report's catch-up
-      // still takes passes of the usual size (AnalysisRollups).
+      // Xeon, production settings, alternated: median 61,912 events/s against 50,138, same
+      // digest). The price: a backlog's pass holds its rows' locks (a reader's erasure waits for
+      // it) and its work_mem (rollups.ts, about 256 bytes an event) for about 20 s; a report's
+      // catch-up still takes passes of the usual size (AnalysisRollups).
       adaptive: { targetMs: 5000, min: 25_000, max: 250_000, behind: { ms: 60_000, targetMs: 20_000, max: 1_000_000 } },
       // Passes run in the database, not on the event loop, so their share takes less from ingestion.
       backgroundShare: 0.5,
