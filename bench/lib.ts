@@ -887,11 +887,11 @@ export async function scratchDatabase(o: { sqliteFile: string; pg?: string; pgDb
 }
 
 /**
- * Imports samples/articles.jsonl into `db` with `readnext import articles --rebase-dates` (a child
+ * Imports samples/marlowe-bay.jsonl into `db` with `readnext import articles --rebase-dates` (a child
  * process, as an operator would) and returns the article ids in file order.
  */
 export async function importSampleArticles(db: string): Promise<string[]> {
-  const articlesFile = join(REPO_ROOT, 'samples', 'articles.jsonl');
+  const articlesFile = join(REPO_ROOT, 'samples', 'marlowe-bay.jsonl');
   const ids = readFileSync(articlesFile, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')

@@ -4,7 +4,7 @@
  *
  *   npm run bench:soak [-- [--minutes N] [--rate R] [--pg URL] [--threshold MB_PER_MIN]]
  *
- * Data: the 60 sample articles (samples/articles.jsonl, imported with --rebase-dates); readers
+ * Data: the 60 sample articles (samples/marlowe-bay.jsonl, imported with --rebase-dates); readers
  * from a fixed pool of READERS, so that the serving state the load builds has a bound and a growth
  * of memory is a leak, not the workload. Load (wrk, one Lua script): REC_SHARE of the requests are
  * GET /v1/recommendations (read-next, k 5, a pool article and reader), the others POST /v1/events

@@ -1,5 +1,5 @@
-// Writes samples/articles.jsonl: 60 made-up articles for trying readnext on an empty database
-// (`./bin/readnext.mjs import articles samples/articles.jsonl --rebase-dates`). Every text is
+// Writes samples/marlowe-bay.jsonl: 60 made-up articles for trying readnext on an empty database
+// (`./bin/readnext.mjs import articles samples/marlowe-bay.jsonl --rebase-dates`). Every text is
 // assembled here from the templates below about an invented town, so the file is free of anyone
 // else's rights (Apache-2.0 like the code). Seeded: running it again writes the same bytes.
 //
@@ -103,4 +103,4 @@ for (let i = 0; i < COUNT; i++) {
     language: 'en',
   }));
 }
-writeFileSync(new URL('./articles.jsonl', import.meta.url), `${lines.join('\n')}\n`);
+writeFileSync(new URL('./marlowe-bay.jsonl', import.meta.url), `${lines.join('\n')}\n`);

@@ -121,7 +121,7 @@ describe('readnext simulate', () => {
   }, 120_000);
 
   it('--catalog: a real catalog through the importers, its rejected rows counted on stderr', async () => {
-    const src = fileURLToPath(new URL('../fixtures/articles.jsonl', import.meta.url));
+    const src = fileURLToPath(new URL('../fixtures/catalog-sample.jsonl', import.meta.url));
     const r = await cli('simulate', '--world', tiny, '--catalog', src, '--json');
     expect(r.code).toBe(0);
     expect(r.errLines).toEqual([`readnext: --catalog ${src}: 2 rows rejected, 3 articles used`]);

@@ -127,7 +127,7 @@ function send(reply: FastifyReply, status: number, body: string): FastifyReply {
 }
 
 /** Shell command that loads the sample articles shipped in the repository (README, Quick start). */
-export const SAMPLE_IMPORT_COMMAND = './bin/readnext.mjs import articles samples/articles.jsonl --rebase-dates';
+export const SAMPLE_IMPORT_COMMAND = './bin/readnext.mjs import articles samples/marlowe-bay.jsonl --rebase-dates';
 
 /** The home page of an empty catalog: how to load articles, for whoever just ran `npm start`. */
 const emptyHomeBody = html`<h1>Nothing to read yet</h1>

@@ -45,7 +45,7 @@ async function withDb<T>(db: string, f: (s: Awaited<ReturnType<typeof openStorag
 describe('readnext import articles', () => {
   it('loads good JSON lines, reports bad ones as file:line, and exits 1', async () => {
     const db = freshDb();
-    const src = join(FIXTURES, 'articles.jsonl');
+    const src = join(FIXTURES, 'catalog-sample.jsonl');
     const r = await cli('import', 'articles', src, '--db', db);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${src}:3: headline: unknown field "headline"`);

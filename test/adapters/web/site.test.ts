@@ -117,7 +117,7 @@ describe('home page', () => {
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('Nothing to read yet');
     expect(res.body).toContain('The Daily Readnext');
-    expect(res.body).toContain('<pre><code>./bin/readnext.mjs import articles samples/articles.jsonl --rebase-dates</code></pre>');
+    expect(res.body).toContain('<pre><code>./bin/readnext.mjs import articles samples/marlowe-bay.jsonl --rebase-dates</code></pre>');
     expect(res.body).toContain(SAMPLE_IMPORT_COMMAND);
     await empty.close();
   });

@@ -86,7 +86,7 @@ describe('parseArticleJson', () => {
   });
 
   it('parses the JSON-lines fixture: good lines become articles, bad lines name their field', () => {
-    const results = fixture('articles.jsonl')
+    const results = fixture('catalog-sample.jsonl')
       .split('\n')
       .filter((l) => l.trim() !== '')
       .map((l) => parseArticleJson(JSON.parse(l)));

@@ -515,7 +515,7 @@ describe('detectFormat', () => {
   it('recognizes the fixtures', () => {
     expect(detectFormat(fixture('feed.rss.xml'))).toBe('rss');
     expect(detectFormat(fixture('feed.atom.xml'))).toBe('rss');
-    expect(detectFormat(fixture('articles.jsonl'))).toBe('jsonl');
+    expect(detectFormat(fixture('catalog-sample.jsonl'))).toBe('jsonl');
     expect(detectFormat(MIND_NEWS_TSV)).toBe('mind');
   });
 
