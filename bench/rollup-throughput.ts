@@ -314,15 +314,8 @@ async function main(argv: string[]): Promise<number> {
     }
     try {
       await withPg(adminUrl, async (c) => {
-        const names = [
-          'shared_buffers',
-          'effective_cache_size',
-          'max_wal_size',
-          'checkpoint_timeout',
-          'work_mem',
-          'jit',
-          'random_page_cost',
-        ];
+        // The settings --pg-tuned sets, and work_mem (a pass sets its own).
+        const names = [...Object.keys(productionPgSettings()), 'work_mem'];
         const r = await c.query<{ name: string; setting: string; unit: string | null }>(
           'select name, setting, unit from pg_settings where name = any($1) order by name',
           [names],
