@@ -10,6 +10,7 @@
  * Tested in test/core/ml/features.test.ts.
  */
 import type { Article } from '../catalog/article.js';
+import { PairCounts } from '../kernel/pair-counts.js';
 import { RecentMap } from '../kernel/recent-map.js';
 import type { DecayedRow } from '../recommend/decay.js';
 import { CoVisitation, Popularity, type CoVisitationParams, type Signal } from '../recommend/signals.js';
@@ -445,19 +446,24 @@ function cosine(a: TextVector, b: TextVector): number {
 
 /**
  * What the state keeps per reader (bounded: RecentMap of maxReaders). Features, hence a hint: an
- * evicted reader is scored as a new one until they read again; nothing is read back.
+ * evicted reader is scored as a new one until they read again; nothing is read back. Numbers in
+ * typed arrays rather than objects and Maps (PairCounts says why): at 44,500 readers the profiles
+ * held 233 MB and 1.7 million objects of the server's heap as objects and Maps, which every full
+ * collection walked (bench:serve --model, heap snapshots, AMD EPYC VM, 2026-12-07).
  */
 interface ReaderProfile {
-  /** Last reads, oldest first, each article once, at most RECENT_READS. */
-  reads: { id: string; ts: number }[];
+  /** Last reads, oldest first, each article once, at most RECENT_READS: (ArticleStats.idx, time) pairs, `readCount` of them. */
+  reads: Float64Array;
+  readCount: number;
   total: number;
-  sections: Map<string, number>;
+  /** Reads per section (by FeatureState's section number). */
+  sections: PairCounts;
   sectioned: number;
   /** Reads per tag (by FeatureState's tag number). */
-  tags: Map<number, number>;
+  tags: PairCounts;
   tagged: number;
-  /** Times shown without a click since, per article (by ArticleStats.idx); at most SHOWN_KEPT articles (oldest dropped). */
-  shown: Map<number, number>;
+  /** Times shown without a click since, per article (by ArticleStats.idx), in order of first showing; at most SHOWN_KEPT articles (oldest dropped). */
+  shown: PairCounts;
 }
 
 const RECENT_READS = 20;
@@ -535,10 +541,13 @@ class ArticleStats {
   constructor(
     /** Dense number of the article in this state (0, 1, 2, ... in order of first sight): indexes the request's slot arrays. */
     readonly idx: number,
+    /** The article's id: the string the state first saw, which the reader profiles' reads give back. */
+    readonly id: string,
   ) {}
-  /** The catalog's article as of `catalogVersion` (refetched when the catalog moved or has no version). */
+  /** The catalog's article as of `catalogVersion` (refetched when the catalog moved or has no version), and its section's number (−1: none). */
   article: Article | undefined = undefined;
   catalogVersion: number | undefined = undefined;
+  sectionNo = -1;
   /** First time any event named the article; NaN never. */
   firstSeen = NaN;
   /** Reads and clicks, 1 h and 24 h half-lives (popShort, popLong). */
@@ -638,6 +647,11 @@ export class FeatureState {
   private rowStamp = 0;
   private slotStamp = new Int32Array(1024);
   private slotOf = new Int32Array(1024);
+  /** The reader's shown counts by idx, valid where shownStamp holds the request's rowStamp. */
+  private shownStamp = new Int32Array(1024);
+  private shownCount = new Int32Array(1024);
+  /** A number per section string (reader profiles count sections by number). */
+  private readonly sectionIndex = new Map<string, number>();
   // Scratch of candidates(), by idx: the request (its stamp) that last judged the article, and its verdict (REFUSED, OPEN, TAKEN).
   private markOf = new Int32Array(1024);
   private verdictOf = new Uint8Array(1024);
@@ -700,25 +714,30 @@ export class FeatureState {
       p.shown.delete(st.idx);
       return;
     }
-    const at = p.reads.findIndex((r) => r.id === s.articleId);
+    const r = p.reads;
+    let at = -1;
+    for (let i = 0; i < p.readCount; i++) if (r[2 * i] === st.idx) at = i;
     if (at >= 0) {
       // Read again (or a page view then its read): recency moves, the counts do not.
-      const [r] = p.reads.splice(at, 1);
-      r!.ts = Math.max(r!.ts, s.ts);
-      p.reads.push(r!);
+      const ts = Math.max(r[2 * at + 1]!, s.ts);
+      r.copyWithin(2 * at, 2 * at + 2, 2 * p.readCount);
+      r[2 * p.readCount - 2] = st.idx;
+      r[2 * p.readCount - 1] = ts;
       return;
     }
-    p.reads.push({ id: s.articleId, ts: s.ts });
-    if (p.reads.length > RECENT_READS) p.reads.shift();
+    if (p.readCount === RECENT_READS) r.copyWithin(0, 2, 2 * RECENT_READS);
+    else p.readCount++;
+    r[2 * p.readCount - 2] = st.idx;
+    r[2 * p.readCount - 1] = s.ts;
     p.total++;
     const a = this.catalog.get(s.articleId);
     if (a?.section) {
-      p.sections.set(a.section, (p.sections.get(a.section) ?? 0) + 1);
+      p.sections.add(this.sectionNumber(a.section));
       p.sectioned++;
     }
     if (a && a.tags.length > 0) {
       const tags = this.tagNumbers(st, a);
-      for (let i = 0; i < tags.length; i++) p.tags.set(tags[i]!, (p.tags.get(tags[i]!) ?? 0) + 1);
+      for (let i = 0; i < tags.length; i++) p.tags.add(tags[i]!);
       p.tagged++;
     }
   }
@@ -731,8 +750,8 @@ export class FeatureState {
       const w = this.impressionFrame.weight(ts, (f) => this.rescale(f, 'impressions'));
       st.impressions += w;
       this.impressionTotal.add(1, ts);
-      p.shown.set(st.idx, (p.shown.get(st.idx) ?? 0) + 1);
-      if (p.shown.size > SHOWN_KEPT) p.shown.delete(p.shown.keys().next().value!);
+      p.shown.add(st.idx);
+      if (p.shown.size > SHOWN_KEPT) p.shown.deleteFirst();
     }
   }
 
@@ -752,7 +771,10 @@ export class FeatureState {
   history(readerId: string | null): string[] {
     if (readerId === null) return [];
     const p = this.readers.peek(readerId);
-    return p ? p.reads.map((r) => r.id).reverse() : [];
+    if (p === undefined) return [];
+    const out: string[] = [];
+    for (let i = p.readCount - 1; i >= 0; i--) out.push(this.byIdx[p.reads[2 * i]!]!.id);
+    return out;
   }
 
   /**
@@ -975,10 +997,12 @@ export class FeatureState {
         this.tagMark = new Int32Array(size);
         this.tagCount = new Float64Array(size);
       }
-      for (const [t, c] of profile.tags) {
-        this.tagMark[t] = tagStamp;
-        this.tagCount[t] = c;
-      }
+      const tagMark = this.tagMark;
+      const tagCount = this.tagCount;
+      profile.tags.forEach((t, c) => {
+        tagMark[t] = tagStamp;
+        tagCount[t] = c;
+      });
     }
     const tagMark = this.tagMark;
     const tagCount = this.tagCount;
@@ -998,6 +1022,16 @@ export class FeatureState {
       this.slotStamp[st.idx] = rowStamp;
       this.slotOf[st.idx] = i; // a repeated id: its last row; every row of it reads that one
     }
+    // The reader's shown counts spread by idx under this request's stamp (statsOf grew the arrays
+    // above: every shown idx was given by statsOf), so a candidate's is an array read, not a search.
+    if (rowStamp === 1) this.shownStamp.fill(0); // the stamps started again (nextStamp cleared slotStamp)
+    const shownStamp = this.shownStamp;
+    const shownCount = this.shownCount;
+    if (profile !== undefined)
+      profile.shown.forEach((k, c) => {
+        shownStamp[k] = rowStamp;
+        shownCount[k] = c;
+      });
     // Read-only from here: should coRow grow the arrays, these still hold this request's marks.
     const slotStamp = this.slotStamp;
     const slotOf = this.slotOf;
@@ -1041,6 +1075,7 @@ export class FeatureState {
       if (st.catalogVersion !== version || version === undefined) {
         st.article = this.catalog.get(id);
         st.catalogVersion = version;
+        st.sectionNo = st.article?.section ? this.sectionNumber(st.article.section) : -1;
       }
       const a = st.article;
       const o = (offset + i) * d;
@@ -1074,7 +1109,7 @@ export class FeatureState {
       X[o + 8] =
         section === null || profile === undefined || profile.sectioned === 0
           ? -1
-          : ((profile.sections.get(section) ?? 0) + 1) / (profile.sectioned + sectionCount + 1);
+          : (profile.sections.get(st.sectionNo) + 1) / (profile.sectioned + sectionCount + 1);
       let topic = -1;
       if (a && a.tags.length > 0 && profile !== undefined && profile.tagged > 0) {
         topic = 0;
@@ -1103,7 +1138,7 @@ export class FeatureState {
       X[o + 17] = Math.log1p(im);
       X[o + 18] = Math.log1p(cl);
       // 19-21: the reader.
-      X[o + 19] = Math.min(20, profile?.shown.get(st.idx) ?? 0);
+      X[o + 19] = Math.min(20, shownStamp[st.idx] === rowStamp ? shownCount[st.idx]! : 0);
       X[o + 20] = depth;
       X[o + 21] = Math.log1p(profile?.total ?? 0);
       // 22-24: the article and the page.
@@ -1123,7 +1158,7 @@ export class FeatureState {
   private statsOf(id: string): ArticleStats {
     let st = this.stats.get(id);
     if (st === undefined) {
-      st = new ArticleStats(this.byIdx.length);
+      st = new ArticleStats(this.byIdx.length, id);
       this.byIdx.push(st);
       this.stats.set(id, st);
       if (st.idx >= this.markOf.length) this.grow(st.idx + 1);
@@ -1141,6 +1176,8 @@ export class FeatureState {
     };
     this.slotStamp = copy(this.slotStamp, (k) => new Int32Array(k));
     this.slotOf = copy(this.slotOf, (k) => new Int32Array(k));
+    this.shownStamp = copy(this.shownStamp, (k) => new Int32Array(k));
+    this.shownCount = copy(this.shownCount, (k) => new Int32Array(k));
     this.markOf = copy(this.markOf, (k) => new Int32Array(k));
     this.verdictOf = copy(this.verdictOf, (k) => new Uint8Array(k));
   }
@@ -1156,6 +1193,13 @@ export class FeatureState {
       st.tagsOf = a;
     }
     return st.tagIds;
+  }
+
+  /** The number of a section (given in order of first sight). */
+  private sectionNumber(section: string): number {
+    let n = this.sectionIndex.get(section);
+    if (n === undefined) this.sectionIndex.set(section, (n = this.sectionIndex.size));
+    return n;
   }
 
   /** The co-read row of `seed` as arrays (null without one), kept while the row does not change. */
@@ -1188,7 +1232,16 @@ export class FeatureState {
   private profile(readerId: string): ReaderProfile {
     let p = this.readers.get(readerId);
     if (p === undefined) {
-      p = { reads: [], total: 0, sections: new Map(), sectioned: 0, tags: new Map(), tagged: 0, shown: new Map() };
+      p = {
+        reads: new Float64Array(2 * RECENT_READS),
+        readCount: 0,
+        total: 0,
+        sections: new PairCounts(true),
+        sectioned: 0,
+        tags: new PairCounts(true),
+        tagged: 0,
+        shown: new PairCounts(false),
+      };
       this.readers.set(readerId, p);
     }
     return p;
@@ -1199,12 +1252,12 @@ export class FeatureState {
 function sessionDepth(p: ReaderProfile, t: number, gapMs: number): number {
   let n = 0;
   let next = t;
-  for (let i = p.reads.length - 1; i >= 0; i--) {
-    const r = p.reads[i]!;
-    if (r.ts > t) continue;
-    if (next - r.ts > gapMs) break;
+  for (let i = p.readCount - 1; i >= 0; i--) {
+    const ts = p.reads[2 * i + 1]!;
+    if (ts > t) continue;
+    if (next - ts > gapMs) break;
     n++;
-    next = r.ts;
+    next = ts;
   }
   return n;
 }

@@ -56,7 +56,13 @@ export class FreshState {
   }
 
   /** Applies one reading signal to every counter and to the reader's history. */
-  add(s: Signal): void {
+  add(signal: Signal): void {
+    // The catalog's own string for the article when it knows it (equal, but another string object:
+    // === cannot tell them apart): what the counters keep per reader (histories, last reads, feature
+    // profiles) then shares one string per article instead of one per event parsed from storage,
+    // and the already-read filter compares pointers.
+    const known = this.catalog.get(signal.articleId)?.id;
+    const s = known === undefined ? signal : { ...signal, articleId: known };
     this.log.push(s);
     if (s.kind !== 'click') this.remember(s.readerId, s.articleId);
     for (const p of this.popularities.values()) p.add(s);
@@ -152,9 +158,7 @@ export class FreshState {
     return n;
   }
 
-  private remember(readerId: string, read: string): void {
-    // The catalog's own string when it knows the article: the already-read filter then compares pointers.
-    const articleId = this.catalog.get(read)?.id ?? read;
+  private remember(readerId: string, articleId: string): void {
     let h = this.histories.get(readerId);
     if (h === undefined) this.histories.set(readerId, (h = []));
     const at = h.indexOf(articleId);

@@ -248,8 +248,12 @@ export interface CoVisitationParams {
 export class CoVisitation {
   private readonly pairs = new Map<string, DecayedSums>();
   private readonly items: DecayedSums;
-  /** Each reader's last reads, for at most maxReaders readers (at least the most recent half: RecentMap). */
-  private readonly recent: RecentMap<string, { articleId: string; ts: number }[]>;
+  /**
+   * Each reader's last reads, for at most maxReaders readers (at least the most recent half:
+   * RecentMap): article ids and times in two arrays, in step (an object per read was two heap
+   * objects a read, for every reader, that full collections walk).
+   */
+  private readonly recent: RecentMap<string, { ids: string[]; ts: number[] }>;
   private total = 0;
   private totalRef = 0;
   /** Moves on every read: lets callers cache what they derived from the counts. */
@@ -269,15 +273,22 @@ export class CoVisitation {
     this.items.add(s.articleId, 1, s.ts);
     this.addTotal(s.ts);
     let hist = this.recent.get(s.readerId);
-    if (hist === undefined) this.recent.set(s.readerId, (hist = []));
-    for (const h of hist) {
-      if (h.articleId === s.articleId || Math.abs(s.ts - h.ts) > this.params.windowMs) continue;
-      this.bump(h.articleId, s.articleId, s.ts);
-      this.bump(s.articleId, h.articleId, s.ts);
+    if (hist === undefined) this.recent.set(s.readerId, (hist = { ids: [], ts: [] }));
+    const { ids, ts } = hist;
+    let seen = false;
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] === s.articleId) seen = true;
+      if (ids[i] === s.articleId || Math.abs(s.ts - ts[i]!) > this.params.windowMs) continue;
+      this.bump(ids[i]!, s.articleId, s.ts);
+      this.bump(s.articleId, ids[i]!, s.ts);
     }
-    if (!hist.some((h) => h.articleId === s.articleId)) {
-      hist.push({ articleId: s.articleId, ts: s.ts });
-      if (hist.length > this.params.lookback) hist.shift();
+    if (!seen) {
+      ids.push(s.articleId);
+      ts.push(s.ts);
+      if (ids.length > this.params.lookback) {
+        ids.shift();
+        ts.shift();
+      }
     }
   }
 

@@ -104,6 +104,109 @@ describe('features', () => {
     expect(at(0, 'has_context')).toBe(0);
   });
 
+  it("the reader's features are those of a recount in plain Maps: sections, topics, shown since a click (the oldest 200 kept), session, reads", () => {
+    // A reference written apart from FeatureState's profile (compact typed arrays): the same rules
+    // on Maps and arrays of objects, compared value for value (Float32, so exactly).
+    const rng = seededRng(11);
+    const catalogArticles = Array.from({ length: 260 }, (_, i) => ({
+      ...syntheticArticle(`b${i}`, i % 5 === 4 ? null : SECTIONS[i % 3]!, T0 - (260 - i) * MIN, `b${i}`),
+      tags: Array.from({ length: rng.int(4) }, () => `t${rng.int(40)}`).filter((t, j, all) => all.indexOf(t) === j),
+    }));
+    const catalog = new CatalogIndex(catalogArticles);
+    const byId = new Map(catalogArticles.map((a) => [a.id, a]));
+    const fs = new FeatureState(catalog);
+    interface Ref {
+      reads: { id: string; ts: number }[];
+      total: number;
+      sections: Map<string, number>;
+      sectioned: number;
+      tags: Map<string, number>;
+      tagged: number;
+      shown: Map<string, number>;
+    }
+    const refs = new Map<string, Ref>();
+    const ref = (r: string): Ref => {
+      let p = refs.get(r);
+      if (!p) refs.set(r, (p = { reads: [], total: 0, sections: new Map(), sectioned: 0, tags: new Map(), tagged: 0, shown: new Map() }));
+      return p;
+    };
+    const readers = ['r0', 'r1', 'r2'];
+    let t = T0;
+    const check = () => {
+      const ids = catalogArticles.map((a) => a.id);
+      for (const readerId of readers) {
+        const p = ref(readerId);
+        const X = fs.features({ readerId, articleId: 'b7', ts: t }, ids);
+        const d = FEATURE_NAMES.length;
+        let depth = 0;
+        for (let i = p.reads.length - 1, next = t; i >= 0; i--) {
+          if (p.reads[i]!.ts > t) continue;
+          if (next - p.reads[i]!.ts > DEFAULT_FEATURE_PARAMS.sessionGapMs) break;
+          depth++;
+          next = p.reads[i]!.ts;
+        }
+        ids.forEach((id, row) => {
+          const a = byId.get(id)!;
+          const section =
+            a.section === null || p.sectioned === 0 ? -1 : ((p.sections.get(a.section) ?? 0) + 1) / (p.sectioned + p.sections.size + 1);
+          const topic = a.tags.length === 0 || p.tagged === 0 ? -1 : Math.max(0, ...a.tags.map((g) => (p.tags.get(g) ?? 0) / p.tagged));
+          const want = [section, topic, Math.min(20, p.shown.get(id) ?? 0), depth, Math.log1p(p.total)];
+          const got = ['reader_section_share', 'reader_topic_share', 'reader_shown', 'session_depth', 'reader_reads'].map(
+            (name) => X[row * d + col(name as (typeof FEATURE_NAMES)[number])]!,
+          );
+          expect(got).toEqual(Array.from(Float32Array.from(want)));
+        });
+        expect(fs.history(readerId)).toEqual(p.reads.map((r) => r.id).reverse());
+      }
+    };
+    let evicted = 0;
+    for (let i = 0; i < 2500; i++) {
+      t += rng.int(40 * MIN);
+      const readerId = rng.pick(readers);
+      const p = ref(readerId);
+      const articleId = `b${rng.int(i < 1500 ? 260 : 30)}`; // later, a few articles read again and again
+      const u = rng.next();
+      if (u < 0.4) {
+        fs.add({ kind: rng.next() < 0.2 ? 'view' : 'read', readerId, articleId, ts: t });
+        const at = p.reads.findIndex((r) => r.id === articleId);
+        if (at >= 0) {
+          const [r] = p.reads.splice(at, 1);
+          r!.ts = Math.max(r!.ts, t);
+          p.reads.push(r!);
+          continue;
+        }
+        p.reads.push({ id: articleId, ts: t });
+        if (p.reads.length > 20) p.reads.shift();
+        p.total++;
+        const a = byId.get(articleId)!;
+        if (a.section) {
+          p.sections.set(a.section, (p.sections.get(a.section) ?? 0) + 1);
+          p.sectioned++;
+        }
+        if (a.tags.length > 0) {
+          for (const g of a.tags) p.tags.set(g, (p.tags.get(g) ?? 0) + 1);
+          p.tagged++;
+        }
+      } else if (u < 0.9) {
+        const shown = Array.from({ length: 5 }, (_, k) => `b${(rng.int(260) + k * 50) % 260}`).filter((x, j, all) => all.indexOf(x) === j);
+        fs.shown(readerId, shown, t);
+        for (const id of shown) {
+          p.shown.set(id, (p.shown.get(id) ?? 0) + 1);
+          if (p.shown.size > 200) {
+            p.shown.delete(p.shown.keys().next().value!);
+            evicted++;
+          }
+        }
+      } else {
+        fs.add({ kind: 'click', readerId, articleId, ts: t });
+        p.shown.delete(articleId);
+      }
+      if (i % 250 === 249) check();
+    }
+    expect(evicted).toBeGreaterThan(100);
+    expect([...refs.values()].some((p) => p.tags.size > 20 && p.sections.size === 3 && p.total > 100)).toBe(true);
+  });
+
   it('degrade to neutral values on ID-only data', () => {
     const catalog = new CatalogIndex(articles(true));
     const set = buildExamples(log(7), catalog);
