@@ -78,6 +78,7 @@ import {
   int,
   loadAverage,
   machineInfo,
+  pinSelf,
   mainThreadProfile,
   makeTempDir,
   monotonicUs,
@@ -731,7 +732,7 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     `load      wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s --timeout ${WRK_TIMEOUT_S}s after a ${WARMUP_SECONDS} s warm-up (not counted), ${URL_VARIANTS} URL variants in rotation; ` +
       (pin
-        ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk on core ${CLIENT_CPU}`
+        ? `server on core ${SERVER_CPU} (taskset -c ${SERVER_CPU}), wrk and, from the first server's start, this bench process on core ${CLIENT_CPU}`
         : 'NOT pinned (fewer than 2 CPUs or no taskset)'),
   );
   if (SERVER_EXTRA_FLAGS.length > 0) console.log(`          readnext server with extra node flags: ${SERVER_EXTRA_FLAGS.join(' ')}`);
@@ -802,6 +803,9 @@ async function main(argv: string[]): Promise<number> {
     label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`,
     errors: [],
   };
+  // From here the bench process itself stays off the server's core (pinSelf).
+  if (pin && !pinSelf(CLIENT_CPU))
+    console.log(`          could not pin the bench process to core ${CLIENT_CPU} (taskset -a -p): expect noise`);
   progress('bare Fastify route: starting');
   const barePort = await freePort();
   let bareServerHandle: ServerHandle | undefined;
