@@ -482,10 +482,10 @@ const LIVE_MAX_AGE_MS = 60_000;
 const HISTORY_SEEDS = 5;
 /** The largest stamp the Int32Array scratch holds; past it a counter starts again from 1 on cleared marks. */
 const STAMP_MAX = 0x7fffffff;
-/** The stamp after `last` for the marks `marks` holds: last + 1, or 1 on cleared marks once last reached STAMP_MAX. */
-function nextStamp(last: number, marks: Int32Array): number {
+/** The stamp after `last` for the marks the arrays `marks` hold: last + 1, or 1 on cleared marks once last reached STAMP_MAX. */
+function nextStamp(last: number, ...marks: Int32Array[]): number {
   if (last < STAMP_MAX) return last + 1;
-  marks.fill(0);
+  for (const m of marks) m.fill(0);
   return 1;
 }
 /** Seeds whose co-read rows are kept as arrays (RecentMap; at most maxNeighbours × 1.5 entries each). */
@@ -716,7 +716,7 @@ export class FeatureState {
     }
     const r = p.reads;
     let at = -1;
-    for (let i = 0; i < p.readCount; i++) if (r[2 * i] === st.idx) at = i;
+    for (let i = 0; i < p.readCount && at < 0; i++) if (r[2 * i] === st.idx) at = i;
     if (at >= 0) {
       // Read again (or a page view then its read): recency moves, the counts do not.
       const ts = Math.max(r[2 * at + 1]!, s.ts);
@@ -997,15 +997,13 @@ export class FeatureState {
         this.tagMark = new Int32Array(size);
         this.tagCount = new Float64Array(size);
       }
-      const tagMark = this.tagMark;
-      const tagCount = this.tagCount;
-      profile.tags.forEach((t, c) => {
-        tagMark[t] = tagStamp;
-        tagCount[t] = c;
-      });
     }
     const tagMark = this.tagMark;
     const tagCount = this.tagCount;
+    profile?.tags.forEach((t, c) => {
+      tagMark[t] = tagStamp;
+      tagCount[t] = c;
+    });
 
     // Co-read features, seed by seed: each seed's row (as arrays, see coRow) is walked once and
     // its entries that are candidates of this request (the slot arrays, by idx) are taken, instead
@@ -1014,7 +1012,7 @@ export class FeatureState {
     const n = candidates.length;
     const sts = this.rowStats;
     sts.length = n;
-    const rowStamp = (this.rowStamp = nextStamp(this.rowStamp, this.slotStamp));
+    const rowStamp = (this.rowStamp = nextStamp(this.rowStamp, this.slotStamp, this.shownStamp));
     const textEpoch = this.text.epoch;
     for (let i = 0; i < n; i++) {
       const st = candidateStats?.[i] ?? this.statsOf(candidates[i]!); // may grow the arrays
@@ -1024,7 +1022,6 @@ export class FeatureState {
     }
     // The reader's shown counts spread by idx under this request's stamp (statsOf grew the arrays
     // above: every shown idx was given by statsOf), so a candidate's is an array read, not a search.
-    if (rowStamp === 1) this.shownStamp.fill(0); // the stamps started again (nextStamp cleared slotStamp)
     const shownStamp = this.shownStamp;
     const shownCount = this.shownCount;
     if (profile !== undefined)
