@@ -11,7 +11,8 @@
  *      off-policy estimate of the model on the logged exploration;
  *   6. the model as a canary for `canaryDays` (guardrails checked), then A/B-tested against what is
  *      live for `modelDays`;
- *   7. the ROI updated with what production measured (`measured_by`), and the decision.
+ *   7. the ROI updated with what production measured (`measured_by`), and the decision; when the
+ *      canary's guardrails rolled the model back, its A/B test never ran and its lift keeps the prior.
  *
  * Every figure printed is the platform's output on the simulated traffic: nothing is canned. The
  * experiment ids are the template's `measured_by` sources (heuristic-vs-status-quo,
@@ -396,7 +397,9 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
       figures,
     );
     const before = steps.find((x) => x.step === 3)!.figures.roi as RoiFigures;
-    const roi = canaryBreached ? await deps.roiAnalyse(doc, DEMO_ROI_NAME) : await deps.roiUpdate(doc, DEMO_ROI_NAME);
+    // A rolled-back canary never started the model's A/B test: its uplift keeps the prior, and the
+    // heuristic's measured uplift still updates the ROI.
+    const roi = await deps.roiUpdate(canaryBreached ? withoutMeasurement(doc, 'model_online_lift') : doc, DEMO_ROI_NAME);
     say(7, 'updated the ROI with what production measured', [...roiUpdateLines(before, roi), ...see('#/roi')], { roi: roiFigures(roi) });
   });
 
@@ -420,6 +423,15 @@ export async function playDemo(deps: DemoDeps, o: DemoOptions): Promise<DemoResu
     },
   });
   return { steps, tally, storyEndTs, model, heuristicShipped, modelShipped };
+}
+
+/** A copy of the ROI document in which `parameter` is not measured (its `measured_by` removed): it keeps its prior. */
+export function withoutMeasurement(doc: Record<string, unknown>, parameter: string): Record<string, unknown> {
+  const copy = structuredClone(doc);
+  const spec = (copy.parameters as Record<string, Record<string, unknown>> | undefined)?.[parameter];
+  if (spec === undefined) throw new Error(`the ROI document has no parameter ${parameter}`);
+  delete spec.measured_by;
+  return copy;
 }
 
 const recName = (r: RecommenderConfig): string => (r.kind === 'model' ? `model ${r.version}` : r.kind);

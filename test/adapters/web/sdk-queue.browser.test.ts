@@ -124,7 +124,7 @@ const links = (page: Page) => page.locator('#read-next a.readnext-link');
 const queueOf = (page: Page) => page.evaluate(() => (window as unknown as { readnext: { queue(): unknown } }).readnext.queue());
 
 describe.skipIf(!CHROMIUM)('the SDK keeps unsent events while the collector is down', () => {
-  it('server stopped for 10 s while two tabs browse: every event stored once after it returns', { timeout: 90_000 }, async () => {
+  it('server stopped for 10 s while two tabs browse: every event stored once after it returns', { timeout: 150_000 }, async () => {
     const { context, produced, failedPosts } = await reader();
     const a = context.pages()[0] ?? (await context.newPage());
     const b = await context.newPage();
@@ -133,7 +133,7 @@ describe.skipIf(!CHROMIUM)('the SDK keeps unsent events while the collector is d
     await a.goto(`${proxy.url}/articles/q2`);
     await b.goto(`${proxy.url}/`);
     await links(a).first().waitFor({ state: 'visible', timeout: 10_000 });
-    await expectAllStoredOnce(produced, 10_000);
+    await expectAllStoredOnce(produced, 20_000);
     const before = produced.size;
 
     // 2. The server stops: its listener is closed and its connections dropped.
@@ -178,7 +178,7 @@ describe.skipIf(!CHROMIUM)('the SDK keeps unsent events while the collector is d
     );
   });
 
-  it('503 then 429: retried with the same ids, never before Retry-After, stored once', { timeout: 90_000 }, async () => {
+  it('503 then 429: retried with the same ids, never before Retry-After, stored once', { timeout: 150_000 }, async () => {
     const { context, produced } = await reader();
     const page = context.pages()[0] ?? (await context.newPage());
     const firstPost = proxy.posts.length;
