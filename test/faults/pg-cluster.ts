@@ -5,7 +5,7 @@
  * commands then run as the `postgres` user (runuser), in a directory given to that user.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,62 @@ export interface PgCluster {
   remove(): Promise<void>;
 }
 
+/** Whether a process with this id runs (signal 0 probes without signalling; EPERM: it runs as another user). */
+function alive(pid: number): boolean {
+  if (Number.isNaN(pid)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A run's directory younger than this without an owner file may be one being made: left alone. */
+const SWEEP_MIN_AGE_MS = 10 * 60_000;
+
+/**
+ * Removes what earlier runs with this prefix left behind (a run killed before its clean-up,
+ * SIGKILL included, leaves its cluster running or its files behind), and returns those
+ * directories: a directory whose owner (the `owner` file: the process that made it) no longer runs
+ * has its postmaster stopped, if it still runs, and is removed. A directory of a live owner is
+ * another run's, left alone.
+ */
+export function sweepAbandonedClusters(binDir: string, prefix: string, parent = tmpdir()): string[] {
+  const removed: string[] = [];
+  const root = userInfo().uid === 0;
+  const pidIn = (file: string): number => {
+    try {
+      const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+      return Number.isInteger(pid) && pid > 0 ? pid : NaN;
+    } catch {
+      return NaN;
+    }
+  };
+  for (const name of readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const dir = join(parent, name);
+    const owner = pidIn(join(dir, 'owner'));
+    if (Number.isNaN(owner) ? Date.now() - statSync(dir).mtimeMs < SWEEP_MIN_AGE_MS : alive(owner)) continue;
+    const data = join(dir, 'data');
+    if (alive(pidIn(join(data, 'postmaster.pid')))) stopNow(binDir, data, root);
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+/** pg_ctl stop -m immediate, as the cluster's user; quiet when it is not running. */
+function stopNow(binDir: string, data: string, root: boolean): void {
+  const args = ['stop', '-D', data, '-m', 'immediate'];
+  try {
+    if (root) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
+    else execFileSync(join(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
+  } catch {
+    // already stopped
+  }
+}
+
 /**
  * Creates and starts a cluster; throws when initdb or pg_ctl fail (their output in the message).
  * `settings` are passed as `-c name=value` (e.g. bench/rollup-throughput.ts --pg-tuned's
@@ -60,7 +116,9 @@ export async function startPgCluster(
     if (!/^[a-z_]+$/.test(k) || !/^[A-Za-z0-9.]+$/.test(v)) throw new RangeError(`startPgCluster: bad setting ${k}=${v}`);
   }
   const root = userInfo().uid === 0;
+  sweepAbandonedClusters(binDir, prefix);
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n`);
   if (root) {
     const ids = await run('id', ['-u', 'postgres']);
     const gids = await run('id', ['-g', 'postgres']);
@@ -88,15 +146,12 @@ export async function startPgCluster(
     await pgCommand('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', options]);
   };
   await start();
-  // Should the test process end without its afterAll (killed, crashed), the cluster must not outlive it.
+  // Should the test process end without its afterAll (crashed, or a signal a clean-up turned into an
+  // exit), the cluster and its files must not outlive it. A SIGKILL runs nothing: the next start
+  // with the same prefix sweeps what it left (sweepAbandonedClusters).
   const stopOnExit = () => {
-    const args = ['stop', '-D', data, '-m', 'immediate'];
-    try {
-      if (root) execFileSync('runuser', ['-u', 'postgres', '--', join(binDir, 'pg_ctl'), ...args], { stdio: 'ignore' });
-      else execFileSync(join(binDir, 'pg_ctl'), args, { stdio: 'ignore' });
-    } catch {
-      // already stopped
-    }
+    stopNow(binDir, data, root);
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stopOnExit);
   return {
