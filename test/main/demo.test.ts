@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
-import { DEMO_SCHEDULES, storyDays, type DemoStep } from '../../src/app/demo.js';
+import { DEMO_SCHEDULES, storyDays } from '../../src/app/demo.js';
 import { DAY_MS } from '../../src/core/kernel/time.js';
 import { cliDeps } from '../../src/main/cli-deps.js';
 import { runDemo, spaceCatalog, type RunningDemo } from '../../src/main/demo.js';
@@ -12,9 +12,11 @@ import { chromiumFor, launchDashboardBrowser, watch, SESSION_401 } from '../adap
 import { buildDashboard } from '../../scripts/build.mjs';
 
 // `readnext demo --fast` (issue 21) in process, on generated articles (as on a clean clone without
-// ../shared) and fewer readers than the real --fast, so the file takes about a minute: every step's
-// output, the dashboard's data after it, screenshots of the dashboard in Chromium, the resume and
-// the reset, and the figures moving with the world's seed.
+// ../shared) and fewer readers than the real --fast: every step's output, the dashboard's data after
+// it, screenshots of the dashboard in Chromium, the resume and the reset. The figures moving with the
+// world's seed and the null world are in demo-worlds.test.ts, so that the two files run side by side.
+// Each full story takes 1-3 minutes (more on a loaded 2-core machine): the time limits are guards
+// against a hang, not targets.
 
 const dir = tempDir('readnext-demo-');
 const READERS = 3000;
@@ -41,7 +43,7 @@ describe('readnext demo --fast', () => {
       { fast: true, live: false, dir: dir.path, port: 0, catalog: 'none', readers: READERS, startTs },
       { print: (l) => printed.push(l) },
     );
-  }, 240_000);
+  }, 420_000);
 
   it('prints each of the seven steps with the figure that matters and a dashboard link', () => {
     const steps = demo.result!.steps;
@@ -155,55 +157,7 @@ describe('readnext demo --fast', () => {
     expect(demo.result!.steps).toHaveLength(7);
     expect(reset[0]).toMatch(/300 readers/);
     expect(JSON.parse(readFileSync(join(dir.path, 'demo.json'), 'utf8'))).toMatchObject({ generation: 0 });
-  }, 180_000);
-});
-
-describe('the demo figures come from the simulated traffic', () => {
-  /** The figures of a tiny story (300 readers) with `seed`: events, the heuristic's estimate, the shadow's overlap and hits (not its latency: wall time). */
-  async function figures(seed: number): Promise<unknown[]> {
-    const d = tempDir('readnext-demo-seed-');
-    const run = await runDemo(
-      { fast: true, live: false, dir: d.path, port: 0, catalog: 'none', readers: 300, seed, startTs },
-      { print: () => undefined },
-    );
-    try {
-      const at = (n: number): DemoStep => run.result!.steps.find((s) => s.step === n)!;
-      const shadow = at(5).figures.shadow as { pairs: number; jaccard: number; shadowHitRate: number };
-      return [at(1).figures.events, (at(4).figures as { estimate: number }).estimate, [shadow.pairs, shadow.jaccard, shadow.shadowHitRate]];
-    } finally {
-      await run.stop();
-      d.remove();
-    }
-  }
-
-  it('another seed gives other figures; the same seed the same', async () => {
-    const [a, b, c] = [await figures(1), await figures(2), await figures(1)];
-    expect(a).toEqual(c);
-    for (let i = 0; i < a.length; i++) expect(b[i]).not.toEqual(a[i]);
-  }, 180_000);
-});
-
-describe('readnext demo --world null', () => {
-  it('ends with no detectable effect and an ROI that does not recommend the model', async () => {
-    const d = tempDir('readnext-demo-null-');
-    const lines: string[] = [];
-    const run = await runDemo(
-      { world: 'null', fast: true, live: false, dir: d.path, port: 0, catalog: 'none', readers: READERS, startTs },
-      { print: (l) => lines.push(l) },
-    );
-    try {
-      const at = (n: number) => run.result!.steps.find((s) => s.step === n)!;
-      expect(at(4).lines.join('\n')).toMatch(/no detectable effect/);
-      expect(run.result!.heuristicShipped).toBe(false);
-      expect(run.result!.modelShipped).toBe(false);
-      const roi = at(7).figures.roi as { best: string };
-      expect(roi.best).not.toBe('model');
-      expect(at(7).lines.join('\n')).not.toMatch(/decision: build the model/);
-    } finally {
-      await run.stop();
-      d.remove();
-    }
-  }, 180_000);
+  }, 360_000);
 });
 
 describe('readnext demo: bad input', () => {
