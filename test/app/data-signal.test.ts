@@ -104,7 +104,7 @@ describe('dataSignal', () => {
     expect(s.verdict.startsWith('no detectable signal')).toBe(true);
     expect(s.learningCurve.map((p) => p.share)).toEqual([0.1, 0.25, 0.5, 1]);
     expect(s.moreData.helps).toBe(false);
-  }, 60_000);
+  }, 120_000);
 
   it('finds a signal in the default world: the lift interval is above zero', async () => {
     const world = parseWorld({ readers: { visitsPerWeek: { median: 7 } }, clickModel: { baseRate: 0.6 } });
@@ -115,5 +115,5 @@ describe('dataSignal', () => {
     expect(s.verdict.startsWith('signal:')).toBe(true);
     expect(s.learningCurve).toHaveLength(4);
     expect(s.learningCurve[3]!.auc).toBeGreaterThan(0.5);
-  }, 60_000);
+  }, 120_000);
 });

@@ -60,7 +60,7 @@ for (const backend of BACKENDS) {
       expect(m.metrics.trainExamples + m.metrics.testExamples).toBe(16_000);
       // The main thread's store sees the model the worker stored.
       expect((await t.app.inject({ url: '/v1/admin/models', headers: admin })).json().items[0].version).toBe(m.version);
-    }, 60_000);
+    }, 120_000);
 
     it('answers other requests while a training runs, before the training answers; one training at a time', async () => {
       // In this test numbered comments give the order the responses must arrive in.
@@ -92,7 +92,7 @@ for (const backend of BACKENDS) {
       expect(done.statusCode, done.body).toBe(200);
       expect(order).toEqual(['models', 'health', 'second', 'train']);
       expect((await t.app.inject({ url: '/v1/admin/models', headers: admin })).json().training).toBeNull();
-    }, 60_000);
+    }, 120_000);
 
     it("maps the worker's domain errors to the same codes: 409 invalid_state without impressions", async () => {
       const res = await train({ placement: 'nowhere' });

@@ -126,7 +126,7 @@ describe('readnext simulate', () => {
     expect(r.code).toBe(0);
     expect(r.errLines).toEqual([`readnext: --catalog ${src}: 2 rows rejected, 3 articles used`]);
     expect((JSON.parse(r.out) as SimulationJson).metrics).toHaveLength(12);
-  }, 60_000);
+  }, 120_000);
 
   it('bad input: exit code 2 and one line naming the field', async () => {
     const cases: [string[], RegExp][] = [
