@@ -191,7 +191,6 @@ class Tail {
   }
 }
 
-/** Prefixes `argv` with `taskset -c CPU` when a CPU list is given. */
 /**
  * Pins this process, every thread of it, to `cpu` (taskset -a -p); whether it worked. A bench
  * calls it before its measured runs so that its own work (a collection of the setup's heap, its
@@ -203,6 +202,7 @@ export function pinSelf(cpu: string): boolean {
   return spawnSync('taskset', ['-a', '-p', '-c', cpu, String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
+/** Prefixes `argv` with `taskset -c CPU` when a CPU list is given. */
 function pinned(cpu: string | undefined, argv: string[]): [string, string[]] {
   return cpu === undefined ? [argv[0]!, argv.slice(1)] : ['taskset', ['-c', cpu, ...argv]];
 }
