@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { migrationProvider } from '../../../src/adapters/storage/migrations/index.js';
+import { kyselyOf } from '../../../src/adapters/storage/testing.js';
+import { BACKENDS, openBackend, PG_URL } from '../../helpers/databases.js';
 
 const DIR = resolve('src/adapters/storage/migrations');
 
@@ -64,8 +67,23 @@ describe('migrations are frozen', () => {
       '0022_rollup_deltas',
       '0023_exposures_reader_covering',
       '0024_postgres_exposure_session_ids',
+      '0025_postgres_exposures_fillfactor',
     ];
     for (const dialect of ['sqlite', 'postgres'] as const)
       expect(Object.keys(await migrationProvider(dialect).getMigrations())).toEqual(names);
+  });
+});
+
+describe.skipIf(!PG_URL)('PostgreSQL: exposures keep room on their pages (0025)', () => {
+  it('fills the pages of exposures to half, so that a rollup pass updates sums as heap-only tuples', async () => {
+    const { storage, cleanup } = await openBackend(BACKENDS.find((b) => b.name === 'postgres')!);
+    try {
+      const { rows } = await sql<{ o: string[] | null }>`select reloptions as o from pg_class where relname = 'exposures'`.execute(
+        kyselyOf(storage),
+      );
+      expect(rows[0]?.o).toEqual(['fillfactor=50']);
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -23,6 +23,7 @@ import { exposureSessionIds } from './0021-exposure-session-ids.js';
 import { rollupDeltas } from './0022-rollup-deltas.js';
 import { exposuresReaderCovering } from './0023-exposures-reader-covering.js';
 import { postgresExposureSessionIds } from './0024-postgres-exposure-session-ids.js';
+import { postgresExposuresFillfactor } from './0025-postgres-exposures-fillfactor.js';
 
 /**
  * Versioned migrations, applied in name order at every start (Kysely's Migrator records what ran
@@ -60,6 +61,7 @@ const MIGRATIONS: Record<string, (dialect: 'sqlite' | 'postgres') => Migration> 
   '0022_rollup_deltas': rollupDeltas,
   '0023_exposures_reader_covering': exposuresReaderCovering,
   '0024_postgres_exposure_session_ids': postgresExposureSessionIds,
+  '0025_postgres_exposures_fillfactor': postgresExposuresFillfactor,
 };
 
 export function migrationProvider(dialect: 'sqlite' | 'postgres'): MigrationProvider {
