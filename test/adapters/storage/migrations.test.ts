@@ -75,13 +75,25 @@ describe('migrations are frozen', () => {
 });
 
 describe.skipIf(!PG_URL)('PostgreSQL: exposures keep room on their pages (0025)', () => {
-  it('fills the pages of exposures to half, so that a rollup pass updates sums as heap-only tuples', async () => {
+  it('fills the pages of exposures to half, so that updating every row once adds no index entry (heap-only tuples)', async () => {
     const { storage, cleanup } = await openBackend(BACKENDS.find((b) => b.name === 'postgres')!);
     try {
-      const { rows } = await sql<{ o: string[] | null }>`select reloptions as o from pg_class where relname = 'exposures'`.execute(
-        kyselyOf(storage),
-      );
+      const db = kyselyOf(storage);
+      const { rows } = await sql<{ o: string[] | null }>`select reloptions as o from pg_class where relname = 'exposures'`.execute(db);
       expect(rows[0]?.o).toEqual(['fillfactor=50']);
+      // As a rollup pass does: every exposure's sums once. The transaction's own counters say how
+      // many updates were heap-only; with full pages (fillfactor 100) most of them were not.
+      const counts = await db.transaction().execute(async (trx) => {
+        await sql`insert into exposures (experiment, phase, reader_id, arm, hash_version, exposed_ts)
+          select 'e', 1, 'r' || i, 'control', 1, 0 from generate_series(1, 2000) i`.execute(trx);
+        await sql`update exposures set reads = reads + 1, dwell_ms = dwell_ms + 1000`.execute(trx);
+        const [c] = (
+          await sql<{ updated: string; hot: string }>`select pg_stat_get_xact_tuples_updated('exposures'::regclass) as updated,
+            pg_stat_get_xact_tuples_hot_updated('exposures'::regclass) as hot`.execute(trx)
+        ).rows;
+        return { updated: Number(c!.updated), hot: Number(c!.hot) };
+      });
+      expect(counts).toEqual({ updated: 2000, hot: 2000 });
     } finally {
       await cleanup();
     }
