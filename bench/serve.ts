@@ -25,7 +25,13 @@
  * reported against the bare route. Checked, exit 1 if not: every response of the sample is the
  * model's, every non-shadow serve record names kind `model`, no record has a fault, and the only
  * fallbacks are the requests for unknown articles (the serving stats' fallback count equals them
- * and its fault count is 0).
+ * and its fault count is 0). Then a calibration (reported, no target): the bare route again, each
+ * request first burning CPU so that it costs what a readnext request cost in the same run (the
+ * server's CPU time over its rate; the burn found in two runs, since a route's own cost grows as
+ * its rate falls). With 50 connections always in flight a CPU-bound server's latency is mostly
+ * queueing, so that run's p99 is what this machine, wrk and the event loop give any route of
+ * readnext's cost: readnext's p99 above it would be readnext's own tail, and at or below it the
+ * target needs less CPU per request rather than a smoother one.
  *
  * --explore [SHARE] (issue 18; SHARE in (0, 0.5], default 0.05) measures what logged exploration
  * costs. After setup (and --model's deploy), the database is copied; on the copy the placement
@@ -450,11 +456,16 @@ async function load(url: string, scriptPath: string, secondsToRun: number, serve
 // ---- the bare Fastify route (a child process: `serve.ts --bare-server PORT PAYLOAD_JSON`)
 
 async function bareServer(args: string[]): Promise<void> {
-  const [portArg, payloadJson] = args;
-  if (portArg === undefined || payloadJson === undefined) throw new Error('usage: serve.ts --bare-server PORT PAYLOAD_JSON');
+  const [portArg, payloadJson, burnArg] = args;
+  if (portArg === undefined || payloadJson === undefined) throw new Error('usage: serve.ts --bare-server PORT PAYLOAD_JSON [BURN_US]');
   const payload = JSON.parse(payloadJson) as unknown;
+  // --model's calibration: each request first keeps the core busy for BURN_US microseconds.
+  const burnMs = Number(burnArg ?? 0) / 1000;
   const app = Fastify({ logger: false });
-  app.get('/v1/recommendations', async () => payload);
+  app.get('/v1/recommendations', async () => {
+    if (burnMs > 0) for (const end = performance.now() + burnMs; performance.now() < end;);
+    return payload;
+  });
   app.get('/readyz', async () => ({ status: 'ready' }));
   await app.listen({ host: '127.0.0.1', port: Number(portArg) });
   await new Promise<void>((resolveStop) => process.once('SIGTERM', () => resolveStop()));
@@ -478,6 +489,66 @@ function barePayload(
     fallback: false,
     items: pool.slice(0, K).map((a, i) => ({ articleId: a.id, title: a.title, url: a.url, position: i + 1, reason })),
   };
+}
+
+/**
+ * A run of the bare Fastify route in its own process (`--bare-server`), pinned as readnext is:
+ * warm-up, then the measured run. `burnUs` > 0 (--model's calibration) keeps the core busy that
+ * long in every request before it answers.
+ */
+async function bareRun(o: {
+  label: string;
+  name: string;
+  payload: string;
+  burnUs: number;
+  firstPath: string;
+  warmPath: string;
+  measuredPath: string;
+  pin: boolean;
+}): Promise<Side> {
+  const side: Side = { label: o.label, errors: [] };
+  progress(`${o.name}: starting`);
+  const port = await freePort();
+  let handle: ServerHandle | undefined;
+  try {
+    handle = await startHttpProcess({
+      argv: [
+        process.execPath,
+        join(REPO_ROOT, 'bin/tsnode.mjs'),
+        join(REPO_ROOT, 'bench/serve.ts'),
+        '--bare-server',
+        String(port),
+        o.payload,
+        String(o.burnUs),
+      ],
+      port,
+      readyPath: '/readyz',
+      label: `the ${o.name} server`,
+      ...(o.pin ? { cpu: SERVER_CPU } : {}),
+    });
+    if (WARMUP_SECONDS > 0) {
+      progress(`${o.name}: warm-up, ${WARMUP_SECONDS} s`);
+      side.warmupRequests = (await load(`${handle.url}${o.firstPath}`, o.warmPath, WARMUP_SECONDS, handle.pid, o.pin)).wrk.requests;
+    }
+    progress(`${o.name}: measured run, ${SECONDS} s`);
+    side.run = await load(`${handle.url}${o.firstPath}`, o.measuredPath, SECONDS, handle.pid, o.pin);
+  } catch (e) {
+    side.errors.push((e as Error).message);
+  } finally {
+    if (handle) {
+      const stop = await handle.stop(10_000);
+      if (stop.killed || stop.code !== 0)
+        side.errors.push(`the ${o.name} server exited with code ${stop.code} signal ${stop.signal}${stop.killed ? ' (killed)' : ''}`);
+    }
+  }
+  return side;
+}
+
+/** Microseconds of the server's CPU per answered request in a measured run (its CPU over the sampled window, at the run's rate). */
+function cpuUsPerRequest(run: Run | undefined): number | undefined {
+  const pct = run?.cpu?.groups.server;
+  if (!run || pct === undefined || run.wrk.requests === 0) return undefined;
+  return ((pct / 100) * 1e6) / reqPerSec(run.wrk);
 }
 
 // ---- checks on the running readnext server
@@ -799,48 +870,19 @@ async function main(argv: string[]): Promise<number> {
       ? barePayload(s.pool, { kind: 'model', version: String(model.version) }, `ranked by model ${model.version}`)
       : barePayload(s.pool),
   );
-  const bare: Side = {
-    label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`,
-    errors: [],
-  };
   // From here the bench process itself stays off the server's core (pinSelf).
   if (pin && !pinSelf(CLIENT_CPU))
     console.log(`          could not pin the bench process to core ${CLIENT_CPU} (taskset -a -p): expect noise`);
-  progress('bare Fastify route: starting');
-  const barePort = await freePort();
-  let bareServerHandle: ServerHandle | undefined;
-  try {
-    bareServerHandle = await startHttpProcess({
-      argv: [
-        process.execPath,
-        join(REPO_ROOT, 'bin/tsnode.mjs'),
-        join(REPO_ROOT, 'bench/serve.ts'),
-        '--bare-server',
-        String(barePort),
-        payload,
-      ],
-      port: barePort,
-      readyPath: '/readyz',
-      label: 'the bare Fastify server',
-      ...(pin ? { cpu: SERVER_CPU } : {}),
-    });
-    if (WARMUP_SECONDS > 0) {
-      progress(`bare Fastify route: warm-up, ${WARMUP_SECONDS} s`);
-      bare.warmupRequests = (
-        await load(`${bareServerHandle.url}${firstPath}`, warmPath, WARMUP_SECONDS, bareServerHandle.pid, pin)
-      ).wrk.requests;
-    }
-    progress(`bare Fastify route: measured run, ${SECONDS} s`);
-    bare.run = await load(`${bareServerHandle.url}${firstPath}`, measuredPath, SECONDS, bareServerHandle.pid, pin);
-  } catch (e) {
-    bare.errors.push((e as Error).message);
-  } finally {
-    if (bareServerHandle) {
-      const stop = await bareServerHandle.stop(10_000);
-      if (stop.killed || stop.code !== 0)
-        bare.errors.push(`the bare server exited with code ${stop.code} signal ${stop.signal}${stop.killed ? ' (killed)' : ''}`);
-    }
-  }
+  const bare = await bareRun({
+    label: `bare Fastify route (GET ${firstPath}, logger off, a constant ${payload.length} B JSON built in memory)`,
+    name: 'bare Fastify route',
+    payload,
+    burnUs: 0,
+    firstPath,
+    warmPath,
+    measuredPath,
+    pin,
+  });
 
   // 3. readnext: once, or with --explore twice on copies of the same data, without exploration then with it
   const runs: ReadnextRun[] = [];
@@ -871,9 +913,49 @@ async function main(argv: string[]): Promise<number> {
     runs.push(await readnextRun({ ...common, db: dbOn, name: `readnext exploring ${fixed(100 * explore, 1)}%`, explore }));
   }
 
+  // 3b. --model: the bare route again, each request first burning the CPU readnext spent on one
+  // beyond the bare route's own (both measured above). With 50 connections always in flight the
+  // latency of a CPU-bound server is mostly queueing, so this run's p99 is what this machine, wrk
+  // and Node's event loop give any route of readnext's cost: the part of readnext's p99 that a
+  // faster route, not a smoother one, would remove.
+  // The route's own cost grows as its rate falls (a reply then has to wake wrk's idle core), so the
+  // burn is found in two runs: first readnext's CPU a request less the bare route's at full speed,
+  // then corrected by what the first run's requests cost beyond their burn.
+  const readnextCpuUs = cpuUsPerRequest(runs[0]!.side.run);
+  const bareCpuUs = cpuUsPerRequest(bare.run);
+  let calibrated: Side | undefined;
+  let burnUs = 0;
+  if (model && readnextCpuUs !== undefined && bareCpuUs !== undefined) {
+    const calibrate = (burn: number, step: string) =>
+      bareRun({
+        label: `bare Fastify route burning ${burn} us a request (${step}; readnext: ${fixed(readnextCpuUs, 0)} us of CPU a request)`,
+        name: `bare route + ${burn} us`,
+        payload,
+        burnUs: burn,
+        firstPath,
+        warmPath,
+        measuredPath,
+        pin,
+      });
+    const first = Math.max(0, Math.round(readnextCpuUs - bareCpuUs));
+    const firstRun = await calibrate(first, 'first guess');
+    const firstCpuUs = cpuUsPerRequest(firstRun.run);
+    if (firstCpuUs === undefined) {
+      calibrated = firstRun;
+      burnUs = first;
+    } else {
+      burnUs = Math.max(0, Math.round(readnextCpuUs - (firstCpuUs - first)));
+      console.log(
+        `calibration: ${first} us of burn took ${fixed(firstCpuUs, 0)} us of CPU a request at ${firstRun.run ? fixed(reqPerSec(firstRun.run.wrk)) : '?'} req/s; burning ${burnUs} us instead`,
+      );
+      calibrated = await calibrate(burnUs, `its other work at that rate ${fixed(firstCpuUs - first, 0)} us`);
+    }
+  }
+
   // 4. report
   printSide(bare);
   for (const run of runs) printRun(run, model);
+  if (calibrated) printSide(calibrated);
 
   const b = bare.run?.wrk;
   const line = (label: string, w: WrkResult | undefined): string[] =>
@@ -895,7 +977,11 @@ async function main(argv: string[]): Promise<number> {
   console.log(
     formatTable(
       ['route', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors'],
-      [line('bare Fastify', b), ...runs.map((run) => line(routeLabel(run), run.side.run?.wrk))],
+      [
+        line('bare Fastify', b),
+        ...runs.map((run) => line(routeLabel(run), run.side.run?.wrk)),
+        ...(calibrated ? [line(`bare Fastify + ${burnUs} us of CPU`, calibrated.run?.wrk)] : []),
+      ],
     ),
   );
   // The ratio to bare: of the run without exploration (the only one without --explore).
@@ -935,6 +1021,14 @@ async function main(argv: string[]): Promise<number> {
       Number.isFinite(p99) ? (p99 <= targetP99Ms ? 'PASS' : 'BELOW') : 'FAILED',
     ]);
   }
+  if (calibrated) {
+    const c = calibrated.run?.wrk;
+    targets.push([
+      `p99 of a bare route of readnext's CPU per request (reported, no target)`,
+      c ? `${fixed(c.latencyMs.p99, 2)} ms at ${fixed(reqPerSec(c))} req/s (+${burnUs} us a request)` : 'n/a',
+      c ? 'REPORTED' : 'FAILED',
+    ]);
+  }
   for (const run of runs) {
     const of = runs.length > 1 ? ` (${run.explore ? 'exploring' : 'no exploration'})` : '';
     targets.push([
@@ -968,13 +1062,17 @@ async function main(argv: string[]): Promise<number> {
     seconds: SECONDS,
     connections: CONNECTIONS,
     events: st.events,
-    routes: [figuresOf('bare Fastify', b), ...runs.map((run) => figuresOf(routeLabel(run), run.side.run?.wrk))],
+    routes: [
+      figuresOf('bare Fastify', b),
+      ...runs.map((run) => figuresOf(routeLabel(run), run.side.run?.wrk)),
+      ...(calibrated ? [figuresOf(`bare Fastify + ${burnUs} us of CPU`, calibrated.run?.wrk)] : []),
+    ],
     ratioToBare: ratio,
     targetP99Ms,
   });
 
   // Failures (not throughput): a server failing, non-2xx replies, missing serve records.
-  for (const side of [bare, ...runs.map((run) => run.side)]) {
+  for (const side of [bare, ...runs.map((run) => run.side), ...(calibrated ? [calibrated] : [])]) {
     if (!side.run) errors.push(`${side.label}: no measured run`);
     else if ((side.run.wrk.counters.non2xx ?? 0) > 0) errors.push(`${side.label}: ${side.run.wrk.counters.non2xx} non-2xx replies`);
     errors.push(...side.errors.map((e) => `${side.label}: ${e.split('\n')[0]}`));
