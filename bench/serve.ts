@@ -1180,9 +1180,20 @@ async function readnextRun(o: {
     rn.run = await load(`${server.url}${firstPath}`, o.measuredPath, SECONDS, server.pid, pin);
     const gcAfter = gcSeconds(await metricsText(server.url, METRICS_TOKEN, true));
     if (Object.keys(gcAfter).length > 0) run.gc = Object.fromEntries(Object.entries(gcAfter).map(([k, v]) => [k, v - (gcBefore[k] ?? 0)]));
-    const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
-    if (sres.ok) run.stats = (await sres.json()) as ReadnextRun['stats'];
-    else rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
+    // The slates wrk left in flight may still wait in the server's queue (turn-queue.ts), which this
+    // admin request does not join: read the counts until two reads 50 ms apart agree (2 s at most).
+    for (let tries = 0; tries < 40; tries++) {
+      const sres = await fetch(`${server.url}/v1/admin/serving/stats`, { headers: { authorization: `Bearer ${adminKey}` } });
+      if (!sres.ok) {
+        rn.errors.push(`GET /v1/admin/serving/stats answered ${sres.status}`);
+        break;
+      }
+      const stats = (await sres.json()) as NonNullable<ReadnextRun['stats']>;
+      const settled = run.stats?.requests === stats.requests;
+      run.stats = stats;
+      if (settled) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   } catch (e) {
     rn.errors.push((e as Error).message);
   } finally {
