@@ -913,8 +913,8 @@ async function main(argv: string[]): Promise<number> {
     runs.push(await readnextRun({ ...common, db: dbOn, name: `readnext exploring ${fixed(100 * explore, 1)}%`, explore }));
   }
 
-  // 3b. --model: the bare route again, each request first burning the CPU readnext spent on one
-  // beyond the bare route's own (both measured above). With 50 connections always in flight the
+  // 3b. --model: the bare route again, each request first burning CPU so that it costs what a
+  // readnext request cost (the server's CPU over its rate, measured above). With 50 connections always in flight the
   // latency of a CPU-bound server is mostly queueing, so this run's p99 is what this machine, wrk
   // and Node's event loop give any route of readnext's cost: the part of readnext's p99 that a
   // faster route, not a smoother one, would remove.
